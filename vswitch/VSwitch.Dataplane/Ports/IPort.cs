@@ -1,0 +1,55 @@
+using VSwitch.Packets;
+
+namespace VSwitch.Dataplane.Ports;
+
+/// <summary>
+/// The contract every port backend implements (as OVS's <c>struct netdev_class</c>): receive and transmit batches on
+/// one queue per worker, and a file descriptor per queue that becomes readable when frames wait.
+/// </summary>
+/// <remarks>
+/// Thread-safety: queue <c>q</c> is used only by worker <c>q</c>, so <see cref="Receive"/> and <see cref="Transmit"/>
+/// need no locks; different queues of one port run concurrently. <see cref="Dispose"/> is called by the control plane
+/// only after every worker has stopped using the port (after a snapshot grace period).
+/// Neither method throws or allocates in steady state: errors are counted or reported through <see cref="Failure"/>.
+/// </remarks>
+public interface IPort : IDisposable
+{
+    /// <summary>The device string the port was created from, such as <c>tap:web0@vm-web</c>.</summary>
+    string Device { get; }
+
+    /// <summary>Queues the port was opened with (one per worker).</summary>
+    int QueueCount { get; }
+
+    /// <summary>
+    /// A file descriptor that polls readable when queue <paramref name="queue"/> has frames to receive
+    /// (level-triggered), or when the port has failed.
+    /// </summary>
+    int GetReadyFd(int queue);
+
+    /// <summary>
+    /// Receives up to <see cref="PacketBatch.MaxSize"/> frames into <paramref name="batch"/>, which arrives empty with
+    /// every descriptor pointing at a buffer of <see cref="PacketBatch.BufferSize"/> bytes. The port fills the buffers
+    /// (or repoints descriptors), sets lengths and offload headers and <see cref="PacketBatch.Count"/>, and returns the
+    /// count: 0 when nothing waits. Frames too large for the buffer are dropped and counted in <paramref name="errors"/>.
+    /// </summary>
+    int Receive(int queue, PacketBatch batch, ref PortErrors errors);
+
+    /// <summary>
+    /// Transmits the frames of <paramref name="batch"/> on queue <paramref name="queue"/> and returns how many the
+    /// kernel took; the caller counts the rest as <c>tx_failed</c>. The batch is not modified.
+    /// </summary>
+    int Transmit(int queue, PacketBatch batch, ref PortErrors errors);
+
+    /// <summary>Why the port stopped working (its interface vanished, a read failed), or null while it works.</summary>
+    string? Failure { get; }
+}
+
+/// <summary>Error tallies a port reports to the worker that called it; the worker adds them to its counters.</summary>
+public struct PortErrors
+{
+    /// <summary>Frames received but not delivered (too large, truncated by the ring).</summary>
+    public long RxErrors;
+
+    /// <summary>Transmit calls that failed with an error other than a full queue.</summary>
+    public long TxErrors;
+}

@@ -1,0 +1,13 @@
+using System.Runtime.InteropServices;
+
+namespace VSwitch.Interop;
+
+public static unsafe partial class LibC
+{
+    /// <summary><c>sched_setaffinity(2)</c>; pid 0 is the calling thread. The mask is a <c>cpu_set_t</c> bit array.</summary>
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int sched_setaffinity(int pid, nuint cpusetsize, ulong* mask);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int sched_getaffinity(int pid, nuint cpusetsize, ulong* mask);
+}
