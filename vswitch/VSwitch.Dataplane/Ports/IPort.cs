@@ -8,7 +8,7 @@ namespace VSwitch.Dataplane.Ports;
 /// </summary>
 /// <remarks>
 /// Thread-safety: queue <c>q</c> is used only by worker <c>q</c>, so <see cref="Receive"/> and <see cref="Transmit"/>
-/// need no locks; different queues of one port run concurrently. <see cref="Dispose"/> is called by the control plane
+/// need no locks; different queues of one port run concurrently. <c>Dispose</c> is called by the control plane
 /// only after every worker has stopped using the port (after a snapshot grace period).
 /// Neither method throws or allocates in steady state: errors are counted or reported through <see cref="Failure"/>.
 /// </remarks>
