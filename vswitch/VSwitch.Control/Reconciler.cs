@@ -1,0 +1,325 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+using VSwitch.Control.Model;
+using VSwitch.Dataplane;
+using VSwitch.Dataplane.Pipeline;
+using VSwitch.Dataplane.Ports;
+
+namespace VSwitch.Control;
+
+/// <summary>
+/// Makes the data path match a <see cref="SwitchModel"/>: opens and closes ports, gives them slots and networks
+/// indices, and publishes the snapshot the workers forward with.
+/// </summary>
+/// <remarks>
+/// What: the single writer of the running state. <see cref="Apply"/> diffs the desired model against what runs and
+/// does all deletions before any addition (OVS <c>bridge_reconfigure</c>): removed ports leave the snapshot first, the
+/// workers are given a grace period to move past it, and only then are their devices closed and their slots reused.
+/// Why: the API, the configuration file and the health check all express changes as a new desired state, so there is
+/// one code path that touches the data path, and nothing is ever half-applied by a caller.
+/// Thread-safety: every public method takes one lock; readers of <see cref="Statuses"/> get an immutable map.
+/// </remarks>
+public sealed class Reconciler : IDisposable
+{
+    private readonly Datapath _datapath;
+    private readonly IReadOnlyList<IPortFactory> _factories;
+    private readonly ILogger _log;
+    private readonly object _gate = new();
+    private readonly Dictionary<Guid, RunningPort> _running = [];
+    private readonly Dictionary<Guid, int> _networkIndex = [];
+    private readonly SortedSet<int> _freeSlots;
+    private readonly SortedSet<int> _freeNetworks;
+    private ImmutableDictionary<Guid, PortStatus> _statuses = ImmutableDictionary<Guid, PortStatus>.Empty;
+    private SwitchModel _applied = SwitchModel.Empty;
+    private long _generation;
+
+    private sealed class RunningPort(PortSpec spec, IPort port, int slot)
+    {
+        public PortSpec Spec { get; } = spec;
+        public IPort Port { get; set; } = port;
+        public int Slot { get; } = slot;
+        public string? DownReason { get; set; }
+    }
+
+    public Reconciler(Datapath datapath, IEnumerable<IPortFactory> factories, ILogger<Reconciler> log)
+    {
+        _datapath = datapath;
+        _factories = factories.ToArray();
+        _log = log;
+        _freeSlots = new SortedSet<int>(Enumerable.Range(0, datapath.Options.MaxPorts));
+        _freeNetworks = new SortedSet<int>(Enumerable.Range(0, 0x7FFF));
+    }
+
+    /// <summary>The model last applied.</summary>
+    public SwitchModel Applied
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _applied;
+            }
+        }
+    }
+
+    /// <summary>What each port of the applied model is doing.</summary>
+    public ImmutableDictionary<Guid, PortStatus> Statuses => Volatile.Read(ref _statuses);
+
+    /// <summary>The data-path slot of a network, or -1.</summary>
+    public int NetworkIndex(Guid networkId)
+    {
+        lock (_gate)
+        {
+            return _networkIndex.TryGetValue(networkId, out var i) ? i : -1;
+        }
+    }
+
+    /// <summary>Applies <paramref name="desired"/>; ports that cannot be opened are reported in <see cref="Statuses"/> as ERROR.</summary>
+    public void Apply(SwitchModel desired)
+    {
+        lock (_gate)
+        {
+            var statuses = _statuses.ToBuilder();
+
+            // 1. Deletions: ports that are gone, or whose backend, network or MAC changed (they are re-opened below).
+            var removed = new List<RunningPort>();
+            foreach (var (id, running) in _running)
+            {
+                if (!desired.Ports.TryGetValue(id, out var spec) || spec.Device != running.Spec.Device
+                    || spec.NetworkId != running.Spec.NetworkId || spec.Mac != running.Spec.Mac)
+                {
+                    removed.Add(running);
+                }
+            }
+            foreach (var r in removed)
+            {
+                _running.Remove(r.Spec.Id);
+            }
+            foreach (var id in statuses.Keys.Where(id => !desired.Ports.ContainsKey(id)).ToList())
+            {
+                statuses.Remove(id);
+            }
+            if (removed.Count > 0)
+            {
+                PublishLocked(_applied.Networks);
+                foreach (var r in removed)
+                {
+                    Close(r);
+                }
+            }
+
+            // 2. Networks: indices for new ones, and release those that are gone.
+            foreach (var id in _networkIndex.Keys.Where(id => !desired.Networks.ContainsKey(id)).ToList())
+            {
+                _freeNetworks.Add(_networkIndex[id]);
+                _networkIndex.Remove(id);
+            }
+            foreach (var id in desired.Networks.Keys)
+            {
+                if (!_networkIndex.ContainsKey(id))
+                {
+                    var index = _freeNetworks.Min;
+                    _freeNetworks.Remove(index);
+                    _networkIndex[id] = index;
+                }
+            }
+
+            // 3. Additions.
+            foreach (var spec in desired.Ports.Values)
+            {
+                if (_running.TryGetValue(spec.Id, out var existing))
+                {
+                    _running[spec.Id] = new RunningPort(spec, existing.Port, existing.Slot) { DownReason = existing.DownReason };
+                    continue;
+                }
+                if (!desired.Networks.ContainsKey(spec.NetworkId))
+                {
+                    statuses[spec.Id] = new PortStatus(spec.Id, PortStatus.Error, -1, "network does not exist");
+                    continue;
+                }
+                if (_freeSlots.Count == 0)
+                {
+                    statuses[spec.Id] = new PortStatus(spec.Id, PortStatus.Error, -1, $"all {_datapath.Options.MaxPorts} port slots are in use");
+                    continue;
+                }
+                try
+                {
+                    var port = Open(spec);
+                    var slot = _freeSlots.Min;
+                    _freeSlots.Remove(slot);
+                    _datapath.ResetBaseline(slot);
+                    _running[spec.Id] = new RunningPort(spec, port, slot);
+                    ControlLog.PortAttached(_log, spec.Name, spec.Device, slot, desired.Networks[spec.NetworkId].Name);
+                }
+                catch (PortException ex)
+                {
+                    ControlLog.PortFailedToOpen(_log, spec.Name, spec.Device, ex.Message);
+                    statuses[spec.Id] = new PortStatus(spec.Id, PortStatus.Error, -1, ex.Message);
+                }
+            }
+
+            // 4. Static MAC entries, then the snapshot.
+            var now = _datapath.NowMs();
+            foreach (var r in _running.Values)
+            {
+                if (r.Spec.Mac is { } mac)
+                {
+                    _datapath.Macs.AddStatic(_networkIndex[r.Spec.NetworkId], mac, r.Slot, now);
+                }
+            }
+            _applied = desired;
+            PublishLocked(desired.Networks);
+            foreach (var r in _running.Values)
+            {
+                statuses[r.Spec.Id] = StatusOf(r, desired);
+            }
+            Volatile.Write(ref _statuses, statuses.ToImmutable());
+            ControlLog.Applied(_log, _generation, _running.Count, desired.Networks.Count);
+        }
+    }
+
+    /// <summary>
+    /// Reports ports whose interface vanished (marking them down), and re-opens <c>afpacket</c> ports whose interface
+    /// has come back. Called periodically by the daemon.
+    /// </summary>
+    public void CheckHealth()
+    {
+        lock (_gate)
+        {
+            var changed = false;
+            foreach (var r in _running.Values)
+            {
+                var failure = r.Port.Failure;
+                if (failure is not null && r.DownReason is null)
+                {
+                    r.DownReason = failure;
+                    ControlLog.PortWentDown(_log, r.Spec.Name, r.Spec.Device, failure);
+                    _datapath.Macs.FlushPort(r.Slot);
+                    changed = true;
+                }
+                else if (failure is not null && r.Spec.Device.StartsWith("afpacket:", StringComparison.Ordinal) && TryReopen(r))
+                {
+                    changed = true;
+                }
+            }
+            if (changed)
+            {
+                PublishLocked(_applied.Networks);
+                var statuses = _statuses.ToBuilder();
+                foreach (var r in _running.Values)
+                {
+                    statuses[r.Spec.Id] = StatusOf(r, _applied);
+                }
+                Volatile.Write(ref _statuses, statuses.ToImmutable());
+            }
+        }
+    }
+
+    /// <summary>The slot of a running port, or -1.</summary>
+    public int SlotOf(Guid portId)
+    {
+        lock (_gate)
+        {
+            return _running.TryGetValue(portId, out var r) ? r.Slot : -1;
+        }
+    }
+
+    private bool TryReopen(RunningPort r)
+    {
+        IPort port;
+        try
+        {
+            port = Open(r.Spec);
+        }
+        catch (PortException)
+        {
+            return false;
+        }
+        var old = r.Port;
+        r.Port = port;
+        r.DownReason = null;
+        PublishLocked(_applied.Networks);
+        old.Dispose();
+        ControlLog.PortRevived(_log, r.Spec.Name, r.Spec.Device);
+        return true;
+    }
+
+    private IPort Open(PortSpec spec)
+    {
+        var factory = _factories.FirstOrDefault(f => f.Handles(spec.Device))
+            ?? throw new PortException($"unknown device '{spec.Device}': expected tap:NAME[@NETNS], afpacket:IFNAME or memory");
+        return factory.Create(new PortRequest(spec.Device, _datapath.Options.Workers, spec.Mac));
+    }
+
+    private void Close(RunningPort r)
+    {
+        r.Port.Dispose();
+        _datapath.Macs.FlushPort(r.Slot);
+        _freeSlots.Add(r.Slot);
+        ControlLog.PortDetached(_log, r.Spec.Name, r.Spec.Device, r.Slot);
+    }
+
+    private static PortStatus StatusOf(RunningPort r, SwitchModel model)
+    {
+        if (r.DownReason is not null)
+        {
+            return new PortStatus(r.Spec.Id, PortStatus.Down, r.Slot, r.DownReason);
+        }
+        if (!r.Spec.AdminStateUp)
+        {
+            return new PortStatus(r.Spec.Id, PortStatus.Down, r.Slot, "admin_state_up is false");
+        }
+        if (model.Networks.TryGetValue(r.Spec.NetworkId, out var n) && !n.AdminStateUp)
+        {
+            return new PortStatus(r.Spec.Id, PortStatus.Down, r.Slot, "network admin_state_up is false");
+        }
+        return new PortStatus(r.Spec.Id, PortStatus.Active, r.Slot, null);
+    }
+
+    private void PublishLocked(ImmutableSortedDictionary<Guid, NetworkSpec> networks)
+    {
+        var ports = new SwitchPort?[_datapath.Options.MaxPorts];
+        var members = new Dictionary<int, List<int>>();
+        foreach (var r in _running.Values)
+        {
+            if (!_networkIndex.TryGetValue(r.Spec.NetworkId, out var net))
+            {
+                continue;
+            }
+            var networkUp = networks.TryGetValue(r.Spec.NetworkId, out var n) && n.AdminStateUp;
+            ports[r.Slot] = new SwitchPort(r.Slot, r.Spec.Name, r.Port, net, r.Spec.AdminStateUp && networkUp && r.DownReason is null, r.Spec.Mac);
+            if (!members.TryGetValue(net, out var list))
+            {
+                members[net] = list = [];
+            }
+            list.Add(r.Slot);
+        }
+        var segments = new NetworkSegment?[_networkIndex.Count == 0 ? 0 : _networkIndex.Values.Max() + 1];
+        foreach (var (id, index) in _networkIndex)
+        {
+            var name = networks.TryGetValue(id, out var n) ? n.Name : id.ToString();
+            segments[index] = new NetworkSegment(index, name, members.TryGetValue(index, out var m) ? [.. m.Order()] : []);
+        }
+        var generation = ++_generation;
+        if (!_datapath.Publish(new DataplaneSnapshot(generation, ports, segments)))
+        {
+            ControlLog.PublishTimedOut(_log, generation);
+        }
+    }
+
+    /// <summary>Detaches every port (the workers first, then the devices).</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            var all = _running.Values.ToList();
+            _running.Clear();
+            PublishLocked(ImmutableSortedDictionary<Guid, NetworkSpec>.Empty);
+            foreach (var r in all)
+            {
+                Close(r);
+            }
+            _statuses = ImmutableDictionary<Guid, PortStatus>.Empty;
+        }
+    }
+}

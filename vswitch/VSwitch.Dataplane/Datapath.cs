@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using VSwitch.Dataplane.L2;
+using VSwitch.Dataplane.Pipeline;
+
+namespace VSwitch.Dataplane;
+
+/// <summary>
+/// The data path: the workers, the snapshot they forward with, the MAC table and the counters.
+/// </summary>
+/// <remarks>
+/// What: the one object the control plane talks to. It publishes snapshots (<see cref="Publish"/>), and reads
+/// counters summed over the workers, less a per-slot baseline taken when a slot is given to a new port.
+/// Why: the control plane never reaches into a worker; it swaps a snapshot and waits for every worker to report that
+/// it has moved past the old one, after which ports that the old snapshot alone held can be closed safely.
+/// Thread-safety: <see cref="Publish"/> and the baseline methods are for one control thread at a time; the readers
+/// may run on any thread.
+/// </remarks>
+public sealed class Datapath : IDisposable
+{
+    private readonly TimeProvider _time;
+    private readonly long[] _baseline;
+    private readonly int _baselineStride;
+    private bool _started;
+
+    public Datapath(DatapathOptions options, TimeProvider? time = null)
+    {
+        if (options.Workers < 1 || options.Workers > 256)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"workers must be 1..256, not {options.Workers}");
+        }
+        Options = options;
+        _time = time ?? TimeProvider.System;
+        Macs = new MacTable(options.MacTableCapacity, options.MacAgingSeconds * 1000L);
+        Workers = new Worker[options.Workers];
+        for (var i = 0; i < Workers.Length; i++)
+        {
+            Workers[i] = new Worker(this, i);
+        }
+        _baselineStride = WorkerCounters.PortStride;
+        _baseline = new long[options.MaxPorts * _baselineStride];
+    }
+
+    public DatapathOptions Options { get; }
+
+    public SnapshotPublisher Publisher { get; } = new();
+
+    public MacTable Macs { get; }
+
+    public Worker[] Workers { get; }
+
+    /// <summary>Milliseconds on the data path's clock (a fake clock in tests).</summary>
+    public long NowMs() => _time.GetTimestamp() * 1000 / _time.TimestampFrequency;
+
+    /// <summary>Starts one thread per worker, pinned to the allowed CPUs in turn when <see cref="DatapathOptions.Pin"/>.</summary>
+    public void Start()
+    {
+        if (_started)
+        {
+            return;
+        }
+        var cpus = ThreadAffinity.AllowedCpus();
+        foreach (var w in Workers)
+        {
+            w.Start(Options.Pin && cpus.Length > 0 ? cpus[w.Id % cpus.Length] : -1);
+        }
+        _started = true;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="snapshot"/> current and, when the workers run, waits until each of them has switched to
+    /// it (their next batch boundary). Returns false if a worker did not switch within <paramref name="timeout"/>.
+    /// </summary>
+    public bool Publish(DataplaneSnapshot snapshot, TimeSpan? timeout = null)
+    {
+        Publisher.Write(snapshot);
+        if (!_started)
+        {
+            return true;
+        }
+        foreach (var w in Workers)
+        {
+            w.Ring();
+        }
+        var deadline = Stopwatch.GetTimestamp() + (long)((timeout ?? TimeSpan.FromSeconds(5)).TotalSeconds * Stopwatch.Frequency);
+        var spinner = default(SpinWait);
+        foreach (var w in Workers)
+        {
+            while (w.SeenGeneration < snapshot.Generation)
+            {
+                if (Stopwatch.GetTimestamp() > deadline)
+                {
+                    return false;
+                }
+                spinner.SpinOnce(sleep1Threshold: 20);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Starts counting slot <paramref name="slot"/> from zero (a new port took it).</summary>
+    public void ResetBaseline(int slot)
+    {
+        for (var c = 0; c < (int)PortCounter.Count; c++)
+        {
+            _baseline[(slot * _baselineStride) + c] = SumRaw(slot, (PortCounter)c);
+        }
+        for (var r = 0; r < (int)DropReason.Count; r++)
+        {
+            for (var d = 0; d < 2; d++)
+            {
+                _baseline[(slot * _baselineStride) + (int)PortCounter.Count + (r * 2) + d] = SumRawDrop(slot, (DropReason)r, (Direction)d);
+            }
+        }
+    }
+
+    /// <summary>A port counter summed over the workers since the slot's baseline.</summary>
+    public long Read(int slot, PortCounter counter) => SumRaw(slot, counter) - _baseline[(slot * _baselineStride) + (int)counter];
+
+    /// <summary>A drop counter summed over the workers since the slot's baseline.</summary>
+    public long ReadDrop(int slot, DropReason reason, Direction direction) =>
+        SumRawDrop(slot, reason, direction) - _baseline[(slot * _baselineStride) + (int)PortCounter.Count + ((int)reason * 2) + (int)direction];
+
+    /// <summary>A worker counter summed over the workers.</summary>
+    public long Read(WorkerCounter counter)
+    {
+        long sum = 0;
+        foreach (var w in Workers)
+        {
+            sum += w.Counters.Read(counter);
+        }
+        return sum;
+    }
+
+    private long SumRaw(int slot, PortCounter counter)
+    {
+        long sum = 0;
+        foreach (var w in Workers)
+        {
+            sum += w.Counters.Read(slot, counter);
+        }
+        return sum;
+    }
+
+    private long SumRawDrop(int slot, DropReason reason, Direction direction)
+    {
+        long sum = 0;
+        foreach (var w in Workers)
+        {
+            sum += w.Counters.ReadDrop(slot, reason, direction);
+        }
+        return sum;
+    }
+
+    public void Stop()
+    {
+        foreach (var w in Workers)
+        {
+            w.Stop();
+        }
+        _started = false;
+    }
+
+    public void Dispose()
+    {
+        foreach (var w in Workers)
+        {
+            w.Dispose();
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using VSwitch.Packets;
+
+namespace VSwitch.Dataplane;
+
+/// <summary>Sizes and switches of the data path, fixed when it starts.</summary>
+public sealed record DatapathOptions
+{
+    /// <summary>Worker threads (and queues per port). Default: one per allowed CPU.</summary>
+    public int Workers { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Pin worker i to the i-th allowed CPU.</summary>
+    public bool Pin { get; init; } = true;
+
+    /// <summary>Port slots (the largest number of ports at once).</summary>
+    public int MaxPorts { get; init; } = 1024;
+
+    /// <summary>Receive buffer per frame; 64 KiB + headers so GSO super-frames fit.</summary>
+    public int BufferSize { get; init; } = PacketBatch.DefaultBufferSize;
+
+    /// <summary>MAC-table entries over all networks.</summary>
+    public int MacTableCapacity { get; init; } = 65536;
+
+    /// <summary>Seconds a learned MAC lives without traffic (OVS and Linux bridges default to 300).</summary>
+    public int MacAgingSeconds { get; init; } = 300;
+}

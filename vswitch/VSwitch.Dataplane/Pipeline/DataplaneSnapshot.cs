@@ -1,0 +1,49 @@
+using VSwitch.Dataplane.Ports;
+using VSwitch.Packets;
+
+namespace VSwitch.Dataplane.Pipeline;
+
+/// <summary>
+/// Everything a worker needs to forward a batch, frozen: ports by slot and networks by index.
+/// </summary>
+/// <remarks>
+/// What: an immutable object graph built by the control plane and published with one reference write.
+/// Why: workers read the current snapshot once per batch and never lock (STYLE rule 5; OVS <c>ovs-rcu</c>).
+/// A change builds a new snapshot; the old one, and any port it alone references, is released only after every worker
+/// has moved past it (see <see cref="SnapshotPublisher"/>).
+/// </remarks>
+public sealed class DataplaneSnapshot
+{
+    public static readonly DataplaneSnapshot Empty = new(0, [], []);
+
+    public DataplaneSnapshot(long generation, SwitchPort?[] ports, NetworkSegment?[] networks)
+    {
+        Generation = generation;
+        Ports = ports;
+        Networks = networks;
+    }
+
+    /// <summary>Increases with every published change.</summary>
+    public long Generation { get; }
+
+    /// <summary>Ports by slot; null where a slot is free.</summary>
+    public SwitchPort?[] Ports { get; }
+
+    /// <summary>Networks by index (the index is also the conntrack zone); null where free.</summary>
+    public NetworkSegment?[] Networks { get; }
+}
+
+/// <summary>A port as the data path sees it.</summary>
+/// <param name="Slot">Index in <see cref="DataplaneSnapshot.Ports"/> and in the counter arrays.</param>
+/// <param name="Name">The port's name, for logs and traces.</param>
+/// <param name="Port">The open backend.</param>
+/// <param name="Network">Index of the port's network.</param>
+/// <param name="AdminUp">False: every frame from or to the port is dropped as <c>port_down</c>.</param>
+/// <param name="Mac">The port's own MAC (a static MAC-table entry), if it has one.</param>
+public sealed record SwitchPort(int Slot, string Name, IPort Port, int Network, bool AdminUp, MacAddress? Mac);
+
+/// <summary>An L2 segment: frames never leave it.</summary>
+/// <param name="Index">Small integer id: the MAC-table and conntrack zone.</param>
+/// <param name="Name">The network's name.</param>
+/// <param name="Members">Slots of the network's ports, the flood list.</param>
+public sealed record NetworkSegment(int Index, string Name, int[] Members);

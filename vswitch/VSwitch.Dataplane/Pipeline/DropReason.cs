@@ -1,0 +1,53 @@
+namespace VSwitch.Dataplane.Pipeline;
+
+/// <summary>
+/// Why the switch dropped a packet. Each member is one value of the <c>reason</c> label of
+/// <c>vswitch_port_dropped_packets_total</c>; its summary doubles as the metric help text.
+/// </summary>
+public enum DropReason
+{
+    /// <summary>No security-group rule of the port allows the packet.</summary>
+    SecurityGroup,
+
+    /// <summary>The source MAC or IP is not the port's own (port security).</summary>
+    Spoofing,
+
+    /// <summary>Connection tracking found the packet invalid for its connection.</summary>
+    ConntrackInvalid,
+
+    /// <summary>The connection table is full and the packet would need a new entry.</summary>
+    ConntrackFull,
+
+    /// <summary>The frame could not be parsed (truncated, lying length fields, header loops).</summary>
+    Malformed,
+
+    /// <summary>The sending or receiving port is administratively down or its interface is gone.</summary>
+    PortDown,
+
+    /// <summary>The kernel refused the frame on transmit (queue full, interface gone, frame too large).</summary>
+    TxFailed,
+
+    /// <summary>Sentinel: the number of reasons.</summary>
+    Count,
+}
+
+/// <summary>Direction from the VM's point of view, as Neutron uses it: egress leaves the VM, ingress enters it.</summary>
+public enum Direction
+{
+    /// <summary>Toward the VM: the switch was transmitting on the port.</summary>
+    Ingress,
+
+    /// <summary>From the VM: the switch received the frame on the port.</summary>
+    Egress,
+}
+
+/// <summary>Label spellings of the enums above, as the metrics contract fixes them.</summary>
+public static class DropReasonNames
+{
+    private static readonly string[] s_reasons =
+        ["security_group", "spoofing", "conntrack_invalid", "conntrack_full", "malformed", "port_down", "tx_failed"];
+
+    public static string Label(this DropReason reason) => s_reasons[(int)reason];
+
+    public static string Label(this Direction direction) => direction == Direction.Ingress ? "ingress" : "egress";
+}

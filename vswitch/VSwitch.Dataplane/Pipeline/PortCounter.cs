@@ -1,0 +1,45 @@
+namespace VSwitch.Dataplane.Pipeline;
+
+/// <summary>Per-port traffic counters kept by every worker; the summaries double as metric help text.</summary>
+public enum PortCounter
+{
+    /// <summary>Frames the switch received from the port (sent by the VM).</summary>
+    RxPackets,
+
+    /// <summary>Bytes the switch received from the port.</summary>
+    RxBytes,
+
+    /// <summary>Frames the switch transmitted on the port (delivered toward the VM).</summary>
+    TxPackets,
+
+    /// <summary>Bytes the switch transmitted on the port.</summary>
+    TxBytes,
+
+    /// <summary>Frames a port backend could not deliver into a batch (too large, cut by the ring).</summary>
+    RxErrors,
+
+    /// <summary>Sentinel: the number of counters.</summary>
+    Count,
+}
+
+/// <summary>Whole-worker counters.</summary>
+public enum WorkerCounter
+{
+    /// <summary>Batches processed.</summary>
+    Batches,
+
+    /// <summary>Frames processed.</summary>
+    Packets,
+
+    /// <summary>Nanoseconds spent processing (not waiting in epoll).</summary>
+    BusyNanoseconds,
+
+    /// <summary>Times the worker blocked in epoll_wait.</summary>
+    Waits,
+
+    /// <summary>Frames flooded (broadcast, multicast or unknown unicast).</summary>
+    Floods,
+
+    /// <summary>Sentinel: the number of counters.</summary>
+    Count,
+}

@@ -1,0 +1,122 @@
+using System.Runtime.InteropServices;
+using VSwitch.Dataplane.Ports;
+using VSwitch.Interop;
+using VSwitch.Packets;
+
+namespace VSwitch.Dataplane.Pipeline;
+
+/// <summary>
+/// One data-path thread: it owns queue <see cref="Id"/> of every port and runs each received batch to completion
+/// (parse, switch, transmit) before it receives the next.
+/// </summary>
+/// <remarks>
+/// What: a dedicated thread, optionally pinned to one CPU, that blocks in <c>epoll_wait</c> on its queue of every
+/// port plus a doorbell eventfd, and processes ready ports batch by batch (see <c>Worker.Loop.cs</c> and
+/// <c>Worker.Stages.cs</c>).
+/// Why: run-to-completion on a single thread needs no locks; per-worker receive buffers, transmit batches, parse
+/// results and counters mean nothing is shared but the snapshot (read-only) and the MAC table (lock-free).
+/// Idle workers sleep in the kernel instead of spinning (ARCHITECTURE §1).
+/// Thread-safety: all fields belong to the worker thread, except <see cref="SeenGeneration"/> (read by the
+/// publisher) and <see cref="Counters"/> (read by any thread).
+/// </remarks>
+public sealed partial class Worker : IDisposable
+{
+    private const ulong DoorbellToken = ulong.MaxValue;
+
+    private readonly Datapath _datapath;
+    private readonly int _epollFd;
+    private readonly int _doorbellFd;
+    private readonly PacketBatch _rx;
+    private readonly PacketBatch?[] _tx;
+    private readonly IPort?[] _registered;
+    private readonly bool[] _deregistered;
+    private readonly int[] _dirty;
+    private readonly bool[] _isDirty;
+    private readonly ParsedPacket[] _parsed = new ParsedPacket[PacketBatch.MaxSize];
+    private readonly int[] _output = new int[PacketBatch.MaxSize];
+    private DataplaneSnapshot _snapshot = DataplaneSnapshot.Empty;
+    private int _dirtyCount;
+    private long _seenGeneration;
+    private volatile bool _stopping;
+    private Thread? _thread;
+
+    internal Worker(Datapath datapath, int id)
+    {
+        _datapath = datapath;
+        Id = id;
+        var maxPorts = datapath.Options.MaxPorts;
+        Counters = new WorkerCounters(maxPorts);
+        _rx = new PacketBatch(datapath.Options.BufferSize);
+        _tx = new PacketBatch?[maxPorts];
+        _registered = new IPort?[maxPorts];
+        _deregistered = new bool[maxPorts];
+        _isDirty = new bool[maxPorts];
+        _dirty = new int[maxPorts];
+        _epollFd = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+        _doorbellFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+        if (_epollFd < 0 || _doorbellFd < 0)
+        {
+            throw new InvalidOperationException($"worker {id}: epoll/eventfd failed: {LibC.StrError(Marshal.GetLastPInvokeError())}");
+        }
+        EpollAdd(_doorbellFd, DoorbellToken);
+    }
+
+    /// <summary>The worker's index: it uses queue <see cref="Id"/> of every port.</summary>
+    public int Id { get; }
+
+    /// <summary>The worker's counters (single writer: this worker).</summary>
+    public WorkerCounters Counters { get; }
+
+    /// <summary>The CPU the worker is pinned to, or -1.</summary>
+    public int Cpu { get; private set; } = -1;
+
+    /// <summary>The generation of the snapshot the worker last switched to.</summary>
+    public long SeenGeneration => Volatile.Read(ref _seenGeneration);
+
+    /// <summary>Starts the worker thread.</summary>
+    internal void Start(int cpu)
+    {
+        _thread = new Thread(() => Run(cpu))
+        {
+            IsBackground = true,
+            Name = $"vswitch-worker-{Id}",
+            Priority = ThreadPriority.AboveNormal,
+        };
+        _thread.Start();
+    }
+
+    /// <summary>Wakes the worker so that it looks at the current snapshot (or stops).</summary>
+    internal unsafe void Ring()
+    {
+        ulong one = 1;
+        LibC.write(_doorbellFd, &one, sizeof(ulong));
+    }
+
+    internal void Stop()
+    {
+        _stopping = true;
+        Ring();
+        _thread?.Join();
+        _thread = null;
+    }
+
+    private unsafe void EpollAdd(int fd, ulong token)
+    {
+        var ev = new epoll_event { events = LibC.EPOLLIN, data = token };
+        LibC.epoll_ctl(_epollFd, LibC.EPOLL_CTL_ADD, fd, &ev);
+    }
+
+    private unsafe void EpollDelete(int fd)
+    {
+        var ev = default(epoll_event);
+        LibC.epoll_ctl(_epollFd, LibC.EPOLL_CTL_DEL, fd, &ev);
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        LibC.close(_epollFd);
+        LibC.close(_doorbellFd);
+        _rx.Dispose();
+    }
+}
