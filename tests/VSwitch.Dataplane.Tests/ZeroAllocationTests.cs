@@ -1,0 +1,55 @@
+using VSwitch.Dataplane.Pipeline;
+using VSwitch.Dataplane.Ports;
+using VSwitch.Packets;
+using static VSwitch.Dataplane.Tests.TestFrames;
+
+namespace VSwitch.Dataplane.Tests;
+
+/// <summary>The allocation gate's fast form: the pipeline must not allocate per batch in steady state.</summary>
+public sealed class ZeroAllocationTests
+{
+    [Fact]
+    public unsafe void ProcessBatch_SteadyState_AllocatesNothing()
+    {
+        using var datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 8, BufferSize = 2048 });
+        var a = new InMemoryPort("memory:a", 1, captureTransmitted: false);
+        var b = new InMemoryPort("memory:b", 1, captureTransmitted: false);
+        var ports = new SwitchPort?[8];
+        ports[0] = new SwitchPort(0, "a", a, 0, true, null);
+        ports[1] = new SwitchPort(1, "b", b, 0, true, null);
+        datapath.Publish(new DataplaneSnapshot(1, ports, [new NetworkSegment(0, "n", [0, 1])]));
+        var worker = datapath.Workers[0];
+        var events = stackalloc VSwitch.Interop.epoll_event[4];
+        worker.PollOnce(events, 4, 0);
+
+        using var batch = new PacketBatch(2048);
+        var frames = new[] { Udp(Mac(1), Mac(2)), Udp(Mac(2), Mac(1)), Udp(Mac(1), MacAddress.Broadcast), new byte[5] };
+        void Fill()
+        {
+            batch.ResetForReceive();
+            for (var i = 0; i < PacketBatch.MaxSize; i++)
+            {
+                var f = frames[i % frames.Length];
+                f.CopyTo(batch.Buffer(i));
+                batch[i].Length = f.Length;
+            }
+            batch.Count = PacketBatch.MaxSize;
+        }
+        for (var i = 0; i < 100; i++)
+        {
+            Fill();
+            worker.ProcessBatch(datapath.Publisher.Current, ports[i % 2]!, batch);
+        }
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            Fill();
+            worker.ProcessBatch(datapath.Publisher.Current, ports[i % 2]!, batch);
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.True(b.TransmittedCount > 0);
+        a.Dispose();
+        b.Dispose();
+    }
+}
