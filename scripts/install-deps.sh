@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages VSwitch's lab, tests and benchmarks use. Idempotent; run as root (or with sudo).
+#   scripts/install-deps.sh            tools for the demo lab and the test suite
+#   scripts/install-deps.sh --bench    also the peers for end-to-end benchmarks (Open vSwitch, nftables, trafgen)
+set -euo pipefail
+
+packages=(iproute2 iputils-ping ncat tcpdump tshark python3 python3-scapy iperf3 nmap hping3 socat ethtool tmux gcc libc6-dev procps kmod)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(openvswitch-switch nftables netsniff-ng conntrack)
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null; then SUDO=sudo; else echo "install-deps: run as root" >&2; exit 1; fi
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture; answer no without a prompt.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,131 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace VSwitch.EndToEnd.Tests;
+
+/// <summary>A real <c>vswitchd</c> process, started from the build output, with its log captured.</summary>
+internal sealed class Daemon : IDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _log = new();
+
+    private Daemon(Process process, int metricsPort)
+    {
+        _process = process;
+        MetricsPort = metricsPort;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { _log.Enqueue(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { _log.Enqueue(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public int MetricsPort { get; }
+
+    public string Log => string.Join('\n', _log);
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>The daemon built beside the tests (<c>vswitch/VSwitch.Daemon/bin/CONFIG/net10.0/vswitchd</c>).</summary>
+    public static string Executable()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "VSwitch.sln")))
+        {
+            dir = dir.Parent;
+        }
+        if (dir is null)
+        {
+            throw new InvalidOperationException("VSwitch.sln not found above the test directory");
+        }
+        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var exe = Path.Combine(dir.FullName, "vswitch", "VSwitch.Daemon", "bin", configuration, "net10.0", "vswitchd");
+        if (!File.Exists(exe))
+        {
+            throw new InvalidOperationException($"{exe} is missing: build the solution first (scripts/test.sh does)");
+        }
+        return exe;
+    }
+
+    public static Daemon Start(string configPath, int workers, params string[] extraArgs)
+    {
+        var metricsPort = FreePort();
+        var psi = new ProcessStartInfo(Executable())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in (string[])["--config", configPath, "--workers", workers.ToString(), "--metrics-listen", $"127.0.0.1:{metricsPort}", .. extraArgs])
+        {
+            psi.ArgumentList.Add(a);
+        }
+        var daemon = new Daemon(Process.Start(psi)!, metricsPort);
+        if (!Shell.Eventually(() => daemon.Log.Contains("applied generation", StringComparison.Ordinal) || daemon.HasExited, TimeSpan.FromSeconds(20)))
+        {
+            throw new InvalidOperationException($"vswitchd did not start:\n{daemon.Log}");
+        }
+        if (daemon.HasExited)
+        {
+            throw new InvalidOperationException($"vswitchd exited with {daemon.ExitCode}:\n{daemon.Log}");
+        }
+        return daemon;
+    }
+
+    /// <summary>Reads <c>/metrics</c>.</summary>
+    public string Metrics()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        return http.GetStringAsync($"http://127.0.0.1:{MetricsPort}/metrics").GetAwaiter().GetResult();
+    }
+
+    /// <summary>One sample's value from <c>/metrics</c>, e.g. <c>vswitch_port_up{port="a"}</c>; -1 when absent.</summary>
+    public double Metric(string series)
+    {
+        foreach (var line in Metrics().Split('\n'))
+        {
+            if (line.StartsWith(series + " ", StringComparison.Ordinal))
+            {
+                return double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Sends SIGTERM and waits for a clean exit.</summary>
+    public int Terminate(TimeSpan timeout)
+    {
+        Shell.Run($"kill -TERM {_process.Id}");
+        if (!_process.WaitForExit(timeout))
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"vswitchd did not stop within {timeout} of SIGTERM:\n{Log}");
+        }
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            try
+            {
+                Terminate(TimeSpan.FromSeconds(15));
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+        _process.Dispose();
+    }
+}

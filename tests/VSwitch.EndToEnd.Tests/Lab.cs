@@ -1,0 +1,117 @@
+using System.Text.Json;
+
+namespace VSwitch.EndToEnd.Tests;
+
+/// <summary>
+/// A test lab: network namespaces standing in for VMs, wired to a real <c>vswitchd</c> through TAP ports (the switch
+/// creates the device inside the namespace) or AF_PACKET ports (the host end of a veth pair).
+/// </summary>
+/// <remarks>
+/// Everything is named with a per-lab prefix, uses only 198.18.0.0/15 and 2001:db8::/32, and is removed in
+/// <see cref="Dispose"/> even when a test fails.
+/// </remarks>
+internal sealed class Lab : IDisposable
+{
+    private static int s_counter;
+    private readonly List<string> _namespaces = [];
+    private readonly List<string> _hostLinks = [];
+    private readonly List<object> _ports = [];
+    private readonly List<string> _networks = [];
+
+    public Lab()
+    {
+        Prefix = $"e{Environment.ProcessId % 10000}{Interlocked.Increment(ref s_counter)}";
+    }
+
+    /// <summary>A short unique prefix for namespace and interface names (interface names are at most 15 characters).</summary>
+    public string Prefix { get; }
+
+    public Daemon? Daemon { get; private set; }
+
+    public sealed record Vm(string Namespace, string Interface, string Ipv4, string Ipv6, string Port)
+    {
+        public string Exec(string command) => $"ip netns exec {Namespace} {command}";
+    }
+
+    public void Network(string name) => _networks.Add(name);
+
+    /// <summary>Adds a VM on a TAP port; the switch creates interface <c>eth0</c>-like device inside the namespace.</summary>
+    public Vm TapVm(string name, string network, int host, string? mac = null)
+    {
+        var ns = $"{Prefix}-{name}";
+        Shell.Must($"ip netns add {ns}");
+        _namespaces.Add(ns);
+        var ifname = $"t{Prefix}{name}";
+        if (ifname.Length > 15)
+        {
+            ifname = ifname[..15];
+        }
+        var port = $"{name}";
+        _ports.Add(new { name = port, network, device = $"tap:{ifname}@{ns}", mac_address = mac });
+        return new Vm(ns, ifname, $"198.18.0.{host}", $"2001:db8::{host:x}", port);
+    }
+
+    /// <summary>Adds a VM behind a veth pair whose host end is an AF_PACKET port.</summary>
+    public Vm AfPacketVm(string name, string network, int host)
+    {
+        var ns = $"{Prefix}-{name}";
+        Shell.Must($"ip netns add {ns}");
+        _namespaces.Add(ns);
+        var hostEnd = $"h{Prefix}{name}";
+        if (hostEnd.Length > 15)
+        {
+            hostEnd = hostEnd[..15];
+        }
+        Shell.Must($"ip link add {hostEnd} type veth peer name eth0 netns {ns}");
+        _hostLinks.Add(hostEnd);
+        Shell.Must($"sysctl -qw net.ipv6.conf.{hostEnd}.disable_ipv6=1 && ip link set {hostEnd} up");
+        _ports.Add(new { name, network, device = $"afpacket:{hostEnd}" });
+        return new Vm(ns, "eth0", $"198.18.0.{host}", $"2001:db8::{host:x}", name);
+    }
+
+    /// <summary>Starts the daemon with the lab's networks and ports and configures every VM's addresses.</summary>
+    public Daemon Start(int workers, params Vm[] vms)
+    {
+        var config = new
+        {
+            workers,
+            networks = _networks.Select(n => new { name = n }).ToArray(),
+            ports = _ports.ToArray(),
+        };
+        var path = Path.Combine(Path.GetTempPath(), $"{Prefix}-config.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(config, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
+        Daemon = Daemon.Start(path, workers);
+        foreach (var vm in vms)
+        {
+            ConfigureAddresses(vm);
+        }
+        return Daemon;
+    }
+
+    /// <summary>Waits for the VM's interface, then gives it its IPv4 and IPv6 addresses (no DAD wait).</summary>
+    public static void ConfigureAddresses(Vm vm)
+    {
+        if (!Shell.Eventually(() => Shell.Run(vm.Exec($"ip link show {vm.Interface}")).Ok, TimeSpan.FromSeconds(10)))
+        {
+            throw new InvalidOperationException($"{vm.Interface} did not appear in {vm.Namespace}");
+        }
+        Shell.Must(vm.Exec($"ip link set lo up"));
+        Shell.Must(vm.Exec($"ip link set {vm.Interface} up"));
+        Shell.Must(vm.Exec($"ip addr add {vm.Ipv4}/24 dev {vm.Interface}"));
+        Shell.Must(vm.Exec($"ip -6 addr add {vm.Ipv6}/64 dev {vm.Interface} nodad"));
+    }
+
+    public void Dispose()
+    {
+        Daemon?.Dispose();
+        foreach (var link in _hostLinks)
+        {
+            Shell.Run($"ip link del {link} 2>/dev/null");
+        }
+        foreach (var ns in _namespaces)
+        {
+            Shell.Run($"ip netns pids {ns} 2>/dev/null | xargs -r kill -9; ip netns del {ns}");
+        }
+        File.Delete(Path.Combine(Path.GetTempPath(), $"{Prefix}-config.json"));
+    }
+}

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using VSwitch.Control;
+using VSwitch.Control.Configuration;
+using VSwitch.Daemon.Hosting;
+using VSwitch.Daemon.Metrics;
+using VSwitch.Dataplane;
+using VSwitch.Dataplane.Ports;
+using VSwitch.Ports.Linux;
+
+namespace VSwitch.Daemon;
+
+/// <summary>Wires the daemon together on Microsoft.Extensions.Hosting and runs it until SIGTERM/SIGINT.</summary>
+public static class DaemonHost
+{
+    public static async Task<int> RunAsync(VSwitchOptions options, SwitchConfig config, CancellationToken cancellation)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new Datapath(
+            new DatapathOptions
+            {
+                Workers = options.Workers ?? config.Workers ?? Environment.ProcessorCount,
+                Pin = config.PinWorkers,
+                MaxPorts = config.MaxPorts,
+                MacAgingSeconds = config.MacAgingSeconds,
+                MacTableCapacity = config.MacTableSize,
+            },
+            sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<IPortFactory, LinuxPortFactory>();
+        builder.Services.AddSingleton<IPortFactory, MemoryPortFactory>();
+        builder.Services.AddSingleton<Reconciler>();
+        builder.Services.AddHostedService<DataplaneService>();
+        if (options.MetricsListen is not null)
+        {
+            builder.Services.AddSingleton<MetricsWriter>();
+            builder.Services.AddHostedService<MetricsServer>();
+        }
+        using var host = builder.Build();
+        try
+        {
+            await host.RunAsync(cancellation);
+            return 0;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or PortException)
+        {
+            Console.Error.WriteLine($"vswitchd: {ex.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using VSwitch.Control;
+using VSwitch.Control.Configuration;
+using VSwitch.Dataplane;
+
+namespace VSwitch.Daemon.Hosting;
+
+/// <summary>
+/// Starts the workers, applies the configured networks and ports, watches port health, and on shutdown detaches
+/// every port (removing the TAP devices the switch created) before it stops the workers.
+/// </summary>
+public sealed partial class DataplaneService(
+    Datapath datapath,
+    Reconciler reconciler,
+    SwitchConfig config,
+    ILogger<DataplaneService> log) : BackgroundService
+{
+    /// <summary>How often port health is checked (a vanished interface is reported within this time).</summary>
+    private static readonly TimeSpan s_healthInterval = TimeSpan.FromMilliseconds(500);
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        datapath.Start();
+        var cpus = string.Join(",", datapath.Workers.Select(w => w.Cpu));
+        Started(log, datapath.Workers.Length, cpus);
+        reconciler.Apply(config.ToModel());
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(s_healthInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                reconciler.CheckHealth();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        reconciler.Dispose();
+        datapath.Stop();
+        Stopped(log);
+    }
+
+    [LoggerMessage(100, LogLevel.Information, "data path started: {Workers} workers on CPUs {Cpus}")]
+    private static partial void Started(ILogger logger, int workers, string cpus);
+
+    [LoggerMessage(101, LogLevel.Information, "data path stopped; all ports detached")]
+    private static partial void Stopped(ILogger logger);
+}

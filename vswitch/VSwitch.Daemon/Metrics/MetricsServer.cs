@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace VSwitch.Daemon.Metrics;
+
+/// <summary>Serves <c>GET /metrics</c> on <c>--metrics-listen</c> with Kestrel.</summary>
+public sealed class MetricsServer(VSwitchOptions options, MetricsWriter writer, ILoggerFactory loggers) : IHostedService
+{
+    private WebApplication? _app;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggers);
+        builder.WebHost.ConfigureKestrel(k => k.Listen(options.MetricsListen!));
+        _app = builder.Build();
+        _app.MapGet("/metrics", () => Results.Text(writer.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+        await _app.StartAsync(cancellationToken);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync(cancellationToken);
+            await _app.DisposeAsync();
+        }
+    }
+}

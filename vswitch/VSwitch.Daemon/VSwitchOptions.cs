@@ -1,0 +1,31 @@
+using System.Net;
+
+namespace VSwitch.Daemon;
+
+/// <summary>The command-line options of <c>vswitchd</c> (ARCHITECTURE §3), parsed and checked.</summary>
+public sealed record VSwitchOptions
+{
+    /// <summary>JSON configuration file; null: the embedded defaults.</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>Worker threads; null: the configuration file's value, else one per allowed CPU.</summary>
+    public int? Workers { get; init; }
+
+    /// <summary>Where <c>/metrics</c> listens; null disables it.</summary>
+    public IPEndPoint? MetricsListen { get; init; } = new(IPAddress.Loopback, 9477);
+
+    /// <summary>Parses <c>HOST:PORT</c> (IPv6 as <c>[::1]:PORT</c>); the error names the option.</summary>
+    public static IPEndPoint ParseEndpoint(string option, string text)
+    {
+        if (IPEndPoint.TryParse(text, out var ep) && ep.Port != 0)
+        {
+            return ep;
+        }
+        if (text.LastIndexOf(':') is var colon and > 0 && text[..colon] == "localhost"
+            && ushort.TryParse(text[(colon + 1)..], out var port) && port != 0)
+        {
+            return new IPEndPoint(IPAddress.Loopback, port);
+        }
+        throw new FormatException($"{option}: '{text}' is not HOST:PORT (for example 127.0.0.1:9477)");
+    }
+}
