@@ -1,0 +1,58 @@
+using VSwitch.Control.Configuration;
+
+namespace VSwitch.Control.Tests;
+
+public class SwitchConfigTests
+{
+    private const string Valid = """
+        {
+          "workers": 2,
+          "networks": [ { "name": "lab" }, { "name": "other", "admin_state_up": false } ],
+          "ports": [
+            { "name": "web", "network": "lab", "device": "tap:web0@vm-web", "mac_address": "fa:16:3e:00:00:11" },
+            { "name": "db", "network": "other", "device": "afpacket:veth-db", "admin_state_up": false }
+          ]
+        }
+        """;
+
+    [Fact]
+    public void Parse_ValidFile_GivesTheModel()
+    {
+        var model = SwitchConfig.Parse(Valid).ToModel();
+        Assert.Equal(2, model.Networks.Count);
+        var web = model.Ports.Values.Single(p => p.Name == "web");
+        Assert.Equal("tap:web0@vm-web", web.Device);
+        Assert.Equal("fa:16:3e:00:00:11", web.Mac.ToString());
+        Assert.Equal(model.Networks.Values.Single(n => n.Name == "lab").Id, web.NetworkId);
+        Assert.False(model.Ports.Values.Single(p => p.Name == "db").AdminStateUp);
+    }
+
+    [Fact]
+    public void ToModel_SameFileTwice_GivesTheSameIds()
+    {
+        Assert.Equal(SwitchConfig.Parse(Valid).ToModel().Ports.Keys, SwitchConfig.Parse(Valid).ToModel().Ports.Keys);
+    }
+
+    [Theory]
+    [InlineData("""{ "workers": 0 }""", "workers must be between 1 and 256")]
+    [InlineData("""{ "wrokers": 2 }""", "wrokers")]
+    [InlineData("""{ "workers": "two" }""", "workers")]
+    [InlineData("""{ "networks": [ { "name": "a" }, { "name": "a" } ] }""", "duplicate name 'a'")]
+    [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "b", "device": "memory" } ] }""", "no network named 'b'")]
+    [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "" } ] }""", "device: required")]
+    [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "memory", "mac_address": "zz" } ] }""", "'zz' is not a MAC address")]
+    [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "tap:x" }, { "name": "q", "network": "a", "device": "tap:x@ns" } ] }""", "used by another port")]
+    [InlineData("""{ "networks": [ """, "config")]
+    public void Parse_BadFile_ThrowsNamingTheField(string json, string expected)
+    {
+        var ex = Assert.Throws<ConfigException>(() => SwitchConfig.Parse(json));
+        Assert.Contains(expected, ex.Message);
+    }
+
+    [Fact]
+    public void Load_MissingFile_SaysWhichFile()
+    {
+        var ex = Assert.Throws<ConfigException>(() => SwitchConfig.Load("/nonexistent/vswitch.json"));
+        Assert.Contains("/nonexistent/vswitch.json", ex.Message);
+    }
+}
