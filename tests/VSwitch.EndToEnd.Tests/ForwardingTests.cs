@@ -103,10 +103,10 @@ public sealed class ForwardingTests(ForwardingLab fixture) : IClassFixture<Forwa
         const string echo = "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('0.0.0.0',5002)); s.settimeout(8)\nd,a=s.recvfrom(2048); s.sendto(d.upper(),a)\n";
         var script = Path.Combine(Path.GetTempPath(), $"vsw-udp-{from}{to}.py");
         File.WriteAllText(script, echo);
-        var server = Task.Run(() => Shell.Run(dst.Exec($"python3 {script}"), TimeSpan.FromSeconds(10)));
+        var server = Task.Run(() => Shell.Run(dst.Exec($"/usr/bin/python3 {script}"), TimeSpan.FromSeconds(10)));
         Thread.Sleep(500);
         var client = Shell.Run(src.Exec(
-            $"python3 -c \"import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(5); s.sendto(b'hello-vswitch',('{dst.Ipv4}',5002)); print(s.recv(100).decode())\""),
+            $"/usr/bin/python3 -c \"import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(5); s.sendto(b'hello-vswitch',('{dst.Ipv4}',5002)); print(s.recv(100).decode())\""),
             TimeSpan.FromSeconds(10));
         Assert.True(client.Ok, $"no UDP reply: {client}");
         Assert.Contains("HELLO-VSWITCH", client.Stdout);

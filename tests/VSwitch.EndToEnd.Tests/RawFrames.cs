@@ -25,13 +25,13 @@ internal static class RawFrames
     {
         var script = Path.Combine(Path.GetTempPath(), "vsw-listen.py");
         File.WriteAllText(script, ListenScript);
-        return Task.Run(() => Shell.Run(vm.Exec($"python3 {script} {vm.Interface} {tag} {seconds}"), TimeSpan.FromSeconds(seconds + 5)).Stdout.Contains("GOT", StringComparison.Ordinal));
+        return Task.Run(() => Shell.Run(vm.Exec($"/usr/bin/python3 {script} {vm.Interface} {tag} {seconds}"), TimeSpan.FromSeconds(seconds + 5)).Stdout.Contains("GOT", StringComparison.Ordinal));
     }
 
     public static void Send(Lab.Vm vm, string dstMac, string srcMac, string tag)
     {
         var script = Path.Combine(Path.GetTempPath(), "vsw-send.py");
         File.WriteAllText(script, SendScript);
-        Shell.Must(vm.Exec($"python3 {script} {vm.Interface} {dstMac} {srcMac} {tag}"));
+        Shell.Must(vm.Exec($"/usr/bin/python3 {script} {vm.Interface} {dstMac} {srcMac} {tag}"));
     }
 }

@@ -101,7 +101,10 @@ public struct ParsedPacket
     /// <summary>Offset of the L4 payload; 0 when none.</summary>
     public ushort PayloadOffset;
 
-    /// <summary>Bytes of the IP packet according to its own length field (IPv4 total length, IPv6 40 + payload length).</summary>
+    /// <summary>
+    /// Bytes of the IP packet according to its own length field (IPv4 total length, IPv6 40 + payload length;
+    /// saturated at 65,535 for an IPv6 payload above 65,495 bytes).
+    /// </summary>
     public ushort IpLength;
 
     /// <summary>TCP/UDP/SCTP source port; ICMP/ICMPv6 type.</summary>
