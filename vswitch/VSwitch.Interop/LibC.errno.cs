@@ -18,6 +18,12 @@ public static partial class LibC
     public const int ENOBUFS = 105;
     public const int ENETDOWN = 100;
     public const int EBADFD = 77;
+    public const int EFAULT = 14;
+    public const int EACCES = 13;
+    public const int ENOPROTOOPT = 92;
+    public const int EOPNOTSUPP = 95;
+    public const int EADDRINUSE = 98;
+    public const int ENOTSUP = 95;
 
     /// <summary>Describes an errno value as <c>strerror</c> would, for log and error messages (never per packet).</summary>
     public static string StrError(int errno) => System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno);

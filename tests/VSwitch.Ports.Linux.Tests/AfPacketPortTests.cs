@@ -1,0 +1,268 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using VSwitch.Dataplane.Ports;
+using VSwitch.Packets;
+using VSwitch.Ports.Linux.Tests.Infrastructure;
+
+namespace VSwitch.Ports.Linux.Tests;
+
+/// <summary>AF_PACKET ports on the host end of a veth whose peer is in a namespace (root; CI runs them).</summary>
+[Collection(PrivilegedCollection.Name)]
+[Trait("Category", "Privileged")]
+public sealed class AfPacketPortTests : IDisposable
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(3);
+    private readonly TestNetwork _net = new();
+
+    public void Dispose() => _net.Dispose();
+
+    /// <summary>A namespace joined by a veth; the peer has address .1 and the port sits on the host end.</summary>
+    private (string Ns, string Host, string Peer, MacAddress PeerMac) Veth()
+    {
+        var ns = _net.AddNamespace("vm");
+        var (host, peer) = _net.AddVeth(ns);
+        Shell.Ip($"-n {ns} addr add {_net.Address(1)}/24 dev {peer}");
+        using var nsHandle = NetworkNamespace.Open(ns);
+        var mac = nsHandle.Run(() =>
+        {
+            using var nl = Rtnetlink.Open();
+            return nl.GetLink(peer)!.Value.Address;
+        });
+        return (ns, host, peer, mac);
+    }
+
+    [Fact]
+    public void Transmit_ArpRequest_NamespaceRepliesAndReplyIsReceived()
+    {
+        var (_, host, _, peerMac) = Veth();
+        using var port = AfPacketPort.Open($"afpacket:{host}", 1);
+        using var driver = new PortDriver(port);
+        var me = Frames.RandomMac();
+        Assert.Equal(1, driver.Send(Frames.ArpRequest(me, _net.Address(2), _net.Address(1))));
+
+        var reply = driver.WaitFor(f => Frames.IsArp(f.Data, 2, _net.Address(1)), s_wait);
+        Assert.NotNull(reply);
+        Assert.Equal(42, reply.Data.Length);
+        Assert.Equal(peerMac, MacAddress.Read(reply.Data.AsSpan(6)));
+        Assert.Equal(me, MacAddress.Read(reply.Data));
+        Assert.Equal(0, driver.Errors.RxErrors);
+    }
+
+    [Fact]
+    public void Receive_PingFromNamespace_DeliversArpRequestWithCorrectLength()
+    {
+        var (ns, host, _, peerMac) = Veth();
+        using var port = AfPacketPort.Open($"afpacket:{host}", 1);
+        using var driver = new PortDriver(port);
+        using var ping = Shell.Start("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "1", _net.Address(2));
+
+        var request = driver.WaitFor(f => Frames.IsArp(f.Data, 1, _net.Address(1)), s_wait);
+        Assert.NotNull(request);
+        Assert.Equal(42, request.Data.Length);
+        Assert.Equal(peerMac, MacAddress.Read(request.Data.AsSpan(6)));
+        ping.WaitForExit(5000);
+    }
+
+    [Fact]
+    public void Transmit_IcmpEchoRequest_NamespaceAnswersWithEchoReply()
+    {
+        var (ns, host, peer, peerMac) = Veth();
+        using var port = AfPacketPort.Open($"afpacket:{host}", 1);
+        using var driver = new PortDriver(port);
+        var me = Frames.RandomMac();
+        Shell.Ip($"-n {ns} neigh replace {_net.Address(2)} lladdr {me} dev {peer}");
+
+        var frame = Frames.IcmpEchoRequest(peerMac, me, _net.Address(2), _net.Address(1), id: 0x4242, seq: 7, payload: 100);
+        Assert.Equal(1, driver.Send(frame));
+        var reply = driver.WaitFor(f => Frames.IsEchoReply(f.Data, _net.Address(1), 0x4242), s_wait);
+        Assert.NotNull(reply);
+        Assert.Equal(frame.Length, reply.Data.Length);
+    }
+
+    [Fact]
+    public void Transmit_Batch_AllFramesAreSentInOneCall()
+    {
+        var (ns, host, peer, peerMac) = Veth();
+        using var port = AfPacketPort.Open($"afpacket:{host}", 1);
+        using var driver = new PortDriver(port);
+        var me = Frames.RandomMac();
+        Shell.Ip($"-n {ns} neigh replace {_net.Address(2)} lladdr {me} dev {peer}");
+
+        var frames = Enumerable.Range(0, PacketBatch.MaxSize)
+            .Select(i => Frames.IcmpEchoRequest(peerMac, me, _net.Address(2), _net.Address(1), id: (ushort)(0x1000 + i), seq: 1))
+            .ToArray();
+        var handles = frames.Select(f => System.Runtime.InteropServices.GCHandle.Alloc(f, System.Runtime.InteropServices.GCHandleType.Pinned)).ToArray();
+        try
+        {
+            using var tx = new PacketBatch();
+            unsafe
+            {
+                for (var i = 0; i < frames.Length; i++)
+                {
+                    tx.Add(new Frame { Data = (byte*)handles[i].AddrOfPinnedObject(), Length = frames[i].Length });
+                }
+            }
+            var errors = default(PortErrors);
+            Assert.Equal(PacketBatch.MaxSize, port.Transmit(0, tx, ref errors));
+            Assert.Equal(0, errors.TxErrors);
+        }
+        finally
+        {
+            foreach (var h in handles)
+            {
+                h.Free();
+            }
+        }
+
+        var seen = new HashSet<ushort>();
+        var sw = Stopwatch.StartNew();
+        while (seen.Count < PacketBatch.MaxSize && sw.Elapsed < s_wait)
+        {
+            foreach (var f in driver.Poll(50))
+            {
+                if (f.Data.Length >= 42 && Frames.EtherType(f.Data) == Frames.EtherTypeIpv4 && f.Data[34] == 0)
+                {
+                    seen.Add(BinaryPrimitives.ReadUInt16BigEndian(f.Data.AsSpan(38)));
+                }
+            }
+        }
+        Assert.Equal(PacketBatch.MaxSize, seen.Count);
+    }
+
+    [Fact]
+    public void Open_TwoQueues_JoinOneFanoutGroupAndBothQueuesWork()
+    {
+        var (_, host, _, _) = Veth();
+        using var port = AfPacketPort.Open($"afpacket:{host}", 2);
+        using var other = AfPacketPort.Open($"afpacket:{host}", 2);
+        using var driver = new PortDriver(port);
+        Assert.Equal(2, port.QueueCount);
+        Assert.NotEqual(port.GetReadyFd(0), port.GetReadyFd(1));
+        Assert.True(port.FanoutGroup >= 0);
+        Assert.NotEqual(port.FanoutGroup, other.FanoutGroup);
+
+        var me = Frames.RandomMac();
+        Assert.Equal(1, driver.Send(Frames.ArpRequest(me, _net.Address(2), _net.Address(1)), queue: 1));
+        Assert.NotNull(driver.WaitFor(f => Frames.IsArp(f.Data, 2, _net.Address(1)), s_wait));
+    }
+
+    [Theory]
+    [InlineData((ushort)0x8100)]
+    [InlineData((ushort)0x88A8)]
+    public void Receive_VlanTaggedFrame_TagIsPutBackInline(ushort tpid)
+    {
+        // The receiving kernel moves a tag into metadata before packet sockets see the frame; the port puts it back.
+        var (a, b) = _net.AddHostVeth();
+        using var receiver = AfPacketPort.Open($"afpacket:{a}", 1);
+        using var sender = AfPacketPort.Open($"afpacket:{b}", 1);
+        using var rx = new PortDriver(receiver);
+        using var tx = new PortDriver(sender);
+        var frame = Frames.ArpRequest(Frames.RandomMac(), _net.Address(2), _net.Address(1), vlan: 0x6064); // PCP 3, VID 100
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), tpid);
+
+        Assert.Equal(1, tx.Send(frame));
+        var received = rx.WaitFor(f => f.Data.AsSpan(6, 6).SequenceEqual(frame.AsSpan(6, 6)), s_wait);
+        Assert.NotNull(received);
+        Assert.Equal(Convert.ToHexString(frame), Convert.ToHexString(received.Data));
+    }
+
+    [Fact]
+    public unsafe void GsoSuperFrame_PassesThroughWithItsVirtioHeader()
+    {
+        // A 60 KB TCP super-frame with a partial checksum, tagged, as a VM with TSO would send it: the port hands it to
+        // the kernel with its virtio header, the veth carries it unsegmented, and the other port reads it back whole.
+        var (a, b) = _net.AddHostVeth();
+        using var receiver = AfPacketPort.Open($"afpacket:{a}", 1);
+        using var sender = AfPacketPort.Open($"afpacket:{b}", 1);
+        using var rx = new PortDriver(receiver);
+        using var tx = new PortDriver(sender);
+        var src = Frames.RandomMac();
+        var frame = Frames.TcpSegment(Frames.RandomMac(), src, _net.Address(2), _net.Address(1), payload: 41 * 1448, vlan: 100);
+        var vnet = new VirtioNetHeader
+        {
+            Flags = VirtioNetHeader.NeedsChecksum,
+            GsoType = VirtioNetHeader.GsoTcpV4,
+            GsoSize = 1448,
+            HeaderLength = 18 + 20 + 20,
+            ChecksumStart = 18 + 20,
+            ChecksumOffset = 16,
+        };
+
+        Assert.Equal(1, tx.Send(frame, vnet: vnet));
+        var received = rx.WaitFor(f => f.Data.AsSpan(6, 6).SequenceEqual(src.ToBytes()), s_wait);
+        Assert.NotNull(received);
+        Assert.Equal(frame.Length, received.Data.Length);
+        Assert.True(received.Data.AsSpan().SequenceEqual(frame));
+        Assert.Equal(VirtioNetHeader.GsoTcpV4, received.Vnet.GsoType & ~VirtioNetHeader.GsoEcn);
+        Assert.Equal(1448, received.Vnet.GsoSize);
+        Assert.Equal(VirtioNetHeader.NeedsChecksum, received.Vnet.Flags & VirtioNetHeader.NeedsChecksum);
+        Assert.Equal(vnet.ChecksumStart, received.Vnet.ChecksumStart);
+        Assert.Equal(vnet.ChecksumOffset, received.Vnet.ChecksumOffset);
+        Assert.Equal(0, rx.Errors.RxErrors);
+    }
+
+    [Fact]
+    public void LinkDownAndUp_PortSurvivesAndWorksAgain()
+    {
+        var (_, host, _, _) = Veth();
+        using var port = AfPacketPort.Open($"afpacket:{host}", 1);
+        using var driver = new PortDriver(port);
+        Shell.Ip($"link set {host} down");
+        var sw = Stopwatch.StartNew();
+        while (sw.ElapsedMilliseconds < 300)
+        {
+            driver.Poll(50);
+        }
+        Assert.Null(port.Failure);
+        Shell.Ip($"link set {host} up");
+
+        var me = Frames.RandomMac();
+        ReceivedFrame? reply = null;
+        for (var attempt = 0; attempt < 10 && reply is null; attempt++)
+        {
+            driver.Send(Frames.ArpRequest(me, _net.Address(2), _net.Address(1)));
+            reply = driver.WaitFor(f => Frames.IsArp(f.Data, 2, _net.Address(1)), TimeSpan.FromMilliseconds(300));
+        }
+        Assert.NotNull(reply);
+        Assert.Null(port.Failure);
+    }
+
+    [Fact]
+    public void InterfaceDeleted_FailureIsSetWithinASecondAndReceiveReturnsZero()
+    {
+        var (_, host, _, _) = Veth();
+        using var port = AfPacketPort.Open($"afpacket:{host}", 2);
+        using var driver = new PortDriver(port);
+        Shell.Ip($"link del {host}");
+        var sw = Stopwatch.StartNew();
+        while (port.Failure is null && sw.Elapsed < TimeSpan.FromSeconds(1))
+        {
+            driver.Poll(50);
+        }
+        Assert.NotNull(port.Failure);
+        Assert.Contains(host, port.Failure);
+        using var batch = new PacketBatch(PacketBatch.DefaultBufferSize);
+        var errors = default(PortErrors);
+        Assert.Equal(0, port.Receive(0, batch, ref errors));
+        Assert.Equal(0, port.Receive(1, batch, ref errors));
+        Assert.Equal(0, driver.Send(new byte[60]));
+    }
+
+    [Fact]
+    public void Open_MissingInterface_ThrowsClearPortException()
+    {
+        var name = $"plt{_net.Id}none";
+        var e = Assert.Throws<PortException>(() => AfPacketPort.Open($"afpacket:{name}", 1));
+        Assert.Contains("does not exist", e.Message);
+        Assert.Contains(name, e.Message);
+    }
+
+    [Fact]
+    public void Open_InterfaceDown_BringsItUp()
+    {
+        var (_, host, _, _) = Veth();
+        Shell.Ip($"link set {host} down");
+        using var port = AfPacketPort.Open($"afpacket:{host}", 1);
+        Assert.Contains("UP", Shell.Ip($"link show {host}").Split('>')[0]);
+    }
+}

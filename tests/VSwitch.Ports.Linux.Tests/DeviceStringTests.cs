@@ -1,0 +1,74 @@
+using VSwitch.Dataplane.Ports;
+
+namespace VSwitch.Ports.Linux.Tests;
+
+public sealed class DeviceStringTests
+{
+    [Theory]
+    [InlineData("tap:web0", LinuxPortKind.Tap, "web0", null)]
+    [InlineData("tap:web0@vm-web", LinuxPortKind.Tap, "web0", "vm-web")]
+    [InlineData("tap:a", LinuxPortKind.Tap, "a", null)]
+    [InlineData("tap:abcdefghijklmno@ns_1.x", LinuxPortKind.Tap, "abcdefghijklmno", "ns_1.x")]
+    [InlineData("afpacket:veth-1", LinuxPortKind.AfPacket, "veth-1", null)]
+    [InlineData("afpacket:eth0.100", LinuxPortKind.AfPacket, "eth0.100", null)]
+    public void Parse_ValidString_ReturnsParts(string device, LinuxPortKind kind, string name, string? ns)
+    {
+        var parsed = DeviceString.Parse(device);
+        Assert.Equal(kind, parsed.Kind);
+        Assert.Equal(name, parsed.Name);
+        Assert.Equal(ns, parsed.Namespace);
+        Assert.Equal(device, parsed.ToString());
+    }
+
+    [Theory]
+    [InlineData("", "empty device string")]
+    [InlineData("memory", "unknown scheme")]
+    [InlineData("TAP:web0", "unknown scheme")]
+    [InlineData("vhost:web0", "unknown scheme")]
+    [InlineData("tap:", "empty interface name")]
+    [InlineData("tap:@vm", "empty interface name")]
+    [InlineData("afpacket:", "empty interface name")]
+    [InlineData("tap:web0@", "empty namespace name")]
+    [InlineData("tap:abcdefghijklmnop", "at most 15")]
+    [InlineData("afpacket:abcdefghijklmnop", "at most 15")]
+    [InlineData("tap:we b0", "contains")]
+    [InlineData("tap:web/0", "contains '/'")]
+    [InlineData("tap:web:0", "contains ':'")]
+    [InlineData("tap:..", "not a valid name")]
+    [InlineData("tap:web0@vm/../x", "contains '/'")]
+    [InlineData("tap:web0@..", "not a valid name")]
+    [InlineData("tap:web0@a@b", "contains '@'")]
+    [InlineData("afpacket:eth0@vm", "afpacket ports take no namespace")]
+    public void Parse_BadString_ThrowsPortExceptionThatSaysWhy(string device, string why)
+    {
+        var e = Assert.Throws<PortException>(() => DeviceString.Parse(device));
+        Assert.Contains(why, e.Message);
+        if (device.Length > 0)
+        {
+            Assert.Contains(device, e.Message);
+        }
+    }
+
+    [Theory]
+    [InlineData("tap:x", true)]
+    [InlineData("tap:", true)]
+    [InlineData("afpacket:eth0", true)]
+    [InlineData("memory", false)]
+    [InlineData("vhost:x", false)]
+    public void Factory_Handles_AnswersByScheme(string device, bool handled) =>
+        Assert.Equal(handled, new LinuxPortFactory().Handles(device));
+
+    [Theory]
+    [InlineData("tap:")]
+    [InlineData("tap:this-name-is-too-long")]
+    [InlineData("afpacket:bad name")]
+    public void Factory_Create_BadString_ThrowsPortException(string device) =>
+        Assert.Throws<PortException>(() => new LinuxPortFactory().Create(new PortRequest(device, 1)));
+
+    [Fact]
+    public void Factory_Create_ZeroQueues_ThrowsPortException()
+    {
+        var e = Assert.Throws<PortException>(() => new LinuxPortFactory().Create(new PortRequest("tap:pltzero0", 0)));
+        Assert.Contains("queue count", e.Message);
+    }
+}

@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using VSwitch.Dataplane.Ports;
+using VSwitch.Interop;
+using VSwitch.Packets;
+
+namespace VSwitch.Ports.Linux.Tests.Infrastructure;
+
+/// <summary>A received frame copied out of a batch.</summary>
+internal sealed record ReceivedFrame(int Queue, byte[] Data, VirtioNetHeader Vnet);
+
+/// <summary>Drives a port the way a worker does (poll the ready fds, Receive until 0, Transmit), with time limits.</summary>
+internal sealed unsafe class PortDriver(IPort port) : IDisposable
+{
+    private readonly PacketBatch _rx = new(PacketBatch.DefaultBufferSize);
+    private PortErrors _errors;
+
+    public IPort Port { get; } = port;
+
+    public PortErrors Errors => _errors;
+
+    /// <summary>Transmits one frame on <paramref name="queue"/>; returns what Transmit returned.</summary>
+    public int Send(byte[] frame, int queue = 0, VirtioNetHeader vnet = default)
+    {
+        using var tx = new PacketBatch();
+        fixed (byte* p = frame)
+        {
+            tx.Add(new Frame { Data = p, Length = frame.Length, InPort = -1, Vnet = vnet });
+            return Port.Transmit(queue, tx, ref _errors);
+        }
+    }
+
+    /// <summary>Polls every queue for up to <paramref name="timeout"/> and returns the first frame that matches.</summary>
+    public ReceivedFrame? WaitFor(Func<ReceivedFrame, bool> match, TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < timeout)
+        {
+            foreach (var f in Poll(50))
+            {
+                if (match(f))
+                {
+                    return f;
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Waits up to <paramref name="timeoutMs"/> for any queue to be ready, then receives from all until empty.</summary>
+    public List<ReceivedFrame> Poll(int timeoutMs)
+    {
+        var frames = new List<ReceivedFrame>();
+        var n = Port.QueueCount;
+        var fds = stackalloc pollfd[n];
+        for (var q = 0; q < n; q++)
+        {
+            fds[q].fd = Port.GetReadyFd(q);
+            fds[q].events = LibC.POLLIN;
+        }
+        _ = LibC.poll(fds, (nuint)n, timeoutMs);
+        for (var q = 0; q < n; q++)
+        {
+            if (fds[q].revents == 0)
+            {
+                continue;
+            }
+            while (true)
+            {
+                _rx.ResetForReceive();
+                var count = Port.Receive(q, _rx, ref _errors);
+                if (count == 0)
+                {
+                    break;
+                }
+                for (var i = 0; i < count; i++)
+                {
+                    frames.Add(new ReceivedFrame(q, _rx[i].Span.ToArray(), _rx[i].Vnet));
+                }
+            }
+        }
+        return frames;
+    }
+
+    public void Dispose() => _rx.Dispose();
+}

@@ -1,0 +1,76 @@
+using VSwitch.Dataplane.Ports;
+using VSwitch.Interop;
+using VSwitch.Packets;
+using VSwitch.Ports.Linux.Tests.Infrastructure;
+
+namespace VSwitch.Ports.Linux.Tests;
+
+/// <summary>Receive and Transmit allocate nothing once running (ARCHITECTURE.md §1, STYLE.md rule 2).</summary>
+[Collection(PrivilegedCollection.Name)]
+[Trait("Category", "Privileged")]
+public sealed unsafe class SteadyStateAllocationTests : IDisposable
+{
+    private readonly TestNetwork _net = new();
+
+    public void Dispose() => _net.Dispose();
+
+    [Fact]
+    public void TapPort_ReceiveAndTransmit_AllocateNothing()
+    {
+        var ns = _net.AddNamespace("vm");
+        var tap = _net.LinkName("t");
+        using var port = TapPort.Open($"tap:{tap}@{ns}", 1, Frames.RandomMac());
+        Shell.Ip($"-n {ns} addr add {_net.Address(1)}/24 dev {tap}");
+        AssertNoAllocations(port);
+    }
+
+    [Fact]
+    public void AfPacketPort_ReceiveAndTransmit_AllocateNothing()
+    {
+        var ns = _net.AddNamespace("vm");
+        var (host, peer) = _net.AddVeth(ns);
+        Shell.Ip($"-n {ns} addr add {_net.Address(1)}/24 dev {peer}");
+        using var port = AfPacketPort.Open($"afpacket:{host}", 1);
+        AssertNoAllocations(port);
+    }
+
+    /// <summary>ARP requests out, replies in: warm up, then count the bytes this thread allocates over 200 rounds.</summary>
+    private void AssertNoAllocations(IPort port)
+    {
+        var request = Frames.ArpRequest(Frames.RandomMac(), _net.Address(2), _net.Address(1));
+        using var rx = new PacketBatch(PacketBatch.DefaultBufferSize);
+        using var tx = new PacketBatch();
+        var errors = default(PortErrors);
+        fixed (byte* p = request)
+        {
+            tx.Add(new Frame { Data = p, Length = request.Length });
+            var fd = new pollfd { fd = port.GetReadyFd(0), events = LibC.POLLIN };
+            long received = 0;
+            long before = 0;
+            for (var round = 0; round < 250; round++)
+            {
+                if (round == 50)
+                {
+                    before = GC.GetAllocatedBytesForCurrentThread();
+                }
+                _ = port.Transmit(0, tx, ref errors);
+                fd.revents = 0;
+                _ = LibC.poll(&fd, 1, 20);
+                while (true)
+                {
+                    rx.ResetForReceive();
+                    var n = port.Receive(0, rx, ref errors);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+                    received += n;
+                }
+            }
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(received > 100, $"only {received} frames came back");
+            Assert.Equal(0, allocated);
+            Assert.Null(port.Failure);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using System.Runtime.InteropServices;
+
+namespace VSwitch.Interop;
+
+/// <summary><c>sys/mman.h</c>: mapping packet rings.</summary>
+public static unsafe partial class LibC
+{
+    public const int PROT_NONE = 0x0;
+    public const int PROT_READ = 0x1;
+    public const int PROT_WRITE = 0x2;
+    public const int MAP_SHARED = 0x01;
+    public const int MAP_PRIVATE = 0x02;
+    public const int MAP_LOCKED = 0x2000;
+    public const int MAP_POPULATE = 0x8000;
+
+    /// <summary><c>MAP_FAILED</c>, <c>(void*)-1</c>.</summary>
+    public static readonly void* MAP_FAILED = (void*)-1;
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial void* mmap(void* addr, nuint length, int prot, int flags, int fd, long offset);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int munmap(void* addr, nuint length);
+}
