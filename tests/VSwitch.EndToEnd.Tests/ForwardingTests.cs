@@ -71,7 +71,7 @@ public sealed class ForwardingTests(ForwardingLab fixture) : IClassFixture<Forwa
     [InlineData("d", "b")]
     [InlineData("a", "b")]
     [InlineData("c", "d")]
-    public void TcpTransfer_30MB_ArrivesIntact(string from, string to)
+    public async Task TcpTransfer_30MB_ArrivesIntact(string from, string to)
     {
         var src = Vm(from);
         var dst = Vm(to);
@@ -83,7 +83,8 @@ public sealed class ForwardingTests(ForwardingLab fixture) : IClassFixture<Forwa
             Assert.True(Shell.Eventually(() => Shell.Run(dst.Exec("ss -ltn 'sport = :5001'")).Stdout.Contains("5001", StringComparison.Ordinal), TimeSpan.FromSeconds(5)));
             var client = Shell.Run(src.Exec($"ncat --send-only {dst.Ipv4} 5001 < {dir}/in"), TimeSpan.FromSeconds(40));
             Assert.True(client.Ok, $"sender failed: {client}");
-            Assert.True(server.Wait(TimeSpan.FromSeconds(40)) && server.Result.Ok, $"receiver failed: {server.Result}");
+            var received = await server.WaitAsync(TimeSpan.FromSeconds(40));
+            Assert.True(received.Ok, $"receiver failed: {received}");
             Assert.Equal(Shell.Must($"sha256sum < {dir}/in"), Shell.Must($"sha256sum < {dir}/out"));
         }
         finally
@@ -96,7 +97,7 @@ public sealed class ForwardingTests(ForwardingLab fixture) : IClassFixture<Forwa
     [InlineData("a", "c")]
     [InlineData("c", "a")]
     [InlineData("b", "d")]
-    public void Udp_RequestAndReply_BothWays(string from, string to)
+    public async Task Udp_RequestAndReply_BothWays(string from, string to)
     {
         var src = Vm(from);
         var dst = Vm(to);
@@ -110,7 +111,7 @@ public sealed class ForwardingTests(ForwardingLab fixture) : IClassFixture<Forwa
             TimeSpan.FromSeconds(10));
         Assert.True(client.Ok, $"no UDP reply: {client}");
         Assert.Contains("HELLO-VSWITCH", client.Stdout);
-        server.Wait(TimeSpan.FromSeconds(10));
+        await server.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     [Fact]
