@@ -17,6 +17,12 @@ public sealed record DatapathOptions
     /// <summary>Receive buffer per frame; 64 KiB + headers so GSO super-frames fit.</summary>
     public int BufferSize { get; init; } = PacketBatch.DefaultBufferSize;
 
+    /// <summary>Security-group rule counter slots (the largest number of rules at once).</summary>
+    public int MaxRules { get; init; } = 65536;
+
+    /// <summary>Exact-match flow-cache entries per worker (a power of two).</summary>
+    public int FlowCacheEntries { get; init; } = 8192;
+
     /// <summary>MAC-table entries over all networks.</summary>
     public int MacTableCapacity { get; init; } = 65536;
 

@@ -1,7 +1,7 @@
-using VSwitch.Dataplane.Classification;
+using VSwitch.Dataplane.Policy;
 using VSwitch.Packets;
 
-namespace VSwitch.Dataplane.Tests.Classification;
+namespace VSwitch.Dataplane.Tests.Policy;
 
 /// <summary>Randomised rule sets and queries with fixed seeds: the compiled classifier must equal the linear oracle.</summary>
 public class ClassifierDifferentialTests

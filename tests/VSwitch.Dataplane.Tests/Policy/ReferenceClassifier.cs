@@ -1,6 +1,6 @@
-using VSwitch.Dataplane.Classification;
+using VSwitch.Dataplane.Policy;
 
-namespace VSwitch.Dataplane.Tests.Classification;
+namespace VSwitch.Dataplane.Tests.Policy;
 
 /// <summary>
 /// The trivial oracle: a linear first-match scan that reads each rule's fields literally (ranges compared as ranges,

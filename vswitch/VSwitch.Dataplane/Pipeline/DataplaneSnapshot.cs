@@ -1,3 +1,4 @@
+using VSwitch.Dataplane.Policy;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Packets;
 
@@ -16,12 +17,19 @@ public sealed class DataplaneSnapshot
 {
     public static readonly DataplaneSnapshot Empty = new(0, [], []);
 
-    public DataplaneSnapshot(long generation, SwitchPort?[] ports, NetworkSegment?[] networks)
+    public DataplaneSnapshot(long generation, SwitchPort?[] ports, NetworkSegment?[] networks, long policyGeneration = 0)
     {
         Generation = generation;
         Ports = ports;
         Networks = networks;
+        PolicyGeneration = policyGeneration;
     }
+
+    /// <summary>
+    /// Changes whenever anything a policy verdict depends on changes (rules, groups, membership, port settings); flow
+    /// cache entries and conntrack admissions of another generation are re-checked.
+    /// </summary>
+    public long PolicyGeneration { get; }
 
     /// <summary>Increases with every published change.</summary>
     public long Generation { get; }
@@ -40,7 +48,8 @@ public sealed class DataplaneSnapshot
 /// <param name="Network">Index of the port's network.</param>
 /// <param name="AdminUp">False: every frame from or to the port is dropped as <c>port_down</c>.</param>
 /// <param name="Mac">The port's own MAC (a static MAC-table entry), if it has one.</param>
-public sealed record SwitchPort(int Slot, string Name, IPort Port, int Network, bool AdminUp, MacAddress? Mac);
+/// <param name="Policy">Port security and security groups; null when port security is disabled (nothing filtered).</param>
+public sealed record SwitchPort(int Slot, string Name, IPort Port, int Network, bool AdminUp, MacAddress? Mac, PortPolicy? Policy = null);
 
 /// <summary>An L2 segment: frames never leave it.</summary>
 /// <param name="Index">Small integer id: the MAC-table and conntrack zone.</param>

@@ -40,6 +40,12 @@ public enum WorkerCounter
     /// <summary>Frames flooded (broadcast, multicast or unknown unicast).</summary>
     Floods,
 
+    /// <summary>Policy verdicts answered by the exact-match flow cache.</summary>
+    FlowCacheHits,
+
+    /// <summary>Policy verdicts that needed a classifier lookup.</summary>
+    FlowCacheMisses,
+
     /// <summary>Sentinel: the number of counters.</summary>
     Count,
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using VSwitch.Dataplane.FlowCache;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
 using VSwitch.Packets;
@@ -34,6 +35,7 @@ public sealed partial class Worker : IDisposable
     private readonly bool[] _isDirty;
     private readonly ParsedPacket[] _parsed = new ParsedPacket[PacketBatch.MaxSize];
     private readonly int[] _output = new int[PacketBatch.MaxSize];
+    private readonly ExactMatchCache _flowCache;
     private DataplaneSnapshot _snapshot = DataplaneSnapshot.Empty;
     private int _dirtyCount;
     private long _seenGeneration;
@@ -45,7 +47,8 @@ public sealed partial class Worker : IDisposable
         _datapath = datapath;
         Id = id;
         var maxPorts = datapath.Options.MaxPorts;
-        Counters = new WorkerCounters(maxPorts);
+        Counters = new WorkerCounters(maxPorts, datapath.Options.MaxRules);
+        _flowCache = new ExactMatchCache(datapath.Options.FlowCacheEntries);
         _rx = new PacketBatch(datapath.Options.BufferSize);
         _tx = new PacketBatch?[maxPorts];
         _registered = new IPort?[maxPorts];

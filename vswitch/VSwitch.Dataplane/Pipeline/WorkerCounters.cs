@@ -21,11 +21,26 @@ public sealed class WorkerCounters
     private readonly long[] _ports;
     private readonly long[] _worker = new long[16];
 
-    public WorkerCounters(int maxPorts)
+    private readonly long[] _ruleHits;
+
+    public WorkerCounters(int maxPorts, int maxRules = 0)
     {
         MaxPorts = maxPorts;
         _ports = new long[maxPorts * PortStride];
+        _ruleHits = new long[maxRules];
     }
+
+    /// <summary>Counts one packet allowed by the rule in counter slot <paramref name="ruleSlot"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void RuleHit(int ruleSlot)
+    {
+        if ((uint)ruleSlot < (uint)_ruleHits.Length)
+        {
+            _ruleHits[ruleSlot]++;
+        }
+    }
+
+    public long ReadRuleHits(int ruleSlot) => (uint)ruleSlot < (uint)_ruleHits.Length ? Volatile.Read(ref _ruleHits[ruleSlot]) : 0;
 
     public int MaxPorts { get; }
 

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace VSwitch.Dataplane.Classification;
+namespace VSwitch.Dataplane.Policy;
 
 /// <summary>Builds a <see cref="CompiledClassifier"/> from rules, off the data path.</summary>
 public static class ClassifierCompiler

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using VSwitch.Packets;
 
-namespace VSwitch.Dataplane.Classification;
+namespace VSwitch.Dataplane.Policy;
 
 /// <summary>
 /// The packet fields a policy lookup reads, taken from the point of view of one port and direction: the remote address

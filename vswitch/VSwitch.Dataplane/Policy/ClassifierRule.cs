@@ -1,6 +1,6 @@
 using VSwitch.Packets;
 
-namespace VSwitch.Dataplane.Classification;
+namespace VSwitch.Dataplane.Policy;
 
 /// <summary>
 /// One allow rule in the form the classifier compiles: every Neutron field reduced to masks over a packet's remote

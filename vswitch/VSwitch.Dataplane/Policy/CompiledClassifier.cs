@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
-namespace VSwitch.Dataplane.Classification;
+namespace VSwitch.Dataplane.Policy;
 
 /// <summary>
 /// The allow rules of one port and direction, compiled into one hash table probed once per distinct mask type

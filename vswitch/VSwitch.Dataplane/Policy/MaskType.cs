@@ -1,4 +1,4 @@
-namespace VSwitch.Dataplane.Classification;
+namespace VSwitch.Dataplane.Policy;
 
 /// <summary>
 /// Which bits of a query a group of compiled entries compares: a remote prefix length, whether the protocol is

@@ -1,4 +1,4 @@
-namespace VSwitch.Dataplane.Classification;
+namespace VSwitch.Dataplane.Policy;
 
 /// <summary>Splits a port range into the fewest aligned prefixes that cover it exactly (at most 30 for 16 bits).</summary>
 public static class PortPrefixes
