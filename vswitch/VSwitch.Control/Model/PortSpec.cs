@@ -3,10 +3,42 @@ using VSwitch.Packets;
 namespace VSwitch.Control.Model;
 
 /// <summary>A switch port as the operator wants it.</summary>
+/// <remarks>
+/// The positional members are what the data path needs to open the port; the init-only members are Neutron's port
+/// security: its addresses (which anti-spoofing allows and remote-group rules match), its security groups and
+/// whether port security applies at all. A port with port security and no groups passes nothing but the implicit
+/// rules (ARP, DHCP client, ND for its own addresses).
+/// </remarks>
 /// <param name="Id">Neutron-style UUID.</param>
-/// <param name="Name">Unique, human name.</param>
+/// <param name="Name">Human name (unique among the configuration file's ports; Neutron does not require it).</param>
 /// <param name="NetworkId">The network the port belongs to.</param>
-/// <param name="Device">Backend: <c>tap:NAME[@NETNS]</c>, <c>afpacket:IFNAME</c> or <c>memory</c>.</param>
+/// <param name="Device">Backend: <c>tap:NAME[@NETNS]</c>, <c>afpacket:IFNAME</c> or <c>memory</c>; empty for a port
+/// created through the API without a <c>binding:profile</c> device (it is not attached).</param>
 /// <param name="Mac">The VM's MAC: a static MAC-table entry, and the address a TAP port's interface gets.</param>
 /// <param name="AdminStateUp">False: frames from and to the port are dropped as <c>port_down</c>.</param>
-public sealed record PortSpec(Guid Id, string Name, Guid NetworkId, string Device, MacAddress? Mac, bool AdminStateUp = true);
+public sealed record PortSpec(Guid Id, string Name, Guid NetworkId, string Device, MacAddress? Mac, bool AdminStateUp = true)
+{
+    /// <summary>The owning project (<see cref="ProjectId.None"/> for configuration-file ports).</summary>
+    public ProjectId ProjectId { get; init; }
+
+    public string Description { get; init; } = "";
+
+    /// <summary>The port's own addresses (Neutron's <c>fixed_ips</c>, given as plain addresses: no subnets here).</summary>
+    public EquatableArray<IpAddress128> FixedIps { get; init; } = EquatableArray<IpAddress128>.Empty;
+
+    /// <summary>Further addresses the port may use (Neutron's <c>allowed_address_pairs</c>).</summary>
+    public EquatableArray<AllowedAddressPair> AllowedAddressPairs { get; init; } = EquatableArray<AllowedAddressPair>.Empty;
+
+    /// <summary>The port's groups (a set; kept in the order first given).</summary>
+    public EquatableArray<Guid> SecurityGroupIds { get; init; } = EquatableArray<Guid>.Empty;
+
+    /// <summary>Neutron's <c>port_security_enabled</c>: false switches off anti-spoofing and groups (then it has none).</summary>
+    public bool PortSecurityEnabled { get; init; } = true;
+
+    /// <summary>Neutron's <c>revision_number</c>: bumped by every update.</summary>
+    public long RevisionNumber { get; init; }
+
+    public DateTimeOffset? CreatedAt { get; init; }
+
+    public DateTimeOffset? UpdatedAt { get; init; }
+}

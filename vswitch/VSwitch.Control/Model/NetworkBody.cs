@@ -1,0 +1,8 @@
+namespace VSwitch.Control.Model;
+
+/// <summary>A network create or update as the API received it (the resource object of the JSON body); null means "not given" (create: the default; update: unchanged).</summary>
+/// <param name="Name">Neutron default <c>""</c>.</param>
+/// <param name="AdminStateUp">Default true.</param>
+/// <param name="Description">Default <c>""</c>.</param>
+/// <param name="ProjectId">Create only (<c>project_id</c> or <c>tenant_id</c>); default: the caller's project.</param>
+public sealed record NetworkBody(string? Name = null, bool? AdminStateUp = null, string? Description = null, string? ProjectId = null);

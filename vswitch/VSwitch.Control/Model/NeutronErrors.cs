@@ -1,0 +1,158 @@
+using VSwitch.Packets;
+
+namespace VSwitch.Control.Model;
+
+/// <summary>
+/// The refusals the operations can raise, with Neutron's error type names, status codes and messages.
+/// </summary>
+/// <remarks>
+/// <para><b>Sources.</b> Security-group errors are the exception classes of <c>neutron/extensions/securitygroup.py</c>
+/// (their <c>message</c> strings, with the typo "specifiy" of old releases corrected as Neutron did); generic ones are
+/// <c>neutron_lib/exceptions/__init__.py</c> (NetworkNotFound, PortNotFound, NetworkInUse, MacAddressInUse,
+/// IpAddressInUse, InvalidInput), <c>neutron_lib/exceptions/port_security.py</c> and
+/// <c>neutron_lib/exceptions/allowedaddresspairs.py</c>. Neutron's class hierarchy fixes the status: NotFound is 404,
+/// InUse and Conflict are 409, BadRequest and InvalidInput are 400.</para>
+/// <para><b>Attribute validation.</b> Neutron's API layer validates each attribute before the plugin runs and answers
+/// with the webob class name <c>HTTPBadRequest</c> and the text "Invalid input for ATTR. Reason: REASON."
+/// (<see cref="InvalidAttribute"/>); a missing required attribute is "Failed to parse request. Required attribute
+/// 'ATTR' not specified" (<see cref="MissingAttribute"/>).</para>
+/// </remarks>
+public static class NeutronErrors
+{
+    private static NeutronException BadRequest(string type, string message) => new(400, type, message);
+
+    private static NeutronException NotFound(string type, string message) => new(404, type, message);
+
+    private static NeutronException Conflict(string type, string message) => new(409, type, message);
+
+    // ---- Generic request validation (Neutron's API layer) ----
+
+    public static NeutronException InvalidAttribute(string attribute, string reason) =>
+        BadRequest("HTTPBadRequest", $"Invalid input for {attribute}. Reason: {reason}.");
+
+    public static NeutronException MissingAttribute(string attribute) =>
+        BadRequest("HTTPBadRequest", $"Failed to parse request. Required attribute '{attribute}' not specified");
+
+    public static NeutronException ReadOnlyAttribute(string attribute) =>
+        BadRequest("HTTPBadRequest", $"Cannot update read-only attribute {attribute}");
+
+    /// <summary>A validator message Neutron raises as is (allowed address pairs do this).</summary>
+    public static NeutronException BadRequestMessage(string message) => BadRequest("HTTPBadRequest", message);
+
+    public static NeutronException InvalidInput(string errorMessage) =>
+        BadRequest("InvalidInput", $"Invalid input for operation: {errorMessage}.");
+
+    public static NeutronException TooLong(string attribute, string value, int maxLength) =>
+        InvalidAttribute(attribute, $"'{value}' exceeds maximum length of {maxLength}");
+
+    // ---- Networks and ports ----
+
+    public static NeutronException NetworkNotFound(Guid id) => NotFound("NetworkNotFound", $"Network {id} could not be found.");
+
+    public static NeutronException NetworkInUse(Guid id) =>
+        Conflict("NetworkInUse", $"Unable to complete operation on network {id}. There are one or more ports still in use on the network.");
+
+    public static NeutronException PortNotFound(Guid id) => NotFound("PortNotFound", $"Port {id} could not be found.");
+
+    public static NeutronException MacAddressInUse(Guid networkId, MacAddress mac) =>
+        Conflict("MacAddressInUse", $"Unable to complete operation for network {networkId}. The mac address {mac} is in use.");
+
+    public static NeutronException IpAddressInUse(Guid networkId, string address) =>
+        Conflict("IpAddressInUse", $"Unable to complete operation for network {networkId}. The IP address {address} is in use.");
+
+    /// <summary>Switch-specific: two ports cannot own one TAP or AF_PACKET interface.</summary>
+    public static NeutronException DeviceInUse(string device, Guid otherPortId) =>
+        Conflict("DeviceInUse", $"Device {device} is already used by port {otherPortId}.");
+
+    public static NeutronException PortSecurityAndIPRequiredForSecurityGroups() =>
+        BadRequest("PortSecurityAndIPRequiredForSecurityGroups",
+            "Port security must be enabled and port must have an IP address in order to use security groups.");
+
+    public static NeutronException PortSecurityPortHasSecurityGroup() =>
+        Conflict("PortSecurityPortHasSecurityGroup",
+            "Port has security group associated. Cannot disable port security or IP address until security group is removed.");
+
+    public static NeutronException AddressPairAndPortSecurityRequired() =>
+        Conflict("AddressPairAndPortSecurityRequired", "Port Security must be enabled in order to have allowed address pairs on a port.");
+
+    public static NeutronException AllowedAddressPairsMissingIP() =>
+        BadRequest("AllowedAddressPairsMissingIP", "AllowedAddressPair must contain ip_address");
+
+    public static NeutronException DuplicateAddressPairInRequest(string mac, string ip) =>
+        BadRequest("DuplicateAddressPairInRequest", $"Request contains duplicate address pair: mac_address {mac} ip_address {ip}.");
+
+    // ---- Security groups ----
+
+    public static NeutronException SecurityGroupNotFound(string ids) => NotFound("SecurityGroupNotFound", $"Security group {ids} does not exist");
+
+    public static NeutronException SecurityGroupNotFound(Guid id) => SecurityGroupNotFound(id.ToString());
+
+    public static NeutronException SecurityGroupInUse(Guid id) => Conflict("SecurityGroupInUse", $"Security Group {id} in use.");
+
+    public static NeutronException SecurityGroupDefaultAlreadyExists() =>
+        Conflict("SecurityGroupDefaultAlreadyExists", "Default security group already exists.");
+
+    public static NeutronException SecurityGroupCannotUpdateDefault() =>
+        Conflict("SecurityGroupCannotUpdateDefault", "Updating default security group not allowed.");
+
+    public static NeutronException SecurityGroupCannotRemoveDefault() =>
+        Conflict("SecurityGroupCannotRemoveDefault", "Insufficient rights for removing default security group.");
+
+    /// <summary>Neutron's generic security-group conflict ("Error REASON while attempting the operation.").</summary>
+    public static NeutronException SecurityGroupConflict(string reason) =>
+        Conflict("SecurityGroupConflict", $"Error {reason} while attempting the operation.");
+
+    public static NeutronException MixedStatefulGroups() =>
+        SecurityGroupConflict("Cannot apply both stateful and stateless security groups on the same port at the same time");
+
+    // ---- Security-group rules ----
+
+    public static NeutronException SecurityGroupRuleNotFound(Guid id) =>
+        NotFound("SecurityGroupRuleNotFound", $"Security group rule {id} does not exist");
+
+    public static NeutronException SecurityGroupRuleExists(Guid existingRuleId) =>
+        Conflict("SecurityGroupRuleExists", $"Security group rule already exists. Rule id is {existingRuleId}.");
+
+    public static NeutronException DuplicateSecurityGroupRuleInPost() =>
+        Conflict("DuplicateSecurityGroupRuleInPost", "Duplicate Security Group Rule in POST.");
+
+    public static NeutronException SecurityGroupRuleInvalidProtocol(string protocol) =>
+        BadRequest("SecurityGroupRuleInvalidProtocol",
+            $"Security group rule protocol {protocol} not supported. Only protocol values [None, {string.Join(", ", ProtocolNames.Names.Select(n => $"'{n}'"))}] and their integer representation (0 to 255) are supported.");
+
+    public static NeutronException SecurityGroupInvalidPortValue(string port) =>
+        BadRequest("SecurityGroupInvalidPortValue", $"Invalid value for port {port}");
+
+    public static NeutronException SecurityGroupInvalidPortRange() =>
+        BadRequest("SecurityGroupInvalidPortRange", "For TCP/UDP protocols, port_range_min must be <= port_range_max");
+
+    public static NeutronException SecurityGroupInvalidIcmpValue(string field, string attribute, int value) =>
+        BadRequest("SecurityGroupInvalidIcmpValue", $"Invalid value for ICMP {field} ({attribute}) {value}. It must be 0 to 255.");
+
+    public static NeutronException SecurityGroupMissingIcmpType(int code) =>
+        BadRequest("SecurityGroupMissingIcmpType", $"ICMP code (port-range-max) {code} is provided but ICMP type (port-range-min) is missing.");
+
+    public static NeutronException SecurityGroupProtocolRequiredWithPorts() =>
+        BadRequest("SecurityGroupProtocolRequiredWithPorts", "Must also specify protocol if port range is given.");
+
+    public static NeutronException SecurityGroupInvalidProtocolForPort(string protocol) =>
+        BadRequest("SecurityGroupInvalidProtocolForPort",
+            $"Invalid protocol {protocol} for port range, only supported for DCCP, SCTP, TCP, UDP, UDPLITE protocols.");
+
+    public static NeutronException SecurityGroupEthertypeConflictWithProtocol(Ethertype ethertype, string protocol) =>
+        BadRequest("SecurityGroupEthertypeConflictWithProtocol", $"Invalid ethertype {ethertype.ToNeutron()} for protocol {protocol}.");
+
+    public static NeutronException SecurityGroupRuleParameterConflict(Ethertype ethertype, string cidr) =>
+        BadRequest("SecurityGroupRuleParameterConflict", $"Conflicting value ethertype {ethertype.ToNeutron()} for CIDR {cidr}");
+
+    public static NeutronException SecurityGroupRemoteGroupAndRemoteIpPrefix() =>
+        BadRequest("SecurityGroupRemoteGroupAndRemoteIpPrefix", "Only remote_ip_prefix or remote_group_id may be provided.");
+
+    public static NeutronException InvalidCidr(string input) => BadRequest("InvalidCIDR", $"Invalid CIDR {input} given as IP prefix.");
+
+    public static NeutronException SecurityGroupNotSingleGroupRules() =>
+        BadRequest("SecurityGroupNotSingleGroupRules", "Only allowed to update rules for one security profile at a time");
+
+    public static NeutronException SecurityGroupRulesNotSingleTenant() =>
+        BadRequest("SecurityGroupRulesNotSingleTenant", "Multiple tenant_ids in bulk security group rule create not allowed");
+}

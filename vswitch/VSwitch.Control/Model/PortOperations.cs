@@ -1,0 +1,310 @@
+using System.Collections.Immutable;
+using VSwitch.Packets;
+
+namespace VSwitch.Control.Model;
+
+/// <summary>
+/// Create, update, delete and read ports, with Neutron's port-security rules.
+/// </summary>
+/// <remarks>
+/// <para><b>Addresses.</b> The MAC is validated as Neutron's <c>validate_mac_address</c> (six octets, not all zeros, not
+/// broadcast) and must be unique in the network (<c>MacAddressInUse</c>, 409); without one the port gets a MAC under
+/// Neutron's base <c>fa:16:3e</c>, derived from its id and the first free one in the network. Fixed IPs are plain
+/// addresses (no subnets or IPAM: <c>{"ip_address": ...}</c>); one given twice is refused as
+/// <c>validate_fixed_ips</c> does, and one another port of the network holds is <c>IpAddressInUse</c> (409; Neutron's
+/// IPAM says <c>IpAddressAlreadyAllocated</c> for a subnet, and we have no subnets). Allowed address pairs take an
+/// address or CIDR and an optional MAC, the port's by default; the same pair twice is
+/// <c>DuplicateAddressPairInRequest</c> (400).</para>
+/// <para><b>Port security</b> (ML2's <c>_portsec_ext_port_create_processing</c> and the port-security extension):</para>
+/// <list type="bullet">
+/// <item>On create, a port with port security and no <c>security_groups</c> gets its project's <c>default</c> group;
+/// an explicit empty list means none. With port security disabled no default is added, and asking for groups is
+/// <c>PortSecurityAndIPRequiredForSecurityGroups</c> (400).</item>
+/// <item>On update, adding groups to a port without port security is the same 400; disabling port security while
+/// groups remain (not cleared in the same request) is <c>PortSecurityPortHasSecurityGroup</c> (409). Enabling it
+/// again does not add <c>default</c>.</item>
+/// <item>Allowed address pairs need port security (<c>AddressPairAndPortSecurityRequired</c>, 409).</item>
+/// <item>Groups must exist and belong to the port's project (else <c>SecurityGroupNotFound</c> naming the missing ids,
+/// 404, as <c>_get_security_groups_on_port</c>), and be all stateful or all stateless (<c>SecurityGroupConflict</c>,
+/// 409).</item>
+/// </list>
+/// <para><b>Device.</b> Switch-specific: the <c>binding:profile</c> device is empty (not attached), <c>memory</c>,
+/// <c>tap:NAME[@NETNS]</c> or <c>afpacket:IFNAME</c> with a Linux interface name (1-15 characters, no <c>/</c>, <c>:</c>
+/// or blanks); two ports cannot name the same interface (<c>DeviceInUse</c>, 409).</para>
+/// <para><b>Thread-safety.</b> Pure functions of immutable inputs (see <see cref="SwitchModel"/> on applying results).</para>
+/// </remarks>
+public static class PortOperations
+{
+    /// <summary>Neutron's default <c>base_mac</c> prefix.</summary>
+    private const ulong BaseMac = 0xFA163E_000000UL;
+
+    public static ModelChange<PortSpec> Create(SwitchModel model, PortBody request, OperationContext context)
+    {
+        var name = NeutronAttributes.Name(request.Name);
+        var description = NeutronAttributes.Description(request.Description);
+        var project = NeutronAttributes.Project(request.ProjectId, context);
+        var networkId = request.NetworkId ?? throw NeutronErrors.MissingAttribute("network_id");
+        var device = ValidateDevice(request.Device ?? "");
+        MacAddress? mac = request.MacAddress is null ? null : ParseMac(request.MacAddress);
+        var fixedIps = request.FixedIps is null ? EquatableArray<IpAddress128>.Empty : ParseFixedIps(request.FixedIps);
+        var network = NetworkOperations.Get(model, networkId, context);
+        model = ProjectDefaults.EnsureProject(model, project, context);
+
+        var id = context.NewId();
+        var now = context.Now();
+        var port = new PortSpec(id, name, network.Id, device, mac ?? FreeMac(model, network.Id, id), request.AdminStateUp ?? true)
+        {
+            ProjectId = project,
+            Description = description,
+            FixedIps = fixedIps,
+            PortSecurityEnabled = request.PortSecurityEnabled ?? true,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        var pairs = request.AllowedAddressPairs is null ? EquatableArray<AllowedAddressPair>.Empty : ParsePairs(request.AllowedAddressPairs, port.Mac);
+        if (!pairs.IsEmpty && !port.PortSecurityEnabled)
+        {
+            throw NeutronErrors.AddressPairAndPortSecurityRequired();
+        }
+        EquatableArray<Guid> groups;
+        if (port.PortSecurityEnabled)
+        {
+            groups = request.SecurityGroups is null
+                ? (model.DefaultGroupOf(project) is { } defaultGroup ? [defaultGroup.Id] : [])
+                : ValidateGroups(model, request.SecurityGroups, project);
+        }
+        else
+        {
+            groups = request.SecurityGroups is { Count: > 0 } ? throw NeutronErrors.PortSecurityAndIPRequiredForSecurityGroups() : [];
+        }
+        port = port with { AllowedAddressPairs = pairs, SecurityGroupIds = groups };
+        CheckUnique(model, port);
+        return new ModelChange<PortSpec>(model with { Ports = model.Ports.Add(id, port) }, port);
+    }
+
+    public static ModelChange<PortSpec> Update(SwitchModel model, Guid id, PortBody request, OperationContext context)
+    {
+        var name = request.Name is null ? null : NeutronAttributes.Name(request.Name);
+        var description = request.Description is null ? null : NeutronAttributes.Description(request.Description);
+        var device = request.Device is null ? null : ValidateDevice(request.Device);
+        MacAddress? mac = request.MacAddress is null ? null : ParseMac(request.MacAddress);
+        EquatableArray<IpAddress128>? fixedIps = request.FixedIps is null ? null : ParseFixedIps(request.FixedIps);
+        var port = Get(model, id, context);
+        if (request.NetworkId is { } networkId && networkId != port.NetworkId)
+        {
+            throw NeutronErrors.ReadOnlyAttribute("network_id");
+        }
+        NeutronAttributes.RefuseProjectChange(request.ProjectId, port.ProjectId);
+        model = ProjectDefaults.EnsureProject(model, port.ProjectId, context);
+
+        var updated = port with
+        {
+            Name = name ?? port.Name,
+            Description = description ?? port.Description,
+            Device = device ?? port.Device,
+            Mac = mac ?? port.Mac,
+            AdminStateUp = request.AdminStateUp ?? port.AdminStateUp,
+            FixedIps = fixedIps ?? port.FixedIps,
+            PortSecurityEnabled = request.PortSecurityEnabled ?? port.PortSecurityEnabled,
+            RevisionNumber = port.RevisionNumber + 1,
+            UpdatedAt = context.Now(),
+        };
+        var pairs = request.AllowedAddressPairs is null
+            ? port.AllowedAddressPairs
+            : ParsePairs(request.AllowedAddressPairs, updated.Mac);
+        if (!pairs.IsEmpty && !updated.PortSecurityEnabled)
+        {
+            throw NeutronErrors.AddressPairAndPortSecurityRequired();
+        }
+        if (request.SecurityGroups is { Count: > 0 } && !updated.PortSecurityEnabled)
+        {
+            throw NeutronErrors.PortSecurityAndIPRequiredForSecurityGroups();
+        }
+        var groups = request.SecurityGroups is null ? port.SecurityGroupIds : ValidateGroups(model, request.SecurityGroups, port.ProjectId);
+        if (!groups.IsEmpty && !updated.PortSecurityEnabled)
+        {
+            throw NeutronErrors.PortSecurityPortHasSecurityGroup();
+        }
+        updated = updated with { AllowedAddressPairs = pairs, SecurityGroupIds = groups };
+        CheckUnique(model, updated);
+        return new ModelChange<PortSpec>(model with { Ports = model.Ports.SetItem(id, updated) }, updated);
+    }
+
+    public static SwitchModel Delete(SwitchModel model, Guid id, OperationContext context)
+    {
+        Get(model, id, context);
+        return model with { Ports = model.Ports.Remove(id) };
+    }
+
+    /// <summary>The port, or <c>PortNotFound</c> (404) if it is missing or not visible to the caller.</summary>
+    public static PortSpec Get(SwitchModel model, Guid id, OperationContext context) =>
+        model.Ports.TryGetValue(id, out var port) && context.CanSee(port.ProjectId) ? port : throw NeutronErrors.PortNotFound(id);
+
+    public static IEnumerable<PortSpec> List(SwitchModel model, OperationContext context) =>
+        model.Ports.Values.Where(p => context.CanSee(p.ProjectId));
+
+    private static MacAddress ParseMac(string text) =>
+        MacAddress.TryParse(text, out var mac) && !mac.IsZero && !mac.IsBroadcast
+            ? mac
+            : throw NeutronErrors.InvalidAttribute("mac_address", $"'{text}' is not a valid MAC address");
+
+    private static EquatableArray<IpAddress128> ParseFixedIps(IReadOnlyList<string> texts)
+    {
+        var addresses = ImmutableArray.CreateBuilder<IpAddress128>(texts.Count);
+        foreach (var text in texts)
+        {
+            if (!IpPrefix.TryParseAddress(text, out var address, out _))
+            {
+                throw NeutronErrors.InvalidAttribute("fixed_ips", $"'{text}' is not a valid IP address");
+            }
+            if (addresses.Contains(address))
+            {
+                throw NeutronErrors.InvalidAttribute("fixed_ips", $"Duplicate IP address '{text}'");
+            }
+            addresses.Add(address);
+        }
+        return addresses.ToImmutable();
+    }
+
+    /// <param name="requests">The pairs as received.</param>
+    /// <param name="portMac">The port's MAC, the default of each pair (a configuration-file port may have none; then
+    /// every pair must name its MAC).</param>
+    private static EquatableArray<AllowedAddressPair> ParsePairs(IReadOnlyList<AllowedAddressPairBody> requests, MacAddress? portMac)
+    {
+        var pairs = ImmutableArray.CreateBuilder<AllowedAddressPair>(requests.Count);
+        foreach (var request in requests)
+        {
+            if (string.IsNullOrEmpty(request.IpAddress))
+            {
+                throw NeutronErrors.AllowedAddressPairsMissingIP();
+            }
+            MacAddress mac;
+            if (request.MacAddress is not null)
+            {
+                if (!MacAddress.TryParse(request.MacAddress, out mac) || mac.IsZero || mac.IsBroadcast)
+                {
+                    throw NeutronErrors.BadRequestMessage($"'{request.MacAddress}' is not a valid MAC address");
+                }
+            }
+            else
+            {
+                mac = portMac ?? throw NeutronErrors.BadRequestMessage($"The port has no MAC address: give mac_address for {request.IpAddress}");
+            }
+            if (!IpPrefix.TryParse(request.IpAddress, out var prefix))
+            {
+                throw NeutronErrors.BadRequestMessage($"'{request.IpAddress}' is neither a valid IP address, nor is it a valid IP subnet");
+            }
+            var pair = new AllowedAddressPair(prefix, mac);
+            if (pairs.Contains(pair))
+            {
+                throw NeutronErrors.DuplicateAddressPairInRequest(mac.ToString(), request.IpAddress);
+            }
+            pairs.Add(pair);
+        }
+        return pairs.ToImmutable();
+    }
+
+    /// <summary>The requested groups, deduplicated in order; they must exist, be the port's project's and agree on statefulness.</summary>
+    private static EquatableArray<Guid> ValidateGroups(SwitchModel model, IReadOnlyList<Guid> requested, ProjectId project)
+    {
+        var ids = requested.Distinct().ToList();
+        var missing = ids.Where(id => !model.SecurityGroups.TryGetValue(id, out var g) || (!project.IsNone && g.ProjectId != project)).ToList();
+        if (missing.Count > 0)
+        {
+            throw NeutronErrors.SecurityGroupNotFound(string.Join(", ", missing));
+        }
+        if (ids.Select(id => model.SecurityGroups[id].Stateful).Distinct().Count() > 1)
+        {
+            throw NeutronErrors.MixedStatefulGroups();
+        }
+        return ids.ToEquatableArray();
+    }
+
+    /// <summary>MAC, fixed IPs and device must not be another port's (MAC and IPs within the network).</summary>
+    private static void CheckUnique(SwitchModel model, PortSpec port)
+    {
+        var deviceKey = DeviceKey(port.Device);
+        foreach (var other in model.Ports.Values)
+        {
+            if (other.Id == port.Id)
+            {
+                continue;
+            }
+            if (deviceKey is not null && DeviceKey(other.Device) == deviceKey)
+            {
+                throw NeutronErrors.DeviceInUse(port.Device, other.Id);
+            }
+            if (other.NetworkId != port.NetworkId)
+            {
+                continue;
+            }
+            if (port.Mac is { } mac && other.Mac == mac)
+            {
+                throw NeutronErrors.MacAddressInUse(port.NetworkId, mac);
+            }
+            foreach (var ip in port.FixedIps)
+            {
+                if (other.FixedIps.Contains(ip))
+                {
+                    throw NeutronErrors.IpAddressInUse(port.NetworkId, ip.ToString());
+                }
+            }
+        }
+    }
+
+    /// <summary>A free <c>fa:16:3e:xx:xx:xx</c> in the network, starting from the port id's first three octets.</summary>
+    private static MacAddress FreeMac(SwitchModel model, Guid networkId, Guid portId)
+    {
+        var used = model.Ports.Values.Where(p => p.NetworkId == networkId && p.Mac is not null).Select(p => p.Mac!.Value.Value).ToHashSet();
+        Span<byte> bytes = stackalloc byte[16];
+        portId.TryWriteBytes(bytes, bigEndian: true, out _);
+        var start = ((ulong)bytes[13] << 16) | ((ulong)bytes[14] << 8) | bytes[15];
+        for (ulong i = 0; i < 0x1000000; i++)
+        {
+            var candidate = BaseMac | ((start + i) & 0xFFFFFF);
+            if (!used.Contains(candidate))
+            {
+                return new MacAddress(candidate);
+            }
+        }
+        throw new NeutronException(503, "NetworkMacAddressGenerationFailure", $"Unable to generate unique mac on network {networkId}.");
+    }
+
+    private static string ValidateDevice(string device)
+    {
+        if (device.Length == 0 || device == "memory" || device.StartsWith("memory:", StringComparison.Ordinal))
+        {
+            return device;
+        }
+        string? name = null;
+        if (device.StartsWith("tap:", StringComparison.Ordinal))
+        {
+            var rest = device["tap:".Length..];
+            var at = rest.IndexOf('@');
+            name = at < 0 ? rest : rest[..at];
+            if (at >= 0 && !IsNamespaceName(rest[(at + 1)..]))
+            {
+                name = null;
+            }
+        }
+        else if (device.StartsWith("afpacket:", StringComparison.Ordinal))
+        {
+            name = device["afpacket:".Length..];
+        }
+        return name is not null && IsInterfaceName(name)
+            ? device
+            : throw NeutronErrors.InvalidAttribute("binding:profile", $"'{device}' is not a device (tap:NAME[@NETNS], afpacket:IFNAME or memory)");
+    }
+
+    private static bool IsInterfaceName(string name) =>
+        name.Length is >= 1 and <= 15 && name is not "." and not ".." && !name.Any(c => c is '/' or ':' or '@' || char.IsWhiteSpace(c) || char.IsControl(c));
+
+    private static bool IsNamespaceName(string name) =>
+        name.Length is >= 1 and <= 255 && name is not "." and not ".." && !name.Any(c => c == '/' || char.IsWhiteSpace(c) || char.IsControl(c));
+
+    /// <summary>The interface a device owns (a TAP name is one name whatever its namespace), or null for memory and none.</summary>
+    private static string? DeviceKey(string device) =>
+        device.StartsWith("tap:", StringComparison.Ordinal) || device.StartsWith("afpacket:", StringComparison.Ordinal)
+            ? device.Split('@')[0]
+            : null;
+}
