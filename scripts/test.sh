@@ -21,7 +21,7 @@ passed=0; failed=0; skipped=0; status=0
 log=$(mktemp)
 for p in "${projects[@]}"; do
   echo "== $p"
-  if ! dotnet test "$p" -c "$configuration" --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log" \
+  if ! dotnet test "$p" -c "$configuration" --no-build -nologo 2>&1 | tee "$log" \
        | grep -E "^\s*(Failed|Skipped) |Error Message|Passed!|Failed!|Total tests|error" ; then
     :
   fi

@@ -27,6 +27,8 @@ internal sealed class Daemon : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Pid => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>The daemon built beside the tests (<c>vswitch/VSwitch.Daemon/bin/CONFIG/net10.0/vswitchd</c>).</summary>

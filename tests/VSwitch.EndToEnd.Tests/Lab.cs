@@ -15,7 +15,7 @@ internal sealed class Lab : IDisposable
     private static int s_counter;
     private readonly List<string> _namespaces = [];
     private readonly List<string> _hostLinks = [];
-    private readonly List<object> _ports = [];
+    private readonly List<PortConfig> _ports = [];
     private readonly List<string> _networks = [];
 
     public Lab()
@@ -27,6 +27,9 @@ internal sealed class Lab : IDisposable
     public string Prefix { get; }
 
     public Daemon? Daemon { get; private set; }
+
+    /// <summary>A port entry of the configuration file (JSON names as the file spells them).</summary>
+    private sealed record PortConfig(string name, string network, string device, string? mac_address);
 
     public sealed record Vm(string Namespace, string Interface, string Ipv4, string Ipv6, string Port)
     {
@@ -47,7 +50,7 @@ internal sealed class Lab : IDisposable
             ifname = ifname[..15];
         }
         var port = $"{name}";
-        _ports.Add(new { name = port, network, device = $"tap:{ifname}@{ns}", mac_address = mac });
+        _ports.Add(new PortConfig(port, network, $"tap:{ifname}@{ns}", mac));
         return new Vm(ns, ifname, $"198.18.0.{host}", $"2001:db8::{host:x}", port);
     }
 
@@ -65,12 +68,37 @@ internal sealed class Lab : IDisposable
         Shell.Must($"ip link add {hostEnd} type veth peer name eth0 netns {ns}");
         _hostLinks.Add(hostEnd);
         Shell.Must($"sysctl -qw net.ipv6.conf.{hostEnd}.disable_ipv6=1 && ip link set {hostEnd} up");
-        _ports.Add(new { name, network, device = $"afpacket:{hostEnd}" });
+        _ports.Add(new PortConfig(name, network, $"afpacket:{hostEnd}", null));
         return new Vm(ns, "eth0", $"198.18.0.{host}", $"2001:db8::{host:x}", name);
     }
 
     /// <summary>Starts the daemon with the lab's networks and ports and configures every VM's addresses.</summary>
     public Daemon Start(int workers, params Vm[] vms)
+    {
+        Daemon = Daemon.Start(WriteConfig(workers), workers);
+        foreach (var vm in vms)
+        {
+            ConfigureAddresses(vm);
+        }
+        return Daemon;
+    }
+
+    /// <summary>Drops a port from the configuration (takes effect at the next <see cref="Reload"/>).</summary>
+    public void RemovePort(string name) => _ports.RemoveAll(p => p.name == name);
+
+    /// <summary>Rewrites the configuration file and sends the daemon SIGHUP.</summary>
+    public void Reload()
+    {
+        WriteConfig(workers: 1);
+        var before = Daemon!.Log.Split('\n').Count(l => l.Contains("reloaded", StringComparison.Ordinal));
+        Shell.Must($"kill -HUP {Daemon.Pid}");
+        if (!Shell.Eventually(() => Daemon.Log.Split('\n').Count(l => l.Contains("reloaded", StringComparison.Ordinal)) > before, TimeSpan.FromSeconds(10)))
+        {
+            throw new InvalidOperationException($"the daemon did not reload:\n{Daemon.Log}");
+        }
+    }
+
+    private string WriteConfig(int workers)
     {
         var config = new
         {
@@ -80,12 +108,7 @@ internal sealed class Lab : IDisposable
         };
         var path = Path.Combine(Path.GetTempPath(), $"{Prefix}-config.json");
         File.WriteAllText(path, JsonSerializer.Serialize(config, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
-        Daemon = Daemon.Start(path, workers);
-        foreach (var vm in vms)
-        {
-            ConfigureAddresses(vm);
-        }
-        return Daemon;
+        return path;
     }
 
     /// <summary>Waits for the VM's interface, then gives it its IPv4 and IPv6 addresses (no DAD wait).</summary>

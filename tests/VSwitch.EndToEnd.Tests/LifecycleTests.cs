@@ -47,6 +47,29 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public void Sighup_AddsAndRemovesPortsWithoutRestart()
+    {
+        Root.Require();
+        using var lab = new Lab();
+        lab.Network("n1");
+        var a = lab.TapVm("a", "n1", 31);
+        var b = lab.AfPacketVm("b", "n1", 32);
+        var daemon = lab.Start(1, a, b);
+        var pid = daemon.Pid;
+        Assert.True(Shell.Run(a.Exec($"ping -c 1 -W 2 {b.Ipv4}"), TimeSpan.FromSeconds(5)).Ok, daemon.Log);
+
+        var c = lab.TapVm("c", "n1", 33);
+        lab.RemovePort("b");
+        lab.Reload();
+        Lab.ConfigureAddresses(c);
+        Assert.True(Shell.Run(a.Exec($"ping -c 2 -i 0.2 -W 2 {c.Ipv4}"), TimeSpan.FromSeconds(10)).Ok, daemon.Log);
+        Assert.False(Shell.Run(a.Exec($"ping -c 1 -W 1 {b.Ipv4}"), TimeSpan.FromSeconds(5)).Ok, "a removed port still forwards");
+        Assert.Equal(-1, daemon.Metric("vswitch_port_up{port=\"b\"}"));
+        Assert.Equal(pid, daemon.Pid);
+        Assert.False(daemon.HasExited);
+    }
+
+    [Fact]
     public void BadConfiguration_ExitsWithOneLineError()
     {
         var path = Path.Combine(Path.GetTempPath(), $"vsw-bad-{Environment.ProcessId}.json");

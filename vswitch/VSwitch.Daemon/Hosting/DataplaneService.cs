@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using VSwitch.Control;
@@ -14,8 +15,11 @@ public sealed partial class DataplaneService(
     Datapath datapath,
     Reconciler reconciler,
     SwitchConfig config,
+    VSwitchOptions options,
     ILogger<DataplaneService> log) : BackgroundService
 {
+    private PosixSignalRegistration? _hangup;
+
     /// <summary>How often port health is checked (a vanished interface is reported within this time).</summary>
     private static readonly TimeSpan s_healthInterval = TimeSpan.FromMilliseconds(500);
 
@@ -25,6 +29,15 @@ public sealed partial class DataplaneService(
         var cpus = string.Join(",", datapath.Workers.Select(w => w.Cpu));
         Started(log, datapath.Workers.Length, cpus);
         reconciler.Apply(config.ToModel());
+        if (options.ConfigFile is { } path)
+        {
+            // SIGHUP re-reads the configuration file and applies the difference: ports come and go without a restart.
+            _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                Reload(path);
+            });
+        }
         return base.StartAsync(cancellationToken);
     }
 
@@ -43,8 +56,23 @@ public sealed partial class DataplaneService(
         }
     }
 
+    private void Reload(string path)
+    {
+        try
+        {
+            var model = SwitchConfig.Load(path).ToModel();
+            reconciler.Apply(model);
+            Reloaded(log, path);
+        }
+        catch (ConfigException ex)
+        {
+            ReloadRejected(log, ex.Message);
+        }
+    }
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        _hangup?.Dispose();
         await base.StopAsync(cancellationToken);
         reconciler.Dispose();
         datapath.Stop();
@@ -56,4 +84,10 @@ public sealed partial class DataplaneService(
 
     [LoggerMessage(101, LogLevel.Information, "data path stopped; all ports detached")]
     private static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(102, LogLevel.Information, "configuration {Path} reloaded")]
+    private static partial void Reloaded(ILogger logger, string path);
+
+    [LoggerMessage(103, LogLevel.Error, "configuration not reloaded, the running state is unchanged: {Reason}")]
+    private static partial void ReloadRejected(ILogger logger, string reason);
 }
