@@ -10,7 +10,7 @@ public class SwitchConfigTests
           "networks": [ { "name": "lab" }, { "name": "other", "admin_state_up": false } ],
           "ports": [
             { "name": "web", "network": "lab", "device": "tap:web0@vm-web", "mac_address": "fa:16:3e:00:00:11" },
-            { "name": "db", "network": "other", "device": "afpacket:veth-db", "admin_state_up": false }
+            { "name": "db", "network": "other", "device": "afpacket:veth-db", "admin_state_up": false, "port_security_enabled": false }
           ]
         }
         """;
@@ -47,6 +47,43 @@ public class SwitchConfigTests
     {
         var ex = Assert.Throws<ConfigException>(() => SwitchConfig.Parse(json));
         Assert.Contains(expected, ex.Message);
+    }
+
+    [Fact]
+    public void ToModel_AfpacketPortWithPortSecurityButNoMac_IsRefused()
+    {
+        var config = SwitchConfig.Parse("""{ "networks": [ { "name": "n" } ], "ports": [ { "name": "p", "network": "n", "device": "afpacket:veth0" } ] }""");
+        var ex = Assert.Throws<ConfigException>(() => config.ToModel());
+        Assert.Contains("ports[p].mac_address", ex.Message);
+    }
+
+    [Fact]
+    public void ToModel_GroupsRulesAndPortAddresses_AreBuiltWithNeutronValidation()
+    {
+        var model = SwitchConfig.Parse("""
+            { "networks": [ { "name": "n" } ],
+              "security_groups": [ { "name": "app", "rules": [
+                  { "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 80, "port_range_max": 80 },
+                  { "direction": "ingress", "ethertype": "IPv6", "protocol": "icmp", "remote_group": "app" } ] } ],
+              "ports": [ { "name": "p", "network": "n", "device": "memory", "fixed_ips": [ "198.18.0.1" ], "security_groups": [ "app" ] } ] }
+            """).ToModel();
+        var app = model.SecurityGroups.Values.Single(g => g.Name == "app");
+        Assert.Equal(4, app.Rules.Count);
+        Assert.Contains(app.Rules, r => r.Protocol == "ipv6-icmp" && r.RemoteGroupId == app.Id);
+        var port = model.Ports.Values.Single();
+        Assert.Equal([app.Id], port.SecurityGroupIds.ToArray());
+        Assert.Contains(model.SecurityGroups.Values, g => g.Name == "default");
+        Assert.Contains(model.SecurityGroups.Values, g => g.Name == "ssh");
+    }
+
+    [Fact]
+    public void ToModel_InvalidRule_NamesTheRule()
+    {
+        var config = SwitchConfig.Parse("""
+            { "security_groups": [ { "name": "g", "rules": [ { "direction": "ingress", "protocol": "tcp", "port_range_min": 90, "port_range_max": 80 } ] } ] }
+            """);
+        var ex = Assert.Throws<ConfigException>(() => config.ToModel());
+        Assert.Contains("security_groups[g].rules[0]", ex.Message);
     }
 
     [Fact]

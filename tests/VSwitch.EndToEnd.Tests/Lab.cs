@@ -29,7 +29,7 @@ internal sealed class Lab : IDisposable
     public Daemon? Daemon { get; private set; }
 
     /// <summary>A port entry of the configuration file (JSON names as the file spells them).</summary>
-    private sealed record PortConfig(string name, string network, string device, string? mac_address);
+    private sealed record PortConfig(string name, string network, string device, string? mac_address, bool port_security_enabled = false);
 
     public sealed record Vm(string Namespace, string Interface, string Ipv4, string Ipv6, string Port)
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using VSwitch.Control.Model;
 using VSwitch.Dataplane;
 using VSwitch.Dataplane.Pipeline;
+using VSwitch.Dataplane.Policy;
 using VSwitch.Dataplane.Ports;
 
 namespace VSwitch.Control;
@@ -30,8 +31,11 @@ public sealed class Reconciler : IDisposable
     private readonly SortedSet<int> _freeSlots;
     private readonly SortedSet<int> _freeNetworks;
     private ImmutableDictionary<Guid, PortStatus> _statuses = ImmutableDictionary<Guid, PortStatus>.Empty;
+    private readonly PolicyCompiler _compiler;
+    private Dictionary<Guid, PortPolicy?> _policies = [];
     private SwitchModel _applied = SwitchModel.Empty;
     private long _generation;
+    private long _policyGeneration;
 
     private sealed class RunningPort(PortSpec spec, IPort port, int slot)
     {
@@ -48,6 +52,16 @@ public sealed class Reconciler : IDisposable
         _log = log;
         _freeSlots = new SortedSet<int>(Enumerable.Range(0, datapath.Options.MaxPorts));
         _freeNetworks = new SortedSet<int>(Enumerable.Range(0, 0x7FFF));
+        _compiler = new PolicyCompiler(datapath.Options.MaxRules);
+    }
+
+    /// <summary>The hit-counter slot of a security-group rule, or -1.</summary>
+    public int RuleSlot(Guid ruleId)
+    {
+        lock (_gate)
+        {
+            return _compiler.RuleSlot(ruleId);
+        }
     }
 
     /// <summary>The model last applied.</summary>
@@ -158,7 +172,18 @@ public sealed class Reconciler : IDisposable
                 }
             }
 
-            // 4. Static MAC entries, then the snapshot.
+            // 4. Security policies (only ports whose inputs changed are recompiled).
+            if (_compiler.Compile(desired, out var policies))
+            {
+                _policyGeneration++;
+            }
+            _policies = policies;
+            foreach (var slot in _compiler.NewSlots)
+            {
+                _datapath.ResetRuleBaseline(slot);
+            }
+
+            // 5. Static MAC entries, then the snapshot.
             var now = _datapath.NowMs();
             foreach (var r in _running.Values)
             {
@@ -287,7 +312,8 @@ public sealed class Reconciler : IDisposable
                 continue;
             }
             var networkUp = networks.TryGetValue(r.Spec.NetworkId, out var n) && n.AdminStateUp;
-            ports[r.Slot] = new SwitchPort(r.Slot, r.Spec.Name, r.Port, net, r.Spec.AdminStateUp && networkUp && r.DownReason is null, r.Spec.Mac);
+            ports[r.Slot] = new SwitchPort(r.Slot, r.Spec.Name, r.Port, net, r.Spec.AdminStateUp && networkUp && r.DownReason is null, r.Spec.Mac,
+                _policies.GetValueOrDefault(r.Spec.Id));
             if (!members.TryGetValue(net, out var list))
             {
                 members[net] = list = [];
@@ -301,7 +327,7 @@ public sealed class Reconciler : IDisposable
             segments[index] = new NetworkSegment(index, name, members.TryGetValue(index, out var m) ? [.. m.Order()] : []);
         }
         var generation = ++_generation;
-        if (!_datapath.Publish(new DataplaneSnapshot(generation, ports, segments)))
+        if (!_datapath.Publish(new DataplaneSnapshot(generation, ports, segments, _policyGeneration)))
         {
             ControlLog.PublishTimedOut(_log, generation);
         }

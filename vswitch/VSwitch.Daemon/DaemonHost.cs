@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using VSwitch.Control;
 using VSwitch.Control.Configuration;
+using VSwitch.Control.Model;
 using VSwitch.Daemon.Hosting;
 using VSwitch.Daemon.Metrics;
 using VSwitch.Dataplane;
@@ -14,7 +15,7 @@ namespace VSwitch.Daemon;
 /// <summary>Wires the daemon together on Microsoft.Extensions.Hosting and runs it until SIGTERM/SIGINT.</summary>
 public static class DaemonHost
 {
-    public static async Task<int> RunAsync(VSwitchOptions options, SwitchConfig config, CancellationToken cancellation)
+    public static async Task<int> RunAsync(VSwitchOptions options, SwitchConfig config, SwitchModel initialModel, CancellationToken cancellation)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -27,6 +28,7 @@ public static class DaemonHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(initialModel);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => new Datapath(
             new DatapathOptions

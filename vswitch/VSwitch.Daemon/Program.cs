@@ -20,6 +20,7 @@ root.SetAction(async (parse, cancellation) =>
 {
     VSwitchOptions options;
     SwitchConfig config;
+    VSwitch.Control.Model.SwitchModel model;
     try
     {
         var workers = parse.GetValue(workersOption);
@@ -35,12 +36,13 @@ root.SetAction(async (parse, cancellation) =>
             MetricsListen = metrics == "none" ? null : VSwitchOptions.ParseEndpoint("--metrics-listen", metrics),
         };
         config = options.ConfigFile is null ? new SwitchConfig() : SwitchConfig.Load(options.ConfigFile);
+        model = config.ToModel(options.ConfigFile ?? "config");
     }
     catch (Exception ex) when (ex is FormatException or ConfigException)
     {
         Console.Error.WriteLine($"vswitchd: {ex.Message}");
         return 2;
     }
-    return await DaemonHost.RunAsync(options, config, cancellation);
+    return await DaemonHost.RunAsync(options, config, model, cancellation);
 });
 return await root.Parse(args).InvokeAsync();

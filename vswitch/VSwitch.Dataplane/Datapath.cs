@@ -20,6 +20,7 @@ public sealed class Datapath : IDisposable
     private readonly TimeProvider _time;
     private readonly long[] _baseline;
     private readonly int _baselineStride;
+    private readonly long[] _ruleBaseline;
     private bool _started;
 
     public Datapath(DatapathOptions options, TimeProvider? time = null)
@@ -38,6 +39,7 @@ public sealed class Datapath : IDisposable
         }
         _baselineStride = WorkerCounters.PortStride;
         _baseline = new long[options.MaxPorts * _baselineStride];
+        _ruleBaseline = new long[options.MaxRules];
     }
 
     public DatapathOptions Options { get; }
@@ -119,6 +121,23 @@ public sealed class Datapath : IDisposable
     /// <summary>A drop counter summed over the workers since the slot's baseline.</summary>
     public long ReadDrop(int slot, DropReason reason, Direction direction) =>
         SumRawDrop(slot, reason, direction) - _baseline[(slot * _baselineStride) + (int)PortCounter.Count + ((int)reason * 2) + (int)direction];
+
+    /// <summary>Starts counting rule slot <paramref name="ruleSlot"/> from zero (a new rule took it).</summary>
+    public void ResetRuleBaseline(int ruleSlot) => _ruleBaseline[ruleSlot] = SumRuleHits(ruleSlot);
+
+    /// <summary>Packets allowed by the rule in <paramref name="ruleSlot"/>, summed over the workers.</summary>
+    public long ReadRuleHits(int ruleSlot) =>
+        (uint)ruleSlot < (uint)_ruleBaseline.Length ? SumRuleHits(ruleSlot) - _ruleBaseline[ruleSlot] : 0;
+
+    private long SumRuleHits(int ruleSlot)
+    {
+        long sum = 0;
+        foreach (var w in Workers)
+        {
+            sum += w.Counters.ReadRuleHits(ruleSlot);
+        }
+        return sum;
+    }
 
     /// <summary>A worker counter summed over the workers.</summary>
     public long Read(WorkerCounter counter)

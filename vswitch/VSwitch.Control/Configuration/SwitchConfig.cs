@@ -1,10 +1,8 @@
-using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using VSwitch.Control.Model;
-using VSwitch.Packets;
 
 namespace VSwitch.Control.Configuration;
 
@@ -28,7 +26,12 @@ public sealed class SwitchConfig
 
     [JsonPropertyName("mac_table_size")] public int MacTableSize { get; set; } = 65536;
 
+    /// <summary>The project that owns the objects of this file.</summary>
+    [JsonPropertyName("project")] public string Project { get; set; } = "admin";
+
     [JsonPropertyName("networks")] public List<NetworkEntry> Networks { get; set; } = [];
+
+    [JsonPropertyName("security_groups")] public List<GroupEntry> SecurityGroups { get; set; } = [];
 
     [JsonPropertyName("ports")] public List<PortEntry> Ports { get; set; } = [];
 
@@ -50,6 +53,53 @@ public sealed class SwitchConfig
         [JsonPropertyName("mac_address")] public string? MacAddress { get; set; }
 
         [JsonPropertyName("admin_state_up")] public bool AdminStateUp { get; set; } = true;
+
+        [JsonPropertyName("fixed_ips")] public List<string> FixedIps { get; set; } = [];
+
+        [JsonPropertyName("allowed_address_pairs")] public List<PairEntry> AllowedAddressPairs { get; set; } = [];
+
+        /// <summary>Group names; absent: the project's <c>default</c> group (as Neutron).</summary>
+        [JsonPropertyName("security_groups")] public List<string>? SecurityGroups { get; set; }
+
+        [JsonPropertyName("port_security_enabled")] public bool PortSecurityEnabled { get; set; } = true;
+    }
+
+    public sealed class PairEntry
+    {
+        [JsonPropertyName("ip_address")] public string IpAddress { get; set; } = "";
+
+        [JsonPropertyName("mac_address")] public string? MacAddress { get; set; }
+    }
+
+    public sealed class GroupEntry
+    {
+        [JsonPropertyName("name")] public string Name { get; set; } = "";
+
+        [JsonPropertyName("description")] public string? Description { get; set; }
+
+        [JsonPropertyName("stateful")] public bool Stateful { get; set; } = true;
+
+        [JsonPropertyName("rules")] public List<RuleEntry> Rules { get; set; } = [];
+    }
+
+    public sealed class RuleEntry
+    {
+        [JsonPropertyName("direction")] public string? Direction { get; set; }
+
+        [JsonPropertyName("ethertype")] public string? Ethertype { get; set; }
+
+        [JsonPropertyName("protocol")] public string? Protocol { get; set; }
+
+        [JsonPropertyName("port_range_min")] public int? PortRangeMin { get; set; }
+
+        [JsonPropertyName("port_range_max")] public int? PortRangeMax { get; set; }
+
+        [JsonPropertyName("remote_ip_prefix")] public string? RemoteIpPrefix { get; set; }
+
+        /// <summary>Name of the remote group (a group of this file, <c>default</c>, or a preset).</summary>
+        [JsonPropertyName("remote_group")] public string? RemoteGroup { get; set; }
+
+        [JsonPropertyName("description")] public string? Description { get; set; }
     }
 
     private static readonly JsonSerializerOptions s_json = new()
@@ -155,25 +205,104 @@ public sealed class SwitchConfig
         }
     }
 
-    /// <summary>The desired state this file describes.</summary>
-    public SwitchModel ToModel()
+    /// <summary>
+    /// The desired state this file describes, built with the same validated operations the API uses, so a file can
+    /// hold nothing the API would refuse. Ids are derived from names, so the same file gives the same ids every time.
+    /// </summary>
+    public SwitchModel ToModel(string source = "config")
     {
-        var networks = ImmutableSortedDictionary.CreateBuilder<Guid, NetworkSpec>();
-        var byName = new Dictionary<string, Guid>(StringComparer.Ordinal);
-        foreach (var n in Networks)
+        var model = SwitchModel.Empty;
+        var nextId = Guid.Empty;
+        var sequence = 0;
+        string scope = "project";
+        var context = new OperationContext(
+            ProjectId.Parse(Project),
+            () => nextId != Guid.Empty ? nextId : NameBasedId(scope, (sequence++).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            () => DateTimeOffset.UnixEpoch,
+            ProjectDefaults.ShippedPresets);
+        void Use(string idScope, Guid? id = null)
         {
-            var id = NameBasedId("network", n.Name);
-            byName[n.Name] = id;
-            networks[id] = new NetworkSpec(id, n.Name, n.AdminStateUp);
+            scope = idScope;
+            sequence = 0;
+            nextId = id ?? Guid.Empty;
         }
-        var ports = ImmutableSortedDictionary.CreateBuilder<Guid, PortSpec>();
-        foreach (var p in Ports)
+        string where = "";
+        try
         {
-            var id = NameBasedId("port", p.Name);
-            MacAddress? mac = p.MacAddress is null ? null : VSwitch.Packets.MacAddress.Parse(p.MacAddress);
-            ports[id] = new PortSpec(id, p.Name, byName[p.Network], p.Device, mac, p.AdminStateUp);
+            Use($"project:{Project}");
+            model = ProjectDefaults.EnsureProject(model, context.ProjectId, context);
+            var networks = new Dictionary<string, Guid>(StringComparer.Ordinal);
+            foreach (var n in Networks)
+            {
+                where = $"networks[{n.Name}]";
+                Use("network", NameBasedId("network", n.Name));
+                var change = NetworkOperations.Create(model, new NetworkBody(n.Name, n.AdminStateUp), context);
+                model = change.Model;
+                networks[n.Name] = change.Value.Id;
+            }
+            var groups = new Dictionary<string, Guid>(StringComparer.Ordinal);
+            foreach (var g in model.SecurityGroups.Values)
+            {
+                groups[g.Name] = g.Id;
+            }
+            foreach (var g in SecurityGroups)
+            {
+                where = $"security_groups[{g.Name}]";
+                if (groups.ContainsKey(g.Name))
+                {
+                    throw new ConfigException($"{source}: {where}: a group named '{g.Name}' already exists (default or a preset)");
+                }
+                Use($"group:{g.Name}");
+                var change = SecurityGroupOperations.Create(model, new SecurityGroupBody(g.Name, g.Description, g.Stateful), context);
+                model = change.Model;
+                groups[g.Name] = change.Value.Id;
+            }
+            foreach (var g in SecurityGroups)
+            {
+                for (var i = 0; i < g.Rules.Count; i++)
+                {
+                    var r = g.Rules[i];
+                    where = $"security_groups[{g.Name}].rules[{i}]";
+                    Guid? remote = null;
+                    if (r.RemoteGroup is not null)
+                    {
+                        remote = groups.TryGetValue(r.RemoteGroup, out var rg)
+                            ? rg : throw new ConfigException($"{source}: {where}.remote_group: no group named '{r.RemoteGroup}'");
+                    }
+                    Use("rule", NameBasedId("rule", $"{g.Name}|{r.Direction}|{r.Ethertype}|{r.Protocol}|{r.PortRangeMin}|{r.PortRangeMax}|{r.RemoteIpPrefix}|{r.RemoteGroup}"));
+                    model = SecurityGroupRuleOperations.Create(model, new SecurityGroupRuleBody(
+                        groups[g.Name], r.Direction, r.Ethertype, r.Protocol, r.PortRangeMin, r.PortRangeMax, r.RemoteIpPrefix, remote, r.Description), context).Model;
+                }
+            }
+            foreach (var p in Ports)
+            {
+                where = $"ports[{p.Name}]";
+                if (p.PortSecurityEnabled && p.MacAddress is null && p.Device.StartsWith("afpacket:", StringComparison.Ordinal))
+                {
+                    throw new ConfigException($"{source}: {where}.mac_address: required for an afpacket port with port security (the switch cannot know the VM's MAC)");
+                }
+                List<Guid>? portGroups = null;
+                if (p.SecurityGroups is not null)
+                {
+                    portGroups = [];
+                    foreach (var name in p.SecurityGroups)
+                    {
+                        portGroups.Add(groups.TryGetValue(name, out var id)
+                            ? id : throw new ConfigException($"{source}: {where}.security_groups: no group named '{name}'"));
+                    }
+                }
+                Use("port", NameBasedId("port", p.Name));
+                model = PortOperations.Create(model, new PortBody(
+                    p.Name, networks[p.Network], p.Device, p.MacAddress, p.AdminStateUp, p.FixedIps,
+                    p.AllowedAddressPairs.Select(a => new AllowedAddressPairBody(a.IpAddress, a.MacAddress)).ToList(),
+                    portGroups, p.PortSecurityEnabled), context).Model;
+            }
         }
-        return new SwitchModel(networks.ToImmutable(), ports.ToImmutable());
+        catch (NeutronException ex)
+        {
+            throw new ConfigException($"{source}: {where}: {ex.Message}");
+        }
+        return model;
     }
 
     /// <summary>A stable UUID (version 5 layout over SHA-1) for a named object of the configuration file.</summary>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using VSwitch.Control;
 using VSwitch.Control.Configuration;
+using VSwitch.Control.Model;
 using VSwitch.Dataplane;
 
 namespace VSwitch.Daemon.Hosting;
@@ -14,7 +15,7 @@ namespace VSwitch.Daemon.Hosting;
 public sealed partial class DataplaneService(
     Datapath datapath,
     Reconciler reconciler,
-    SwitchConfig config,
+    SwitchModel initialModel,
     VSwitchOptions options,
     ILogger<DataplaneService> log) : BackgroundService
 {
@@ -28,7 +29,7 @@ public sealed partial class DataplaneService(
         datapath.Start();
         var cpus = string.Join(",", datapath.Workers.Select(w => w.Cpu));
         Started(log, datapath.Workers.Length, cpus);
-        reconciler.Apply(config.ToModel());
+        reconciler.Apply(initialModel);
         if (options.ConfigFile is { } path)
         {
             // SIGHUP re-reads the configuration file and applies the difference: ports come and go without a restart.
@@ -60,7 +61,7 @@ public sealed partial class DataplaneService(
     {
         try
         {
-            var model = SwitchConfig.Load(path).ToModel();
+            var model = SwitchConfig.Load(path).ToModel(path);
             reconciler.Apply(model);
             Reloaded(log, path);
         }

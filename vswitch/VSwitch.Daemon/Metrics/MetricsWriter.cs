@@ -58,6 +58,22 @@ public sealed class MetricsWriter(Datapath datapath, Reconciler reconciler)
         {
             Sample(sb, "vswitch_port_up", $"port=\"{Escape(p.Name)}\"", p.Up ? 1 : 0);
         }
+        Family(sb, "vswitch_security_group_rule_hits_total", "counter", "Packets allowed by each security-group rule (counted once per port and direction that applied it).");
+        foreach (var group in model.SecurityGroups.Values)
+        {
+            foreach (var rule in group.Rules)
+            {
+                var slot = reconciler.RuleSlot(rule.Id);
+                if (slot >= 0)
+                {
+                    Sample(sb, "vswitch_security_group_rule_hits_total", $"security_group=\"{group.Id}\",security_group_name=\"{Escape(group.Name)}\",rule=\"{rule.Id}\"", datapath.ReadRuleHits(slot));
+                }
+            }
+        }
+        Family(sb, "vswitch_flow_cache_hits_total", "counter", "Policy verdicts answered by the per-worker exact-match flow cache.");
+        sb.Append("vswitch_flow_cache_hits_total ").Append(datapath.Read(WorkerCounter.FlowCacheHits)).Append('\n');
+        Family(sb, "vswitch_flow_cache_misses_total", "counter", "Policy verdicts that needed a classifier lookup.");
+        sb.Append("vswitch_flow_cache_misses_total ").Append(datapath.Read(WorkerCounter.FlowCacheMisses)).Append('\n');
         Family(sb, "vswitch_worker_busy_seconds_total", "counter", "Seconds each worker spent processing packets (not waiting).");
         foreach (var w in datapath.Workers)
         {
