@@ -104,7 +104,7 @@ public sealed partial class Worker
     }
 
     /// <summary>Switches to the published snapshot at a batch boundary, registering new ports and dropping old ones.</summary>
-    private void SyncSnapshot()
+    internal void SyncSnapshot()
     {
         var current = _datapath.Publisher.Current;
         if (ReferenceEquals(current, _snapshot))
