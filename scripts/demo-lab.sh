@@ -18,9 +18,12 @@ cat > "$state/config.json" <<'JSON'
   "workers": 2,
   "networks": [ { "name": "lab" } ],
   "ports": [
-    { "name": "web", "network": "lab", "device": "tap:web0@vm-web", "mac_address": "fa:16:3e:00:00:11" },
-    { "name": "app", "network": "lab", "device": "tap:app0@vm-app", "mac_address": "fa:16:3e:00:00:12" },
-    { "name": "db",  "network": "lab", "device": "tap:db0@vm-db",   "mac_address": "fa:16:3e:00:00:13" }
+    { "name": "web", "network": "lab", "device": "tap:web0@vm-web", "mac_address": "fa:16:3e:00:00:11",
+      "fixed_ips": [ "198.18.10.11", "2001:db8:10::11" ] },
+    { "name": "app", "network": "lab", "device": "tap:app0@vm-app", "mac_address": "fa:16:3e:00:00:12",
+      "fixed_ips": [ "198.18.10.12", "2001:db8:10::12" ] },
+    { "name": "db",  "network": "lab", "device": "tap:db0@vm-db",   "mac_address": "fa:16:3e:00:00:13",
+      "fixed_ips": [ "198.18.10.13", "2001:db8:10::13" ] }
   ]
 }
 JSON
@@ -30,7 +33,7 @@ declare -A ip6=([web]=2001:db8:10::11 [app]=2001:db8:10::12 [db]=2001:db8:10::13
 pid=""
 cleanup() {
   [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  for vm in web app db; do ip netns pids "vm-$vm" 2>/dev/null | xargs -r kill -9; ip netns del "vm-$vm" 2>/dev/null || true; done
+  for vm in web app db; do { ip netns pids "vm-$vm" 2>/dev/null || true; } | xargs -r kill -9 || true; ip netns del "vm-$vm" 2>/dev/null || true; done
   rm -rf "$state"
 }
 trap cleanup EXIT INT TERM

@@ -17,6 +17,7 @@ public sealed class MetricsServer(VSwitchOptions options, MetricsWriter writer, 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.WebHost.ConfigureKestrel(k => k.Listen(options.MetricsListen!));
         _app = builder.Build();
         _app.MapGet("/metrics", () => Results.Text(writer.Render(), "text/plain; version=0.0.4; charset=utf-8"));
