@@ -29,7 +29,54 @@ internal sealed class Lab : IDisposable
     public Daemon? Daemon { get; private set; }
 
     /// <summary>A port entry of the configuration file (JSON names as the file spells them).</summary>
-    private sealed record PortConfig(string name, string network, string device, string? mac_address, bool port_security_enabled = false);
+    private sealed record PortConfig(string name, string network, string device, string? mac_address, bool port_security_enabled = false)
+    {
+        public string[]? fixed_ips { get; init; }
+
+        public string[]? security_groups { get; init; }
+    }
+
+    /// <summary>A security-group rule of the configuration file.</summary>
+    public sealed record Rule(string direction, string ethertype, string? protocol = null, int? port_range_min = null, int? port_range_max = null,
+        string? remote_ip_prefix = null, string? remote_group = null);
+
+    private sealed record GroupConfig(string name, bool stateful, Rule[] rules);
+
+    private readonly List<GroupConfig> _groups = [];
+
+    /// <summary>Defines a security group (it also gets Neutron's two egress-anywhere rules).</summary>
+    public void Group(string name, bool stateful, params Rule[] rules) => _groups.Add(new GroupConfig(name, stateful, rules));
+
+    /// <summary>Replaces a group's rules (takes effect at the next <see cref="Reload"/>).</summary>
+    public void SetRules(string group, params Rule[] rules)
+    {
+        var i = _groups.FindIndex(g => g.name == group);
+        _groups[i] = _groups[i] with { rules = rules };
+    }
+
+    /// <summary>Replaces a port's groups (takes effect at the next <see cref="Reload"/>).</summary>
+    public void SetGroups(string port, params string[] groups)
+    {
+        var i = _ports.FindIndex(p => p.name == port);
+        _ports[i] = _ports[i] with { security_groups = groups };
+    }
+
+    /// <summary>
+    /// Adds a VM on a TAP port with port security: MAC fa:16:3e:00:01:HOST, fixed IPs 198.18.0.HOST and 2001:db8::HOST,
+    /// and the given groups (null: the project's default group).
+    /// </summary>
+    public Vm SecuredVm(string name, string network, int host, string[]? groups)
+    {
+        var vm = TapVm(name, network, host, mac: $"fa:16:3e:00:01:{host:x2}");
+        var i = _ports.FindIndex(p => p.name == name);
+        _ports[i] = _ports[i] with
+        {
+            port_security_enabled = true,
+            fixed_ips = [vm.Ipv4, vm.Ipv6],
+            security_groups = groups,
+        };
+        return vm;
+    }
 
     public sealed record Vm(string Namespace, string Interface, string Ipv4, string Ipv6, string Port)
     {
@@ -104,6 +151,7 @@ internal sealed class Lab : IDisposable
         {
             workers,
             networks = _networks.Select(n => new { name = n }).ToArray(),
+            security_groups = _groups.ToArray(),
             ports = _ports.ToArray(),
         };
         var path = Path.Combine(Path.GetTempPath(), $"{Prefix}-config.json");
