@@ -13,6 +13,7 @@ dotnet build VSwitch.sln -c "$configuration" -nologo -v quiet -clp:ErrorsOnly
 projects=(
   tests/VSwitch.Packets.Tests
   tests/VSwitch.Dataplane.Tests
+  tests/VSwitch.Conntrack.Tests
   tests/VSwitch.Ports.Linux.Tests
   tests/VSwitch.Control.Tests
   tests/VSwitch.EndToEnd.Tests
