@@ -324,7 +324,9 @@ public sealed class Reconciler : IDisposable
         foreach (var (id, index) in _networkIndex)
         {
             var name = networks.TryGetValue(id, out var n) ? n.Name : id.ToString();
-            segments[index] = new NetworkSegment(index, name, members.TryGetValue(index, out var m) ? [.. m.Order()] : []);
+            var slots = members.TryGetValue(index, out var m) ? m.Order().ToArray() : [];
+            var stateful = slots.Any(slot => ports[slot]?.Policy is { Stateful: true });
+            segments[index] = new NetworkSegment(index, name, slots, stateful);
         }
         var generation = ++_generation;
         if (!_datapath.Publish(new DataplaneSnapshot(generation, ports, segments, _policyGeneration)))

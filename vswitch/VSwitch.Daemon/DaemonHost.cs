@@ -38,6 +38,7 @@ public static class DaemonHost
                 MaxPorts = config.MaxPorts,
                 MacAgingSeconds = config.MacAgingSeconds,
                 MacTableCapacity = config.MacTableSize,
+                ConntrackMaxEntries = config.ConntrackMaxEntries,
             },
             sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IPortFactory, LinuxPortFactory>();

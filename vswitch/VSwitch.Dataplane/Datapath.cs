@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VSwitch.Dataplane.Conntrack;
 using VSwitch.Dataplane.L2;
 using VSwitch.Dataplane.Pipeline;
 
@@ -32,6 +33,12 @@ public sealed class Datapath : IDisposable
         Options = options;
         _time = time ?? TimeProvider.System;
         Macs = new MacTable(options.MacTableCapacity, options.MacAgingSeconds * 1000L);
+        Conntrack = new ConnTable(new ConnTableOptions
+        {
+            MaxEntries = options.ConntrackMaxEntries,
+            ShardCount = Math.Min(64, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, options.ConntrackMaxEntries / 1024))),
+            Timeouts = options.ConntrackTimeouts,
+        });
         Workers = new Worker[options.Workers];
         for (var i = 0; i < Workers.Length; i++)
         {
@@ -47,6 +54,9 @@ public sealed class Datapath : IDisposable
     public SnapshotPublisher Publisher { get; } = new();
 
     public MacTable Macs { get; }
+
+    /// <summary>The connection table shared by all workers.</summary>
+    public ConnTable Conntrack { get; }
 
     public Worker[] Workers { get; }
 
@@ -185,5 +195,6 @@ public sealed class Datapath : IDisposable
         {
             w.Dispose();
         }
+        Conntrack.Dispose();
     }
 }

@@ -23,6 +23,12 @@ public sealed record DatapathOptions
     /// <summary>Exact-match flow-cache entries per worker (a power of two).</summary>
     public int FlowCacheEntries { get; init; } = 8192;
 
+    /// <summary>Connection-tracking entries (preallocated; 152 bytes each).</summary>
+    public int ConntrackMaxEntries { get; init; } = 65536;
+
+    /// <summary>Connection-tracking timeouts (Linux defaults).</summary>
+    public Conntrack.ConnTimeouts ConntrackTimeouts { get; init; } = Conntrack.ConnTimeouts.Default;
+
     /// <summary>MAC-table entries over all networks.</summary>
     public int MacTableCapacity { get; init; } = 65536;
 

@@ -26,6 +26,9 @@ public sealed class SwitchConfig
 
     [JsonPropertyName("mac_table_size")] public int MacTableSize { get; set; } = 65536;
 
+    /// <summary>Connection-tracking entries, preallocated (152 bytes each).</summary>
+    [JsonPropertyName("conntrack_max_entries")] public int ConntrackMaxEntries { get; set; } = 262144;
+
     /// <summary>The project that owns the objects of this file.</summary>
     [JsonPropertyName("project")] public string Project { get; set; } = "admin";
 
@@ -161,6 +164,10 @@ public sealed class SwitchConfig
         if (MacTableSize is < 1024 or > (1 << 24))
         {
             Fail($"mac_table_size must be between 1024 and 16777216, not {MacTableSize}");
+        }
+        if (ConntrackMaxEntries is < 1024 or > (1 << 26))
+        {
+            Fail($"conntrack_max_entries must be between 1024 and 67108864, not {ConntrackMaxEntries}");
         }
         var networks = new HashSet<string>(StringComparer.Ordinal);
         foreach (var n in Networks)

@@ -24,6 +24,12 @@ public sealed partial class DataplaneService(
     /// <summary>How often port health is checked (a vanished interface is reported within this time).</summary>
     private static readonly TimeSpan s_healthInterval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How often a slice of the connection table is swept for expired entries.</summary>
+    private static readonly TimeSpan s_sweepInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Entries examined per sweep slice (a full pass over 1M entries takes about 10 s).</summary>
+    private const int SweepBudget = 10_000;
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         datapath.Start();
@@ -44,12 +50,18 @@ public sealed partial class DataplaneService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(s_healthInterval);
+        // Conntrack expiry runs in small slices every 100 ms so that no shard lock is held for long.
+        using var timer = new PeriodicTimer(s_sweepInterval);
+        var ticks = 0L;
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                reconciler.CheckHealth();
+                datapath.Conntrack.Sweep(datapath.NowMs(), SweepBudget);
+                if (++ticks % (s_healthInterval.Ticks / s_sweepInterval.Ticks) == 0)
+                {
+                    reconciler.CheckHealth();
+                }
             }
         }
         catch (OperationCanceledException)

@@ -74,6 +74,17 @@ public sealed class MetricsWriter(Datapath datapath, Reconciler reconciler)
         sb.Append("vswitch_flow_cache_hits_total ").Append(datapath.Read(WorkerCounter.FlowCacheHits)).Append('\n');
         Family(sb, "vswitch_flow_cache_misses_total", "counter", "Policy verdicts that needed a classifier lookup.");
         sb.Append("vswitch_flow_cache_misses_total ").Append(datapath.Read(WorkerCounter.FlowCacheMisses)).Append('\n');
+        var ct = datapath.Conntrack;
+        Family(sb, "vswitch_conntrack_entries", "gauge", "Connections tracked now.");
+        sb.Append("vswitch_conntrack_entries ").Append(ct.Count).Append('\n');
+        Family(sb, "vswitch_conntrack_max_entries", "gauge", "Capacity of the connection table.");
+        sb.Append("vswitch_conntrack_max_entries ").Append(ct.Capacity).Append('\n');
+        Family(sb, "vswitch_conntrack_created_total", "counter", "Connections committed to the table.");
+        sb.Append("vswitch_conntrack_created_total ").Append(ct.CreatedTotal).Append('\n');
+        Family(sb, "vswitch_conntrack_early_drops_total", "counter", "Unreplied connections evicted to make room for new ones.");
+        sb.Append("vswitch_conntrack_early_drops_total ").Append(ct.EarlyDropTotal).Append('\n');
+        Family(sb, "vswitch_conntrack_revoked_total", "counter", "Tracked connections cut because the policy no longer allows them.");
+        sb.Append("vswitch_conntrack_revoked_total ").Append(datapath.Read(WorkerCounter.ConntrackRevoked)).Append('\n');
         Family(sb, "vswitch_worker_busy_seconds_total", "counter", "Seconds each worker spent processing packets (not waiting).");
         foreach (var w in datapath.Workers)
         {

@@ -55,4 +55,5 @@ public sealed record SwitchPort(int Slot, string Name, IPort Port, int Network, 
 /// <param name="Index">Small integer id: the MAC-table and conntrack zone.</param>
 /// <param name="Name">The network's name.</param>
 /// <param name="Members">Slots of the network's ports, the flood list.</param>
-public sealed record NetworkSegment(int Index, string Name, int[] Members);
+/// <param name="Stateful">Some port of the network has stateful security groups: its IP traffic is tracked.</param>
+public sealed record NetworkSegment(int Index, string Name, int[] Members, bool Stateful = false);

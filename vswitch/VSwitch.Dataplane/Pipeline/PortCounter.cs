@@ -46,6 +46,12 @@ public enum WorkerCounter
     /// <summary>Policy verdicts that needed a classifier lookup.</summary>
     FlowCacheMisses,
 
+    /// <summary>Tracked connections re-checked against a newer policy and kept.</summary>
+    ConntrackRevalidated,
+
+    /// <summary>Tracked connections re-checked against a newer policy and cut.</summary>
+    ConntrackRevoked,
+
     /// <summary>Sentinel: the number of counters.</summary>
     Count,
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using VSwitch.Dataplane.Conntrack;
 using VSwitch.Dataplane.Policy;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Packets;
@@ -47,9 +48,13 @@ public sealed partial class Worker
         }
 
         ParseStage(rx, inSlot);
-        if (inPort.Policy is { } policy)
+        if (inPort.Policy is not null || snapshot.Networks[inPort.Network] is { Stateful: true })
         {
-            EgressPolicyStage(snapshot, inPort, policy, n);
+            EgressPolicyStage(snapshot, inPort, rx, n);
+        }
+        else
+        {
+            _trackMode.AsSpan(0, n).Clear();
         }
         SwitchStage(inPort, n);
         OutputStage(snapshot, rx, inSlot);
@@ -75,30 +80,92 @@ public sealed partial class Worker
         }
     }
 
-    /// <summary>Stage 2: the sender's port security and egress security-group rules.</summary>
-    private void EgressPolicyStage(DataplaneSnapshot snapshot, SwitchPort inPort, PortPolicy policy, int n)
+    /// <summary>
+    /// Stage 2: the sender's port security, connection tracking (when a port of the network is stateful, with
+    /// revalidation of connections admitted under an older policy), and the sender's egress rules.
+    /// </summary>
+    private void EgressPolicyStage(DataplaneSnapshot snapshot, SwitchPort inPort, PacketBatch rx, int n)
     {
         var output = _output;
         var parsed = _parsed;
+        var policy = inPort.Policy;
+        var network = snapshot.Networks[inPort.Network];
+        var tracked = network is { Stateful: true };
+        var senderStateful = policy is { Stateful: true };
+        var conntrack = _datapath.Conntrack;
+        var now = tracked ? _datapath.NowMs() : 0;
         for (var i = 0; i < n; i++)
         {
+            _trackMode[i] = TrackMode.Stateless;
+            _egressRule[i] = -1;
             if (output[i] == OutputDrop)
             {
                 continue;
             }
             ref var p = ref parsed[i];
-            switch (PortSecurity.CheckEgress(in p, policy.Addresses))
+            var implicitVerdict = ImplicitVerdict.UseRules;
+            if (policy is not null)
             {
-                case ImplicitVerdict.Allow:
+                implicitVerdict = PortSecurity.CheckEgress(in p, policy.Addresses);
+                if (implicitVerdict != ImplicitVerdict.UseRules)
+                {
+                    if (implicitVerdict != ImplicitVerdict.Allow)
+                    {
+                        output[i] = OutputDrop;
+                        Counters.Drop(inPort.Slot, implicitVerdict == ImplicitVerdict.DropSpoofing ? DropReason.Spoofing : DropReason.SecurityGroup, Direction.Egress);
+                    }
                     continue;
-                case ImplicitVerdict.DropSpoofing:
-                    output[i] = OutputDrop;
-                    Counters.Drop(inPort.Slot, DropReason.Spoofing, Direction.Egress);
-                    continue;
-                case ImplicitVerdict.DropNotAllowed:
-                    output[i] = OutputDrop;
-                    Counters.Drop(inPort.Slot, DropReason.SecurityGroup, Direction.Egress);
-                    continue;
+                }
+            }
+            if (tracked && p.IsIp)
+            {
+                ref var ct = ref _ct[i];
+                ct = conntrack.Track(rx[i].Span, in p, inPort.Network, now);
+                switch (ct.Verdict)
+                {
+                    case ConnVerdict.New:
+                        _trackMode[i] = TrackMode.New;
+                        break;
+                    case ConnVerdict.Invalid:
+                        _trackMode[i] = TrackMode.Invalid;
+                        if (senderStateful)
+                        {
+                            output[i] = OutputDrop;
+                            Counters.Drop(inPort.Slot, DropReason.ConntrackInvalid, Direction.Egress);
+                            continue;
+                        }
+                        break;
+                    case ConnVerdict.Established:
+                    case ConnVerdict.Related:
+                        if (ct.AdmittedGeneration == snapshot.PolicyGeneration)
+                        {
+                            _trackMode[i] = TrackMode.Established;
+                        }
+                        else if (ct.Verdict == ConnVerdict.Related)
+                        {
+                            // An error about a connection not yet re-checked: the rules decide it on its own.
+                            _trackMode[i] = TrackMode.Stateless;
+                        }
+                        else if (Revalidate(snapshot, in p, in ct))
+                        {
+                            conntrack.Revalidated(ct.Handle, snapshot.PolicyGeneration);
+                            Counters.Add(WorkerCounter.ConntrackRevalidated, 1);
+                            _trackMode[i] = TrackMode.Established;
+                        }
+                        else
+                        {
+                            conntrack.Remove(ct.Handle);
+                            Counters.Add(WorkerCounter.ConntrackRevoked, 1);
+                            output[i] = OutputDrop;
+                            Counters.Drop(inPort.Slot, DropReason.SecurityGroup, Direction.Egress);
+                            continue;
+                        }
+                        break;
+                }
+            }
+            if (policy is null || (senderStateful && _trackMode[i] == TrackMode.Established))
+            {
+                continue;
             }
             var ruleSlot = RuleVerdict(snapshot, in p, inPort, policy, ingress: false);
             if (ruleSlot == Denied)
@@ -108,9 +175,62 @@ public sealed partial class Worker
             }
             else
             {
+                _egressRule[i] = ruleSlot;
                 Counters.RuleHit(ruleSlot);
             }
         }
+    }
+
+    /// <summary>
+    /// Re-checks a tracked connection admitted under an older policy: the original sender must still own its source
+    /// address, and the stateful ends' current rules must still allow the original direction (VPP's policy epoch,
+    /// Neutron's ct_mark). Runs on the connection's next packet, so a removed rule cuts it at once.
+    /// </summary>
+    private bool Revalidate(DataplaneSnapshot snapshot, in ParsedPacket p, in ConnLookup ct)
+    {
+        var ports = snapshot.Ports;
+        if ((uint)ct.OrigInPort >= (uint)ports.Length || (uint)ct.OrigOutPort >= (uint)ports.Length
+            || ports[ct.OrigInPort] is not { } sender || ports[ct.OrigOutPort] is not { } receiver)
+        {
+            return false;
+        }
+        var original = p;
+        if (ct.IsReply)
+        {
+            original.IpSource = p.IpDestination;
+            original.IpDestination = p.IpSource;
+            original.SourcePort = p.DestinationPort;
+            original.DestinationPort = p.SourcePort;
+            if (p.IpProtocol is IpProtocol.Icmp or IpProtocol.Icmpv6)
+            {
+                // The reply of an echo: the connection was admitted as an echo request (type 8 or 128, code 0).
+                original.SourcePort = p.IpProtocol == IpProtocol.Icmp ? (ushort)8 : (ushort)128;
+                original.DestinationPort = 0;
+            }
+        }
+        if (sender.Policy is { } sp)
+        {
+            if (!sp.Addresses.AllowsIp(original.IpSource))
+            {
+                return false;
+            }
+            if (sp.Stateful && RuleVerdict(snapshot, in original, sender, sp, ingress: false) == Denied)
+            {
+                return false;
+            }
+        }
+        if (receiver.Policy is { } rp)
+        {
+            if (!rp.Addresses.AllowsIp(original.IpDestination))
+            {
+                return false;
+            }
+            if (rp.Stateful && RuleVerdict(snapshot, in original, receiver, rp, ingress: true) == Denied)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>
@@ -213,7 +333,12 @@ public sealed partial class Worker
             }
             return;
         }
-        if (port.Policy is { } policy && !IngressAllowed(snapshot, port, policy, in _parsed[index]))
+        var mode = _trackMode[index];
+        if (port.Policy is { } policy && !IngressAllowed(snapshot, port, policy, in _parsed[index], mode))
+        {
+            return;
+        }
+        if (mode == TrackMode.New && !flooded && !Commit(snapshot, slot, in frame, index))
         {
             return;
         }
@@ -230,13 +355,40 @@ public sealed partial class Worker
         }
     }
 
+    /// <summary>
+    /// Commits the connection of a New packet that both ends allowed, when either end is stateful. A full table drops
+    /// the packet (<c>conntrack_full</c>): admitting it untracked would strand its replies.
+    /// </summary>
+    private bool Commit(DataplaneSnapshot snapshot, int outSlot, in Frame frame, int index)
+    {
+        var inPort = snapshot.Ports[frame.InPort]!;
+        var outPort = snapshot.Ports[outSlot]!;
+        if (inPort.Policy is not { Stateful: true } && outPort.Policy is not { Stateful: true })
+        {
+            return true;
+        }
+        var admission = new ConnAdmission(snapshot.PolicyGeneration, frame.InPort, outSlot, _egressRule[index]);
+        var result = _datapath.Conntrack.Commit(frame.Span, in _parsed[index], inPort.Network, _datapath.NowMs(), in admission, out _);
+        if (result == ConnCommitResult.Full)
+        {
+            Counters.Drop(frame.InPort, DropReason.ConntrackFull, Direction.Egress);
+            return false;
+        }
+        return true;
+    }
+
     /// <summary>The receiving port's implicit ingress rules and security-group rules; counts the drop when they refuse.</summary>
-    private bool IngressAllowed(DataplaneSnapshot snapshot, SwitchPort port, PortPolicy policy, in ParsedPacket p)
+    private bool IngressAllowed(DataplaneSnapshot snapshot, SwitchPort port, PortPolicy policy, in ParsedPacket p, TrackMode mode)
     {
         switch (PortSecurity.CheckIngress(in p))
         {
             case ImplicitVerdict.Allow:
                 return true;
+            case ImplicitVerdict.UseRules when policy.Stateful && mode == TrackMode.Established:
+                return true;
+            case ImplicitVerdict.UseRules when policy.Stateful && mode == TrackMode.Invalid:
+                Counters.Drop(port.Slot, DropReason.ConntrackInvalid, Direction.Ingress);
+                return false;
             case ImplicitVerdict.UseRules:
                 var ruleSlot = RuleVerdict(snapshot, in p, port, policy, ingress: true);
                 if (ruleSlot != Denied)

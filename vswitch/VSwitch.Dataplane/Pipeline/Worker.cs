@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using VSwitch.Dataplane.Conntrack;
 using VSwitch.Dataplane.FlowCache;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
@@ -36,6 +37,9 @@ public sealed partial class Worker : IDisposable
     private readonly ParsedPacket[] _parsed = new ParsedPacket[PacketBatch.MaxSize];
     private readonly int[] _output = new int[PacketBatch.MaxSize];
     private readonly ExactMatchCache _flowCache;
+    private readonly ConnLookup[] _ct = new ConnLookup[PacketBatch.MaxSize];
+    private readonly TrackMode[] _trackMode = new TrackMode[PacketBatch.MaxSize];
+    private readonly int[] _egressRule = new int[PacketBatch.MaxSize];
     private DataplaneSnapshot _snapshot = DataplaneSnapshot.Empty;
     private int _dirtyCount;
     private long _seenGeneration;

@@ -19,7 +19,7 @@ public sealed class WorkerCounters
     public const int PortStride = ((int)PortCounter.Count + ((int)DropReason.Count * 2) + 7) & ~7;
 
     private readonly long[] _ports;
-    private readonly long[] _worker = new long[16];
+    private readonly long[] _worker = new long[((int)WorkerCounter.Count + 7) & ~7];
 
     private readonly long[] _ruleHits;
 

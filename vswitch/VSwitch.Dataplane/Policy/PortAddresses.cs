@@ -64,6 +64,19 @@ public sealed class PortAddresses
         return false;
     }
 
+    /// <summary>True when any of the port's MACs may use <paramref name="address"/> (revalidation of tracked connections).</summary>
+    public bool AllowsIp(IpAddress128 address)
+    {
+        foreach (ref readonly var e in _entries.AsSpan())
+        {
+            if (Mask(address, e.Length) == e.Prefix)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>The IPv6 link-local address derived from a MAC (RFC 4291 modified EUI-64).</summary>
     public static IpAddress128 LinkLocal(MacAddress mac)
     {
