@@ -145,11 +145,15 @@ internal sealed class Lab : IDisposable
         }
     }
 
+    /// <summary>Connection-table capacity written to the configuration (null: the daemon's default).</summary>
+    public int? ConntrackMaxEntries { get; set; }
+
     private string WriteConfig(int workers)
     {
         var config = new
         {
             workers,
+            conntrack_max_entries = ConntrackMaxEntries,
             networks = _networks.Select(n => new { name = n }).ToArray(),
             security_groups = _groups.ToArray(),
             ports = _ports.ToArray(),
