@@ -39,7 +39,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 for vm in web app db; do ip netns del "vm-$vm" 2>/dev/null || true; ip netns add "vm-$vm"; done
-"$vswitchd" --config "$state/config.json" --metrics-listen 127.0.0.1:9477 > "$state/vswitchd.log" 2>&1 &
+"$vswitchd" --config "$state/config.json" --metrics-listen 127.0.0.1:9477 --state-dir "$state" --api-socket "$state/api.sock" > "$state/vswitchd.log" 2>&1 &
 pid=$!
 for vm in web app db; do
   for _ in $(seq 50); do ip netns exec "vm-$vm" ip link show "${vm}0" >/dev/null 2>&1 && break; sleep 0.1; done

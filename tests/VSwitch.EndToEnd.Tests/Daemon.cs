@@ -11,9 +11,10 @@ internal sealed class Daemon : IDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _log = new();
 
-    private Daemon(Process process, int metricsPort)
+    private Daemon(Process process, int metricsPort, string stateDir)
     {
         _process = process;
+        StateDir = stateDir;
         MetricsPort = metricsPort;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { _log.Enqueue(e.Data); } };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { _log.Enqueue(e.Data); } };
@@ -22,6 +23,9 @@ internal sealed class Daemon : IDisposable
     }
 
     public int MetricsPort { get; }
+
+    /// <summary>The daemon's private state directory (its database and API socket), removed on dispose.</summary>
+    public string StateDir { get; }
 
     public string Log => string.Join('\n', _log);
 
@@ -55,16 +59,18 @@ internal sealed class Daemon : IDisposable
     public static Daemon Start(string configPath, int workers, params string[] extraArgs)
     {
         var metricsPort = FreePort();
+        var stateDir = Directory.CreateTempSubdirectory("vswitch-e2e-").FullName;
         var psi = new ProcessStartInfo(Executable())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var a in (string[])["--config", configPath, "--workers", workers.ToString(), "--metrics-listen", $"127.0.0.1:{metricsPort}", .. extraArgs])
+        foreach (var a in (string[])["--config", configPath, "--workers", workers.ToString(), "--metrics-listen", $"127.0.0.1:{metricsPort}",
+            "--state-dir", stateDir, "--api-socket", Path.Combine(stateDir, "api.sock"), .. extraArgs])
         {
             psi.ArgumentList.Add(a);
         }
-        var daemon = new Daemon(Process.Start(psi)!, metricsPort);
+        var daemon = new Daemon(Process.Start(psi)!, metricsPort, stateDir);
         if (!Shell.Eventually(() => daemon.Log.Contains("applied generation", StringComparison.Ordinal) || daemon.HasExited, TimeSpan.FromSeconds(20)))
         {
             throw new InvalidOperationException($"vswitchd did not start:\n{daemon.Log}");
@@ -129,5 +135,12 @@ internal sealed class Daemon : IDisposable
             }
         }
         _process.Dispose();
+        try
+        {
+            Directory.Delete(StateDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 }

@@ -25,4 +25,7 @@ internal static partial class ControlLog
 
     [LoggerMessage(7, LogLevel.Information, "applied generation {Generation}: {Ports} ports on {Networks} networks")]
     public static partial void Applied(ILogger logger, long generation, int ports, int networks);
+
+    [LoggerMessage(8, LogLevel.Information, "state {Path}: {Networks} networks, {Ports} ports, {Groups} security groups")]
+    public static partial void StateLoaded(ILogger logger, string path, int networks, int ports, int groups);
 }

@@ -146,6 +146,12 @@ public sealed class Reconciler : IDisposable
                     _running[spec.Id] = new RunningPort(spec, existing.Port, existing.Slot) { DownReason = existing.DownReason };
                     continue;
                 }
+                if (spec.Device.Length == 0)
+                {
+                    // An API port without a binding:profile device is not attached: DOWN, as an unbound Neutron port.
+                    statuses[spec.Id] = new PortStatus(spec.Id, PortStatus.Down, -1, "no device: set binding:profile device");
+                    continue;
+                }
                 if (!desired.Networks.ContainsKey(spec.NetworkId))
                 {
                     statuses[spec.Id] = new PortStatus(spec.Id, PortStatus.Error, -1, "network does not exist");

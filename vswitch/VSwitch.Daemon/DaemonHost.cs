@@ -4,6 +4,8 @@ using Microsoft.Extensions.Logging;
 using VSwitch.Control;
 using VSwitch.Control.Configuration;
 using VSwitch.Control.Model;
+using VSwitch.Control.Persistence;
+using VSwitch.Daemon.Api;
 using VSwitch.Daemon.Hosting;
 using VSwitch.Daemon.Metrics;
 using VSwitch.Dataplane;
@@ -17,6 +19,17 @@ public static class DaemonHost
 {
     public static async Task<int> RunAsync(VSwitchOptions options, SwitchConfig config, SwitchModel initialModel, CancellationToken cancellation)
     {
+        StateStore store;
+        try
+        {
+            store = StateStore.Open(options.StateDir);
+        }
+        catch (StateStoreException ex)
+        {
+            Console.Error.WriteLine($"vswitchd: {ex.Message}");
+            return 1;
+        }
+        using var ownedStore = store;
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -44,7 +57,17 @@ public static class DaemonHost
         builder.Services.AddSingleton<IPortFactory, LinuxPortFactory>();
         builder.Services.AddSingleton<IPortFactory, MemoryPortFactory>();
         builder.Services.AddSingleton<Reconciler>();
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton<ModelService>();
         builder.Services.AddHostedService<DataplaneService>();
+        if (options.ApiSocket is not null || options.ApiListen is not null)
+        {
+            builder.Services.AddSingleton(new ApiOptions(options.ApiSocket, options.ApiListen, options.ApiToken));
+            builder.Services.AddSingleton(sp => new ApiContext(
+                sp.GetRequiredService<ModelService>(), sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<TimeProvider>(),
+                ProjectId.Parse(config.Project)));
+            builder.Services.AddHostedService<ApiServer>();
+        }
         if (options.MetricsListen is not null)
         {
             builder.Services.AddSingleton<MetricsWriter>();
@@ -56,7 +79,7 @@ public static class DaemonHost
             await host.RunAsync(cancellation);
             return 0;
         }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or PortException)
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or PortException or StateStoreException or NeutronException)
         {
             Console.Error.WriteLine($"vswitchd: {ex.Message}");
             return 1;

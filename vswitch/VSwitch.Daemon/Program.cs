@@ -9,12 +9,28 @@ var metricsOption = new Option<string>("--metrics-listen")
     Description = "HOST:PORT for the Prometheus /metrics endpoint, or 'none'",
     DefaultValueFactory = _ => "127.0.0.1:9477",
 };
+var stateDirOption = new Option<string>("--state-dir")
+{
+    Description = "Directory of the state database (every API change is stored there before it is answered)",
+    DefaultValueFactory = _ => "/var/lib/vswitch",
+};
+var apiSocketOption = new Option<string>("--api-socket")
+{
+    Description = "Unix socket of the REST API (mode 0660), or 'none'",
+    DefaultValueFactory = _ => "/run/vswitch/api.sock",
+};
+var apiListenOption = new Option<string?>("--api-listen") { Description = "HOST:PORT for the REST API over TCP (needs --api-token-file)" };
+var apiTokenFileOption = new Option<string?>("--api-token-file") { Description = "File holding the X-Auth-Token TCP clients must send" };
 
 var root = new RootCommand("vswitchd: the VSwitch userspace virtual switch daemon")
 {
     configOption,
     workersOption,
     metricsOption,
+    stateDirOption,
+    apiSocketOption,
+    apiListenOption,
+    apiTokenFileOption,
 };
 root.SetAction(async (parse, cancellation) =>
 {
@@ -29,11 +45,22 @@ root.SetAction(async (parse, cancellation) =>
             throw new FormatException($"--workers: must be between 1 and 256, not {workers}");
         }
         var metrics = parse.GetValue(metricsOption)!;
+        var apiListen = parse.GetValue(apiListenOption);
+        var tokenFile = parse.GetValue(apiTokenFileOption);
+        if (apiListen is not null && tokenFile is null)
+        {
+            throw new FormatException("--api-listen: requires --api-token-file (every TCP request must carry X-Auth-Token)");
+        }
+        var apiSocket = parse.GetValue(apiSocketOption)!;
         options = new VSwitchOptions
         {
             ConfigFile = parse.GetValue(configOption),
             Workers = workers,
             MetricsListen = metrics == "none" ? null : VSwitchOptions.ParseEndpoint("--metrics-listen", metrics),
+            StateDir = parse.GetValue(stateDirOption)!,
+            ApiSocket = apiSocket == "none" ? null : apiSocket,
+            ApiListen = apiListen is null ? null : VSwitchOptions.ParseEndpoint("--api-listen", apiListen),
+            ApiToken = tokenFile is null ? null : VSwitch.Daemon.Api.ApiOptions.ReadTokenFile(tokenFile),
         };
         config = options.ConfigFile is null ? new SwitchConfig() : SwitchConfig.Load(options.ConfigFile);
         model = config.ToModel(options.ConfigFile ?? "config");

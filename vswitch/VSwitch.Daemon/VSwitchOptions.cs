@@ -14,6 +14,18 @@ public sealed record VSwitchOptions
     /// <summary>Where <c>/metrics</c> listens; null disables it.</summary>
     public IPEndPoint? MetricsListen { get; init; } = new(IPAddress.Loopback, 9477);
 
+    /// <summary>The directory of the state database (<c>state.db</c>).</summary>
+    public string StateDir { get; init; } = "/var/lib/vswitch";
+
+    /// <summary>The API's Unix socket; null disables it.</summary>
+    public string? ApiSocket { get; init; } = "/run/vswitch/api.sock";
+
+    /// <summary>The API's TCP endpoint (every request needs <c>X-Auth-Token</c>); null: none.</summary>
+    public IPEndPoint? ApiListen { get; init; }
+
+    /// <summary>The token TCP clients must present (read from <c>--api-token-file</c>); required with <see cref="ApiListen"/>.</summary>
+    public byte[]? ApiToken { get; init; }
+
     /// <summary>Parses <c>HOST:PORT</c> (IPv6 as <c>[::1]:PORT</c>); the error names the option.</summary>
     public static IPEndPoint ParseEndpoint(string option, string text)
     {

@@ -9,12 +9,14 @@ using VSwitch.Dataplane;
 namespace VSwitch.Daemon.Hosting;
 
 /// <summary>
-/// Starts the workers, applies the configured networks and ports, watches port health, and on shutdown detaches
+/// Starts the workers, applies the stored state merged with the configured networks and ports (through
+/// <see cref="ModelService"/>), watches port health, and on shutdown detaches
 /// every port (removing the TAP devices the switch created) before it stops the workers.
 /// </summary>
 public sealed partial class DataplaneService(
     Datapath datapath,
     Reconciler reconciler,
+    ModelService models,
     SwitchModel initialModel,
     VSwitchOptions options,
     ILogger<DataplaneService> log) : BackgroundService
@@ -35,7 +37,8 @@ public sealed partial class DataplaneService(
         datapath.Start();
         var cpus = string.Join(",", datapath.Workers.Select(w => w.Cpu));
         Started(log, datapath.Workers.Length, cpus);
-        reconciler.Apply(initialModel);
+        // The store is authoritative; the configuration file's objects are merged into it (ModelService remarks).
+        models.Start(initialModel);
         if (options.ConfigFile is { } path)
         {
             // SIGHUP re-reads the configuration file and applies the difference: ports come and go without a restart.
@@ -74,10 +77,10 @@ public sealed partial class DataplaneService(
         try
         {
             var model = SwitchConfig.Load(path).ToModel(path);
-            reconciler.Apply(model);
+            models.MergeConfig(model);
             Reloaded(log, path);
         }
-        catch (ConfigException ex)
+        catch (Exception ex) when (ex is ConfigException or NeutronException or VSwitch.Control.Persistence.StateStoreException)
         {
             ReloadRejected(log, ex.Message);
         }

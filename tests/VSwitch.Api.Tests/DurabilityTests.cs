@@ -1,0 +1,77 @@
+using System.Net;
+
+namespace VSwitch.Api.Tests;
+
+public sealed class DurabilityTests
+{
+    [Fact]
+    public async Task Restart_SecondHostOverTheSameStateDir_SeesEverything()
+    {
+        var dir = Directory.CreateTempSubdirectory("vswitch-api-restart-").FullName;
+        try
+        {
+            string portId, ruleId, groupId;
+            await using (var first = await ApiHost.StartAsync(dir))
+            {
+                using var client = first.Client();
+                var net = await client.CreateAsync("networks", "network", """{"network": {"name": "n"}}""");
+                var group = await client.CreateAsync("security-groups", "security_group", """{"security_group": {"name": "g"}}""");
+                groupId = (string)group["id"]!;
+                ruleId = (string)(await client.CreateAsync("security-group-rules", "security_group_rule",
+                    $$$"""{"security_group_rule": {"security_group_id": "{{{groupId}}}", "direction": "ingress", "protocol": "icmp"}}"""))["id"]!;
+                portId = (string)(await client.CreateAsync("ports", "port",
+                    $$$"""{"port": {"network_id": "{{{net["id"]}}}", "binding:profile": {"device": "memory:r"}, "security_groups": ["{{{groupId}}}"], "fixed_ips": [{"ip_address": "198.18.0.40"}]}}"""))["id"]!;
+            }
+            await using var second = await ApiHost.StartAsync(dir);
+            using var again = second.Client();
+            var port = await again.GetJson($"v2.0/ports/{portId}");
+            Assert.Equal(HttpStatusCode.OK, port.Status);
+            Assert.Equal("ACTIVE", (string)port.Body!["port"]!["status"]!);
+            Assert.Equal(groupId, (string)port.Body["port"]!["security_groups"]![0]!);
+            Assert.Equal(HttpStatusCode.OK, (await again.GetJson($"v2.0/security-group-rules/{ruleId}")).Status);
+            Assert.True(second.Reconciler.SlotOf(Guid.Parse(portId)) >= 0);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ConcurrentClients_LoseNothingAndCreateNoDuplicates()
+    {
+        await using var host = await ApiHost.StartAsync();
+        using var setup = host.Client();
+        var group = (string)(await setup.CreateAsync("security-groups", "security_group", """{"security_group": {"name": "busy"}}"""))["id"]!;
+        const int Clients = 8, RulesEach = 50;
+        var created = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
+        {
+            using var client = host.Client();
+            for (var i = 0; i < RulesEach; i++)
+            {
+                // Every client also tries one rule that another client creates: exactly one of them must win.
+                var port = 1000 + (c * RulesEach) + i;
+                var shared = 60000 + i;
+                foreach (var p in new[] { port, shared })
+                {
+                    var answer = await client.PostJson("v2.0/security-group-rules",
+                        $$$"""{"security_group_rule": {"security_group_id": "{{{group}}}", "direction": "ingress", "protocol": "tcp", "port_range_min": {{{p}}}, "port_range_max": {{{p}}}}}""");
+                    if (answer.Status == HttpStatusCode.Created)
+                    {
+                        created.Add((string)answer.Body!["security_group_rule"]!["id"]!);
+                    }
+                    else
+                    {
+                        Assert.Equal(HttpStatusCode.Conflict, answer.Status);
+                        Assert.Equal(shared, p);
+                    }
+                }
+            }
+        })));
+        var rules = host.Models.Current.SecurityGroups[Guid.Parse(group)].Rules;
+        Assert.Equal(2 + (Clients * RulesEach) + RulesEach, rules.Count);
+        Assert.Equal(created.Order(), rules.Skip(2).Select(r => r.Id.ToString()).Order());
+        Assert.Equal(rules.Count, rules.Select(r => r.PortRangeMin).Distinct().Count() + 1);
+    }
+}

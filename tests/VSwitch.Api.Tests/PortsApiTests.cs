@@ -1,0 +1,122 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using VSwitch.Control.Model;
+
+namespace VSwitch.Api.Tests;
+
+public sealed class PortsApiTests : IAsyncLifetime
+{
+    private ApiHost _host = null!;
+    private HttpClient _client = null!;
+    private string _net = "";
+
+    public async Task InitializeAsync()
+    {
+        _host = await ApiHost.StartAsync();
+        _client = _host.Client();
+        _net = (string)(await _client.CreateAsync("networks", "network", """{"network": {"name": "n"}}"""))["id"]!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    private Task<JsonObject> Port(string name, string extra = "") =>
+        _client.CreateAsync("ports", "port", $$$"""{"port": {"name": "{{{name}}}", "network_id": "{{{_net}}}"{{{extra}}}}}""");
+
+    [Fact]
+    public async Task Create_WithDeviceAndAddresses_IsActiveWithDefaultGroup()
+    {
+        var port = await Port("web", """, "binding:profile": {"device": "memory:web"}, "mac_address": "fa:16:3e:00:00:11", "fixed_ips": [{"ip_address": "198.18.0.11"}], "allowed_address_pairs": [{"ip_address": "198.18.5.0/24"}]""");
+        Assert.Equal("ACTIVE", (string)port["status"]!);
+        Assert.Equal("memory:web", (string)port["binding:profile"]!["device"]!);
+        Assert.Equal("198.18.0.11", (string)port["fixed_ips"]![0]!["ip_address"]!);
+        Assert.Equal(("198.18.5.0/24", "fa:16:3e:00:00:11"), ((string)port["allowed_address_pairs"]![0]!["ip_address"]!, (string)port["allowed_address_pairs"]![0]!["mac_address"]!));
+        var defaultGroup = _host.Models.Current.DefaultGroupOf(ProjectId.Parse("admin"))!;
+        Assert.Equal(defaultGroup.Id.ToString(), (string)port["security_groups"]![0]!);
+        Assert.True((bool)port["port_security_enabled"]!);
+        Assert.True(_host.Reconciler.SlotOf(Guid.Parse((string)port["id"]!)) >= 0);
+    }
+
+    [Fact]
+    public async Task Create_WithoutDevice_IsDown()
+    {
+        var port = await Port("idle");
+        Assert.Equal("DOWN", (string)port["status"]!);
+        Assert.Empty(port["binding:profile"]!.AsObject());
+    }
+
+    [Fact]
+    public async Task Update_GroupsAddressesAndPortSecurity()
+    {
+        var port = await Port("p", """, "fixed_ips": [{"ip_address": "198.18.0.2"}]""");
+        var id = (string)port["id"]!;
+        var group = await _client.CreateAsync("security-groups", "security_group", """{"security_group": {"name": "web"}}""");
+
+        var set = await _client.PutJson($"v2.0/ports/{id}", $$$"""{"port": {"security_groups": ["{{{group["id"]}}}"], "fixed_ips": [{"ip_address": "198.18.0.3"}], "name": "p2"}}""");
+        Assert.Equal(HttpStatusCode.OK, set.Status);
+        Assert.Equal((string)group["id"]!, (string)set.Body!["port"]!["security_groups"]![0]!);
+        Assert.Equal("198.18.0.3", (string)set.Body["port"]!["fixed_ips"]![0]!["ip_address"]!);
+        Assert.Equal(1L, (long)set.Body["port"]!["revision_number"]!);
+
+        Http.AssertError(await _client.PutJson($"v2.0/ports/{id}", """{"port": {"port_security_enabled": false}}"""),
+            HttpStatusCode.Conflict, "PortSecurityPortHasSecurityGroup");
+        var off = await _client.PutJson($"v2.0/ports/{id}", """{"port": {"port_security_enabled": false, "security_groups": []}}""");
+        Assert.Equal(HttpStatusCode.OK, off.Status);
+        Assert.False((bool)off.Body!["port"]!["port_security_enabled"]!);
+
+        Http.AssertError(await _client.PutJson($"v2.0/ports/{id}", $$$"""{"port": {"network_id": "{{{Guid.NewGuid()}}}"}}"""), HttpStatusCode.BadRequest);
+
+        var listed = await _client.GetJson($"v2.0/ports?network_id={_net}&fixed_ips=ip_address%3D198.18.0.3");
+        Assert.Equal(id, (string)listed.Body!["ports"]!.AsArray().Single()!["id"]!);
+    }
+
+    [Fact]
+    public async Task Create_Conflicts_Are409()
+    {
+        await Port("a", """, "mac_address": "fa:16:3e:00:00:21", "fixed_ips": [{"ip_address": "198.18.0.21"}], "binding:profile": {"device": "memory:a"}""");
+        Http.AssertError(await _client.PostJson("v2.0/ports", $$$"""{"port": {"network_id": "{{{_net}}}", "mac_address": "fa:16:3e:00:00:21"}}"""),
+            HttpStatusCode.Conflict, "MacAddressInUse");
+        Http.AssertError(await _client.PostJson("v2.0/ports", $$$"""{"port": {"network_id": "{{{_net}}}", "fixed_ips": [{"ip_address": "198.18.0.21"}]}}"""),
+            HttpStatusCode.Conflict, "IpAddressInUse");
+    }
+
+    [Theory]
+    [InlineData("""{"port": {"network_id": "NET", "mac_address": "zz:zz"}}""", "mac_address")]
+    [InlineData("""{"port": {"network_id": "NET", "fixed_ips": [{"ip_address": "198.18.0.300"}]}}""", "fixed_ips")]
+    [InlineData("""{"port": {"network_id": "NET", "fixed_ips": [{"ip_address": "198.18.0.3", "subnet_id": "x"}]}}""", "fixed_ips")]
+    [InlineData("""{"port": {"network_id": "not-a-uuid"}}""", "network_id")]
+    [InlineData("""{"port": {"name": "x"}}""", "network_id")]
+    [InlineData("""{"port": {"network_id": "NET", "binding:profile": {"device": "tap:bad name"}}}""", "binding:profile")]
+    [InlineData("""{"port": {"network_id": "NET", "binding:profile": {"host": "h"}}}""", "host")]
+    [InlineData("""{"port": {"network_id": "NET", "security_groups": "x"}}""", "security_groups")]
+    [InlineData("""{"port": {"network_id": "NET", "allowed_address_pairs": [{"ip_address": "not-an-ip"}]}}""", "not-an-ip")]
+    public async Task Create_BadInput_Is400NamingTheField(string json, string named)
+    {
+        var before = _host.Models.Current;
+        var message = Http.AssertError(await _client.PostJson("v2.0/ports", json.Replace("NET", _net)), HttpStatusCode.BadRequest);
+        Assert.Contains(named, message);
+        Assert.Same(before, _host.Models.Current);
+    }
+
+    [Fact]
+    public async Task Create_UnknownGroupOrNetwork_Is404()
+    {
+        Http.AssertError(await _client.PostJson("v2.0/ports", $$$"""{"port": {"network_id": "{{{Guid.NewGuid()}}}"}}"""), HttpStatusCode.NotFound, "NetworkNotFound");
+        Http.AssertError(await _client.PostJson("v2.0/ports", $$$"""{"port": {"network_id": "{{{_net}}}", "security_groups": ["{{{Guid.NewGuid()}}}"]}}"""),
+            HttpStatusCode.NotFound, "SecurityGroupNotFound");
+    }
+
+    [Fact]
+    public async Task Delete_Port_DetachesIt()
+    {
+        var port = await Port("gone", """, "binding:profile": {"device": "memory:gone"}""");
+        var id = Guid.Parse((string)port["id"]!);
+        Assert.True(_host.Reconciler.SlotOf(id) >= 0);
+        Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteJson($"v2.0/ports/{id}")).Status);
+        Assert.Equal(-1, _host.Reconciler.SlotOf(id));
+        Http.AssertError(await _client.GetJson($"v2.0/ports/{id}"), HttpStatusCode.NotFound, "PortNotFound");
+    }
+}

@@ -1,0 +1,179 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+using VSwitch.Control.Model;
+using VSwitch.Control.Persistence;
+
+namespace VSwitch.Control;
+
+/// <summary>
+/// The owner of the current desired model: the one place where a change is validated, made durable, applied to the
+/// data path and published to readers, in that order.
+/// </summary>
+/// <remarks>
+/// <para><b>What.</b> <see cref="Execute{T}"/> runs a pure operation (<see cref="NetworkOperations"/>,
+/// <see cref="PortOperations"/>, ...) against the current model under one lock, commits the difference to the
+/// <see cref="StateStore"/>, hands the new model to <see cref="Reconciler.Apply"/>, and only then makes it
+/// <see cref="Current"/>. The API answers after <see cref="Execute{T}"/> returns, so every answered change is on disk
+/// and in the data path.</para>
+/// <para><b>Why one lock.</b> Neutron's checks (duplicates, MAC and IP uniqueness, "in use") are only correct against
+/// the model they ran on; two requests validated against the same model could both pass and together break an
+/// invariant (two identical rules, one MAC twice). Serialising writers makes every check see every earlier change, so
+/// concurrent clients lose no write and create no duplicate. Readers never take the lock: they read the immutable
+/// <see cref="Current"/> reference.</para>
+/// <para><b>Atomicity.</b> The operation throws before anything is written if the request is refused. If the commit
+/// throws, nothing changed. If applying throws after the commit (a bug: the reconciler reports port failures as status,
+/// not exceptions), the old model is committed back and re-applied before the exception propagates.</para>
+/// <para><b>The configuration file and the store.</b> With a state directory the store is authoritative. The file's
+/// objects are merged into it at start and on SIGHUP (<see cref="MergeConfig"/>): what the file adds or changes since the
+/// baseline recorded in the store is written over the current model, what it no longer has is removed, and objects made
+/// through the API are left alone. An unchanged file therefore changes nothing, and an API edit of a file-defined
+/// object lasts until the file changes that object.</para>
+/// <para><b>Thread-safety.</b> <see cref="Execute{T}"/> and <see cref="MergeConfig"/> serialise on one lock;
+/// <see cref="Current"/> is a volatile read of an immutable value.</para>
+/// </remarks>
+public sealed class ModelService(StateStore store, Reconciler reconciler, ILogger<ModelService> log)
+{
+    private readonly Lock _gate = new();
+    private SwitchModel _current = SwitchModel.Empty;
+
+    /// <summary>The model last committed and applied.</summary>
+    public SwitchModel Current => Volatile.Read(ref _current);
+
+    /// <summary>
+    /// Loads the stored model, merges the configuration file's model into it (see remarks), persists and applies it.
+    /// Called once at start.
+    /// </summary>
+    public SwitchModel Start(SwitchModel fileModel)
+    {
+        lock (_gate)
+        {
+            var stored = store.IsInitialized ? store.Load() : SwitchModel.Empty;
+            var baseline = store.LoadConfigBaseline() ?? SwitchModel.Empty;
+            var merged = Merge(stored, baseline, fileModel);
+            CheckReferences(merged);
+            store.Commit(stored, merged, fileModel);
+            ControlLog.StateLoaded(log, store.Path, merged.Networks.Count, merged.Ports.Count, merged.SecurityGroups.Count);
+            reconciler.Apply(merged);
+            Volatile.Write(ref _current, merged);
+            return merged;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> on the current model; if it returns a different model, commits and applies
+    /// it. Returns the operation's value. A <see cref="NeutronException"/> from the operation leaves everything as it was.
+    /// </summary>
+    public T Execute<T>(Func<SwitchModel, ModelChange<T>> operation)
+    {
+        lock (_gate)
+        {
+            var before = _current;
+            var change = operation(before);
+            Replace(before, change.Model, configBaseline: null);
+            return change.Value;
+        }
+    }
+
+    /// <summary>Runs a change that returns only the new model (deletes).</summary>
+    public void Execute(Func<SwitchModel, SwitchModel> operation) =>
+        Execute(model => new ModelChange<bool>(operation(model), true));
+
+    /// <summary>
+    /// SIGHUP: merges a re-read configuration file into the current model (see remarks). A merge that would leave a
+    /// port without its network or group is refused with a <see cref="NeutronException"/> and changes nothing.
+    /// </summary>
+    public void MergeConfig(SwitchModel fileModel)
+    {
+        lock (_gate)
+        {
+            var before = _current;
+            var baseline = store.LoadConfigBaseline() ?? SwitchModel.Empty;
+            var merged = Merge(before, baseline, fileModel);
+            CheckReferences(merged);
+            Replace(before, merged, fileModel);
+        }
+    }
+
+    private void Replace(SwitchModel before, SwitchModel after, SwitchModel? configBaseline)
+    {
+        if (ReferenceEquals(before, after) && configBaseline is null)
+        {
+            return;
+        }
+        store.Commit(before, after, configBaseline);
+        try
+        {
+            reconciler.Apply(after);
+        }
+        catch
+        {
+            store.Commit(after, before);
+            reconciler.Apply(before);
+            throw;
+        }
+        Volatile.Write(ref _current, after);
+    }
+
+    /// <summary>
+    /// Applies the file's change (<paramref name="baseline"/> to <paramref name="file"/>) to <paramref name="current"/>,
+    /// object by object: added or changed objects are written, removed ones deleted, others untouched.
+    /// </summary>
+    internal static SwitchModel Merge(SwitchModel current, SwitchModel baseline, SwitchModel file) => current with
+    {
+        Networks = MergeMap(current.Networks, baseline.Networks, file.Networks),
+        Ports = MergeMap(current.Ports, baseline.Ports, file.Ports),
+        SecurityGroups = MergeMap(current.SecurityGroups, baseline.SecurityGroups, file.SecurityGroups),
+    };
+
+    private static ImmutableSortedDictionary<Guid, T> MergeMap<T>(
+        ImmutableSortedDictionary<Guid, T> current,
+        ImmutableSortedDictionary<Guid, T> baseline,
+        ImmutableSortedDictionary<Guid, T> file)
+        where T : class
+    {
+        var result = current;
+        foreach (var id in baseline.Keys)
+        {
+            if (!file.ContainsKey(id))
+            {
+                result = result.Remove(id);
+            }
+        }
+        foreach (var (id, value) in file)
+        {
+            // Unchanged in the file: the current object stays as the API left it (edited, or deleted).
+            if (baseline.TryGetValue(id, out var old) && old.Equals(value))
+            {
+                continue;
+            }
+            result = result.SetItem(id, value);
+        }
+        return result;
+    }
+
+    /// <summary>Every port's network and groups, and every rule's remote group, must exist after a merge.</summary>
+    private static void CheckReferences(SwitchModel model)
+    {
+        foreach (var port in model.Ports.Values)
+        {
+            if (!model.Networks.ContainsKey(port.NetworkId))
+            {
+                throw NeutronErrors.NetworkNotFound(port.NetworkId);
+            }
+            foreach (var group in port.SecurityGroupIds)
+            {
+                if (!model.SecurityGroups.ContainsKey(group))
+                {
+                    throw NeutronErrors.SecurityGroupNotFound(group);
+                }
+            }
+        }
+        foreach (var rule in model.SecurityGroups.Values.SelectMany(g => g.Rules))
+        {
+            if (rule.RemoteGroupId is { } remote && !model.SecurityGroups.ContainsKey(remote))
+            {
+                throw NeutronErrors.SecurityGroupNotFound(remote);
+            }
+        }
+    }
+}

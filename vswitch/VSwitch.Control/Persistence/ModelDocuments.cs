@@ -1,0 +1,169 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using VSwitch.Control.Model;
+using VSwitch.Packets;
+
+namespace VSwitch.Control.Persistence;
+
+/// <summary>
+/// The JSON document stored for each object of the model (one row per network, port, group and rule).
+/// </summary>
+/// <remarks>
+/// <para><b>What.</b> Plain records with snake_case members, close to Neutron's own attribute names, so that
+/// <c>sqlite3 state.db "select doc from ports"</c> reads like the API. Addresses are stored as text in the form the
+/// API shows (<c>10.0.0.5</c>, <c>2001:db8::1</c>, <c>10.0.0.0/24</c> with host bits as given, MACs as
+/// <c>fa:16:3e:..</c>), and parsed back with the model's own strict parsers.</para>
+/// <para><b>Why documents and not columns.</b> The model grows (logging, QoS...) faster than a schema should: a new
+/// optional member is a new JSON property that old rows simply lack (its default applies), with no migration. What must be
+/// queryable is in columns next to the document: the id (primary key) and, for rules, the group and the insertion
+/// sequence that keeps the creation order.</para>
+/// <para><b>Thread-safety.</b> Stateless.</para>
+/// </remarks>
+internal static class ModelDocuments
+{
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+    };
+
+    internal sealed record NetworkDoc(Guid Id, string Name, bool AdminStateUp, string? ProjectId, string? Description,
+        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
+
+    internal sealed record PairDoc(string IpAddress, string MacAddress);
+
+    internal sealed record PortDoc(Guid Id, string Name, Guid NetworkId, string Device, string? MacAddress, bool AdminStateUp,
+        string? ProjectId, string? Description, string[]? FixedIps, PairDoc[]? AllowedAddressPairs, Guid[]? SecurityGroups,
+        bool PortSecurityEnabled, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
+
+    internal sealed record GroupDoc(Guid Id, string Name, string? Description, string? ProjectId, bool Stateful,
+        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
+
+    internal sealed record RuleDoc(Guid Id, Guid SecurityGroupId, string? ProjectId, string Direction, string Ethertype,
+        string? Protocol, int? PortRangeMin, int? PortRangeMax, string? RemoteIpPrefix, Guid? RemoteGroupId, string? Description,
+        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
+
+    public static string Write(NetworkSpec n) => JsonSerializer.Serialize(
+        new NetworkDoc(n.Id, n.Name, n.AdminStateUp, n.ProjectId.Value, n.Description, n.RevisionNumber, n.CreatedAt, n.UpdatedAt), s_json);
+
+    public static string Write(PortSpec p) => JsonSerializer.Serialize(
+        new PortDoc(p.Id, p.Name, p.NetworkId, p.Device, p.Mac?.ToString(), p.AdminStateUp, p.ProjectId.Value, p.Description,
+            [.. p.FixedIps.Select(ip => ip.ToString())],
+            [.. p.AllowedAddressPairs.Select(a => new PairDoc(a.IpAddress.ToString(), a.MacAddress.ToString()))],
+            [.. p.SecurityGroupIds], p.PortSecurityEnabled, p.RevisionNumber, p.CreatedAt, p.UpdatedAt), s_json);
+
+    public static string Write(SecurityGroup g) => JsonSerializer.Serialize(
+        new GroupDoc(g.Id, g.Name, g.Description, g.ProjectId.Value, g.Stateful, g.RevisionNumber, g.CreatedAt, g.UpdatedAt), s_json);
+
+    public static string Write(SecurityGroupRule r) => JsonSerializer.Serialize(
+        new RuleDoc(r.Id, r.SecurityGroupId, r.ProjectId.Value, r.Direction.ToNeutron(), r.Ethertype.ToNeutron(), r.Protocol,
+            r.PortRangeMin, r.PortRangeMax, r.RemoteIpPrefix?.ToString(), r.RemoteGroupId, r.Description, r.RevisionNumber,
+            r.CreatedAt, r.UpdatedAt), s_json);
+
+    public static NetworkSpec ReadNetwork(string json)
+    {
+        var d = Deserialize<NetworkDoc>(json);
+        return new NetworkSpec(d.Id, d.Name, d.AdminStateUp)
+        {
+            ProjectId = Project(d.ProjectId),
+            Description = d.Description ?? "",
+            RevisionNumber = d.RevisionNumber,
+            CreatedAt = d.CreatedAt,
+            UpdatedAt = d.UpdatedAt,
+        };
+    }
+
+    public static PortSpec ReadPort(string json)
+    {
+        var d = Deserialize<PortDoc>(json);
+        return new PortSpec(d.Id, d.Name, d.NetworkId, d.Device, d.MacAddress is null ? null : Mac(d.MacAddress), d.AdminStateUp)
+        {
+            ProjectId = Project(d.ProjectId),
+            Description = d.Description ?? "",
+            FixedIps = (d.FixedIps ?? []).Select(Address).ToEquatableArray(),
+            AllowedAddressPairs = (d.AllowedAddressPairs ?? []).Select(a => new AllowedAddressPair(Prefix(a.IpAddress), Mac(a.MacAddress))).ToEquatableArray(),
+            SecurityGroupIds = (d.SecurityGroups ?? []).ToEquatableArray(),
+            PortSecurityEnabled = d.PortSecurityEnabled,
+            RevisionNumber = d.RevisionNumber,
+            CreatedAt = d.CreatedAt,
+            UpdatedAt = d.UpdatedAt,
+        };
+    }
+
+    /// <summary>A group without its rules (they are rows of their own).</summary>
+    public static SecurityGroup ReadGroup(string json, EquatableArray<SecurityGroupRule> rules)
+    {
+        var d = Deserialize<GroupDoc>(json);
+        return new SecurityGroup(d.Id, d.Name, d.Description ?? "", Project(d.ProjectId), d.Stateful, rules)
+        {
+            RevisionNumber = d.RevisionNumber,
+            CreatedAt = d.CreatedAt,
+            UpdatedAt = d.UpdatedAt,
+        };
+    }
+
+    public static SecurityGroupRule ReadRule(string json)
+    {
+        var d = Deserialize<RuleDoc>(json);
+        if (!RuleDirections.TryParse(d.Direction, out var direction) || !Ethertypes.TryParse(d.Ethertype, out var ethertype))
+        {
+            throw new FormatException($"rule {d.Id}: direction '{d.Direction}' or ethertype '{d.Ethertype}' is not valid");
+        }
+        return new SecurityGroupRule(d.Id, d.SecurityGroupId, Project(d.ProjectId), direction, ethertype, d.Protocol,
+            d.PortRangeMin, d.PortRangeMax, d.RemoteIpPrefix is null ? null : Prefix(d.RemoteIpPrefix), d.RemoteGroupId, d.Description ?? "")
+        {
+            RevisionNumber = d.RevisionNumber,
+            CreatedAt = d.CreatedAt,
+            UpdatedAt = d.UpdatedAt,
+        };
+    }
+
+    /// <summary>A whole model as one document (the configuration-file baseline kept in <c>meta</c>).</summary>
+    internal sealed record ModelDoc(string[] Networks, string[] Ports, string[] Groups, string[] Rules);
+
+    public static string WriteModel(SwitchModel model) => JsonSerializer.Serialize(new ModelDoc(
+        [.. model.Networks.Values.Select(Write)],
+        [.. model.Ports.Values.Select(Write)],
+        [.. model.SecurityGroups.Values.Select(Write)],
+        [.. model.SecurityGroups.Values.SelectMany(g => g.Rules).Select(Write)]), s_json);
+
+    public static SwitchModel ReadModel(string json)
+    {
+        var d = Deserialize<ModelDoc>(json);
+        return Assemble(d.Networks.Select(ReadNetwork), d.Ports.Select(ReadPort), d.Groups, d.Rules.Select(ReadRule));
+    }
+
+    /// <summary>Builds a model from its rows: rules go into their groups in the order given.</summary>
+    public static SwitchModel Assemble(IEnumerable<NetworkSpec> networks, IEnumerable<PortSpec> ports, IEnumerable<string> groupDocs,
+        IEnumerable<SecurityGroupRule> rules)
+    {
+        var rulesByGroup = rules.GroupBy(r => r.SecurityGroupId).ToDictionary(g => g.Key, g => g.ToEquatableArray());
+        var groups = groupDocs.Select(doc =>
+        {
+            var id = Deserialize<GroupDoc>(doc).Id;
+            return ReadGroup(doc, rulesByGroup.GetValueOrDefault(id));
+        });
+        return SwitchModel.Empty with
+        {
+            Networks = networks.ToImmutableSortedDictionary(n => n.Id, n => n),
+            Ports = ports.ToImmutableSortedDictionary(p => p.Id, p => p),
+            SecurityGroups = groups.ToImmutableSortedDictionary(g => g.Id, g => g),
+        };
+    }
+
+    private static T Deserialize<T>(string json) =>
+        JsonSerializer.Deserialize<T>(json, s_json) ?? throw new FormatException($"a null {typeof(T).Name} document");
+
+    private static ProjectId Project(string? text) => string.IsNullOrEmpty(text) ? ProjectId.None : ProjectId.Parse(text);
+
+    private static MacAddress Mac(string text) =>
+        MacAddress.TryParse(text, out var mac) ? mac : throw new FormatException($"'{text}' is not a MAC address");
+
+    private static IpAddress128 Address(string text) =>
+        IpPrefix.TryParseAddress(text, out var address, out _) ? address : throw new FormatException($"'{text}' is not an IP address");
+
+    private static IpPrefix Prefix(string text) =>
+        IpPrefix.TryParse(text, out var prefix) ? prefix : throw new FormatException($"'{text}' is not an IP prefix");
+}

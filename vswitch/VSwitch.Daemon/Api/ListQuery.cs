@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using VSwitch.Control.Model;
+
+namespace VSwitch.Daemon.Api;
+
+/// <summary>
+/// Neutron's list and show query parameters: attribute filters and <c>fields=</c>.
+/// </summary>
+/// <remarks>
+/// <para><b>Filters.</b> Any attribute of the resource may be a query parameter; an object matches if the attribute
+/// equals one of the parameter's values (a repeated parameter is an OR, as Neutron). Booleans compare case-insensitively
+/// (<c>admin_state_up=True</c>), numbers as decimal text, list attributes match if any element does
+/// (<c>security_groups=ID</c>), and lists of objects take <c>KEY=VALUE</c> (<c>fixed_ips=ip_address=10.0.0.5</c>). An
+/// unknown attribute is 400 (Neutron's <c>filter-validation</c> extension). Paging and sorting parameters are accepted
+/// and ignored: every list is returned whole, in id order.</para>
+/// <para><b>Fields.</b> <c>fields=a&amp;fields=b</c> (or <c>fields=a,b</c>) keeps only those attributes.</para>
+/// <para>Filtering works on the rendered JSON, so it matches exactly what the client sees.</para>
+/// </remarks>
+internal static class ListQuery
+{
+    private static readonly HashSet<string> s_ignored = ["fields", "limit", "marker", "page_reverse", "sort_key", "sort_dir", "verbose"];
+
+    public static IEnumerable<JsonObject> Apply(IEnumerable<JsonObject> resources, IQueryCollection query)
+    {
+        var filters = query.Where(q => !s_ignored.Contains(q.Key)).ToList();
+        foreach (var resource in resources)
+        {
+            var matches = true;
+            foreach (var (key, values) in filters)
+            {
+                if (!resource.TryGetPropertyValue(key, out var attribute))
+                {
+                    throw NeutronErrors.BadRequestMessage($"[{key}] is invalid attribute for filtering");
+                }
+                if (!values.Any(v => Matches(attribute, v ?? "")))
+                {
+                    matches = false;
+                    break;
+                }
+            }
+            if (matches)
+            {
+                yield return Fields(resource, query);
+            }
+        }
+    }
+
+    /// <summary>The resource reduced to the requested <c>fields</c>, or whole.</summary>
+    public static JsonObject Fields(JsonObject resource, IQueryCollection query)
+    {
+        var fields = query["fields"].SelectMany(f => (f ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToHashSet();
+        if (fields.Count == 0)
+        {
+            return resource;
+        }
+        var reduced = new JsonObject();
+        foreach (var (key, value) in resource)
+        {
+            if (fields.Contains(key))
+            {
+                reduced[key] = value?.DeepClone();
+            }
+        }
+        return reduced;
+    }
+
+    private static bool Matches(JsonNode? attribute, string wanted)
+    {
+        switch (attribute)
+        {
+            case null:
+                return wanted.Length == 0 || wanted == "None";
+            case JsonArray array:
+                return array.Any(element => element is JsonObject obj ? MatchesPair(obj, wanted) : Matches(element, wanted));
+            case JsonObject obj:
+                return MatchesPair(obj, wanted);
+            case JsonValue value:
+                return value.GetValueKind() switch
+                {
+                    JsonValueKind.True => string.Equals(wanted, "true", StringComparison.OrdinalIgnoreCase),
+                    JsonValueKind.False => string.Equals(wanted, "false", StringComparison.OrdinalIgnoreCase),
+                    JsonValueKind.Number => value.ToJsonString() == wanted
+                        || (long.TryParse(wanted, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) && value.ToJsonString() == n.ToString(CultureInfo.InvariantCulture)),
+                    JsonValueKind.String => value.GetValue<string>() == wanted,
+                    _ => false,
+                };
+            default:
+                return false;
+        }
+    }
+
+    private static bool MatchesPair(JsonObject obj, string wanted)
+    {
+        var eq = wanted.IndexOf('=');
+        return eq > 0 && obj.TryGetPropertyValue(wanted[..eq], out var inner) && Matches(inner, wanted[(eq + 1)..]);
+    }
+}

@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using VSwitch.Control.Model;
+
+namespace VSwitch.Daemon.Api;
+
+/// <summary><c>/v2.0/networks</c>: list, show, create, update (name, description, admin_state_up), delete.</summary>
+internal static class NetworksEndpoints
+{
+    private static readonly HashSet<string> s_create = ["name", "description", "admin_state_up", "project_id", "tenant_id", "shared"];
+    private static readonly HashSet<string> s_update = ["name", "description", "admin_state_up", "project_id", "tenant_id"];
+
+    public static void Map(IEndpointRouteBuilder app, ApiContext api)
+    {
+        app.MapGet("/v2.0/networks", (HttpContext http) =>
+        {
+            var context = api.For(http);
+            var model = api.Models.Current;
+            return NeutronResults.Many("networks", ListQuery.Apply(NetworkOperations.List(model, context).Select(ResourceViews.Network), http.Request.Query));
+        });
+        app.MapGet("/v2.0/networks/{id}", (HttpContext http, string id) =>
+        {
+            var network = NetworkOperations.Get(api.Models.Current, Id(id), api.For(http));
+            return NeutronResults.One("network", ListQuery.Fields(ResourceViews.Network(network), http.Request.Query));
+        });
+        app.MapPost("/v2.0/networks", async (HttpContext http) =>
+        {
+            using var document = await RequestBody.ReadDocumentAsync(http.Request);
+            var body = RequestBody.Envelope(document, "network", s_create);
+            if (body.Bool("shared") == true)
+            {
+                throw NeutronErrors.InvalidAttribute("shared", "shared networks are not supported");
+            }
+            var request = Read(body);
+            var context = api.For(http);
+            var network = api.Models.Execute(model => NetworkOperations.Create(model, request, context));
+            return NeutronResults.One("network", ResourceViews.Network(network), StatusCodes.Status201Created);
+        });
+        app.MapPut("/v2.0/networks/{id}", async (HttpContext http, string id) =>
+        {
+            var networkId = Id(id);
+            using var document = await RequestBody.ReadDocumentAsync(http.Request);
+            var request = Read(RequestBody.Envelope(document, "network", s_update));
+            var context = api.For(http);
+            var network = api.Models.Execute(model => NetworkOperations.Update(model, networkId, request, context));
+            return NeutronResults.One("network", ResourceViews.Network(network));
+        });
+        app.MapDelete("/v2.0/networks/{id}", (HttpContext http, string id) =>
+        {
+            var networkId = Id(id);
+            var context = api.For(http);
+            api.Models.Execute(model => NetworkOperations.Delete(model, networkId, context));
+            return Results.NoContent();
+        });
+    }
+
+    private static NetworkBody Read(RequestBody body) =>
+        new(body.String("name"), body.Bool("admin_state_up"), body.String("description"), body.Project());
+
+    private static Guid Id(string text) => ApiContext.PathId(text, "NetworkNotFound", $"Network {text} could not be found.");
+}

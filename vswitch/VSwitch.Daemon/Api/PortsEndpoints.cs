@@ -1,0 +1,96 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using VSwitch.Control.Model;
+
+namespace VSwitch.Daemon.Api;
+
+/// <summary>
+/// <c>/v2.0/ports</c>: list, show, create, update, delete. The device travels in <c>binding:profile</c>
+/// (<c>{"device": "tap:web0@vm-web"}</c>); fixed IPs are <c>{"ip_address": ...}</c> entries (a <c>subnet_id</c> may be
+/// given only as null: there are no subnets).
+/// </summary>
+internal static class PortsEndpoints
+{
+    private static readonly HashSet<string> s_update =
+    [
+        "name", "description", "admin_state_up", "mac_address", "fixed_ips", "allowed_address_pairs", "security_groups",
+        "port_security_enabled", "binding:profile", "network_id", "project_id", "tenant_id",
+    ];
+
+    private static readonly HashSet<string> s_create = [.. s_update];
+    private static readonly HashSet<string> s_fixedIp = ["ip_address", "subnet_id"];
+    private static readonly HashSet<string> s_pair = ["ip_address", "mac_address"];
+    private static readonly HashSet<string> s_profile = ["device"];
+
+    public static void Map(IEndpointRouteBuilder app, ApiContext api)
+    {
+        app.MapGet("/v2.0/ports", (HttpContext http) =>
+        {
+            var context = api.For(http);
+            var statuses = api.Reconciler.Statuses;
+            return NeutronResults.Many("ports", ListQuery.Apply(
+                PortOperations.List(api.Models.Current, context).Select(p => ResourceViews.Port(p, statuses)), http.Request.Query));
+        });
+        app.MapGet("/v2.0/ports/{id}", (HttpContext http, string id) =>
+        {
+            var port = PortOperations.Get(api.Models.Current, Id(id), api.For(http));
+            return NeutronResults.One("port", ListQuery.Fields(ResourceViews.Port(port, api.Reconciler.Statuses), http.Request.Query));
+        });
+        app.MapPost("/v2.0/ports", async (HttpContext http) =>
+        {
+            using var document = await RequestBody.ReadDocumentAsync(http.Request);
+            var request = Read(RequestBody.Envelope(document, "port", s_create));
+            var context = api.For(http);
+            var port = api.Models.Execute(model => PortOperations.Create(model, request, context));
+            return NeutronResults.One("port", ResourceViews.Port(port, api.Reconciler.Statuses), StatusCodes.Status201Created);
+        });
+        app.MapPut("/v2.0/ports/{id}", async (HttpContext http, string id) =>
+        {
+            var portId = Id(id);
+            using var document = await RequestBody.ReadDocumentAsync(http.Request);
+            var request = Read(RequestBody.Envelope(document, "port", s_update));
+            var context = api.For(http);
+            var port = api.Models.Execute(model => PortOperations.Update(model, portId, request, context));
+            return NeutronResults.One("port", ResourceViews.Port(port, api.Reconciler.Statuses));
+        });
+        app.MapDelete("/v2.0/ports/{id}", (HttpContext http, string id) =>
+        {
+            var portId = Id(id);
+            var context = api.For(http);
+            api.Models.Execute(model => PortOperations.Delete(model, portId, context));
+            return Results.NoContent();
+        });
+    }
+
+    private static PortBody Read(RequestBody body)
+    {
+        var fixedIps = body.ObjectList("fixed_ips", s_fixedIp)?.Select(ip =>
+        {
+            if (ip.String("subnet_id", nullable: true) is not null)
+            {
+                throw NeutronErrors.InvalidAttribute("fixed_ips", "subnets are not supported: give only ip_address");
+            }
+            return ip.String("ip_address") ?? throw NeutronErrors.InvalidAttribute("fixed_ips", "each entry needs an ip_address");
+        }).ToList();
+        var pairs = body.ObjectList("allowed_address_pairs", s_pair)?
+            .Select(p => new AllowedAddressPairBody(p.String("ip_address"), p.String("mac_address", nullable: true)))
+            .ToList();
+        var profile = body.Object("binding:profile", s_profile);
+        var device = profile is null ? null : profile.String("device") ?? "";
+        return new PortBody(
+            Name: body.String("name"),
+            NetworkId: body.Uuid("network_id"),
+            Device: device,
+            MacAddress: body.String("mac_address"),
+            AdminStateUp: body.Bool("admin_state_up"),
+            FixedIps: fixedIps,
+            AllowedAddressPairs: pairs,
+            SecurityGroups: body.UuidList("security_groups"),
+            PortSecurityEnabled: body.Bool("port_security_enabled"),
+            Description: body.String("description"),
+            ProjectId: body.Project());
+    }
+
+    private static Guid Id(string text) => ApiContext.PathId(text, "PortNotFound", $"Port {text} could not be found.");
+}

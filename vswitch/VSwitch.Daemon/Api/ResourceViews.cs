@@ -1,0 +1,112 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using VSwitch.Control.Model;
+
+namespace VSwitch.Daemon.Api;
+
+/// <summary>
+/// The model's objects in Neutron v2.0's JSON shapes, as the OpenStack SDK and CLI expect them.
+/// </summary>
+/// <remarks>
+/// <para><b>Shapes.</b> Every resource carries <c>project_id</c> and its old name <c>tenant_id</c>, the standard attributes
+/// (<c>revision_number</c>, <c>created_at</c>/<c>updated_at</c> as <c>YYYY-MM-DDTHH:MM:SSZ</c>, <c>tags</c>) and the
+/// attributes of the extensions listed by <c>GET /v2.0/extensions</c>. Fixed IPs are <c>{"subnet_id": null,
+/// "ip_address": ...}</c> (no subnets here); a port's device is <c>binding:profile.device</c>.</para>
+/// <para><b>Status.</b> A network is ACTIVE unless it is administratively down; a port's status is the reconciler's
+/// (ACTIVE, DOWN or ERROR), DOWN for a port with no device.</para>
+/// </remarks>
+internal static class ResourceViews
+{
+    public static JsonObject Network(NetworkSpec n) => new()
+    {
+        ["id"] = n.Id.ToString(),
+        ["name"] = n.Name,
+        ["description"] = n.Description,
+        ["admin_state_up"] = n.AdminStateUp,
+        ["status"] = n.AdminStateUp ? "ACTIVE" : "DOWN",
+        ["subnets"] = new JsonArray(),
+        ["shared"] = false,
+        ["mtu"] = 1500,
+        ["port_security_enabled"] = true,
+        ["router:external"] = false,
+        ["availability_zone_hints"] = new JsonArray(),
+        ["availability_zones"] = new JsonArray(),
+        ["project_id"] = n.ProjectId.Value,
+        ["tenant_id"] = n.ProjectId.Value,
+        ["revision_number"] = n.RevisionNumber,
+        ["created_at"] = Time(n.CreatedAt),
+        ["updated_at"] = Time(n.UpdatedAt),
+        ["tags"] = new JsonArray(),
+    };
+
+    public static JsonObject Port(PortSpec p, ImmutableDictionary<Guid, PortStatus> statuses) => new()
+    {
+        ["id"] = p.Id.ToString(),
+        ["name"] = p.Name,
+        ["description"] = p.Description,
+        ["network_id"] = p.NetworkId.ToString(),
+        ["mac_address"] = p.Mac?.ToString(),
+        ["admin_state_up"] = p.AdminStateUp,
+        ["status"] = statuses.TryGetValue(p.Id, out var s) ? s.State : PortStatus.Down,
+        ["device_id"] = "",
+        ["device_owner"] = "",
+        ["fixed_ips"] = new JsonArray([.. p.FixedIps.Select(ip => (JsonNode)new JsonObject { ["subnet_id"] = null, ["ip_address"] = ip.ToString() })]),
+        ["allowed_address_pairs"] = new JsonArray([.. p.AllowedAddressPairs.Select(a =>
+            (JsonNode)new JsonObject { ["ip_address"] = a.IpAddressText, ["mac_address"] = a.MacAddress.ToString() })]),
+        ["security_groups"] = new JsonArray([.. p.SecurityGroupIds.Select(id => (JsonNode)JsonValue.Create(id.ToString()))]),
+        ["port_security_enabled"] = p.PortSecurityEnabled,
+        ["binding:profile"] = p.Device.Length == 0 ? new JsonObject() : new JsonObject { ["device"] = p.Device },
+        ["binding:host_id"] = "",
+        ["binding:vif_type"] = p.Device.Length == 0 ? "unbound" : "vswitch",
+        ["binding:vif_details"] = new JsonObject(),
+        ["binding:vnic_type"] = "normal",
+        ["project_id"] = p.ProjectId.Value,
+        ["tenant_id"] = p.ProjectId.Value,
+        ["revision_number"] = p.RevisionNumber,
+        ["created_at"] = Time(p.CreatedAt),
+        ["updated_at"] = Time(p.UpdatedAt),
+        ["tags"] = new JsonArray(),
+    };
+
+    public static JsonObject SecurityGroup(SecurityGroup g) => new()
+    {
+        ["id"] = g.Id.ToString(),
+        ["name"] = g.Name,
+        ["description"] = g.Description,
+        ["stateful"] = g.Stateful,
+        ["shared"] = false,
+        ["security_group_rules"] = new JsonArray([.. g.Rules.Select(r => (JsonNode)Rule(r, g))]),
+        ["project_id"] = g.ProjectId.Value,
+        ["tenant_id"] = g.ProjectId.Value,
+        ["revision_number"] = g.RevisionNumber,
+        ["created_at"] = Time(g.CreatedAt),
+        ["updated_at"] = Time(g.UpdatedAt),
+        ["tags"] = new JsonArray(),
+    };
+
+    public static JsonObject Rule(SecurityGroupRule r, SecurityGroup? group) => new()
+    {
+        ["id"] = r.Id.ToString(),
+        ["security_group_id"] = r.SecurityGroupId.ToString(),
+        ["direction"] = r.Direction.ToNeutron(),
+        ["ethertype"] = r.Ethertype.ToNeutron(),
+        ["protocol"] = r.Protocol,
+        ["port_range_min"] = r.PortRangeMin,
+        ["port_range_max"] = r.PortRangeMax,
+        ["remote_ip_prefix"] = r.RemoteIpPrefix?.ToString(),
+        ["normalized_cidr"] = r.NormalizedCidr?.ToString(),
+        ["remote_group_id"] = r.RemoteGroupId?.ToString(),
+        ["remote_address_group_id"] = null,
+        ["description"] = r.Description,
+        ["belongs_to_default_sg"] = group?.IsDefault ?? false,
+        ["project_id"] = r.ProjectId.Value,
+        ["tenant_id"] = r.ProjectId.Value,
+        ["revision_number"] = r.RevisionNumber,
+        ["created_at"] = Time(r.CreatedAt),
+        ["updated_at"] = Time(r.UpdatedAt),
+    };
+
+    private static string? Time(DateTimeOffset? time) =>
+        time?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+}

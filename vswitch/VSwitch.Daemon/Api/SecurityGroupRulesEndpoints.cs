@@ -1,0 +1,112 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using VSwitch.Control.Model;
+
+namespace VSwitch.Daemon.Api;
+
+/// <summary>
+/// <c>/v2.0/security-group-rules</c>: list, show, create (one, or in bulk with <c>{"security_group_rules": [...]}</c>,
+/// all or nothing), delete. Rules are immutable: an update names the first attribute as read-only (400), as Neutron
+/// does for attributes without <c>allow_put</c>.
+/// </summary>
+internal static class SecurityGroupRulesEndpoints
+{
+    private static readonly HashSet<string> s_create =
+    [
+        "security_group_id", "direction", "ethertype", "protocol", "port_range_min", "port_range_max", "remote_ip_prefix",
+        "remote_group_id", "remote_address_group_id", "description", "project_id", "tenant_id",
+    ];
+
+    public static void Map(IEndpointRouteBuilder app, ApiContext api)
+    {
+        app.MapGet("/v2.0/security-group-rules", (HttpContext http) =>
+        {
+            var context = api.For(http);
+            api.EnsureProject(context);
+            var model = api.Models.Current;
+            var views = SecurityGroupOperations.List(model, context).SelectMany(g => g.Rules.Select(r => ResourceViews.Rule(r, g)));
+            return NeutronResults.Many("security_group_rules", ListQuery.Apply(views, http.Request.Query));
+        });
+        app.MapGet("/v2.0/security-group-rules/{id}", (HttpContext http, string id) =>
+        {
+            var model = api.Models.Current;
+            var rule = SecurityGroupRuleOperations.Get(model, Id(id), api.For(http));
+            return NeutronResults.One("security_group_rule",
+                ListQuery.Fields(ResourceViews.Rule(rule, model.SecurityGroups.GetValueOrDefault(rule.SecurityGroupId)), http.Request.Query));
+        });
+        app.MapPost("/v2.0/security-group-rules", async (HttpContext http) =>
+        {
+            using var document = await RequestBody.ReadDocumentAsync(http.Request);
+            var context = api.For(http);
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("security_group_rules", out var many))
+            {
+                if (many.ValueKind != JsonValueKind.Array || many.GetArrayLength() == 0)
+                {
+                    throw NeutronErrors.InvalidAttribute("security_group_rules", "a non-empty list of rules is required");
+                }
+                var requests = many.EnumerateArray().Select(r => Read(RequestBody.Checked(r, "security_group_rule", s_create))).ToList();
+                var rules = api.Models.Execute(model => SecurityGroupRuleOperations.CreateBulk(model, requests, context));
+                var model = api.Models.Current;
+                return NeutronResults.Json(new JsonObject
+                {
+                    ["security_group_rules"] = new JsonArray([.. rules.Select(r => (JsonNode)ResourceViews.Rule(r, model.SecurityGroups.GetValueOrDefault(r.SecurityGroupId)))]),
+                }, StatusCodes.Status201Created);
+            }
+            var request = Read(RequestBody.Envelope(document, "security_group_rule", s_create));
+            var rule = api.Models.Execute(model => SecurityGroupRuleOperations.Create(model, request, context));
+            return NeutronResults.One("security_group_rule",
+                ResourceViews.Rule(rule, api.Models.Current.SecurityGroups.GetValueOrDefault(rule.SecurityGroupId)), StatusCodes.Status201Created);
+        });
+        app.MapPut("/v2.0/security-group-rules/{id}", async (HttpContext http, string id) =>
+        {
+            SecurityGroupRuleOperations.Get(api.Models.Current, Id(id), api.For(http));
+            using var document = await RequestBody.ReadDocumentAsync(http.Request);
+            var body = RequestBody.Envelope(document, "security_group_rule", s_create);
+            var first = body.Resource.EnumerateObject().Select(p => p.Name).FirstOrDefault() ?? "security_group_rule";
+            throw NeutronErrors.ReadOnlyAttribute(first);
+        });
+        app.MapDelete("/v2.0/security-group-rules/{id}", (HttpContext http, string id) =>
+        {
+            var ruleId = Id(id);
+            var context = api.For(http);
+            api.Models.Execute(model => SecurityGroupRuleOperations.Delete(model, ruleId, context));
+            return Results.NoContent();
+        });
+    }
+
+    private static SecurityGroupRuleBody Read(RequestBody body)
+    {
+        if (body.String("remote_address_group_id", nullable: true) is not null)
+        {
+            throw NeutronErrors.InvalidAttribute("remote_address_group_id", "address groups are not supported");
+        }
+        string? protocol = null;
+        if (body.Resource.TryGetProperty("protocol", out var p))
+        {
+            protocol = p.ValueKind switch
+            {
+                JsonValueKind.Null => null,
+                JsonValueKind.String => p.GetString(),
+                JsonValueKind.Number => p.GetRawText(),
+                _ => throw NeutronErrors.InvalidAttribute("protocol", $"{p.GetRawText()} is not a valid protocol"),
+            };
+        }
+        return new SecurityGroupRuleBody(
+            SecurityGroupId: body.Uuid("security_group_id"),
+            Direction: body.String("direction"),
+            Ethertype: body.String("ethertype"),
+            Protocol: protocol,
+            PortRangeMin: body.Int("port_range_min"),
+            PortRangeMax: body.Int("port_range_max"),
+            RemoteIpPrefix: body.String("remote_ip_prefix", nullable: true),
+            RemoteGroupId: body.Uuid("remote_group_id", nullable: true),
+            Description: body.String("description"),
+            ProjectId: body.Project());
+    }
+
+    private static Guid Id(string text) => ApiContext.PathId(text, "SecurityGroupRuleNotFound", $"Security group rule {text} does not exist");
+}

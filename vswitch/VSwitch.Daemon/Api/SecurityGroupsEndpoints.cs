@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using VSwitch.Control.Model;
+
+namespace VSwitch.Daemon.Api;
+
+/// <summary>
+/// <c>/v2.0/security-groups</c>: list (which first creates the caller's project's <c>default</c> group, as Neutron),
+/// show, create, update (name, description, stateful), delete.
+/// </summary>
+internal static class SecurityGroupsEndpoints
+{
+    private static readonly HashSet<string> s_create = ["name", "description", "stateful", "project_id", "tenant_id"];
+
+    public static void Map(IEndpointRouteBuilder app, ApiContext api)
+    {
+        app.MapGet("/v2.0/security-groups", (HttpContext http) =>
+        {
+            var context = api.For(http);
+            api.EnsureProject(context);
+            return NeutronResults.Many("security_groups", ListQuery.Apply(
+                SecurityGroupOperations.List(api.Models.Current, context).Select(ResourceViews.SecurityGroup), http.Request.Query));
+        });
+        app.MapGet("/v2.0/security-groups/{id}", (HttpContext http, string id) =>
+        {
+            var group = SecurityGroupOperations.Get(api.Models.Current, Id(id), api.For(http));
+            return NeutronResults.One("security_group", ListQuery.Fields(ResourceViews.SecurityGroup(group), http.Request.Query));
+        });
+        app.MapPost("/v2.0/security-groups", async (HttpContext http) =>
+        {
+            using var document = await RequestBody.ReadDocumentAsync(http.Request);
+            var request = Read(RequestBody.Envelope(document, "security_group", s_create));
+            var context = api.For(http);
+            var group = api.Models.Execute(model => SecurityGroupOperations.Create(model, request, context));
+            return NeutronResults.One("security_group", ResourceViews.SecurityGroup(group), StatusCodes.Status201Created);
+        });
+        app.MapPut("/v2.0/security-groups/{id}", async (HttpContext http, string id) =>
+        {
+            var groupId = Id(id);
+            using var document = await RequestBody.ReadDocumentAsync(http.Request);
+            var request = Read(RequestBody.Envelope(document, "security_group", s_create));
+            var context = api.For(http);
+            var group = api.Models.Execute(model => SecurityGroupOperations.Update(model, groupId, request, context));
+            return NeutronResults.One("security_group", ResourceViews.SecurityGroup(group));
+        });
+        app.MapDelete("/v2.0/security-groups/{id}", (HttpContext http, string id) =>
+        {
+            var groupId = Id(id);
+            var context = api.For(http);
+            api.Models.Execute(model => SecurityGroupOperations.Delete(model, groupId, context));
+            return Results.NoContent();
+        });
+    }
+
+    private static SecurityGroupBody Read(RequestBody body) =>
+        new(body.String("name"), body.String("description"), body.Bool("stateful"), body.Project());
+
+    private static Guid Id(string text) => ApiContext.PathId(text, "SecurityGroupNotFound", $"Security group {text} does not exist");
+}

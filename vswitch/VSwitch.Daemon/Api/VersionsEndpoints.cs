@@ -1,0 +1,74 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace VSwitch.Daemon.Api;
+
+/// <summary>
+/// Discovery: <c>GET /</c> (the versions document the OpenStack SDK reads first), <c>GET /v2.0</c> (the resource
+/// collections) and <c>GET /v2.0/extensions[/ALIAS]</c> (what this API implements, which the SDK and CLI consult before
+/// sending extension attributes).
+/// </summary>
+internal static class VersionsEndpoints
+{
+    /// <summary>The extensions whose attributes and behaviour the API implements (alias, name, description).</summary>
+    private static readonly (string Alias, string Name, string Description)[] s_extensions =
+    [
+        ("security-group", "security-group", "The security groups extension."),
+        ("stateful-security-group", "Stateful security group", "Indicates if the security group is stateful or not"),
+        ("port-security", "Port Security", "Provides port security"),
+        ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+        ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
+        ("standard-attr-revisions", "Resource revision numbers", "This extension will display the revision number of neutron resources."),
+        ("standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."),
+        ("standard-attr-description", "standard-attr-description", "Extension to add descriptions to standard attributes"),
+        ("project-id", "project_id field enabled", "Extension that indicates that project_id field is enabled."),
+        ("filter-validation", "Filter parameters validation", "Provides validation on filter parameters."),
+        ("security-groups-normalized-cidr", "Add normalized CIDR field to security group rule", "Add new field with normalized remote_ip_prefix cidr in SG rule"),
+    ];
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/", (HttpContext http) => NeutronResults.Json(new JsonObject
+        {
+            ["versions"] = new JsonArray(new JsonObject
+            {
+                ["id"] = "v2.0",
+                ["status"] = "CURRENT",
+                ["links"] = new JsonArray(new JsonObject { ["href"] = $"{BaseUrl(http)}/v2.0/", ["rel"] = "self" }),
+            }),
+        }));
+        app.MapGet("/v2.0", Resources);
+        app.MapGet("/v2.0/", Resources);
+        app.MapGet("/v2.0/extensions", () => NeutronResults.Many("extensions", s_extensions.Select(View)));
+        app.MapGet("/v2.0/extensions/{alias}", (string alias) =>
+        {
+            var found = s_extensions.Where(e => e.Alias == alias).Select(View).FirstOrDefault();
+            return found is null
+                ? NeutronResults.Error(StatusCodes.Status404NotFound, "HTTPNotFound", $"Extension with alias {alias} does not exist")
+                : NeutronResults.One("extension", found);
+        });
+    }
+
+    private static IResult Resources(HttpContext http) => NeutronResults.Many("resources",
+        new[] { ("network", "networks"), ("port", "ports"), ("security_group", "security-groups"), ("security_group_rule", "security-group-rules") }
+            .Select(r => new JsonObject
+            {
+                ["name"] = r.Item1,
+                ["collection"] = r.Item2,
+                ["links"] = new JsonArray(new JsonObject { ["href"] = $"{BaseUrl(http)}/v2.0/{r.Item2}", ["rel"] = "self" }),
+            }));
+
+    private static JsonObject View((string Alias, string Name, string Description) e) => new()
+    {
+        ["alias"] = e.Alias,
+        ["name"] = e.Name,
+        ["description"] = e.Description,
+        ["updated"] = "2013-01-01T10:00:00-00:00",
+        ["links"] = new JsonArray(),
+    };
+
+    private static string BaseUrl(HttpContext http) =>
+        http.Request.Host.HasValue ? $"{http.Request.Scheme}://{http.Request.Host}" : "http://localhost";
+}
