@@ -87,6 +87,18 @@ public class SwitchConfigTests
     }
 
     [Fact]
+    public void ConntrackTimeouts_DefaultToLinuxAndCanBeSet()
+    {
+        var defaults = SwitchConfig.Parse("{}").ConntrackTimeouts.ToTimeouts("x");
+        Assert.Equal(TimeSpan.FromSeconds(432_000), defaults.TcpEstablished);
+        Assert.Equal(TimeSpan.FromSeconds(30), defaults.UdpUnreplied);
+        var set = SwitchConfig.Parse("""{ "conntrack_timeouts": { "udp_replied": 45 } }""").ConntrackTimeouts.ToTimeouts("x");
+        Assert.Equal(TimeSpan.FromSeconds(45), set.UdpReplied);
+        var ex = Assert.Throws<ConfigException>(() => SwitchConfig.Parse("""{ "conntrack_timeouts": { "icmp": 0 } }"""));
+        Assert.Contains("conntrack_timeouts", ex.Message);
+    }
+
+    [Fact]
     public void Load_MissingFile_SaysWhichFile()
     {
         var ex = Assert.Throws<ConfigException>(() => SwitchConfig.Load("/nonexistent/vswitch.json"));

@@ -134,6 +134,17 @@ public sealed class ConntrackTests(ConntrackLab fixture) : IClassFixture<Conntra
         Assert.Contains("cut-1", cutResult.Stdout);
         Assert.DoesNotContain("cut-30", cutResult.Stdout);
         Assert.True(fixture.Lab.Daemon!.Metric("vswitch_conntrack_revoked_total") >= 1);
+
+        // Re-adding the rule lets new connections through again (Neutron once kept re-added groups blocked).
+        fixture.Lab.SetRules("web-only",
+            new Lab.Rule("ingress", "IPv4", "tcp", 80, 80),
+            new Lab.Rule("ingress", "IPv6", "tcp", 80, 80),
+            new Lab.Rule("ingress", "IPv4", "tcp", 8080, 8080));
+        fixture.Lab.Reload();
+        Shell.Must($"setsid {fixture.Web.Exec("ncat -lk -p 8080")} </dev/null >/dev/null 2>&1 &");
+        WaitListening(fixture.Web, 8080);
+        Assert.True(Shell.Run(fixture.Peer.Exec($"ncat -z -w 3 {fixture.Web.Ipv4} 8080"), TimeSpan.FromSeconds(10)).Ok, "a re-added rule did not admit new connections");
+        Shell.Run(fixture.Web.Exec("pkill -f 'ncat -lk -p 8080'"));
     }
 
     [Fact]

@@ -52,6 +52,7 @@ public static class DaemonHost
                 MacAgingSeconds = config.MacAgingSeconds,
                 MacTableCapacity = config.MacTableSize,
                 ConntrackMaxEntries = config.ConntrackMaxEntries,
+                ConntrackTimeouts = config.ConntrackTimeouts.ToTimeouts(options.ConfigFile ?? "config"),
             },
             sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IPortFactory, LinuxPortFactory>();

@@ -57,6 +57,68 @@ public class PortSecurityTests
         Assert.False(s_addresses.Allows(Mac(1), PortAddresses.LinkLocal(Mac(2))));
     }
 
+    /// <summary>An Ethernet/IPv6/ICMPv6 frame; for ND types 135/136 with a target and a link-layer option.</summary>
+    private static byte[] Icmp6(MacAddress src, IpAddress128 from, byte type, IpAddress128 target = default, MacAddress? option = null)
+    {
+        var icmpLength = type is 135 or 136 ? 24 + (option is null ? 0 : 8) : 16;
+        var f = new byte[14 + 40 + icmpLength];
+        MacAddress.Broadcast.Write(f);
+        src.Write(f.AsSpan(6));
+        BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(12), EtherType.Ipv6);
+        var ip = f.AsSpan(14);
+        ip[0] = 0x60;
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(4), (ushort)icmpLength);
+        ip[6] = IpProtocol.Icmpv6;
+        ip[7] = 255;
+        BinaryPrimitives.WriteUInt64BigEndian(ip.Slice(8), from.High);
+        BinaryPrimitives.WriteUInt64BigEndian(ip.Slice(16), from.Low);
+        BinaryPrimitives.WriteUInt64BigEndian(ip.Slice(24), 0xFF02_0000_0000_0000UL);
+        BinaryPrimitives.WriteUInt64BigEndian(ip.Slice(32), 1);
+        var icmp = ip.Slice(40);
+        icmp[0] = type;
+        if (type is 135 or 136)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(icmp.Slice(8), target.High);
+            BinaryPrimitives.WriteUInt64BigEndian(icmp.Slice(16), target.Low);
+            if (option is { } mac)
+            {
+                icmp[24] = type == 135 ? (byte)1 : (byte)2;
+                icmp[25] = 1;
+                mac.Write(icmp.Slice(26));
+            }
+        }
+        return f;
+    }
+
+    [Fact]
+    public void CheckEgress_RouterAdvertisementFromVm_IsDropped()
+    {
+        var ra = Parse(Icmp6(Mac(1), PortAddresses.LinkLocal(Mac(1)), 134));
+        Assert.Equal(ImplicitVerdict.DropSpoofing, PortSecurity.CheckEgress(in ra, s_addresses));
+        Assert.Equal(ImplicitVerdict.Allow, PortSecurity.CheckIngress(in ra));
+    }
+
+    [Fact]
+    public void CheckEgress_NeighborAdvertisement_OnlyForOwnTargetAndMac()
+    {
+        var own = PortAddresses.LinkLocal(Mac(1));
+        var good = Parse(Icmp6(Mac(1), own, 136, own, Mac(1)));
+        Assert.Equal(ImplicitVerdict.Allow, PortSecurity.CheckEgress(in good, s_addresses));
+        var foreignTarget = Parse(Icmp6(Mac(1), own, 136, PortAddresses.LinkLocal(Mac(5)), Mac(1)));
+        Assert.Equal(ImplicitVerdict.DropSpoofing, PortSecurity.CheckEgress(in foreignTarget, s_addresses));
+        var foreignOption = Parse(Icmp6(Mac(1), own, 136, own, Mac(5)));
+        Assert.Equal(ImplicitVerdict.DropSpoofing, PortSecurity.CheckEgress(in foreignOption, s_addresses));
+    }
+
+    [Fact]
+    public void CheckEgress_DuplicateAddressDetectionFromUnspecified_IsAllowed()
+    {
+        var dad = Parse(Icmp6(Mac(1), default, 135, PortAddresses.LinkLocal(Mac(1))));
+        Assert.Equal(ImplicitVerdict.Allow, PortSecurity.CheckEgress(in dad, s_addresses));
+        var mld = Parse(Icmp6(Mac(1), default, 143));
+        Assert.Equal(ImplicitVerdict.Allow, PortSecurity.CheckEgress(in mld, s_addresses));
+    }
+
     [Fact]
     public void CheckEgress_NotIpNotArp_IsNotAllowed()
     {

@@ -29,6 +29,61 @@ public sealed class SwitchConfig
     /// <summary>Connection-tracking entries, preallocated (152 bytes each).</summary>
     [JsonPropertyName("conntrack_max_entries")] public int ConntrackMaxEntries { get; set; } = 262144;
 
+    /// <summary>Connection-tracking timeouts in seconds, by state (Linux's names and defaults; see Conntrack/README.md).</summary>
+    [JsonPropertyName("conntrack_timeouts")] public TimeoutsEntry ConntrackTimeouts { get; set; } = new();
+
+    public sealed class TimeoutsEntry
+    {
+        [JsonPropertyName("tcp_syn_sent")] public int TcpSynSent { get; set; } = 120;
+
+        [JsonPropertyName("tcp_syn_recv")] public int TcpSynRecv { get; set; } = 60;
+
+        [JsonPropertyName("tcp_established")] public int TcpEstablished { get; set; } = 432_000;
+
+        [JsonPropertyName("tcp_fin_wait")] public int TcpFinWait { get; set; } = 120;
+
+        [JsonPropertyName("tcp_close_wait")] public int TcpCloseWait { get; set; } = 60;
+
+        [JsonPropertyName("tcp_last_ack")] public int TcpLastAck { get; set; } = 30;
+
+        [JsonPropertyName("tcp_time_wait")] public int TcpTimeWait { get; set; } = 120;
+
+        [JsonPropertyName("tcp_close")] public int TcpClose { get; set; } = 10;
+
+        [JsonPropertyName("udp_unreplied")] public int UdpUnreplied { get; set; } = 30;
+
+        [JsonPropertyName("udp_replied")] public int UdpReplied { get; set; } = 120;
+
+        [JsonPropertyName("icmp")] public int Icmp { get; set; } = 30;
+
+        [JsonPropertyName("other")] public int Other { get; set; } = 600;
+
+        /// <summary>The data path's form; throws <see cref="ConfigException"/> for a value out of range.</summary>
+        public VSwitch.Dataplane.Conntrack.ConnTimeouts ToTimeouts(string source)
+        {
+            var all = new[] { TcpSynSent, TcpSynRecv, TcpEstablished, TcpFinWait, TcpCloseWait, TcpLastAck, TcpTimeWait, TcpClose, UdpUnreplied, UdpReplied, Icmp, Other };
+            if (all.Any(v => v is < 1 or > 10_000_000))
+            {
+                throw new ConfigException($"{source}: conntrack_timeouts: every timeout must be between 1 and 10000000 seconds");
+            }
+            return new VSwitch.Dataplane.Conntrack.ConnTimeouts
+            {
+                TcpSynSent = TimeSpan.FromSeconds(TcpSynSent),
+                TcpSynRecv = TimeSpan.FromSeconds(TcpSynRecv),
+                TcpEstablished = TimeSpan.FromSeconds(TcpEstablished),
+                TcpFinWait = TimeSpan.FromSeconds(TcpFinWait),
+                TcpCloseWait = TimeSpan.FromSeconds(TcpCloseWait),
+                TcpLastAck = TimeSpan.FromSeconds(TcpLastAck),
+                TcpTimeWait = TimeSpan.FromSeconds(TcpTimeWait),
+                TcpClose = TimeSpan.FromSeconds(TcpClose),
+                UdpUnreplied = TimeSpan.FromSeconds(UdpUnreplied),
+                UdpReplied = TimeSpan.FromSeconds(UdpReplied),
+                Icmp = TimeSpan.FromSeconds(Icmp),
+                Other = TimeSpan.FromSeconds(Other),
+            };
+        }
+    }
+
     /// <summary>The project that owns the objects of this file.</summary>
     [JsonPropertyName("project")] public string Project { get; set; } = "admin";
 
@@ -169,6 +224,7 @@ public sealed class SwitchConfig
         {
             Fail($"conntrack_max_entries must be between 1024 and 67108864, not {ConntrackMaxEntries}");
         }
+        ConntrackTimeouts.ToTimeouts(source);
         var networks = new HashSet<string>(StringComparer.Ordinal);
         foreach (var n in Networks)
         {
