@@ -123,6 +123,29 @@ public sealed class PolicyEnforcementTests : IDisposable
         Assert.True(_datapath.Read(WorkerCounter.FlowCacheHits) > 0);
     }
 
+    [Fact]
+    public void Trace_NamesTheRuleOrTheReason_AndChangesNothing()
+    {
+        Publish(Policy(s_ipA, Mac(1), [], [AnyEgress]), Policy(s_ipB, Mac(2), [TcpIngress(80)], [AnyEgress]));
+        var allowed = _datapath.Trace(0, Tcp(Mac(1), Mac(2), s_ipA, s_ipB, 80));
+        Assert.True(allowed.Allowed);
+        Assert.Contains(allowed.Steps, s => s.Stage == "egress" && s.RuleSlot == 20);
+        Assert.Contains(allowed.Steps, s => s.Stage == "ingress" && s.RuleSlot == 10);
+        Assert.Equal([1], allowed.DeliveredTo);
+
+        var denied = _datapath.Trace(0, Tcp(Mac(1), Mac(2), s_ipA, s_ipB, 22));
+        Assert.False(denied.Allowed);
+        Assert.Equal(DropReason.SecurityGroup, denied.DropReason);
+        Assert.Contains(denied.Steps, s => s.Stage == "ingress" && s.Result == "dropped");
+
+        var spoofed = _datapath.Trace(0, Tcp(Mac(1), Mac(2), IpAddress128.FromIpv4(0x0A00_0001), s_ipB, 80));
+        Assert.Equal(DropReason.Spoofing, spoofed.DropReason);
+
+        Assert.Equal(0, _b.TransmittedCount);
+        Assert.Equal(0, _datapath.Read(0, PortCounter.RxPackets));
+        Assert.Equal(0, _datapath.ReadRuleHits(10));
+    }
+
     public void Dispose()
     {
         _batch.Dispose();

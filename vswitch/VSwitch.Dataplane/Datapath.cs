@@ -23,6 +23,8 @@ public sealed class Datapath : IDisposable
     private readonly int _baselineStride;
     private readonly long[] _ruleBaseline;
     private bool _started;
+    private readonly object _traceGate = new();
+    private Worker? _tracer;
 
     public Datapath(DatapathOptions options, TimeProvider? time = null)
     {
@@ -107,6 +109,20 @@ public sealed class Datapath : IDisposable
             }
         }
         return true;
+    }
+
+    /// <summary>
+    /// Explains what the data path does with <paramref name="frame"/> arriving on port slot <paramref name="inSlot"/>:
+    /// the workers' own stages run in trace mode on a private worker, so the answer is the data path's, and nothing
+    /// shared (MAC table, connections, counters) changes.
+    /// </summary>
+    public TraceLog Trace(int inSlot, ReadOnlySpan<byte> frame)
+    {
+        lock (_traceGate)
+        {
+            _tracer ??= new Worker(this, 0, isTracer: true);
+            return _tracer.Trace(inSlot, frame);
+        }
     }
 
     /// <summary>Starts counting slot <paramref name="slot"/> from zero (a new port took it).</summary>
@@ -195,6 +211,7 @@ public sealed class Datapath : IDisposable
         {
             w.Dispose();
         }
+        _tracer?.Dispose();
         Conntrack.Dispose();
     }
 }

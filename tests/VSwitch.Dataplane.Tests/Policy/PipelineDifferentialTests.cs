@@ -9,7 +9,7 @@ namespace VSwitch.Dataplane.Tests.Policy;
 
 /// <summary>
 /// Random rule sets and random packets through the whole worker pipeline, each packet twice (the second time from the
-/// flow cache): the pipeline's verdict must equal the linear reference's every time.
+/// flow cache): the pipeline's verdict, and the packet trace's, must equal the linear reference's every time.
 /// </summary>
 public sealed class PipelineDifferentialTests : IDisposable
 {
@@ -85,6 +85,9 @@ public sealed class PipelineDifferentialTests : IDisposable
                 var frame = RandomPacket(rnd);
                 Assert.Equal(ParseError.None, PacketParser.Parse(frame, out var parsed));
                 var expected = reference.Lookup(ClassifierQuery.From(in parsed, ingress: true)) >= 0;
+                // The trace runs the same stages in trace mode: it must reach the same verdict, and change nothing.
+                var trace = _datapath.Trace(0, frame);
+                Assert.True(expected == trace.Allowed, $"seed {seed} set {set} packet {i}: trace says allowed={trace.Allowed}, expected {expected}");
                 for (var pass = 0; pass < 2; pass++)
                 {
                     Assert.True(expected == Send(frame), $"seed {seed} set {set} packet {i} pass {pass}: expected allowed={expected}");

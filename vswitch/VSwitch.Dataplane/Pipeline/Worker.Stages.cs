@@ -25,7 +25,12 @@ public sealed partial class Worker
     /// frame, apply the sender's port security and egress policy, make every L2 decision, then apply each receiver's
     /// ingress policy as frames are put on per-port transmit batches, and flush them.
     /// </summary>
-    internal void ProcessBatch(DataplaneSnapshot snapshot, SwitchPort inPort, PacketBatch rx)
+    internal void ProcessBatch(DataplaneSnapshot snapshot, SwitchPort inPort, PacketBatch rx) =>
+        ProcessBatch<Forwarding>(snapshot, inPort, rx);
+
+    /// <summary>The pipeline, specialised for forwarding or for tracing (<typeparamref name="TMode"/>).</summary>
+    private void ProcessBatch<TMode>(DataplaneSnapshot snapshot, SwitchPort inPort, PacketBatch rx)
+        where TMode : struct, IPipelineMode
     {
         var n = rx.Count;
         var inSlot = inPort.Slot;
@@ -44,38 +49,59 @@ public sealed partial class Worker
         if (!inPort.AdminUp)
         {
             counters.Drop(inSlot, DropReason.PortDown, Direction.Egress, n);
+            if (TMode.IsTrace)
+            {
+                _trace!.Drop("port_security", DropReason.PortDown, $"port {inPort.Name} is down", inSlot);
+            }
             return;
         }
 
-        ParseStage(rx, inSlot);
+        ParseStage<TMode>(rx, inSlot);
         if (inPort.Policy is not null || snapshot.Networks[inPort.Network] is { Stateful: true })
         {
-            EgressPolicyStage(snapshot, inPort, rx, n);
+            EgressPolicyStage<TMode>(snapshot, inPort, rx, n);
         }
         else
         {
             _trackMode.AsSpan(0, n).Clear();
+            if (TMode.IsTrace)
+            {
+                _trace!.Add("port_security", "disabled", $"port {inPort.Name} has port security disabled: nothing is filtered", inSlot);
+            }
         }
-        SwitchStage(inPort, n);
-        OutputStage(snapshot, rx, inSlot);
-        FlushAll(snapshot);
+        SwitchStage<TMode>(snapshot, inPort, n);
+        OutputStage<TMode>(snapshot, rx, inSlot);
+        if (!TMode.IsTrace)
+        {
+            FlushAll(snapshot);
+        }
     }
 
     /// <summary>Stage 1: parse every frame; malformed frames are dropped and counted.</summary>
-    private void ParseStage(PacketBatch rx, int inSlot)
+    private void ParseStage<TMode>(PacketBatch rx, int inSlot)
+        where TMode : struct, IPipelineMode
     {
         var parsed = _parsed;
         var output = _output;
         for (var i = 0; i < rx.Count; i++)
         {
-            if (PacketParser.Parse(rx[i].Span, out parsed[i]) == ParseError.None)
+            var error = PacketParser.Parse(rx[i].Span, out parsed[i]);
+            if (error == ParseError.None)
             {
                 output[i] = 0;
+                if (TMode.IsTrace)
+                {
+                    _trace!.Add("parse", "ok", TraceText.Describe(in parsed[i]));
+                }
             }
             else
             {
                 output[i] = OutputDrop;
                 Counters.Drop(inSlot, DropReason.Malformed, Direction.Egress);
+                if (TMode.IsTrace)
+                {
+                    _trace!.Drop("parse", DropReason.Malformed, error.ToString(), inSlot);
+                }
             }
         }
     }
@@ -84,7 +110,8 @@ public sealed partial class Worker
     /// Stage 2: the sender's port security, connection tracking (when a port of the network is stateful, with
     /// revalidation of connections admitted under an older policy), and the sender's egress rules.
     /// </summary>
-    private void EgressPolicyStage(DataplaneSnapshot snapshot, SwitchPort inPort, PacketBatch rx, int n)
+    private void EgressPolicyStage<TMode>(DataplaneSnapshot snapshot, SwitchPort inPort, PacketBatch rx, int n)
+        where TMode : struct, IPipelineMode
     {
         var output = _output;
         var parsed = _parsed;
@@ -107,6 +134,10 @@ public sealed partial class Worker
             if (policy is not null)
             {
                 implicitVerdict = PortSecurity.CheckEgress(in p, policy.Addresses);
+                if (TMode.IsTrace)
+                {
+                    TraceImplicit(implicitVerdict, inPort, "egress");
+                }
                 if (implicitVerdict != ImplicitVerdict.UseRules)
                 {
                     if (implicitVerdict != ImplicitVerdict.Allow)
@@ -120,7 +151,15 @@ public sealed partial class Worker
             if (tracked && p.IsIp)
             {
                 ref var ct = ref _ct[i];
-                ct = conntrack.Track(rx[i].Span, in p, inPort.Network, now);
+                ct = TMode.IsTrace ? conntrack.Peek(rx[i].Span, in p, inPort.Network, now) : conntrack.Track(rx[i].Span, in p, inPort.Network, now);
+                if (TMode.IsTrace)
+                {
+                    _trace!.Add("conntrack", ct.Verdict.ToString().ToLowerInvariant(),
+                        ct.Verdict is ConnVerdict.Established or ConnVerdict.Related
+                            ? $"{(ct.IsReply ? "reply" : "original")} direction of a {ct.State} connection admitted under policy generation {ct.AdmittedGeneration} (current {snapshot.PolicyGeneration})"
+                            : ct.Verdict == ConnVerdict.New ? "no connection yet: the rules decide, and an allowed packet is committed"
+                            : ct.Verdict == ConnVerdict.Invalid ? "not valid for any tracked connection" : "not tracked (ND, later fragment or non-echo ICMP)");
+                }
                 switch (ct.Verdict)
                 {
                     case ConnVerdict.New:
@@ -132,6 +171,10 @@ public sealed partial class Worker
                         {
                             output[i] = OutputDrop;
                             Counters.Drop(inPort.Slot, DropReason.ConntrackInvalid, Direction.Egress);
+                            if (TMode.IsTrace)
+                            {
+                                _trace!.Drop("conntrack", DropReason.ConntrackInvalid, $"port {inPort.Name} is stateful", inPort.Slot);
+                            }
                             continue;
                         }
                         break;
@@ -148,13 +191,27 @@ public sealed partial class Worker
                         }
                         else if (Revalidate(snapshot, in p, in ct))
                         {
-                            conntrack.Revalidated(ct.Handle, snapshot.PolicyGeneration);
+                            if (!TMode.IsTrace)
+                            {
+                                conntrack.Revalidated(ct.Handle, snapshot.PolicyGeneration);
+                            }
+                            else
+                            {
+                                _trace!.Add("conntrack", "revalidated", "the current rules still allow the connection");
+                            }
                             Counters.Add(WorkerCounter.ConntrackRevalidated, 1);
                             _trackMode[i] = TrackMode.Established;
                         }
                         else
                         {
-                            conntrack.Remove(ct.Handle);
+                            if (!TMode.IsTrace)
+                            {
+                                conntrack.Remove(ct.Handle);
+                            }
+                            else
+                            {
+                                _trace!.Drop("conntrack", DropReason.SecurityGroup, "the connection was admitted by a rule that no longer allows it: it is cut", inPort.Slot);
+                            }
                             Counters.Add(WorkerCounter.ConntrackRevoked, 1);
                             output[i] = OutputDrop;
                             Counters.Drop(inPort.Slot, DropReason.SecurityGroup, Direction.Egress);
@@ -165,6 +222,12 @@ public sealed partial class Worker
             }
             if (policy is null || (senderStateful && _trackMode[i] == TrackMode.Established))
             {
+                if (TMode.IsTrace)
+                {
+                    _trace!.Add("egress", "allowed", policy is null
+                        ? $"port {inPort.Name} has port security disabled"
+                        : $"established connection: port {inPort.Name}'s stateful groups skip their rules", inPort.Slot);
+                }
                 continue;
             }
             var ruleSlot = RuleVerdict(snapshot, in p, inPort, policy, ingress: false);
@@ -172,11 +235,19 @@ public sealed partial class Worker
             {
                 output[i] = OutputDrop;
                 Counters.Drop(inPort.Slot, DropReason.SecurityGroup, Direction.Egress);
+                if (TMode.IsTrace)
+                {
+                    _trace!.Drop("egress", DropReason.SecurityGroup, $"no egress rule of port {inPort.Name}'s groups allows it", inPort.Slot);
+                }
             }
             else
             {
                 _egressRule[i] = ruleSlot;
                 Counters.RuleHit(ruleSlot);
+                if (TMode.IsTrace)
+                {
+                    _trace!.Add("egress", "allowed", $"egress rule slot {ruleSlot} of port {inPort.Name}", inPort.Slot, ruleSlot);
+                }
             }
         }
     }
@@ -257,7 +328,8 @@ public sealed partial class Worker
     }
 
     /// <summary>Stage 3: learn every source MAC and look up every destination MAC in the port's network.</summary>
-    private void SwitchStage(SwitchPort inPort, int n)
+    private void SwitchStage<TMode>(DataplaneSnapshot snapshot, SwitchPort inPort, int n)
+        where TMode : struct, IPipelineMode
     {
         var macs = _datapath.Macs;
         var network = inPort.Network;
@@ -271,22 +343,33 @@ public sealed partial class Worker
                 continue;
             }
             ref var p = ref parsed[i];
-            if (!p.EthSource.IsMulticast)
+            if (!TMode.IsTrace && !p.EthSource.IsMulticast)
             {
                 macs.Learn(network, p.EthSource, inPort.Slot, now);
             }
             if (p.EthDestination.IsMulticast)
             {
                 output[i] = OutputFlood;
+                if (TMode.IsTrace)
+                {
+                    _trace!.Add("l2", "flood", $"{p.EthDestination} is a broadcast/multicast address: every other port of the network");
+                }
                 continue;
             }
             var slot = macs.Lookup(network, p.EthDestination, now);
             output[i] = slot < 0 ? OutputFlood : slot;
+            if (TMode.IsTrace)
+            {
+                _trace!.Add("l2", slot < 0 ? "flood" : "unicast",
+                    slot < 0 ? $"{p.EthDestination} is unknown: flooded to every other port of the network"
+                    : $"{p.EthDestination} is on port {snapshot.Ports[slot]?.Name ?? slot.ToString()}", slot);
+            }
         }
     }
 
     /// <summary>Stage 4: each receiver's ingress policy, then its transmit batch.</summary>
-    private void OutputStage(DataplaneSnapshot snapshot, PacketBatch rx, int inSlot)
+    private void OutputStage<TMode>(DataplaneSnapshot snapshot, PacketBatch rx, int inSlot)
+        where TMode : struct, IPipelineMode
     {
         var output = _output;
         var network = snapshot.Networks[snapshot.Ports[inSlot]!.Network];
@@ -309,19 +392,24 @@ public sealed partial class Worker
                 {
                     if (member != inSlot)
                     {
-                        Deliver(snapshot, member, in frame, i, flooded: true);
+                        Deliver<TMode>(snapshot, member, in frame, i, flooded: true);
                     }
                 }
             }
             else if (target != inSlot)
             {
-                Deliver(snapshot, target, in frame, i, flooded: false);
+                Deliver<TMode>(snapshot, target, in frame, i, flooded: false);
+            }
+            else if (TMode.IsTrace)
+            {
+                _trace!.Add("output", "none", "the destination is the port the packet came from", inSlot);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Deliver(DataplaneSnapshot snapshot, int slot, in Frame frame, int index, bool flooded)
+    private void Deliver<TMode>(DataplaneSnapshot snapshot, int slot, in Frame frame, int index, bool flooded)
+        where TMode : struct, IPipelineMode
     {
         var port = snapshot.Ports[slot];
         if (port is null || !port.AdminUp || port.Port.Failure is not null || _deregistered[slot])
@@ -330,16 +418,30 @@ public sealed partial class Worker
             if (!flooded && port is not null)
             {
                 Counters.Drop(slot, DropReason.PortDown, Direction.Ingress);
+                if (TMode.IsTrace)
+                {
+                    _trace!.Drop("output", DropReason.PortDown, $"port {port.Name} is down", slot);
+                }
             }
             return;
         }
         var mode = _trackMode[index];
-        if (port.Policy is { } policy && !IngressAllowed(snapshot, port, policy, in _parsed[index], mode))
+        if (port.Policy is { } policy && !IngressAllowed<TMode>(snapshot, port, policy, in _parsed[index], mode))
         {
             return;
         }
-        if (mode == TrackMode.New && !flooded && !Commit(snapshot, slot, in frame, index))
+        if (TMode.IsTrace && port.Policy is null)
         {
+            _trace!.Add("ingress", "allowed", $"port {port.Name} has port security disabled", slot);
+        }
+        if (mode == TrackMode.New && !flooded && !Commit<TMode>(snapshot, slot, in frame, index))
+        {
+            return;
+        }
+        if (TMode.IsTrace)
+        {
+            _trace!.DeliveredTo.Add(slot);
+            _trace.Add("output", "transmit", $"to port {port.Name}", slot);
             return;
         }
         var tx = _tx[slot]!;
@@ -359,12 +461,18 @@ public sealed partial class Worker
     /// Commits the connection of a New packet that both ends allowed, when either end is stateful. A full table drops
     /// the packet (<c>conntrack_full</c>): admitting it untracked would strand its replies.
     /// </summary>
-    private bool Commit(DataplaneSnapshot snapshot, int outSlot, in Frame frame, int index)
+    private bool Commit<TMode>(DataplaneSnapshot snapshot, int outSlot, in Frame frame, int index)
+        where TMode : struct, IPipelineMode
     {
         var inPort = snapshot.Ports[frame.InPort]!;
         var outPort = snapshot.Ports[outSlot]!;
         if (inPort.Policy is not { Stateful: true } && outPort.Policy is not { Stateful: true })
         {
+            return true;
+        }
+        if (TMode.IsTrace)
+        {
+            _trace!.Add("conntrack", "commit", "the connection would be committed: its replies and related errors will pass");
             return true;
         }
         var admission = new ConnAdmission(snapshot.PolicyGeneration, frame.InPort, outSlot, _egressRule[index]);
@@ -378,28 +486,70 @@ public sealed partial class Worker
     }
 
     /// <summary>The receiving port's implicit ingress rules and security-group rules; counts the drop when they refuse.</summary>
-    private bool IngressAllowed(DataplaneSnapshot snapshot, SwitchPort port, PortPolicy policy, in ParsedPacket p, TrackMode mode)
+    private bool IngressAllowed<TMode>(DataplaneSnapshot snapshot, SwitchPort port, PortPolicy policy, in ParsedPacket p, TrackMode mode)
+        where TMode : struct, IPipelineMode
     {
-        switch (PortSecurity.CheckIngress(in p))
+        var verdict = PortSecurity.CheckIngress(in p);
+        switch (verdict)
         {
             case ImplicitVerdict.Allow:
+                if (TMode.IsTrace)
+                {
+                    _trace!.Add("ingress", "allowed", $"implicit rule of port {port.Name} (ARP, DHCP reply, ND, MLD)", port.Slot);
+                }
                 return true;
             case ImplicitVerdict.UseRules when policy.Stateful && mode == TrackMode.Established:
+                if (TMode.IsTrace)
+                {
+                    _trace!.Add("ingress", "allowed", $"established connection: port {port.Name}'s stateful groups skip their rules", port.Slot);
+                }
                 return true;
             case ImplicitVerdict.UseRules when policy.Stateful && mode == TrackMode.Invalid:
                 Counters.Drop(port.Slot, DropReason.ConntrackInvalid, Direction.Ingress);
+                if (TMode.IsTrace)
+                {
+                    _trace!.Drop("ingress", DropReason.ConntrackInvalid, $"port {port.Name} is stateful", port.Slot);
+                }
                 return false;
             case ImplicitVerdict.UseRules:
                 var ruleSlot = RuleVerdict(snapshot, in p, port, policy, ingress: true);
                 if (ruleSlot != Denied)
                 {
                     Counters.RuleHit(ruleSlot);
+                    if (TMode.IsTrace)
+                    {
+                        _trace!.Add("ingress", "allowed", $"ingress rule slot {ruleSlot} of port {port.Name}", port.Slot, ruleSlot);
+                    }
                     return true;
                 }
                 break;
         }
         Counters.Drop(port.Slot, DropReason.SecurityGroup, Direction.Ingress);
+        if (TMode.IsTrace)
+        {
+            _trace!.Drop("ingress", DropReason.SecurityGroup,
+                verdict == ImplicitVerdict.DropNotAllowed ? "neither IP nor ARP" : $"no ingress rule of port {port.Name}'s groups allows it", port.Slot);
+        }
         return false;
+    }
+
+    private void TraceImplicit(ImplicitVerdict verdict, SwitchPort port, string direction)
+    {
+        switch (verdict)
+        {
+            case ImplicitVerdict.Allow:
+                _trace!.Add("port_security", "allowed", $"implicit {direction} rule of port {port.Name} (ARP with own addresses, DHCP client, ND, MLD)", port.Slot);
+                break;
+            case ImplicitVerdict.UseRules:
+                _trace!.Add("port_security", "passed", $"source MAC and IP belong to port {port.Name}", port.Slot);
+                break;
+            case ImplicitVerdict.DropSpoofing:
+                _trace!.Drop("port_security", DropReason.Spoofing, $"source MAC/IP not port {port.Name}'s, or a DHCP server reply / router advertisement from a VM", port.Slot);
+                break;
+            default:
+                _trace!.Drop("port_security", DropReason.SecurityGroup, "neither IP nor ARP: no rule can allow it", port.Slot);
+                break;
+        }
     }
 
     private void FlushAll(DataplaneSnapshot snapshot)

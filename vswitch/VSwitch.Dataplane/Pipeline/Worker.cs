@@ -46,9 +46,13 @@ public sealed partial class Worker : IDisposable
     private volatile bool _stopping;
     private Thread? _thread;
 
-    internal Worker(Datapath datapath, int id)
+    private readonly bool _isTracer;
+    private TraceLog? _trace;
+
+    internal Worker(Datapath datapath, int id, bool isTracer = false)
     {
         _datapath = datapath;
+        _isTracer = isTracer;
         Id = id;
         var maxPorts = datapath.Options.MaxPorts;
         Counters = new WorkerCounters(maxPorts, datapath.Options.MaxRules);
@@ -107,14 +111,54 @@ public sealed partial class Worker : IDisposable
         _thread = null;
     }
 
+    /// <summary>
+    /// Runs one frame through the same stages the workers run, in trace mode: every decision is recorded, and nothing
+    /// shared changes (no MAC learning, conntrack is only peeked at, nothing is transmitted). Tracer worker only.
+    /// </summary>
+    internal TraceLog Trace(int inSlot, ReadOnlySpan<byte> frame)
+    {
+        SyncSnapshot();
+        var snapshot = _snapshot;
+        if ((uint)inSlot >= (uint)snapshot.Ports.Length || snapshot.Ports[inSlot] is not { } port)
+        {
+            throw new ArgumentException($"no port in slot {inSlot}", nameof(inSlot));
+        }
+        if (frame.Length > _rx.BufferSize)
+        {
+            throw new ArgumentException($"frame of {frame.Length} bytes is larger than a buffer ({_rx.BufferSize})", nameof(frame));
+        }
+        _trace = new TraceLog();
+        try
+        {
+            _rx.ResetForReceive();
+            frame.CopyTo(_rx.Buffer(0));
+            _rx[0].Length = frame.Length;
+            _rx.Count = 1;
+            ProcessBatch<Tracing>(snapshot, port, _rx);
+            return _trace;
+        }
+        finally
+        {
+            _trace = null;
+        }
+    }
+
     private unsafe void EpollAdd(int fd, ulong token)
     {
+        if (_isTracer)
+        {
+            return;
+        }
         var ev = new epoll_event { events = LibC.EPOLLIN, data = token };
         LibC.epoll_ctl(_epollFd, LibC.EPOLL_CTL_ADD, fd, &ev);
     }
 
     private unsafe void EpollDelete(int fd)
     {
+        if (_isTracer)
+        {
+            return;
+        }
         var ev = default(epoll_event);
         LibC.epoll_ctl(_epollFd, LibC.EPOLL_CTL_DEL, fd, &ev);
     }
