@@ -38,7 +38,7 @@ internal sealed class ApiHost : IAsyncDisposable
         Models = new ModelService(_store, _reconciler, NullLogger<ModelService>.Instance);
         Models.Start(SwitchModel.Empty);
         var api = new ApiContext(Models, _reconciler, TimeProvider.System, ProjectId.Parse("admin"));
-        _server = new ApiServer(new ApiOptions(SocketPath, new IPEndPoint(IPAddress.Loopback, tcpPort), Encoding.UTF8.GetBytes(Token)), api,
+        _server = new ApiServer(new ApiOptions(SocketPath, new IPEndPoint(IPAddress.Loopback, tcpPort), Encoding.UTF8.GetBytes(Token)), api, _datapath,
             NullLoggerFactory.Instance);
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using VSwitch.Control.Model;
+using VSwitch.Dataplane;
 using VSwitch.Control.Persistence;
 
 namespace VSwitch.Daemon.Api;
@@ -24,7 +25,7 @@ namespace VSwitch.Daemon.Api;
 /// <para><b>Thread-safety.</b> Kestrel runs requests concurrently; readers use the immutable current model, writers
 /// serialise in <see cref="Control.ModelService"/>.</para>
 /// </remarks>
-public sealed partial class ApiServer(ApiOptions options, ApiContext api, ILoggerFactory loggers) : IHostedService
+public sealed partial class ApiServer(ApiOptions options, ApiContext api, Datapath datapath, ILoggerFactory loggers) : IHostedService
 {
     private readonly ILogger _log = loggers.CreateLogger<ApiServer>();
     private WebApplication? _app;
@@ -69,6 +70,7 @@ public sealed partial class ApiServer(ApiOptions options, ApiContext api, ILogge
         PortsEndpoints.Map(app, api);
         SecurityGroupsEndpoints.Map(app, api);
         SecurityGroupRulesEndpoints.Map(app, api);
+        TraceEndpoints.Map(app, api, datapath);
         await app.StartAsync(cancellationToken);
         _app = app;
         if (options.SocketPath is { } created && !OperatingSystem.IsWindows())
