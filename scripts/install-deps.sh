@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh --bench    also the peers for end-to-end benchmarks (Open vSwitch, nftables, trafgen)
 set -euo pipefail
 
-packages=(iproute2 iputils-ping ncat tcpdump tshark python3 python3-scapy iperf3 nmap hping3 socat ethtool tmux gcc libc6-dev procps)
+# prometheus: promtool and the server for the metrics tests (they start their own server on loopback).
+packages=(iproute2 iputils-ping ncat tcpdump tshark python3 python3-scapy iperf3 nmap hping3 socat ethtool tmux gcc libc6-dev procps prometheus)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(openvswitch-switch nftables netsniff-ng conntrack)
 fi
@@ -25,4 +26,8 @@ if ((${#missing[@]})); then
   echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The package enables a system-wide Prometheus on :9090; the tests need only the binaries.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+    $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 fi

@@ -27,13 +27,17 @@ internal sealed class ApiHost : IAsyncDisposable
     private readonly ApiServer _server;
     private readonly bool _ownsDirectory;
 
-    private ApiHost(string stateDir, bool ownsDirectory, int tcpPort)
+    private ApiHost(string stateDir, bool ownsDirectory, int tcpPort, bool startWorkers)
     {
         StateDir = stateDir;
         _ownsDirectory = ownsDirectory;
         TcpPort = tcpPort;
-        _datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 64, BufferSize = 2048 });
-        _reconciler = new Reconciler(_datapath, [new MemoryPortFactory()], NullLogger<Reconciler>.Instance);
+        _datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 128, BufferSize = 2048 });
+        if (startWorkers)
+        {
+            _datapath.Start();
+        }
+        _reconciler = new Reconciler(_datapath, [MemoryPorts], NullLogger<Reconciler>.Instance);
         _store = StateStore.Open(stateDir);
         Models = new ModelService(_store, _reconciler, NullLogger<ModelService>.Instance);
         Models.Start(SwitchModel.Empty);
@@ -52,12 +56,20 @@ internal sealed class ApiHost : IAsyncDisposable
 
     public Reconciler Reconciler => _reconciler;
 
-    /// <summary>Starts a host over a new state directory, or over <paramref name="stateDir"/> (a restart).</summary>
-    public static async Task<ApiHost> StartAsync(string? stateDir = null)
+    public Datapath Datapath => _datapath;
+
+    /// <summary>The <c>memory</c> ports the reconciler opened, by device string (to inject and take frames).</summary>
+    public RecordingMemoryPortFactory MemoryPorts { get; } = new();
+
+    /// <summary>
+    /// Starts a host over a new state directory, or over <paramref name="stateDir"/> (a restart); with
+    /// <paramref name="startWorkers"/> the data path's worker runs, so frames injected into memory ports are forwarded.
+    /// </summary>
+    public static async Task<ApiHost> StartAsync(string? stateDir = null, bool startWorkers = false)
     {
         var owns = stateDir is null;
         stateDir ??= Directory.CreateTempSubdirectory("vswitch-api-").FullName;
-        var host = new ApiHost(stateDir, owns, FreePort());
+        var host = new ApiHost(stateDir, owns, FreePort(), startWorkers);
         await host._server.StartAsync(CancellationToken.None);
         return host;
     }
@@ -92,6 +104,7 @@ internal sealed class ApiHost : IAsyncDisposable
     {
         await _server.StopAsync(CancellationToken.None);
         _reconciler.Dispose();
+        _datapath.Stop();
         _datapath.Dispose();
         _store.Dispose();
         if (_ownsDirectory)
@@ -106,6 +119,25 @@ internal sealed class ApiHost : IAsyncDisposable
         l.Start();
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
+}
+
+/// <summary>Opens <c>memory</c> ports like <see cref="MemoryPortFactory"/> and remembers them by device string.</summary>
+internal sealed class RecordingMemoryPortFactory : IPortFactory
+{
+    private readonly MemoryPortFactory _inner = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, InMemoryPort> _ports = new();
+
+    public bool Handles(string device) => _inner.Handles(device);
+
+    public IPort Create(PortRequest request)
+    {
+        var port = (InMemoryPort)_inner.Create(request);
+        _ports[request.Device] = port;
+        return port;
+    }
+
+    /// <summary>The port last opened for <paramref name="device"/>.</summary>
+    public InMemoryPort this[string device] => _ports[device];
 }
 
 /// <summary>JSON requests and answers.</summary>

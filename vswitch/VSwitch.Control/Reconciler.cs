@@ -55,6 +55,25 @@ public sealed class Reconciler : IDisposable
         _compiler = new PolicyCompiler(datapath.Options.MaxRules);
     }
 
+    /// <summary>The data path this reconciler drives (for readers of its counters and connection table).</summary>
+    public Datapath Datapath => _datapath;
+
+    /// <summary>
+    /// Runs <paramref name="read"/> with the applied model and the port statuses while no port or rule slot changes
+    /// hands, so counters read inside it (by slot, or through <see cref="RuleSlot"/>) belong to the ports and rules
+    /// the model names: a scrape racing <see cref="Apply"/> never reads a removed port's slot after a new port's
+    /// baseline was taken, nor a new port's slot before.
+    /// </summary>
+    /// <remarks>Holds the reconciler's lock for the duration: keep <paramref name="read"/> short (it is microseconds
+    /// for a scrape of a hundred ports) and never call <see cref="Apply"/> from it.</remarks>
+    public T ReadConsistent<T>(Func<SwitchModel, ImmutableDictionary<Guid, PortStatus>, T> read)
+    {
+        lock (_gate)
+        {
+            return read(_applied, _statuses);
+        }
+    }
+
     /// <summary>The hit-counter slot of a security-group rule, or -1.</summary>
     public int RuleSlot(Guid ruleId)
     {

@@ -20,7 +20,7 @@ public sealed class MetricsServer(VSwitchOptions options, MetricsWriter writer, 
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.WebHost.ConfigureKestrel(k => k.Listen(options.MetricsListen!));
         _app = builder.Build();
-        _app.MapGet("/metrics", () => Results.Text(writer.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+        _app.MapGet("/metrics", () => Results.Text(writer.Render(), MetricsWriter.ContentType));
         await _app.StartAsync(cancellationToken);
     }
 

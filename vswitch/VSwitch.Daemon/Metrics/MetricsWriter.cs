@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using VSwitch.Control;
-using VSwitch.Dataplane;
+using VSwitch.Control.Model;
 using VSwitch.Dataplane.Pipeline;
 
 namespace VSwitch.Daemon.Metrics;
@@ -10,102 +10,130 @@ namespace VSwitch.Daemon.Metrics;
 /// Renders the Prometheus text exposition format (version 0.0.4) from the workers' counters at scrape time.
 /// </summary>
 /// <remarks>
-/// Workers never push: a scrape sums each worker's single-writer counters (OVS <c>pmd_counters</c>), so its cost
-/// depends on the number of ports and workers, not on the packet rate.
+/// <para><b>What.</b> Every family of ARCHITECTURE.md §3 with exactly its names and labels, each with <c># HELP</c>
+/// and <c># TYPE</c> (also when it has no sample yet), plus a few more (port up, conntrack capacity, early drops,
+/// revocations, worker packets, and <c>vswitch_security_group_info</c> to join group names onto the rule hits).
+/// docs/observability.md lists them.</para>
+/// <para><b>Why pull.</b> Workers never push: a scrape sums each worker's single-writer counters (OVS
+/// <c>pmd_counters</c>) through <see cref="SwitchStats.Collect"/>, so its cost depends on the number of ports, rules
+/// and workers, never on the packet rate, and a worker never waits for it.</para>
+/// <para><b>The <c>port</c> label</b> is the port's name, which Neutron lets be empty or shared: a port whose name is
+/// empty or also used by another attached port is labelled with its id instead, so two ports never share a series.</para>
+/// <para><b>Monotonic.</b> Counters of a slot are read under the reconciler's lock against a per-slot baseline: a
+/// removed port's series disappear with it, and a new port in a reused slot starts from zero.</para>
+/// <para><b>Measured.</b> One scrape of 100 ports, 24 rules, 1 worker: 0.6-1.3 ms on the shared 2-core machine, of which
+/// reading the counters is 55-75 us; the rest is formatting 155 KiB of text (ScrapeCostTests, docs/observability.md).</para>
 /// </remarks>
-public sealed class MetricsWriter(Datapath datapath, Reconciler reconciler)
+public sealed class MetricsWriter(Reconciler reconciler)
 {
+    /// <summary>The content type of the exposition format this writer produces.</summary>
+    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
     private static readonly (PortCounter Counter, string Name, string Help)[] s_portFamilies =
     [
         (PortCounter.RxPackets, "vswitch_port_rx_packets_total", "Frames the switch received from the port (sent by the VM)."),
-        (PortCounter.RxBytes, "vswitch_port_rx_bytes_total", "Bytes the switch received from the port."),
+        (PortCounter.RxBytes, "vswitch_port_rx_bytes_total", "Bytes the switch received from the port (sent by the VM)."),
         (PortCounter.TxPackets, "vswitch_port_tx_packets_total", "Frames the switch transmitted on the port (toward the VM)."),
-        (PortCounter.TxBytes, "vswitch_port_tx_bytes_total", "Bytes the switch transmitted on the port."),
+        (PortCounter.TxBytes, "vswitch_port_tx_bytes_total", "Bytes the switch transmitted on the port (toward the VM)."),
     ];
 
-    public string Render()
+    private static readonly Direction[] s_directions = [Direction.Ingress, Direction.Egress];
+
+    /// <summary>Reads every counter now and renders them.</summary>
+    public string Render() => Render(SwitchStats.Collect(reconciler));
+
+    /// <summary>Renders <paramref name="stats"/> (only attached ports are shown).</summary>
+    public static string Render(SwitchStats stats)
     {
-        var model = reconciler.Applied;
-        var statuses = reconciler.Statuses;
-        var ports = model.Ports.Values
-            .Select(p => (p.Name, Slot: statuses.TryGetValue(p.Id, out var s) ? s.Slot : -1, Up: s?.State == "ACTIVE"))
-            .Where(p => p.Slot >= 0)
-            .ToList();
-        var sb = new StringBuilder(4096);
+        var ports = stats.Ports.Where(p => p.Attached).ToList();
+        var labels = PortLabels(ports);
+        var sb = new StringBuilder(1024 + (ports.Count * 2048));
         foreach (var (counter, name, help) in s_portFamilies)
         {
             Family(sb, name, "counter", help);
-            foreach (var p in ports)
+            for (var i = 0; i < ports.Count; i++)
             {
-                Sample(sb, name, $"port=\"{Escape(p.Name)}\"", datapath.Read(p.Slot, counter));
+                Sample(sb, name, labels[i], ports[i].Read(counter));
             }
         }
         const string drops = "vswitch_port_dropped_packets_total";
-        Family(sb, drops, "counter", "Packets dropped, by port, direction from the VM's view, and reason.");
-        foreach (var p in ports)
+        Family(sb, drops, "counter", "Packets dropped, by port, direction from the VM's view (ingress: toward the VM, egress: from the VM), and reason.");
+        for (var i = 0; i < ports.Count; i++)
         {
             for (var r = 0; r < (int)DropReason.Count; r++)
             {
-                foreach (var d in (Direction[])[Direction.Ingress, Direction.Egress])
+                var reason = (DropReason)r;
+                foreach (var d in s_directions)
                 {
-                    var reason = (DropReason)r;
-                    Sample(sb, drops, $"port=\"{Escape(p.Name)}\",direction=\"{d.Label()}\",reason=\"{reason.Label()}\"", datapath.ReadDrop(p.Slot, reason, d));
+                    sb.Append(drops).Append("{port=\"").Append(labels[i]).Append("\",direction=\"").Append(d.Label())
+                      .Append("\",reason=\"").Append(reason.Label()).Append("\"} ")
+                      .Append(CultureInfo.InvariantCulture, $"{ports[i].ReadDrop(reason, d)}").Append('\n');
                 }
             }
         }
-        Family(sb, "vswitch_port_up", "gauge", "1 when the port forwards (admin up, interface present), else 0.");
-        foreach (var p in ports)
+        Family(sb, "vswitch_port_up", "gauge", "1 when the port forwards (admin up, network up, interface present), else 0.");
+        for (var i = 0; i < ports.Count; i++)
         {
-            Sample(sb, "vswitch_port_up", $"port=\"{Escape(p.Name)}\"", p.Up ? 1 : 0);
+            Sample(sb, "vswitch_port_up", labels[i], ports[i].Status == PortStatus.Active ? 1 : 0);
         }
-        Family(sb, "vswitch_security_group_rule_hits_total", "counter", "Packets allowed by each security-group rule (counted once per port and direction that applied it).");
-        foreach (var group in model.SecurityGroups.Values)
+        Family(sb, "vswitch_security_group_rule_hits_total", "counter",
+            "Packets allowed by each security-group rule (counted once per port and direction that applied it).");
+        foreach (var rule in stats.Rules)
         {
-            foreach (var rule in group.Rules)
-            {
-                var slot = reconciler.RuleSlot(rule.Id);
-                if (slot >= 0)
-                {
-                    Sample(sb, "vswitch_security_group_rule_hits_total", $"security_group=\"{group.Id}\",security_group_name=\"{Escape(group.Name)}\",rule=\"{rule.Id}\"", datapath.ReadRuleHits(slot));
-                }
-            }
+            sb.Append("vswitch_security_group_rule_hits_total{security_group=\"").Append(CultureInfo.InvariantCulture, $"{rule.SecurityGroupId}")
+              .Append("\",rule=\"").Append(CultureInfo.InvariantCulture, $"{rule.RuleId}\"}} {rule.Hits}").Append('\n');
         }
-        Family(sb, "vswitch_flow_cache_hits_total", "counter", "Policy verdicts answered by the per-worker exact-match flow cache.");
-        sb.Append("vswitch_flow_cache_hits_total ").Append(datapath.Read(WorkerCounter.FlowCacheHits)).Append('\n');
-        Family(sb, "vswitch_flow_cache_misses_total", "counter", "Policy verdicts that needed a classifier lookup.");
-        sb.Append("vswitch_flow_cache_misses_total ").Append(datapath.Read(WorkerCounter.FlowCacheMisses)).Append('\n');
-        var ct = datapath.Conntrack;
-        Family(sb, "vswitch_conntrack_entries", "gauge", "Connections tracked now.");
-        sb.Append("vswitch_conntrack_entries ").Append(ct.Count).Append('\n');
-        Family(sb, "vswitch_conntrack_max_entries", "gauge", "Capacity of the connection table.");
-        sb.Append("vswitch_conntrack_max_entries ").Append(ct.Capacity).Append('\n');
-        Family(sb, "vswitch_conntrack_created_total", "counter", "Connections committed to the table.");
-        sb.Append("vswitch_conntrack_created_total ").Append(ct.CreatedTotal).Append('\n');
-        Family(sb, "vswitch_conntrack_early_drops_total", "counter", "Unreplied connections evicted to make room for new ones.");
-        sb.Append("vswitch_conntrack_early_drops_total ").Append(ct.EarlyDropTotal).Append('\n');
-        Family(sb, "vswitch_conntrack_revoked_total", "counter", "Tracked connections cut because the policy no longer allows them.");
-        sb.Append("vswitch_conntrack_revoked_total ").Append(datapath.Read(WorkerCounter.ConntrackRevoked)).Append('\n');
+        Family(sb, "vswitch_security_group_info", "gauge", "Always 1: the name of each security group that has rule hits, to join onto them by security_group.");
+        foreach (var group in stats.Rules.DistinctBy(r => r.SecurityGroupId))
+        {
+            sb.Append("vswitch_security_group_info{security_group=\"").Append(CultureInfo.InvariantCulture, $"{group.SecurityGroupId}")
+              .Append("\",name=\"").Append(Escape(group.SecurityGroupName)).Append("\"} 1\n");
+        }
+        Scalar(sb, "vswitch_flow_cache_hits_total", "counter", "Policy verdicts answered by the per-worker exact-match flow cache.", stats.FlowCacheHits);
+        Scalar(sb, "vswitch_flow_cache_misses_total", "counter", "Policy verdicts that needed a classifier lookup.", stats.FlowCacheMisses);
+        Scalar(sb, "vswitch_conntrack_entries", "gauge", "Connections tracked now.", stats.ConntrackEntries);
+        Scalar(sb, "vswitch_conntrack_max_entries", "gauge", "Capacity of the connection table.", stats.ConntrackMaxEntries);
+        Scalar(sb, "vswitch_conntrack_created_total", "counter", "Connections committed to the table.", stats.ConntrackCreated);
+        Scalar(sb, "vswitch_conntrack_early_drops_total", "counter", "Unreplied connections evicted to make room for new ones.", stats.ConntrackEarlyDrops);
+        Scalar(sb, "vswitch_conntrack_revoked_total", "counter", "Tracked connections cut because the policy no longer allows them.", stats.ConntrackRevoked);
         Family(sb, "vswitch_worker_busy_seconds_total", "counter", "Seconds each worker spent processing packets (not waiting).");
-        foreach (var w in datapath.Workers)
+        foreach (var w in stats.Workers)
         {
-            sb.Append("vswitch_worker_busy_seconds_total{worker=\"").Append(w.Id).Append("\"} ")
-              .Append((w.Counters.Read(WorkerCounter.BusyNanoseconds) / 1e9).ToString("0.000000", CultureInfo.InvariantCulture)).Append('\n');
+            sb.Append("vswitch_worker_busy_seconds_total{worker=\"").Append(CultureInfo.InvariantCulture, $"{w.Id}\"}} {w.BusySeconds:0.000000}").Append('\n');
         }
         Family(sb, "vswitch_worker_packets_total", "counter", "Frames each worker processed.");
-        foreach (var w in datapath.Workers)
+        foreach (var w in stats.Workers)
         {
-            Sample(sb, "vswitch_worker_packets_total", $"worker=\"{w.Id}\"", w.Counters.Read(WorkerCounter.Packets));
+            Sample(sb, "vswitch_worker_packets_total", w.Id.ToString(CultureInfo.InvariantCulture), w.Packets, "worker");
         }
         return sb.ToString();
     }
 
+    /// <summary>The escaped <c>port</c> label value of each port: its name, or its id when the name is empty or shared.</summary>
+    private static string[] PortLabels(List<PortStats> ports)
+    {
+        var shared = ports.GroupBy(p => p.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+        return ports.Select(p => Escape(p.Name.Length == 0 || shared.Contains(p.Name) ? p.PortId.ToString() : p.Name)).ToArray();
+    }
+
     private static void Family(StringBuilder sb, string name, string type, string help) =>
-        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
+        sb.Append("# HELP ").Append(name).Append(' ').Append(EscapeHelp(help)).Append('\n')
           .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
 
-    private static void Sample(StringBuilder sb, string name, string labels, long value) =>
-        sb.Append(name).Append('{').Append(labels).Append("} ").Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+    private static void Scalar(StringBuilder sb, string name, string type, string help, long value)
+    {
+        Family(sb, name, type, help);
+        sb.Append(name).Append(' ').Append(CultureInfo.InvariantCulture, $"{value}").Append('\n');
+    }
+
+    /// <summary>One sample with a single label (<paramref name="label"/>, <c>port</c> by default) whose value is already escaped.</summary>
+    private static void Sample(StringBuilder sb, string name, string escapedValue, long value, string label = "port") =>
+        sb.Append(name).Append('{').Append(label).Append("=\"").Append(escapedValue).Append("\"} ")
+          .Append(CultureInfo.InvariantCulture, $"{value}").Append('\n');
 
     /// <summary>Escapes a label value as the exposition format requires (backslash, double quote, line feed).</summary>
     public static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
+
+    /// <summary>Escapes HELP text as the exposition format requires (backslash, line feed).</summary>
+    public static string EscapeHelp(string value) => value.Replace("\\", "\\\\").Replace("\n", "\\n");
 }

@@ -1,0 +1,250 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using VSwitch.Daemon.Metrics;
+using VSwitch.Dataplane.Pipeline;
+
+namespace VSwitch.Api.Tests.Metrics;
+
+/// <summary>
+/// The <c>/metrics</c> text against ARCHITECTURE.md §3: every family with HELP and TYPE, the contract's names and
+/// label sets, escaping, unique series, and counters that stay monotonic while ports and rules come and go.
+/// Counters are written straight into the (stopped) worker's counter block, as the worker would.
+/// </summary>
+public sealed class MetricsWriterTests : IAsyncLifetime
+{
+    private static readonly string[] s_reasons = ["security_group", "spoofing", "conntrack_invalid", "conntrack_full", "malformed", "port_down", "tx_failed"];
+
+    private ApiHost _host = null!;
+    private HttpClient _client = null!;
+    private string _net = "";
+
+    public async Task InitializeAsync()
+    {
+        _host = await ApiHost.StartAsync();
+        _client = _host.Client();
+        _net = (string)(await _client.CreateAsync("networks", "network", """{"network": {"name": "n"}}"""))["id"]!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    private async Task<Guid> Port(string name, string device)
+    {
+        var port = await _client.CreateAsync("ports", "port",
+            new JsonObject { ["port"] = new JsonObject { ["name"] = name, ["network_id"] = _net, ["binding:profile"] = new JsonObject { ["device"] = device } } }.ToJsonString());
+        return Guid.Parse((string)port["id"]!);
+    }
+
+    private string Scrape() => new MetricsWriter(_host.Reconciler).Render();
+
+    private WorkerCounters Counters => _host.Datapath.Workers[0].Counters;
+
+    private static double Value(Dictionary<string, Family> families, string name, params (string Label, string Value)[] labels) =>
+        families[name].Samples.Single(s => labels.All(l => s.Labels.TryGetValue(l.Label, out var v) && v == l.Value)).Value;
+
+    [Fact]
+    public async Task EveryContractFamily_HasHelpTypeAndExactlyItsLabels()
+    {
+        await Port("a", "memory:a");
+        await Port("b", "memory:b");
+        var families = Exposition.Parse(Scrape());
+
+        var expected = new Dictionary<string, (string Type, string[] Labels)>
+        {
+            ["vswitch_port_rx_packets_total"] = ("counter", ["port"]),
+            ["vswitch_port_rx_bytes_total"] = ("counter", ["port"]),
+            ["vswitch_port_tx_packets_total"] = ("counter", ["port"]),
+            ["vswitch_port_tx_bytes_total"] = ("counter", ["port"]),
+            ["vswitch_port_dropped_packets_total"] = ("counter", ["direction", "port", "reason"]),
+            ["vswitch_security_group_rule_hits_total"] = ("counter", ["rule", "security_group"]),
+            ["vswitch_conntrack_entries"] = ("gauge", []),
+            ["vswitch_conntrack_created_total"] = ("counter", []),
+            ["vswitch_flow_cache_hits_total"] = ("counter", []),
+            ["vswitch_flow_cache_misses_total"] = ("counter", []),
+            ["vswitch_worker_busy_seconds_total"] = ("counter", ["worker"]),
+        };
+        foreach (var (name, (type, labels)) in expected)
+        {
+            Assert.True(families.TryGetValue(name, out var family), $"{name} missing");
+            Assert.Equal(type, family.Type);
+            Assert.NotEmpty(family.Samples);
+            Assert.All(family.Samples, s => Assert.Equal(labels, s.Labels.Keys.Order(StringComparer.Ordinal).ToArray()));
+        }
+        Assert.Equal(["a", "b"], families["vswitch_port_rx_packets_total"].Samples.Select(s => s.Label("port")).Order().ToArray());
+        var drops = families["vswitch_port_dropped_packets_total"].Samples;
+        Assert.Equal(2 * 2 * s_reasons.Length, drops.Count);
+        Assert.Equal(s_reasons.Order().ToArray(), drops.Select(s => s.Label("reason")).Distinct().Order().ToArray());
+        Assert.Equal(["egress", "ingress"], drops.Select(s => s.Label("direction")).Distinct().Order().ToArray());
+
+        // Every rule of every group is counted under its group's id and its own id; names are joined through the info family.
+        var groups = _host.Models.Current.SecurityGroups.Values;
+        var hits = families["vswitch_security_group_rule_hits_total"].Samples;
+        Assert.Equal(
+            groups.SelectMany(g => g.Rules.Select(r => $"{g.Id}/{r.Id}")).Order().ToArray(),
+            hits.Select(s => $"{s.Label("security_group")}/{s.Label("rule")}").Order().ToArray());
+        Assert.Equal(
+            groups.Where(g => g.Rules.Count > 0).Select(g => $"{g.Id}={g.Name}").Order().ToArray(),
+            families["vswitch_security_group_info"].Samples.Select(s => $"{s.Label("security_group")}={s.Label("name")}").Order().ToArray());
+        Assert.Equal(_host.Datapath.Workers.Length, families["vswitch_worker_busy_seconds_total"].Samples.Count);
+    }
+
+    [Fact]
+    public async Task Values_AreTheWorkersCounters()
+    {
+        var a = await Port("a", "memory:a");
+        var slot = _host.Reconciler.SlotOf(a);
+        Counters.Add(slot, PortCounter.RxPackets, 3);
+        Counters.Add(slot, PortCounter.RxBytes, 300);
+        Counters.Add(slot, PortCounter.TxPackets, 2);
+        Counters.Add(slot, PortCounter.TxBytes, 200);
+        Counters.Drop(slot, DropReason.SecurityGroup, Direction.Ingress, 5);
+        Counters.Drop(slot, DropReason.Spoofing, Direction.Egress, 7);
+        Counters.Add(WorkerCounter.FlowCacheHits, 11);
+        Counters.Add(WorkerCounter.FlowCacheMisses, 13);
+        Counters.Add(WorkerCounter.BusyNanoseconds, 1_500_000_000);
+
+        var f = Exposition.Parse(Scrape());
+        Assert.Equal(3, Value(f, "vswitch_port_rx_packets_total", ("port", "a")));
+        Assert.Equal(300, Value(f, "vswitch_port_rx_bytes_total", ("port", "a")));
+        Assert.Equal(2, Value(f, "vswitch_port_tx_packets_total", ("port", "a")));
+        Assert.Equal(200, Value(f, "vswitch_port_tx_bytes_total", ("port", "a")));
+        Assert.Equal(5, Value(f, "vswitch_port_dropped_packets_total", ("port", "a"), ("direction", "ingress"), ("reason", "security_group")));
+        Assert.Equal(0, Value(f, "vswitch_port_dropped_packets_total", ("port", "a"), ("direction", "egress"), ("reason", "security_group")));
+        Assert.Equal(7, Value(f, "vswitch_port_dropped_packets_total", ("port", "a"), ("direction", "egress"), ("reason", "spoofing")));
+        Assert.Equal(11, Value(f, "vswitch_flow_cache_hits_total"));
+        Assert.Equal(13, Value(f, "vswitch_flow_cache_misses_total"));
+        Assert.Equal(1.5, Value(f, "vswitch_worker_busy_seconds_total", ("worker", "0")));
+        Assert.Equal(1, Value(f, "vswitch_port_up", ("port", "a")));
+    }
+
+    [Fact]
+    public async Task LabelValues_AreEscaped()
+    {
+        const string odd = "we\"b\\1\nx";
+        await Port(odd, "memory:odd");
+        var text = Scrape();
+        Assert.Contains("port=\"we\\\"b\\\\1\\nx\"", text, StringComparison.Ordinal);
+        var families = Exposition.Parse(text);
+        Assert.Equal(odd, families["vswitch_port_up"].Samples.Single().Label("port"));
+    }
+
+    [Fact]
+    public async Task PortsWithEmptyOrSharedNames_AreLabelledByIdSoSeriesStayUnique()
+    {
+        var first = await Port("twin", "memory:t1");
+        var second = await Port("twin", "memory:t2");
+        var anonymous = await Port("", "memory:anon");
+        await Port("solo", "memory:solo");
+        var families = Exposition.Parse(Scrape());
+        Assert.Equal(
+            new[] { first.ToString(), second.ToString(), anonymous.ToString(), "solo" }.Order().ToArray(),
+            families["vswitch_port_up"].Samples.Select(s => s.Label("port")).Order().ToArray());
+    }
+
+    [Fact]
+    public async Task PortCounters_StayMonotonic_WhenPortsComeAndGo()
+    {
+        var a = await Port("a", "memory:a");
+        var slot = _host.Reconciler.SlotOf(a);
+        Counters.Add(slot, PortCounter.RxPackets, 40);
+        Counters.Drop(slot, DropReason.SecurityGroup, Direction.Ingress, 4);
+        Assert.Equal(40, Value(Exposition.Parse(Scrape()), "vswitch_port_rx_packets_total", ("port", "a")));
+
+        // Removed: every series of the port disappears.
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await _client.DeleteJson($"v2.0/ports/{a}")).Status);
+        var gone = Exposition.Parse(Scrape());
+        Assert.All(gone.Values.SelectMany(f => f.Samples), s => Assert.False(s.Labels.TryGetValue("port", out var p) && p == "a"));
+        Assert.Empty(gone["vswitch_port_rx_packets_total"].Samples);
+
+        // A new port in the same slot starts from zero although the worker's raw counters still hold 40 and 4.
+        var b = await Port("b", "memory:b");
+        Assert.Equal(slot, _host.Reconciler.SlotOf(b));
+        var fresh = Exposition.Parse(Scrape());
+        Assert.Equal(0, Value(fresh, "vswitch_port_rx_packets_total", ("port", "b")));
+        Assert.Equal(0, Value(fresh, "vswitch_port_dropped_packets_total", ("port", "b"), ("direction", "ingress"), ("reason", "security_group")));
+        Counters.Add(slot, PortCounter.RxPackets, 2);
+        Assert.Equal(2, Value(Exposition.Parse(Scrape()), "vswitch_port_rx_packets_total", ("port", "b")));
+
+        // Re-creating a port named "a" also starts it from zero.
+        var a2 = await Port("a", "memory:a2");
+        Assert.Equal(0, Value(Exposition.Parse(Scrape()), "vswitch_port_rx_packets_total", ("port", "a")));
+        Assert.NotEqual(slot, _host.Reconciler.SlotOf(a2));
+    }
+
+    [Fact]
+    public async Task RuleHits_OfANewRuleInAReusedSlot_StartFromZero()
+    {
+        await Port("a", "memory:a");
+        var group = _host.Models.Current.SecurityGroups.Values.Single(g => g.Name == "default");
+        var rule = await _client.CreateAsync("security-group-rules", "security_group_rule",
+            $$$"""{"security_group_rule": {"security_group_id": "{{{group.Id}}}", "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 80, "port_range_max": 80}}""");
+        var ruleId = Guid.Parse((string)rule["id"]!);
+        var ruleSlot = _host.Reconciler.RuleSlot(ruleId);
+        for (var i = 0; i < 9; i++)
+        {
+            Counters.RuleHit(ruleSlot);
+        }
+        Assert.Equal(9, Value(Exposition.Parse(Scrape()), "vswitch_security_group_rule_hits_total", ("rule", ruleId.ToString())));
+
+        await _client.DeleteJson($"v2.0/security-group-rules/{ruleId}");
+        Assert.DoesNotContain(ruleId.ToString(), Scrape(), StringComparison.Ordinal);
+        var next = await _client.CreateAsync("security-group-rules", "security_group_rule",
+            $$$"""{"security_group_rule": {"security_group_id": "{{{group.Id}}}", "direction": "ingress", "ethertype": "IPv4", "protocol": "udp", "port_range_min": 53, "port_range_max": 53}}""");
+        var nextId = Guid.Parse((string)next["id"]!);
+        Assert.Equal(ruleSlot, _host.Reconciler.RuleSlot(nextId));
+        Assert.Equal(0, Value(Exposition.Parse(Scrape()), "vswitch_security_group_rule_hits_total", ("rule", nextId.ToString())));
+    }
+
+    [Fact]
+    public async Task ConcurrentScrapes_NeverSeeACounterGoBackwards()
+    {
+        // Ports come and go (re-using slots whose raw counters are high) while another thread scrapes: every series
+        // a scrape shows is either new (starts at or above zero) or at least what the previous scrape showed.
+        var keep = await Port("keep", "memory:keep");
+        var keepSlot = _host.Reconciler.SlotOf(keep);
+        for (var slot = 0; slot < 8; slot++)
+        {
+            Counters.Add(slot, PortCounter.RxPackets, 1_000_000);
+        }
+        var last = new Dictionary<string, double>();
+        var stop = false;
+        var violations = new List<string>();
+        var scraper = Task.Run(() =>
+        {
+            while (!Volatile.Read(ref stop))
+            {
+                var families = Exposition.Parse(Scrape());
+                var now = families["vswitch_port_rx_packets_total"].Samples.ToDictionary(s => s.Label("port"), s => s.Value);
+                foreach (var (port, value) in now)
+                {
+                    // "churn" ports are deleted and re-created under the same name: a new one may start lower.
+                    if (port == "keep" && last.TryGetValue(port, out var before) && value < before)
+                    {
+                        violations.Add($"{port}: {before} -> {value}");
+                    }
+                    if (port == "churn" && value >= 1_000_000)
+                    {
+                        violations.Add($"churn saw its slot's previous owner's counts: {value}");
+                    }
+                }
+                last = now;
+            }
+        });
+        var watch = Stopwatch.StartNew();
+        var rounds = 0;
+        while (watch.Elapsed < TimeSpan.FromSeconds(2) && rounds < 200)
+        {
+            var churn = await Port("churn", $"memory:churn{rounds}");
+            await _client.DeleteJson($"v2.0/ports/{churn}");
+            Counters.Add(keepSlot, PortCounter.RxPackets, 1);
+            rounds++;
+        }
+        Volatile.Write(ref stop, true);
+        await scraper;
+        Assert.True(rounds > 5);
+        Assert.Empty(violations);
+    }
+}

@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using VSwitch.Control.Model;
+using VSwitch.Dataplane.Conntrack;
+using VSwitch.Packets;
+
+namespace VSwitch.Daemon.Api;
+
+/// <summary>
+/// <c>GET /v2.0/vswitch/flows[?port_id=ID][&amp;limit=N]</c>: the tracked connections (what <c>vswitchctl flow list</c>
+/// shows), with data-path slots mapped back to Neutron ids.
+/// </summary>
+/// <remarks>
+/// <para><b>Shape.</b> <c>{"flows": [{"zone", "network_id", "protocol", "src", "dst", "src_port", "dst_port",
+/// "state", "age_seconds", "packets_orig", "bytes_orig", "packets_reply", "bytes_reply", "rule_id",
+/// "security_group_id", "in_port_id", "out_port_id"}]}</c>. Addresses and ports are the original direction's (for
+/// ICMP echo the ports hold the identifier, for protocols without ports they are 0); <c>protocol</c> is Neutron's
+/// name (<c>tcp</c>, <c>udp</c>, <c>icmp</c>, <c>ipv6-icmp</c>, <c>sctp</c>) or the number as text; <c>state</c> is
+/// the name <c>conntrack -L</c> uses. <c>rule_id</c>/<c>security_group_id</c> name the rule that admitted the
+/// connection, and the ids are null when there is none (or it has been deleted since).</para>
+/// <para><b>Filters.</b> <c>port_id</c>: connections whose original direction entered or left on that port (an unknown
+/// id is 404 PortNotFound; a port without a data-path slot has none). <c>limit</c>: at most N entries (1..100000,
+/// default 1000).</para>
+/// <para><b>Cost.</b> The table is copied in chunks without stopping the workers (<see cref="ConnTable.List"/>); the
+/// slot-to-id maps are built under the reconciler's lock, so they match the slots the listing saw unless a port
+/// was replaced in between.</para>
+/// </remarks>
+internal static class FlowsEndpoints
+{
+    /// <summary>Entries returned when <c>limit</c> is not given.</summary>
+    public const int DefaultLimit = 1000;
+
+    /// <summary>The largest <c>limit</c> accepted.</summary>
+    public const int MaxLimit = 100_000;
+
+    public static void Map(IEndpointRouteBuilder app, ApiContext api)
+    {
+        app.MapGet("/v2.0/vswitch/flows", (HttpContext http) =>
+        {
+            var portId = StatsEndpoints.PortIdQuery(api, http);
+            var limit = Limit(http);
+            var reconciler = api.Reconciler;
+            var (portOfSlot, ruleOfSlot, networkOfZone, slot) = reconciler.ReadConsistent((model, statuses) =>
+            {
+                var ports = new Dictionary<int, Guid>();
+                foreach (var (id, status) in statuses)
+                {
+                    if (status.Slot >= 0)
+                    {
+                        ports[status.Slot] = id;
+                    }
+                }
+                var rules = new Dictionary<int, (Guid Rule, Guid Group)>();
+                foreach (var group in model.SecurityGroups.Values)
+                {
+                    foreach (var rule in group.Rules)
+                    {
+                        var ruleSlot = reconciler.RuleSlot(rule.Id);
+                        if (ruleSlot >= 0)
+                        {
+                            rules[ruleSlot] = (rule.Id, group.Id);
+                        }
+                    }
+                }
+                var networks = new Dictionary<int, Guid>();
+                foreach (var id in model.Networks.Keys)
+                {
+                    var index = reconciler.NetworkIndex(id);
+                    if (index >= 0)
+                    {
+                        networks[index] = id;
+                    }
+                }
+                var slot = portId is { } p ? statuses.GetValueOrDefault(p)?.Slot ?? -1 : -1;
+                return (ports, rules, networks, slot);
+            });
+            if (portId is not null && slot < 0)
+            {
+                return NeutronResults.Json(new JsonObject { ["flows"] = new JsonArray() });
+            }
+            var datapath = reconciler.Datapath;
+            var connections = datapath.Conntrack.List(port: portId is null ? null : slot, max: limit);
+            var now = datapath.NowMs();
+            var flows = connections.Select(c =>
+            {
+                var admitted = ruleOfSlot.TryGetValue(c.RuleSlot, out var r) ? r : ((Guid Rule, Guid Group)?)null;
+                return new JsonObject
+                {
+                    ["zone"] = c.Zone,
+                    ["network_id"] = Id(networkOfZone, c.Zone),
+                    ["protocol"] = ProtocolName(c.Protocol),
+                    ["src"] = c.Source.ToIPAddress().ToString(),
+                    ["dst"] = c.Destination.ToIPAddress().ToString(),
+                    ["src_port"] = c.SourcePort,
+                    ["dst_port"] = c.DestinationPort,
+                    ["state"] = c.StateName,
+                    ["age_seconds"] = Math.Round(Math.Max(0, now - c.CreatedMs) / 1000.0, 3),
+                    ["packets_orig"] = c.PacketsOriginal,
+                    ["bytes_orig"] = c.BytesOriginal,
+                    ["packets_reply"] = c.PacketsReply,
+                    ["bytes_reply"] = c.BytesReply,
+                    ["rule_id"] = admitted?.Rule.ToString(),
+                    ["security_group_id"] = admitted?.Group.ToString(),
+                    ["in_port_id"] = Id(portOfSlot, c.OrigInPort),
+                    ["out_port_id"] = Id(portOfSlot, c.OrigOutPort),
+                };
+            });
+            return NeutronResults.Json(new JsonObject { ["flows"] = new JsonArray([.. flows]) });
+        });
+    }
+
+    private static int Limit(HttpContext http)
+    {
+        var text = http.Request.Query["limit"].FirstOrDefault();
+        if (string.IsNullOrEmpty(text))
+        {
+            return DefaultLimit;
+        }
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) || limit < 1 || limit > MaxLimit)
+        {
+            throw NeutronErrors.InvalidAttribute("limit", $"'{text}' is not an integer between 1 and {MaxLimit}");
+        }
+        return limit;
+    }
+
+    private static string? Id(Dictionary<int, Guid> map, int key) => map.TryGetValue(key, out var id) ? id.ToString() : null;
+
+    /// <summary>Neutron's name of an IP protocol number, or the number as text.</summary>
+    public static string ProtocolName(byte protocol) => protocol switch
+    {
+        IpProtocol.Tcp => ProtocolNames.Tcp,
+        IpProtocol.Udp => ProtocolNames.Udp,
+        IpProtocol.Icmp => ProtocolNames.Icmp,
+        IpProtocol.Icmpv6 => ProtocolNames.Ipv6Icmp,
+        IpProtocol.Sctp => "sctp",
+        _ => protocol.ToString(CultureInfo.InvariantCulture),
+    };
+}
