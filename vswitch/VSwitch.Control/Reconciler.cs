@@ -305,6 +305,8 @@ public sealed class Reconciler : IDisposable
     {
         r.Port.Dispose();
         _datapath.Macs.FlushPort(r.Slot);
+        // Connections through a removed port end with it; a later port in the same slot must not inherit them.
+        _datapath.Conntrack.RemoveWhere(c => c.OrigInPort == r.Slot || c.OrigOutPort == r.Slot);
         _freeSlots.Add(r.Slot);
         ControlLog.PortDetached(_log, r.Spec.Name, r.Spec.Device, r.Slot);
     }
