@@ -4,7 +4,7 @@
 #   scripts/install-deps.sh --bench    also the peers for end-to-end benchmarks (Open vSwitch, nftables, trafgen)
 set -euo pipefail
 
-packages=(iproute2 iputils-ping ncat tcpdump tshark python3 python3-scapy iperf3 nmap hping3 socat ethtool tmux gcc libc6-dev procps)
+packages=(iproute2 iputils-ping ncat tcpdump tshark python3 python3-scapy iperf3 nmap hping3 socat ethtool tmux gcc libc6-dev procps python3-openstackclient)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(openvswitch-switch nftables netsniff-ng conntrack)
 fi
