@@ -1,0 +1,62 @@
+using System.Text.Json.Serialization;
+
+namespace VSwitch.Admin.Client.Resources;
+
+/// <summary>A port as the API shows it: a device (<c>binding:profile.device</c>) attached to a network.</summary>
+public sealed record Port
+{
+    [JsonPropertyName("id")] public string Id { get; set; } = "";
+    [JsonPropertyName("name")] public string Name { get; set; } = "";
+    [JsonPropertyName("description")] public string? Description { get; set; }
+    [JsonPropertyName("network_id")] public string NetworkId { get; set; } = "";
+    [JsonPropertyName("mac_address")] public string? MacAddress { get; set; }
+    [JsonPropertyName("admin_state_up")] public bool AdminStateUp { get; set; }
+    [JsonPropertyName("status")] public string? Status { get; set; }
+    [JsonPropertyName("fixed_ips")] public IReadOnlyList<FixedIp> FixedIps { get; set; } = [];
+    [JsonPropertyName("allowed_address_pairs")] public IReadOnlyList<AddressPair> AllowedAddressPairs { get; set; } = [];
+    [JsonPropertyName("security_groups")] public IReadOnlyList<string> SecurityGroups { get; set; } = [];
+    [JsonPropertyName("port_security_enabled")] public bool PortSecurityEnabled { get; set; }
+    [JsonPropertyName("binding:profile")] public BindingProfile? BindingProfile { get; set; }
+    [JsonPropertyName("project_id")] public string? ProjectId { get; set; }
+    [JsonPropertyName("revision_number")] public long RevisionNumber { get; set; }
+    [JsonPropertyName("created_at")] public string? CreatedAt { get; set; }
+    [JsonPropertyName("updated_at")] public string? UpdatedAt { get; set; }
+
+    /// <summary>The device string (<c>tap:NAME[@NETNS]</c>, <c>afpacket:IF</c>, <c>memory[:NAME]</c>), empty if unattached.</summary>
+    [JsonIgnore] public string Device => BindingProfile?.Device ?? "";
+}
+
+/// <summary>One fixed IP of a port (there are no subnets: <c>subnet_id</c> is always null).</summary>
+public sealed record FixedIp
+{
+    [JsonPropertyName("ip_address")] public string IpAddress { get; set; } = "";
+    [JsonPropertyName("subnet_id")] public string? SubnetId { get; set; }
+}
+
+/// <summary>An allowed address pair: an address or CIDR the port may also send from, with an optional MAC.</summary>
+public sealed record AddressPair
+{
+    [JsonPropertyName("ip_address")] public string IpAddress { get; set; } = "";
+    [JsonPropertyName("mac_address")] public string? MacAddress { get; set; }
+}
+
+/// <summary>Neutron's <c>binding:profile</c>; this switch reads only <c>device</c>. An empty profile detaches the port.</summary>
+public sealed record BindingProfile
+{
+    [JsonPropertyName("device")] public string? Device { get; set; }
+}
+
+/// <summary>The attributes of a port create or update; null members are not sent (left as they are).</summary>
+public sealed record PortRequest
+{
+    [JsonPropertyName("name")] public string? Name { get; set; }
+    [JsonPropertyName("description")] public string? Description { get; set; }
+    [JsonPropertyName("network_id")] public string? NetworkId { get; set; }
+    [JsonPropertyName("mac_address")] public string? MacAddress { get; set; }
+    [JsonPropertyName("admin_state_up")] public bool? AdminStateUp { get; set; }
+    [JsonPropertyName("fixed_ips")] public IReadOnlyList<FixedIp>? FixedIps { get; set; }
+    [JsonPropertyName("allowed_address_pairs")] public IReadOnlyList<AddressPair>? AllowedAddressPairs { get; set; }
+    [JsonPropertyName("security_groups")] public IReadOnlyList<string>? SecurityGroups { get; set; }
+    [JsonPropertyName("port_security_enabled")] public bool? PortSecurityEnabled { get; set; }
+    [JsonPropertyName("binding:profile")] public BindingProfile? BindingProfile { get; set; }
+}

@@ -1,0 +1,25 @@
+using VSwitch.Admin.Client.Resources;
+
+namespace VSwitch.Admin.Client;
+
+/// <summary><c>/v2.0/ports</c>.</summary>
+public sealed partial class VSwitchClient
+{
+    public Task<List<Port>> ListPortsAsync(IEnumerable<KeyValuePair<string, string>>? filters = null, CancellationToken cancellation = default) =>
+        ListAsync("v2.0/ports", "ports", Json.ListPort, filters, cancellation);
+
+    public Task<Port> GetPortAsync(string id, CancellationToken cancellation = default) =>
+        OneAsync(HttpMethod.Get, $"v2.0/ports/{Escape(id)}", "port", Json.Port, null, cancellation);
+
+    public Task<Port> FindPortAsync(string nameOrId, CancellationToken cancellation = default) =>
+        FindAsync("port", nameOrId, GetPortAsync, (name, c) => ListPortsAsync([new("name", name)], c), cancellation);
+
+    public Task<Port> CreatePortAsync(PortRequest request, CancellationToken cancellation = default) =>
+        OneAsync(HttpMethod.Post, "v2.0/ports", "port", Json.Port, Envelope("port", request, Json.PortRequest), cancellation);
+
+    public Task<Port> UpdatePortAsync(string id, PortRequest request, CancellationToken cancellation = default) =>
+        OneAsync(HttpMethod.Put, $"v2.0/ports/{Escape(id)}", "port", Json.Port, Envelope("port", request, Json.PortRequest), cancellation);
+
+    public Task DeletePortAsync(string id, CancellationToken cancellation = default) =>
+        SendAsync(HttpMethod.Delete, $"v2.0/ports/{Escape(id)}", null, cancellation);
+}

@@ -1,0 +1,163 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+
+namespace VSwitch.Admin.Client;
+
+/// <summary>
+/// A typed client of vswitchd's Neutron v2.0 REST API, shared by <c>vswitchctl</c> and the operator console.
+/// </summary>
+/// <remarks>
+/// <para><b>What.</b> One method per API operation, partial files per resource (<c>VSwitchClient.Networks.cs</c>,
+/// <c>.Ports.cs</c>, <c>.SecurityGroups.cs</c>, <c>.Switch.cs</c> for the switch-specific stats, flows and trace).
+/// Bodies travel in Neutron's envelopes (<c>{"port": {...}}</c>, <c>{"ports": [...]}</c>); this file unwraps them and
+/// maps DTOs with the source-generated <see cref="ClientJsonContext"/>.</para>
+/// <para><b>Errors.</b> A non-2xx answer becomes <see cref="VSwitchApiException"/> carrying the NeutronError's type and
+/// message (or the status line when the body is not one); a transport failure or a body that is not JSON becomes
+/// <see cref="VSwitchConnectionException"/> naming the endpoint. Nothing else escapes, so a caller can turn every
+/// failure into one line for an operator.</para>
+/// <para><b>Names.</b> The API knows ids; names are looked up with list filters (<c>?name=</c>) by
+/// <see cref="FindAsync{T}"/>, which refuses an ambiguous name as the OpenStack CLI does.</para>
+/// <para><b>Thread-safety.</b> As <see cref="HttpClient"/>: concurrent calls are safe.</para>
+/// </remarks>
+public sealed partial class VSwitchClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly string _where;
+
+    /// <summary>A client over <paramref name="http"/>, whose <see cref="HttpClient.BaseAddress"/> must be the API root.</summary>
+    public VSwitchClient(HttpClient http, string where = "vswitchd")
+    {
+        _http = http;
+        _where = where;
+    }
+
+    /// <summary>A client for <paramref name="endpoint"/> (optionally over a caller's handler, as tests do).</summary>
+    public VSwitchClient(VSwitchEndpoint endpoint, HttpMessageHandler? handler = null, TimeSpan? timeout = null)
+        : this(CreateHttp(endpoint, handler, timeout), endpoint.ToString())
+    {
+    }
+
+    private static HttpClient CreateHttp(VSwitchEndpoint endpoint, HttpMessageHandler? handler, TimeSpan? timeout)
+    {
+        var http = new HttpClient(handler ?? endpoint.CreateHandler(), disposeHandler: true)
+        {
+            BaseAddress = endpoint.BaseAddress,
+            Timeout = timeout ?? TimeSpan.FromSeconds(60),
+        };
+        if (endpoint.Token is { Length: > 0 } token)
+        {
+            http.DefaultRequestHeaders.Add("X-Auth-Token", token);
+        }
+        http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return http;
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static ClientJsonContext Json => ClientJsonContext.Default;
+
+    /// <summary>GET a collection and read its list member (<c>ports</c>, ...).</summary>
+    private async Task<List<T>> ListAsync<T>(string path, string member, JsonTypeInfo<List<T>> type,
+        IEnumerable<KeyValuePair<string, string>>? filters, CancellationToken cancellation)
+    {
+        var query = filters is null ? "" : string.Join('&', filters.Select(f => $"{Uri.EscapeDataString(f.Key)}={Uri.EscapeDataString(f.Value)}"));
+        var root = await SendAsync(HttpMethod.Get, query.Length == 0 ? path : $"{path}?{query}", null, cancellation);
+        return Member(root, member).Deserialize(type) ?? [];
+    }
+
+    /// <summary>Sends a request (with an optional JSON body) and returns the parsed answer, or null for 204.</summary>
+    private async Task<JsonNode?> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellation)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        }
+        HttpResponseMessage response;
+        string text;
+        try
+        {
+            response = await _http.SendAsync(request, cancellation);
+            text = await response.Content.ReadAsStringAsync(cancellation);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new VSwitchConnectionException($"cannot reach vswitchd at {_where}: {Innermost(ex).Message}", ex);
+        }
+        catch (TaskCanceledException ex) when (!cancellation.IsCancellationRequested)
+        {
+            throw new VSwitchConnectionException($"vswitchd at {_where} did not answer within {_http.Timeout.TotalSeconds:0} s", ex);
+        }
+        using (response)
+        {
+            JsonNode? parsed = null;
+            if (text.Length > 0)
+            {
+                try
+                {
+                    parsed = JsonNode.Parse(text);
+                }
+                catch (JsonException) when (!response.IsSuccessStatusCode)
+                {
+                    // Not a NeutronError body (a proxy, another server): the status line below says enough.
+                }
+                catch (JsonException ex)
+                {
+                    throw new VSwitchConnectionException($"{_where} answered {method} {path} with a body that is not JSON: {ex.Message}", ex);
+                }
+            }
+            if (!response.IsSuccessStatusCode)
+            {
+                throw Error(response, parsed);
+            }
+            return parsed;
+        }
+    }
+
+    private static VSwitchApiException Error(HttpResponseMessage response, JsonNode? body)
+    {
+        var status = (int)response.StatusCode;
+        if (body is JsonObject obj && obj["NeutronError"] is JsonObject error)
+        {
+            var message = Text(error["message"]) ?? response.ReasonPhrase ?? $"HTTP {status}";
+            return new VSwitchApiException(status, Text(error["type"]) ?? "HTTPError", OneLine(message), Text(error["detail"]));
+        }
+        var reason = response.StatusCode == HttpStatusCode.Unauthorized
+            ? "authentication failed: the API needs a valid token (--token or VSWITCH_TOKEN)"
+            : $"HTTP {status} {response.ReasonPhrase}";
+        return new VSwitchApiException(status, "HTTPError", reason);
+    }
+
+    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node?.ToJsonString();
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException is not null)
+        {
+            ex = ex.InnerException;
+        }
+        return ex;
+    }
+
+    /// <summary>The envelope's member, or a connection error naming what was missing.</summary>
+    private JsonNode Member(JsonNode? root, string member) =>
+        root?[member] ?? throw new VSwitchConnectionException($"{_where} answered without '{member}': is this vswitchd's API?");
+
+    private async Task<T> OneAsync<T>(HttpMethod method, string path, string member, JsonTypeInfo<T> type, JsonNode? body, CancellationToken cancellation)
+    {
+        var root = await SendAsync(method, path, body, cancellation);
+        return Member(root, member).Deserialize(type)
+            ?? throw new VSwitchConnectionException($"{_where} answered with an empty '{member}'");
+    }
+
+    private static JsonObject Envelope<T>(string member, T value, JsonTypeInfo<T> type) =>
+        new() { [member] = JsonSerializer.SerializeToNode(value, type) };
+
+    private static string Escape(string id) => Uri.EscapeDataString(id);
+}

@@ -1,0 +1,129 @@
+using System.Text.Json.Nodes;
+using VSwitch.Cli.Tests.Infrastructure;
+
+namespace VSwitch.Cli.Tests.Live;
+
+/// <summary>The built <c>vswitchctl</c> against the real <c>vswitchd</c>: every verb, every format, and the failures.</summary>
+[Collection(DaemonCollection.Name)]
+public sealed class VswitchctlLiveTests : IDisposable
+{
+    private readonly Vswitchd _daemon = Vswitchd.Start(tcp: true);
+
+    public void Dispose() => _daemon.Dispose();
+
+    private JsonNode Json(params string[] args) => JsonNode.Parse(_daemon.MustCtl([.. args, "-f", "json"]))!;
+
+    [Fact]
+    public void Lifecycle_CreateListShowSetUnsetDelete()
+    {
+        var network = Json("network", "create", "cli-net", "--description", "front end");
+        Assert.Equal("cli-net", (string)network["name"]!);
+        Assert.Contains("cli-net ACTIVE", _daemon.MustCtl("network", "list", "-f", "value", "-c", "name", "-c", "status"));
+
+        var group = Json("security", "group", "create", "cli-web", "--description", "web tier");
+        Assert.Equal(2, group["rules"]!.AsArray().Count);
+        var tcp = Json("security", "group", "rule", "create", "cli-web", "--protocol", "tcp", "--dst-port", "80", "--remote-ip", "198.18.0.0/15");
+        Assert.Equal(("ingress", "IPv4", 80, 80), ((string)tcp["direction"]!, (string)tcp["ethertype"]!, (int)tcp["port_range_min"]!, (int)tcp["port_range_max"]!));
+        var dns = Json("security", "group", "rule", "create", "cli-web", "--egress", "--protocol", "udp", "--dst-port", "53:54");
+        Assert.Equal("53:54", (string)dns["port_range"]!);
+        Json("security", "group", "rule", "create", "cli-web", "--protocol", "icmp", "--icmp-type", "8", "--remote-group", "cli-web");
+        Assert.Equal(5, Json("security", "group", "rule", "list", "cli-web").AsArray().Count);
+        var table = _daemon.MustCtl("security", "group", "rule", "list", "cli-web");
+        Assert.StartsWith("ID  ", table.Replace("                                  ", ""));
+        Assert.Contains("198.18.0.0/15", table);
+        Assert.Contains("type=8", table);
+
+        var port = Json("port", "create", "cli-p1", "--network", "cli-net", "--device", "memory:cli-p1",
+            "--fixed-ip", "ip-address=198.18.0.10", "--security-group", "cli-web", "--mac-address", "fa:16:3e:00:10:01");
+        var portId = (string)port["id"]!;
+        Assert.Equal(("ACTIVE", "memory:cli-p1", "fa:16:3e:00:10:01"), ((string)port["status"]!, (string)port["device"]!, (string)port["mac_address"]!));
+        Assert.Equal($"{portId} cli-p1 ACTIVE\n", _daemon.MustCtl("port", "list", "--network", "cli-net", "-f", "value", "-c", "ID", "-c", "Name", "-c", "Status"));
+        Assert.Matches(@"(?m)^device\s+memory:cli-p1$", _daemon.MustCtl("port", "show", "cli-p1"));
+        var listed = Json("port", "list").AsArray().Single()!;
+        Assert.Equal("198.18.0.10", (string)listed["Fixed IP Addresses"]![0]!);
+
+        _daemon.MustCtl("port", "set", "cli-p1", "--fixed-ip", "ip-address=198.18.0.11", "--allowed-address", "ip-address=198.18.9.0/24",
+            "--security-group", "ssh", "--name", "cli-port");
+        port = Json("port", "show", portId);
+        Assert.Equal(["198.18.0.10", "198.18.0.11"], port["fixed_ips"]!.AsArray().Select(n => (string)n!));
+        Assert.Equal(2, port["security_group_ids"]!.AsArray().Count);
+        Assert.Equal("198.18.9.0/24", (string)port["allowed_address_pairs"]![0]!["ip_address"]!);
+        Assert.Equal("cli-port", (string)port["name"]!);
+
+        _daemon.MustCtl("port", "unset", "cli-port", "--security-group", "ssh", "--fixed-ip", "ip-address=198.18.0.10",
+            "--allowed-address", "ip-address=198.18.9.0/24");
+        port = Json("port", "show", "cli-port");
+        Assert.Equal(["198.18.0.11"], port["fixed_ips"]!.AsArray().Select(n => (string)n!));
+        Assert.Equal([(string)group["id"]!], port["security_group_ids"]!.AsArray().Select(n => (string)n!));
+        Assert.Empty(port["allowed_address_pairs"]!.AsArray());
+
+        _daemon.MustCtl("port", "set", "cli-port", "--disable-port-security", "--no-security-group", "--disable");
+        port = Json("port", "show", "cli-port");
+        Assert.False((bool)port["port_security_enabled"]!);
+        Assert.Equal("DOWN", (string)port["admin_state_up"]!);
+        _daemon.MustCtl("port", "unset", "cli-port", "--device");
+        Assert.Equal("\n", _daemon.MustCtl("port", "show", "cli-port", "-f", "value", "-c", "device"));
+        _daemon.MustCtl("port", "set", "cli-port", "--device", "memory:cli-p1b", "--enable");
+        Assert.Equal("memory:cli-p1b\nACTIVE\n", _daemon.MustCtl("port", "show", "cli-port", "-f", "value", "-c", "device", "-c", "status"));
+
+        _daemon.MustCtl("security", "group", "set", "cli-web", "--name", "cli-web2", "--description", "renamed");
+        Assert.Equal("cli-web2\nrenamed\n", _daemon.MustCtl("security", "group", "show", (string)group["id"]!, "-f", "value", "-c", "name", "-c", "description"));
+        _daemon.MustCtl("security", "group", "rule", "delete", (string)tcp["id"]!);
+        Assert.Equal(4, Json("security", "group", "rule", "list", "cli-web2").AsArray().Count);
+        Assert.Equal(1, _daemon.Ctl("security", "group", "rule", "show", (string)tcp["id"]!).ExitCode);
+
+        _daemon.MustCtl("port", "delete", "cli-port");
+        _daemon.MustCtl("security", "group", "delete", "cli-web2");
+        _daemon.MustCtl("network", "delete", "cli-net");
+        Assert.Equal("", _daemon.MustCtl("network", "list", "-f", "value"));
+        Assert.Empty(Json("port", "list").AsArray());
+        Assert.DoesNotContain("cli-web2", _daemon.MustCtl("security", "group", "list"));
+    }
+
+    [Fact]
+    public void Failures_AreOneLineWithExitStatus()
+    {
+        _daemon.MustCtl("network", "create", "err-net");
+        _daemon.MustCtl("port", "create", "err-p", "--network", "err-net", "--fixed-ip", "198.18.0.20");
+
+        AssertFails(1, "vswitchctl: No port found for no-such-port", "port", "show", "no-such-port");
+        AssertFails(1, "vswitchctl: No network found for nowhere", "port", "create", "p", "--network", "nowhere");
+        AssertFails(1, "vswitchctl: Unable to complete operation on network", "network", "delete", "err-net");
+        AssertFails(1, "vswitchctl: Unable to complete operation for network", "port", "create", "p2", "--network", "err-net", "--fixed-ip", "198.18.0.20");
+        _daemon.MustCtl("security", "group", "create", "web");
+        AssertFails(1, "vswitchctl: More than one security group exists with the name 'web'", "security", "group", "show", "web");
+        AssertFails(1, "vswitchctl: Invalid input for", "port", "create", "p3", "--network", "err-net", "--mac-address", "not-a-mac");
+        AssertFails(2, "vswitchctl: Unrecognized command or argument '--bogus'", "network", "list", "--bogus");
+        AssertFails(2, "vswitchctl: --remote-ip and --remote-group are mutually exclusive",
+            "security", "group", "rule", "create", "default", "--remote-ip", "198.18.0.0/15", "--remote-group", "default");
+        AssertFails(2, "vswitchctl: Required command was not provided.");
+        var unreachable = Command.Run(Solution.Executable("admin/VSwitch.Cli", "vswitchctl"), ["--socket", "/nonexistent.sock", "network", "list"]);
+        Assert.Equal(1, unreachable.ExitCode);
+        Assert.StartsWith("vswitchctl: cannot reach vswitchd at unix:/nonexistent.sock", unreachable.Stderr);
+    }
+
+    [Fact]
+    public void Tcp_NeedsTheToken_FromFlagsOrEnvironment()
+    {
+        var ctl = Solution.Executable("admin/VSwitch.Cli", "vswitchctl");
+        var noToken = Command.Run(ctl, ["--url", _daemon.Url, "network", "list"], environment: new Dictionary<string, string?> { ["VSWITCH_TOKEN"] = null, ["VSWITCH_URL"] = null });
+        Assert.Equal(1, noToken.ExitCode);
+        Assert.StartsWith("vswitchctl: Authentication required", noToken.Stderr);
+        Assert.Single(noToken.Stderr.TrimEnd('\n').Split('\n'));
+
+        var flags = Command.Run(ctl, ["--url", _daemon.Url, "--token", Vswitchd.Token, "network", "create", "tcp-net", "-f", "value", "-c", "name"]);
+        Assert.Equal((0, "tcp-net\n"), (flags.ExitCode, flags.Stdout));
+        var env = Command.Run(ctl, ["network", "list", "-f", "value", "-c", "name"],
+            environment: new Dictionary<string, string?> { ["VSWITCH_URL"] = _daemon.Url, ["VSWITCH_TOKEN"] = Vswitchd.Token });
+        Assert.Equal((0, "tcp-net\n"), (env.ExitCode, env.Stdout));
+    }
+
+    private void AssertFails(int exitCode, string messageStart, params string[] args)
+    {
+        var r = _daemon.Ctl(args);
+        Assert.True(r.ExitCode == exitCode, $"vswitchctl {string.Join(' ', args)}: {r}");
+        Assert.StartsWith(messageStart, r.Stderr);
+        Assert.Single(r.Stderr.TrimEnd('\n').Split('\n'));
+        Assert.Equal("", r.Stdout);
+    }
+}
