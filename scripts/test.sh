@@ -25,7 +25,7 @@ log=$(mktemp)
 for p in "${projects[@]}"; do
   echo "== $p"
   if ! dotnet test "$p" -c "$configuration" --no-build -nologo 2>&1 | tee "$log" \
-       | grep -E "^\s*(Failed|Skipped) |Error Message|Passed!|Failed!|Total tests|error" ; then
+       | grep -E -A6 "^\s*(Failed|Skipped) |Error Message|Passed!|Failed!" ; then
     :
   fi
   summary=$(grep -E "(Passed|Failed)!\s+-\s+Failed:" "$log" | tail -1 || true)

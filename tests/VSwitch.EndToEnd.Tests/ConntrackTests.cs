@@ -88,17 +88,21 @@ public sealed class ConntrackTests(ConntrackLab fixture) : IClassFixture<Conntra
         var script = Path.Combine(Path.GetTempPath(), "vsw-ptb.py");
         File.WriteAllText(script,
             "from scapy.all import *\n" +
-            $"p = sniff(iface='{fixture.Peer.Interface}', count=1, timeout=8, filter='udp and dst port 7003 and ip6')\n" +
-            "if p:\n" +
-            "    q = p[0]\n" +
-            $"    sendp(Ether(src=q.dst, dst=q.src)/IPv6(src='{fixture.Peer.Ipv6}', dst=q[IPv6].src)/ICMPv6PacketTooBig(mtu=1280)/raw(q[IPv6])[:1184], iface='{fixture.Peer.Interface}', verbose=0)\n");
-        var sniffer = Task.Run(() => Shell.Run(fixture.Peer.Exec($"/usr/bin/python3 {script}"), TimeSpan.FromSeconds(15)));
-        await Task.Delay(1500);
+            "def answer(q):\n" +
+            $"    sendp(Ether(src=q.dst, dst=q.src)/IPv6(src='{fixture.Peer.Ipv6}', dst=q[IPv6].src)/ICMPv6PacketTooBig(mtu=1280)/raw(q[IPv6])[:1184], iface='{fixture.Peer.Interface}', verbose=0)\n" +
+            $"sniff(iface='{fixture.Peer.Interface}', count=20, timeout=25, filter='udp and dst port 7003 and ip6', prn=answer)\n");
+        var sniffer = Task.Run(() => Shell.Run(fixture.Peer.Exec($"/usr/bin/python3 {script}"), TimeSpan.FromSeconds(30)));
         var before = fixture.Lab.Daemon!.Metric("vswitch_port_tx_packets_total{port=\"web\"}");
-        var watcher = Task.Run(() => Shell.Run(fixture.Web.Exec($"timeout 8 tcpdump -n -c 1 -i {fixture.Web.Interface} 'icmp6 and ip6[40] == 2'"), TimeSpan.FromSeconds(12)));
-        await Task.Delay(1000);
-        Shell.Run(fixture.Web.Exec($"/usr/bin/python3 -c \"import socket; s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM); s.sendto(b'x'*100,('{fixture.Peer.Ipv6}',7003))\""));
+        var watcher = Task.Run(() => Shell.Run(fixture.Web.Exec($"timeout 25 tcpdump -n -c 1 -i {fixture.Web.Interface} 'icmp6 and ip6[40] == 2'"), TimeSpan.FromSeconds(30)));
+        // scapy and tcpdump take a while to start on a loaded machine: keep sending until the error came back.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!watcher.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            Shell.Run(fixture.Web.Exec($"/usr/bin/python3 -c \"import socket; s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM); s.sendto(b'x'*100,('{fixture.Peer.Ipv6}',7003))\""));
+            await Task.Delay(500);
+        }
         var seen = await watcher;
+        Shell.Run(fixture.Peer.Exec("pkill -f vsw-ptb.py"));
         await sniffer;
         Assert.True(seen.Stdout.Contains("packet too big", StringComparison.OrdinalIgnoreCase), $"{seen}\n{fixture.Lab.Daemon!.Log}");
         Assert.True(fixture.Lab.Daemon!.Metric("vswitch_port_tx_packets_total{port=\"web\"}") > before);
