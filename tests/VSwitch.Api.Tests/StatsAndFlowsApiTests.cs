@@ -61,7 +61,7 @@ public sealed class StatsAndFlowsApiTests(Xunit.Abstractions.ITestOutputHelper o
     private static string Mac(int host) => $"fa:16:3e:00:00:{host:x2}";
 
     /// <summary>An IPv4 UDP frame from host <paramref name="from"/> to host <paramref name="to"/> (198.18.0.HOST, MAC fa:16:3e:00:00:HOST).</summary>
-    private static byte[] Udp(int from, int to, ushort sport, ushort dport)
+    internal static byte[] Udp(int from, int to, ushort sport, ushort dport)
     {
         var frame = new byte[14 + 20 + 8 + 16];
         Convert.FromHexString(Mac(to).Replace(":", "", StringComparison.Ordinal)).CopyTo(frame, 0);

@@ -104,4 +104,15 @@ public class SwitchConfigTests
         var ex = Assert.Throws<ConfigException>(() => SwitchConfig.Load("/nonexistent/vswitch.json"));
         Assert.Contains("/nonexistent/vswitch.json", ex.Message);
     }
+
+    [Fact]
+    public void Parse_LogLimits_DefaultToNeutronsAndAreValidated()
+    {
+        var defaults = SwitchConfig.Parse("{}");
+        Assert.Equal((100, 25), (defaults.Log.RateLimit, defaults.Log.BurstLimit));
+        var set = SwitchConfig.Parse("""{ "log": { "rate_limit": 500, "burst_limit": 50 } }""");
+        Assert.Equal((500, 50), (set.Log.RateLimit, set.Log.BurstLimit));
+        var ex = Assert.Throws<ConfigException>(() => SwitchConfig.Parse("""{ "log": { "rate_limit": 0 } }"""));
+        Assert.Contains("rate_limit", ex.Message);
+    }
 }

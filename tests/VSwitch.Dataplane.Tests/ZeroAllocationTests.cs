@@ -52,4 +52,48 @@ public sealed class ZeroAllocationTests
         a.Dispose();
         b.Dispose();
     }
+
+    [Fact]
+    public unsafe void ProcessBatch_WithSecurityGroupLogging_AllocatesNothing()
+    {
+        // A small ring so that the measured loop also runs the "ring full: count and drop" path.
+        using var datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 8, BufferSize = 2048, MaxRules = 64, SecurityGroupLogRingSize = 256 });
+        var a = new InMemoryPort("memory:a", 1, captureTransmitted: false);
+        var b = new InMemoryPort("memory:b", 1, captureTransmitted: false);
+        var all = SecurityGroupLogging.Accept | SecurityGroupLogging.Drop;
+        var ports = new SwitchPort?[8];
+        ports[0] = new SwitchPort(0, "a", a, 0, true, Mac(1), SecurityGroupLogTests.Policy(1, false), all);
+        ports[1] = new SwitchPort(1, "b", b, 0, true, Mac(2), SecurityGroupLogTests.Policy(2, true), all);
+        datapath.Publish(new DataplaneSnapshot(1, ports, [new NetworkSegment(0, "n", [0, 1], Stateful: true)], policyGeneration: 1));
+        datapath.Macs.AddStatic(0, Mac(1), 0, 0);
+        datapath.Macs.AddStatic(0, Mac(2), 1, 0);
+        var worker = datapath.Workers[0];
+        var events = stackalloc VSwitch.Interop.epoll_event[4];
+        worker.PollOnce(events, 4, 0);
+        var drained = new SecurityGroupLogEvent[64];
+
+        using var batch = new PacketBatch(2048);
+        for (var i = 0; i < 100; i++)
+        {
+            SecurityGroupLogTests.Fill(batch, PacketBatch.MaxSize, i);
+            worker.ProcessBatch(datapath.Publisher.Current, ports[0]!, batch);
+            worker.SecurityGroupLog.Drain(drained);
+        }
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 100; i < 1100; i++)
+        {
+            SecurityGroupLogTests.Fill(batch, PacketBatch.MaxSize, i);
+            worker.ProcessBatch(datapath.Publisher.Current, ports[0]!, batch);
+            if (i % 4 == 0)
+            {
+                worker.SecurityGroupLog.Drain(drained);
+            }
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.True(b.TransmittedCount > 0);
+        Assert.True(datapath.Read(WorkerCounter.SecurityGroupLogDropped) > 0);
+        a.Dispose();
+        b.Dispose();
+    }
 }

@@ -118,12 +118,13 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
     /// Applies the file's change (<paramref name="baseline"/> to <paramref name="file"/>) to <paramref name="current"/>,
     /// object by object: added or changed objects are written, removed ones deleted, others untouched.
     /// </summary>
-    internal static SwitchModel Merge(SwitchModel current, SwitchModel baseline, SwitchModel file) => current with
+    /// <remarks>Network logs exist only through the API; a log whose port or group the file removed goes with it.</remarks>
+    internal static SwitchModel Merge(SwitchModel current, SwitchModel baseline, SwitchModel file) => NetworkLogOperations.Prune(current with
     {
         Networks = MergeMap(current.Networks, baseline.Networks, file.Networks),
         Ports = MergeMap(current.Ports, baseline.Ports, file.Ports),
         SecurityGroups = MergeMap(current.SecurityGroups, baseline.SecurityGroups, file.SecurityGroups),
-    };
+    });
 
     private static ImmutableSortedDictionary<Guid, T> MergeMap<T>(
         ImmutableSortedDictionary<Guid, T> current,

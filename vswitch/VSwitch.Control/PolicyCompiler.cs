@@ -21,6 +21,7 @@ public sealed class PolicyCompiler(int maxRules)
 {
     private readonly Dictionary<Guid, (PolicyInputs Inputs, PortPolicy Policy)> _cache = [];
     private readonly Dictionary<Guid, int> _ruleSlots = [];
+    private readonly Dictionary<int, Guid> _slotRules = [];
     private readonly SortedSet<int> _freeRuleSlots = new(Enumerable.Range(0, maxRules));
 
     private sealed record PolicyInputs(
@@ -33,6 +34,9 @@ public sealed class PolicyCompiler(int maxRules)
 
     /// <summary>The counter slot of a rule, or -1.</summary>
     public int RuleSlot(Guid ruleId) => _ruleSlots.TryGetValue(ruleId, out var slot) ? slot : -1;
+
+    /// <summary>The rule in a counter slot, or null.</summary>
+    public Guid? RuleOfSlot(int slot) => _slotRules.TryGetValue(slot, out var id) ? id : null;
 
     /// <summary>Rule slots freed by the last <see cref="Compile"/> and given out again, whose counters must restart.</summary>
     public List<int> NewSlots { get; } = [];
@@ -48,6 +52,7 @@ public sealed class PolicyCompiler(int maxRules)
         foreach (var gone in _ruleSlots.Keys.Where(id => !live.Contains(id)).ToList())
         {
             _freeRuleSlots.Add(_ruleSlots[gone]);
+            _slotRules.Remove(_ruleSlots[gone]);
             _ruleSlots.Remove(gone);
         }
         foreach (var id in live.Order())
@@ -57,6 +62,7 @@ public sealed class PolicyCompiler(int maxRules)
                 var slot = _freeRuleSlots.Min;
                 _freeRuleSlots.Remove(slot);
                 _ruleSlots[id] = slot;
+                _slotRules[slot] = id;
                 NewSlots.Add(slot);
             }
         }

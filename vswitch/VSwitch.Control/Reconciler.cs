@@ -18,6 +18,10 @@ namespace VSwitch.Control;
 /// workers are given a grace period to move past it, and only then are their devices closed and their slots reused.
 /// Why: the API, the configuration file and the health check all express changes as a new desired state, so there is
 /// one code path that touches the data path, and nothing is ever half-applied by a caller.
+/// Security-group logging: the network logs of the model become per-port <see cref="SecurityGroupLogging"/> flags in the
+/// snapshot (one flag test on the data path); which logs, groups and rules an event names is left to the log writer,
+/// which looks them up in the applied model by port slot and rule slot (<see cref="ReadConsistent{T}"/>,
+/// <see cref="RuleOfSlot"/>).
 /// Thread-safety: every public method takes one lock; readers of <see cref="Statuses"/> get an immutable map.
 /// </remarks>
 public sealed class Reconciler : IDisposable
@@ -33,6 +37,7 @@ public sealed class Reconciler : IDisposable
     private ImmutableDictionary<Guid, PortStatus> _statuses = ImmutableDictionary<Guid, PortStatus>.Empty;
     private readonly PolicyCompiler _compiler;
     private Dictionary<Guid, PortPolicy?> _policies = [];
+    private Dictionary<Guid, (bool Accept, bool Drop)> _logging = [];
     private SwitchModel _applied = SwitchModel.Empty;
     private long _generation;
     private long _policyGeneration;
@@ -80,6 +85,15 @@ public sealed class Reconciler : IDisposable
         lock (_gate)
         {
             return _compiler.RuleSlot(ruleId);
+        }
+    }
+
+    /// <summary>The security-group rule whose hits a counter slot holds, or null.</summary>
+    public Guid? RuleOfSlot(int ruleSlot)
+    {
+        lock (_gate)
+        {
+            return _compiler.RuleOfSlot(ruleSlot);
         }
     }
 
@@ -203,6 +217,7 @@ public sealed class Reconciler : IDisposable
                 _policyGeneration++;
             }
             _policies = policies;
+            _logging = NetworkLogOperations.LoggedPorts(desired);
             foreach (var slot in _compiler.NewSlots)
             {
                 _datapath.ResetRuleBaseline(slot);
@@ -339,8 +354,14 @@ public sealed class Reconciler : IDisposable
                 continue;
             }
             var networkUp = networks.TryGetValue(r.Spec.NetworkId, out var n) && n.AdminStateUp;
+            var policy = _policies.GetValueOrDefault(r.Spec.Id);
+            var logging = SecurityGroupLogging.None;
+            if (policy is not null && _logging.TryGetValue(r.Spec.Id, out var logged))
+            {
+                logging = (logged.Accept ? SecurityGroupLogging.Accept : 0) | (logged.Drop ? SecurityGroupLogging.Drop : 0);
+            }
             ports[r.Slot] = new SwitchPort(r.Slot, r.Spec.Name, r.Port, net, r.Spec.AdminStateUp && networkUp && r.DownReason is null, r.Spec.Mac,
-                _policies.GetValueOrDefault(r.Spec.Id));
+                policy, logging);
             if (!members.TryGetValue(net, out var list))
             {
                 members[net] = list = [];

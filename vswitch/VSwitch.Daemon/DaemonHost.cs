@@ -61,6 +61,13 @@ public static class DaemonHost
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton<ModelService>();
         builder.Services.AddHostedService<DataplaneService>();
+        builder.Services.AddSingleton(sp => new SecurityGroupLogWriter(
+            sp.GetRequiredService<Reconciler>(),
+            Path.Combine(options.StateDir, SecurityGroupLogWriter.FileName),
+            config.Log.RateLimit,
+            config.Log.BurstLimit,
+            sp.GetRequiredService<ILogger<SecurityGroupLogWriter>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SecurityGroupLogWriter>());
         if (options.ApiSocket is not null || options.ApiListen is not null)
         {
             builder.Services.AddSingleton(new ApiOptions(options.ApiSocket, options.ApiListen, options.ApiToken));

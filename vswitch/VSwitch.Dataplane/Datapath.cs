@@ -65,6 +65,9 @@ public sealed class Datapath : IDisposable
     /// <summary>Milliseconds on the data path's clock (a fake clock in tests).</summary>
     public long NowMs() => _time.GetTimestamp() * 1000 / _time.TimestampFrequency;
 
+    /// <summary>Wall-clock milliseconds since the Unix epoch on the data path's clock (log event times).</summary>
+    public long UnixTimeMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
     /// <summary>Starts one thread per worker, pinned to the allowed CPUs in turn when <see cref="DatapathOptions.Pin"/>.</summary>
     public void Start()
     {

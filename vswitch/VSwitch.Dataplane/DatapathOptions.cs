@@ -32,6 +32,9 @@ public sealed record DatapathOptions
     /// <summary>MAC-table entries over all networks.</summary>
     public int MacTableCapacity { get; init; } = 65536;
 
+    /// <summary>Security-group log events each worker can hold until the log writer takes them (rounded up to a power of two).</summary>
+    public int SecurityGroupLogRingSize { get; init; } = Pipeline.SecurityGroupLogRing.DefaultCapacity;
+
     /// <summary>Seconds a learned MAC lives without traffic (OVS and Linux bridges default to 300).</summary>
     public int MacAgingSeconds { get; init; } = 300;
 }

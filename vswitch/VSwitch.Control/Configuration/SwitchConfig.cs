@@ -84,6 +84,18 @@ public sealed class SwitchConfig
         }
     }
 
+    /// <summary>Security-group logging (Neutron's <c>[network_log]</c> options).</summary>
+    [JsonPropertyName("log")] public LogEntry Log { get; set; } = new();
+
+    public sealed class LogEntry
+    {
+        /// <summary>Log lines per second at most, over all ports (Neutron's <c>rate_limit</c>, default 100).</summary>
+        [JsonPropertyName("rate_limit")] public int RateLimit { get; set; } = 100;
+
+        /// <summary>Lines that may be written at once above the rate (Neutron's <c>burst_limit</c>, default 25).</summary>
+        [JsonPropertyName("burst_limit")] public int BurstLimit { get; set; } = 25;
+    }
+
     /// <summary>The project that owns the objects of this file.</summary>
     [JsonPropertyName("project")] public string Project { get; set; } = "admin";
 
@@ -225,6 +237,10 @@ public sealed class SwitchConfig
             Fail($"conntrack_max_entries must be between 1024 and 67108864, not {ConntrackMaxEntries}");
         }
         ConntrackTimeouts.ToTimeouts(source);
+        if (Log.RateLimit is < 1 or > 1_000_000 || Log.BurstLimit is < 1 or > 1_000_000)
+        {
+            Fail($"log: rate_limit and burst_limit must be between 1 and 1000000, not {Log.RateLimit} and {Log.BurstLimit}");
+        }
         var networks = new HashSet<string>(StringComparer.Ordinal);
         foreach (var n in Networks)
         {

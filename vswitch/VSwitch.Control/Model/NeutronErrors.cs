@@ -155,4 +155,21 @@ public static class NeutronErrors
 
     public static NeutronException SecurityGroupRulesNotSingleTenant() =>
         BadRequest("SecurityGroupRulesNotSingleTenant", "Multiple tenant_ids in bulk security group rule create not allowed");
+
+    // ---- Network logs (neutron/services/logapi/common/exceptions.py) ----
+
+    public static NeutronException LogResourceNotFound(Guid id) => NotFound("LogResourceNotFound", $"Log resource {id} could not be found.");
+
+    public static NeutronException InvalidLogResourceType(string resourceType) =>
+        BadRequest("InvalidLogResourceType", $"Invalid log resource_type: {resourceType}.");
+
+    /// <summary>Neutron's <c>ResourceNotFound</c>: a log's <c>resource_id</c> that is no security group.</summary>
+    public static NeutronException LogResourceReferenceNotFound(Guid id) => NotFound("ResourceNotFound", $"Resource {id} could not be found.");
+
+    /// <summary>Neutron's <c>TargetResourceNotFound</c>: a log's <c>target_id</c> that is no port.</summary>
+    public static NeutronException LogTargetNotFound(Guid id) => NotFound("TargetResourceNotFound", $"Target resource {id} could not be found.");
+
+    public static NeutronException InvalidLogResourceConstraint(Guid groupId, Guid portId) =>
+        BadRequest("InvalidResourceConstraint",
+            $"Invalid resource constraint between resource (security_group {groupId}) and target resource (port {portId}).");
 }

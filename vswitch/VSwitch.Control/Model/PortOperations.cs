@@ -133,7 +133,8 @@ public static class PortOperations
     public static SwitchModel Delete(SwitchModel model, Guid id, OperationContext context)
     {
         Get(model, id, context);
-        return model with { Ports = model.Ports.Remove(id) };
+        // The network logs whose target_id is the port go with it (the logging plugin's _clean_logs).
+        return NetworkLogOperations.WithoutPort(model with { Ports = model.Ports.Remove(id) }, id);
     }
 
     /// <summary>The port, or <c>PortNotFound</c> (404) if it is missing or not visible to the caller.</summary>

@@ -17,7 +17,8 @@ namespace VSwitch.Control.Model;
 /// extension); otherwise <c>SecurityGroupInUse</c> (409).</item>
 /// <item>Deleting a group a port uses is <c>SecurityGroupInUse</c> (409), checked before the group's existence as Neutron
 /// does; a non-admin may not delete <c>default</c> (<c>SecurityGroupCannotRemoveDefault</c>, 409). Rules of other groups
-/// that name the deleted group as <c>remote_group_id</c> go with it (the database's ON DELETE CASCADE).</item>
+/// that name the deleted group as <c>remote_group_id</c> go with it (the database's ON DELETE CASCADE), and so do the
+/// network logs whose <c>resource_id</c> it is (the logging plugin's <c>_clean_logs</c>).</item>
 /// </list>
 /// <para><b>Revision numbers.</b> Every update of a group and every rule added to or removed from it bumps its
 /// <c>revision_number</c> and <c>updated_at</c>.</para>
@@ -91,7 +92,7 @@ public static class SecurityGroupOperations
                 });
             }
         }
-        return model with { SecurityGroups = groups };
+        return NetworkLogOperations.WithoutGroup(model with { SecurityGroups = groups }, id);
     }
 
     /// <summary>Neutron's show: the group, or <c>SecurityGroupNotFound</c> (404) if it is missing or not visible to the caller.</summary>

@@ -5,7 +5,7 @@ namespace VSwitch.Control.Model;
 /// <summary>
 /// The desired state of the whole switch: an immutable value that the configuration file and the API operations
 /// (<see cref="NetworkOperations"/>, <see cref="PortOperations"/>, <see cref="SecurityGroupOperations"/>,
-/// <see cref="SecurityGroupRuleOperations"/>) edit and the <see cref="Reconciler"/> applies.
+/// <see cref="SecurityGroupRuleOperations"/>, <see cref="NetworkLogOperations"/>) edit and the <see cref="Reconciler"/> applies.
 /// </summary>
 /// <remarks>
 /// Every change is a pure function from one model to the next that either returns the complete new model or throws a
@@ -23,6 +23,9 @@ public sealed record SwitchModel(ImmutableSortedDictionary<Guid, NetworkSpec> Ne
 
     /// <summary>Every security group, with its rules.</summary>
     public ImmutableSortedDictionary<Guid, SecurityGroup> SecurityGroups { get; init; } = ImmutableSortedDictionary<Guid, SecurityGroup>.Empty;
+
+    /// <summary>Every network log (security-group logging), by id.</summary>
+    public ImmutableSortedDictionary<Guid, NetworkLog> Logs { get; init; } = ImmutableSortedDictionary<Guid, NetworkLog>.Empty;
 
     /// <summary>A rule by id, searched across all groups; null if there is none.</summary>
     public SecurityGroupRule? FindRule(Guid ruleId)

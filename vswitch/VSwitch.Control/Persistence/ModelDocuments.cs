@@ -7,7 +7,7 @@ using VSwitch.Packets;
 namespace VSwitch.Control.Persistence;
 
 /// <summary>
-/// The JSON document stored for each object of the model (one row per network, port, group and rule).
+/// The JSON document stored for each object of the model (one row per network, port, group, rule and network log).
 /// </summary>
 /// <remarks>
 /// <para><b>What.</b> Plain records with snake_case members, close to Neutron's own attribute names, so that
@@ -45,6 +45,9 @@ internal static class ModelDocuments
         string? Protocol, int? PortRangeMin, int? PortRangeMax, string? RemoteIpPrefix, Guid? RemoteGroupId, string? Description,
         long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
 
+    internal sealed record LogDoc(Guid Id, string Name, string? Description, string? ProjectId, string ResourceType, Guid? ResourceId,
+        Guid? TargetId, string Event, bool Enabled, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
+
     public static string Write(NetworkSpec n) => JsonSerializer.Serialize(
         new NetworkDoc(n.Id, n.Name, n.AdminStateUp, n.ProjectId.Value, n.Description, n.RevisionNumber, n.CreatedAt, n.UpdatedAt), s_json);
 
@@ -61,6 +64,25 @@ internal static class ModelDocuments
         new RuleDoc(r.Id, r.SecurityGroupId, r.ProjectId.Value, r.Direction.ToNeutron(), r.Ethertype.ToNeutron(), r.Protocol,
             r.PortRangeMin, r.PortRangeMax, r.RemoteIpPrefix?.ToString(), r.RemoteGroupId, r.Description, r.RevisionNumber,
             r.CreatedAt, r.UpdatedAt), s_json);
+
+    public static string Write(NetworkLog l) => JsonSerializer.Serialize(
+        new LogDoc(l.Id, l.Name, l.Description, l.ProjectId.Value, l.ResourceType, l.ResourceId, l.TargetId, l.Event.ToNeutron(), l.Enabled,
+            l.RevisionNumber, l.CreatedAt, l.UpdatedAt), s_json);
+
+    public static NetworkLog ReadLog(string json)
+    {
+        var d = Deserialize<LogDoc>(json);
+        if (!NetworkLogEvents.TryParse(d.Event, out var logEvent))
+        {
+            throw new FormatException($"log {d.Id}: event '{d.Event}' is not valid");
+        }
+        return new NetworkLog(d.Id, d.Name, d.Description ?? "", Project(d.ProjectId), d.ResourceType, d.ResourceId, d.TargetId, logEvent, d.Enabled)
+        {
+            RevisionNumber = d.RevisionNumber,
+            CreatedAt = d.CreatedAt,
+            UpdatedAt = d.UpdatedAt,
+        };
+    }
 
     public static NetworkSpec ReadNetwork(string json)
     {
@@ -137,7 +159,7 @@ internal static class ModelDocuments
 
     /// <summary>Builds a model from its rows: rules go into their groups in the order given.</summary>
     public static SwitchModel Assemble(IEnumerable<NetworkSpec> networks, IEnumerable<PortSpec> ports, IEnumerable<string> groupDocs,
-        IEnumerable<SecurityGroupRule> rules)
+        IEnumerable<SecurityGroupRule> rules, IEnumerable<NetworkLog>? logs = null)
     {
         var rulesByGroup = rules.GroupBy(r => r.SecurityGroupId).ToDictionary(g => g.Key, g => g.ToEquatableArray());
         var groups = groupDocs.Select(doc =>
@@ -150,6 +172,7 @@ internal static class ModelDocuments
             Networks = networks.ToImmutableSortedDictionary(n => n.Id, n => n),
             Ports = ports.ToImmutableSortedDictionary(p => p.Id, p => p),
             SecurityGroups = groups.ToImmutableSortedDictionary(g => g.Id, g => g),
+            Logs = (logs ?? []).ToImmutableSortedDictionary(l => l.Id, l => l),
         };
     }
 

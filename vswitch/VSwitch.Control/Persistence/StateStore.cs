@@ -4,7 +4,7 @@ using VSwitch.Control.Model;
 namespace VSwitch.Control.Persistence;
 
 /// <summary>
-/// The switch's durable desired state: every network, port, security group and rule, in an embedded SQLite database
+/// The switch's durable desired state: every network, port, security group, rule and network log, in an embedded SQLite database
 /// <c>state.db</c> in the state directory.
 /// </summary>
 /// <remarks>
@@ -18,7 +18,8 @@ namespace VSwitch.Control.Persistence;
 /// <para><b>Schema.</b> A <c>schema_version</c> table holds one integer; <see cref="s_migrations"/>[i] moves version i to
 /// i + 1, each in its own transaction with the version bump. Each object is a row with its id as primary key and a JSON
 /// document (<see cref="ModelDocuments"/>); rules also carry their group and an autoincrement <c>seq</c> that keeps
-/// Neutron's creation order. <c>meta</c> holds <c>initialized</c> (the first commit happened: an empty model is then a
+/// Neutron's creation order. Version 2 added the <c>logs</c> table (network logs); a version-1 database is upgraded in
+/// place when it is opened. <c>meta</c> holds <c>initialized</c> (the first commit happened: an empty model is then a
 /// real state, not a fresh directory) and <c>config_baseline</c> (the configuration file as last merged, see
 /// <see cref="ModelService"/>).</para>
 /// <para><b>Refusals.</b> A file that is not SQLite, fails <c>PRAGMA quick_check</c>, or has a schema version newer than
@@ -51,6 +52,11 @@ public sealed class StateStore : IDisposable
             security_group_id TEXT NOT NULL,
             doc TEXT NOT NULL);
         CREATE INDEX security_group_rules_group ON security_group_rules (security_group_id);
+        """,
+
+        // 1 -> 2: network logs (security-group logging).
+        """
+        CREATE TABLE logs (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
         """,
     ];
 
@@ -124,7 +130,8 @@ public sealed class StateStore : IDisposable
             var ports = ReadDocs("SELECT doc FROM ports").Select(ModelDocuments.ReadPort).ToList();
             var groups = ReadDocs("SELECT doc FROM security_groups");
             var rules = ReadDocs("SELECT doc FROM security_group_rules ORDER BY seq").Select(ModelDocuments.ReadRule).ToList();
-            return ModelDocuments.Assemble(networks, ports, groups, rules);
+            var logs = ReadDocs("SELECT doc FROM logs").Select(ModelDocuments.ReadLog).ToList();
+            return ModelDocuments.Assemble(networks, ports, groups, rules, logs);
         }
         catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or NeutronException)
         {
@@ -158,6 +165,10 @@ public sealed class StateStore : IDisposable
             r => Upsert(tx, "INSERT INTO security_group_rules (id, security_group_id, doc) VALUES ($id, $extra, $doc) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
                 r.Id, ModelDocuments.Write(r), r.SecurityGroupId.ToString()),
             id => Delete(tx, "security_group_rules", id));
+        Diff(before.Logs, after.Logs,
+            l => Upsert(tx, "INSERT INTO logs (id, doc) VALUES ($id, $doc) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                l.Id, ModelDocuments.Write(l)),
+            id => Delete(tx, "logs", id));
         WriteMeta(tx, "initialized", "1");
         if (configBaseline is not null)
         {

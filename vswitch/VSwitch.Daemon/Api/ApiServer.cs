@@ -17,7 +17,7 @@ namespace VSwitch.Daemon.Api;
 /// </summary>
 /// <remarks>
 /// <para><b>What.</b> Minimal-API endpoints per resource (<see cref="NetworksEndpoints"/>, <see cref="PortsEndpoints"/>,
-/// <see cref="SecurityGroupsEndpoints"/>, <see cref="SecurityGroupRulesEndpoints"/>, <see cref="VersionsEndpoints"/>, and the switch's own
+/// <see cref="SecurityGroupsEndpoints"/>, <see cref="SecurityGroupRulesEndpoints"/>, <see cref="NetworkLogsEndpoints"/>, <see cref="VersionsEndpoints"/>, and the switch's own
 /// <see cref="StatsEndpoints"/> and <see cref="FlowsEndpoints"/> under <c>/v2.0/vswitch/</c>);
 /// every write goes through <see cref="Control.ModelService"/>, so it is durable and applied before the answer.
 /// Errors are thrown as <see cref="NeutronException"/> and turned into NeutronError bodies here, in one place.</para>
@@ -71,6 +71,7 @@ public sealed partial class ApiServer(ApiOptions options, ApiContext api, Datapa
         PortsEndpoints.Map(app, api);
         SecurityGroupsEndpoints.Map(app, api);
         SecurityGroupRulesEndpoints.Map(app, api);
+        NetworkLogsEndpoints.Map(app, api);
         TraceEndpoints.Map(app, api, datapath);
         StatsEndpoints.Map(app, api);
         FlowsEndpoints.Map(app, api);

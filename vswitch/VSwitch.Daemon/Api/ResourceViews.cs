@@ -107,6 +107,23 @@ internal static class ResourceViews
         ["updated_at"] = Time(r.UpdatedAt),
     };
 
+    public static JsonObject NetworkLog(NetworkLog l) => new()
+    {
+        ["id"] = l.Id.ToString(),
+        ["name"] = l.Name,
+        ["description"] = l.Description,
+        ["resource_type"] = l.ResourceType,
+        ["resource_id"] = l.ResourceId?.ToString(),
+        ["target_id"] = l.TargetId?.ToString(),
+        ["event"] = l.Event.ToNeutron(),
+        ["enabled"] = l.Enabled,
+        ["project_id"] = l.ProjectId.Value,
+        ["tenant_id"] = l.ProjectId.Value,
+        ["revision_number"] = l.RevisionNumber,
+        ["created_at"] = Time(l.CreatedAt),
+        ["updated_at"] = Time(l.UpdatedAt),
+    };
+
     private static string? Time(DateTimeOffset? time) =>
         time?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

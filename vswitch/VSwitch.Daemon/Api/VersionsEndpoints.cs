@@ -26,6 +26,7 @@ internal static class VersionsEndpoints
         ("project-id", "project_id field enabled", "Extension that indicates that project_id field is enabled."),
         ("filter-validation", "Filter parameters validation", "Provides validation on filter parameters."),
         ("security-groups-normalized-cidr", "Add normalized CIDR field to security group rule", "Add new field with normalized remote_ip_prefix cidr in SG rule"),
+        ("logging", "Logging API Extension", "Provides a logging API for resources such as security group and firewall."),
     ];
 
     public static void Map(IEndpointRouteBuilder app)

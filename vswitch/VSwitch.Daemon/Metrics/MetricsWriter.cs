@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using VSwitch.Control;
 using VSwitch.Control.Model;
+using VSwitch.Daemon.Hosting;
 using VSwitch.Dataplane.Pipeline;
 
 namespace VSwitch.Daemon.Metrics;
@@ -24,7 +25,7 @@ namespace VSwitch.Daemon.Metrics;
 /// <para><b>Measured.</b> One scrape of 100 ports, 24 rules, 1 worker: 0.6-1.3 ms on the shared 2-core machine, of which
 /// reading the counters is 55-75 us; the rest is formatting 155 KiB of text (ScrapeCostTests, docs/observability.md).</para>
 /// </remarks>
-public sealed class MetricsWriter(Reconciler reconciler)
+public sealed class MetricsWriter(Reconciler reconciler, SecurityGroupLogWriter? securityGroupLog = null)
 {
     /// <summary>The content type of the exposition format this writer produces.</summary>
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -40,7 +41,7 @@ public sealed class MetricsWriter(Reconciler reconciler)
     private static readonly Direction[] s_directions = [Direction.Ingress, Direction.Egress];
 
     /// <summary>Reads every counter now and renders them.</summary>
-    public string Render() => Render(SwitchStats.Collect(reconciler));
+    public string Render() => Render(SwitchStats.Collect(reconciler) with { SecurityGroupLogSuppressed = securityGroupLog?.Suppressed ?? 0 });
 
     /// <summary>Renders <paramref name="stats"/> (only attached ports are shown).</summary>
     public static string Render(SwitchStats stats)
@@ -96,6 +97,10 @@ public sealed class MetricsWriter(Reconciler reconciler)
         Scalar(sb, "vswitch_conntrack_created_total", "counter", "Connections committed to the table.", stats.ConntrackCreated);
         Scalar(sb, "vswitch_conntrack_early_drops_total", "counter", "Unreplied connections evicted to make room for new ones.", stats.ConntrackEarlyDrops);
         Scalar(sb, "vswitch_conntrack_revoked_total", "counter", "Tracked connections cut because the policy no longer allows them.", stats.ConntrackRevoked);
+        Scalar(sb, "vswitch_security_group_log_events_dropped_total", "counter",
+            "Security-group log events lost because a worker's log ring was full (the log writer fell behind).", stats.SecurityGroupLogDropped);
+        Scalar(sb, "vswitch_security_group_log_events_suppressed_total", "counter",
+            "Security-group log events not written because they exceeded the log's rate and burst limits.", stats.SecurityGroupLogSuppressed);
         Family(sb, "vswitch_worker_busy_seconds_total", "counter", "Seconds each worker spent processing packets (not waiting).");
         foreach (var w in stats.Workers)
         {

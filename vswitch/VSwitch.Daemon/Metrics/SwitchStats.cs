@@ -54,7 +54,9 @@ public sealed record SwitchStats(
     long ConntrackEarlyDrops,
     long ConntrackRevoked,
     long FlowCacheHits,
-    long FlowCacheMisses)
+    long FlowCacheMisses,
+    long SecurityGroupLogDropped = 0,
+    long SecurityGroupLogSuppressed = 0)
 {
     /// <summary>Reads every counter.</summary>
     /// <param name="reconciler">The running state.</param>
@@ -116,6 +118,7 @@ public sealed record SwitchStats(
             .ToArray();
         var ct = datapath.Conntrack;
         return new SwitchStats(ports, rules, workers, ct.Count, ct.Capacity, ct.CreatedTotal, ct.EarlyDropTotal,
-            datapath.Read(WorkerCounter.ConntrackRevoked), datapath.Read(WorkerCounter.FlowCacheHits), datapath.Read(WorkerCounter.FlowCacheMisses));
+            datapath.Read(WorkerCounter.ConntrackRevoked), datapath.Read(WorkerCounter.FlowCacheHits), datapath.Read(WorkerCounter.FlowCacheMisses),
+            datapath.Read(WorkerCounter.SecurityGroupLogDropped));
     }
 }

@@ -49,7 +49,10 @@ public sealed class DataplaneSnapshot
 /// <param name="AdminUp">False: every frame from or to the port is dropped as <c>port_down</c>.</param>
 /// <param name="Mac">The port's own MAC (a static MAC-table entry), if it has one.</param>
 /// <param name="Policy">Port security and security groups; null when port security is disabled (nothing filtered).</param>
-public sealed record SwitchPort(int Slot, string Name, IPort Port, int Network, bool AdminUp, MacAddress? Mac, PortPolicy? Policy = null);
+/// <param name="Logging">Which of the port's security-group decisions go to the security-group log (Neutron network
+/// logs covering the port).</param>
+public sealed record SwitchPort(int Slot, string Name, IPort Port, int Network, bool AdminUp, MacAddress? Mac, PortPolicy? Policy = null,
+    SecurityGroupLogging Logging = SecurityGroupLogging.None);
 
 /// <summary>An L2 segment: frames never leave it.</summary>
 /// <param name="Index">Small integer id: the MAC-table and conntrack zone.</param>

@@ -52,6 +52,9 @@ public enum WorkerCounter
     /// <summary>Tracked connections re-checked against a newer policy and cut.</summary>
     ConntrackRevoked,
 
+    /// <summary>Security-group log events lost because the worker's log ring was full (the writer fell behind).</summary>
+    SecurityGroupLogDropped,
+
     /// <summary>Sentinel: the number of counters.</summary>
     Count,
 }

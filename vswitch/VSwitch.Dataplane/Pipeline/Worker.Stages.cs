@@ -143,7 +143,15 @@ public sealed partial class Worker
                     if (implicitVerdict != ImplicitVerdict.Allow)
                     {
                         output[i] = OutputDrop;
-                        Counters.Drop(inPort.Slot, implicitVerdict == ImplicitVerdict.DropSpoofing ? DropReason.Spoofing : DropReason.SecurityGroup, Direction.Egress);
+                        if (implicitVerdict == ImplicitVerdict.DropSpoofing)
+                        {
+                            // Port security, not a security-group decision: counted, not logged (as Neutron's log).
+                            Counters.Drop(inPort.Slot, DropReason.Spoofing, Direction.Egress);
+                        }
+                        else
+                        {
+                            SecurityGroupDrop<TMode>(inPort, DropReason.SecurityGroup, Direction.Egress, in p);
+                        }
                     }
                     continue;
                 }
@@ -170,7 +178,7 @@ public sealed partial class Worker
                         if (senderStateful)
                         {
                             output[i] = OutputDrop;
-                            Counters.Drop(inPort.Slot, DropReason.ConntrackInvalid, Direction.Egress);
+                            SecurityGroupDrop<TMode>(inPort, DropReason.ConntrackInvalid, Direction.Egress, in p);
                             if (TMode.IsTrace)
                             {
                                 _trace!.Drop("conntrack", DropReason.ConntrackInvalid, $"port {inPort.Name} is stateful", inPort.Slot);
@@ -214,7 +222,7 @@ public sealed partial class Worker
                             }
                             Counters.Add(WorkerCounter.ConntrackRevoked, 1);
                             output[i] = OutputDrop;
-                            Counters.Drop(inPort.Slot, DropReason.SecurityGroup, Direction.Egress);
+                            SecurityGroupDrop<TMode>(inPort, DropReason.SecurityGroup, Direction.Egress, in p);
                             continue;
                         }
                         break;
@@ -234,7 +242,7 @@ public sealed partial class Worker
             if (ruleSlot == Denied)
             {
                 output[i] = OutputDrop;
-                Counters.Drop(inPort.Slot, DropReason.SecurityGroup, Direction.Egress);
+                SecurityGroupDrop<TMode>(inPort, DropReason.SecurityGroup, Direction.Egress, in p);
                 if (TMode.IsTrace)
                 {
                     _trace!.Drop("egress", DropReason.SecurityGroup, $"no egress rule of port {inPort.Name}'s groups allows it", inPort.Slot);
@@ -426,7 +434,8 @@ public sealed partial class Worker
             return;
         }
         var mode = _trackMode[index];
-        if (port.Policy is { } policy && !IngressAllowed<TMode>(snapshot, port, policy, in _parsed[index], mode))
+        var ingressRule = -1;
+        if (port.Policy is { } policy && !IngressAllowed<TMode>(snapshot, port, policy, in _parsed[index], mode, out ingressRule))
         {
             return;
         }
@@ -434,7 +443,7 @@ public sealed partial class Worker
         {
             _trace!.Add("ingress", "allowed", $"port {port.Name} has port security disabled", slot);
         }
-        if (mode == TrackMode.New && !flooded && !Commit<TMode>(snapshot, slot, in frame, index))
+        if (mode == TrackMode.New && !flooded && !Commit<TMode>(snapshot, slot, in frame, index, ingressRule))
         {
             return;
         }
@@ -459,9 +468,10 @@ public sealed partial class Worker
 
     /// <summary>
     /// Commits the connection of a New packet that both ends allowed, when either end is stateful. A full table drops
-    /// the packet (<c>conntrack_full</c>): admitting it untracked would strand its replies.
+    /// the packet (<c>conntrack_full</c>): admitting it untracked would strand its replies. A committed connection is
+    /// the security-group log's ACCEPT event, for each end that logs ACCEPT (the sender's egress, the receiver's ingress).
     /// </summary>
-    private bool Commit<TMode>(DataplaneSnapshot snapshot, int outSlot, in Frame frame, int index)
+    private bool Commit<TMode>(DataplaneSnapshot snapshot, int outSlot, in Frame frame, int index, int ingressRule)
         where TMode : struct, IPipelineMode
     {
         var inPort = snapshot.Ports[frame.InPort]!;
@@ -482,13 +492,18 @@ public sealed partial class Worker
             Counters.Drop(frame.InPort, DropReason.ConntrackFull, Direction.Egress);
             return false;
         }
+        if (((inPort.Logging | outPort.Logging) & SecurityGroupLogging.Accept) != 0)
+        {
+            LogAccepted(inPort, outPort, index, ingressRule);
+        }
         return true;
     }
 
     /// <summary>The receiving port's implicit ingress rules and security-group rules; counts the drop when they refuse.</summary>
-    private bool IngressAllowed<TMode>(DataplaneSnapshot snapshot, SwitchPort port, PortPolicy policy, in ParsedPacket p, TrackMode mode)
+    private bool IngressAllowed<TMode>(DataplaneSnapshot snapshot, SwitchPort port, PortPolicy policy, in ParsedPacket p, TrackMode mode, out int ruleSlot)
         where TMode : struct, IPipelineMode
     {
+        ruleSlot = -1;
         var verdict = PortSecurity.CheckIngress(in p);
         switch (verdict)
         {
@@ -505,14 +520,14 @@ public sealed partial class Worker
                 }
                 return true;
             case ImplicitVerdict.UseRules when policy.Stateful && mode == TrackMode.Invalid:
-                Counters.Drop(port.Slot, DropReason.ConntrackInvalid, Direction.Ingress);
+                SecurityGroupDrop<TMode>(port, DropReason.ConntrackInvalid, Direction.Ingress, in p);
                 if (TMode.IsTrace)
                 {
                     _trace!.Drop("ingress", DropReason.ConntrackInvalid, $"port {port.Name} is stateful", port.Slot);
                 }
                 return false;
             case ImplicitVerdict.UseRules:
-                var ruleSlot = RuleVerdict(snapshot, in p, port, policy, ingress: true);
+                ruleSlot = RuleVerdict(snapshot, in p, port, policy, ingress: true);
                 if (ruleSlot != Denied)
                 {
                     Counters.RuleHit(ruleSlot);
@@ -522,15 +537,56 @@ public sealed partial class Worker
                     }
                     return true;
                 }
+                ruleSlot = -1;
                 break;
         }
-        Counters.Drop(port.Slot, DropReason.SecurityGroup, Direction.Ingress);
+        SecurityGroupDrop<TMode>(port, DropReason.SecurityGroup, Direction.Ingress, in p);
         if (TMode.IsTrace)
         {
             _trace!.Drop("ingress", DropReason.SecurityGroup,
                 verdict == ImplicitVerdict.DropNotAllowed ? "neither IP nor ARP" : $"no ingress rule of port {port.Name}'s groups allows it", port.Slot);
         }
         return false;
+    }
+
+    /// <summary>
+    /// Counts a security-group drop (<c>security_group</c> or <c>conntrack_invalid</c>) and, when the port logs DROP,
+    /// records it for the security-group log. Trace runs record nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void SecurityGroupDrop<TMode>(SwitchPort port, DropReason reason, Direction direction, in ParsedPacket p)
+        where TMode : struct, IPipelineMode
+    {
+        Counters.Drop(port.Slot, reason, direction);
+        if (!TMode.IsTrace && (port.Logging & SecurityGroupLogging.Drop) != 0)
+        {
+            RecordLogEvent(SecurityGroupLogAction.Drop, port.Slot, direction, reason, in p, -1);
+        }
+    }
+
+    /// <summary>The ACCEPT events of a committed connection: the sender's egress and the receiver's ingress, each if it logs ACCEPT.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void LogAccepted(SwitchPort inPort, SwitchPort outPort, int index, int ingressRule)
+    {
+        if ((inPort.Logging & SecurityGroupLogging.Accept) != 0)
+        {
+            RecordLogEvent(SecurityGroupLogAction.Accept, inPort.Slot, Direction.Egress, DropReason.SecurityGroup, in _parsed[index], _egressRule[index]);
+        }
+        if ((outPort.Logging & SecurityGroupLogging.Accept) != 0)
+        {
+            RecordLogEvent(SecurityGroupLogAction.Accept, outPort.Slot, Direction.Ingress, DropReason.SecurityGroup, in _parsed[index], ingressRule);
+        }
+    }
+
+    /// <summary>Puts one event on the worker's log ring; a full ring loses it and counts the loss (never waits).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RecordLogEvent(SecurityGroupLogAction action, int slot, Direction direction, DropReason reason, in ParsedPacket p, int ruleSlot)
+    {
+        var item = SecurityGroupLogEvent.Of(in p, _datapath.UnixTimeMs(), action, slot, direction, reason, ruleSlot);
+        if (!SecurityGroupLog.TryWrite(in item))
+        {
+            Counters.Add(WorkerCounter.SecurityGroupLogDropped, 1);
+        }
     }
 
     private void TraceImplicit(ImplicitVerdict verdict, SwitchPort port, string direction)

@@ -19,7 +19,7 @@ namespace VSwitch.Dataplane.Pipeline;
 /// results and counters mean nothing is shared but the snapshot (read-only) and the MAC table (lock-free).
 /// Idle workers sleep in the kernel instead of spinning (ARCHITECTURE §1).
 /// Thread-safety: all fields belong to the worker thread, except <see cref="SeenGeneration"/> (read by the
-/// publisher) and <see cref="Counters"/> (read by any thread).
+/// publisher), <see cref="Counters"/> (read by any thread) and <see cref="SecurityGroupLog"/> (drained by the log writer).
 /// </remarks>
 public sealed partial class Worker : IDisposable
 {
@@ -56,6 +56,7 @@ public sealed partial class Worker : IDisposable
         Id = id;
         var maxPorts = datapath.Options.MaxPorts;
         Counters = new WorkerCounters(maxPorts, datapath.Options.MaxRules);
+        SecurityGroupLog = new SecurityGroupLogRing(isTracer ? 2 : datapath.Options.SecurityGroupLogRingSize);
         _flowCache = new ExactMatchCache(datapath.Options.FlowCacheEntries);
         _rx = new PacketBatch(datapath.Options.BufferSize);
         _tx = new PacketBatch?[maxPorts];
@@ -77,6 +78,9 @@ public sealed partial class Worker : IDisposable
 
     /// <summary>The worker's counters (single writer: this worker).</summary>
     public WorkerCounters Counters { get; }
+
+    /// <summary>The worker's security-group log events (producer: this worker; consumer: the log writer).</summary>
+    public SecurityGroupLogRing SecurityGroupLog { get; }
 
     /// <summary>The CPU the worker is pinned to, or -1.</summary>
     public int Cpu { get; private set; } = -1;
