@@ -138,6 +138,23 @@ public sealed class SecurityGroupTests(SecurityGroupLab fixture) : IClassFixture
     }
 
     [Fact]
+    public void NetworkLog_WritesDropLinesForDeniedTraffic()
+    {
+        var daemon = fixture.Lab.Daemon!;
+        var socket = Path.Combine(daemon.StateDir, "api.sock");
+        var ports = Shell.Must($"curl -sf --unix-socket {socket} 'http://localhost/v2.0/ports?name=member'");
+        var portId = System.Text.Json.Nodes.JsonNode.Parse(ports)!["ports"]![0]!["id"]!.ToString();
+        Shell.Must($"curl -sf --unix-socket {socket} -X POST -H 'Content-Type: application/json' http://localhost/v2.0/log/logs " +
+            $"-d '{{\"log\": {{\"name\": \"member-drops\", \"resource_type\": \"security_group\", \"target_id\": \"{portId}\", \"event\": \"DROP\"}}}}'");
+        Assert.False(Ping(fixture.Outsider, fixture.Member));
+        var log = Path.Combine(daemon.StateDir, "security-group.log");
+        Assert.True(Shell.Eventually(() => File.Exists(log) && File.ReadAllText(log).Contains(portId, StringComparison.Ordinal), TimeSpan.FromSeconds(5)), "no log line for the denied pings");
+        var line = File.ReadLines(log).First(l => l.Contains(portId, StringComparison.Ordinal));
+        Assert.Contains("DROP", line);
+        Assert.Contains(fixture.Outsider.Ipv4, line);
+    }
+
+    [Fact]
     public void StatelessGroup_NeedsExplicitReturnRules()
     {
         const string echo = "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('0.0.0.0',6000)); s.settimeout(6)\nd,a=s.recvfrom(100); print('GOT'); s.sendto(d.upper(),a)\n";
