@@ -10,6 +10,7 @@ internal sealed class Daemon : IDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _log = new();
+    private bool _ownsStateDir = true;
 
     private Daemon(Process process, int metricsPort, string stateDir)
     {
@@ -56,10 +57,13 @@ internal sealed class Daemon : IDisposable
         return exe;
     }
 
-    public static Daemon Start(string configPath, int workers, params string[] extraArgs)
+    public static Daemon Start(string configPath, int workers, params string[] extraArgs) =>
+        StartIn(Directory.CreateTempSubdirectory("vswitch-e2e-").FullName, configPath, workers, extraArgs);
+
+    /// <summary>Starts a daemon on an existing state directory (a restart), which it then owns.</summary>
+    public static Daemon StartIn(string stateDir, string configPath, int workers, params string[] extraArgs)
     {
         var metricsPort = FreePort();
-        var stateDir = Directory.CreateTempSubdirectory("vswitch-e2e-").FullName;
         var psi = new ProcessStartInfo(Executable())
         {
             RedirectStandardOutput = true,
@@ -102,6 +106,14 @@ internal sealed class Daemon : IDisposable
         return -1;
     }
 
+    /// <summary>Kills the daemon with SIGKILL (no clean-up at all) and hands its state directory to the next daemon.</summary>
+    public void Kill9()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+        _ownsStateDir = false;
+    }
+
     /// <summary>Sends SIGTERM and waits for a clean exit.</summary>
     public int Terminate(TimeSpan timeout)
     {
@@ -137,7 +149,10 @@ internal sealed class Daemon : IDisposable
         _process.Dispose();
         try
         {
-            Directory.Delete(StateDir, recursive: true);
+            if (_ownsStateDir)
+            {
+                Directory.Delete(StateDir, recursive: true);
+            }
         }
         catch (IOException)
         {

@@ -130,6 +130,16 @@ internal sealed class Lab : IDisposable
         return Daemon;
     }
 
+    /// <summary>Kills the daemon with SIGKILL and starts a new one on the same state directory and configuration.</summary>
+    public Daemon RestartAfterSigkill(int workers)
+    {
+        var stateDir = Daemon!.StateDir;
+        Daemon.Kill9();
+        Daemon.Dispose();
+        Daemon = Daemon.StartIn(stateDir, Path.Combine(Path.GetTempPath(), $"{Prefix}-config.json"), workers);
+        return Daemon;
+    }
+
     /// <summary>Drops a port from the configuration (takes effect at the next <see cref="Reload"/>).</summary>
     public void RemovePort(string name) => _ports.RemoveAll(p => p.name == name);
 

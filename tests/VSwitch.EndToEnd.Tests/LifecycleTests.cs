@@ -70,6 +70,27 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public void Sigkill_RestartReattachesTapDevicesInTheirNamespaces()
+    {
+        Root.Require();
+        using var lab = new Lab();
+        lab.Network("n1");
+        var a = lab.TapVm("a", "n1", 41);
+        var b = lab.TapVm("b", "n1", 42);
+        var c = lab.AfPacketVm("c", "n1", 43);
+        lab.Start(2, a, b, c);
+        Assert.True(Shell.Run(a.Exec($"ping -c 1 -W 2 {b.Ipv4}"), TimeSpan.FromSeconds(5)).Ok);
+        var ifindex = Shell.Must(a.Exec($"cat /sys/class/net/{a.Interface}/ifindex")).Trim();
+
+        var daemon = lab.RestartAfterSigkill(2);
+        // The TAP devices survived the kill (persistent) with their addresses; the new daemon re-attached to them.
+        Assert.Equal(ifindex, Shell.Must(a.Exec($"cat /sys/class/net/{a.Interface}/ifindex")).Trim());
+        Assert.True(Shell.Run(a.Exec($"ping -c 2 -i 0.2 -W 2 {b.Ipv4}"), TimeSpan.FromSeconds(10)).Ok, daemon.Log);
+        Assert.True(Shell.Run(c.Exec($"ping -c 2 -i 0.2 -W 2 {a.Ipv4}"), TimeSpan.FromSeconds(10)).Ok, daemon.Log);
+        Assert.Equal(1, daemon.Metric("vswitch_port_up{port=\"a\"}"));
+    }
+
+    [Fact]
     public void BadConfiguration_ExitsWithOneLineError()
     {
         var path = Path.Combine(Path.GetTempPath(), $"vsw-bad-{Environment.ProcessId}.json");
