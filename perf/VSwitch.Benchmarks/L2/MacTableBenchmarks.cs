@@ -22,6 +22,7 @@ public class MacTableBenchmarks
     [Benchmark]
     public int Lookup() => _table.Lookup(0, BenchmarkFrames.Mac(_i = (_i + 7919) % 10_000), 10);
 
-    [Benchmark(Description = "Learn (refresh of a known MAC)")]
+    /// <summary>Learn of a known MAC on its port: the per-packet refresh path.</summary>
+    [Benchmark]
     public void LearnKnown() => _table.Learn(0, BenchmarkFrames.Mac(_i = (_i + 7919) % 10_000), _i % 100, 10);
 }

@@ -49,7 +49,8 @@ public class PipelineBenchmarks
         }
     }
 
-    [Benchmark(Description = "32 x 64B frames, unicast a->b")]
+    /// <summary>32 × 64-byte frames, unicast a → b.</summary>
+    [Benchmark]
     public void ForwardBatch()
     {
         var batch = _batch;
