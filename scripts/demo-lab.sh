@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The demo lab: three "VMs" (network namespaces vm-web, vm-app, vm-db) on TAP ports of one VSwitch network,
 # the daemon, and a short traffic demonstration. Installs what it needs; run as root on Debian with the .NET SDK.
-#   scripts/demo-lab.sh           build, start, demonstrate, then keep running until Ctrl-C (everything is cleaned up)
-#   scripts/demo-lab.sh --once    demonstrate and stop
+#   scripts/demo-lab.sh           build, start, demonstrate, then open the operator console (vswitchctl console) on the
+#                                 lab; q leaves it and everything is cleaned up (without a terminal: runs until Ctrl-C)
+#   scripts/demo-lab.sh --once    demonstrate and stop (non-interactive, for CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 once=0; [[ "${1:-}" == "--once" ]] && once=1
@@ -10,7 +11,9 @@ once=0; [[ "${1:-}" == "--once" ]] && once=1
 scripts/install-deps.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build vswitch/VSwitch.Daemon -c Release -nologo -v quiet -clp:ErrorsOnly
+dotnet build admin/VSwitch.Cli -c Release -nologo -v quiet -clp:ErrorsOnly
 vswitchd=vswitch/VSwitch.Daemon/bin/Release/net10.0/vswitchd
+vswitchctl=admin/VSwitch.Cli/bin/Release/net10.0/vswitchctl
 
 state=$(mktemp -d /tmp/vswitch-demo.XXXX)
 cat > "$state/config.json" <<'JSON'
@@ -64,5 +67,13 @@ echo "== per-port counters (http://127.0.0.1:9477/metrics)"
 curl -s http://127.0.0.1:9477/metrics | grep -E '^vswitch_port_(rx|tx)_packets_total|^vswitch_port_up'
 
 if ((once)); then exit 0; fi
+if [[ -t 0 && -t 1 ]]; then
+  # Background traffic so the console has something to show: web pings db, app pings web (bounded: 10 minutes).
+  ip netns exec vm-web ping -q -i 0.5 -w 600 "${ip4[db]}" >/dev/null 2>&1 &
+  ip netns exec vm-app ping -q -i 1 -w 600 "${ip4[web]}" >/dev/null 2>&1 &
+  echo "== the operator console (1-5 switch screens, q quits and cleans up)"; sleep 1
+  "$vswitchctl" console --socket "$state/api.sock" || true
+  exit 0
+fi
 echo "== the lab is running: try 'ip netns exec vm-web ping ${ip4[db]}'; Ctrl-C stops and cleans up"
 wait "$pid"

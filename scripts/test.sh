@@ -18,6 +18,7 @@ projects=(
   tests/VSwitch.Control.Tests
   tests/VSwitch.Api.Tests
   tests/VSwitch.Cli.Tests
+  tests/VSwitch.Console.Tests
   tests/VSwitch.EndToEnd.Tests
 )
 passed=0; failed=0; skipped=0; status=0

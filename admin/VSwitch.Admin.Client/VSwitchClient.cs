@@ -56,6 +56,9 @@ public sealed partial class VSwitchClient : IDisposable
         return http;
     }
 
+    /// <summary>Where the client connects, for messages (<c>unix:/run/vswitch/api.sock</c> or the URL).</summary>
+    public string Where => _where;
+
     public void Dispose() => _http.Dispose();
 
     private static ClientJsonContext Json => ClientJsonContext.Default;

@@ -11,7 +11,7 @@ namespace VSwitch.Cli;
 /// <remarks>
 /// <para><b>Verbs.</b> <c>network</c>, <c>port</c>, <c>security group</c>, <c>security group rule</c> (create, list,
 /// show, set/unset where the API allows, delete), and the switch's own <c>flow list</c>, <c>stats</c> and
-/// <c>trace</c>. One file per verb group under <c>Commands/</c>. Every argument naming a resource takes its name or
+/// <c>trace</c>, and <c>console</c> (the live operator console). One file per verb group under <c>Commands/</c>. Every argument naming a resource takes its name or
 /// its id.</para>
 /// <para><b>Failures</b> are one line on stderr, <c>vswitchctl: MESSAGE</c>, and an exit status a script can act on
 /// (<see cref="ExitCodes"/>): 2 for a command line the parser or a flag check refuses, 1 for everything the request
@@ -38,6 +38,7 @@ internal sealed class CliApp(TextWriter output, TextWriter error, Func<string, s
         root.Subcommands.Add(FlowCommands.Build(this));
         root.Subcommands.Add(StatsCommand.Build(this));
         root.Subcommands.Add(TraceCommand.Build(this));
+        root.Subcommands.Add(ConsoleCommand.Build(this));
         return root;
     }
 

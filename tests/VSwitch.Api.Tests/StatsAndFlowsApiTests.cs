@@ -131,7 +131,7 @@ public sealed class StatsAndFlowsApiTests(Xunit.Abstractions.ITestOutputHelper o
         await SendTraffic();
         var stats = await Stats();
 
-        Assert.Equal(["conntrack", "flow_cache", "port_stats", "workers"], stats.Select(p => p.Key).Order().ToArray());
+        Assert.Equal(["conntrack", "flow_cache", "port_stats", "rule_stats", "workers"], stats.Select(p => p.Key).Order().ToArray());
         var ports = stats["port_stats"]!.AsArray();
         Assert.Equal(["a", "b", "c"], ports.Select(p => (string)p!["name"]!).ToArray());
         foreach (var port in ports)
@@ -166,6 +166,14 @@ public sealed class StatsAndFlowsApiTests(Xunit.Abstractions.ITestOutputHelper o
         Assert.Equal(0, (int)worker["id"]!);
         Assert.True((long)worker["packets"]! >= 2);
         Assert.True((double)worker["busy_seconds"]! >= 0);
+        var rules = stats["rule_stats"]!.AsArray();
+        Assert.NotEmpty(rules);
+        foreach (var rule in rules)
+        {
+            Assert.Equal(["hits", "rule_id", "security_group_id"], rule!.AsObject().Select(p => p.Key).Order().ToArray());
+        }
+        // a's forwarded packet to b was admitted by a rule (a's egress rule of the default group, or b's ingress one).
+        Assert.True(rules.Sum(r => (long)r!["hits"]!) >= 1);
     }
 
     [Fact]

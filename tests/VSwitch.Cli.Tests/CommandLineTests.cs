@@ -135,11 +135,22 @@ public sealed class CommandLineTests
     [InlineData("security group rule create web --ethertype IPv5")]
     [InlineData("flow list --limit 0")]
     [InlineData("trace --port p1")]
-    [InlineData("console")]
+    [InlineData("console --bogus")]
     public void UsageErrors_ExitTwoWithOneLine(string args)
     {
         var r = InProcessCli.Run(Api(), args.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(2, r.ExitCode);
+        Assert.Matches("^vswitchctl: [^\n]+\n$", r.Stderr);
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Fact]
+    public void Console_WithoutATerminal_ExitOneWithOneLine()
+    {
+        // The test host's standard streams are not a terminal: the console refuses to take the screen, or the fake
+        // API refuses the stats it reads first; either way one line and exit 1, nothing drawn.
+        var r = InProcessCli.Run(Api(), ["console"]);
+        Assert.Equal(1, r.ExitCode);
         Assert.Matches("^vswitchctl: [^\n]+\n$", r.Stderr);
         Assert.Equal("", r.Stdout);
     }

@@ -26,18 +26,26 @@ public static class DaemonHost
         }
         catch (StateStoreException ex)
         {
-            Console.Error.WriteLine($"vswitchd: {ex.Message}");
+            System.Console.Error.WriteLine($"vswitchd: {ex.Message}");
             return 1;
         }
         using var ownedStore = store;
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
+        if (options.Console)
         {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
-            o.UseUtcTimestamp = true;
-        });
+            // The operator console owns the terminal: the log goes to a file beside the state.
+            builder.Logging.AddProvider(new FileLoggerProvider(Path.Combine(options.StateDir, "vswitchd.log")));
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
+                o.UseUtcTimestamp = true;
+            });
+        }
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(config);
@@ -84,13 +92,41 @@ public static class DaemonHost
         using var host = builder.Build();
         try
         {
+            if (options.Console)
+            {
+                return await RunWithConsoleAsync(host, options, cancellation);
+            }
             await host.RunAsync(cancellation);
             return 0;
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or PortException or StateStoreException or NeutronException)
         {
-            Console.Error.WriteLine($"vswitchd: {ex.Message}");
+            System.Console.Error.WriteLine($"vswitchd: {ex.Message}");
             return 1;
         }
+    }
+
+    /// <summary>
+    /// <c>--console</c>: starts the daemon, runs the operator console on this terminal against the daemon's own API
+    /// socket (the same public API <c>vswitchctl console</c> uses), and stops the daemon when the console quits or the
+    /// daemon is stopped (SIGTERM/SIGINT end the console too).
+    /// </summary>
+    private static async Task<int> RunWithConsoleAsync(IHost host, VSwitchOptions options, CancellationToken cancellation)
+    {
+        await host.StartAsync(cancellation);
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        string? error;
+        using (var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellation, lifetime.ApplicationStopping))
+        using (var client = new VSwitch.Admin.Client.VSwitchClient(VSwitch.Admin.Client.VSwitchEndpoint.Socket(options.ApiSocket!)))
+        {
+            error = await VSwitch.Console.OperatorConsole.RunAsync(client, stopping.Token);
+        }
+        await host.StopAsync(CancellationToken.None);
+        if (error is not null)
+        {
+            System.Console.Error.WriteLine($"vswitchd: {error}");
+            return 1;
+        }
+        return 0;
     }
 }

@@ -20,6 +20,7 @@ var apiSocketOption = new Option<string>("--api-socket")
     DefaultValueFactory = _ => "/run/vswitch/api.sock",
 };
 var apiListenOption = new Option<string?>("--api-listen") { Description = "HOST:PORT for the REST API over TCP (needs --api-token-file)" };
+var consoleOption = new Option<bool>("--console") { Description = "Run the operator console on this terminal (the log goes to STATE_DIR/vswitchd.log; q quits and stops the daemon)" };
 var apiTokenFileOption = new Option<string?>("--api-token-file") { Description = "File holding the X-Auth-Token TCP clients must send" };
 
 var root = new RootCommand("vswitchd: the VSwitch userspace virtual switch daemon")
@@ -31,6 +32,7 @@ var root = new RootCommand("vswitchd: the VSwitch userspace virtual switch daemo
     apiSocketOption,
     apiListenOption,
     apiTokenFileOption,
+    consoleOption,
 };
 root.SetAction(async (parse, cancellation) =>
 {
@@ -52,6 +54,11 @@ root.SetAction(async (parse, cancellation) =>
             throw new FormatException("--api-listen: requires --api-token-file (every TCP request must carry X-Auth-Token)");
         }
         var apiSocket = parse.GetValue(apiSocketOption)!;
+        var console = parse.GetValue(consoleOption);
+        if (console && apiSocket == "none")
+        {
+            throw new FormatException("--console: needs the API socket (the console talks to the daemon through its API)");
+        }
         options = new VSwitchOptions
         {
             ConfigFile = parse.GetValue(configOption),
@@ -60,6 +67,7 @@ root.SetAction(async (parse, cancellation) =>
             StateDir = parse.GetValue(stateDirOption)!,
             ApiSocket = apiSocket == "none" ? null : apiSocket,
             ApiListen = apiListen is null ? null : VSwitchOptions.ParseEndpoint("--api-listen", apiListen),
+            Console = console,
             ApiToken = tokenFile is null ? null : VSwitch.Daemon.Api.ApiOptions.ReadTokenFile(tokenFile),
         };
         config = options.ConfigFile is null ? new SwitchConfig() : SwitchConfig.Load(options.ConfigFile);

@@ -26,6 +26,9 @@ public sealed record VSwitchOptions
     /// <summary>The token TCP clients must present (read from <c>--api-token-file</c>); required with <see cref="ApiListen"/>.</summary>
     public byte[]? ApiToken { get; init; }
 
+    /// <summary>Run the operator console on this terminal (the log then goes to <c>STATE_DIR/vswitchd.log</c>); needs <see cref="ApiSocket"/>.</summary>
+    public bool Console { get; init; }
+
     /// <summary>Parses <c>HOST:PORT</c> (IPv6 as <c>[::1]:PORT</c>); the error names the option.</summary>
     public static IPEndPoint ParseEndpoint(string option, string text)
     {

@@ -4,7 +4,8 @@ namespace VSwitch.Admin.Client.Resources;
 
 /// <summary>
 /// <c>GET /v2.0/vswitch/stats</c>: per-port counters with drops by direction and reason, conntrack and flow-cache
-/// totals, and per-worker load. Counters are cumulative since the daemon started.
+/// totals, per-worker load and
+/// per-rule hit counts. Counters are cumulative since the daemon started.
 /// </summary>
 public sealed record SwitchStats
 {
@@ -12,6 +13,7 @@ public sealed record SwitchStats
     [JsonPropertyName("conntrack")] public ConntrackStats? Conntrack { get; set; }
     [JsonPropertyName("flow_cache")] public FlowCacheStats? FlowCache { get; set; }
     [JsonPropertyName("workers")] public IReadOnlyList<WorkerStats> Workers { get; set; } = [];
+    [JsonPropertyName("rule_stats")] public IReadOnlyList<RuleStats> RuleStats { get; set; } = [];
 }
 
 /// <summary>One port's counters; drops are keyed by reason (<c>security_group</c>, <c>spoofing</c>, ...).</summary>
@@ -57,4 +59,12 @@ public sealed record WorkerStats
     [JsonPropertyName("cpu")] public int? Cpu { get; set; }
     [JsonPropertyName("packets")] public long Packets { get; set; }
     [JsonPropertyName("busy_seconds")] public double BusySeconds { get; set; }
+}
+
+/// <summary>One security-group rule's hit counter (<c>vswitch_security_group_rule_hits_total</c>).</summary>
+public sealed record RuleStats
+{
+    [JsonPropertyName("security_group_id")] public string SecurityGroupId { get; set; } = "";
+    [JsonPropertyName("rule_id")] public string RuleId { get; set; } = "";
+    [JsonPropertyName("hits")] public long Hits { get; set; }
 }

@@ -16,7 +16,8 @@ namespace VSwitch.Daemon.Api;
 /// <para><b>Shape.</b> <c>{"port_stats": [{"port_id", "name", "status", "rx_packets", "rx_bytes", "tx_packets",
 /// "tx_bytes", "drops": {"ingress": {REASON: n, ...}, "egress": {...}}}], "conntrack": {"entries", "max_entries",
 /// "created", "early_drops"}, "flow_cache": {"hits", "misses"}, "workers": [{"id", "cpu", "packets",
-/// "busy_seconds"}]}</c>. The reasons are the <c>reason</c> label values of
+/// "busy_seconds"}], "rule_stats": [{"security_group_id", "rule_id", "hits"}]}</c> (rule hits are
+/// <c>vswitch_security_group_rule_hits_total</c>; with <c>port_id</c> the list is empty). The reasons are the <c>reason</c> label values of
 /// <c>vswitch_port_dropped_packets_total</c>, every one always present; directions are from the VM's view.</para>
 /// <para><b>Which ports.</b> Every port of the model, in name then id order; a port without a data-path slot (no
 /// device, or failed to open) has zero counters. <c>port_id</c> selects one; an unknown id is 404 PortNotFound.</para>
@@ -48,6 +49,12 @@ internal static class StatsEndpoints
                     ["cpu"] = w.Cpu,
                     ["packets"] = w.Packets,
                     ["busy_seconds"] = Math.Round(w.BusySeconds, 6),
+                })]),
+                ["rule_stats"] = new JsonArray([.. stats.Rules.Select(r => new JsonObject
+                {
+                    ["security_group_id"] = r.SecurityGroupId.ToString(),
+                    ["rule_id"] = r.RuleId.ToString(),
+                    ["hits"] = r.Hits,
                 })]),
             };
             return NeutronResults.Json(body);

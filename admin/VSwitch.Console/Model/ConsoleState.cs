@@ -1,0 +1,68 @@
+using VSwitch.Admin.Client.Resources;
+
+namespace VSwitch.Console.Model;
+
+/// <summary>The console's screens, in footer order (the digit keys select them).</summary>
+public enum Screen
+{
+    Overview,
+    Groups,
+    Ports,
+    Flows,
+    Trace,
+}
+
+/// <summary>
+/// Everything the screens show and the keys change: the last two snapshots, the current screen and its selections,
+/// the status message, and the last trace. Owned by the console's loop thread only.
+/// </summary>
+public sealed class ConsoleState
+{
+    /// <summary>Where the console is connected (for the header).</summary>
+    public string Endpoint { get; init; } = "";
+
+    public Screen Screen { get; set; } = Screen.Overview;
+
+    /// <summary>The snapshot before <see cref="Current"/> (rates are between the two); null until the second refresh.</summary>
+    public SwitchSnapshot? Previous { get; private set; }
+
+    public SwitchSnapshot Current { get; private set; } = SwitchSnapshot.Empty;
+
+    /// <summary>The last connection listing and when it was read (the flows screen rates connections against it).</summary>
+    public (IReadOnlyList<FlowEntry> Flows, TimeSpan At)? PreviousFlows { get; private set; }
+
+    /// <summary>Why the last refresh failed (the daemon is unreachable, ...), null when it succeeded.</summary>
+    public string? RefreshError { get; set; }
+
+    public Message? Message { get; set; }
+
+    public GroupList Groups { get; } = new();
+
+    /// <summary>The flows screen shows only connections through this port (null: all).</summary>
+    public string? FlowPortId { get; set; }
+
+    public string? TracePortId { get; set; }
+
+    public string TracePacket { get; set; } = "tcp 198.18.0.1:40000 > 198.18.0.2:80 syn";
+
+    public PacketTrace? Trace { get; set; }
+
+    /// <summary>Takes a new snapshot; the current one becomes the previous one.</summary>
+    public void Push(SwitchSnapshot snapshot)
+    {
+        if (Current.Flows is { } flows)
+        {
+            PreviousFlows = (flows, Current.At);
+        }
+        Previous = ReferenceEquals(Current, SwitchSnapshot.Empty) ? null : Current;
+        Current = snapshot;
+    }
+
+    /// <summary>The next port filter of the flows screen: all, then every port by name, then all again.</summary>
+    public void NextFlowPort()
+    {
+        var ports = Current.Ports.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
+        var at = FlowPortId is null ? -1 : ports.FindIndex(p => p.Id == FlowPortId);
+        FlowPortId = at + 1 < ports.Count ? ports[at + 1].Id : null;
+    }
+}

@@ -1,0 +1,104 @@
+using VSwitch.Admin.Client;
+using VSwitch.Admin.Client.Resources;
+
+namespace VSwitch.Console.Model;
+
+/// <summary>
+/// The changes the groups screen makes, each one API request, each answering the <see cref="Message"/> to show.
+/// </summary>
+/// <remarks>
+/// Nothing is half-applied: every action is a single request the API applies atomically (a rule create, a group
+/// create or delete, one port update carrying the port's whole new group list), and a rule is checked by
+/// <see cref="RuleSpec.TryParse"/> before anything is sent. A refusal (the API's NeutronError, or an unreachable
+/// daemon) becomes an error message shown in place; no exception escapes.
+/// </remarks>
+public sealed class GroupActions(VSwitchClient client)
+{
+    /// <summary>Creates a group; on success Created is its id (the screen selects it).</summary>
+    public async Task<(Message Message, string? Created)> CreateGroupAsync(string name, bool stateful, CancellationToken cancellation)
+    {
+        try
+        {
+            var group = await client.CreateSecurityGroupAsync(new SecurityGroupRequest { Name = name, Stateful = stateful }, cancellation);
+            return (Message.Info($"created group {group.Name} ({group.Rules.Count} default rules)"), group.Id);
+        }
+        catch (VSwitchClientException ex)
+        {
+            return (Message.From($"create group {name}", ex), null);
+        }
+    }
+
+    public async Task<Message> DeleteGroupAsync(SecurityGroup group, CancellationToken cancellation)
+    {
+        try
+        {
+            await client.DeleteSecurityGroupAsync(group.Id, cancellation);
+            return Message.Info($"deleted group {group.Name}");
+        }
+        catch (VSwitchClientException ex)
+        {
+            return Message.From($"delete group {group.Name}", ex);
+        }
+    }
+
+    /// <summary>Adds the rule typed as <paramref name="text"/> (see <see cref="RuleSpec"/>) to <paramref name="group"/>.</summary>
+    public async Task<Message> AddRuleAsync(SwitchSnapshot snapshot, SecurityGroup group, string text, CancellationToken cancellation)
+    {
+        if (!RuleSpec.TryParse(text, out var rule, out var error))
+        {
+            return Message.Error($"rule not added: {error}");
+        }
+        string? remoteGroupId = null;
+        if (rule!.RemoteGroupName is { } remoteName)
+        {
+            var matches = snapshot.Groups.Where(g => g.Name == remoteName || g.Id == remoteName).ToArray();
+            if (matches.Length != 1)
+            {
+                return Message.Error($"rule not added: {(matches.Length == 0 ? "no" : "more than one")} group named {remoteName}");
+            }
+            remoteGroupId = matches[0].Id;
+        }
+        try
+        {
+            var created = await client.CreateSecurityGroupRuleAsync(rule.ToRequest(group.Id, remoteGroupId), cancellation);
+            return Message.Info($"added to {group.Name}: {RuleSpec.Describe(created, snapshot.GroupName)}");
+        }
+        catch (VSwitchClientException ex)
+        {
+            return Message.From("rule not added", ex);
+        }
+    }
+
+    public async Task<Message> DeleteRuleAsync(SecurityGroup group, RuleRow row, CancellationToken cancellation)
+    {
+        try
+        {
+            await client.DeleteSecurityGroupRuleAsync(row.Rule.Id, cancellation);
+            return Message.Info($"deleted rule {row.Number} of {group.Name}: {row.Text}");
+        }
+        catch (VSwitchClientException ex)
+        {
+            return Message.From($"delete rule {row.Number}", ex);
+        }
+    }
+
+    /// <summary>Adds (or with <paramref name="attach"/> false removes) <paramref name="group"/> to the port's groups, in one update.</summary>
+    public async Task<Message> SetAttachedAsync(SecurityGroup group, Port port, bool attach, CancellationToken cancellation)
+    {
+        var groups = port.SecurityGroups.Where(g => g != group.Id).ToList();
+        if (attach)
+        {
+            groups.Add(group.Id);
+        }
+        var doing = attach ? $"attach {group.Name} to {port.Name}" : $"detach {group.Name} from {port.Name}";
+        try
+        {
+            await client.UpdatePortAsync(port.Id, new PortRequest { SecurityGroups = groups }, cancellation);
+            return Message.Info(attach ? $"attached {group.Name} to {port.Name}" : $"detached {group.Name} from {port.Name}");
+        }
+        catch (VSwitchClientException ex)
+        {
+            return Message.From(doing, ex);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using VSwitch.Admin.Client.Resources;
+
+namespace VSwitch.Console.Model;
+
+/// <summary>One rule of the selected group on the groups screen: its number (for delete), words and hit count.</summary>
+/// <remarks>Hits: Packets the rule admitted (<c>vswitch_security_group_rule_hits_total</c>); null while the rule has no data-path slot.</remarks>
+public sealed record RuleRow(int Number, SecurityGroupRule Rule, string Text, long? Hits);
+
+/// <summary>
+/// The groups screen's selection and what it lists: groups by name, the rules of the selected group with their hit
+/// counts, and the ports each group is attached to.
+/// </summary>
+/// <remarks>The selection follows the group's id, so it stays on the same group when others are created or deleted.</remarks>
+public sealed class GroupList
+{
+    /// <summary>The selected group's id (null: the first group).</summary>
+    public string? SelectedId { get; set; }
+
+    /// <summary>Groups in display order: by name, then id.</summary>
+    public static IReadOnlyList<SecurityGroup> Ordered(SwitchSnapshot s) =>
+        [.. s.Groups.OrderBy(g => g.Name, StringComparer.Ordinal).ThenBy(g => g.Id, StringComparer.Ordinal)];
+
+    /// <summary>The selected group, or the first one when the selected one is gone; null when there are none.</summary>
+    public SecurityGroup? Selected(SwitchSnapshot s)
+    {
+        var groups = Ordered(s);
+        return groups.FirstOrDefault(g => g.Id == SelectedId) ?? groups.FirstOrDefault();
+    }
+
+    /// <summary>Moves the selection by <paramref name="delta"/> rows, stopping at the ends.</summary>
+    public void Move(SwitchSnapshot s, int delta)
+    {
+        var groups = Ordered(s);
+        if (groups.Count == 0)
+        {
+            return;
+        }
+        var at = Math.Max(0, groups.ToList().FindIndex(g => g.Id == Selected(s)?.Id));
+        SelectedId = groups[Math.Clamp(at + delta, 0, groups.Count - 1)].Id;
+    }
+
+    /// <summary>The rules of <paramref name="group"/>, numbered from 1 in a stable order (direction, ethertype, protocol, ports, id), with hits.</summary>
+    public static IReadOnlyList<RuleRow> Rules(SwitchSnapshot s, SecurityGroup group)
+    {
+        var hits = s.Stats.RuleStats.GroupBy(r => r.RuleId).ToDictionary(g => g.Key, g => g.Sum(r => r.Hits));
+        return [.. group.Rules
+            .OrderBy(r => r.Direction, StringComparer.Ordinal)
+            .ThenBy(r => r.Ethertype, StringComparer.Ordinal)
+            .ThenBy(r => r.Protocol ?? "", StringComparer.Ordinal)
+            .ThenBy(r => r.PortRangeMin ?? -1)
+            .ThenBy(r => r.Id, StringComparer.Ordinal)
+            .Select((r, i) => new RuleRow(i + 1, r, RuleSpec.Describe(r, s.GroupName), hits.TryGetValue(r.Id, out var h) ? h : null))];
+    }
+
+    /// <summary>Ports that have <paramref name="groupId"/> among their groups, by name.</summary>
+    public static IReadOnlyList<Port> PortsWith(SwitchSnapshot s, string groupId) =>
+        [.. s.Ports.Where(p => p.SecurityGroups.Contains(groupId)).OrderBy(p => p.Name, StringComparer.Ordinal)];
+
+    /// <summary>Ports that do not have <paramref name="groupId"/>, by name.</summary>
+    public static IReadOnlyList<Port> PortsWithout(SwitchSnapshot s, string groupId) =>
+        [.. s.Ports.Where(p => !p.SecurityGroups.Contains(groupId)).OrderBy(p => p.Name, StringComparer.Ordinal)];
+}

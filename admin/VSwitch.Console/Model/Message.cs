@@ -1,0 +1,28 @@
+using VSwitch.Admin.Client;
+
+namespace VSwitch.Console.Model;
+
+/// <summary>The console's status line: what the last action did, or why it was refused.</summary>
+public sealed record Message(string Text, bool IsError)
+{
+    public static Message Info(string text) => new(text, false);
+
+    public static Message Error(string text) => new(text, true);
+
+    /// <summary>
+    /// What an operator reads when the API refused an action: the NeutronError message as the API wrote it (it names
+    /// the field and the value), prefixed by what was being done; a transport failure says the daemon is unreachable.
+    /// </summary>
+    public static Message From(string doing, VSwitchClientException ex) => ex switch
+    {
+        VSwitchApiException api => Error($"{doing}: {api.Message} ({api.Type})"),
+        _ => Error($"{doing}: {ex.Message}"),
+    };
+
+    /// <summary>The text cut to <paramref name="width"/> characters (one screen line), with an ellipsis when cut.</summary>
+    public string Fit(int width)
+    {
+        var text = Text.ReplaceLineEndings(" ");
+        return width <= 1 || text.Length <= width ? text : string.Concat(text.AsSpan(0, width - 1), "…");
+    }
+}

@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace VSwitch.EndToEnd.Tests;
+
+/// <summary>
+/// The operator console in a real terminal: <c>vswitchctl console</c> runs in a detached tmux session of a fixed size
+/// against a real daemon with TAP ports; keys go in with <c>send-keys</c> and the screen is read with
+/// <c>capture-pane</c>. The test creates a group, adds a rule, attaches the group to a port, sends traffic between
+/// namespaces, and reads the rule's hit counter and the port's drop counter moving on screen.
+/// </summary>
+[Collection(LabCollection.Name)]
+public sealed class ConsoleTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    /// <summary>A tmux server of its own (<c>-L</c>), so nothing else's sessions are touched; killed on dispose.</summary>
+    private sealed class Tmux(string server) : IDisposable
+    {
+        public string Capture() => Shell.Run($"tmux -L {server} capture-pane -p -t console").Stdout;
+
+        public void Keys(string keys) => Shell.Must($"tmux -L {server} send-keys -t console {keys}");
+
+        public void Type(string text)
+        {
+            Shell.Must($"tmux -L {server} send-keys -t console -l '{text}'");
+            Keys("Enter");
+        }
+
+        /// <summary>Waits until the screen matches <paramref name="pattern"/> and returns the match (fails with the screen).</summary>
+        public Match Wait(string pattern, TimeSpan? timeout = null)
+        {
+            Match? match = null;
+            var screen = "";
+            Shell.Eventually(() => (match = Regex.Match(screen = Capture(), pattern, RegexOptions.Multiline)).Success, timeout ?? TimeSpan.FromSeconds(15));
+            Assert.True(match!.Success, $"the screen never showed /{pattern}/:\n{screen}");
+            return match;
+        }
+
+        public void Dispose() => Shell.Run($"tmux -L {server} kill-server; rm -f /tmp/tmux-$(id -u)/{server}");
+    }
+
+    private static string Vswitchctl() =>
+        Path.Combine(Path.GetDirectoryName(Daemon.Executable())!, "..", "..", "..", "..", "..", "admin", "VSwitch.Cli", "bin",
+            Daemon.Executable().Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0", "vswitchctl");
+
+    private static long Number(string text) => long.Parse(text.Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void Console_CreateGroupAddRuleAttach_HitsAndDropsMoveOnScreen()
+    {
+        Root.Require();
+        using var lab = new Lab();
+        lab.Network("n1");
+        var client = lab.SecuredVm("cli", "n1", 3, null);
+        var server = lab.SecuredVm("srv", "n1", 1, []);
+        var daemon = lab.Start(1, client, server);
+        Shell.Must($"setsid {server.Exec("ncat -lk -p 80")} </dev/null >/dev/null 2>&1 &");
+        var exe = Path.GetFullPath(Vswitchctl());
+        Assert.True(File.Exists(exe), $"{exe} is missing: build the solution first");
+
+        using var tmux = new Tmux($"{lab.Prefix}-console");
+        Shell.Must($"tmux -L {lab.Prefix}-console new-session -d -s console -x 120 -y 40 " +
+            $"\"{exe} console --socket {daemon.StateDir}/api.sock; echo CONSOLE-EXIT \\$?; sleep 60\"");
+        tmux.Wait("VSwitch console");
+
+        // Groups screen: create a group, add a rule, attach it to the server's port.
+        tmux.Keys("2");
+        tmux.Wait("n new");
+        tmux.Keys("n");
+        tmux.Wait("Name:");
+        tmux.Type("web-e2e");
+        tmux.Wait(@"Stateful");
+        tmux.Keys("Enter");
+        tmux.Wait("created group web-e2e");
+        tmux.Keys("a");
+        tmux.Wait("Rule:");
+        tmux.Type("ingress tcp 99999");
+        tmux.Wait("rule not added: ports are 1 to 65535");
+        tmux.Keys("a");
+        tmux.Wait("Rule:");
+        tmux.Type("ingress tcp 80");
+        tmux.Wait("added to web-e2e: ingress IPv4 tcp 80");
+        tmux.Keys("+");
+        tmux.Wait("Port:");
+        tmux.Type("srv");
+        tmux.Wait("attached web-e2e to srv");
+        output.WriteLine(tmux.Capture());
+
+        // Traffic: connections to port 80 are admitted by the new rule; port 81 is dropped by the security group.
+        void Connect(int port, int times)
+        {
+            for (var i = 0; i < times; i++)
+            {
+                Shell.Run(client.Exec($"timeout 2 ncat -w 1 {server.Ipv4} {port} </dev/null"), TimeSpan.FromSeconds(5));
+            }
+        }
+        const string hitsPattern = @"ingress IPv4 tcp 80\s+([\d,]+)\s*$";
+        Connect(80, 3);
+        var hits = Number(tmux.Wait(hitsPattern).Groups[1].Value);
+        Shell.Eventually(() => Number(tmux.Wait(hitsPattern).Groups[1].Value) > 0, TimeSpan.FromSeconds(10));
+        hits = Number(tmux.Wait(hitsPattern).Groups[1].Value);
+        Assert.True(hits > 0, tmux.Capture());
+        Connect(80, 3);
+        Assert.True(Shell.Eventually(() => Number(tmux.Wait(hitsPattern).Groups[1].Value) > hits, TimeSpan.FromSeconds(10)),
+            $"the rule's hits did not move from {hits}:\n{tmux.Capture()}");
+        output.WriteLine(tmux.Capture());
+
+        // Ports screen: the server's drop counter (the last column) rises with connections to a port no rule allows.
+        tmux.Keys("3");
+        const string dropsPattern = @"^\s+srv\s.*?\s([\d,]+)\s*$";
+        Connect(81, 1);
+        var drops = Number(tmux.Wait(dropsPattern).Groups[1].Value);
+        Connect(81, 2);
+        Assert.True(Shell.Eventually(() => Number(tmux.Wait(dropsPattern).Groups[1].Value) > drops, TimeSpan.FromSeconds(10)),
+            $"srv's drops did not move from {drops}:\n{tmux.Capture()}");
+        output.WriteLine(tmux.Capture());
+
+        // Overview shows the drop rate by reason; q quits cleanly and gives the shell its screen back.
+        tmux.Keys("1");
+        Connect(81, 1);
+        tmux.Wait(@"srv\s+up.*sg \d");
+        output.WriteLine(tmux.Capture());
+        tmux.Keys("q");
+        tmux.Wait("CONSOLE-EXIT 0");
+        Assert.DoesNotContain("VSwitch console", tmux.Capture());
+    }
+}
