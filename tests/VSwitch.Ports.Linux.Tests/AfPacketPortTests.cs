@@ -235,7 +235,7 @@ public sealed class AfPacketPortTests : IDisposable
         using var driver = new PortDriver(port);
         Shell.Ip($"link del {host}");
         var sw = Stopwatch.StartNew();
-        while (port.Failure is null && sw.Elapsed < TimeSpan.FromSeconds(1))
+        while (port.Failure is null && sw.Elapsed < TimeSpan.FromSeconds(5))
         {
             driver.Poll(50);
         }

@@ -199,7 +199,7 @@ public sealed class TapPortTests : IDisposable
         {
             Shell.Ip($"-n {ns} link del {tap}");
             var sw = Stopwatch.StartNew();
-            while (port.Failure is null && sw.Elapsed < TimeSpan.FromSeconds(1))
+            while (port.Failure is null && sw.Elapsed < TimeSpan.FromSeconds(5))
             {
                 Assert.Empty(driver.Poll(50));
             }
