@@ -1,0 +1,421 @@
+#!/usr/bin/env bash
+# End-to-end benchmark of VSwitch against its peers, all on the same topology: two namespaces (client, server) joined
+#   - directly by a veth pair (the ceiling),
+#   - by a Linux bridge with stateful nftables rules (bridge family; on kernels without nf_conntrack_bridge, an inet
+#     table through br_netfilter, switched on only in the bridge's own namespace),
+#   - by Open vSwitch's userspace datapath (datapath_type=netdev, ct() firewall flows, userspace TSO on), 1 and 2 PMD cores,
+#   - by VSwitch with tap: ports and with afpacket: ports (stateful security group), --workers 1 and 2.
+# Metrics: single-stream TCP throughput (iperf3), 64-byte UDP packets per second received (trafgen, and iperf3
+# -u -l 64 -b 0), new TCP connections per second (one sequential client), round-trip latency (ping, and a 1-byte TCP
+# request/response). Every value is the median of REPS runs; the report prints the ratio VSwitch / peer.
+#
+#   scripts/bench-peers.sh [--quick] [--reps N] [--secs N] [--tcp-secs N] [--systems "LIST"] [--wait-quiet]
+#                          [--out FILE] [--keep-logs]
+#     --quick       2 s runs, 3 repetitions (about 8 minutes)
+#     default       10 s TCP runs, 4 s for the other metrics, 3 repetitions (about 15 minutes)
+#     --systems     subset of: veth bridge-nft ovs-pmd1 ovs-pmd2 vswitch-tap-w1 vswitch-afpacket-w1
+#                   vswitch-tap-w2 vswitch-afpacket-w2 (default: all, in this order)
+#     --wait-quiet  first wait (up to 15 minutes, checking every 30 s) for a 1-minute load average below 1.0
+#     --out FILE    also write the report (Markdown) to FILE
+#
+# Needs root. Installs its tools (scripts/install-deps.sh --bench) and builds vswitchd (Release). Uses only
+# 198.18.7.0/24, namespaces and links named with a per-run prefix, and removes all of them (and the OVS daemons,
+# vswitchd, the nftables table) on exit, also on Ctrl-C. Every load, daemon start and control command is bounded
+# by `timeout`; vswitchd is stopped by the script (SIGTERM, then SIGKILL after 10 s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+tools="$repo/scripts/bench-peers-tools.py"
+
+reps=3; secs=4; tcp_secs=10; quick=0; wait_quiet=0; out=""; keep_logs=0
+all_systems="veth bridge-nft ovs-pmd1 ovs-pmd2 vswitch-tap-w1 vswitch-afpacket-w1 vswitch-tap-w2 vswitch-afpacket-w2"
+systems=$all_systems
+while (($#)); do
+  case "$1" in
+    --quick) quick=1; secs=2; tcp_secs=2; reps=3 ;;
+    --reps) reps=$2; shift ;;
+    --secs) secs=$2; shift ;;
+    --tcp-secs) tcp_secs=$2; shift ;;
+    --systems) systems=$2; shift ;;
+    --wait-quiet) wait_quiet=1 ;;
+    --out) out=$2; shift ;;
+    --keep-logs) keep_logs=1 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    *) echo "bench-peers: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+for s in $systems; do [[ " $all_systems " == *" $s "* ]] || { echo "bench-peers: unknown system $s" >&2; exit 2; }; done
+((reps >= 1 && secs >= 1 && tcp_secs >= 1)) || { echo "bench-peers: bad --reps/--secs" >&2; exit 2; }
+[[ $(id -u) -eq 0 ]] || { echo "bench-peers: needs root (namespaces, veth, OVS, nftables)" >&2; exit 1; }
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+log "installing tools and building vswitchd (Release)"
+timeout 900 scripts/install-deps.sh --bench >/dev/null
+timeout 900 dotnet build vswitch/VSwitch.Daemon -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
+vswitchd="$repo/vswitch/VSwitch.Daemon/bin/Release/net10.0/vswitchd"
+
+# Per-run names: namespaces client / server / switch (the bridge and OVS live in the switch namespace, so their
+# sysctls and the OVS datapath's tap devices stay private), host ends of the veths, bridges, nft table.
+P="bp$(($$ % 100000))"
+NC="$P-c"; NS="$P-s"; NX="$P-x"
+HC="${P}hc"; HS="${P}hs"; BR="${P}br"; OB="${P}ob"
+IP_C=198.18.7.1; IP_S=198.18.7.2
+MAC_C=fa:16:3e:b7:00:01; MAC_S=fa:16:3e:b7:00:02
+PORT_TCP=5201; PORT_CONN=5301; PORT_RR=5401; PORT_UDP_SINK=9; PORT_DENIED=5999
+tmp=$(mktemp -d /tmp/bench-peers.XXXXXX)
+results="$tmp/results.txt"; : > "$results"
+vsw_pid=""; ovs_dir=""; IFC=""; IFS_=""
+
+stop_vswitch() {
+  if [[ -n "$vsw_pid" ]]; then
+    kill -TERM "$vsw_pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$vsw_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$vsw_pid" 2>/dev/null || true
+    wait "$vsw_pid" 2>/dev/null || true
+    vsw_pid=""
+  fi
+}
+stop_ovs() {
+  [[ -n "$ovs_dir" && -d "$ovs_dir" ]] || return 0
+  OVS_RUNDIR=$ovs_dir timeout 10 ovs-vsctl --db="unix:$ovs_dir/db.sock" --timeout=5 --if-exists del-br "$OB" 2>/dev/null || true
+  timeout 10 ovs-appctl -t "$ovs_dir/ovs-vswitchd.ctl" exit --cleanup >/dev/null 2>&1 || true
+  timeout 10 ovs-appctl -t "$ovs_dir/ovsdb-server.ctl" exit >/dev/null 2>&1 || true
+  for f in ovs-vswitchd ovsdb-server; do
+    local pid; pid=$(cat "$ovs_dir/$f.pid" 2>/dev/null || true)
+    if [[ -n "$pid" ]]; then
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  ovs_dir=""
+}
+teardown() {
+  stop_vswitch
+  stop_ovs
+  ip netns exec "$NX" nft delete table bridge "$P" 2>/dev/null || true
+  ip netns exec "$NX" nft delete table inet "$P" 2>/dev/null || true
+  for ns in "$NC" "$NS" "$NX"; do
+    { ip netns pids "$ns" 2>/dev/null || true; } | xargs -r kill -KILL 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  ip link del "$HC" 2>/dev/null || true
+  ip link del "$HS" 2>/dev/null || true
+}
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  teardown
+  if ((keep_logs)) || ((rc != 0)); then log "logs kept in $tmp"; else rm -rf "$tmp"; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# ---------------------------------------------------------------------------------------------------------- topology
+
+make_endpoints() {
+  for ns in "$NC" "$NS"; do
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    # One client makes thousands of connections a second: widen the port range and reuse TIME_WAIT ports.
+    ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1 \
+      net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  done
+}
+# addr NS DEV IP MAC
+addr() {
+  ip -n "$1" link set "$2" address "$4"
+  ip -n "$1" addr add "$3/24" dev "$2"
+  ip -n "$1" link set "$2" up
+}
+# Veth pairs from each endpoint namespace to host ends HC/HS, in namespace $1 ("" = the root namespace).
+host_veths() {
+  local where=()
+  [[ -n "$1" ]] && where=(-n "$1")
+  ip "${where[@]}" link add "$HC" type veth peer name eth0 netns "$NC"
+  ip "${where[@]}" link add "$HS" type veth peer name eth0 netns "$NS"
+  ip "${where[@]}" link set "$HC" up
+  ip "${where[@]}" link set "$HS" up
+  IFC=eth0; IFS_=eth0
+  addr "$NC" eth0 "$IP_C" "$MAC_C"; addr "$NS" eth0 "$IP_S" "$MAC_S"
+}
+switch_ns() {
+  ip netns add "$NX"
+  ip -n "$NX" link set lo up
+  # Bridged frames are filtered by the bridge family only, never by the IP hooks (no br_netfilter).
+  ip netns exec "$NX" sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 \
+    net.bridge.bridge-nf-call-arptables=0 2>/dev/null || true
+}
+
+setup_veth() {
+  make_endpoints
+  ip link add "${P}v" netns "$NC" type veth peer name eth0 netns "$NS"
+  ip -n "$NC" link set "${P}v" name eth0
+  IFC=eth0; IFS_=eth0
+  addr "$NC" eth0 "$IP_C" "$MAC_C"; addr "$NS" eth0 "$IP_S" "$MAC_S"
+}
+
+setup_bridge_nft() {
+  make_endpoints; switch_ns; host_veths "$NX"
+  ip -n "$NX" link add "$BR" type bridge stp_state 0 forward_delay 0
+  ip -n "$NX" link set "$HC" master "$BR"
+  ip -n "$NX" link set "$HS" master "$BR"
+  ip -n "$NX" link set "$BR" up
+  # Stateful filtering of bridged frames: the bridge family's own conntrack (nf_conntrack_bridge) where the kernel
+  # has it; otherwise (CONFIG_NF_CONNTRACK_BRIDGE is not set on some kernels) br_netfilter, switched on in the switch
+  # namespace only, hands bridged IPv4 to the inet family's forward hook with conntrack.
+  local family=bridge
+  if ! timeout 10 ip netns exec "$NX" nft -f - <<EOF
+table bridge $P {
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+    ct state established,related accept
+    ct state invalid drop
+    ether type arp accept
+    ip protocol icmp ct state new accept
+    tcp dport { $PORT_TCP, $PORT_CONN, $PORT_RR } ct state new accept
+    udp dport { $PORT_TCP, $PORT_UDP_SINK } ct state new accept
+  }
+}
+EOF
+  then
+    family=inet
+    log "bridge-family conntrack is not available on this kernel: using br_netfilter + an inet table"
+    timeout 10 ip netns exec "$NX" nft delete table bridge "$P" 2>/dev/null || true
+    ip netns exec "$NX" sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1 || return 1
+    timeout 10 ip netns exec "$NX" nft -f - <<EOF || return 1
+table inet $P {
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+    ct state established,related accept
+    ct state invalid drop
+    ip protocol icmp ct state new accept
+    tcp dport { $PORT_TCP, $PORT_CONN, $PORT_RR } ct state new accept
+    udp dport { $PORT_TCP, $PORT_UDP_SINK } ct state new accept
+  }
+}
+EOF
+  fi
+  timeout 10 ip netns exec "$NX" nft list table "$family" "$P" > "$tmp/nft-ruleset.txt" || return 1
+  echo "$family" > "$tmp/bridge-nft-family"
+}
+
+# setup_ovs PMD_MASK
+setup_ovs() {
+  make_endpoints; switch_ns; host_veths "$NX"
+  ovs_dir="$tmp/ovs-$1"; rm -rf "$ovs_dir"; mkdir -p "$ovs_dir"
+  export OVS_RUNDIR=$ovs_dir OVS_LOGDIR=$ovs_dir OVS_DBDIR=$ovs_dir
+  local vsctl=(timeout 20 ovs-vsctl --db="unix:$ovs_dir/db.sock" --timeout=15)
+  timeout 10 ovsdb-tool create "$ovs_dir/conf.db" /usr/share/openvswitch/vswitch.ovsschema || return 1
+  timeout 20 ip netns exec "$NX" ovsdb-server "$ovs_dir/conf.db" --remote="punix:$ovs_dir/db.sock" \
+    --pidfile="$ovs_dir/ovsdb-server.pid" --unixctl="$ovs_dir/ovsdb-server.ctl" \
+    --log-file="$ovs_dir/ovsdb-server.log" --detach --no-chdir || return 1
+  "${vsctl[@]}" --no-wait init || return 1
+  # userspace-tso-enable is read at start: set it before ovs-vswitchd runs.
+  "${vsctl[@]}" --no-wait set Open_vSwitch . other_config:userspace-tso-enable=true other_config:pmd-cpu-mask="$1" || return 1
+  timeout 30 ip netns exec "$NX" ovs-vswitchd "unix:$ovs_dir/db.sock" --pidfile="$ovs_dir/ovs-vswitchd.pid" \
+    --unixctl="$ovs_dir/ovs-vswitchd.ctl" --log-file="$ovs_dir/ovs-vswitchd.log" --detach --no-chdir || return 1
+  "${vsctl[@]}" add-br "$OB" -- set bridge "$OB" datapath_type=netdev fail_mode=secure || return 1
+  "${vsctl[@]}" add-port "$OB" "$HC" -- set Interface "$HC" ofport_request=1 || return 1
+  "${vsctl[@]}" add-port "$OB" "$HS" -- set Interface "$HS" ofport_request=2 || return 1
+  # The same policy as the nftables rules and the security group: new TCP/UDP to the test ports and ICMP, then
+  # everything of an established or related connection; the rest is dropped.
+  cat > "$tmp/flows.txt" <<EOF
+table=0,priority=100,arp,actions=NORMAL
+table=0,priority=100,ip,actions=ct(table=1)
+table=0,priority=0,actions=drop
+table=1,priority=100,ip,ct_state=+trk+est-inv,actions=NORMAL
+table=1,priority=100,ip,ct_state=+trk+rel-inv,actions=NORMAL
+table=1,priority=90,icmp,ct_state=+trk+new-inv,actions=ct(commit),NORMAL
+table=1,priority=90,tcp,tp_dst=$PORT_TCP,ct_state=+trk+new-inv,actions=ct(commit),NORMAL
+table=1,priority=90,tcp,tp_dst=$PORT_CONN,ct_state=+trk+new-inv,actions=ct(commit),NORMAL
+table=1,priority=90,tcp,tp_dst=$PORT_RR,ct_state=+trk+new-inv,actions=ct(commit),NORMAL
+table=1,priority=90,udp,tp_dst=$PORT_TCP,ct_state=+trk+new-inv,actions=ct(commit),NORMAL
+table=1,priority=90,udp,tp_dst=$PORT_UDP_SINK,ct_state=+trk+new-inv,actions=ct(commit),NORMAL
+table=1,priority=0,actions=drop
+EOF
+  timeout 20 ovs-ofctl del-flows "$OB"
+  timeout 20 ovs-ofctl add-flows "$OB" "$tmp/flows.txt" || return 1
+  timeout 10 ovs-appctl -t "$ovs_dir/ovs-vswitchd.ctl" dpif-netdev/pmd-rxq-show > "$tmp/ovs-pmd-rxq-$1.txt" 2>&1 || true
+  log "ovs: $(timeout 10 ovs-vsctl --db="unix:$ovs_dir/db.sock" get Open_vSwitch . other_config | tr -d '\n'); \
+userspace TSO: $(grep -c -i 'userspace TCP Segmentation Offloading support enabled' "$ovs_dir/ovs-vswitchd.log" || true) log line(s)"
+}
+
+# setup_vswitch tap|afpacket WORKERS
+setup_vswitch() {
+  local kind=$1 workers=$2 dev_c dev_s
+  make_endpoints
+  if [[ $kind == tap ]]; then
+    IFC="${P}tc"; IFS_="${P}ts"; dev_c="tap:$IFC@$NC"; dev_s="tap:$IFS_@$NS"
+  else
+    host_veths ""; dev_c="afpacket:$HC"; dev_s="afpacket:$HS"
+  fi
+  cat > "$tmp/vswitch.json" <<EOF
+{
+  "networks": [ { "name": "bench" } ],
+  "security_groups": [ { "name": "bench", "stateful": true, "rules": [
+    { "direction": "ingress", "protocol": "icmp" },
+    { "direction": "ingress", "protocol": "tcp", "port_range_min": $PORT_TCP, "port_range_max": $PORT_TCP },
+    { "direction": "ingress", "protocol": "tcp", "port_range_min": $PORT_CONN, "port_range_max": $PORT_CONN },
+    { "direction": "ingress", "protocol": "tcp", "port_range_min": $PORT_RR, "port_range_max": $PORT_RR },
+    { "direction": "ingress", "protocol": "udp", "port_range_min": $PORT_TCP, "port_range_max": $PORT_TCP },
+    { "direction": "ingress", "protocol": "udp", "port_range_min": $PORT_UDP_SINK, "port_range_max": $PORT_UDP_SINK } ] } ],
+  "ports": [
+    { "name": "client", "network": "bench", "device": "$dev_c", "mac_address": "$MAC_C",
+      "fixed_ips": [ "$IP_C" ], "security_groups": [ "bench" ] },
+    { "name": "server", "network": "bench", "device": "$dev_s", "mac_address": "$MAC_S",
+      "fixed_ips": [ "$IP_S" ], "security_groups": [ "bench" ] } ]
+}
+EOF
+  rm -rf "$tmp/vswitch-state"; mkdir -p "$tmp/vswitch-state"
+  "$vswitchd" --config "$tmp/vswitch.json" --workers "$workers" --metrics-listen none \
+    --state-dir "$tmp/vswitch-state" --api-socket "$tmp/vswitch.sock" > "$tmp/vswitch-$kind-w$workers.log" 2>&1 &
+  vsw_pid=$!
+  local ready=0
+  for _ in $(seq 300); do
+    grep -q "applied generation" "$tmp/vswitch-$kind-w$workers.log" && { ready=1; break; }
+    kill -0 "$vsw_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  ((ready)) || { log "vswitchd did not start:"; tail -20 "$tmp/vswitch-$kind-w$workers.log" >&2; return 1; }
+  if [[ $kind == tap ]]; then
+    for _ in $(seq 100); do
+      ip -n "$NC" link show "$IFC" >/dev/null 2>&1 && ip -n "$NS" link show "$IFS_" >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+    addr "$NC" "$IFC" "$IP_C" "$MAC_C"; addr "$NS" "$IFS_" "$IP_S" "$MAC_S"
+  fi
+}
+
+setup_system() {
+  case "$1" in
+    veth) setup_veth ;;
+    bridge-nft) setup_bridge_nft ;;
+    ovs-pmd1) setup_ovs 0x1 ;;
+    ovs-pmd2) setup_ovs 0x3 ;;
+    vswitch-tap-w*) setup_vswitch tap "${1##*-w}" ;;
+    vswitch-afpacket-w*) setup_vswitch afpacket "${1##*-w}" ;;
+  esac
+}
+
+start_servers() {
+  timeout 10 ip netns exec "$NS" iperf3 -s -D -p "$PORT_TCP" --logfile "$tmp/iperf3-server.log"
+  (ip netns exec "$NS" timeout 3600 python3 "$tools" server "$PORT_CONN" "$PORT_RR" "$PORT_DENIED" > "$tmp/server.log" 2>&1 &)
+  # Connectivity (and ARP / MAC learning) before measuring.
+  local up=0
+  for _ in $(seq 20); do
+    timeout 3 ip netns exec "$NC" ping -c 1 -W 1 "$IP_S" >/dev/null 2>&1 && { up=1; break; }
+    sleep 0.25
+  done
+  ((up)) || return 1
+  # The policy is in force: a listening TCP port outside the allowed ones is unreachable (except over plain veth).
+  if timeout 5 ip netns exec "$NC" python3 "$tools" probe "$IP_S" "$PORT_DENIED"; then
+    echo "$1 open" >> "$tmp/firewall.txt"
+    [[ $1 == veth ]] || log "$1: WARNING: tcp/$PORT_DENIED is reachable: the firewall is not enforced"
+  else
+    echo "$1 enforced" >> "$tmp/firewall.txt"
+  fi
+}
+
+# ----------------------------------------------------------------------------------------------------------- metrics
+
+m_tcp() {
+  timeout $((tcp_secs + 20)) ip netns exec "$NC" iperf3 -c "$IP_S" -p "$PORT_TCP" -t "$tcp_secs" -J \
+    | python3 "$tools" iperf-tcp
+}
+m_pps_iperf() {
+  timeout $((secs + 20)) ip netns exec "$NC" iperf3 -c "$IP_S" -p "$PORT_TCP" -u -l 64 -b 0 -t "$secs" -J \
+    | python3 "$tools" iperf-udp
+}
+# trafgen sends 60-byte frames (64 on the wire with the FCS) of 16 UDP flows to the discard port as fast as one
+# core can; the rate is what arrives at the server's interface (rx_packets) during the middle of the send.
+m_pps_trafgen() {
+  local c=(${MAC_C//:/ }) s=(${MAC_S//:/ })
+  cat > "$tmp/udp64.cfg" <<EOF
+{
+  0x${s[0]}, 0x${s[1]}, 0x${s[2]}, 0x${s[3]}, 0x${s[4]}, 0x${s[5]},
+  0x${c[0]}, 0x${c[1]}, 0x${c[2]}, 0x${c[3]}, 0x${c[4]}, 0x${c[5]},
+  const16(0x0800),
+  0x45, 0x00, const16(46), const16(0), 0x40, 0x00, 64, 17, csumip(14, 33),
+  ${IP_C//./, }, ${IP_S//./, },
+  0x9c, dinc(0x40, 0x4f), const16($PORT_UDP_SINK), const16(26), const16(0),
+  fill(0x42, 18)
+}
+EOF
+  local rx="/sys/class/net/$IFS_/statistics/rx_packets" r0 r1 t0 t1 tg
+  timeout -s INT $((secs + 3)) ip netns exec "$NC" trafgen --dev "$IFC" --conf "$tmp/udp64.cfg" --cpus 1 \
+    > "$tmp/trafgen.log" 2>&1 &
+  tg=$!
+  sleep 0.7
+  r0=$(ip netns exec "$NS" cat "$rx"); t0=$(date +%s.%N)
+  sleep "$secs"
+  r1=$(ip netns exec "$NS" cat "$rx"); t1=$(date +%s.%N)
+  kill -INT "$tg" 2>/dev/null || true
+  wait "$tg" 2>/dev/null || true
+  python3 -c "print('%.0f' % (($r1 - $r0) / ($t1 - $t0)))"
+}
+m_cps() {
+  timeout $((secs + 20)) ip netns exec "$NC" python3 "$tools" conn "$IP_S" "$PORT_CONN" "$secs"
+}
+m_ping() {
+  timeout $((secs + 10)) ip netns exec "$NC" ping -i 0.01 -c $((secs * 100)) -w $((secs + 5)) "$IP_S" \
+    | python3 "$tools" ping-median
+}
+m_rr() {
+  timeout $((secs + 20)) ip netns exec "$NC" python3 "$tools" rr "$IP_S" "$PORT_RR" "$secs"
+}
+metrics="tcp pps_trafgen pps_iperf cps ping rr"
+
+# -------------------------------------------------------------------------------------------------------------- main
+
+if ((wait_quiet)); then
+  for i in $(seq 30); do
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    python3 -c "import sys; sys.exit(0 if $load < 1.0 else 1)" && break
+    ((i == 30)) && { log "load still $load after 15 minutes: running anyway"; break; }
+    log "load $load: waiting for < 1.0"
+    sleep 30
+  done
+fi
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+started=$(date -u +"%Y-%m-%d %H:%M UTC")
+log "run $P: systems: $systems; $reps repetitions, TCP ${tcp_secs} s, others ${secs} s; load $load_before"
+
+for system in $systems; do
+  teardown
+  log "$system: setting up"
+  if ! setup_system "$system" > "$tmp/setup-$system.log" 2>&1 || ! start_servers "$system"; then
+    log "$system: setup or connectivity failed (see $tmp/setup-$system.log)"; keep_logs=1
+    for m in $metrics; do echo "$system $m fail" >> "$results"; done
+    continue
+  fi
+  for rep in $(seq "$reps"); do
+    line=""
+    for m in $metrics; do
+      v=$("m_$m" 2>> "$tmp/errors-$system.log") || v=""
+      [[ -n "$v" ]] || { v=fail; keep_logs=1; }
+      echo "$system $m $v" >> "$results"
+      line+=" $m=$v"
+    done
+    log "$system run $rep:$line"
+  done
+done
+teardown
+
+{
+  echo "Run $started, $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), kernel $(uname -r),"
+  echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'); \
+$reps runs per value, TCP ${tcp_secs} s, other metrics ${secs} s; load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)."
+  if [[ -f "$tmp/bridge-nft-family" ]]; then
+    echo "bridge-nft: stateful rules in the $(cat "$tmp/bridge-nft-family") family$([[ $(cat "$tmp/bridge-nft-family") == inet ]] && echo \
+      " (the kernel has no nf_conntrack_bridge; br_netfilter on in the bridge's namespace only)")."
+  fi
+  echo "Firewall check (tcp/$PORT_DENIED must be unreachable): $(paste -sd, "$tmp/firewall.txt" 2>/dev/null | sed 's/,/, /g')."
+  echo
+  python3 "$tools" report "$results"
+} > "$tmp/report.md"
+cat "$tmp/report.md"
+[[ -n "$out" ]] && cp "$tmp/report.md" "$out"
+exit 0
