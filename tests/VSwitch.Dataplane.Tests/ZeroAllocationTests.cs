@@ -40,13 +40,11 @@ public sealed class ZeroAllocationTests
             Fill();
             worker.ProcessBatch(datapath.Publisher.Current, ports[i % 2]!, batch);
         }
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
+        var allocated = SteadyStateAllocation.MinimumBytes(i =>
         {
             Fill();
             worker.ProcessBatch(datapath.Publisher.Current, ports[i % 2]!, batch);
-        }
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        });
         Assert.Equal(0, allocated);
         Assert.True(b.TransmittedCount > 0);
         a.Dispose();
@@ -79,17 +77,15 @@ public sealed class ZeroAllocationTests
             worker.ProcessBatch(datapath.Publisher.Current, ports[0]!, batch);
             worker.SecurityGroupLog.Drain(drained);
         }
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 100; i < 1100; i++)
+        var allocated = SteadyStateAllocation.MinimumBytes(i =>
         {
-            SecurityGroupLogTests.Fill(batch, PacketBatch.MaxSize, i);
+            SecurityGroupLogTests.Fill(batch, PacketBatch.MaxSize, 100 + i);
             worker.ProcessBatch(datapath.Publisher.Current, ports[0]!, batch);
             if (i % 4 == 0)
             {
                 worker.SecurityGroupLog.Drain(drained);
             }
-        }
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        });
         Assert.Equal(0, allocated);
         Assert.True(b.TransmittedCount > 0);
         Assert.True(datapath.Read(WorkerCounter.SecurityGroupLogDropped) > 0);
