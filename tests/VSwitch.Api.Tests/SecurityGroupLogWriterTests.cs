@@ -69,7 +69,7 @@ public sealed class SecurityGroupLogWriterTests : IAsyncLifetime
             {
                 break;
             }
-            Thread.Sleep(20);
+            Thread.Sleep(20); // poll interval: the workers fill their rings on their own threads
         }
         return lines;
     }
@@ -136,7 +136,7 @@ public sealed class SecurityGroupLogWriterTests : IAsyncLifetime
         while (writer.Written + writer.Suppressed < 20 && watch.Elapsed < TimeSpan.FromSeconds(10))
         {
             writer.DrainOnce();
-            Thread.Sleep(20);
+            Thread.Sleep(20); // poll interval: the workers fill their rings on their own threads
         }
         // Burst 3, plus at most a token or two refilled while the 20 frames were forwarded.
         Assert.InRange(writer.Written, 3, 5);

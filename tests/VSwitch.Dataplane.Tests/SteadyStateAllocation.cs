@@ -23,6 +23,7 @@ internal static class SteadyStateAllocation
                 iteration(i++);
             }
             minimum = Math.Min(minimum, GC.GetAllocatedBytesForCurrentThread() - before);
+            // Gives the runtime's background tier-up (about 100 ms after first calls) time to finish between windows.
             Thread.Sleep(50);
         }
         return minimum;

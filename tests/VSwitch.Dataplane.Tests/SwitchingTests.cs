@@ -155,7 +155,7 @@ public sealed class SwitchingTests : IDisposable
         while (!condition())
         {
             Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            Thread.Sleep(10);
+            Thread.Sleep(10); // poll interval: worker threads update the counters, with no event to wait on
         }
     }
 

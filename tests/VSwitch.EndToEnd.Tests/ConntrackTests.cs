@@ -38,8 +38,7 @@ public sealed class ConntrackTests(ConntrackLab fixture) : IClassFixture<Conntra
     private static Task<Shell.Result> Background(Lab.Vm vm, string command, int seconds) =>
         Task.Run(() => Shell.Run(vm.Exec(command), TimeSpan.FromSeconds(seconds)));
 
-    private static void WaitListening(Lab.Vm vm, int port, string proto = "t") =>
-        Assert.True(Shell.Eventually(() => Shell.Run(vm.Exec($"ss -ln{proto} 'sport = :{port}'")).Stdout.Contains($":{port}", StringComparison.Ordinal), TimeSpan.FromSeconds(5)));
+    private static void WaitListening(Lab.Vm vm, int port, string proto = "t") => Lab.WaitListening(vm, port, proto);
 
     [Fact]
     public async Task OnlyTcp80Ingress_OutboundTcpAndUdpGetReplies_Tcp22IsUnreachable()

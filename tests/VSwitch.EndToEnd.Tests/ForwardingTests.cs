@@ -105,7 +105,7 @@ public sealed class ForwardingTests(ForwardingLab fixture) : IClassFixture<Forwa
         var script = Path.Combine(Path.GetTempPath(), $"vsw-udp-{from}{to}.py");
         File.WriteAllText(script, echo);
         var server = Task.Run(() => Shell.Run(dst.Exec($"/usr/bin/python3 {script}"), TimeSpan.FromSeconds(10)));
-        Thread.Sleep(500);
+        Lab.WaitListening(dst, 5002, "u");
         var client = Shell.Run(src.Exec(
             $"/usr/bin/python3 -c \"import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(5); s.sendto(b'hello-vswitch',('{dst.Ipv4}',5002)); print(s.recv(100).decode())\""),
             TimeSpan.FromSeconds(10));

@@ -173,6 +173,15 @@ internal sealed class Lab : IDisposable
         return path;
     }
 
+    /// <summary>Waits until something in the VM listens on <paramref name="port"/> (<paramref name="proto"/> t: TCP, u: UDP).</summary>
+    public static void WaitListening(Vm vm, int port, string proto = "t")
+    {
+        if (!Shell.Eventually(() => Shell.Run(vm.Exec($"ss -ln{proto} 'sport = :{port}'")).Stdout.Contains($":{port}", StringComparison.Ordinal), TimeSpan.FromSeconds(10)))
+        {
+            throw new InvalidOperationException($"nothing listens on {port}/{(proto == "u" ? "udp" : "tcp")} in {vm.Namespace}");
+        }
+    }
+
     /// <summary>Waits for the VM's interface, then gives it its IPv4 and IPv6 addresses (no DAD wait).</summary>
     public static void ConfigureAddresses(Vm vm)
     {

@@ -117,7 +117,7 @@ public sealed class SecurityGroupTests(SecurityGroupLab fixture) : IClassFixture
         var script = Path.Combine(Path.GetTempPath(), "vsw-spoof-listen.py");
         File.WriteAllText(script, listen);
         var server = Task.Run(() => Shell.Run(fixture.Member.Exec($"/usr/bin/python3 {script}"), TimeSpan.FromSeconds(10)));
-        Thread.Sleep(500);
+        Lab.WaitListening(fixture.Member, 7000, "u");
         var metric = "vswitch_port_dropped_packets_total{port=\"client\",direction=\"egress\",reason=\"spoofing\"}";
         var before = fixture.Lab.Daemon!.Metric(metric);
         var client = fixture.Client;
@@ -163,7 +163,7 @@ public sealed class SecurityGroupTests(SecurityGroupLab fixture) : IClassFixture
         string Exchange()
         {
             var server = Task.Run(() => Shell.Run(fixture.StatelessB.Exec($"/usr/bin/python3 {script}"), TimeSpan.FromSeconds(10)));
-            Thread.Sleep(500);
+            Lab.WaitListening(fixture.StatelessB, 6000, "u");
             var client = Shell.Run(fixture.StatelessA.Exec(
                 $"/usr/bin/python3 -c \"import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(2); s.sendto(b'ping',('{fixture.StatelessB.Ipv4}',6000)); print(s.recv(100).decode())\""),
                 TimeSpan.FromSeconds(10));

@@ -51,7 +51,7 @@ internal static class Shell
             {
                 return true;
             }
-            Thread.Sleep(100);
+            Thread.Sleep(100); // poll interval: the condition is another process's state, with no event to wait on
         }
         return condition();
     }

@@ -119,7 +119,7 @@ internal sealed class Vswitchd : IDisposable
             {
                 return process;
             }
-            Thread.Sleep(100);
+            Thread.Sleep(100); // poll interval until the daemon's API socket answers
         }
         process.Kill(entireProcessTree: true);
         throw new InvalidOperationException($"vswitchd's API did not answer within 30 s:\n{Log}");
