@@ -4,10 +4,11 @@
 //   A fixed array of ConnEntry (capacity = MaxEntries / ShardCount), a chained hash index over it, a free list,
 //   a list of unassured entries in creation order (the early-drop victims), a side array of cold per-entry data,
 //   and a small lock. Layout:
-//     entries   pinned, 64-byte aligned, uninitialised: capacity * 128 bytes. Slots are handed out from a
-//               high-water mark, so memory the table never used is never touched (and never committed by the OS).
-//     buckets   int[2 * capacity rounded to a power of two]: index + 1 of the first entry of each chain (0 = empty);
-//               chains continue through ConnEntry.Next. Load factor <= 0.5, so a hit walks 1.25 entries on average.
+//     entries   capacity * 128 bytes, the shard's part of the table's huge-page memory (HugePageMemory). Slots
+//               are handed out from a high-water mark, so memory the table never used is never touched.
+//     buckets   2 * capacity rounded to a power of two ints, also in huge-page memory: index + 1 of the first entry
+//               of each chain (0 = empty); chains continue through ConnEntry.Next. Load factor <= 0.5, so a hit
+//               walks 1.25 entries on average.
 //     cold      ColdEntry[capacity]: creation time and the links of the unassured list (16 bytes per entry).
 //     hot       lock word, counts, list heads and counters on their own cache line(s), padded on both sides so two
 //               shards' locks never share a line.
@@ -20,8 +21,9 @@
 //   bytes per entry plus the buckets and deletes in O(chain) without tombstones (OVS's cmap and Linux's hlist are
 //   chained too). The unassured list is what makes early drop exact and O(1): when the shard is full the oldest
 //   connection that never saw a reply (a SYN flood's leftovers, UDP probes) is dropped, as Linux's early_drop does,
-//   and an assured one never is. Entries live in a pinned managed array rather than native memory so that a stale
-//   handle or a late call after Dispose can never touch freed memory; the pin only fixes the alignment.
+//   and an assured one never is. Entries and buckets live in memory the table maps once with huge pages (a
+//   random lookup otherwise pays a TLB miss as well as a cache miss); the shard keeps the mapping's owner alive, so a
+//   stale handle or a late call after Dispose can never touch freed memory.
 //
 // Thread-safety
 //   Every member except the constructor, Volatile reads of the counters, and Capacity requires the shard lock
@@ -38,11 +40,13 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+using VSwitch.Dataplane.Memory;
 
 namespace VSwitch.Dataplane.Conntrack;
 
 /// <summary>One shard of a <see cref="ConnTable"/>: entries, hash index, free list, early-drop list and a spin lock.</summary>
-internal sealed class ConnShard
+internal sealed unsafe class ConnShard
 {
     /// <summary>Entries examined under one lock hold by the sweeper, the expiry scan and the control plane.</summary>
     public const int SweepChunk = 64;
@@ -52,9 +56,11 @@ internal sealed class ConnShard
 
     private const int CacheLineSize = 64;
 
-    private readonly byte[] _memory;
-    private readonly nint _entriesOffset;
-    private readonly int[] _buckets;
+    private readonly byte* _entries;
+    private readonly int* _buckets;
+    private readonly int _bucketCount;
+    private readonly HugePageMemory _entryMemory;
+    private readonly HugePageMemory _bucketMemory;
     private readonly ColdEntry[] _cold;
     private readonly int _bucketMask;
     private readonly ulong _seed;
@@ -90,16 +96,30 @@ internal sealed class ConnShard
         [FieldOffset(CacheLineSize + 64)] public long LastNowMs;
     }
 
-    public unsafe ConnShard(int capacity, ulong seed)
+    /// <summary>Buckets of a shard of <paramref name="capacity"/> entries (a power of two, load factor at most 0.5).</summary>
+    public static int BucketCountFor(int capacity) => (int)BitOperations.RoundUpToPowerOf2((uint)capacity) * 2;
+
+    /// <param name="capacity">Entries.</param>
+    /// <param name="seed">The table's hash seed.</param>
+    /// <param name="entryMemory">The table's entry memory; this shard uses <paramref name="capacity"/> entries from <paramref name="entryOffset"/>.</param>
+    /// <param name="entryOffset">Byte offset of the shard's first entry (a multiple of 64).</param>
+    /// <param name="bucketMemory">The table's bucket memory (zero-filled); this shard uses <see cref="BucketCountFor"/> ints from <paramref name="bucketOffset"/>.</param>
+    /// <param name="bucketOffset">Byte offset of the shard's first bucket.</param>
+    public ConnShard(int capacity, ulong seed, HugePageMemory entryMemory, long entryOffset, HugePageMemory bucketMemory, long bucketOffset)
     {
-        Debug.Assert(capacity > 0 && (long)capacity * ConnEntry.Size < int.MaxValue - CacheLineSize);
+        var buckets = BucketCountFor(capacity);
+        if (capacity <= 0 || entryOffset % CacheLineSize != 0 || entryOffset + ((long)capacity * ConnEntry.Size) > entryMemory.Length
+            || bucketOffset + ((long)buckets * sizeof(int)) > bucketMemory.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(capacity), "the shard does not fit the table's memory");
+        }
         Capacity = capacity;
         _seed = seed;
-        _memory = GC.AllocateUninitializedArray<byte>((capacity * ConnEntry.Size) + CacheLineSize, pinned: true);
-        var address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_memory));
-        _entriesOffset = (CacheLineSize - (address & (CacheLineSize - 1))) & (CacheLineSize - 1);
-        var buckets = (int)BitOperations.RoundUpToPowerOf2((uint)capacity) * 2;
-        _buckets = new int[buckets];
+        _entryMemory = entryMemory;
+        _bucketMemory = bucketMemory;
+        _entries = entryMemory.Start + entryOffset;
+        _buckets = (int*)(bucketMemory.Start + bucketOffset);
+        _bucketCount = buckets;
         _bucketMask = buckets - 1;
         _cold = new ColdEntry[capacity];
         _hot.LastNowMs = long.MinValue;
@@ -126,7 +146,7 @@ internal sealed class ConnShard
     public long LastNowMs => Volatile.Read(ref _hot.LastNowMs);
 
     /// <summary>Bytes of memory reserved by the shard.</summary>
-    public long MemorySize => _memory.Length + ((long)_buckets.Length * sizeof(int)) + ((long)_cold.Length * Unsafe.SizeOf<ColdEntry>());
+    public long MemorySize => ((long)Capacity * ConnEntry.Size) + ((long)_bucketCount * sizeof(int)) + ((long)_cold.Length * Unsafe.SizeOf<ColdEntry>());
 
     // ---- lock ------------------------------------------------------------------------------------------------
 
@@ -164,8 +184,7 @@ internal sealed class ConnShard
     public ref ConnEntry At(int index)
     {
         Debug.Assert((uint)index < (uint)Capacity);
-        return ref Unsafe.As<byte, ConnEntry>(ref Unsafe.Add(
-            ref MemoryMarshal.GetArrayDataReference(_memory), _entriesOffset + ((nint)index * ConnEntry.Size)));
+        return ref *(ConnEntry*)(_entries + ((nint)index * ConnEntry.Size));
     }
 
     /// <summary>The creation time of slot <paramref name="index"/>.</summary>
@@ -178,6 +197,30 @@ internal sealed class ConnShard
         if (nowMs > _hot.LastNowMs)
         {
             _hot.LastNowMs = nowMs;
+        }
+    }
+
+    /// <summary>Asks the CPU to load the bucket of <paramref name="hash"/> (no lock needed: nothing is read).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PrefetchBucket(ulong hash)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(_buckets + ((int)hash & _bucketMask));
+        }
+    }
+
+    /// <summary>
+    /// Asks the CPU to load the first entry of <paramref name="hash"/>'s chain. Reads the bucket without the lock: the
+    /// value is only a hint, checked against the capacity before use.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PrefetchFirstEntry(ulong hash)
+    {
+        var first = Volatile.Read(ref _buckets[(int)hash & _bucketMask]) - 1;
+        if ((uint)first < (uint)Capacity)
+        {
+            Sse.Prefetch0(_entries + ((nint)first * ConnEntry.Size));
         }
     }
 

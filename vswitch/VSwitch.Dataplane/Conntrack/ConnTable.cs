@@ -34,6 +34,7 @@
 //   0 bytes allocated by any data-path call.
 
 using System.Runtime.CompilerServices;
+using VSwitch.Dataplane.Memory;
 using VSwitch.Packets;
 
 namespace VSwitch.Dataplane.Conntrack;
@@ -53,6 +54,8 @@ public sealed partial class ConnTable : IDisposable
     public const int BytesPerEntry = ConnEntry.Size + 16 + (2 * sizeof(int));
 
     private readonly ConnShard[] _shards;
+    private readonly HugePageMemory _entryMemory;
+    private readonly HugePageMemory _bucketMemory;
     private readonly int _shardMask;
     private readonly int _shardCapacity;
     private readonly ulong _seed;
@@ -61,7 +64,7 @@ public sealed partial class ConnTable : IDisposable
     private bool _disposed;
 
     /// <summary>How conntrack sees a packet before any lookup.</summary>
-    private enum PacketKind : byte
+    internal enum PacketKind : byte
     {
         Untracked,
         Tcp,
@@ -87,9 +90,13 @@ public sealed partial class ConnTable : IDisposable
         }
         _seed = options.HashSeed ?? (ulong)Random.Shared.NextInt64();
         _shards = new ConnShard[options.ShardCount];
+        var bucketBytes = (long)ConnShard.BucketCountFor(_shardCapacity) * sizeof(int);
+        _entryMemory = new HugePageMemory((long)_shardCapacity * ConnEntry.Size * options.ShardCount);
+        _bucketMemory = new HugePageMemory(bucketBytes * options.ShardCount);
+        HugePagesAdvised = _entryMemory.HugePagesAdvised && _bucketMemory.HugePagesAdvised;
         for (var i = 0; i < _shards.Length; i++)
         {
-            _shards[i] = new ConnShard(_shardCapacity, _seed);
+            _shards[i] = new ConnShard(_shardCapacity, _seed, _entryMemory, (long)i * _shardCapacity * ConnEntry.Size, _bucketMemory, i * bucketBytes);
         }
         _shardMask = options.ShardCount - 1;
         _timeouts = options.Timeouts;
@@ -98,6 +105,9 @@ public sealed partial class ConnTable : IDisposable
 
     /// <summary>Entries the table can hold (ShardCount × MaxEntries / ShardCount).</summary>
     public long Capacity => (long)_shardCapacity * _shards.Length;
+
+    /// <summary>True when the kernel took the advice to back entries and buckets with transparent huge pages.</summary>
+    public bool HugePagesAdvised { get; }
 
     /// <summary>Shards (locks).</summary>
     public int ShardCount => _shards.Length;
@@ -164,18 +174,26 @@ public sealed partial class ConnTable : IDisposable
     /// <param name="nowMs">The caller's clock in milliseconds (monotonic).</param>
     public ConnLookup Track(ReadOnlySpan<byte> frame, in ParsedPacket packet, int zone, long nowMs)
     {
-        var kind = Classify(in packet, out var sourcePort, out var destinationPort);
+        Prepare(in packet, zone, out var probe);
+        return TrackPrepared(frame, in packet, in probe, nowMs);
+    }
+
+    /// <summary>
+    /// <see cref="Track"/> for a packet whose key <see cref="Prepare"/> computed (and whose memory
+    /// <see cref="Prefetch"/> may have requested).
+    /// </summary>
+    public ConnLookup TrackPrepared(ReadOnlySpan<byte> frame, in ParsedPacket packet, in ConnProbe probe, long nowMs)
+    {
+        var kind = probe.Kind;
         if (kind == PacketKind.Untracked)
         {
             return ConnLookup.Untracked;
         }
         if (kind == PacketKind.IcmpError)
         {
-            return TrackRelated(frame, in packet, zone, nowMs);
+            return TrackRelated(frame, in packet, probe.Zone, nowMs);
         }
-        var key = ConnKey.Create(zone, packet.IpProtocol, packet.IsIpv6, packet.IpSource, sourcePort,
-            packet.IpDestination, destinationPort, out var swapped);
-        var hash = key.Hash(_seed);
+        var hash = probe.Hash;
         var shardIndex = ShardOf(hash);
         var shard = _shards[shardIndex];
         var timeouts = Volatile.Read(ref _timeoutsMs);
@@ -183,13 +201,13 @@ public sealed partial class ConnTable : IDisposable
         try
         {
             shard.Observe(nowMs);
-            var index = shard.Find(in key, hash);
+            var index = shard.Find(in probe.Key, hash);
             if (index >= 0)
             {
                 ref var e = ref shard.At(index);
                 if (!ConnShard.IsExpired(ref e, nowMs, timeouts))
                 {
-                    return Update(shard, Location(shardIndex, index), index, ref e, frame, in packet, kind, swapped, hash, nowMs);
+                    return Update(shard, Location(shardIndex, index), index, ref e, frame, in packet, kind, probe.Swapped, hash, nowMs);
                 }
                 shard.RemoveExpired(index);
             }
@@ -345,9 +363,14 @@ public sealed partial class ConnTable : IDisposable
 
     public void Dispose()
     {
-        // The entries live in pinned managed arrays, so there is nothing to free by hand; a stale caller after
-        // Dispose still touches valid memory. The flag only makes control-plane calls fail loudly.
-        _disposed = true;
+        // The pages go back to the kernel now; the mapping stays until the finalizer, so a stale caller after
+        // Dispose touches zeros (no live entry), never unmapped memory. The flag makes control-plane calls fail loudly.
+        if (!_disposed)
+        {
+            _disposed = true;
+            _entryMemory.Release();
+            _bucketMemory.Release();
+        }
     }
 
     /// <summary>A tracked packet on a live entry: tracker, counters, assured flag.</summary>

@@ -121,6 +121,10 @@ public sealed partial class Worker
         var senderStateful = policy is { Stateful: true };
         var conntrack = _datapath.Conntrack;
         var now = tracked ? _datapath.NowMs() : 0;
+        if (tracked && !TMode.IsTrace)
+        {
+            PrefetchConnections(conntrack, inPort.Network, n);
+        }
         for (var i = 0; i < n; i++)
         {
             _trackMode[i] = TrackMode.Stateless;
@@ -159,7 +163,7 @@ public sealed partial class Worker
             if (tracked && p.IsIp)
             {
                 ref var ct = ref _ct[i];
-                ct = TMode.IsTrace ? conntrack.Peek(rx[i].Span, in p, inPort.Network, now) : conntrack.Track(rx[i].Span, in p, inPort.Network, now);
+                ct = TMode.IsTrace ? conntrack.Peek(rx[i].Span, in p, inPort.Network, now) : conntrack.TrackPrepared(rx[i].Span, in p, in _probe[i], now);
                 if (TMode.IsTrace)
                 {
                     _trace!.Add("conntrack", ct.Verdict.ToString().ToLowerInvariant(),
@@ -256,6 +260,31 @@ public sealed partial class Worker
                 {
                     _trace!.Add("egress", "allowed", $"egress rule slot {ruleSlot} of port {inPort.Name}", inPort.Slot, ruleSlot);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Computes every IP packet's connection key and requests its bucket, then requests each first entry: the batch's
+    /// conntrack memory is loaded in parallel before the first lookup (ConnTable.Prefetch.cs).
+    /// </summary>
+    private void PrefetchConnections(ConnTable conntrack, int zone, int n)
+    {
+        var parsed = _parsed;
+        var output = _output;
+        var probe = _probe;
+        for (var i = 0; i < n; i++)
+        {
+            if (output[i] != OutputDrop && parsed[i].IsIp)
+            {
+                conntrack.Prepare(in parsed[i], zone, out probe[i]);
+            }
+        }
+        for (var i = 0; i < n; i++)
+        {
+            if (output[i] != OutputDrop && parsed[i].IsIp)
+            {
+                conntrack.Prefetch(in probe[i]);
             }
         }
     }

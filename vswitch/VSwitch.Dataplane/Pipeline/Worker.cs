@@ -38,6 +38,7 @@ public sealed partial class Worker : IDisposable
     private readonly int[] _output = new int[PacketBatch.MaxSize];
     private readonly ExactMatchCache _flowCache;
     private readonly ConnLookup[] _ct = new ConnLookup[PacketBatch.MaxSize];
+    private readonly ConnProbe[] _probe = new ConnProbe[PacketBatch.MaxSize];
     private readonly TrackMode[] _trackMode = new TrackMode[PacketBatch.MaxSize];
     private readonly int[] _egressRule = new int[PacketBatch.MaxSize];
     private DataplaneSnapshot _snapshot = DataplaneSnapshot.Empty;

@@ -1,0 +1,42 @@
+using System.Diagnostics;
+using VSwitch.Benchmarks.Pipeline;
+
+namespace VSwitch.Benchmarks;
+
+/// <summary>
+/// Runs one pipeline benchmark in a plain loop for a while, for a sampling profiler:
+/// <c>DOTNET_PerfMapEnabled=1 perf record -g dotnet perf/VSwitch.Benchmarks/bin/Release/net10.0/VSwitch.Benchmarks.dll profile established 4096 10</c>
+/// then <c>perf report --no-children</c>. BenchmarkDotNet's own runs fork a process per benchmark, which is awkward to
+/// attach to; this loop is what the profile of issue 8's note was taken from.
+/// </summary>
+internal static class ProfileLoop
+{
+    public static void Run(string[] args)
+    {
+        var which = args.Length > 1 ? args[1] : "established";
+        var flows = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 4096;
+        var seconds = args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 10;
+        var bench = new StatefulPipelineBenchmarks { ActiveFlows = flows };
+        bench.Setup();
+        Action step = which switch
+        {
+            "established" => bench.EstablishedBatch,
+            "new" => bench.NewConnectionsBatch,
+            _ => throw new ArgumentException($"unknown loop '{which}': established or new"),
+        };
+        var watch = Stopwatch.StartNew();
+        long batches = 0;
+        while (watch.Elapsed.TotalSeconds < seconds)
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                step();
+            }
+            batches += 1000;
+        }
+        var ns = watch.Elapsed.TotalNanoseconds / (batches * 32);
+        Console.WriteLine($"{which} ActiveFlows={flows}: {batches} batches of 32 in {watch.Elapsed.TotalSeconds:0.0} s, {ns:0.0} ns/packet"
+            + $" (conntrack huge pages advised: {bench.Datapath.Conntrack.HugePagesAdvised})");
+        bench.Cleanup();
+    }
+}
