@@ -211,7 +211,7 @@ internal sealed unsafe class ConnShard
     }
 
     /// <summary>
-    /// Asks the CPU to load the first entry of <paramref name="hash"/>'s chain. Reads the bucket without the lock: the
+    /// Asks the CPU to load the first entry (both cache lines) of <paramref name="hash"/>'s chain. Reads the bucket without the lock: the
     /// value is only a hint, checked against the capacity before use.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -220,7 +220,10 @@ internal sealed unsafe class ConnShard
         var first = Volatile.Read(ref _buckets[(int)hash & _bucketMask]) - 1;
         if ((uint)first < (uint)Capacity)
         {
-            Sse.Prefetch0(_entries + ((nint)first * ConnEntry.Size));
+            // Both lines: the key is in the first, the state, TCP windows and the chain link in the second.
+            var entry = _entries + ((nint)first * ConnEntry.Size);
+            Sse.Prefetch0(entry);
+            Sse.Prefetch0(entry + 64);
         }
     }
 
