@@ -35,6 +35,7 @@ public class SwitchConfigTests
 
     [Theory]
     [InlineData("""{ "workers": 0 }""", "workers must be between 1 and 256")]
+    [InlineData("""{ "busy_poll_us": -5 }""", "busy_poll_us must be between 0 and 1000000")]
     [InlineData("""{ "wrokers": 2 }""", "wrokers")]
     [InlineData("""{ "workers": "two" }""", "workers")]
     [InlineData("""{ "networks": [ { "name": "a" }, { "name": "a" } ] }""", "duplicate name 'a'")]

@@ -120,9 +120,12 @@ internal sealed class Lab : IDisposable
     }
 
     /// <summary>Starts the daemon with the lab's networks and ports and configures every VM's addresses.</summary>
-    public Daemon Start(int workers, params Vm[] vms)
+    public Daemon Start(int workers, params Vm[] vms) => StartWith(workers, [], vms);
+
+    /// <summary>As <see cref="Start"/>, with extra vswitchd arguments.</summary>
+    public Daemon StartWith(int workers, string[] daemonArgs, params Vm[] vms)
     {
-        Daemon = Daemon.Start(WriteConfig(workers), workers);
+        Daemon = Daemon.Start(WriteConfig(workers), workers, daemonArgs);
         foreach (var vm in vms)
         {
             ConfigureAddresses(vm);

@@ -91,6 +91,29 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public void BusyPoll_ForwardsAndCountsNonBlockingPolls()
+    {
+        Root.Require();
+        using var lab = new Lab();
+        lab.Network("n1");
+        var a = lab.TapVm("a", "n1", 41);
+        var b = lab.AfPacketVm("b", "n1", 42);
+        var daemon = lab.StartWith(1, ["--busy-poll", "50000"], a, b);
+        var ping = Shell.Run(a.Exec($"ping -c 5 -i 0.2 -W 2 {b.Ipv4}"), TimeSpan.FromSeconds(15));
+        Assert.True(ping.Ok, $"{ping}\n{daemon.Log}");
+        Assert.Contains("busy-poll 50000 us", daemon.Log);
+        Assert.True(daemon.Metric("vswitch_worker_busy_polls_total{worker=\"0\"}") > 0, daemon.Log);
+    }
+
+    [Fact]
+    public void BadBusyPollFlag_ExitsWithOneLineError()
+    {
+        var r = Shell.Run($"{Daemon.Executable()} --busy-poll -3 --metrics-listen none", TimeSpan.FromSeconds(20));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--busy-poll: must be between 0 and 1000000", r.Stderr);
+    }
+
+    [Fact]
     public void BadConfiguration_ExitsWithOneLineError()
     {
         var path = Path.Combine(Path.GetTempPath(), $"vsw-bad-{Environment.ProcessId}.json");

@@ -56,6 +56,7 @@ public static class DaemonHost
             {
                 Workers = options.Workers ?? config.Workers ?? Environment.ProcessorCount,
                 Pin = config.PinWorkers,
+                BusyPollMicroseconds = options.BusyPollMicroseconds ?? config.BusyPollMicroseconds,
                 MaxPorts = config.MaxPorts,
                 MacAgingSeconds = config.MacAgingSeconds,
                 MacTableCapacity = config.MacTableSize,

@@ -4,6 +4,10 @@ using VSwitch.Daemon;
 
 var configOption = new Option<string?>("--config") { Description = "JSON configuration file (networks, ports, data-path sizes); optional" };
 var workersOption = new Option<int?>("--workers") { Description = "Worker threads, one per core (default: the configuration's value, else every allowed CPU)" };
+var busyPollOption = new Option<int?>("--busy-poll")
+{
+    Description = "Busy-poll window in microseconds: after traffic, workers poll without sleeping this long before they block (lower latency, burns the cores; default: the configuration's busy_poll_us, else 0 = off)",
+};
 var metricsOption = new Option<string>("--metrics-listen")
 {
     Description = "HOST:PORT for the Prometheus /metrics endpoint, or 'none'",
@@ -27,6 +31,7 @@ var root = new RootCommand("vswitchd: the VSwitch userspace virtual switch daemo
 {
     configOption,
     workersOption,
+    busyPollOption,
     metricsOption,
     stateDirOption,
     apiSocketOption,
@@ -46,6 +51,11 @@ root.SetAction(async (parse, cancellation) =>
         {
             throw new FormatException($"--workers: must be between 1 and 256, not {workers}");
         }
+        var busyPoll = parse.GetValue(busyPollOption);
+        if (busyPoll is < 0 or > VSwitch.Dataplane.DatapathOptions.MaxBusyPollMicroseconds)
+        {
+            throw new FormatException($"--busy-poll: must be between 0 and {VSwitch.Dataplane.DatapathOptions.MaxBusyPollMicroseconds} microseconds, not {busyPoll}");
+        }
         var metrics = parse.GetValue(metricsOption)!;
         var apiListen = parse.GetValue(apiListenOption);
         var tokenFile = parse.GetValue(apiTokenFileOption);
@@ -63,6 +73,7 @@ root.SetAction(async (parse, cancellation) =>
         {
             ConfigFile = parse.GetValue(configOption),
             Workers = workers,
+            BusyPollMicroseconds = busyPoll,
             MetricsListen = metrics == "none" ? null : VSwitchOptions.ParseEndpoint("--metrics-listen", metrics),
             StateDir = parse.GetValue(stateDirOption)!,
             ApiSocket = apiSocket == "none" ? null : apiSocket,

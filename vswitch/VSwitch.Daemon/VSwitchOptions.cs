@@ -11,6 +11,9 @@ public sealed record VSwitchOptions
     /// <summary>Worker threads; null: the configuration file's value, else one per allowed CPU.</summary>
     public int? Workers { get; init; }
 
+    /// <summary>Busy-poll window in microseconds (--busy-poll); null: the configuration's value.</summary>
+    public int? BusyPollMicroseconds { get; init; }
+
     /// <summary>Where <c>/metrics</c> listens; null disables it.</summary>
     public IPEndPoint? MetricsListen { get; init; } = new(IPAddress.Loopback, 9477);
 

@@ -32,6 +32,10 @@ public sealed class Datapath : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(options), $"workers must be 1..256, not {options.Workers}");
         }
+        if (options.BusyPollMicroseconds < 0 || options.BusyPollMicroseconds > DatapathOptions.MaxBusyPollMicroseconds)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"busy-poll window must be 0..{DatapathOptions.MaxBusyPollMicroseconds} microseconds, not {options.BusyPollMicroseconds}");
+        }
         Options = options;
         _time = time ?? TimeProvider.System;
         Macs = new MacTable(options.MacTableCapacity, options.MacAgingSeconds * 1000L);

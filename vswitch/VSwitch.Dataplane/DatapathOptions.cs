@@ -8,6 +8,17 @@ public sealed record DatapathOptions
     /// <summary>Worker threads (and queues per port). Default: one per allowed CPU.</summary>
     public int Workers { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Busy-poll mode: after a poll that found frames, a worker keeps polling its ports without sleeping
+    /// (<c>epoll_wait</c> with a zero timeout) for this many microseconds before it blocks again. It saves the wake-up
+    /// of a sleeping thread on every packet of a request/response exchange (lower latency) and burns the core while
+    /// traffic is intermittent: for hosts that dedicate cores to the switch. 0 (the default) is off.
+    /// </summary>
+    public int BusyPollMicroseconds { get; init; }
+
+    /// <summary>The largest busy-poll window accepted (one second).</summary>
+    public const int MaxBusyPollMicroseconds = 1_000_000;
+
     /// <summary>Pin worker i to the i-th allowed CPU.</summary>
     public bool Pin { get; init; } = true;
 

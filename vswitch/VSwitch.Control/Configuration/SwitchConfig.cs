@@ -20,6 +20,9 @@ public sealed class SwitchConfig
 
     [JsonPropertyName("pin_workers")] public bool PinWorkers { get; set; } = true;
 
+    /// <summary>Busy-poll window of the workers in microseconds (0 = off; see DatapathOptions.BusyPollMicroseconds).</summary>
+    [JsonPropertyName("busy_poll_us")] public int BusyPollMicroseconds { get; set; }
+
     [JsonPropertyName("max_ports")] public int MaxPorts { get; set; } = 1024;
 
     [JsonPropertyName("mac_aging_seconds")] public int MacAgingSeconds { get; set; } = 300;
@@ -219,6 +222,10 @@ public sealed class SwitchConfig
         if (Workers is < 1 or > 256)
         {
             Fail($"workers must be between 1 and 256, not {Workers}");
+        }
+        if (BusyPollMicroseconds is < 0 or > 1_000_000)
+        {
+            Fail($"busy_poll_us must be between 0 and 1000000, not {BusyPollMicroseconds}");
         }
         if (MaxPorts is < 1 or > 65535)
         {

@@ -36,7 +36,8 @@ public sealed partial class DataplaneService(
     {
         datapath.Start();
         var cpus = string.Join(",", datapath.Workers.Select(w => w.Cpu));
-        Started(log, datapath.Workers.Length, cpus);
+        Started(log, datapath.Workers.Length, cpus,
+            datapath.Options.BusyPollMicroseconds > 0 ? $"busy-poll {datapath.Options.BusyPollMicroseconds} us" : "busy-poll off");
         // The store is authoritative; the configuration file's objects are merged into it (ModelService remarks).
         models.Start(initialModel);
         if (options.ConfigFile is { } path)
@@ -95,8 +96,8 @@ public sealed partial class DataplaneService(
         Stopped(log);
     }
 
-    [LoggerMessage(100, LogLevel.Information, "data path started: {Workers} workers on CPUs {Cpus}")]
-    private static partial void Started(ILogger logger, int workers, string cpus);
+    [LoggerMessage(100, LogLevel.Information, "data path started: {Workers} workers on CPUs {Cpus}, {BusyPoll}")]
+    private static partial void Started(ILogger logger, int workers, string cpus, string busyPoll);
 
     [LoggerMessage(101, LogLevel.Information, "data path stopped; all ports detached")]
     private static partial void Stopped(ILogger logger);

@@ -111,6 +111,11 @@ public sealed class MetricsWriter(Reconciler reconciler, SecurityGroupLogWriter?
         {
             Sample(sb, "vswitch_worker_packets_total", w.Id.ToString(CultureInfo.InvariantCulture), w.Packets, "worker");
         }
+        Family(sb, "vswitch_worker_busy_polls_total", "counter", "Non-blocking polls of each worker in busy-poll mode (vswitchd --busy-poll); 0 when the mode is off.");
+        foreach (var w in stats.Workers)
+        {
+            Sample(sb, "vswitch_worker_busy_polls_total", w.Id.ToString(CultureInfo.InvariantCulture), w.BusyPolls, "worker");
+        }
         return sb.ToString();
     }
 

@@ -26,7 +26,8 @@ public sealed record RuleStats(Guid SecurityGroupId, string SecurityGroupName, G
 /// <param name="Cpu">The CPU it is pinned to, or -1.</param>
 /// <param name="Packets">Frames it processed.</param>
 /// <param name="BusyNanoseconds">Time it spent processing (not waiting).</param>
-public sealed record WorkerStats(int Id, int Cpu, long Packets, long BusyNanoseconds)
+/// <param name="BusyPolls">Non-blocking polls in busy-poll mode (0 when the mode is off).</param>
+public sealed record WorkerStats(int Id, int Cpu, long Packets, long BusyNanoseconds, long BusyPolls = 0)
 {
     public double BusySeconds => BusyNanoseconds / 1e9;
 }
@@ -114,7 +115,8 @@ public sealed record SwitchStats(
             return (ports, rules);
         });
         var workers = datapath.Workers
-            .Select(w => new WorkerStats(w.Id, w.Cpu, w.Counters.Read(WorkerCounter.Packets), w.Counters.Read(WorkerCounter.BusyNanoseconds)))
+            .Select(w => new WorkerStats(w.Id, w.Cpu, w.Counters.Read(WorkerCounter.Packets), w.Counters.Read(WorkerCounter.BusyNanoseconds),
+                w.Counters.Read(WorkerCounter.BusyPolls)))
             .ToArray();
         var ct = datapath.Conntrack;
         return new SwitchStats(ports, rules, workers, ct.Count, ct.Capacity, ct.CreatedTotal, ct.EarlyDropTotal,

@@ -34,8 +34,11 @@ public enum WorkerCounter
     /// <summary>Nanoseconds spent processing (not waiting in epoll).</summary>
     BusyNanoseconds,
 
-    /// <summary>Times the worker blocked in epoll_wait.</summary>
+    /// <summary>Times the worker called epoll_wait ready to block (a sleep when nothing was ready).</summary>
     Waits,
+
+    /// <summary>Non-blocking polls of the busy-poll mode (<see cref="DatapathOptions.BusyPollMicroseconds"/>).</summary>
+    BusyPolls,
 
     /// <summary>Frames flooded (broadcast, multicast or unknown unicast).</summary>
     Floods,

@@ -22,9 +22,16 @@ public sealed partial class Worker
                 Cpu = cpu;
             }
             var events = stackalloc epoll_event[EventCount];
+            var busyPollTicks = _datapath.Options.BusyPollMicroseconds * Stopwatch.Frequency / 1_000_000;
+            var lastActive = long.MinValue / 2;
             while (!_stopping)
             {
-                PollOnce(events, EventCount, timeoutMs: 1000);
+                // Busy poll: keep polling without sleeping while frames arrived within the window.
+                var spinning = busyPollTicks > 0 && Stopwatch.GetTimestamp() - lastActive < busyPollTicks;
+                if (PollOnce(events, EventCount, timeoutMs: spinning ? 0 : 1000) > 0 && busyPollTicks > 0)
+                {
+                    lastActive = Stopwatch.GetTimestamp();
+                }
             }
         }
         catch (Exception ex)
@@ -41,7 +48,7 @@ public sealed partial class Worker
     internal unsafe int PollOnce(epoll_event* events, int capacity, int timeoutMs)
     {
         SyncSnapshot();
-        Counters.Add(WorkerCounter.Waits, 1);
+        Counters.Add(timeoutMs == 0 ? WorkerCounter.BusyPolls : WorkerCounter.Waits, 1);
         var ready = LibC.epoll_wait(_epollFd, events, capacity, timeoutMs);
         if (ready <= 0)
         {
