@@ -10,13 +10,15 @@
 # request/response). Every value is the median of REPS runs; the report prints the ratio VSwitch / peer.
 #
 #   scripts/bench-peers.sh [--quick] [--reps N] [--secs N] [--tcp-secs N] [--systems "LIST"] [--wait-quiet]
-#                          [--out FILE] [--keep-logs]
+#                          [--out FILE] [--keep-logs] [--afpacket-rx v2|v3]
 #     --quick       2 s runs, 3 repetitions (about 8 minutes)
 #     default       10 s TCP runs, 4 s for the other metrics, 3 repetitions (about 15 minutes)
 #     --systems     subset of: veth bridge-nft ovs-pmd1 ovs-pmd2 vswitch-tap-w1 vswitch-afpacket-w1
 #                   vswitch-tap-w2 vswitch-afpacket-w2 (default: all, in this order)
 #     --wait-quiet  first wait (up to 15 minutes, checking every 30 s) for a 1-minute load average below 1.0
 #     --out FILE    also write the report (Markdown) to FILE
+#     --afpacket-rx the receive ring of the vswitch-afpacket-* ports: v2 (TPACKET_V2 frames) or v3 (TPACKET_V3
+#                   blocks); default: the switch's default (afpacket:IF without an option)
 #
 # Needs root. Installs its tools (scripts/install-deps.sh --bench) and builds vswitchd (Release). Uses only
 # 198.18.7.0/24, namespaces and links named with a per-run prefix, and removes all of them (and the OVS daemons,
@@ -27,7 +29,7 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 tools="$repo/scripts/bench-peers-tools.py"
 
-reps=3; secs=4; tcp_secs=10; quick=0; wait_quiet=0; out=""; keep_logs=0
+reps=3; secs=4; tcp_secs=10; quick=0; wait_quiet=0; out=""; keep_logs=0; afpacket_rx=""
 all_systems="veth bridge-nft ovs-pmd1 ovs-pmd2 vswitch-tap-w1 vswitch-afpacket-w1 vswitch-tap-w2 vswitch-afpacket-w2"
 systems=$all_systems
 while (($#)); do
@@ -40,13 +42,16 @@ while (($#)); do
     --wait-quiet) wait_quiet=1 ;;
     --out) out=$2; shift ;;
     --keep-logs) keep_logs=1 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --afpacket-rx) afpacket_rx=$2; shift ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "bench-peers: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 for s in $systems; do [[ " $all_systems " == *" $s "* ]] || { echo "bench-peers: unknown system $s" >&2; exit 2; }; done
 ((reps >= 1 && secs >= 1 && tcp_secs >= 1)) || { echo "bench-peers: bad --reps/--secs" >&2; exit 2; }
+[[ -z $afpacket_rx || $afpacket_rx == v2 || $afpacket_rx == v3 ]] || { echo "bench-peers: --afpacket-rx must be v2 or v3" >&2; exit 2; }
+afpacket_opt=${afpacket_rx:+?rx=$afpacket_rx}
 [[ $(id -u) -eq 0 ]] || { echo "bench-peers: needs root (namespaces, veth, OVS, nftables)" >&2; exit 1; }
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -250,7 +255,7 @@ setup_vswitch() {
   if [[ $kind == tap ]]; then
     IFC="${P}tc"; IFS_="${P}ts"; dev_c="tap:$IFC@$NC"; dev_s="tap:$IFS_@$NS"
   else
-    host_veths ""; dev_c="afpacket:$HC"; dev_s="afpacket:$HS"
+    host_veths ""; dev_c="afpacket:$HC$afpacket_opt"; dev_s="afpacket:$HS$afpacket_opt"
   fi
   cat > "$tmp/vswitch.json" <<EOF
 {
@@ -412,6 +417,7 @@ $reps runs per value, TCP ${tcp_secs} s, other metrics ${secs} s; load average b
     echo "bridge-nft: stateful rules in the $(cat "$tmp/bridge-nft-family") family$([[ $(cat "$tmp/bridge-nft-family") == inet ]] && echo \
       " (the kernel has no nf_conntrack_bridge; br_netfilter on in the bridge's namespace only)")."
   fi
+  [[ " $systems " == *" vswitch-afpacket-"* ]] && echo "vswitch-afpacket: receive ring ${afpacket_rx:-default} (device afpacket:IF$afpacket_opt)."
   echo "Firewall check (tcp/$PORT_DENIED must be unreachable): $(paste -sd, "$tmp/firewall.txt" 2>/dev/null | sed 's/,/, /g')."
   echo
   python3 "$tools" report "$results"

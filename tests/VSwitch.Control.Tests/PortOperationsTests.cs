@@ -222,6 +222,8 @@ public class PortOperationsTests
     [InlineData("tap:web0")]
     [InlineData("tap:web0@vm-web")]
     [InlineData("afpacket:veth-db")]
+    [InlineData("afpacket:veth-db?rx=v2")]
+    [InlineData("afpacket:abcdefghijklmno?rx=v3")]
     public void Create_ValidDevice_Kept(string device)
     {
         Assert.Equal(device, Create(Body() with { Device = device }).Value.Device);
@@ -233,6 +235,9 @@ public class PortOperationsTests
     [InlineData("tap:a/b")]
     [InlineData("tap:x@")]
     [InlineData("vhost:x")]
+    [InlineData("afpacket:veth-db?rx=v9")]
+    [InlineData("afpacket:veth-db?")]
+    [InlineData("tap:web0?rx=v2")]
     public void Create_InvalidDevice_Returns400(string device)
     {
         Given.Refused(400, "HTTPBadRequest", () => Create(Body() with { Device = device }));
@@ -243,6 +248,13 @@ public class PortOperationsTests
     {
         var first = Create(Body() with { Device = "tap:web0" });
         Given.Refused(409, "DeviceInUse", () => Create(Body("q") with { Device = "tap:web0@other" }, first.Model));
+    }
+
+    [Fact]
+    public void Create_AfPacketInterfaceOfAnotherPortWithOtherRing_Returns409()
+    {
+        var first = Create(Body() with { Device = "afpacket:veth-db" });
+        Given.Refused(409, "DeviceInUse", () => Create(Body("q") with { Device = "afpacket:veth-db?rx=v3" }, first.Model));
     }
 
     [Fact]

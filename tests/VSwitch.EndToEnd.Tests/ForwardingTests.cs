@@ -1,6 +1,9 @@
 namespace VSwitch.EndToEnd.Tests;
 
-/// <summary>One lab for the forwarding tests: two TAP VMs and two AF_PACKET VMs on network n1, one TAP VM on n2.</summary>
+/// <summary>
+/// One lab for the forwarding tests: two TAP VMs and two AF_PACKET VMs on network n1 (c on the default TPACKET_V2 ring,
+/// d on <c>?rx=v3</c>), one TAP VM on n2.
+/// </summary>
 public sealed class ForwardingLab : IDisposable
 {
     internal Lab Lab { get; } = new();
@@ -19,7 +22,7 @@ public sealed class ForwardingLab : IDisposable
         TapA = Lab.TapVm("a", "n1", 1);
         TapB = Lab.TapVm("b", "n1", 2, mac: "fa:16:3e:00:00:02");
         AfC = Lab.AfPacketVm("c", "n1", 3);
-        AfD = Lab.AfPacketVm("d", "n1", 4);
+        AfD = Lab.AfPacketVm("d", "n1", 4, "?rx=v3");
         OtherNet = Lab.TapVm("e", "n2", 5);
         Lab.Start(2, TapA, TapB, AfC, AfD, OtherNet);
     }
@@ -154,6 +157,9 @@ public sealed class ForwardingTests(ForwardingLab fixture) : IClassFixture<Forwa
         Assert.True(fixture.Lab.Daemon!.Metric("vswitch_port_rx_packets_total{port=\"a\"}") > 0);
         Assert.True(fixture.Lab.Daemon!.Metric("vswitch_port_tx_packets_total{port=\"c\"}") > 0);
         Assert.Equal(1, fixture.Lab.Daemon!.Metric("vswitch_port_up{port=\"a\"}"));
+        // A few pings overrun no ring: the family is there for every port, at zero.
+        Assert.Equal(0, fixture.Lab.Daemon!.Metric("vswitch_port_rx_ring_dropped_packets_total{port=\"c\"}"));
+        Assert.Equal(0, fixture.Lab.Daemon!.Metric("vswitch_port_rx_ring_dropped_packets_total{port=\"d\"}"));
     }
 
     private Lab.Vm Vm(string name) => name switch

@@ -101,8 +101,11 @@ internal sealed class Lab : IDisposable
         return new Vm(ns, ifname, $"198.18.0.{host}", $"2001:db8::{host:x}", port);
     }
 
-    /// <summary>Adds a VM behind a veth pair whose host end is an AF_PACKET port.</summary>
-    public Vm AfPacketVm(string name, string network, int host)
+    /// <summary>
+    /// Adds a VM behind a veth pair whose host end is an AF_PACKET port; <paramref name="options"/> is appended to the
+    /// device string (such as <c>?rx=v3</c>).
+    /// </summary>
+    public Vm AfPacketVm(string name, string network, int host, string options = "")
     {
         var ns = $"{Prefix}-{name}";
         Shell.Must($"ip netns add {ns}");
@@ -115,7 +118,7 @@ internal sealed class Lab : IDisposable
         Shell.Must($"ip link add {hostEnd} type veth peer name eth0 netns {ns}");
         _hostLinks.Add(hostEnd);
         Shell.Must($"sysctl -qw net.ipv6.conf.{hostEnd}.disable_ipv6=1 && ip link set {hostEnd} up");
-        _ports.Add(new PortConfig(name, network, $"afpacket:{hostEnd}", null));
+        _ports.Add(new PortConfig(name, network, $"afpacket:{hostEnd}{options}", null));
         return new Vm(ns, "eth0", $"198.18.0.{host}", $"2001:db8::{host:x}", name);
     }
 

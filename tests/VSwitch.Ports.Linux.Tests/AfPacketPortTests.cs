@@ -3,13 +3,14 @@ using System.Diagnostics;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Packets;
 using VSwitch.Ports.Linux.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace VSwitch.Ports.Linux.Tests;
 
 /// <summary>AF_PACKET ports on the host end of a veth whose peer is in a namespace (root; CI runs them).</summary>
 [Collection(PrivilegedCollection.Name)]
 [Trait("Category", "Privileged")]
-public sealed class AfPacketPortTests : IDisposable
+public sealed class AfPacketPortTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(3);
     private readonly TestNetwork _net = new();
@@ -31,11 +32,13 @@ public sealed class AfPacketPortTests : IDisposable
         return (ns, host, peer, mac);
     }
 
-    [Fact]
-    public void Transmit_ArpRequest_NamespaceRepliesAndReplyIsReceived()
+    [Theory]
+    [InlineData("v2")]
+    [InlineData("v3")]
+    public void Transmit_ArpRequest_NamespaceRepliesAndReplyIsReceived(string rx)
     {
         var (_, host, _, peerMac) = Veth();
-        using var port = AfPacketPort.Open($"afpacket:{host}", 1);
+        using var port = AfPacketPort.Open($"afpacket:{host}?rx={rx}", 1);
         using var driver = new PortDriver(port);
         var me = Frames.RandomMac();
         Assert.Equal(1, driver.Send(Frames.ArpRequest(me, _net.Address(2), _net.Address(1))));
@@ -48,11 +51,13 @@ public sealed class AfPacketPortTests : IDisposable
         Assert.Equal(0, driver.Errors.RxErrors);
     }
 
-    [Fact]
-    public void Receive_PingFromNamespace_DeliversArpRequestWithCorrectLength()
+    [Theory]
+    [InlineData("v2")]
+    [InlineData("v3")]
+    public void Receive_PingFromNamespace_DeliversArpRequestWithCorrectLength(string rx)
     {
         var (ns, host, _, peerMac) = Veth();
-        using var port = AfPacketPort.Open($"afpacket:{host}", 1);
+        using var port = AfPacketPort.Open($"afpacket:{host}?rx={rx}", 1);
         using var driver = new PortDriver(port);
         using var ping = Shell.Start("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "1", _net.Address(2));
 
@@ -63,11 +68,13 @@ public sealed class AfPacketPortTests : IDisposable
         ping.WaitForExit(5000);
     }
 
-    [Fact]
-    public void Transmit_IcmpEchoRequest_NamespaceAnswersWithEchoReply()
+    [Theory]
+    [InlineData("v2")]
+    [InlineData("v3")]
+    public void Transmit_IcmpEchoRequest_NamespaceAnswersWithEchoReply(string rx)
     {
         var (ns, host, peer, peerMac) = Veth();
-        using var port = AfPacketPort.Open($"afpacket:{host}", 1);
+        using var port = AfPacketPort.Open($"afpacket:{host}?rx={rx}", 1);
         using var driver = new PortDriver(port);
         var me = Frames.RandomMac();
         Shell.Ip($"-n {ns} neigh replace {_net.Address(2)} lladdr {me} dev {peer}");
@@ -79,11 +86,13 @@ public sealed class AfPacketPortTests : IDisposable
         Assert.Equal(frame.Length, reply.Data.Length);
     }
 
-    [Fact]
-    public void Transmit_Batch_AllFramesAreSentInOneCall()
+    [Theory]
+    [InlineData("v2")]
+    [InlineData("v3")]
+    public void Transmit_Batch_AllFramesAreSentInOneCall(string rx)
     {
         var (ns, host, peer, peerMac) = Veth();
-        using var port = AfPacketPort.Open($"afpacket:{host}", 1);
+        using var port = AfPacketPort.Open($"afpacket:{host}?rx={rx}", 1);
         using var driver = new PortDriver(port);
         var me = Frames.RandomMac();
         Shell.Ip($"-n {ns} neigh replace {_net.Address(2)} lladdr {me} dev {peer}");
@@ -129,12 +138,14 @@ public sealed class AfPacketPortTests : IDisposable
         Assert.Equal(PacketBatch.MaxSize, seen.Count);
     }
 
-    [Fact]
-    public void Open_TwoQueues_JoinOneFanoutGroupAndBothQueuesWork()
+    [Theory]
+    [InlineData("v2")]
+    [InlineData("v3")]
+    public void Open_TwoQueues_JoinOneFanoutGroupAndBothQueuesWork(string rx)
     {
         var (_, host, _, _) = Veth();
-        using var port = AfPacketPort.Open($"afpacket:{host}", 2);
-        using var other = AfPacketPort.Open($"afpacket:{host}", 2);
+        using var port = AfPacketPort.Open($"afpacket:{host}?rx={rx}", 2);
+        using var other = AfPacketPort.Open($"afpacket:{host}?rx={rx}", 2);
         using var driver = new PortDriver(port);
         Assert.Equal(2, port.QueueCount);
         Assert.NotEqual(port.GetReadyFd(0), port.GetReadyFd(1));
@@ -147,35 +158,39 @@ public sealed class AfPacketPortTests : IDisposable
     }
 
     [Theory]
-    [InlineData((ushort)0x8100)]
-    [InlineData((ushort)0x88A8)]
-    public void Receive_VlanTaggedFrame_TagIsPutBackInline(ushort tpid)
+    [InlineData("v2", (ushort)0x8100)]
+    [InlineData("v2", (ushort)0x88A8)]
+    [InlineData("v3", (ushort)0x8100)]
+    [InlineData("v3", (ushort)0x88A8)]
+    public void Receive_VlanTaggedFrame_TagIsPutBackInline(string rx, ushort tpid)
     {
         // The receiving kernel moves a tag into metadata before packet sockets see the frame; the port puts it back.
         var (a, b) = _net.AddHostVeth();
-        using var receiver = AfPacketPort.Open($"afpacket:{a}", 1);
-        using var sender = AfPacketPort.Open($"afpacket:{b}", 1);
-        using var rx = new PortDriver(receiver);
-        using var tx = new PortDriver(sender);
+        using var receiver = AfPacketPort.Open($"afpacket:{a}?rx={rx}", 1);
+        using var sender = AfPacketPort.Open($"afpacket:{b}?rx={rx}", 1);
+        using var rxDriver = new PortDriver(receiver);
+        using var txDriver = new PortDriver(sender);
         var frame = Frames.ArpRequest(Frames.RandomMac(), _net.Address(2), _net.Address(1), vlan: 0x6064); // PCP 3, VID 100
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), tpid);
 
-        Assert.Equal(1, tx.Send(frame));
-        var received = rx.WaitFor(f => f.Data.AsSpan(6, 6).SequenceEqual(frame.AsSpan(6, 6)), s_wait);
+        Assert.Equal(1, txDriver.Send(frame));
+        var received = rxDriver.WaitFor(f => f.Data.AsSpan(6, 6).SequenceEqual(frame.AsSpan(6, 6)), s_wait);
         Assert.NotNull(received);
         Assert.Equal(Convert.ToHexString(frame), Convert.ToHexString(received.Data));
     }
 
-    [Fact]
-    public unsafe void GsoSuperFrame_PassesThroughWithItsVirtioHeader()
+    [Theory]
+    [InlineData("v2")]
+    [InlineData("v3")]
+    public unsafe void GsoSuperFrame_PassesThroughWithItsVirtioHeader(string rx)
     {
         // A 60 KB TCP super-frame with a partial checksum, tagged, as a VM with TSO would send it: the port hands it to
         // the kernel with its virtio header, the veth carries it unsegmented, and the other port reads it back whole.
         var (a, b) = _net.AddHostVeth();
-        using var receiver = AfPacketPort.Open($"afpacket:{a}", 1);
-        using var sender = AfPacketPort.Open($"afpacket:{b}", 1);
-        using var rx = new PortDriver(receiver);
-        using var tx = new PortDriver(sender);
+        using var receiver = AfPacketPort.Open($"afpacket:{a}?rx={rx}", 1);
+        using var sender = AfPacketPort.Open($"afpacket:{b}?rx={rx}", 1);
+        using var rxDriver = new PortDriver(receiver);
+        using var txDriver = new PortDriver(sender);
         var src = Frames.RandomMac();
         var frame = Frames.TcpSegment(Frames.RandomMac(), src, _net.Address(2), _net.Address(1), payload: 41 * 1448, vlan: 100);
         var vnet = new VirtioNetHeader
@@ -188,8 +203,8 @@ public sealed class AfPacketPortTests : IDisposable
             ChecksumOffset = 16,
         };
 
-        Assert.Equal(1, tx.Send(frame, vnet: vnet));
-        var received = rx.WaitFor(f => f.Data.AsSpan(6, 6).SequenceEqual(src.ToBytes()), s_wait);
+        Assert.Equal(1, txDriver.Send(frame, vnet: vnet));
+        var received = rxDriver.WaitFor(f => f.Data.AsSpan(6, 6).SequenceEqual(src.ToBytes()), s_wait);
         Assert.NotNull(received);
         Assert.Equal(frame.Length, received.Data.Length);
         Assert.True(received.Data.AsSpan().SequenceEqual(frame));
@@ -198,14 +213,16 @@ public sealed class AfPacketPortTests : IDisposable
         Assert.Equal(VirtioNetHeader.NeedsChecksum, received.Vnet.Flags & VirtioNetHeader.NeedsChecksum);
         Assert.Equal(vnet.ChecksumStart, received.Vnet.ChecksumStart);
         Assert.Equal(vnet.ChecksumOffset, received.Vnet.ChecksumOffset);
-        Assert.Equal(0, rx.Errors.RxErrors);
+        Assert.Equal(0, rxDriver.Errors.RxErrors);
     }
 
-    [Fact]
-    public void LinkDownAndUp_PortSurvivesAndWorksAgain()
+    [Theory]
+    [InlineData("v2")]
+    [InlineData("v3")]
+    public void LinkDownAndUp_PortSurvivesAndWorksAgain(string rx)
     {
         var (_, host, _, _) = Veth();
-        using var port = AfPacketPort.Open($"afpacket:{host}", 1);
+        using var port = AfPacketPort.Open($"afpacket:{host}?rx={rx}", 1);
         using var driver = new PortDriver(port);
         Shell.Ip($"link set {host} down");
         var sw = Stopwatch.StartNew();
@@ -227,11 +244,13 @@ public sealed class AfPacketPortTests : IDisposable
         Assert.Null(port.Failure);
     }
 
-    [Fact]
-    public void InterfaceDeleted_FailureIsSetWithinASecondAndReceiveReturnsZero()
+    [Theory]
+    [InlineData("v2")]
+    [InlineData("v3")]
+    public void InterfaceDeleted_FailureIsSetWithinASecondAndReceiveReturnsZero(string rx)
     {
         var (_, host, _, _) = Veth();
-        using var port = AfPacketPort.Open($"afpacket:{host}", 2);
+        using var port = AfPacketPort.Open($"afpacket:{host}?rx={rx}", 2);
         using var driver = new PortDriver(port);
         Shell.Ip($"link del {host}");
         var sw = Stopwatch.StartNew();
@@ -248,6 +267,144 @@ public sealed class AfPacketPortTests : IDisposable
         Assert.Equal(0, driver.Send(new byte[60]));
     }
 
+    [Theory]
+    [InlineData("", AfPacketPort.DefaultRx)]
+    [InlineData("?rx=v2", AfPacketRx.V2)]
+    [InlineData("?rx=v3", AfPacketRx.V3)]
+    public void Open_RxOption_PicksTheRing(string option, AfPacketRx expected)
+    {
+        var (_, host, _, _) = Veth();
+        using var port = AfPacketPort.Open($"afpacket:{host}{option}", 2);
+        Assert.Equal(expected, port.Rx);
+        Assert.Equal($"afpacket:{host}{option}", port.Device);
+    }
+
+    [Fact]
+    public void DefaultRx_IsTheFrameRing() => Assert.Equal(AfPacketRx.V2, AfPacketPort.DefaultRx);
+
+    [Theory]
+    [InlineData("v2")]
+    [InlineData("v3")]
+    public void MixedBatch_SmallAndGsoFramesTaggedAndNot_ArriveWholeAndInOrder(string rx)
+    {
+        // On the V2 ring the super-frames take the copy path (recvmsg) while the small ones stay in the ring: the two
+        // must stay in step, keep their order, and both get their VLAN tags back.
+        var (a, b) = _net.AddHostVeth();
+        using var receiver = AfPacketPort.Open($"afpacket:{a}?rx={rx}", 1);
+        using var sender = AfPacketPort.Open($"afpacket:{b}?rx={rx}", 1);
+        using var rxDriver = new PortDriver(receiver);
+        using var txDriver = new PortDriver(sender);
+        var src = Frames.RandomMac();
+        var dst = Frames.RandomMac();
+        var frames = new List<(byte[] Frame, VirtioNetHeader Vnet)>();
+        for (var i = 0; i < 12; i++)
+        {
+            ushort? vlan = i % 3 == 2 ? (ushort)(100 + i) : null;
+            var tagLength = vlan is null ? 0 : 4;
+            if (i % 2 == 0)
+            {
+                var arp = Frames.ArpRequest(src, _net.Address(2), _net.Address(1), vlan);
+                arp[^1] = (byte)i;
+                frames.Add((arp, default));
+            }
+            else
+            {
+                var tcp = Frames.TcpSegment(dst, src, _net.Address(2), _net.Address(1), payload: (30 + i) * 1448, vlan);
+                frames.Add((tcp, new VirtioNetHeader
+                {
+                    Flags = VirtioNetHeader.NeedsChecksum,
+                    GsoType = VirtioNetHeader.GsoTcpV4,
+                    GsoSize = 1448,
+                    HeaderLength = (ushort)(14 + tagLength + 20 + 20),
+                    ChecksumStart = (ushort)(14 + tagLength + 20),
+                    ChecksumOffset = 16,
+                }));
+            }
+        }
+
+        Assert.Equal(frames.Count, txDriver.SendBatch(frames));
+        var received = new List<ReceivedFrame>();
+        var sw = Stopwatch.StartNew();
+        while (received.Count < frames.Count && sw.Elapsed < s_wait)
+        {
+            received.AddRange(rxDriver.Poll(50).Where(f => f.Data.AsSpan(6, 6).SequenceEqual(src.ToBytes())));
+        }
+        Assert.Equal(frames.Count, received.Count);
+        for (var i = 0; i < frames.Count; i++)
+        {
+            Assert.True(frames[i].Frame.AsSpan().SequenceEqual(received[i].Data), $"frame {i} ({frames[i].Frame.Length} bytes) differs");
+            Assert.Equal(frames[i].Vnet.GsoSize, received[i].Vnet.GsoSize);
+            Assert.Equal(frames[i].Vnet.ChecksumStart, received[i].Vnet.ChecksumStart);
+        }
+        Assert.Equal(0, rxDriver.Errors.RxErrors);
+        Assert.Equal(0, rxDriver.Errors.RxRingDrops);
+    }
+
+    [Theory]
+    [InlineData("v2", 2 * AfPacketV2Ring.FrameCount)]
+    [InlineData("v3", 48_000)]
+    public unsafe void RingFlooded_WhileNotReading_KernelDropsAreCounted(string rx, int flood)
+    {
+        // Fill the ring while nobody reads (V2: 2048 slots; V3: 4 blocks, each handed over when full or 1 ms after its
+        // first frame, so they hold at most ~29,000 frames of 42 bytes), then drain it: the frames past what it held
+        // were dropped by the kernel, and the next frame that arrives carries TP_STATUS_LOSING, which makes the port
+        // read and report the kernel's drop counter.
+        var (a, b) = _net.AddHostVeth();
+        using var receiver = AfPacketPort.Open($"afpacket:{a}?rx={rx}", 1);
+        using var sender = AfPacketPort.Open($"afpacket:{b}?rx={rx}", 1);
+        using var rxDriver = new PortDriver(receiver);
+        var src = Frames.RandomMac();
+        var frame = Frames.ArpRequest(src, _net.Address(2), _net.Address(1));
+        long sent = 0;
+        using (var tx = new PacketBatch())
+        {
+            fixed (byte* p = frame)
+            {
+                for (var i = 0; i < PacketBatch.MaxSize; i++)
+                {
+                    tx.Add(new Frame { Data = p, Length = frame.Length, InPort = -1 });
+                }
+                var errors = default(PortErrors);
+                var sw = Stopwatch.StartNew();
+                while (sent < flood && sw.Elapsed < TimeSpan.FromSeconds(10))
+                {
+                    sent += sender.Transmit(0, tx, ref errors);
+                }
+            }
+        }
+        Assert.True(sent >= flood, $"only {sent} of {flood} frames sent");
+
+        long received = 0;
+        var quiet = Stopwatch.StartNew();
+        var limit = Stopwatch.StartNew();
+        while (quiet.ElapsedMilliseconds < 300 && limit.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            var n = rxDriver.Poll(50).Count(f => f.Data.AsSpan(6, 6).SequenceEqual(src.ToBytes()));
+            received += n;
+            if (n > 0)
+            {
+                quiet.Restart();
+            }
+        }
+        Assert.True(received < sent, $"the ring took all {sent} frames: nothing to drop");
+
+        // One more frame, after the drops: it carries TP_STATUS_LOSING.
+        using var txDriver = new PortDriver(sender);
+        ReceivedFrame? last = null;
+        for (var attempt = 0; attempt < 10 && last is null; attempt++)
+        {
+            sent += txDriver.Send(frame);
+            last = rxDriver.WaitFor(f => f.Data.AsSpan(6, 6).SequenceEqual(src.ToBytes()), TimeSpan.FromMilliseconds(300));
+            received += last is null ? 0 : 1;
+        }
+        Assert.NotNull(last);
+        var drops = rxDriver.Errors.RxRingDrops;
+        output.WriteLine($"{rx}: sent {sent}, received {received}, ring drops {drops}");
+        Assert.True(drops > 0, $"no ring drops reported (sent {sent}, received {received})");
+        Assert.True(received + drops >= sent, $"sent {sent}, received {received}, ring drops {drops}: frames unaccounted for");
+        Assert.Equal(0, rxDriver.Errors.RxErrors);
+    }
+
     [Fact]
     public void Open_MissingInterface_ThrowsClearPortException()
     {
@@ -257,12 +414,14 @@ public sealed class AfPacketPortTests : IDisposable
         Assert.Contains(name, e.Message);
     }
 
-    [Fact]
-    public void Open_InterfaceDown_BringsItUp()
+    [Theory]
+    [InlineData("v2")]
+    [InlineData("v3")]
+    public void Open_InterfaceDown_BringsItUp(string rx)
     {
         var (_, host, _, _) = Veth();
         Shell.Ip($"link set {host} down");
-        using var port = AfPacketPort.Open($"afpacket:{host}", 1);
+        using var port = AfPacketPort.Open($"afpacket:{host}?rx={rx}", 1);
         Assert.Contains("UP", Shell.Ip($"link show {host}").Split('>')[0]);
     }
 }

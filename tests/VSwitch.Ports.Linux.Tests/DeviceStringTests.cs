@@ -17,6 +17,20 @@ public sealed class DeviceStringTests
         Assert.Equal(kind, parsed.Kind);
         Assert.Equal(name, parsed.Name);
         Assert.Equal(ns, parsed.Namespace);
+        Assert.Null(parsed.Rx);
+        Assert.Equal(device, parsed.ToString());
+    }
+
+    [Theory]
+    [InlineData("afpacket:veth-1?rx=v2", "veth-1", AfPacketRx.V2)]
+    [InlineData("afpacket:veth-1?rx=v3", "veth-1", AfPacketRx.V3)]
+    [InlineData("afpacket:abcdefghijklmno?rx=v3", "abcdefghijklmno", AfPacketRx.V3)]
+    public void Parse_AfPacketRxOption_ReturnsRing(string device, string name, AfPacketRx rx)
+    {
+        var parsed = DeviceString.Parse(device);
+        Assert.Equal(LinuxPortKind.AfPacket, parsed.Kind);
+        Assert.Equal(name, parsed.Name);
+        Assert.Equal(rx, parsed.Rx);
         Assert.Equal(device, parsed.ToString());
     }
 
@@ -39,6 +53,20 @@ public sealed class DeviceStringTests
     [InlineData("tap:web0@..", "not a valid name")]
     [InlineData("tap:web0@a@b", "contains '@'")]
     [InlineData("afpacket:eth0@vm", "afpacket ports take no namespace")]
+    [InlineData("afpacket:eth0@vm?rx=v2", "afpacket ports take no namespace")]
+    [InlineData("afpacket:eth0?", "empty option list after '?'")]
+    [InlineData("afpacket:eth0?rx=v4", "rx='v4' is not a receive ring: expected rx=v2")]
+    [InlineData("afpacket:eth0?rx=V2", "rx='V2' is not a receive ring")]
+    [InlineData("afpacket:eth0?rx", "rx='' is not a receive ring")]
+    [InlineData("afpacket:eth0?rx=", "rx='' is not a receive ring")]
+    [InlineData("afpacket:eth0?ring=v2", "unknown option 'ring' (afpacket options: rx=v2|v3)")]
+    [InlineData("afpacket:eth0?=v2", "empty option name")]
+    [InlineData("afpacket:eth0?rx=v2&rx=v3", "option 'rx' is given twice")]
+    [InlineData("afpacket:eth0?rx=v2&", "empty option name")]
+    [InlineData("afpacket:?rx=v2", "empty interface name")]
+    [InlineData("afpacket:abcdefghijklmnop?rx=v2", "at most 15")]
+    [InlineData("tap:web0?rx=v2", "tap ports take no options")]
+    [InlineData("tap:web0@vm?rx=v2", "tap ports take no options")]
     public void Parse_BadString_ThrowsPortExceptionThatSaysWhy(string device, string why)
     {
         var e = Assert.Throws<PortException>(() => DeviceString.Parse(device));
@@ -53,6 +81,7 @@ public sealed class DeviceStringTests
     [InlineData("tap:x", true)]
     [InlineData("tap:", true)]
     [InlineData("afpacket:eth0", true)]
+    [InlineData("afpacket:eth0?rx=v3", true)]
     [InlineData("memory", false)]
     [InlineData("vhost:x", false)]
     public void Factory_Handles_AnswersByScheme(string device, bool handled) =>
@@ -62,6 +91,7 @@ public sealed class DeviceStringTests
     [InlineData("tap:")]
     [InlineData("tap:this-name-is-too-long")]
     [InlineData("afpacket:bad name")]
+    [InlineData("afpacket:eth0?rx=v9")]
     public void Factory_Create_BadString_ThrowsPortException(string device) =>
         Assert.Throws<PortException>(() => new LinuxPortFactory().Create(new PortRequest(device, 1)));
 

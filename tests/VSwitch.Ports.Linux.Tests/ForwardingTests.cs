@@ -46,8 +46,10 @@ public sealed class ForwardingTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _net.Dispose();
 
-    [Fact]
-    public void TcpTransfer_BetweenTapAndAfPacket_CarriesGsoAndPartialChecksumsBothWays()
+    [Theory]
+    [InlineData("v2")]
+    [InlineData("v3")]
+    public void TcpTransfer_BetweenTapAndAfPacket_CarriesGsoAndPartialChecksumsBothWays(string rx)
     {
         var nsA = _net.AddNamespace("a");
         var nsB = _net.AddNamespace("b");
@@ -56,7 +58,7 @@ public sealed class ForwardingTests(ITestOutputHelper output) : IDisposable
         Shell.Ip($"-n {nsA} addr add {_net.Address(1)}/24 dev {tapName}");
         var (host, peer) = _net.AddVeth(nsB);
         Shell.Ip($"-n {nsB} addr add {_net.Address(2)}/24 dev {peer}");
-        using var afp = AfPacketPort.Open($"afpacket:{host}", 1);
+        using var afp = AfPacketPort.Open($"afpacket:{host}?rx={rx}", 1);
 
         using var relay = new Relay(tap, afp);
         const int Mebibytes = 16;
@@ -76,6 +78,37 @@ public sealed class ForwardingTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(0, relay.Errors.TxErrors);
         Assert.Null(tap.Failure);
         Assert.Null(afp.Failure);
+    }
+
+    [Theory]
+    [InlineData("v2")]
+    [InlineData("v3")]
+    public void Ping_BetweenTwoAfPacketPorts_EveryLoneEchoIsAnswered(string rx)
+    {
+        // Sparse traffic: one echo request at a time, each a lone frame in the ring in both directions. Every one must
+        // be answered within ping's 1 s wait (functional: no timing is asserted).
+        var nsA = _net.AddNamespace("a");
+        var nsB = _net.AddNamespace("b");
+        var (hostA, peerA) = _net.AddVeth(nsA);
+        var (hostB, peerB) = _net.AddVeth(nsB);
+        Shell.Ip($"-n {nsA} addr add {_net.Address(1)}/24 dev {peerA}");
+        Shell.Ip($"-n {nsB} addr add {_net.Address(2)}/24 dev {peerB}");
+        using var a = AfPacketPort.Open($"afpacket:{hostA}?rx={rx}", 1);
+        using var b = AfPacketPort.Open($"afpacket:{hostB}?rx={rx}", 1);
+        using var relay = new Relay(a, b);
+
+        for (var round = 0; round < 3; round++)
+        {
+            var (code, outputText) = Shell.Run("ip", $"netns exec {nsA} ping -c 5 -i 0.2 -W 1 {_net.Address(2)}", timeoutMs: 20_000);
+            output.WriteLine(outputText.Trim());
+            Assert.True(code == 0, $"ping failed ({code}):\n{outputText}");
+            Assert.Contains(" 0% packet loss", outputText);
+        }
+        relay.Stop();
+        Assert.True(relay.Frames[0] >= 15 && relay.Frames[1] >= 15, $"relay saw {relay.Frames[0]} and {relay.Frames[1]} frames");
+        Assert.Equal(0, relay.Errors.RxErrors);
+        Assert.Null(a.Failure);
+        Assert.Null(b.Failure);
     }
 
     /// <summary>Runs a server in <paramref name="serverNs"/> and a client sending MiB in <paramref name="clientNs"/>; returns bytes received.</summary>

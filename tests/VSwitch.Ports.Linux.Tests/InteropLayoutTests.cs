@@ -56,6 +56,18 @@ public sealed class InteropLayoutTests
         var structs = InteropStructs().Select(t => t.Name).ToList();
         Assert.Contains("tpacket3_hdr", structs);
         Assert.Contains("tpacket_req3", structs);
+        Assert.Contains("tpacket2_hdr", structs);
+        Assert.Contains("tpacket_req", structs);
+        Assert.Contains("tpacket_stats", structs);
+        Assert.Contains("tpacket_stats_v3", structs);
+        Assert.Contains("msghdr", structs);
+        var constants = InteropConstants().Select(f => f.Name).ToList();
+        Assert.Contains("TPACKET_V2", constants);
+        Assert.Contains("TPACKET2_HDRLEN", constants);
+        Assert.Contains("PACKET_COPY_THRESH", constants);
+        Assert.Contains("PACKET_STATISTICS", constants);
+        Assert.Contains("TP_STATUS_COPY", constants);
+        Assert.Contains("TP_STATUS_LOSING", constants);
         Assert.Contains("sockaddr_ll", structs);
         Assert.Contains("ifreq", structs);
         Assert.Contains("nlmsghdr", structs);

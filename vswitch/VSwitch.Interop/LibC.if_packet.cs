@@ -3,9 +3,14 @@ using System.Runtime.InteropServices;
 namespace VSwitch.Interop;
 
 /// <summary>
-/// <c>linux/if_packet.h</c>: packet sockets, the TPACKET_V3 block ring and fanout.
+/// <c>linux/if_packet.h</c>: packet sockets, the TPACKET_V2 frame ring, the TPACKET_V3 block ring and fanout.
 /// </summary>
 /// <remarks>
+/// A TPACKET_V2 RX ring is <c>tp_frame_nr</c> fixed-size frames (<c>tp_frame_size</c> bytes, packed into blocks of
+/// <c>tp_block_size</c>); each starts with a <see cref="tpacket2_hdr"/> whose <c>tp_status</c> the kernel sets to
+/// <see cref="TP_STATUS_USER"/> per frame, followed at <c>TPACKET_ALIGN(sizeof(tpacket2_hdr))</c> by a
+/// <see cref="sockaddr_ll"/>. A frame too large for its slot is truncated; with <see cref="PACKET_COPY_THRESH"/> set the
+/// kernel also queues the whole frame on the socket (<see cref="TP_STATUS_COPY"/>), to be read with <c>recvmsg</c>.
 /// A TPACKET_V3 RX ring is <c>tp_block_nr</c> blocks of <c>tp_block_size</c> bytes. Each block starts with a
 /// <see cref="tpacket_block_desc"/>; the kernel fills it with variable-sized <see cref="tpacket3_hdr"/> frames and hands
 /// the whole block over (<see cref="TP_STATUS_USER"/>) when it is full or its retire timer fires. Each frame header is
@@ -29,6 +34,7 @@ public static unsafe partial class LibC
     public const int PACKET_DROP_MEMBERSHIP = 2;
     public const int PACKET_RX_RING = 5;
     public const int PACKET_STATISTICS = 6;
+    public const int PACKET_COPY_THRESH = 7;
     public const int PACKET_VERSION = 10;
     public const int PACKET_HDRLEN = 11;
     public const int PACKET_RESERVE = 12;
@@ -57,6 +63,9 @@ public static unsafe partial class LibC
     public const int TPACKET_V3 = 2;
 
     public const int TPACKET_ALIGNMENT = 16;
+
+    /// <summary><c>TPACKET_ALIGN(sizeof(struct tpacket2_hdr)) + sizeof(struct sockaddr_ll)</c>.</summary>
+    public const int TPACKET2_HDRLEN = 52;
 
     /// <summary><c>TPACKET_ALIGN(sizeof(struct tpacket3_hdr)) + sizeof(struct sockaddr_ll)</c>.</summary>
     public const int TPACKET3_HDRLEN = 68;
@@ -106,6 +115,19 @@ public unsafe struct packet_mreq
     public fixed byte mr_address[8];
 }
 
+/// <summary><c>struct tpacket_req</c>: the ring request for TPACKET_V1 and TPACKET_V2.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct tpacket_req
+{
+    /// <summary>Bytes per block: a multiple of the page size; frames never cross a block.</summary>
+    public uint tp_block_size;
+    public uint tp_block_nr;
+    /// <summary>Bytes per frame slot: a multiple of <see cref="LibC.TPACKET_ALIGNMENT"/>.</summary>
+    public uint tp_frame_size;
+    /// <summary>Must equal <c>tp_block_size / tp_frame_size * tp_block_nr</c>.</summary>
+    public uint tp_frame_nr;
+}
+
 /// <summary><c>struct tpacket_req3</c>: the ring request for TPACKET_V3.</summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct tpacket_req3
@@ -120,6 +142,16 @@ public struct tpacket_req3
     public uint tp_feature_req_word;
 }
 
+/// <summary><c>struct tpacket_stats</c> from <c>PACKET_STATISTICS</c> under TPACKET_V1/V2 (reading resets the counters).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct tpacket_stats
+{
+    /// <summary>Frames seen (delivered plus dropped) since the last read.</summary>
+    public uint tp_packets;
+    /// <summary>Frames dropped since the last read (ring full, or no memory for a copy).</summary>
+    public uint tp_drops;
+}
+
 /// <summary><c>struct tpacket_stats_v3</c> from <c>PACKET_STATISTICS</c> (reading resets the counters).</summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct tpacket_stats_v3
@@ -127,6 +159,28 @@ public struct tpacket_stats_v3
     public uint tp_packets;
     public uint tp_drops;
     public uint tp_freeze_q_cnt;
+}
+
+/// <summary><c>struct tpacket2_hdr</c>: the header of one TPACKET_V2 frame slot (32 bytes).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct tpacket2_hdr
+{
+    /// <summary><see cref="LibC.TP_STATUS_KERNEL"/> while the kernel owns the slot; <see cref="LibC.TP_STATUS_USER"/> and flags once filled.</summary>
+    public uint tp_status;
+    /// <summary>Bytes of the frame on the wire; larger than <see cref="tp_snaplen"/> when the slot truncated it.</summary>
+    public uint tp_len;
+    /// <summary>Bytes of the frame present in the slot.</summary>
+    public uint tp_snaplen;
+    /// <summary>Offset from this header to the first byte of the Ethernet header.</summary>
+    public ushort tp_mac;
+    public ushort tp_net;
+    public uint tp_sec;
+    public uint tp_nsec;
+    /// <summary>The VLAN tag the kernel took out of the frame, valid with <see cref="LibC.TP_STATUS_VLAN_VALID"/>.</summary>
+    public ushort tp_vlan_tci;
+    /// <summary>Its TPID, valid with <see cref="LibC.TP_STATUS_VLAN_TPID_VALID"/>.</summary>
+    public ushort tp_vlan_tpid;
+    public fixed byte tp_padding[4];
 }
 
 /// <summary><c>struct tpacket_hdr_variant1</c>: hash and VLAN metadata of a TPACKET_V3 frame.</summary>

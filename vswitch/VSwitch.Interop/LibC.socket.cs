@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace VSwitch.Interop;
 
-/// <summary><c>sys/socket.h</c>: sockets, options and the batched <c>sendmmsg(2)</c>.</summary>
+/// <summary><c>sys/socket.h</c>: sockets, options, <c>recvmsg(2)</c> and the batched <c>sendmmsg(2)</c>.</summary>
 public static unsafe partial class LibC
 {
     public const int AF_UNSPEC = 0;
@@ -42,6 +42,9 @@ public static unsafe partial class LibC
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial nint recv(int sockfd, void* buf, nuint len, int flags);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial nint recvmsg(int sockfd, msghdr* msg, int flags);
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial nint sendmsg(int sockfd, msghdr* msg, int flags);

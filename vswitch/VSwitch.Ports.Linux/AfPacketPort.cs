@@ -6,17 +6,19 @@ using VSwitch.Packets;
 namespace VSwitch.Ports.Linux;
 
 /// <summary>
-/// A port on an existing interface through packet sockets: <c>afpacket:IFNAME</c> (the host end of a veth, a VM's
-/// <c>vnetN</c> tap, a NIC).
+/// A port on an existing interface through packet sockets: <c>afpacket:IFNAME[?rx=v2|v3]</c> (the host end of a veth,
+/// a VM's <c>vnetN</c> tap, a NIC).
 /// </summary>
 /// <remarks>
-/// What: one <see cref="AfPacketRing"/> per queue (a TPACKET_V3 RX ring and <c>sendmmsg</c> TX, with virtio-net
-/// headers), all bound to the interface. With more than one queue the sockets form a <c>PACKET_FANOUT_HASH</c> group
-/// whose id the kernel picks (<c>PACKET_FANOUT_FLAG_UNIQUEID</c>, so ports never collide, also across processes); the
-/// kernel spreads flows over the queues by a symmetric flow hash, so both directions of a connection land on one
-/// worker. The interface is brought up if it is down and put in promiscuous mode for as long as the port exists.
+/// What: one <see cref="AfPacketQueue"/> per queue (a memory-mapped RX ring and <c>sendmmsg</c> TX, with virtio-net
+/// headers), all bound to the interface. The RX ring is TPACKET_V2 (<see cref="AfPacketV2Ring"/>, the default,
+/// <see cref="DefaultRx"/>) or, with <c>?rx=v3</c>, TPACKET_V3 (<see cref="AfPacketV3Ring"/>); all queues of a port
+/// use the same. With more than one queue the sockets form a <c>PACKET_FANOUT_HASH</c> group whose id the kernel
+/// picks (<c>PACKET_FANOUT_FLAG_UNIQUEID</c>, so ports never collide, also across processes); the kernel spreads flows
+/// over the queues by a symmetric flow hash, so both directions of a connection land on one worker. The interface is brought up if it is down and put in promiscuous mode for as long as the port exists.
 /// Why: the interface belongs to someone else (a hypervisor, a container runtime), so the switch attaches to it and
-/// never creates or deletes it.
+/// never creates or deletes it. V2 by default because it hands each frame over at once: a ping or a TCP
+/// request/response through V3 waits for its block's 1 ms retire timer at every hop (perf/RESULTS.md has both).
 /// Failure: when the interface goes down or is deleted the kernel sets ENETDOWN on every socket bound to it (and they
 /// poll EPOLLERR). The ring reports that error; the port then looks the interface index up: if it still exists the
 /// link was only taken down and the sockets resume when it comes back up (the kernel re-hooks them); if it is gone
@@ -25,16 +27,16 @@ namespace VSwitch.Ports.Linux;
 /// </remarks>
 public sealed unsafe class AfPacketPort : IPort
 {
-    private readonly AfPacketRing[] _rings;
+    private readonly AfPacketQueue[] _queues;
     private string? _failure;
     private int _disposed;
 
-    private AfPacketPort(string device, string name, int ifIndex, AfPacketRing[] rings)
+    private AfPacketPort(string device, string name, int ifIndex, AfPacketQueue[] queues)
     {
         Device = device;
         Name = name;
         IfIndex = ifIndex;
-        _rings = rings;
+        _queues = queues;
     }
 
     public string Device { get; }
@@ -45,10 +47,16 @@ public sealed unsafe class AfPacketPort : IPort
     /// <summary>The interface index the sockets are bound to.</summary>
     public int IfIndex { get; }
 
-    public int QueueCount => _rings.Length;
+    public int QueueCount => _queues.Length;
+
+    /// <summary>The receive ring used when the device string does not say (<c>afpacket:IF</c>).</summary>
+    public const AfPacketRx DefaultRx = AfPacketRx.V2;
+
+    /// <summary>The receive ring version of the queues.</summary>
+    public AfPacketRx Rx => _queues[0].Rx;
 
     /// <summary>The fanout group of the queues, or -1 for a single queue.</summary>
-    public int FanoutGroup => _rings[0].FanoutGroup;
+    public int FanoutGroup => _queues[0].FanoutGroup;
 
     public string? Failure => Volatile.Read(ref _failure);
 
@@ -80,32 +88,33 @@ public sealed unsafe class AfPacketPort : IPort
             }
         }
 
-        var rings = new AfPacketRing[queueCount];
+        var rx = parsed.Rx ?? DefaultRx;
+        var queues = new AfPacketQueue[queueCount];
         var opened = 0;
         try
         {
             var group = -1;
             for (; opened < queueCount; opened++)
             {
-                rings[opened] = AfPacketRing.Open(device, link.Index, fanout: queueCount > 1, group, promiscuous: opened == 0);
-                group = rings[opened].FanoutGroup;
+                queues[opened] = AfPacketQueue.Open(device, link.Index, rx, fanout: queueCount > 1, group, promiscuous: opened == 0);
+                group = queues[opened].FanoutGroup;
             }
         }
         catch
         {
             for (var i = 0; i < opened; i++)
             {
-                rings[i].Dispose();
+                queues[i].Dispose();
             }
             throw;
         }
-        return new AfPacketPort(device, name, link.Index, rings);
+        return new AfPacketPort(device, name, link.Index, queues);
     }
 
     /// <summary>Most queues per port (kernels before 5.x allowed 256 sockets per fanout group).</summary>
     public const int PacketFanoutMaxMembers = 256;
 
-    public int GetReadyFd(int queue) => _rings[queue].Fd;
+    public int GetReadyFd(int queue) => _queues[queue].Fd;
 
     public int Receive(int queue, PacketBatch batch, ref PortErrors errors)
     {
@@ -113,7 +122,7 @@ public sealed unsafe class AfPacketPort : IPort
         {
             return 0;
         }
-        var count = _rings[queue].Receive(batch, ref errors, out var socketError);
+        var count = _queues[queue].Receive(batch, ref errors, out var socketError);
         if (socketError != 0)
         {
             OnSocketError(socketError, "receive");
@@ -127,7 +136,7 @@ public sealed unsafe class AfPacketPort : IPort
         {
             return 0;
         }
-        var sent = _rings[queue].Transmit(batch, ref errors, out var hardError);
+        var sent = _queues[queue].Transmit(batch, ref errors, out var hardError);
         if (hardError != 0)
         {
             OnSocketError(hardError, "transmit");
@@ -157,9 +166,9 @@ public sealed unsafe class AfPacketPort : IPort
         {
             return;
         }
-        foreach (var ring in _rings)
+        foreach (var queue in _queues)
         {
-            ring.Dispose();
+            queue.Dispose();
         }
     }
 }

@@ -8,16 +8,28 @@ public enum LinuxPortKind
     /// <summary><c>tap:NAME[@NETNS]</c>: a TAP device the switch creates and owns.</summary>
     Tap,
 
-    /// <summary><c>afpacket:IFNAME</c>: a packet socket on an interface that already exists.</summary>
+    /// <summary><c>afpacket:IFNAME[?rx=v2|v3]</c>: a packet socket on an interface that already exists.</summary>
     AfPacket,
 }
 
+/// <summary>The receive ring of an <c>afpacket:</c> port, chosen with the device string option <c>rx=</c>.</summary>
+public enum AfPacketRx
+{
+    /// <summary><c>rx=v2</c>: a TPACKET_V2 ring of fixed frames; the kernel hands over and wakes per frame (low latency).</summary>
+    V2,
+
+    /// <summary><c>rx=v3</c>: a TPACKET_V3 ring of blocks; a block is handed over when full or after a 1 ms timeout.</summary>
+    V3,
+}
+
 /// <summary>
-/// A parsed Linux device string: <c>tap:NAME[@NETNS]</c> or <c>afpacket:IFNAME</c>.
+/// A parsed Linux device string: <c>tap:NAME[@NETNS]</c> or <c>afpacket:IFNAME[?rx=v2|v3]</c>.
 /// </summary>
 /// <remarks>
-/// What: the scheme, the interface name and, for TAP, the optional named network namespace (a file under
-/// <c>/var/run/netns</c>, as <c>ip netns</c> creates).
+/// What: the scheme, the interface name, for TAP the optional named network namespace (a file under
+/// <c>/var/run/netns</c>, as <c>ip netns</c> creates), and for AF_PACKET the options after <c>?</c>
+/// (<c>KEY=VALUE</c> pairs joined by <c>&amp;</c>; the only one is <c>rx</c>, the receive ring, <see cref="Rx"/>: null
+/// when not given, and the port then uses <see cref="AfPacketPort.DefaultRx"/>).
 /// Why: device strings come from operators and API clients, so every rejection names the string and the rule it breaks
 /// instead of surfacing later as an <c>EINVAL</c> from an ioctl. Interface names follow the kernel's
 /// <c>dev_valid_name</c> (1 to 15 bytes, not <c>.</c> or <c>..</c>) restricted further to letters, digits and
@@ -25,7 +37,7 @@ public enum LinuxPortKind
 /// most 64 of them.
 /// Thread-safety: immutable.
 /// </remarks>
-public readonly record struct DeviceString(LinuxPortKind Kind, string Name, string? Namespace)
+public readonly record struct DeviceString(LinuxPortKind Kind, string Name, string? Namespace, AfPacketRx? Rx = null)
 {
     public const string TapScheme = "tap:";
     public const string AfPacketScheme = "afpacket:";
@@ -50,7 +62,7 @@ public readonly record struct DeviceString(LinuxPortKind Kind, string Name, stri
         parsed = default;
         if (string.IsNullOrEmpty(device))
         {
-            error = "empty device string: expected tap:NAME[@NETNS] or afpacket:IFNAME";
+            error = "empty device string: expected tap:NAME[@NETNS] or afpacket:IFNAME[?rx=v2|v3]";
             return false;
         }
 
@@ -68,8 +80,24 @@ public readonly record struct DeviceString(LinuxPortKind Kind, string Name, stri
         }
         else
         {
-            error = $"device '{device}': unknown scheme, expected tap:NAME[@NETNS] or afpacket:IFNAME";
+            error = $"device '{device}': unknown scheme, expected tap:NAME[@NETNS] or afpacket:IFNAME[?rx=v2|v3]";
             return false;
+        }
+
+        AfPacketRx? rx = null;
+        var question = rest.IndexOf('?');
+        if (question >= 0)
+        {
+            if (kind != LinuxPortKind.AfPacket)
+            {
+                error = $"device '{device}': tap ports take no options ('?...' is only for afpacket ports)";
+                return false;
+            }
+            if (!TryParseOptions(device, rest[(question + 1)..], out rx, out error))
+            {
+                return false;
+            }
+            rest = rest[..question];
         }
 
         string name = rest;
@@ -117,7 +145,49 @@ public readonly record struct DeviceString(LinuxPortKind Kind, string Name, stri
             return false;
         }
 
-        parsed = new DeviceString(kind, name, ns);
+        parsed = new DeviceString(kind, name, ns, rx);
+        error = "";
+        return true;
+    }
+
+    /// <summary>Parses the <c>KEY=VALUE&amp;...</c> options of an afpacket device string (the part after <c>?</c>).</summary>
+    private static bool TryParseOptions(string device, string options, out AfPacketRx? rx, out string error)
+    {
+        rx = null;
+        if (options.Length == 0)
+        {
+            error = $"device '{device}': empty option list after '?' (afpacket options: rx=v2|v3)";
+            return false;
+        }
+        foreach (var option in options.Split('&'))
+        {
+            var eq = option.IndexOf('=');
+            var key = eq < 0 ? option : option[..eq];
+            if (key != "rx")
+            {
+                error = key.Length == 0
+                    ? $"device '{device}': empty option name (afpacket options: rx=v2|v3)"
+                    : $"device '{device}': unknown option '{key}' (afpacket options: rx=v2|v3)";
+                return false;
+            }
+            if (rx is not null)
+            {
+                error = $"device '{device}': option 'rx' is given twice";
+                return false;
+            }
+            var value = eq < 0 ? "" : option[(eq + 1)..];
+            rx = value switch
+            {
+                "v2" => AfPacketRx.V2,
+                "v3" => AfPacketRx.V3,
+                _ => null,
+            };
+            if (rx is null)
+            {
+                error = $"device '{device}': rx='{value}' is not a receive ring: expected rx=v2 (TPACKET_V2) or rx=v3 (TPACKET_V3)";
+                return false;
+            }
+        }
         error = "";
         return true;
     }
@@ -145,6 +215,11 @@ public readonly record struct DeviceString(LinuxPortKind Kind, string Name, stri
     public override string ToString() => Kind switch
     {
         LinuxPortKind.Tap => Namespace is null ? $"{TapScheme}{Name}" : $"{TapScheme}{Name}@{Namespace}",
-        _ => $"{AfPacketScheme}{Name}",
+        _ => Rx switch
+        {
+            AfPacketRx.V2 => $"{AfPacketScheme}{Name}?rx=v2",
+            AfPacketRx.V3 => $"{AfPacketScheme}{Name}?rx=v3",
+            _ => $"{AfPacketScheme}{Name}",
+        },
     };
 }

@@ -100,6 +100,7 @@ public sealed class MetricsWriterTests : IAsyncLifetime
         Counters.Add(slot, PortCounter.RxBytes, 300);
         Counters.Add(slot, PortCounter.TxPackets, 2);
         Counters.Add(slot, PortCounter.TxBytes, 200);
+        Counters.Add(slot, PortCounter.RxRingDrops, 17);
         Counters.Drop(slot, DropReason.SecurityGroup, Direction.Ingress, 5);
         Counters.Drop(slot, DropReason.Spoofing, Direction.Egress, 7);
         Counters.Add(WorkerCounter.FlowCacheHits, 11);
@@ -111,6 +112,8 @@ public sealed class MetricsWriterTests : IAsyncLifetime
         Assert.Equal(300, Value(f, "vswitch_port_rx_bytes_total", ("port", "a")));
         Assert.Equal(2, Value(f, "vswitch_port_tx_packets_total", ("port", "a")));
         Assert.Equal(200, Value(f, "vswitch_port_tx_bytes_total", ("port", "a")));
+        Assert.Equal(17, Value(f, "vswitch_port_rx_ring_dropped_packets_total", ("port", "a")));
+        Assert.Equal("counter", f["vswitch_port_rx_ring_dropped_packets_total"].Type);
         Assert.Equal(5, Value(f, "vswitch_port_dropped_packets_total", ("port", "a"), ("direction", "ingress"), ("reason", "security_group")));
         Assert.Equal(0, Value(f, "vswitch_port_dropped_packets_total", ("port", "a"), ("direction", "egress"), ("reason", "security_group")));
         Assert.Equal(7, Value(f, "vswitch_port_dropped_packets_total", ("port", "a"), ("direction", "egress"), ("reason", "spoofing")));

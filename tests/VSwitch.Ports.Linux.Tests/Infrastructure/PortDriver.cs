@@ -29,6 +29,19 @@ internal sealed unsafe class PortDriver(IPort port) : IDisposable
         }
     }
 
+    /// <summary>Transmits up to a batch of frames in one Transmit call on <paramref name="queue"/>; returns what it returned.</summary>
+    public int SendBatch(IReadOnlyList<(byte[] Frame, VirtioNetHeader Vnet)> frames, int queue = 0)
+    {
+        using var tx = new PacketBatch(PacketBatch.DefaultBufferSize);
+        foreach (var (frame, vnet) in frames)
+        {
+            var i = tx.Count;
+            frame.CopyTo(tx.Buffer(i));
+            tx.Add(new Frame { Data = tx.Frames[i].Data, Length = frame.Length, InPort = -1, Vnet = vnet });
+        }
+        return Port.Transmit(queue, tx, ref _errors);
+    }
+
     /// <summary>Polls every queue for up to <paramref name="timeout"/> and returns the first frame that matches.</summary>
     public ReceivedFrame? WaitFor(Func<ReceivedFrame, bool> match, TimeSpan timeout)
     {

@@ -278,9 +278,9 @@ public sealed class SwitchConfig
             }
             if (string.IsNullOrWhiteSpace(p.Device))
             {
-                Fail($"ports[{p.Name}].device: required (tap:NAME[@NETNS], afpacket:IFNAME or memory)");
+                Fail($"ports[{p.Name}].device: required (tap:NAME[@NETNS], afpacket:IFNAME[?rx=v2|v3] or memory)");
             }
-            if (!p.Device.StartsWith("memory", StringComparison.Ordinal) && !devices.Add(p.Device.Split('@')[0]))
+            if (!p.Device.StartsWith("memory", StringComparison.Ordinal) && !devices.Add(p.Device.Split('@', '?')[0]))
             {
                 Fail($"ports[{p.Name}].device: '{p.Device}' is used by another port");
             }

@@ -29,8 +29,9 @@ namespace VSwitch.Control.Model;
 /// 409).</item>
 /// </list>
 /// <para><b>Device.</b> Switch-specific: the <c>binding:profile</c> device is empty (not attached), <c>memory</c>,
-/// <c>tap:NAME[@NETNS]</c> or <c>afpacket:IFNAME</c> with a Linux interface name (1-15 characters, no <c>/</c>, <c>:</c>
-/// or blanks); two ports cannot name the same interface (<c>DeviceInUse</c>, 409).</para>
+/// <c>tap:NAME[@NETNS]</c> or <c>afpacket:IFNAME[?rx=v2|v3]</c> with a Linux interface name (1-15 characters, no
+/// <c>/</c>, <c>:</c>, <c>?</c> or blanks); two ports cannot name the same interface, whatever the namespace or ring
+/// (<c>DeviceInUse</c>, 409).</para>
 /// <para><b>Thread-safety.</b> Pure functions of immutable inputs (see <see cref="SwitchModel"/> on applying results).</para>
 /// </remarks>
 public static class PortOperations
@@ -290,22 +291,30 @@ public static class PortOperations
         }
         else if (device.StartsWith("afpacket:", StringComparison.Ordinal))
         {
-            name = device["afpacket:".Length..];
+            // The only option is the receive ring (VSwitch.Ports.Linux.DeviceString parses it and words the errors).
+            var rest = device["afpacket:".Length..];
+            var question = rest.IndexOf('?');
+            name = question < 0 ? rest
+                : rest[(question + 1)..] is "rx=v2" or "rx=v3" ? rest[..question]
+                : null;
         }
         return name is not null && IsInterfaceName(name)
             ? device
-            : throw NeutronErrors.InvalidAttribute("binding:profile", $"'{device}' is not a device (tap:NAME[@NETNS], afpacket:IFNAME or memory)");
+            : throw NeutronErrors.InvalidAttribute("binding:profile", $"'{device}' is not a device (tap:NAME[@NETNS], afpacket:IFNAME[?rx=v2|v3] or memory)");
     }
 
     private static bool IsInterfaceName(string name) =>
-        name.Length is >= 1 and <= 15 && name is not "." and not ".." && !name.Any(c => c is '/' or ':' or '@' || char.IsWhiteSpace(c) || char.IsControl(c));
+        name.Length is >= 1 and <= 15 && name is not "." and not ".." && !name.Any(c => c is '/' or ':' or '@' or '?' || char.IsWhiteSpace(c) || char.IsControl(c));
 
     private static bool IsNamespaceName(string name) =>
         name.Length is >= 1 and <= 255 && name is not "." and not ".." && !name.Any(c => c == '/' || char.IsWhiteSpace(c) || char.IsControl(c));
 
-    /// <summary>The interface a device owns (a TAP name is one name whatever its namespace), or null for memory and none.</summary>
+    /// <summary>
+    /// The interface a device owns (a TAP name is one name whatever its namespace, an afpacket interface one whatever its
+    /// options), or null for memory and none.
+    /// </summary>
     private static string? DeviceKey(string device) =>
         device.StartsWith("tap:", StringComparison.Ordinal) || device.StartsWith("afpacket:", StringComparison.Ordinal)
-            ? device.Split('@')[0]
+            ? device.Split('@', '?')[0]
             : null;
 }

@@ -36,6 +36,8 @@ public sealed class MetricsWriter(Reconciler reconciler, SecurityGroupLogWriter?
         (PortCounter.RxBytes, "vswitch_port_rx_bytes_total", "Bytes the switch received from the port (sent by the VM)."),
         (PortCounter.TxPackets, "vswitch_port_tx_packets_total", "Frames the switch transmitted on the port (toward the VM)."),
         (PortCounter.TxBytes, "vswitch_port_tx_bytes_total", "Bytes the switch transmitted on the port (toward the VM)."),
+        (PortCounter.RxRingDrops, "vswitch_port_rx_ring_dropped_packets_total",
+            "Frames the kernel dropped before the switch read them because the port's receive ring was full (afpacket ports)."),
     ];
 
     private static readonly Direction[] s_directions = [Direction.Ingress, Direction.Egress];

@@ -18,6 +18,9 @@ public enum PortCounter
     /// <summary>Frames a port backend could not deliver into a batch (too large, cut by the ring).</summary>
     RxErrors,
 
+    /// <summary>Frames the kernel dropped because the port's receive ring was full (the switch fell behind).</summary>
+    RxRingDrops,
+
     /// <summary>Sentinel: the number of counters.</summary>
     Count,
 }

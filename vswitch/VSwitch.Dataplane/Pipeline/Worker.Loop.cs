@@ -101,6 +101,10 @@ public sealed partial class Worker
         {
             Counters.Add(slot, PortCounter.RxErrors, errors.RxErrors);
         }
+        if (errors.RxRingDrops != 0)
+        {
+            Counters.Add(slot, PortCounter.RxRingDrops, errors.RxRingDrops);
+        }
         if (port.Port.Failure is not null && !_deregistered[slot])
         {
             // The interface is gone: stop polling it; the control plane reports it and marks the port down.

@@ -52,4 +52,10 @@ public struct PortErrors
 
     /// <summary>Transmit calls that failed with an error other than a full queue.</summary>
     public long TxErrors;
+
+    /// <summary>
+    /// Frames the kernel dropped before the port saw them because its receive ring was full (AF_PACKET's
+    /// <c>PACKET_STATISTICS</c> <c>tp_drops</c>), reported as the port reads them.
+    /// </summary>
+    public long RxRingDrops;
 }
