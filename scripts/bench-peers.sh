@@ -10,7 +10,7 @@
 # request/response). Every value is the median of REPS runs; the report prints the ratio VSwitch / peer.
 #
 #   scripts/bench-peers.sh [--quick] [--reps N] [--secs N] [--tcp-secs N] [--systems "LIST"] [--wait-quiet]
-#                          [--out FILE] [--keep-logs] [--afpacket-rx v2|v3]
+#                          [--out FILE] [--keep-logs] [--afpacket-rx v2|v3] [--busy-poll USEC]
 #     --quick       2 s runs, 3 repetitions (about 8 minutes)
 #     default       10 s TCP runs, 4 s for the other metrics, 3 repetitions (about 15 minutes)
 #     --systems     subset of: veth bridge-nft ovs-pmd1 ovs-pmd2 vswitch-tap-w1 vswitch-afpacket-w1
@@ -19,6 +19,8 @@
 #     --out FILE    also write the report (Markdown) to FILE
 #     --afpacket-rx the receive ring of the vswitch-afpacket-* ports: v2 (TPACKET_V2 frames) or v3 (TPACKET_V3
 #                   blocks); default: the switch's default (afpacket:IF without an option)
+#     --busy-poll   pass --busy-poll USEC to vswitchd (workers poll without sleeping for USEC after traffic,
+#                   as Open vSwitch's PMD threads always do); default: off
 #
 # Needs root. Installs its tools (scripts/install-deps.sh --bench) and builds vswitchd (Release). Uses only
 # 198.18.7.0/24, namespaces and links named with a per-run prefix, and removes all of them (and the OVS daemons,
@@ -29,7 +31,7 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 tools="$repo/scripts/bench-peers-tools.py"
 
-reps=3; secs=4; tcp_secs=10; quick=0; wait_quiet=0; out=""; keep_logs=0; afpacket_rx=""
+reps=3; secs=4; tcp_secs=10; quick=0; wait_quiet=0; out=""; keep_logs=0; afpacket_rx=""; busy_poll=0
 all_systems="veth bridge-nft ovs-pmd1 ovs-pmd2 vswitch-tap-w1 vswitch-afpacket-w1 vswitch-tap-w2 vswitch-afpacket-w2"
 systems=$all_systems
 while (($#)); do
@@ -43,7 +45,8 @@ while (($#)); do
     --out) out=$2; shift ;;
     --keep-logs) keep_logs=1 ;;
     --afpacket-rx) afpacket_rx=$2; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    --busy-poll) busy_poll=$2; shift ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "bench-peers: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -52,6 +55,7 @@ for s in $systems; do [[ " $all_systems " == *" $s "* ]] || { echo "bench-peers:
 ((reps >= 1 && secs >= 1 && tcp_secs >= 1)) || { echo "bench-peers: bad --reps/--secs" >&2; exit 2; }
 [[ -z $afpacket_rx || $afpacket_rx == v2 || $afpacket_rx == v3 ]] || { echo "bench-peers: --afpacket-rx must be v2 or v3" >&2; exit 2; }
 afpacket_opt=${afpacket_rx:+?rx=$afpacket_rx}
+[[ $busy_poll =~ ^[0-9]+$ ]] || { echo "bench-peers: --busy-poll must be a number of microseconds" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "bench-peers: needs root (namespaces, veth, OVS, nftables)" >&2; exit 1; }
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -275,7 +279,7 @@ setup_vswitch() {
 }
 EOF
   rm -rf "$tmp/vswitch-state"; mkdir -p "$tmp/vswitch-state"
-  "$vswitchd" --config "$tmp/vswitch.json" --workers "$workers" --metrics-listen none \
+  "$vswitchd" --config "$tmp/vswitch.json" --workers "$workers" --busy-poll "$busy_poll" --metrics-listen none \
     --state-dir "$tmp/vswitch-state" --api-socket "$tmp/vswitch.sock" > "$tmp/vswitch-$kind-w$workers.log" 2>&1 &
   vsw_pid=$!
   local ready=0
@@ -418,6 +422,7 @@ $reps runs per value, TCP ${tcp_secs} s, other metrics ${secs} s; load average b
       " (the kernel has no nf_conntrack_bridge; br_netfilter on in the bridge's namespace only)")."
   fi
   [[ " $systems " == *" vswitch-afpacket-"* ]] && echo "vswitch-afpacket: receive ring ${afpacket_rx:-default} (device afpacket:IF$afpacket_opt)."
+  [[ " $systems " == *" vswitch-"* ]] && echo "vswitchd busy poll: $( ((busy_poll)) && echo "$busy_poll us (--busy-poll)" || echo off)."
   echo "Firewall check (tcp/$PORT_DENIED must be unreachable): $(paste -sd, "$tmp/firewall.txt" 2>/dev/null | sed 's/,/, /g')."
   echo
   python3 "$tools" report "$results"
