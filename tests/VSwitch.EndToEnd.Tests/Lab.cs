@@ -101,6 +101,13 @@ internal sealed class Lab : IDisposable
         return new Vm(ns, ifname, $"198.18.0.{host}", $"2001:db8::{host:x}", port);
     }
 
+    /// <summary>The host end (in the switch's namespace) of AF_PACKET VM <paramref name="name"/>'s veth pair.</summary>
+    public string AfPacketHostEnd(string name)
+    {
+        var hostEnd = $"h{Prefix}{name}";
+        return hostEnd.Length > 15 ? hostEnd[..15] : hostEnd;
+    }
+
     /// <summary>
     /// Adds a VM behind a veth pair whose host end is an AF_PACKET port; <paramref name="options"/> is appended to the
     /// device string (such as <c>?rx=v3</c>).
@@ -110,11 +117,7 @@ internal sealed class Lab : IDisposable
         var ns = $"{Prefix}-{name}";
         Shell.Must($"ip netns add {ns}");
         _namespaces.Add(ns);
-        var hostEnd = $"h{Prefix}{name}";
-        if (hostEnd.Length > 15)
-        {
-            hostEnd = hostEnd[..15];
-        }
+        var hostEnd = AfPacketHostEnd(name);
         Shell.Must($"ip link add {hostEnd} type veth peer name eth0 netns {ns}");
         _hostLinks.Add(hostEnd);
         Shell.Must($"sysctl -qw net.ipv6.conf.{hostEnd}.disable_ipv6=1 && ip link set {hostEnd} up");

@@ -21,6 +21,10 @@ namespace VSwitch.Ports.Linux;
 ///   a fixed-frame TX ring would have to size for the worst case; one system call per batch is the same cost.
 /// - <c>PACKET_IGNORE_OUTGOING</c> plus a check of <c>sll_pkttype</c> (in the rings) keep frames leaving the interface
 ///   (ours or the host stack's) out of RX; <c>PACKET_QDISC_BYPASS</c> hands TX straight to the driver.
+/// - A GSO super-frame on an interface without TSO (or GSO) must be segmented by the kernel, which the bypass path
+///   (<c>dev_direct_xmit</c>) does not do: it drops the frame and <c>sendmmsg</c> fails with <c>ENOBUFS</c>. The first
+///   time a GSO frame fails that way the queue turns the bypass off (the regular transmit path segments and completes
+///   checksums in software) and sends the frame again; <see cref="QdiscBypass"/> tells which path is in use.
 /// - Ring drops (<c>PACKET_STATISTICS</c>, which resets on read, so the port accumulates them) are read off the
 ///   per-packet path: after a frame carried <c>TP_STATUS_LOSING</c> (the kernel sets it on every frame it writes while
 ///   its drop counter is not zero, so the counter is read only while frames are being lost), at most once per
@@ -45,6 +49,7 @@ internal sealed unsafe class AfPacketQueue : IDisposable
 
     private int _fd;
     private AfPacketRxRing? _ring;
+    private bool _qdiscBypass;
     private int _emptyReceives;
     private long _dropsReadAt = long.MinValue / 2;
 
@@ -104,6 +109,7 @@ internal sealed unsafe class AfPacketQueue : IDisposable
         var one = 1;
         _ = LibC.setsockopt(_fd, LibC.SOL_PACKET, LibC.PACKET_IGNORE_OUTGOING, &one, sizeof(int));
         SetOption(device, LibC.SOL_PACKET, LibC.PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS");
+        _qdiscBypass = true;
         var sndbuf = SendBufferSize;
         if (LibC.setsockopt(_fd, LibC.SOL_SOCKET, LibC.SO_SNDBUFFORCE, &sndbuf, sizeof(int)) != 0)
         {
@@ -251,6 +257,10 @@ internal sealed unsafe class AfPacketQueue : IDisposable
             {
                 continue;
             }
+            if (errno == LibC.ENOBUFS && _qdiscBypass && batch[start].Vnet.IsGso && DisableQdiscBypass())
+            {
+                continue;
+            }
             if (errno is LibC.EAGAIN or LibC.ENOBUFS)
             {
                 break;
@@ -265,6 +275,21 @@ internal sealed unsafe class AfPacketQueue : IDisposable
             start++;
         }
         return sent;
+    }
+
+    /// <summary>True while transmission bypasses the qdisc layer (see the remarks: off after a GSO frame was refused).</summary>
+    public bool QdiscBypass => _qdiscBypass;
+
+    /// <summary>Switches transmission to the regular path, which segments GSO frames the interface can not take.</summary>
+    private bool DisableQdiscBypass()
+    {
+        var zero = 0;
+        if (LibC.setsockopt(_fd, LibC.SOL_PACKET, LibC.PACKET_QDISC_BYPASS, &zero, sizeof(int)) != 0)
+        {
+            return false;
+        }
+        _qdiscBypass = false;
+        return true;
     }
 
     public void Dispose()
