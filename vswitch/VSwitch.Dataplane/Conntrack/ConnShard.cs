@@ -59,6 +59,7 @@ internal sealed unsafe class ConnShard
     private readonly byte* _entries;
     private readonly int* _buckets;
     private readonly int _bucketCount;
+    // Held only to keep the mappings behind _entries and _buckets alive while this shard exists.
     private readonly HugePageMemory _entryMemory;
     private readonly HugePageMemory _bucketMemory;
     private readonly ColdEntry[] _cold;

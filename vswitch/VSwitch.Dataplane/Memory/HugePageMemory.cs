@@ -20,8 +20,9 @@ namespace VSwitch.Dataplane.Memory;
 /// range then reads as zeros and would be committed again only if written); the mapping itself is removed only by
 /// the finalizer, when nothing references this object any more. Tables keep a reference for as long as they hand
 /// out pointers into it, so a late caller (a worker finishing a batch after the table was disposed) still touches
-/// mapped memory, which is the guarantee the pinned managed arrays gave before. The mapping's size is reported to the
-/// GC as memory pressure so that unreferenced tables are finalized without waiting for managed garbage.
+/// mapped memory, which is the guarantee the pinned managed arrays gave before. The mapping's size (capped at
+/// <see cref="MaxReportedPressure"/>: it is reserved, not resident) is reported to the GC as memory pressure so that
+/// unreferenced tables are finalized without waiting for managed garbage.
 /// Thread-safety: immutable; the memory itself is guarded by its owner.
 /// </remarks>
 public sealed unsafe class HugePageMemory
@@ -29,8 +30,12 @@ public sealed unsafe class HugePageMemory
     /// <summary>The huge page size on x86-64 and arm64 with 4 KiB base pages.</summary>
     public const long HugePageSize = 2 << 20;
 
+    /// <summary>The most memory pressure one mapping reports to the GC.</summary>
+    private const long MaxReportedPressure = 256L << 20;
+
     private readonly byte* _mapping;
     private readonly nuint _mappingLength;
+    private readonly long _pressure;
 
     /// <summary>Maps at least <paramref name="length"/> zero bytes.</summary>
     /// <exception cref="OutOfMemoryException">The kernel refused the mapping (address space or overcommit limits).</exception>
@@ -48,13 +53,14 @@ public sealed unsafe class HugePageMemory
         _mapping = (byte*)mapping;
         Start = (byte*)(((nint)_mapping + (nint)HugePageSize - 1) & ~((nint)HugePageSize - 1));
         HugePagesAdvised = LibC.madvise(Start, (nuint)Length, LibC.MADV_HUGEPAGE) == 0;
-        GC.AddMemoryPressure((long)_mappingLength);
+        _pressure = Math.Min((long)_mappingLength, MaxReportedPressure);
+        GC.AddMemoryPressure(_pressure);
     }
 
     ~HugePageMemory()
     {
         LibC.munmap(_mapping, _mappingLength);
-        GC.RemoveMemoryPressure((long)_mappingLength);
+        GC.RemoveMemoryPressure(_pressure);
     }
 
     /// <summary>Returns the physical pages to the kernel; the memory stays mapped and reads as zeros.</summary>
