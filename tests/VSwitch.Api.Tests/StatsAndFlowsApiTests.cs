@@ -136,7 +136,7 @@ public sealed class StatsAndFlowsApiTests(Xunit.Abstractions.ITestOutputHelper o
         Assert.Equal(["a", "b", "c"], ports.Select(p => (string)p!["name"]!).ToArray());
         foreach (var port in ports)
         {
-            Assert.Equal(["drops", "name", "port_id", "rx_bytes", "rx_packets", "status", "tx_bytes", "tx_packets"], port!.AsObject().Select(p => p.Key).Order().ToArray());
+            Assert.Equal(["drops", "name", "port_id", "rx_bytes", "rx_errors", "rx_packets", "rx_ring_drops", "status", "tx_bytes", "tx_packets"], port!.AsObject().Select(p => p.Key).Order().ToArray());
             Assert.Equal("ACTIVE", (string)port["status"]!);
             foreach (var direction in (string[])["ingress", "egress"])
             {

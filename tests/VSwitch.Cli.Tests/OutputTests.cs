@@ -15,7 +15,7 @@ public sealed class OutputTests
 
     private const string Stats = """
         {"port_stats": [
-          {"port_id": "p-1", "name": "web", "status": "ACTIVE", "rx_packets": 10, "rx_bytes": 1000, "tx_packets": 5, "tx_bytes": 500,
+          {"port_id": "p-1", "name": "web", "status": "ACTIVE", "rx_packets": 10, "rx_bytes": 1000, "tx_packets": 5, "tx_bytes": 500, "rx_errors": 1, "rx_ring_drops": 6,
            "drops": {"ingress": {"security_group": 3, "spoofing": 0}, "egress": {"spoofing": 2}}},
           {"port_id": "p-2", "name": "db", "status": "DOWN", "rx_packets": 0, "rx_bytes": 0, "tx_packets": 0, "tx_bytes": 0,
            "drops": {"ingress": {}, "egress": {}}}],
@@ -122,6 +122,8 @@ public sealed class OutputTests
         Assert.Equal(0, (long)json["drops_ingress_spoofing"]!);
         Assert.Equal(2, (long)json["drops_egress_spoofing"]!);
         Assert.Equal(10, (long)json["rx_packets"]!);
+        Assert.Equal(1, (long)json["rx_errors"]!);
+        Assert.Equal(6, (long)json["rx_ring_drops"]!);
     }
 
     [Fact]

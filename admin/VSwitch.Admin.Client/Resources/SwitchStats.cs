@@ -23,6 +23,12 @@ public sealed record PortStats
     [JsonPropertyName("name")] public string Name { get; set; } = "";
     [JsonPropertyName("status")] public string? Status { get; set; }
     [JsonPropertyName("rx_packets")] public long RxPackets { get; set; }
+
+    /// <summary>Frames the port received but could not hand to the switch (too large, truncated).</summary>
+    [JsonPropertyName("rx_errors")] public long RxErrors { get; set; }
+
+    /// <summary>Frames the kernel dropped because the port's receive ring was full (afpacket ports).</summary>
+    [JsonPropertyName("rx_ring_drops")] public long RxRingDrops { get; set; }
     [JsonPropertyName("rx_bytes")] public long RxBytes { get; set; }
     [JsonPropertyName("tx_packets")] public long TxPackets { get; set; }
     [JsonPropertyName("tx_bytes")] public long TxBytes { get; set; }

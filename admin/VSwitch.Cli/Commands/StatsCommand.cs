@@ -28,6 +28,8 @@ internal static class StatsCommand
         new("rx_bytes", "RX Bytes", s => Num(s.RxBytes)),
         new("tx_packets", "TX Packets", s => Num(s.TxPackets)),
         new("tx_bytes", "TX Bytes", s => Num(s.TxBytes)),
+        new("rx_errors", "RX Errors", s => Num(s.RxErrors), Listed: false),
+        new("rx_ring_drops", "RX Ring Drops", s => Num(s.RxRingDrops), Listed: false),
         new("drops_ingress", "Dropped In", s => Num(s.Drops?.Ingress.Values.Sum() ?? 0)),
         new("drops_egress", "Dropped Out", s => Num(s.Drops?.Egress.Values.Sum() ?? 0)),
     ];

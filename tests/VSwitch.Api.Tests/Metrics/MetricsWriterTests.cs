@@ -101,11 +101,13 @@ public sealed class MetricsWriterTests : IAsyncLifetime
         Counters.Add(slot, PortCounter.TxPackets, 2);
         Counters.Add(slot, PortCounter.TxBytes, 200);
         Counters.Add(slot, PortCounter.RxRingDrops, 17);
+        Counters.Add(slot, PortCounter.RxErrors, 19);
         Counters.Drop(slot, DropReason.SecurityGroup, Direction.Ingress, 5);
         Counters.Drop(slot, DropReason.Spoofing, Direction.Egress, 7);
         Counters.Add(WorkerCounter.FlowCacheHits, 11);
         Counters.Add(WorkerCounter.FlowCacheMisses, 13);
         Counters.Add(WorkerCounter.BusyNanoseconds, 1_500_000_000);
+        Counters.Add(WorkerCounter.BusyPolls, 23);
 
         var f = Exposition.Parse(Scrape());
         Assert.Equal(3, Value(f, "vswitch_port_rx_packets_total", ("port", "a")));
@@ -114,6 +116,8 @@ public sealed class MetricsWriterTests : IAsyncLifetime
         Assert.Equal(200, Value(f, "vswitch_port_tx_bytes_total", ("port", "a")));
         Assert.Equal(17, Value(f, "vswitch_port_rx_ring_dropped_packets_total", ("port", "a")));
         Assert.Equal("counter", f["vswitch_port_rx_ring_dropped_packets_total"].Type);
+        Assert.Equal(19, Value(f, "vswitch_port_rx_errors_total", ("port", "a")));
+        Assert.Equal(23, Value(f, "vswitch_worker_busy_polls_total", ("worker", "0")));
         Assert.Equal(5, Value(f, "vswitch_port_dropped_packets_total", ("port", "a"), ("direction", "ingress"), ("reason", "security_group")));
         Assert.Equal(0, Value(f, "vswitch_port_dropped_packets_total", ("port", "a"), ("direction", "egress"), ("reason", "security_group")));
         Assert.Equal(7, Value(f, "vswitch_port_dropped_packets_total", ("port", "a"), ("direction", "egress"), ("reason", "spoofing")));

@@ -36,6 +36,8 @@ public sealed class MetricsWriter(Reconciler reconciler, SecurityGroupLogWriter?
         (PortCounter.RxBytes, "vswitch_port_rx_bytes_total", "Bytes the switch received from the port (sent by the VM)."),
         (PortCounter.TxPackets, "vswitch_port_tx_packets_total", "Frames the switch transmitted on the port (toward the VM)."),
         (PortCounter.TxBytes, "vswitch_port_tx_bytes_total", "Bytes the switch transmitted on the port (toward the VM)."),
+        (PortCounter.RxErrors, "vswitch_port_rx_errors_total",
+            "Frames the port received but could not hand to the switch (larger than a buffer, truncated by the ring)."),
         (PortCounter.RxRingDrops, "vswitch_port_rx_ring_dropped_packets_total",
             "Frames the kernel dropped before the switch read them because the port's receive ring was full (afpacket ports)."),
     ];
