@@ -157,9 +157,13 @@ public sealed class ForwardingTests(ForwardingLab fixture) : IClassFixture<Forwa
         Assert.True(fixture.Lab.Daemon!.Metric("vswitch_port_rx_packets_total{port=\"a\"}") > 0);
         Assert.True(fixture.Lab.Daemon!.Metric("vswitch_port_tx_packets_total{port=\"c\"}") > 0);
         Assert.Equal(1, fixture.Lab.Daemon!.Metric("vswitch_port_up{port=\"a\"}"));
-        // A few pings overrun no ring: the family is there for every port, at zero.
-        Assert.Equal(0, fixture.Lab.Daemon!.Metric("vswitch_port_rx_ring_dropped_packets_total{port=\"c\"}"));
-        Assert.Equal(0, fixture.Lab.Daemon!.Metric("vswitch_port_rx_ring_dropped_packets_total{port=\"d\"}"));
+        // The family is there for every port (Metric answers -1 for a missing series). Not necessarily at zero: the
+        // 30 MB transfers of this class can overrun a ring on a loaded machine (the flood tests of
+        // VSwitch.Ports.Linux.Tests check the counting itself).
+        foreach (var port in new[] { "a", "b", "c", "d" })
+        {
+            Assert.True(fixture.Lab.Daemon!.Metric($"vswitch_port_rx_ring_dropped_packets_total{{port=\"{port}\"}}") >= 0, $"no ring-drop series for port {port}");
+        }
     }
 
     private Lab.Vm Vm(string name) => name switch
