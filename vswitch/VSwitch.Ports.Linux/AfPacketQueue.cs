@@ -24,7 +24,7 @@ namespace VSwitch.Ports.Linux;
 /// - A GSO super-frame on an interface without TSO (or GSO) must be segmented by the kernel, which the bypass path
 ///   (<c>dev_direct_xmit</c>) does not do: it drops the frame and <c>sendmmsg</c> fails with <c>ENOBUFS</c>. The first
 ///   time a GSO frame fails that way the queue turns the bypass off (the regular transmit path segments and completes
-///   checksums in software) and sends the frame again; <see cref="QdiscBypass"/> tells which path is in use.
+///   checksums in software) and sends the frame again.
 /// - Ring drops (<c>PACKET_STATISTICS</c>, which resets on read, so the port accumulates them) are read off the
 ///   per-packet path: after a frame carried <c>TP_STATUS_LOSING</c> (the kernel sets it on every frame it writes while
 ///   its drop counter is not zero, so the counter is read only while frames are being lost), at most once per
@@ -276,9 +276,6 @@ internal sealed unsafe class AfPacketQueue : IDisposable
         }
         return sent;
     }
-
-    /// <summary>True while transmission bypasses the qdisc layer (see the remarks: off after a GSO frame was refused).</summary>
-    public bool QdiscBypass => _qdiscBypass;
 
     /// <summary>Switches transmission to the regular path, which segments GSO frames the interface can not take.</summary>
     private bool DisableQdiscBypass()
