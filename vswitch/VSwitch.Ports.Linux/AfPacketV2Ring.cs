@@ -27,8 +27,8 @@ namespace VSwitch.Ports.Linux;
 ///   within microseconds, or the ring grows to hundreds of MiB per queue. 2 KiB holds any frame of a 1500-byte MTU
 ///   with the headers (<c>tp_mac</c> is 76 with the virtio header, so 1972 bytes of frame fit); super-frames and jumbo
 ///   frames take the copy path, which costs one system call per frame but saves the kernel's copy into the ring, so a
-///   64 KiB GSO frame costs no more than in a V3 block. 2048 slots (4 MiB, as the V3 ring) buffer a few milliseconds of
-///   a small-frame flood. Blocks of 128 KiB keep the kernel's allocations modest (it falls back to vmalloc anyway).
+///   64 KiB GSO frame costs no more than in a V3 block. 2048 slots (4 MiB) buffer a few milliseconds of a small-frame
+///   flood. Blocks of 128 KiB keep the kernel's allocations modest (it falls back to vmalloc anyway).
 /// - The socket's receive buffer (<see cref="ReceiveBufferSize"/>) bounds the super-frames queued at once: when it is
 ///   full the kernel leaves only the truncated slot (no <c>TP_STATUS_COPY</c>), which counts as an RX error.
 /// Measured against V3 (perf/RESULTS.md): TCP request/response 64 µs instead of 999 µs, 12-15x the new connections

@@ -14,8 +14,20 @@ namespace VSwitch.Ports.Linux;
 /// copied. Its position (block, frames left, next frame) survives across calls, so a batch that fills up mid-block
 /// resumes there; the socket polls readable while any handed-over block is not yet given back.
 /// Why these choices:
-/// - Blocks of 1 MiB: a block must hold a whole 64 KiB GSO frame plus headers (TPACKET_V3 truncates a frame to one
-///   block), and large blocks amortise the hand-over. Four blocks give 4 MiB per queue, about 2,600 full-size frames.
+/// - Blocks of 512 KiB: a block must hold a whole 64 KiB GSO frame plus headers (TPACKET_V3 truncates a frame to one
+///   block); it holds 7 full-size super-frames or 326 frames of a 1500-byte MTU. Larger blocks hold no more in
+///   practice: the retire timer hands a block over about 1 ms after it opens, full or not, so below 512 KiB a
+///   millisecond (about 4 Gbit/s) a block holds about 1 ms of traffic whatever its size, and the ring about as many
+///   milliseconds as it has blocks.
+/// - 32 blocks, 16 MiB per queue: 224 full-size super-frames when they come fast, about 32 ms of traffic when they
+///   come slower, about 10,400 frames of 1500 bytes. The ring must take what arrives while the worker is not running,
+///   and a TCP sender between VMs puts up to a window of super-frames on the wire at once: the first ring, 4 blocks of
+///   1 MiB (60 super-frames, about 4 ms at lower rates), overran on a loaded machine during a 30 MB transfer; 16
+///   blocks of 1 MiB would hold as many super-frames as this ring but only half its milliseconds. A window may grow
+///   larger still (tcp_rmem allows 6 MiB, 32 MiB on recent kernels); what the ring cannot take is dropped, counted,
+///   and recovered by TCP. The price is 16 MiB of kernel memory per queue, allocated up front; a V2 queue maps 4 MiB
+///   and holds at most 8 MiB more while super-frames wait on the copy path (its receive buffer, which the kernel
+///   doubles).
 /// - A 1 ms retire timeout bounds the latency a lone frame waits in a half-filled block (the minimum the kernel
 ///   offers). That wait is the price of this ring: about 1 ms per hop at low rates (perf/RESULTS.md), which is why
 ///   <see cref="AfPacketV2Ring"/> is the default.
@@ -24,10 +36,10 @@ namespace VSwitch.Ports.Linux;
 internal sealed unsafe class AfPacketV3Ring : AfPacketRxRing
 {
     /// <summary>Bytes per RX block (a multiple of the page size, large enough for a 64 KiB GSO frame).</summary>
-    public const int BlockSize = 1 << 20;
+    public const int BlockSize = 512 << 10;
 
-    /// <summary>RX blocks per queue.</summary>
-    public const int BlockCount = 4;
+    /// <summary>RX blocks per queue: 16 MiB.</summary>
+    public const int BlockCount = 32;
 
     /// <summary>Nominal frame size of the ring request (TPACKET_V3 packs frames of any size into blocks).</summary>
     public const int FrameSize = 2048;

@@ -42,6 +42,50 @@ internal sealed unsafe class PortDriver(IPort port) : IDisposable
         return Port.Transmit(queue, tx, ref _errors);
     }
 
+    /// <summary>
+    /// Transmits all <paramref name="frames"/> on <paramref name="queue"/>, resending what the kernel did not take, for
+    /// up to <paramref name="timeout"/>; returns how many it took. The batches are filled first, so the frames leave
+    /// back to back.
+    /// </summary>
+    public int SendBurst(IReadOnlyList<(byte[] Frame, VirtioNetHeader Vnet)> frames, TimeSpan timeout, int queue = 0)
+    {
+        var batches = frames.Chunk(PacketBatch.MaxSize).Select(chunk =>
+        {
+            var tx = new PacketBatch(PacketBatch.DefaultBufferSize);
+            foreach (var (frame, vnet) in chunk)
+            {
+                var i = tx.Count;
+                frame.CopyTo(tx.Buffer(i));
+                tx.Add(new Frame { Data = tx.Frames[i].Data, Length = frame.Length, InPort = -1, Vnet = vnet });
+            }
+            return tx;
+        }).ToList();
+        try
+        {
+            var sent = 0;
+            var sw = Stopwatch.StartNew();
+            foreach (var tx in batches)
+            {
+                while (tx.Count > 0 && sw.Elapsed < timeout)
+                {
+                    // Transmit sends from the first frame on: move the frames the kernel did not take to the front.
+                    var n = Port.Transmit(queue, tx, ref _errors);
+                    tx.Frames[n..tx.Count].CopyTo(tx.Frames);
+                    tx.Count -= n;
+                    sent += n;
+                }
+            }
+            return sent;
+        }
+        finally
+        {
+            foreach (var tx in batches)
+            {
+                tx.Dispose();
+            }
+        }
+    }
+
     /// <summary>Polls every queue for up to <paramref name="timeout"/> and returns the first frame that matches.</summary>
     public ReceivedFrame? WaitFor(Func<ReceivedFrame, bool> match, TimeSpan timeout)
     {

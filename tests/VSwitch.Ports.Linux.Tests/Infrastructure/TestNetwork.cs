@@ -55,13 +55,21 @@ internal sealed class TestNetwork : IDisposable
         return (host, peer);
     }
 
-    /// <summary>Creates a veth pair with both ends in the switch's namespace, both up.</summary>
-    public (string A, string B) AddHostVeth()
+    /// <summary>
+    /// Creates a veth pair with both ends in the switch's namespace, both up. With <paramref name="quiet"/>, IPv6 is
+    /// off on both before they come up, so the kernel sends nothing on them (no DAD, router solicitations or MLD).
+    /// </summary>
+    public (string A, string B) AddHostVeth(bool quiet = false)
     {
         var a = LinkName("a");
         var b = LinkName("b");
         Shell.Ip($"link add {a} type veth peer name {b}");
         _hostLinks.Add(a);
+        if (quiet)
+        {
+            DisableIpv6(a);
+            DisableIpv6(b);
+        }
         Shell.Ip($"link set {a} up");
         Shell.Ip($"link set {b} up");
         return (a, b);
@@ -79,6 +87,15 @@ internal sealed class TestNetwork : IDisposable
         foreach (var ns in _namespaces)
         {
             Shell.TryIp($"netns del {ns}");
+        }
+    }
+
+    private static void DisableIpv6(string link)
+    {
+        var path = $"/proc/sys/net/ipv6/conf/{link}/disable_ipv6";
+        if (File.Exists(path))
+        {
+            File.WriteAllText(path, "1");
         }
     }
 }
