@@ -87,6 +87,9 @@ public static class Frame
     /// <summary>A text cell that never wraps (long values end in an ellipsis), so every row is one screen line.</summary>
     internal static IRenderable Cell(string text, Style? style = null) => new Line(text, style ?? Style.Plain, false);
 
+    /// <summary>Numbers take at least this much, so their column keeps a short header ("Rules", "Hits") whole.</summary>
+    internal const int NumberWidth = 5;
+
     /// <summary>A right-aligned cell (numbers): never cut, padded on the left.</summary>
     internal static IRenderable Number(string text, Style? style = null) => new Line(text, style ?? Style.Plain, true);
 
@@ -95,9 +98,6 @@ public static class Frame
     {
         /// <summary>Narrowest a text cell gets before the table shrinks others: enough for a short name.</summary>
         private const int MinWidth = 8;
-
-        /// <summary>Numbers take at least this much, so their column keeps a short header ("Rules", "Hits") whole.</summary>
-        private const int NumberWidth = 5;
 
         public Measurement Measure(RenderOptions options, int maxWidth) => right
             ? new(Math.Min(Math.Max(text.Length, NumberWidth), maxWidth), Math.Min(Math.Max(text.Length, NumberWidth), maxWidth))

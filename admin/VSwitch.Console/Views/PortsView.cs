@@ -4,30 +4,82 @@ using VSwitch.Console.Model;
 
 namespace VSwitch.Console.Views;
 
-/// <summary>Ports: each port's groups, addresses, allowed address pairs, and cumulative counters.</summary>
+/// <summary>
+/// Ports: each port's groups, addresses, allowed address pairs, and cumulative counters: packets received, receive
+/// errors and kernel ring drops (<c>Err/Ring</c>), packets sent, and the switch's drops.
+/// </summary>
+/// <remarks>
+/// Receive errors (frames the port could not hand to the switch) and ring drops (frames the kernel dropped because the
+/// port's receive ring was full) share a column, next to RX, because both are usually zero and the view must fit 80
+/// columns: with two 7-digit counters, the text columns are down to their titles there.
+/// Widths: every column is one line that Spectre cuts evenly when the table is too wide, numbers included, so the
+/// text columns are cut here to what the numbers leave: each gets its whole text or an equal share of the rest,
+/// never less than its title.
+/// </remarks>
 public static class PortsView
 {
+    private static readonly string[] s_textTitles = ["Port", "Addresses", "Pairs", "Groups"];
+    private static readonly string[] s_numberTitles = ["RX", "Err/Ring", "TX", "Drops"];
+
     public static IRenderable Render(ConsoleState state, int width)
     {
         var s = state.Current;
-        var stats = s.Stats.PortStats.ToDictionary(p => p.PortId);
-        var table = Frame.Table(("Port", false, null), ("Addresses", false, null), ("Pairs", false, null), ("Groups", false, null),
-            ("RX", true, null), ("TX", true, null), ("Drops", true, null));
-        foreach (var p in s.Ports.OrderBy(p => p.Name, StringComparer.Ordinal))
-        {
-            var st = stats.GetValueOrDefault(p.Id);
-            var addresses = string.Join(' ', p.FixedIps.Select(ip => ip.IpAddress).Prepend(p.MacAddress ?? ""));
-            var pairs = string.Join(' ', p.AllowedAddressPairs.Select(a => a.MacAddress is null ? a.IpAddress : $"{a.IpAddress}/{a.MacAddress}"));
-            var groups = p.PortSecurityEnabled ? string.Join(',', p.SecurityGroups.Select(s.GroupName)) : "(no port security)";
-            var drops = st is null ? 0 : Overview.TotalDrops(st);
-            table.AddRow(Frame.Cell(p.Name), Frame.Cell(addresses.Trim()), Frame.Cell(pairs), Frame.Cell(groups.Length == 0 ? "(none)" : groups),
-                Frame.Number(Units.Count(st?.RxPackets ?? 0)), Frame.Number(Units.Count(st?.TxPackets ?? 0)),
-                Frame.Number(Units.Count(drops), drops > 0 ? new Style(Color.Red) : null));
-        }
         if (s.Ports.Count == 0)
         {
             return new Markup("[grey]no ports[/]");
         }
+        var stats = s.Stats.PortStats.ToDictionary(p => p.PortId);
+        var rows = s.Ports.OrderBy(p => p.Name, StringComparer.Ordinal).Select(p =>
+        {
+            var st = stats.GetValueOrDefault(p.Id);
+            var addresses = string.Join(' ', p.FixedIps.Select(ip => ip.IpAddress).Prepend(p.MacAddress ?? "")).Trim();
+            var pairs = string.Join(' ', p.AllowedAddressPairs.Select(a => a.MacAddress is null ? a.IpAddress : $"{a.IpAddress}/{a.MacAddress}"));
+            var groups = p.PortSecurityEnabled ? string.Join(',', p.SecurityGroups.Select(s.GroupName)) : "(no port security)";
+            var rxErrors = st?.RxErrors ?? 0;
+            var ringDrops = st?.RxRingDrops ?? 0;
+            var drops = st is null ? 0 : Overview.TotalDrops(st);
+            return (Text: new[] { p.Name, addresses, pairs, groups.Length == 0 ? "(none)" : groups },
+                Numbers: new[] { Units.Count(st?.RxPackets ?? 0), $"{Units.Count(rxErrors)}/{Units.Count(ringDrops)}", Units.Count(st?.TxPackets ?? 0), Units.Count(drops) },
+                ReceiveLoss: rxErrors + ringDrops > 0, Drops: drops > 0);
+        }).ToList();
+
+        // Simple border: a separator between columns, an edge on each side, one space of padding each side of a cell.
+        var columns = s_textTitles.Length + s_numberTitles.Length;
+        var numbers = s_numberTitles.Select((t, i) => Math.Max(Math.Max(t.Length, Frame.NumberWidth), rows.Max(r => r.Numbers[i].Length))).Sum();
+        var textWidths = Share(width - (3 * columns) - 1 - numbers,
+            s_textTitles.Select((t, i) => Math.Max(t.Length, rows.Max(r => r.Text[i].Length))).ToArray(),
+            s_textTitles.Select(t => t.Length).ToArray());
+
+        var table = Frame.Table([.. s_textTitles.Select(t => (t, false, (int?)null)), .. s_numberTitles.Select(t => (t, true, (int?)null))]);
+        var red = new Style(Color.Red);
+        foreach (var r in rows)
+        {
+            table.AddRow([.. r.Text.Select((t, i) => Frame.Cell(Fit(t, textWidths[i]))),
+                Frame.Number(r.Numbers[0]), Frame.Number(r.Numbers[1], r.ReceiveLoss ? red : null),
+                Frame.Number(r.Numbers[2]), Frame.Number(r.Numbers[3], r.Drops ? red : null)]);
+        }
         return table;
     }
+
+    /// <summary>
+    /// Widths for columns that want <paramref name="wanted"/> characters and need at least <paramref name="least"/>,
+    /// out of <paramref name="available"/>: the columns that want least get all they want, the others equal shares.
+    /// </summary>
+    private static int[] Share(int available, int[] wanted, int[] least)
+    {
+        var widths = least.ToArray();
+        var left = available - widths.Sum();
+        var order = Enumerable.Range(0, wanted.Length).OrderBy(i => wanted[i] - least[i]).ToArray();
+        for (var k = 0; k < order.Length; k++)
+        {
+            var i = order[k];
+            var more = Math.Min(wanted[i] - least[i], Math.Max(0, left) / (order.Length - k));
+            widths[i] += more;
+            left -= more;
+        }
+        return widths;
+    }
+
+    private static string Fit(string text, int width) =>
+        text.Length <= width ? text : string.Concat(text.AsSpan(0, Math.Max(0, width - 1)), "…");
 }

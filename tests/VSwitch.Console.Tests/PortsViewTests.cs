@@ -1,0 +1,68 @@
+using Spectre.Console;
+using VSwitch.Admin.Client.Resources;
+using VSwitch.Console.Model;
+using VSwitch.Console.Views;
+using Xunit.Abstractions;
+
+namespace VSwitch.Console.Tests;
+
+/// <summary>The ports screen rendered as plain text at a terminal width, read line by line.</summary>
+public sealed class PortsViewTests(ITestOutputHelper output)
+{
+    private static Port Port(string id, string name, params string[] ips) => new()
+    {
+        Id = id,
+        Name = name,
+        MacAddress = "fa:16:3e:00:00:0" + id[^1],
+        FixedIps = [.. ips.Select(ip => new FixedIp { IpAddress = ip })],
+        PortSecurityEnabled = true,
+        SecurityGroups = ["g1"],
+    };
+
+    private static string[] Render(int width, Port[] ports, params PortStats[] stats)
+    {
+        var state = new ConsoleState { Screen = Screen.Ports };
+        state.Push(new SwitchSnapshot(TimeSpan.FromSeconds(1), new SwitchStats { PortStats = stats }, ports,
+            [new SecurityGroup { Id = "g1", Name = "default" }], null));
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        console.Profile.Width = width;
+        console.Write(PortsView.Render(state, width));
+        return writer.ToString().Split('\n').Select(l => l.TrimEnd()).ToArray();
+    }
+
+    private static string Row(string[] screen, string port) => Assert.Single(screen, l => l.TrimStart().StartsWith(port + " ", StringComparison.Ordinal));
+
+    [Fact]
+    public void Render_PortWithReceiveErrorsAndRingDrops_ShowsBothInItsRow()
+    {
+        var screen = Render(80, [Port("p1", "web", "198.18.0.10"), Port("p2", "db", "198.18.0.11")],
+            new PortStats { PortId = "p1", RxPackets = 500, RxErrors = 3, RxRingDrops = 1_234 },
+            new PortStats { PortId = "p2", RxPackets = 700 });
+        output.WriteLine(string.Join('\n', screen));
+
+        Assert.Contains("Err/Ring", screen.First(l => l.Contains("Port", StringComparison.Ordinal)));
+        Assert.Matches(@"\s500\s+3/1,234\s", Row(screen, "web"));
+        Assert.Matches(@"\s700\s+0/0\s", Row(screen, "db"));
+    }
+
+    [Fact]
+    public void Render_80ColumnsLongAddressesLargeCounters_TextIsCutNotTheNumbers()
+    {
+        var screen = Render(80, [Port("p1", "web", "198.18.0.10", "2001:db8::10", "2001:db8::1:10")],
+            new PortStats { PortId = "p1", RxPackets = 1_234_567, TxPackets = 7_654_321, RxErrors = 3, RxRingDrops = 1_234 });
+        output.WriteLine(string.Join('\n', screen));
+
+        Assert.All(screen, l => Assert.True(l.Length <= 80, $"{l.Length} columns: {l}"));
+        var row = Row(screen, "web");
+        Assert.Matches(@"\s1,234,567\s+3/1,234\s+7,654,321\s+0$", row);
+        Assert.Contains("fa:16:3e", row);
+        Assert.Contains("…", row);
+    }
+}
