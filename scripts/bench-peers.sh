@@ -10,7 +10,8 @@
 # request/response). Every value is the median of REPS runs; the report prints the ratio VSwitch / peer.
 #
 #   scripts/bench-peers.sh [--quick] [--reps N] [--secs N] [--tcp-secs N] [--systems "LIST"] [--wait-quiet]
-#                          [--out FILE] [--keep-logs] [--afpacket-rx v2|v3] [--busy-poll USEC]
+#                          [--out FILE] [--keep-logs] [--afpacket-rx v2|v3] [--tap-io uring|syscalls]
+#                          [--busy-poll USEC]
 #     --quick       2 s runs, 3 repetitions (about 8 minutes)
 #     default       10 s TCP runs, 4 s for the other metrics, 3 repetitions (about 15 minutes)
 #     --systems     subset of: veth bridge-nft ovs-pmd1 ovs-pmd2 vswitch-tap-w1 vswitch-afpacket-w1
@@ -19,6 +20,8 @@
 #     --out FILE    also write the report (Markdown) to FILE
 #     --afpacket-rx the receive ring of the vswitch-afpacket-* ports: v2 (TPACKET_V2 frames) or v3 (TPACKET_V3
 #                   blocks); default: the switch's default (afpacket:IF without an option)
+#     --tap-io      the I/O path of the vswitch-tap-* ports: uring (reads and writes batched per io_uring_enter) or
+#                   syscalls (one readv/writev per frame); default: the switch's default (tap:IF without an option)
 #     --busy-poll   pass --busy-poll USEC to vswitchd (workers poll without sleeping for USEC after traffic,
 #                   as Open vSwitch's PMD threads always do); default: off
 #
@@ -31,7 +34,7 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 tools="$repo/scripts/bench-peers-tools.py"
 
-reps=3; secs=4; tcp_secs=10; quick=0; wait_quiet=0; out=""; keep_logs=0; afpacket_rx=""; busy_poll=0
+reps=3; secs=4; tcp_secs=10; quick=0; wait_quiet=0; out=""; keep_logs=0; afpacket_rx=""; tap_io=""; busy_poll=0
 all_systems="veth bridge-nft ovs-pmd1 ovs-pmd2 vswitch-tap-w1 vswitch-afpacket-w1 vswitch-tap-w2 vswitch-afpacket-w2"
 systems=$all_systems
 while (($#)); do
@@ -45,8 +48,9 @@ while (($#)); do
     --out) out=$2; shift ;;
     --keep-logs) keep_logs=1 ;;
     --afpacket-rx) afpacket_rx=$2; shift ;;
+    --tap-io) tap_io=$2; shift ;;
     --busy-poll) busy_poll=$2; shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "bench-peers: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -55,6 +59,8 @@ for s in $systems; do [[ " $all_systems " == *" $s "* ]] || { echo "bench-peers:
 ((reps >= 1 && secs >= 1 && tcp_secs >= 1)) || { echo "bench-peers: bad --reps/--secs" >&2; exit 2; }
 [[ -z $afpacket_rx || $afpacket_rx == v2 || $afpacket_rx == v3 ]] || { echo "bench-peers: --afpacket-rx must be v2 or v3" >&2; exit 2; }
 afpacket_opt=${afpacket_rx:+?rx=$afpacket_rx}
+[[ -z $tap_io || $tap_io == uring || $tap_io == syscalls ]] || { echo "bench-peers: --tap-io must be uring or syscalls" >&2; exit 2; }
+tap_opt=${tap_io:+?io=$tap_io}
 [[ $busy_poll =~ ^[0-9]+$ ]] || { echo "bench-peers: --busy-poll must be a number of microseconds" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "bench-peers: needs root (namespaces, veth, OVS, nftables)" >&2; exit 1; }
 
@@ -257,7 +263,7 @@ setup_vswitch() {
   local kind=$1 workers=$2 dev_c dev_s
   make_endpoints
   if [[ $kind == tap ]]; then
-    IFC="${P}tc"; IFS_="${P}ts"; dev_c="tap:$IFC@$NC"; dev_s="tap:$IFS_@$NS"
+    IFC="${P}tc"; IFS_="${P}ts"; dev_c="tap:$IFC@$NC$tap_opt"; dev_s="tap:$IFS_@$NS$tap_opt"
   else
     host_veths ""; dev_c="afpacket:$HC$afpacket_opt"; dev_s="afpacket:$HS$afpacket_opt"
   fi
@@ -422,6 +428,7 @@ $reps runs per value, TCP ${tcp_secs} s, other metrics ${secs} s; load average b
       " (the kernel has no nf_conntrack_bridge; br_netfilter on in the bridge's namespace only)")."
   fi
   [[ " $systems " == *" vswitch-afpacket-"* ]] && echo "vswitch-afpacket: receive ring ${afpacket_rx:-default} (device afpacket:IF$afpacket_opt)."
+  [[ " $systems " == *" vswitch-tap-"* ]] && echo "vswitch-tap: I/O ${tap_io:-default} (device tap:IF@NETNS$tap_opt)."
   [[ " $systems " == *" vswitch-"* ]] && echo "vswitchd busy poll: $( ((busy_poll)) && echo "$busy_poll us (--busy-poll)" || echo off)."
   echo "Firewall check (tcp/$PORT_DENIED must be unreachable): $(paste -sd, "$tmp/firewall.txt" 2>/dev/null | sed 's/,/, /g')."
   echo

@@ -6,7 +6,9 @@ set -euo pipefail
 
 # prometheus: promtool and the server for the metrics tests (they start their own server on loopback).
 # python3-openstackclient: the real openstack CLI for the API compatibility tests.
-packages=(iproute2 iputils-ping ncat tcpdump tshark python3 python3-scapy iperf3 nmap hping3 socat ethtool tmux gcc libc6-dev procps prometheus python3-openstackclient)
+# gcc, libc6-dev, linux-libc-dev: InteropLayoutTests compiles a probe against the C library and kernel headers
+# (linux/if_packet.h, linux/io_uring.h, ...).
+packages=(iproute2 iputils-ping ncat tcpdump tshark python3 python3-scapy iperf3 nmap hping3 socat ethtool tmux gcc libc6-dev linux-libc-dev procps prometheus python3-openstackclient)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(openvswitch-switch nftables netsniff-ng conntrack)
 fi

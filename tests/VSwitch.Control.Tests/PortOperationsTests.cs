@@ -224,6 +224,8 @@ public class PortOperationsTests
     [InlineData("afpacket:veth-db")]
     [InlineData("afpacket:veth-db?rx=v2")]
     [InlineData("afpacket:abcdefghijklmno?rx=v3")]
+    [InlineData("tap:web0?io=uring")]
+    [InlineData("tap:web0@vm-web?io=syscalls")]
     public void Create_ValidDevice_Kept(string device)
     {
         Assert.Equal(device, Create(Body() with { Device = device }).Value.Device);
@@ -238,6 +240,10 @@ public class PortOperationsTests
     [InlineData("afpacket:veth-db?rx=v9")]
     [InlineData("afpacket:veth-db?")]
     [InlineData("tap:web0?rx=v2")]
+    [InlineData("tap:web0?io=epoll")]
+    [InlineData("tap:web0?")]
+    [InlineData("tap:web0@vm?io=")]
+    [InlineData("afpacket:veth-db?io=uring")]
     public void Create_InvalidDevice_Returns400(string device)
     {
         Given.Refused(400, "HTTPBadRequest", () => Create(Body() with { Device = device }));
@@ -248,6 +254,13 @@ public class PortOperationsTests
     {
         var first = Create(Body() with { Device = "tap:web0" });
         Given.Refused(409, "DeviceInUse", () => Create(Body("q") with { Device = "tap:web0@other" }, first.Model));
+    }
+
+    [Fact]
+    public void Create_TapOfAnotherPortWithOtherIo_Returns409()
+    {
+        var first = Create(Body() with { Device = "tap:web0?io=uring" });
+        Given.Refused(409, "DeviceInUse", () => Create(Body("q") with { Device = "tap:web0@vm?io=syscalls" }, first.Model));
     }
 
     [Fact]

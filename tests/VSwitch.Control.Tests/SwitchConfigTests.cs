@@ -43,6 +43,7 @@ public class SwitchConfigTests
     [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "" } ] }""", "device: required")]
     [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "memory", "mac_address": "zz" } ] }""", "'zz' is not a MAC address")]
     [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "tap:x" }, { "name": "q", "network": "a", "device": "tap:x@ns" } ] }""", "used by another port")]
+    [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "tap:x?io=uring" }, { "name": "q", "network": "a", "device": "tap:x@ns?io=syscalls" } ] }""", "used by another port")]
     [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "afpacket:x" }, { "name": "q", "network": "a", "device": "afpacket:x?rx=v3" } ] }""", "used by another port")]
     [InlineData("""{ "networks": [ """, "config")]
     public void Parse_BadFile_ThrowsNamingTheField(string json, string expected)

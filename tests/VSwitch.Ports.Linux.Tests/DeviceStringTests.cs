@@ -18,6 +18,23 @@ public sealed class DeviceStringTests
         Assert.Equal(name, parsed.Name);
         Assert.Equal(ns, parsed.Namespace);
         Assert.Null(parsed.Rx);
+        Assert.Null(parsed.Io);
+        Assert.Equal(device, parsed.ToString());
+    }
+
+    [Theory]
+    [InlineData("tap:web0?io=uring", "web0", null, TapIo.Uring)]
+    [InlineData("tap:web0?io=syscalls", "web0", null, TapIo.Syscalls)]
+    [InlineData("tap:web0@vm-web?io=uring", "web0", "vm-web", TapIo.Uring)]
+    [InlineData("tap:abcdefghijklmno@ns_1.x?io=syscalls", "abcdefghijklmno", "ns_1.x", TapIo.Syscalls)]
+    public void Parse_TapIoOption_ReturnsPath(string device, string name, string? ns, TapIo io)
+    {
+        var parsed = DeviceString.Parse(device);
+        Assert.Equal(LinuxPortKind.Tap, parsed.Kind);
+        Assert.Equal(name, parsed.Name);
+        Assert.Equal(ns, parsed.Namespace);
+        Assert.Equal(io, parsed.Io);
+        Assert.Null(parsed.Rx);
         Assert.Equal(device, parsed.ToString());
     }
 
@@ -65,8 +82,18 @@ public sealed class DeviceStringTests
     [InlineData("afpacket:eth0?rx=v2&", "empty option name")]
     [InlineData("afpacket:?rx=v2", "empty interface name")]
     [InlineData("afpacket:abcdefghijklmnop?rx=v2", "at most 15")]
-    [InlineData("tap:web0?rx=v2", "tap ports take no options")]
-    [InlineData("tap:web0@vm?rx=v2", "tap ports take no options")]
+    [InlineData("tap:web0?rx=v2", "unknown option 'rx' (tap options: io=uring|syscalls)")]
+    [InlineData("tap:web0@vm?rx=v2", "unknown option 'rx' (tap options: io=uring|syscalls)")]
+    [InlineData("afpacket:eth0?io=uring", "unknown option 'io' (afpacket options: rx=v2|v3)")]
+    [InlineData("tap:web0?", "empty option list after '?' (tap options: io=uring|syscalls)")]
+    [InlineData("tap:web0?io=epoll", "io='epoll' is not an I/O path: expected io=uring")]
+    [InlineData("tap:web0?io=Uring", "io='Uring' is not an I/O path")]
+    [InlineData("tap:web0?io", "io='' is not an I/O path")]
+    [InlineData("tap:web0?io=uring&io=syscalls", "option 'io' is given twice")]
+    [InlineData("tap:web0?io=uring&", "empty option name (tap options: io=uring|syscalls)")]
+    [InlineData("tap:web0?io=uring@vm", "io='uring@vm' is not an I/O path")]
+    [InlineData("tap:?io=uring", "empty interface name")]
+    [InlineData("tap:web0@?io=uring", "empty namespace name")]
     public void Parse_BadString_ThrowsPortExceptionThatSaysWhy(string device, string why)
     {
         var e = Assert.Throws<PortException>(() => DeviceString.Parse(device));
@@ -82,6 +109,7 @@ public sealed class DeviceStringTests
     [InlineData("tap:", true)]
     [InlineData("afpacket:eth0", true)]
     [InlineData("afpacket:eth0?rx=v3", true)]
+    [InlineData("tap:x?io=uring", true)]
     [InlineData("memory", false)]
     [InlineData("vhost:x", false)]
     public void Factory_Handles_AnswersByScheme(string device, bool handled) =>
@@ -92,6 +120,7 @@ public sealed class DeviceStringTests
     [InlineData("tap:this-name-is-too-long")]
     [InlineData("afpacket:bad name")]
     [InlineData("afpacket:eth0?rx=v9")]
+    [InlineData("tap:x?io=fast")]
     public void Factory_Create_BadString_ThrowsPortException(string device) =>
         Assert.Throws<PortException>(() => new LinuxPortFactory().Create(new PortRequest(device, 1)));
 

@@ -20,7 +20,7 @@ public sealed class InteropLayoutTests
         "stddef.h", "stdio.h", "errno.h", "fcntl.h", "poll.h", "sched.h", "unistd.h",
         "sys/epoll.h", "sys/eventfd.h", "sys/ioctl.h", "sys/mman.h", "sys/socket.h", "sys/uio.h",
         "net/if.h", "linux/if_packet.h", "linux/if_ether.h", "linux/if_tun.h",
-        "linux/netlink.h", "linux/rtnetlink.h", "linux/virtio_net.h",
+        "linux/netlink.h", "linux/rtnetlink.h", "linux/virtio_net.h", "linux/io_uring.h", "sys/syscall.h",
     ];
 
     /// <summary>C types declared as unions rather than structs.</summary>
@@ -73,6 +73,15 @@ public sealed class InteropLayoutTests
         Assert.Contains("nlmsghdr", structs);
         Assert.Contains("epoll_event", structs);
         Assert.Contains("mmsghdr", structs);
+        Assert.Contains("io_uring_params", structs);
+        Assert.Contains("io_sqring_offsets", structs);
+        Assert.Contains("io_cqring_offsets", structs);
+        Assert.Contains("io_uring_sqe", structs);
+        Assert.Contains("io_uring_cqe", structs);
+        Assert.Contains("SYS_io_uring_enter", constants);
+        Assert.Contains("IORING_OFF_SQES", constants);
+        Assert.Contains("IORING_OP_READV", constants);
+        Assert.Contains("RWF_NOWAIT", constants);
         Assert.True(InteropConstants().Count() > 100);
     }
 

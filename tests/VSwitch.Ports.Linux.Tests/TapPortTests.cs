@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
+using VSwitch.Packets;
 using VSwitch.Ports.Linux.Tests.Infrastructure;
 
 namespace VSwitch.Ports.Linux.Tests;
@@ -15,12 +16,16 @@ public sealed class TapPortTests : IDisposable
 
     public void Dispose() => _net.Dispose();
 
-    /// <summary>Creates a namespace, a TAP port moved into it, and gives the TAP (the VM's NIC) address .1.</summary>
-    private (string Ns, string Tap, TapPort Port) OpenInNamespace(int queues = 1, VSwitch.Packets.MacAddress? mac = null)
+    /// <summary>
+    /// Creates a namespace, a TAP port moved into it (with <c>?io=<paramref name="io"/></c> unless null), and gives the
+    /// TAP (the VM's NIC) address .1.
+    /// </summary>
+    private (string Ns, string Tap, TapPort Port) OpenInNamespace(string? io, int queues = 1, VSwitch.Packets.MacAddress? mac = null)
     {
         var ns = _net.AddNamespace("vm");
         var tap = _net.LinkName("t");
-        var port = TapPort.Open($"tap:{tap}@{ns}", queues, mac);
+        var port = TapPort.Open($"tap:{tap}@{ns}{(io is null ? "" : "?io=" + io)}", queues, mac);
+        Assert.Equal(io == "syscalls" ? TapIo.Syscalls : TapIo.Uring, port.Io);
         Shell.Ip($"-n {ns} addr add {_net.Address(1)}/24 dev {tap}");
         return (ns, tap, port);
     }
@@ -29,9 +34,12 @@ public sealed class TapPortTests : IDisposable
     public void Open_WithNamespace_MovesDeviceSetsMacAndBringsItUp()
     {
         var mac = Frames.RandomMac();
-        var (ns, tap, port) = OpenInNamespace(mac: mac);
+        var (ns, tap, port) = OpenInNamespace(null, mac: mac);
         using (port)
         {
+            // Without io= a port takes io_uring where it can be set up, as it can here.
+            Assert.Equal(TapIo.Uring, port.Io);
+            Assert.Null(port.IoFallbackReason);
             Assert.False(Shell.TryIp($"link show {tap}"), "the device must have left the switch's namespace");
             var show = Shell.Ip($"-n {ns} -d link show {tap}");
             Assert.Contains("UP", show);
@@ -43,11 +51,13 @@ public sealed class TapPortTests : IDisposable
         Assert.False(Shell.TryIp($"-n {ns} link show {tap}"), "Dispose must remove the device");
     }
 
-    [Fact]
-    public void Transmit_ArpRequest_NamespaceRepliesAndReplyIsReceived()
+    [Theory]
+    [InlineData("uring")]
+    [InlineData("syscalls")]
+    public void Transmit_ArpRequest_NamespaceRepliesAndReplyIsReceived(string io)
     {
         var mac = Frames.RandomMac();
-        var (_, _, port) = OpenInNamespace(mac: mac);
+        var (_, _, port) = OpenInNamespace(io, mac: mac);
         using (port)
         using (var driver = new PortDriver(port))
         {
@@ -63,10 +73,12 @@ public sealed class TapPortTests : IDisposable
         }
     }
 
-    [Fact]
-    public void Receive_PingFromNamespace_DeliversArpRequestWithCorrectLength()
+    [Theory]
+    [InlineData("uring")]
+    [InlineData("syscalls")]
+    public void Receive_PingFromNamespace_DeliversArpRequestWithCorrectLength(string io)
     {
-        var (ns, _, port) = OpenInNamespace();
+        var (ns, _, port) = OpenInNamespace(io);
         using (port)
         using (var driver = new PortDriver(port))
         using (var ping = Shell.Start("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "1", _net.Address(2)))
@@ -79,11 +91,13 @@ public sealed class TapPortTests : IDisposable
         }
     }
 
-    [Fact]
-    public void Transmit_IcmpEchoRequest_NamespaceAnswersWithEchoReply()
+    [Theory]
+    [InlineData("uring")]
+    [InlineData("syscalls")]
+    public void Transmit_IcmpEchoRequest_NamespaceAnswersWithEchoReply(string io)
     {
         var mac = Frames.RandomMac();
-        var (ns, tap, port) = OpenInNamespace(mac: mac);
+        var (ns, tap, port) = OpenInNamespace(io, mac: mac);
         using (port)
         using (var driver = new PortDriver(port))
         {
@@ -98,11 +112,13 @@ public sealed class TapPortTests : IDisposable
         }
     }
 
-    [Fact]
-    public void Open_TwoQueues_OpensTwoFdsAndBothQueuesWork()
+    [Theory]
+    [InlineData("uring")]
+    [InlineData("syscalls")]
+    public void Open_TwoQueues_OpensTwoFdsAndBothQueuesWork(string io)
     {
         var mac = Frames.RandomMac();
-        var (ns, tap, port) = OpenInNamespace(queues: 2, mac: mac);
+        var (ns, tap, port) = OpenInNamespace(io, queues: 2, mac: mac);
         using (port)
         using (var driver = new PortDriver(port))
         {
@@ -119,16 +135,18 @@ public sealed class TapPortTests : IDisposable
         }
     }
 
-    [Fact]
-    public void Open_AfterDaemonDied_ReattachesToDeviceInsideNamespace()
+    [Theory]
+    [InlineData("uring")]
+    [InlineData("syscalls")]
+    public void Open_AfterDaemonDied_ReattachesToDeviceInsideNamespace(string io)
     {
         var mac = Frames.RandomMac();
-        var (ns, tap, first) = OpenInNamespace(mac: mac);
+        var (ns, tap, first) = OpenInNamespace(io, mac: mac);
         var index = first.IfIndex;
         first.Abandon();   // as kill -9: queues closed, persistence left on
 
         Assert.True(Shell.TryIp($"-n {ns} link show {tap}"), "a persistent device must survive its owner");
-        using (var second = TapPort.Open($"tap:{tap}@{ns}", 2, mac))
+        using (var second = TapPort.Open($"tap:{tap}@{ns}?io={io}", 2, mac))
         using (var driver = new PortDriver(second))
         {
             Assert.Equal(index, second.IfIndex);
@@ -190,10 +208,12 @@ public sealed class TapPortTests : IDisposable
         Assert.True(Shell.TryIp($"link show {host}"), "a foreign interface is left alone");
     }
 
-    [Fact]
-    public void DeviceDeleted_FailureIsSetAndReceiveReturnsZero()
+    [Theory]
+    [InlineData("uring")]
+    [InlineData("syscalls")]
+    public void DeviceDeleted_FailureIsSetAndReceiveReturnsZero(string io)
     {
-        var (ns, tap, port) = OpenInNamespace(queues: 2);
+        var (ns, tap, port) = OpenInNamespace(io, queues: 2);
         using (port)
         using (var driver = new PortDriver(port))
         {
@@ -213,10 +233,12 @@ public sealed class TapPortTests : IDisposable
         }
     }
 
-    [Fact]
-    public void NamespaceDeleted_DeviceGoesWithItAndFailureIsSet()
+    [Theory]
+    [InlineData("uring")]
+    [InlineData("syscalls")]
+    public void NamespaceDeleted_DeviceGoesWithItAndFailureIsSet(string io)
     {
-        var (ns, _, port) = OpenInNamespace();
+        var (ns, _, port) = OpenInNamespace(io);
         using (port)
         using (var driver = new PortDriver(port))
         {
@@ -233,7 +255,7 @@ public sealed class TapPortTests : IDisposable
     [Fact]
     public unsafe void DeviceDeleted_ReadyFdPollsError()
     {
-        var (ns, tap, port) = OpenInNamespace();
+        var (ns, tap, port) = OpenInNamespace(null);
         using (port)
         {
             Shell.Ip($"-n {ns} link del {tap}");
@@ -241,5 +263,106 @@ public sealed class TapPortTests : IDisposable
             Assert.Equal(1, LibC.poll(&fd, 1, 1000));
             Assert.NotEqual(0, fd.revents & (LibC.POLLERR | LibC.POLLHUP));
         }
+    }
+
+    [Fact]
+    public void Open_IoSyscalls_UsesTheSystemCallsWithoutFallbackReason()
+    {
+        var (_, _, port) = OpenInNamespace("syscalls");
+        using (port)
+        {
+            Assert.Equal(TapIo.Syscalls, port.Io);
+            Assert.Null(port.IoFallbackReason);
+        }
+    }
+
+    [Fact]
+    public void Receive_Uring_BurstsComeInBatchesInOrderAndTheReadCountAdapts()
+    {
+        var (ns, tap, port) = OpenInNamespace("uring");
+        using (port)
+        using (var driver = new PortDriver(port))
+        {
+            // No IPv6 on the VM's NIC: its router solicitations and MLD reports would be frames this test did not send.
+            Shell.Ip($"netns exec {ns} sysctl -qw net.ipv6.conf.{tap}.disable_ipv6=1");
+            Shell.Ip($"-n {ns} neigh replace {_net.Address(2)} lladdr {Frames.RandomMac()} dev {tap}");
+            using var batch = new PacketBatch(PacketBatch.DefaultBufferSize);
+            var errors = default(PortErrors);
+
+            // An empty receive leaves the next call with the fewest reads.
+            while (Receive(port, batch, ref errors) > 0)
+            {
+            }
+            Assert.Equal(TapUringQueue.MinReads, port.NextUringReads(0));
+
+            // 10 frames wait: the 4 reads all fill, so the next call asks for a full batch and takes the other 6.
+            SendUdpBurst(ns, 10, first: 0);
+            var first = Receive(port, batch, ref errors);
+            Assert.Equal(TapUringQueue.MinReads, first);
+            var sequence = UdpSequences(batch);
+            Assert.Equal(PacketBatch.MaxSize, port.NextUringReads(0));
+            Receive(port, batch, ref errors);
+            sequence.AddRange(UdpSequences(batch));
+            Assert.Equal(Enumerable.Range(0, 10), sequence);
+
+            // 10 more: one call takes them all, in the order they were sent.
+            SendUdpBurst(ns, 10, first: 10);
+            var n = Receive(port, batch, ref errors);
+            Assert.True(n >= 10, $"one receive call took {n} frames of 10");
+            Assert.Equal(Enumerable.Range(10, 10), UdpSequences(batch));
+            Assert.Equal(0, errors.RxErrors);
+            Assert.Null(port.Failure);
+        }
+    }
+
+    /// <summary>
+    /// Sends UDP datagrams to .2 port 9 from inside <paramref name="ns"/>, each carrying its sequence number, and
+    /// returns when the sender has exited (every frame is then queued on the TAP).
+    /// </summary>
+    private void SendUdpBurst(string ns, int count, int first)
+    {
+        const string Script = """
+            import socket, sys
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            for i in range(int(sys.argv[2]), int(sys.argv[2]) + int(sys.argv[3])):
+                s.sendto(b"seq:%d;" % i, (sys.argv[1], 9))
+            """;
+        using var sender = Shell.Start("ip", "netns", "exec", ns, "python3", "-c", Script, _net.Address(2), first.ToString(), count.ToString());
+        try
+        {
+            Assert.True(sender.WaitForExit(10_000), "the UDP sender did not finish");
+            Assert.True(sender.ExitCode == 0, sender.StandardError.ReadToEnd());
+        }
+        finally
+        {
+            if (!sender.HasExited)
+            {
+                sender.Kill(entireProcessTree: true);
+                sender.WaitForExit();
+            }
+        }
+    }
+
+    private static int Receive(TapPort port, PacketBatch batch, ref PortErrors errors)
+    {
+        batch.ResetForReceive();
+        return port.Receive(0, batch, ref errors);
+    }
+
+    /// <summary>The sequence numbers of the test's UDP datagrams in the batch, in batch order.</summary>
+    private static List<int> UdpSequences(PacketBatch batch)
+    {
+        var sequences = new List<int>();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var frame = batch[i].Span;
+            // Ethernet (14) + IPv4 without options (20) + UDP (8), then "seq:N".
+            if (frame.Length > 46 && Frames.EtherType(frame) == Frames.EtherTypeIpv4 && frame[23] == 17 && frame[42..46].SequenceEqual("seq:"u8))
+            {
+                var payload = frame[46..];
+                sequences.Add(int.Parse(System.Text.Encoding.ASCII.GetString(payload[..payload.IndexOf((byte)';')])));
+            }
+        }
+        return sequences;
     }
 }

@@ -312,7 +312,7 @@ public sealed class Reconciler : IDisposable
     private IPort Open(PortSpec spec)
     {
         var factory = _factories.FirstOrDefault(f => f.Handles(spec.Device))
-            ?? throw new PortException($"unknown device '{spec.Device}': expected tap:NAME[@NETNS], afpacket:IFNAME or memory");
+            ?? throw new PortException($"unknown device '{spec.Device}': expected tap:NAME[@NETNS][?io=uring|syscalls], afpacket:IFNAME[?rx=v2|v3] or memory");
         return factory.Create(new PortRequest(spec.Device, _datapath.Options.Workers, spec.Mac));
     }
 

@@ -6,6 +6,7 @@ namespace VSwitch.Interop;
 public static unsafe partial class LibC
 {
     public const int AF_UNSPEC = 0;
+    public const int AF_UNIX = 1;
     public const int AF_NETLINK = 16;
     public const int AF_PACKET = 17;
 
@@ -27,6 +28,9 @@ public static unsafe partial class LibC
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int socket(int domain, int type, int protocol);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int socketpair(int domain, int type, int protocol, int* sv);
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int bind(int sockfd, void* addr, uint addrlen);

@@ -21,6 +21,10 @@ public static unsafe partial class LibC
 
     [LibraryImport(Libc)]
     public static partial int gettid();
+
+    /// <summary>Creates a pipe: <c>pipefd[0]</c> reads, <c>pipefd[1]</c> writes (flags: O_NONBLOCK, O_CLOEXEC).</summary>
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int pipe2(int* pipefd, int flags);
 }
 
 /// <summary><c>struct iovec</c> from <c>sys/uio.h</c>.</summary>

@@ -5,7 +5,7 @@ namespace VSwitch.Ports.Linux;
 /// <summary>The Linux port backends a device string can name.</summary>
 public enum LinuxPortKind
 {
-    /// <summary><c>tap:NAME[@NETNS]</c>: a TAP device the switch creates and owns.</summary>
+    /// <summary><c>tap:NAME[@NETNS][?io=uring|syscalls]</c>: a TAP device the switch creates and owns.</summary>
     Tap,
 
     /// <summary><c>afpacket:IFNAME[?rx=v2|v3]</c>: a packet socket on an interface that already exists.</summary>
@@ -22,14 +22,25 @@ public enum AfPacketRx
     V3,
 }
 
+/// <summary>How a <c>tap:</c> port reads and writes frames, chosen with the device string option <c>io=</c>.</summary>
+public enum TapIo
+{
+    /// <summary><c>io=syscalls</c>: one <c>readv</c> per received frame (and one that finds the queue empty), one <c>writev</c> per sent frame.</summary>
+    Syscalls,
+
+    /// <summary><c>io=uring</c>: a batch of reads or writes per <c>io_uring_enter</c> (<see cref="TapUringQueue"/>).</summary>
+    Uring,
+}
+
 /// <summary>
-/// A parsed Linux device string: <c>tap:NAME[@NETNS]</c> or <c>afpacket:IFNAME[?rx=v2|v3]</c>.
+/// A parsed Linux device string: <c>tap:NAME[@NETNS][?io=uring|syscalls]</c> or <c>afpacket:IFNAME[?rx=v2|v3]</c>.
 /// </summary>
 /// <remarks>
 /// What: the scheme, the interface name, for TAP the optional named network namespace (a file under
-/// <c>/var/run/netns</c>, as <c>ip netns</c> creates), and for AF_PACKET the options after <c>?</c>
-/// (<c>KEY=VALUE</c> pairs joined by <c>&amp;</c>; the only one is <c>rx</c>, the receive ring, <see cref="Rx"/>: null
-/// when not given, and the port then uses <see cref="AfPacketPort.DefaultRx"/>).
+/// <c>/var/run/netns</c>, as <c>ip netns</c> creates), and the options after <c>?</c> (<c>KEY=VALUE</c> pairs joined
+/// by <c>&amp;</c>): for AF_PACKET <c>rx</c>, the receive ring, <see cref="Rx"/> (null when not given: the port uses
+/// <see cref="AfPacketPort.DefaultRx"/>); for TAP <c>io</c>, the I/O path, <see cref="Io"/> (null when not given: the
+/// port uses io_uring if it can be set up, else the system calls; see <see cref="TapPort.IoFallbackReason"/>).
 /// Why: device strings come from operators and API clients, so every rejection names the string and the rule it breaks
 /// instead of surfacing later as an <c>EINVAL</c> from an ioctl. Interface names follow the kernel's
 /// <c>dev_valid_name</c> (1 to 15 bytes, not <c>.</c> or <c>..</c>) restricted further to letters, digits and
@@ -37,10 +48,16 @@ public enum AfPacketRx
 /// most 64 of them.
 /// Thread-safety: immutable.
 /// </remarks>
-public readonly record struct DeviceString(LinuxPortKind Kind, string Name, string? Namespace, AfPacketRx? Rx = null)
+public readonly record struct DeviceString(LinuxPortKind Kind, string Name, string? Namespace, AfPacketRx? Rx = null, TapIo? Io = null)
 {
     public const string TapScheme = "tap:";
     public const string AfPacketScheme = "afpacket:";
+
+    /// <summary>The tap syntax, for messages.</summary>
+    public const string TapSyntax = "tap:NAME[@NETNS][?io=uring|syscalls]";
+
+    /// <summary>The afpacket syntax, for messages.</summary>
+    public const string AfPacketSyntax = "afpacket:IFNAME[?rx=v2|v3]";
 
     /// <summary>Longest interface name the kernel accepts (<c>IFNAMSIZ</c> - 1).</summary>
     public const int MaxInterfaceNameLength = 15;
@@ -62,7 +79,7 @@ public readonly record struct DeviceString(LinuxPortKind Kind, string Name, stri
         parsed = default;
         if (string.IsNullOrEmpty(device))
         {
-            error = "empty device string: expected tap:NAME[@NETNS] or afpacket:IFNAME[?rx=v2|v3]";
+            error = $"empty device string: expected {TapSyntax} or {AfPacketSyntax}";
             return false;
         }
 
@@ -80,20 +97,19 @@ public readonly record struct DeviceString(LinuxPortKind Kind, string Name, stri
         }
         else
         {
-            error = $"device '{device}': unknown scheme, expected tap:NAME[@NETNS] or afpacket:IFNAME[?rx=v2|v3]";
+            error = $"device '{device}': unknown scheme, expected {TapSyntax} or {AfPacketSyntax}";
             return false;
         }
 
         AfPacketRx? rx = null;
+        TapIo? io = null;
         var question = rest.IndexOf('?');
         if (question >= 0)
         {
-            if (kind != LinuxPortKind.AfPacket)
-            {
-                error = $"device '{device}': tap ports take no options ('?...' is only for afpacket ports)";
-                return false;
-            }
-            if (!TryParseOptions(device, rest[(question + 1)..], out rx, out error))
+            var ok = kind == LinuxPortKind.AfPacket
+                ? TryParseAfPacketOptions(device, rest[(question + 1)..], out rx, out error)
+                : TryParseTapOptions(device, rest[(question + 1)..], out io, out error);
+            if (!ok)
             {
                 return false;
             }
@@ -145,48 +161,86 @@ public readonly record struct DeviceString(LinuxPortKind Kind, string Name, stri
             return false;
         }
 
-        parsed = new DeviceString(kind, name, ns, rx);
+        parsed = new DeviceString(kind, name, ns, rx, io);
         error = "";
         return true;
     }
 
-    /// <summary>Parses the <c>KEY=VALUE&amp;...</c> options of an afpacket device string (the part after <c>?</c>).</summary>
-    private static bool TryParseOptions(string device, string options, out AfPacketRx? rx, out string error)
+    /// <summary>Parses the options of an afpacket device string (the part after <c>?</c>): <c>rx=v2|v3</c>.</summary>
+    private static bool TryParseAfPacketOptions(string device, string options, out AfPacketRx? rx, out string error)
     {
         rx = null;
-        if (options.Length == 0)
+        if (!TryParseOnlyOption(device, options, "afpacket", "rx", "rx=v2|v3", out var value, out error))
         {
-            error = $"device '{device}': empty option list after '?' (afpacket options: rx=v2|v3)";
             return false;
         }
+        rx = value switch
+        {
+            "v2" => AfPacketRx.V2,
+            "v3" => AfPacketRx.V3,
+            _ => null,
+        };
+        if (rx is null)
+        {
+            error = $"device '{device}': rx='{value}' is not a receive ring: expected rx=v2 (TPACKET_V2) or rx=v3 (TPACKET_V3)";
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Parses the options of a tap device string (the part after <c>?</c>): <c>io=uring|syscalls</c>.</summary>
+    private static bool TryParseTapOptions(string device, string options, out TapIo? io, out string error)
+    {
+        io = null;
+        if (!TryParseOnlyOption(device, options, "tap", "io", "io=uring|syscalls", out var value, out error))
+        {
+            return false;
+        }
+        io = value switch
+        {
+            "uring" => TapIo.Uring,
+            "syscalls" => TapIo.Syscalls,
+            _ => null,
+        };
+        if (io is null)
+        {
+            error = $"device '{device}': io='{value}' is not an I/O path: expected io=uring (batched through io_uring) or io=syscalls (readv/writev)";
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Parses <c>KEY=VALUE&amp;...</c> where <paramref name="key"/> is the one option the scheme has (given at most
+    /// once); <paramref name="value"/> is its value, "" for a bare key.
+    /// </summary>
+    private static bool TryParseOnlyOption(string device, string options, string scheme, string key, string syntax, out string value, out string error)
+    {
+        value = "";
+        if (options.Length == 0)
+        {
+            error = $"device '{device}': empty option list after '?' ({scheme} options: {syntax})";
+            return false;
+        }
+        var given = false;
         foreach (var option in options.Split('&'))
         {
             var eq = option.IndexOf('=');
-            var key = eq < 0 ? option : option[..eq];
-            if (key != "rx")
+            var name = eq < 0 ? option : option[..eq];
+            if (name != key)
             {
-                error = key.Length == 0
-                    ? $"device '{device}': empty option name (afpacket options: rx=v2|v3)"
-                    : $"device '{device}': unknown option '{key}' (afpacket options: rx=v2|v3)";
+                error = name.Length == 0
+                    ? $"device '{device}': empty option name ({scheme} options: {syntax})"
+                    : $"device '{device}': unknown option '{name}' ({scheme} options: {syntax})";
                 return false;
             }
-            if (rx is not null)
+            if (given)
             {
-                error = $"device '{device}': option 'rx' is given twice";
+                error = $"device '{device}': option '{key}' is given twice";
                 return false;
             }
-            var value = eq < 0 ? "" : option[(eq + 1)..];
-            rx = value switch
-            {
-                "v2" => AfPacketRx.V2,
-                "v3" => AfPacketRx.V3,
-                _ => null,
-            };
-            if (rx is null)
-            {
-                error = $"device '{device}': rx='{value}' is not a receive ring: expected rx=v2 (TPACKET_V2) or rx=v3 (TPACKET_V3)";
-                return false;
-            }
+            given = true;
+            value = eq < 0 ? "" : option[(eq + 1)..];
         }
         error = "";
         return true;
@@ -214,7 +268,12 @@ public readonly record struct DeviceString(LinuxPortKind Kind, string Name, stri
 
     public override string ToString() => Kind switch
     {
-        LinuxPortKind.Tap => Namespace is null ? $"{TapScheme}{Name}" : $"{TapScheme}{Name}@{Namespace}",
+        LinuxPortKind.Tap => $"{TapScheme}{Name}{(Namespace is null ? "" : "@" + Namespace)}" + (Io switch
+        {
+            TapIo.Uring => "?io=uring",
+            TapIo.Syscalls => "?io=syscalls",
+            _ => "",
+        }),
         _ => Rx switch
         {
             AfPacketRx.V2 => $"{AfPacketScheme}{Name}?rx=v2",

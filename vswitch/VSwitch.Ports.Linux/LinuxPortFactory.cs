@@ -3,7 +3,7 @@ using VSwitch.Dataplane.Ports;
 namespace VSwitch.Ports.Linux;
 
 /// <summary>
-/// Opens Linux kernel ports: <c>tap:NAME[@NETNS]</c> (<see cref="TapPort"/>) and <c>afpacket:IFNAME[?rx=v2|v3]</c>
+/// Opens Linux kernel ports: <c>tap:NAME[@NETNS][?io=uring|syscalls]</c> (<see cref="TapPort"/>) and <c>afpacket:IFNAME[?rx=v2|v3]</c>
 /// (<see cref="AfPacketPort"/>).
 /// </summary>
 /// <remarks>

@@ -7,17 +7,21 @@ using VSwitch.Packets;
 namespace VSwitch.Ports.Linux;
 
 /// <summary>
-/// A port on a TAP device the switch creates and owns: <c>tap:NAME[@NETNS]</c>. The kernel interface NAME is the
-/// VM's NIC (optionally moved into the VM's network namespace); the switch holds one <c>/dev/net/tun</c> queue per
-/// worker.
+/// A port on a TAP device the switch creates and owns: <c>tap:NAME[@NETNS][?io=uring|syscalls]</c>. The kernel
+/// interface NAME is the VM's NIC (optionally moved into the VM's network namespace); the switch holds one
+/// <c>/dev/net/tun</c> queue per worker.
 /// </summary>
 /// <remarks>
 /// What: <c>IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE | IFF_VNET_HDR</c>, one non-blocking file descriptor per queue,
 /// <c>TUNSETPERSIST</c> so the interface outlives the process (a daemon killed with -9 re-attaches to it), and
 /// <c>TUNSETOFFLOAD</c> with CSUM, TSO4 and TSO6 so the VM side may hand us partial-checksum frames and 64 KiB TCP
 /// super-frames. Every frame is preceded by a 10-byte <c>virtio_net_hdr</c>: receive reads it into
-/// <see cref="Frame.Vnet"/> (one <c>readv</c> per frame, two iovecs, until EAGAIN or 32 frames), transmit writes it
-/// back (one <c>writev</c> per frame), so checksum and segmentation work is left to the kernel that finally needs it.
+/// <see cref="Frame.Vnet"/>, transmit writes it back, so checksum and segmentation work is left to the kernel that
+/// finally needs it. Two I/O paths (<see cref="Io"/>): <c>io=syscalls</c>, one <c>readv</c> per frame (two iovecs,
+/// until EAGAIN or 32 frames) and one <c>writev</c> per frame; <c>io=uring</c>, the same reads and writes batched per
+/// <c>io_uring_enter</c> (<see cref="TapUringQueue"/>, one ring per queue). Without <c>io=</c> a port uses io_uring
+/// when it can be set up and otherwise falls back to the system calls, saying why in <see cref="IoFallbackReason"/>;
+/// an explicit <c>io=uring</c> that cannot be set up fails the open.
 /// Opening with a namespace follows ARCHITECTURE.md §1: re-attach inside the namespace if the device is already there
 /// (a previous run), else attach or create it in the switch's namespace and move it in with
 /// <c>RTM_NEWLINK</c>/<c>IFLA_NET_NS_FD</c>, then set the MAC (before up) and bring it up.
@@ -46,16 +50,21 @@ public sealed unsafe class TapPort : IPort
     private const string TunPath = "/dev/net/tun";
 
     private readonly int[] _fds;
+
+    /// <summary>One io_uring per queue with <see cref="TapIo.Uring"/>, else null.</summary>
+    private readonly TapUringQueue[]? _uring;
     private string? _failure;
     private int _disposed;
 
-    private TapPort(string device, string name, string? ns, int ifIndex, int[] fds)
+    private TapPort(string device, string name, string? ns, int ifIndex, int[] fds, TapUringQueue[]? uring, string? ioFallbackReason)
     {
         Device = device;
         Name = name;
         Namespace = ns;
         IfIndex = ifIndex;
         _fds = fds;
+        _uring = uring;
+        IoFallbackReason = ioFallbackReason;
     }
 
     public string Device { get; }
@@ -70,6 +79,15 @@ public sealed unsafe class TapPort : IPort
     public int IfIndex { get; }
 
     public int QueueCount => _fds.Length;
+
+    /// <summary>How the queues read and write frames.</summary>
+    public TapIo Io => _uring is null ? TapIo.Syscalls : TapIo.Uring;
+
+    /// <summary>
+    /// Why the port uses <see cref="TapIo.Syscalls"/> although the device string did not ask for it (io_uring could
+    /// not be set up), or null.
+    /// </summary>
+    public string? IoFallbackReason { get; }
 
     public string? Failure => Volatile.Read(ref _failure);
 
@@ -153,7 +171,8 @@ public sealed unsafe class TapPort : IPort
                         throw new PortException($"{device}: bringing {name}{where} up failed: {LibC.StrError(errno)}");
                     }
                 }
-                return new TapPort(device, name, parsed.Namespace, link.Index, fds);
+                var (uring, fallback) = OpenIo(device, parsed.Io, fds);
+                return new TapPort(device, name, parsed.Namespace, link.Index, fds, uring, fallback);
             }
             catch
             {
@@ -161,6 +180,26 @@ public sealed unsafe class TapPort : IPort
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// Sets up the I/O path <paramref name="io"/> asks for: io_uring rings for <see cref="TapIo.Uring"/> (an error if
+    /// they cannot be set up), none for <see cref="TapIo.Syscalls"/>, and for null (the default) rings if possible,
+    /// else the system calls with the reason.
+    /// </summary>
+    private static (TapUringQueue[]? Uring, string? FallbackReason) OpenIo(string device, TapIo? io, int[] fds)
+    {
+        if (io == TapIo.Syscalls)
+        {
+            return (null, null);
+        }
+        if (TapUringQueue.TryCreate(fds, out var uring, out var error))
+        {
+            return (uring, null);
+        }
+        return io == TapIo.Uring
+            ? throw new PortException($"{device}: io=uring cannot be used: {error}")
+            : (null, $"io_uring not available ({error}); using readv/writev");
     }
 
     /// <summary>
@@ -255,11 +294,23 @@ public sealed unsafe class TapPort : IPort
 
     public int GetReadyFd(int queue) => _fds[queue];
 
+    /// <summary>Test hook: the reads the next receive call on <paramref name="queue"/> queues with io_uring.</summary>
+    internal int NextUringReads(int queue) => _uring?[queue].NextReads ?? 0;
+
     public int Receive(int queue, PacketBatch batch, ref PortErrors errors)
     {
         if (Volatile.Read(ref _failure) is not null)
         {
             return 0;
+        }
+        if (_uring is not null)
+        {
+            var received = _uring[queue].Receive(batch, ref errors, out var hardErrno, out var operation);
+            if (hardErrno != 0)
+            {
+                Fail(hardErrno, operation);
+            }
+            return received;
         }
         var fd = _fds[queue];
         var capacity = (nuint)batch.BufferSize;
@@ -315,6 +366,15 @@ public sealed unsafe class TapPort : IPort
         {
             return 0;
         }
+        if (_uring is not null)
+        {
+            var taken = _uring[queue].Transmit(batch, ref errors, out var hardErrno, out var operation);
+            if (hardErrno != 0)
+            {
+                Fail(hardErrno, operation);
+            }
+            return taken;
+        }
         var fd = _fds[queue];
         VirtioNetHeader vnet;
         var iov = stackalloc iovec[2];
@@ -359,7 +419,7 @@ public sealed unsafe class TapPort : IPort
 
     /// <summary>Errors after which the queue will never work again (the device is gone).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsHardError(int errno, bool receiving) =>
+    internal static bool IsHardError(int errno, bool receiving) =>
         errno is LibC.EBADFD or LibC.EBADF or LibC.ENXIO or LibC.ENODEV || (receiving && errno is LibC.EIO or LibC.ENETDOWN);
 
     /// <summary>Records the first failure; the message is built once, off the steady-state path.</summary>
@@ -384,6 +444,7 @@ public sealed unsafe class TapPort : IPort
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             CloseQueues(_fds, clearPersist: false);
+            DisposeUring();
         }
     }
 
@@ -394,6 +455,7 @@ public sealed unsafe class TapPort : IPort
             return;
         }
         CloseQueues(_fds, clearPersist: true);
+        DisposeUring();
         try
         {
             DeleteIfPresent();
@@ -401,6 +463,14 @@ public sealed unsafe class TapPort : IPort
         catch (PortException)
         {
             // Best effort: the namespace may be gone, which took the device with it.
+        }
+    }
+
+    private void DisposeUring()
+    {
+        foreach (var queue in _uring ?? [])
+        {
+            queue.Dispose();
         }
     }
 

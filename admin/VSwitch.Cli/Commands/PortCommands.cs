@@ -64,7 +64,7 @@ internal static class PortCommands
     {
         var name = Flags.Name("NAME", "New port's name");
         var network = new Option<string>("--network") { Description = "Network (name or ID)", Required = true, HelpName = "NETWORK" };
-        var device = Flags.Text("--device", "Device: tap:IF[@NETNS] or afpacket:IF[?rx=v2|v3] (none: created detached)", "DEVICE");
+        var device = Flags.Text("--device", "Device: tap:IF[@NETNS][?io=uring|syscalls] or afpacket:IF[?rx=v2|v3] (none: created detached)", "DEVICE");
         var mac = Flags.Text("--mac-address", "MAC address (default: a free fa:16:3e:xx:xx:xx)", "MAC");
         var fixedIps = Flags.Many("--fixed-ip", "Fixed IP of the port (repeat for more)", "ip-address=IP");
         var groups = Flags.Many("--security-group", "Security group (name or ID; repeat for more; default: the project's default group)", "GROUP");
@@ -118,7 +118,7 @@ internal static class PortCommands
         var description = Flags.Text("--description", "Description", "TEXT");
         var enable = Flags.Flag("--enable", "Administratively up");
         var disable = Flags.Flag("--disable", "Administratively down");
-        var device = Flags.Text("--device", "Device: tap:IF[@NETNS] or afpacket:IF[?rx=v2|v3]", "DEVICE");
+        var device = Flags.Text("--device", "Device: tap:IF[@NETNS][?io=uring|syscalls] or afpacket:IF[?rx=v2|v3]", "DEVICE");
         var mac = Flags.Text("--mac-address", "MAC address", "MAC");
         var fixedIps = Flags.Many("--fixed-ip", "Add a fixed IP (repeat for more)", "ip-address=IP");
         var noFixedIps = Flags.Flag("--no-fixed-ip", "Clear the fixed IPs (before adding any --fixed-ip)");

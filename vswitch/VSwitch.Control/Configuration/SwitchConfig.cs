@@ -278,7 +278,7 @@ public sealed class SwitchConfig
             }
             if (string.IsNullOrWhiteSpace(p.Device))
             {
-                Fail($"ports[{p.Name}].device: required (tap:NAME[@NETNS], afpacket:IFNAME[?rx=v2|v3] or memory)");
+                Fail($"ports[{p.Name}].device: required (tap:NAME[@NETNS][?io=uring|syscalls], afpacket:IFNAME[?rx=v2|v3] or memory)");
             }
             if (!p.Device.StartsWith("memory", StringComparison.Ordinal) && !devices.Add(p.Device.Split('@', '?')[0]))
             {

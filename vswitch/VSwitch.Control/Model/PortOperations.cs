@@ -29,9 +29,9 @@ namespace VSwitch.Control.Model;
 /// 409).</item>
 /// </list>
 /// <para><b>Device.</b> Switch-specific: the <c>binding:profile</c> device is empty (not attached), <c>memory</c>,
-/// <c>tap:NAME[@NETNS]</c> or <c>afpacket:IFNAME[?rx=v2|v3]</c> with a Linux interface name (1-15 characters, no
-/// <c>/</c>, <c>:</c>, <c>?</c> or blanks); two ports cannot name the same interface, whatever the namespace or ring
-/// (<c>DeviceInUse</c>, 409).</para>
+/// <c>tap:NAME[@NETNS][?io=uring|syscalls]</c> or <c>afpacket:IFNAME[?rx=v2|v3]</c> with a Linux interface name
+/// (1-15 characters, no <c>/</c>, <c>:</c>, <c>?</c> or blanks); two ports cannot name the same interface, whatever
+/// the namespace, I/O path or ring (<c>DeviceInUse</c>, 409).</para>
 /// <para><b>Thread-safety.</b> Pure functions of immutable inputs (see <see cref="SwitchModel"/> on applying results).</para>
 /// </remarks>
 public static class PortOperations
@@ -281,7 +281,13 @@ public static class PortOperations
         string? name = null;
         if (device.StartsWith("tap:", StringComparison.Ordinal))
         {
+            // The only option is the I/O path (VSwitch.Ports.Linux.DeviceString parses it and words the errors).
             var rest = device["tap:".Length..];
+            var question = rest.IndexOf('?');
+            if (question >= 0)
+            {
+                rest = rest[(question + 1)..] is "io=uring" or "io=syscalls" ? rest[..question] : "";
+            }
             var at = rest.IndexOf('@');
             name = at < 0 ? rest : rest[..at];
             if (at >= 0 && !IsNamespaceName(rest[(at + 1)..]))
@@ -300,7 +306,7 @@ public static class PortOperations
         }
         return name is not null && IsInterfaceName(name)
             ? device
-            : throw NeutronErrors.InvalidAttribute("binding:profile", $"'{device}' is not a device (tap:NAME[@NETNS], afpacket:IFNAME[?rx=v2|v3] or memory)");
+            : throw NeutronErrors.InvalidAttribute("binding:profile", $"'{device}' is not a device (tap:NAME[@NETNS][?io=uring|syscalls], afpacket:IFNAME[?rx=v2|v3] or memory)");
     }
 
     private static bool IsInterfaceName(string name) =>
@@ -310,8 +316,8 @@ public static class PortOperations
         name.Length is >= 1 and <= 255 && name is not "." and not ".." && !name.Any(c => c == '/' || char.IsWhiteSpace(c) || char.IsControl(c));
 
     /// <summary>
-    /// The interface a device owns (a TAP name is one name whatever its namespace, an afpacket interface one whatever its
-    /// options), or null for memory and none.
+    /// The interface a device owns (a TAP name is one name whatever its namespace or options, an afpacket interface one
+    /// whatever its options), or null for memory and none.
     /// </summary>
     private static string? DeviceKey(string device) =>
         device.StartsWith("tap:", StringComparison.Ordinal) || device.StartsWith("afpacket:", StringComparison.Ordinal)
