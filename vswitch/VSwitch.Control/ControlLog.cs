@@ -14,6 +14,9 @@ internal static partial class ControlLog
     [LoggerMessage(3, LogLevel.Error, "port {Port} ({Device}) could not be opened: {Reason}")]
     public static partial void PortFailedToOpen(ILogger logger, string port, string device, string reason);
 
+    [LoggerMessage(9, LogLevel.Warning, "port {Port} ({Device}) runs on a fallback path: {Reason}")]
+    public static partial void PortFallback(ILogger logger, string port, string device, string reason);
+
     [LoggerMessage(4, LogLevel.Warning, "port {Port} ({Device}) is down: {Reason}")]
     public static partial void PortWentDown(ILogger logger, string port, string device, string reason);
 

@@ -203,6 +203,10 @@ public sealed class Reconciler : IDisposable
                     _datapath.ResetBaseline(slot);
                     _running[spec.Id] = new RunningPort(spec, port, slot);
                     ControlLog.PortAttached(_log, spec.Name, spec.Device, slot, desired.Networks[spec.NetworkId].Name);
+                    if (port.Fallback is { } fallback)
+                    {
+                        ControlLog.PortFallback(_log, spec.Name, spec.Device, fallback);
+                    }
                 }
                 catch (PortException ex)
                 {

@@ -89,6 +89,9 @@ public sealed unsafe class TapPort : IPort
     /// </summary>
     public string? IoFallbackReason { get; }
 
+    /// <inheritdoc/>
+    public string? Fallback => IoFallbackReason is null ? null : $"reads and writes one frame per system call: {IoFallbackReason}";
+
     public string? Failure => Volatile.Read(ref _failure);
 
     /// <summary>Opens (creating, re-attaching or moving as needed) the TAP port <paramref name="device"/>.</summary>

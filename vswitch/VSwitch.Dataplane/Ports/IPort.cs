@@ -42,6 +42,12 @@ public interface IPort : IDisposable
 
     /// <summary>Why the port stopped working (its interface vanished, a read failed), or null while it works.</summary>
     string? Failure { get; }
+
+    /// <summary>
+    /// Set when the port works on a slower path than its default because the kernel could not provide the faster one
+    /// (a TAP port without io_uring): why, for the operator. The control plane logs it when the port attaches.
+    /// </summary>
+    string? Fallback => null;
 }
 
 /// <summary>Error tallies a port reports to the worker that called it; the worker adds them to its counters.</summary>
