@@ -409,11 +409,12 @@ public sealed class AfPacketPortTests(ITestOutputHelper output) : IDisposable
     public void GsoBurst_WhileNotReading_V3RingHoldsEveryFrame()
     {
         // A TCP sender between VMs puts a window of 64 KiB super-frames on the wire while the worker may not be running:
-        // the ring must hold them all. 150 frames of 65,214 bytes (9.8 MB) are more than the first ring held (4 blocks
-        // of 1 MiB, 16 of these frames a block); a block of this one holds 8, and its 32 leave room for the blocks the
-        // retire timer hands over part-full while the burst is being sent. The veth is quiet: a lone stray frame (IPv6
-        // DAD, MLD) would take a block of its own.
-        const int Count = 150;
+        // the ring must hold them all. 100 frames of 65,214 bytes (6.5 MB) are more than the first ring held (4 blocks
+        // of 1 MiB, 16 of these frames a block, 64 in all); a block of this one holds 8, so they need 13 of its 32, and
+        // the other 19 leave room for the blocks the 1 ms retire timer hands over part-full while the burst is being
+        // sent (about 19 ms of sending). The veth is quiet: a lone stray frame (IPv6 DAD, MLD) would take a block of
+        // its own.
+        const int Count = 100;
         var (a, b) = _net.AddHostVeth(quiet: true);
         using var receiver = AfPacketPort.Open($"afpacket:{a}?rx=v3", 1);
         using var sender = AfPacketPort.Open($"afpacket:{b}", 1);

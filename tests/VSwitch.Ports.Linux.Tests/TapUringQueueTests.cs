@@ -88,22 +88,29 @@ public sealed unsafe class TapUringQueueTests : IDisposable
     }
 
     [Fact]
-    public void Receive_ReadCount_FallsToTheMinimumWhenIdleAndGrowsToAFullBatchWhenEveryReadFills()
+    public void Receive_ReadCount_FallsToTheMinimumWhenIdleAndAFilledRoundIsFollowedByASecond()
     {
         Assert.Equal(PacketBatch.MaxSize, _queue.NextReads);
         Assert.Equal(0, Receive(out _));
         Assert.Equal(TapUringQueue.MinReads, _queue.NextReads);
 
+        // 6 frames wait: the first round's 4 reads all fill, so a second round in the same call takes the other 2.
         for (var i = 0; i < 6; i++)
         {
             SendToQueue(default, [(byte)i]);
         }
-        Assert.Equal(TapUringQueue.MinReads, Receive(out _));
-        Assert.Equal([0, 1, 2, 3], Payloads());
-        Assert.Equal(PacketBatch.MaxSize, _queue.NextReads);
-        Assert.Equal(2, Receive(out _));
-        Assert.Equal([4, 5], Payloads());
-        Assert.Equal((2 * 2) + TapUringQueue.MinReads, _queue.NextReads);
+        Assert.Equal(6, Receive(out _));
+        Assert.Equal([0, 1, 2, 3, 4, 5], Payloads());
+        Assert.Equal((2 * 6) + TapUringQueue.MinReads, _queue.NextReads);
+
+        // 3 frames: the first round (16 reads) is not filled, so there is no second round.
+        for (var i = 6; i < 9; i++)
+        {
+            SendToQueue(default, [(byte)i]);
+        }
+        Assert.Equal(3, Receive(out _));
+        Assert.Equal([6, 7, 8], Payloads());
+        Assert.Equal((2 * 3) + TapUringQueue.MinReads, _queue.NextReads);
         Assert.Equal(0, _errors.RxErrors);
     }
 

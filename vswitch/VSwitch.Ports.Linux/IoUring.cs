@@ -166,15 +166,22 @@ internal sealed unsafe class IoUring : IDisposable
         sqe->user_data = userData;
     }
 
+    /// <summary>Attempts of one <see cref="SubmitAndWait"/> that may fail with a transient error before it gives up.</summary>
+    public const int TransientRetries = 1000;
+
     /// <summary>
     /// Hands every queued SQE to the kernel and waits until at least <paramref name="wait"/> completions are in the
     /// ring, entering the kernel once in the normal case. Returns 0, or the errno of a failed <c>io_uring_enter</c>
-    /// (entries not yet consumed stay queued). EINTR (a signal while waiting) is retried.
+    /// (entries not yet consumed stay queued). EINTR (a signal while waiting) is retried; so are the errors the
+    /// kernel gives when it is short of memory for requests or has completions it could not post yet (EAGAIN, ENOMEM,
+    /// EBUSY), after yielding the CPU, up to <see cref="TransientRetries"/> times: they pass, and failing the port for
+    /// them would take a VM's NIC down for good.
     /// </summary>
     public int SubmitAndWait(uint wait)
     {
         // Release: the SQE contents written before are visible to the kernel before the tail that covers them.
         Volatile.Write(ref *_sqTail, _sqeTail);
+        var transient = 0;
         while (true)
         {
             var toSubmit = Queued;
@@ -186,10 +193,15 @@ internal sealed unsafe class IoUring : IDisposable
             if (LibC.io_uring_enter(_fd, toSubmit, wait, flags, null, 0) < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno != LibC.EINTR)
+                if (errno == LibC.EINTR)
+                {
+                    continue;
+                }
+                if (errno is not (LibC.EAGAIN or LibC.ENOMEM or LibC.EBUSY) || ++transient > TransientRetries)
                 {
                     return errno;
                 }
+                Thread.Yield();
             }
         }
     }

@@ -23,11 +23,14 @@ namespace VSwitch.Ports.Linux;
 /// (<c>FMODE_NOWAIT</c>), <see cref="TryCreate"/> checks it once with a write the driver rejects (1 byte, shorter than
 /// the virtio-net header: -EINVAL from the driver, which sends and counts nothing; -EOPNOTSUPP means no support).
 /// Reads per receive call adapt: an empty READV costs ~0.3 µs in the kernel (measured here: one enter with 32 reads
-/// of an empty queue 11.4 µs, with one 2.6 µs), so after a call that filled every slot the next asks for a full batch,
-/// otherwise for twice the frames that came plus <see cref="MinReads"/>, so a trickle costs a few reads, not 32.
+/// of an empty queue 11.4 µs, with one 2.6 µs), so a call starts with twice the frames the last one got plus
+/// <see cref="MinReads"/> (a full batch after a full one), and a trickle costs a few reads, not 32; when every read of
+/// that first round gets a frame, a second round fills the rest of the batch in the same call.
 /// Errors are handled as on the system-call path; the caller (<see cref="TapPort"/>) turns the hard ones it is handed
-/// into the port's failure. A failed <c>io_uring_enter</c> (not expected: EINTR is retried, and the completion ring,
-/// twice the submission ring, cannot overflow) is a hard error too, as the ring's state is then unknown.
+/// into the port's failure. <see cref="IoUring.SubmitAndWait"/> retries the transient failures of
+/// <c>io_uring_enter</c> (EINTR; EAGAIN, ENOMEM, EBUSY after a yield); any other failure, or a transient one that
+/// does not pass, is a hard error too: entries that point at this call's buffers may still be queued, so the ring must
+/// never be entered again (the completion ring, twice the submission ring, cannot overflow).
 /// Measured (2-core PVM guest, Debug build, one thread relaying TAP→TAP, trafgen flooding 60-byte frames; a
 /// throw-away harness, not a test): ~680k frames/s relayed with io=uring, ~200k with io=syscalls.
 /// Thread-safety: none; the worker of the queue owns it (receive and transmit never overlap: each waits for all its
@@ -110,7 +113,7 @@ internal sealed unsafe class TapUringQueue : IDisposable
         }
         if (!_ring.TryReap(out var cqe) || cqe.res == -LibC.EOPNOTSUPP)
         {
-            error = "the kernel's TAP driver does not take non-blocking (RWF_NOWAIT) requests through io_uring";
+            error = $"the kernel's TAP driver does not take non-blocking (RWF_NOWAIT) requests through io_uring ({LibC.StrError(-cqe.res)})";
             return false;
         }
         error = "";
@@ -127,9 +130,28 @@ internal sealed unsafe class TapUringQueue : IDisposable
     {
         hardErrno = 0;
         hardOperation = "";
+        var count = ReceiveRound(batch, 0, _reads, ref errors, ref hardErrno, ref hardOperation);
+        var requested = _reads;
+        if (count == _reads && count < Slots && hardErrno == 0)
+        {
+            // Every read of a short round got a frame: more are likely waiting. Fill the batch now rather than return a
+            // short one, which the worker takes for "drained" and answers with an epoll_wait first.
+            count += ReceiveRound(batch, count, Slots - count, ref errors, ref hardErrno, ref hardOperation);
+            requested = Slots;
+        }
+        _reads = count == requested ? Slots : Math.Min(Slots, (2 * count) + MinReads);
+        batch.Count = count;
+        return count;
+    }
+
+    /// <summary>
+    /// Queues <paramref name="n"/> reads into slots <paramref name="first"/> onwards (all free), submits them in one
+    /// enter, and compacts the slots that got a frame to the front of that range; returns how many did.
+    /// </summary>
+    private int ReceiveRound(PacketBatch batch, int first, int n, ref PortErrors errors, ref int hardErrno, ref string hardOperation)
+    {
         var capacity = (nuint)batch.BufferSize;
-        var n = _reads;
-        for (var i = 0; i < n; i++)
+        for (var i = first; i < first + n; i++)
         {
             var iov = _iov + (2 * i);
             iov[0].iov_base = _vnet + i;
@@ -141,20 +163,20 @@ internal sealed unsafe class TapUringQueue : IDisposable
         var enterErrno = _ring.SubmitAndWait((uint)n);
 
         var results = stackalloc int[Slots];
-        for (var i = 0; i < n; i++)
+        for (var i = first; i < first + n; i++)
         {
             results[i] = -LibC.EAGAIN;
         }
         while (_ring.TryReap(out var cqe))
         {
-            if (cqe.user_data < (ulong)n)
+            if (cqe.user_data < Slots)
             {
                 results[(int)cqe.user_data] = cqe.res;
             }
         }
 
-        var count = 0;
-        for (var i = 0; i < n; i++)
+        var count = first;
+        for (var i = first; i < first + n; i++)
         {
             var res = results[i];
             if (res < 0)
@@ -196,9 +218,7 @@ internal sealed unsafe class TapUringQueue : IDisposable
         {
             (hardErrno, hardOperation) = (enterErrno, "io_uring_enter");
         }
-        _reads = count == n ? Slots : Math.Min(Slots, (2 * count) + MinReads);
-        batch.Count = count;
-        return count;
+        return count - first;
     }
 
     /// <summary>

@@ -45,7 +45,8 @@ internal sealed unsafe class PortDriver(IPort port) : IDisposable
     /// <summary>
     /// Transmits all <paramref name="frames"/> on <paramref name="queue"/>, resending what the kernel did not take, for
     /// up to <paramref name="timeout"/>; returns how many it took. The batches are filled first, so the frames leave
-    /// back to back.
+    /// back to back. For AF_PACKET ports only: it relies on Transmit sending a prefix of the batch, which a TAP port on
+    /// io_uring does not promise (see IPort.Transmit).
     /// </summary>
     public int SendBurst(IReadOnlyList<(byte[] Frame, VirtioNetHeader Vnet)> frames, TimeSpan timeout, int queue = 0)
     {

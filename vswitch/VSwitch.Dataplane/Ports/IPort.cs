@@ -36,7 +36,9 @@ public interface IPort : IDisposable
 
     /// <summary>
     /// Transmits the frames of <paramref name="batch"/> on queue <paramref name="queue"/> and returns how many the
-    /// kernel took; the caller counts the rest as <c>tx_failed</c>. The batch is not modified.
+    /// kernel took; the caller counts the rest as <c>tx_failed</c>. The batch is not modified. The count is not always
+    /// a prefix: an AF_PACKET queue and a TAP queue on system calls stop at the first frame the kernel refuses, a TAP
+    /// queue on io_uring submits every frame and a refused one may be followed by sent ones.
     /// </summary>
     int Transmit(int queue, PacketBatch batch, ref PortErrors errors);
 
