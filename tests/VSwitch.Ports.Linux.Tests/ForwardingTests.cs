@@ -46,7 +46,7 @@ public sealed class ForwardingTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _net.Dispose();
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("v2", "uring")]
     [InlineData("v2", "syscalls")]
     [InlineData("v3", "uring")]
@@ -56,6 +56,7 @@ public sealed class ForwardingTests(ITestOutputHelper output) : IDisposable
         var nsA = _net.AddNamespace("a");
         var nsB = _net.AddNamespace("b");
         var tapName = _net.LinkName("t");
+        IoUringSupport.SkipIfMissing(io);
         using var tap = TapPort.Open($"tap:{tapName}@{nsA}?io={io}", 1, Frames.RandomMac());
         Shell.Ip($"-n {nsA} addr add {_net.Address(1)}/24 dev {tapName}");
         var (host, peer) = _net.AddVeth(nsB);
@@ -83,7 +84,7 @@ public sealed class ForwardingTests(ITestOutputHelper output) : IDisposable
         Assert.Null(afp.Failure);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("uring")]
     [InlineData("syscalls")]
     public void TcpTransfer_BetweenTwoTapPorts_CarriesGsoAndPartialChecksumsBothWays(string io)
@@ -94,6 +95,7 @@ public sealed class ForwardingTests(ITestOutputHelper output) : IDisposable
         var nsB = _net.AddNamespace("b");
         var tapA = _net.LinkName("t");
         var tapB = _net.LinkName("t");
+        IoUringSupport.SkipIfMissing(io);
         using var a = TapPort.Open($"tap:{tapA}@{nsA}?io={io}", 1, Frames.RandomMac());
         using var b = TapPort.Open($"tap:{tapB}@{nsB}?io={io}", 1, Frames.RandomMac());
         Shell.Ip($"-n {nsA} addr add {_net.Address(1)}/24 dev {tapA}");

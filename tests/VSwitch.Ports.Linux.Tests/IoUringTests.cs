@@ -12,6 +12,7 @@ public sealed unsafe class IoUringTests : IDisposable
 
     public IoUringTests()
     {
+        IoUringSupport.SkipIfMissing();
         Assert.True(IoUring.TryCreate(8, out var ring, out var error), error);
         _ring = ring;
         var fds = stackalloc int[2];
@@ -27,7 +28,7 @@ public sealed unsafe class IoUringTests : IDisposable
         _ = LibC.close(_write);
     }
 
-    [Fact]
+    [SkippableFact]
     public void TryCreate_RoundsUpAndSizesTheCompletionRingTwice()
     {
         Assert.True(IoUring.TryCreate(5, out var ring, out var error), error);
@@ -39,7 +40,7 @@ public sealed unsafe class IoUringTests : IDisposable
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void WritevThenReadv_MoveTheBytesOfEveryIovecAndReturnTheirUserData()
     {
         var out1 = "abc"u8.ToArray();
@@ -70,7 +71,7 @@ public sealed unsafe class IoUringTests : IDisposable
         Assert.Equal("efgh"u8.ToArray(), in2.AsSpan(0, 4).ToArray());
     }
 
-    [Fact]
+    [SkippableFact]
     public void Readv_EmptyPipeWithNowait_CompletesDuringSubmissionWithMinusEagain()
     {
         // Submitted without waiting, so that a read io_uring parked (a poll armed for data) fails the test, not hangs it.
@@ -86,7 +87,7 @@ public sealed unsafe class IoUringTests : IDisposable
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Readv_BadFd_CompletesWithMinusEbadf()
     {
         // -1, not a closed descriptor: tests run in parallel and another could reuse the number.
@@ -102,7 +103,7 @@ public sealed unsafe class IoUringTests : IDisposable
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void FullBatch_OneEnter_CompletesEveryEntryInSubmissionOrderAndThenReportsFull()
     {
         var bytes = new byte[_ring.Entries];
@@ -136,7 +137,7 @@ public sealed unsafe class IoUringTests : IDisposable
         Assert.Equal(bytes, received.AsSpan(0, bytes.Length).ToArray());
     }
 
-    [Fact]
+    [SkippableFact]
     public void ManyRounds_WrapTheRingIndicesWithoutLosingOrMixingCompletions()
     {
         // 3 entries a round do not divide 8 or 16, so head and tail cross every slot and wrap at both masks.

@@ -29,6 +29,7 @@ public sealed unsafe class TapUringQueueTests : IDisposable
 
     public TapUringQueueTests()
     {
+        IoUringSupport.SkipIfMissing();
         var sv = stackalloc int[2];
         Assert.Equal(0, LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_DGRAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0, sv));
         _fd = sv[0];
@@ -48,7 +49,7 @@ public sealed unsafe class TapUringQueueTests : IDisposable
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void TryCreate_ProbesWithOneByteNonBlockingWrite()
     {
         // The probe a TAP queue rejects as shorter than its virtio-net header is, on a socket, a 1-byte datagram.
@@ -57,7 +58,7 @@ public sealed unsafe class TapUringQueueTests : IDisposable
         Assert.Equal(-1, (int)LibC.recv(_peer, buffer, 16, LibC.MSG_DONTWAIT));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Receive_ShortDatagramBetweenFrames_IsCountedAndTheFramesAfterItMoveUpInOrder()
     {
         SendToQueue(s_gso, "alpha"u8);
@@ -87,7 +88,7 @@ public sealed unsafe class TapUringQueueTests : IDisposable
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Receive_ReadCount_FallsToTheMinimumWhenIdleAndAFilledRoundIsFollowedByASecond()
     {
         Assert.Equal(PacketBatch.MaxSize, _queue.NextReads);
@@ -114,7 +115,7 @@ public sealed unsafe class TapUringQueueTests : IDisposable
         Assert.Equal(0, _errors.RxErrors);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Transmit_EachFrameBecomesOneDatagramWithItsHeaderInOrder()
     {
         using var tx = new PacketBatch();
@@ -150,7 +151,7 @@ public sealed unsafe class TapUringQueueTests : IDisposable
         Assert.Equal(0, _errors.TxErrors);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Transmit_QueueFull_ReturnsWhatWasTakenWithoutCountingErrors()
     {
         // A small send buffer and a peer that does not read: the kernel takes a few datagrams, then says EAGAIN.
@@ -171,7 +172,7 @@ public sealed unsafe class TapUringQueueTests : IDisposable
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Transmit_PeerGone_CountsEveryFrameAsATransmitErrorNotAHardOne()
     {
         _ = LibC.close(_peer);

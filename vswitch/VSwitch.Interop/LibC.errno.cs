@@ -14,6 +14,7 @@ public static partial class LibC
     public const int EEXIST = 17;
     public const int ENODEV = 19;
     public const int EINVAL = 22;
+    public const int ENOSYS = 38;
     public const int EMSGSIZE = 90;
     public const int ENOBUFS = 105;
     public const int ENETDOWN = 100;
