@@ -193,15 +193,7 @@ public sealed class AfPacketPortTests(ITestOutputHelper output) : IDisposable
         using var txDriver = new PortDriver(sender);
         var src = Frames.RandomMac();
         var frame = Frames.TcpSegment(Frames.RandomMac(), src, _net.Address(2), _net.Address(1), payload: 41 * 1448, vlan: 100);
-        var vnet = new VirtioNetHeader
-        {
-            Flags = VirtioNetHeader.NeedsChecksum,
-            GsoType = VirtioNetHeader.GsoTcpV4,
-            GsoSize = 1448,
-            HeaderLength = 18 + 20 + 20,
-            ChecksumStart = 18 + 20,
-            ChecksumOffset = 16,
-        };
+        var vnet = Frames.TcpV4GsoHeader(l2Length: 18);
 
         Assert.Equal(1, txDriver.Send(frame, vnet: vnet));
         var received = rxDriver.WaitFor(f => f.Data.AsSpan(6, 6).SequenceEqual(src.ToBytes()), s_wait);
@@ -310,15 +302,7 @@ public sealed class AfPacketPortTests(ITestOutputHelper output) : IDisposable
             else
             {
                 var tcp = Frames.TcpSegment(dst, src, _net.Address(2), _net.Address(1), payload: (30 + i) * 1448, vlan);
-                frames.Add((tcp, new VirtioNetHeader
-                {
-                    Flags = VirtioNetHeader.NeedsChecksum,
-                    GsoType = VirtioNetHeader.GsoTcpV4,
-                    GsoSize = 1448,
-                    HeaderLength = (ushort)(14 + tagLength + 20 + 20),
-                    ChecksumStart = (ushort)(14 + tagLength + 20),
-                    ChecksumOffset = 16,
-                }));
+                frames.Add((tcp, Frames.TcpV4GsoHeader(l2Length: 14 + tagLength)));
             }
         }
 
@@ -422,15 +406,7 @@ public sealed class AfPacketPortTests(ITestOutputHelper output) : IDisposable
         using var txDriver = new PortDriver(sender);
         var src = Frames.RandomMac();
         var dst = Frames.RandomMac();
-        var vnet = new VirtioNetHeader
-        {
-            Flags = VirtioNetHeader.NeedsChecksum,
-            GsoType = VirtioNetHeader.GsoTcpV4,
-            GsoSize = 1448,
-            HeaderLength = 14 + 20 + 20,
-            ChecksumStart = 14 + 20,
-            ChecksumOffset = 16,
-        };
+        var vnet = Frames.TcpV4GsoHeader();
         var frames = new (byte[] Frame, VirtioNetHeader Vnet)[Count];
         for (var i = 0; i < Count; i++)
         {

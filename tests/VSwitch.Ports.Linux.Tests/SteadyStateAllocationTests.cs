@@ -65,15 +65,7 @@ public sealed unsafe class SteadyStateAllocationTests : IDisposable
         using var receiver = AfPacketPort.Open($"afpacket:{a}?rx={rx}", 1);
         using var sender = AfPacketPort.Open($"afpacket:{b}?rx={rx}", 1);
         var frame = Frames.TcpSegment(Frames.RandomMac(), Frames.RandomMac(), _net.Address(2), _net.Address(1), payload: 44 * 1448);
-        var vnet = new VirtioNetHeader
-        {
-            Flags = VirtioNetHeader.NeedsChecksum,
-            GsoType = VirtioNetHeader.GsoTcpV4,
-            GsoSize = 1448,
-            HeaderLength = 14 + 20 + 20,
-            ChecksumStart = 14 + 20,
-            ChecksumOffset = 16,
-        };
+        var vnet = Frames.TcpV4GsoHeader();
         AssertNoAllocations(receiver, sender, frame, vnet);
     }
 

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
 using VSwitch.Packets;
+using VSwitch.Ports.Linux.Tests.Infrastructure;
 
 namespace VSwitch.Ports.Linux.Tests;
 
@@ -11,15 +12,7 @@ namespace VSwitch.Ports.Linux.Tests;
 /// </summary>
 public sealed unsafe class TapUringQueueTests : IDisposable
 {
-    private static readonly VirtioNetHeader s_gso = new()
-    {
-        Flags = VirtioNetHeader.NeedsChecksum,
-        GsoType = VirtioNetHeader.GsoTcpV4,
-        HeaderLength = 54,
-        GsoSize = 1448,
-        ChecksumStart = 34,
-        ChecksumOffset = 16,
-    };
+    private static readonly VirtioNetHeader s_gso = Frames.TcpV4GsoHeader();
 
     private readonly int _fd;
     private int _peer;

@@ -11,6 +11,20 @@ internal static class Frames
     public const ushort EtherTypeArp = 0x0806;
     public const ushort EtherTypeVlan = 0x8100;
 
+    /// <summary>
+    /// The virtio-net header of a TCP/IPv4 GSO super-frame with a 20-byte IP and TCP header each, cut into 1448-byte
+    /// segments, its checksum left partial: <paramref name="l2Length"/> is 14, or 18 with a VLAN tag.
+    /// </summary>
+    public static VirtioNetHeader TcpV4GsoHeader(int l2Length = 14) => new()
+    {
+        Flags = VirtioNetHeader.NeedsChecksum,
+        GsoType = VirtioNetHeader.GsoTcpV4,
+        GsoSize = 1448,
+        HeaderLength = (ushort)(l2Length + 20 + 20),
+        ChecksumStart = (ushort)(l2Length + 20),
+        ChecksumOffset = 16,
+    };
+
     /// <summary>A random locally administered unicast MAC.</summary>
     public static MacAddress RandomMac()
     {
