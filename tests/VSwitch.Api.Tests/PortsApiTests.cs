@@ -38,6 +38,8 @@ public sealed class PortsApiTests : IAsyncLifetime
         Assert.Equal(defaultGroup.Id.ToString(), (string)port["security_groups"]![0]!);
         Assert.True((bool)port["port_security_enabled"]!);
         Assert.True(_host.Reconciler.SlotOf(Guid.Parse((string)port["id"]!)) >= 0);
+        // binding:vif_details says how the switch runs the open port: one queue per worker, nothing to explain.
+        Assert.Equal("""{"queues":"1"}""", port["binding:vif_details"]!.ToJsonString());
     }
 
     [Fact]
@@ -46,6 +48,18 @@ public sealed class PortsApiTests : IAsyncLifetime
         var port = await Port("idle");
         Assert.Equal("DOWN", (string)port["status"]!);
         Assert.Empty(port["binding:profile"]!.AsObject());
+        Assert.Equal("""{"status_reason":"no device: set binding:profile device"}""", port["binding:vif_details"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Show_PortThatCannotOpen_IsErrorAndSaysWhy()
+    {
+        // A well-formed TAP device string, accepted by the API; this host opens only memory ports, so it cannot open it.
+        var port = await Port("broken", """, "binding:profile": {"device": "tap:vswnone0@vsw-no-such-ns"}""");
+        Assert.Equal("ERROR", (string)port["status"]!);
+        var reason = (string)port["binding:vif_details"]!["status_reason"]!;
+        Assert.Contains("vsw-no-such-ns", reason);
+        Assert.Null(port["binding:vif_details"]!["queues"]);
     }
 
     [Fact]

@@ -84,6 +84,25 @@ public sealed class OutputTests
     }
 
     [Fact]
+    public void PortShow_VifDetails_AsKeyValuesInTheTableAndAnObjectInJson()
+    {
+        const string ports = """
+            {"ports": [{"id": "p-1", "name": "web", "network_id": "n-1", "status": "ACTIVE", "binding:profile": {"device": "tap:web0"},
+              "binding:vif_details": {"io": "syscalls", "io_fallback": "io_uring_setup: EPERM", "queues": "2"}}]}
+            """;
+        var api = new FakeApi().On("GET", "/v2.0/ports?name=web", ports).On("GET", "/v2.0/ports", ports);
+        var table = InProcessCli.Run(api, ["port", "show", "web"]).Stdout;
+        Assert.Contains("\nbinding_vif_details    io='syscalls', io_fallback='io_uring_setup: EPERM', queues='2'\n", table);
+        var json = JsonNode.Parse(InProcessCli.Run(api, ["port", "show", "web", "-f", "json"]).Stdout)!;
+        Assert.Equal("syscalls", (string)json["binding_vif_details"]!["io"]!);
+        Assert.Equal("2", (string)json["binding_vif_details"]!["queues"]!);
+        // The list stays one line per port: the details are for show.
+        var list = InProcessCli.Run(api, ["port", "list"]).Stdout;
+        Assert.Contains("web", list);
+        Assert.DoesNotContain("syscalls", list);
+    }
+
+    [Fact]
     public void TextTable_MultiLineCells_TakeSeveralLines()
     {
         var w = new StringWriter();

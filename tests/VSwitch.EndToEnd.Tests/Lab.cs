@@ -85,8 +85,11 @@ internal sealed class Lab : IDisposable
 
     public void Network(string name) => _networks.Add(name);
 
-    /// <summary>Adds a VM on a TAP port; the switch creates interface <c>eth0</c>-like device inside the namespace.</summary>
-    public Vm TapVm(string name, string network, int host, string? mac = null)
+    /// <summary>
+    /// Adds a VM on a TAP port; the switch creates interface <c>eth0</c>-like device inside the namespace.
+    /// <paramref name="options"/> is appended to the device string (such as <c>?io=syscalls</c>).
+    /// </summary>
+    public Vm TapVm(string name, string network, int host, string? mac = null, string options = "")
     {
         var ns = $"{Prefix}-{name}";
         Shell.Must($"ip netns add {ns}");
@@ -97,7 +100,7 @@ internal sealed class Lab : IDisposable
             ifname = ifname[..15];
         }
         var port = $"{name}";
-        _ports.Add(new PortConfig(port, network, $"tap:{ifname}@{ns}", mac));
+        _ports.Add(new PortConfig(port, network, $"tap:{ifname}@{ns}{options}", mac));
         return new Vm(ns, ifname, $"198.18.0.{host}", $"2001:db8::{host:x}", port);
     }
 

@@ -269,6 +269,9 @@ public sealed class AfPacketPortTests(ITestOutputHelper output) : IDisposable
         using var port = AfPacketPort.Open($"afpacket:{host}{option}", 2);
         Assert.Equal(expected, port.Rx);
         Assert.Equal($"afpacket:{host}{option}", port.Device);
+        var details = ((IPort)port).Details;
+        Assert.Equal(expected == AfPacketRx.V3 ? "v3" : "v2", details["rx"]);
+        Assert.Equal("2", details["queues"]);
     }
 
     [Fact]

@@ -41,6 +41,11 @@ public sealed class TapPortTests : IDisposable
             // Without io= a port takes io_uring where the kernel offers it, and otherwise says why it does not.
             Assert.Equal(IoUringSupport.Missing is null ? TapIo.Uring : TapIo.Syscalls, port.Io);
             Assert.Equal(IoUringSupport.Missing is null, port.IoFallbackReason is null);
+            // What the API shows as binding:vif_details: the path taken and, on a fallback, why.
+            var details = ((IPort)port).Details;
+            Assert.Equal(IoUringSupport.Missing is null ? "uring" : "syscalls", details["io"]);
+            Assert.Equal("1", details["queues"]);
+            Assert.Equal(port.IoFallbackReason, details.GetValueOrDefault("io_fallback"));
             Assert.False(Shell.TryIp($"link show {tap}"), "the device must have left the switch's namespace");
             var show = Shell.Ip($"-n {ns} -d link show {tap}");
             Assert.Contains("UP", show);
@@ -274,6 +279,9 @@ public sealed class TapPortTests : IDisposable
         {
             Assert.Equal(TapIo.Syscalls, port.Io);
             Assert.Null(port.IoFallbackReason);
+            var details = ((IPort)port).Details;
+            Assert.Equal("syscalls", details["io"]);
+            Assert.False(details.ContainsKey("io_fallback"), "an explicit io=syscalls is not a fallback");
         }
     }
 

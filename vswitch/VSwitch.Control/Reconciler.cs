@@ -332,19 +332,20 @@ public sealed class Reconciler : IDisposable
 
     private static PortStatus StatusOf(RunningPort r, SwitchModel model)
     {
+        var details = r.Port.Details;
         if (r.DownReason is not null)
         {
-            return new PortStatus(r.Spec.Id, PortStatus.Down, r.Slot, r.DownReason);
+            return new PortStatus(r.Spec.Id, PortStatus.Down, r.Slot, r.DownReason, details);
         }
         if (!r.Spec.AdminStateUp)
         {
-            return new PortStatus(r.Spec.Id, PortStatus.Down, r.Slot, "admin_state_up is false");
+            return new PortStatus(r.Spec.Id, PortStatus.Down, r.Slot, "admin_state_up is false", details);
         }
         if (model.Networks.TryGetValue(r.Spec.NetworkId, out var n) && !n.AdminStateUp)
         {
-            return new PortStatus(r.Spec.Id, PortStatus.Down, r.Slot, "network admin_state_up is false");
+            return new PortStatus(r.Spec.Id, PortStatus.Down, r.Slot, "network admin_state_up is false", details);
         }
-        return new PortStatus(r.Spec.Id, PortStatus.Active, r.Slot, null);
+        return new PortStatus(r.Spec.Id, PortStatus.Active, r.Slot, null, details);
     }
 
     private void PublishLocked(ImmutableSortedDictionary<Guid, NetworkSpec> networks)

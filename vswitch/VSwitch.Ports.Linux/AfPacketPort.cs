@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
@@ -59,6 +60,13 @@ public sealed unsafe class AfPacketPort : IPort
     public int FanoutGroup => _queues[0].FanoutGroup;
 
     public string? Failure => Volatile.Read(ref _failure);
+
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<string, string> Details => new Dictionary<string, string>
+    {
+        ["queues"] = QueueCount.ToString(CultureInfo.InvariantCulture),
+        ["rx"] = Rx == AfPacketRx.V3 ? "v3" : "v2",
+    };
 
     /// <summary>Opens packet sockets on the existing interface named by <paramref name="device"/>.</summary>
     public static AfPacketPort Open(string device, int queueCount)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VSwitch.Dataplane.Ports;
@@ -93,6 +94,24 @@ public sealed unsafe class TapPort : IPort
     public string? Fallback => IoFallbackReason is null ? null : $"reads and writes one frame per system call: {IoFallbackReason}";
 
     public string? Failure => Volatile.Read(ref _failure);
+
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<string, string> Details
+    {
+        get
+        {
+            var details = new Dictionary<string, string>
+            {
+                ["queues"] = QueueCount.ToString(CultureInfo.InvariantCulture),
+                ["io"] = Io == TapIo.Uring ? "uring" : "syscalls",
+            };
+            if (IoFallbackReason is not null)
+            {
+                details["io_fallback"] = IoFallbackReason;
+            }
+            return details;
+        }
+    }
 
     /// <summary>Opens (creating, re-attaching or moving as needed) the TAP port <paramref name="device"/>.</summary>
     public static TapPort Open(string device, int queueCount, MacAddress? mac = null)

@@ -17,6 +17,9 @@ public sealed record Port
     [JsonPropertyName("security_groups")] public IReadOnlyList<string> SecurityGroups { get; set; } = [];
     [JsonPropertyName("port_security_enabled")] public bool PortSecurityEnabled { get; set; }
     [JsonPropertyName("binding:profile")] public BindingProfile? BindingProfile { get; set; }
+
+    /// <summary>How the switch runs the port: <c>queues</c>, <c>io</c>/<c>io_fallback</c> (TAP), <c>rx</c> (AF_PACKET), <c>status_reason</c>.</summary>
+    [JsonPropertyName("binding:vif_details")] public IReadOnlyDictionary<string, string>? VifDetails { get; set; }
     [JsonPropertyName("project_id")] public string? ProjectId { get; set; }
     [JsonPropertyName("revision_number")] public long RevisionNumber { get; set; }
     [JsonPropertyName("created_at")] public string? CreatedAt { get; set; }

@@ -59,7 +59,7 @@ internal static class ResourceViews
         ["binding:profile"] = p.Device.Length == 0 ? new JsonObject() : new JsonObject { ["device"] = p.Device },
         ["binding:host_id"] = "",
         ["binding:vif_type"] = p.Device.Length == 0 ? "unbound" : "vswitch",
-        ["binding:vif_details"] = new JsonObject(),
+        ["binding:vif_details"] = VifDetails(statuses.GetValueOrDefault(p.Id)),
         ["binding:vnic_type"] = "normal",
         ["project_id"] = p.ProjectId.Value,
         ["tenant_id"] = p.ProjectId.Value,
@@ -68,6 +68,29 @@ internal static class ResourceViews
         ["updated_at"] = Time(p.UpdatedAt),
         ["tags"] = new JsonArray(),
     };
+
+    /// <summary>
+    /// Neutron's <c>binding:vif_details</c>, the driver's word on the binding: how the open port works (<c>queues</c>,
+    /// <c>io</c> and <c>io_fallback</c> for TAP, <c>rx</c> for AF_PACKET) and <c>status_reason</c>, why the port is
+    /// not ACTIVE. Keys sorted, values strings.
+    /// </summary>
+    private static JsonObject VifDetails(PortStatus? status)
+    {
+        var details = new JsonObject();
+        if (status is null)
+        {
+            return details;
+        }
+        foreach (var (key, value) in (status.Details ?? ImmutableDictionary<string, string>.Empty).OrderBy(d => d.Key, StringComparer.Ordinal))
+        {
+            details[key] = value;
+        }
+        if (status.Reason is not null)
+        {
+            details["status_reason"] = status.Reason;
+        }
+        return details;
+    }
 
     public static JsonObject SecurityGroup(SecurityGroup g) => new()
     {

@@ -50,6 +50,12 @@ public interface IPort : IDisposable
     /// (a TAP port without io_uring): why, for the operator. The control plane logs it when the port attaches.
     /// </summary>
     string? Fallback => null;
+
+    /// <summary>
+    /// How the port was opened, for the operator (Neutron's <c>binding:vif_details</c>): the I/O path, ring type and
+    /// queues, in the device string's own words (<c>io</c> = <c>uring</c>, <c>rx</c> = <c>v2</c>). Fixed once open.
+    /// </summary>
+    IReadOnlyDictionary<string, string> Details => new Dictionary<string, string> { ["queues"] = QueueCount.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 }
 
 /// <summary>Error tallies a port reports to the worker that called it; the worker adds them to its counters.</summary>
