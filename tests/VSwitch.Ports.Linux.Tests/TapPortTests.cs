@@ -82,6 +82,33 @@ public sealed class TapPortTests : IDisposable
     [SkippableTheory]
     [InlineData("uring")]
     [InlineData("syscalls")]
+    public void Receive_FrameLargerThanTheBuffer_IsCountedNotDeliveredTruncated(string io)
+    {
+        var (ns, tap, port) = OpenInNamespace(io);
+        using (port)
+        using (var driver = new PortDriver(port, bufferSize: 256))
+        {
+            // A static neighbour, so the pings leave at once without an ARP exchange.
+            Shell.Ip($"-n {ns} neigh add {_net.Address(2)} lladdr {Frames.RandomMac()} dev {tap}");
+            // 1,042-byte frames, larger than the 256-byte buffers; then 52-byte ones, which fit.
+            Shell.Run("ip", $"netns exec {ns} ping -c 2 -i 0.05 -s 1000 -W 1 {_net.Address(2)}");
+            Shell.Run("ip", $"netns exec {ns} ping -c 2 -i 0.05 -s 10 -W 1 {_net.Address(2)}");
+
+            var received = new List<ReceivedFrame>();
+            var sw = Stopwatch.StartNew();
+            while (received.Count(f => f.Data.Length == 52) < 2 && sw.Elapsed < s_wait)
+            {
+                received.AddRange(driver.Poll(50));
+            }
+            Assert.Equal(2, received.Count(f => f.Data.Length == 52));
+            Assert.DoesNotContain(received, f => f.Data.Length >= 256);
+            Assert.Equal(2, driver.Errors.RxErrors);
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData("uring")]
+    [InlineData("syscalls")]
     public void Receive_PingFromNamespace_DeliversArpRequestWithCorrectLength(string io)
     {
         var (ns, _, port) = OpenInNamespace(io);

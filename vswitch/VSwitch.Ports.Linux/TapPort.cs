@@ -369,8 +369,10 @@ public sealed unsafe class TapPort : IPort
                 break;
             }
             var length = n - VirtioNetHeader.Size;
-            if (length <= 0 || (nuint)length > capacity)
+            if (length <= 0 || (nuint)length >= capacity)
             {
+                // A TAP read cuts a frame longer than the buffer to its size and says nothing: a full buffer means
+                // the frame was too long (buffers hold the largest frame plus spare bytes, so none fits exactly).
                 errors.RxErrors++;
                 continue;
             }

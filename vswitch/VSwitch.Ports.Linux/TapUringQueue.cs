@@ -197,8 +197,9 @@ internal sealed unsafe class TapUringQueue : IDisposable
                 continue;
             }
             var length = res - VirtioNetHeader.Size;
-            if (length <= 0 || (nuint)length > capacity)
+            if (length <= 0 || (nuint)length >= capacity)
             {
+                // Cut to the buffer by the kernel: too long (see TapPort.Receive).
                 errors.RxErrors++;
                 continue;
             }

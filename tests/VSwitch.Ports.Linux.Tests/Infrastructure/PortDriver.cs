@@ -8,10 +8,13 @@ namespace VSwitch.Ports.Linux.Tests.Infrastructure;
 /// <summary>A received frame copied out of a batch.</summary>
 internal sealed record ReceivedFrame(int Queue, byte[] Data, VirtioNetHeader Vnet);
 
-/// <summary>Drives a port the way a worker does (poll the ready fds, Receive until 0, Transmit), with time limits.</summary>
-internal sealed unsafe class PortDriver(IPort port) : IDisposable
+/// <summary>
+/// Drives a port the way a worker does (poll the ready fds, Receive until 0, Transmit), with time limits, receiving
+/// into buffers of <paramref name="bufferSize"/> bytes.
+/// </summary>
+internal sealed unsafe class PortDriver(IPort port, int bufferSize = PacketBatch.DefaultBufferSize) : IDisposable
 {
-    private readonly PacketBatch _rx = new(PacketBatch.DefaultBufferSize);
+    private readonly PacketBatch _rx = new(bufferSize);
     private PortErrors _errors;
 
     public IPort Port { get; } = port;
