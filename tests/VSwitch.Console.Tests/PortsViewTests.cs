@@ -65,4 +65,28 @@ public sealed class PortsViewTests(ITestOutputHelper output)
         Assert.Contains("fa:16:3e", row);
         Assert.Contains("…", row);
     }
+
+    [Fact]
+    public void Render_PortsDownOrOnAFallback_SayWhyUnderTheTable()
+    {
+        var down = Port("p1", "web", "198.18.0.10") with
+        {
+            Status = "DOWN",
+            VifDetails = new Dictionary<string, string> { ["queues"] = "1", ["io"] = "uring", ["status_reason"] = "interface tapweb vanished" },
+        };
+        var slow = Port("p2", "db", "198.18.0.11") with
+        {
+            Status = "ACTIVE",
+            VifDetails = new Dictionary<string, string> { ["queues"] = "1", ["io"] = "syscalls", ["io_fallback"] = "io_uring_setup: EPERM" },
+        };
+        var fine = Port("p3", "app", "198.18.0.12") with { Status = "ACTIVE", VifDetails = new Dictionary<string, string> { ["io"] = "uring" } };
+        var screen = Render(80, [down, slow, fine]);
+        output.WriteLine(string.Join('\n', screen));
+
+        Assert.Contains("web is down: interface tapweb vanished", screen);
+        Assert.Contains("db uses syscalls I/O: io_uring_setup: EPERM", screen);
+        Assert.DoesNotContain(screen, l => l.StartsWith("app ", StringComparison.Ordinal));
+        // Notes come after the table's rows.
+        Assert.True(Array.IndexOf(screen, "web is down: interface tapweb vanished") > Array.FindLastIndex(screen, l => l.Contains("default", StringComparison.Ordinal)));
+    }
 }

@@ -1,12 +1,14 @@
 using Spectre.Console;
 using Spectre.Console.Rendering;
+using VSwitch.Admin.Client.Resources;
 using VSwitch.Console.Model;
 
 namespace VSwitch.Console.Views;
 
 /// <summary>
 /// Ports: each port's groups, addresses, allowed address pairs, and cumulative counters: packets received, receive
-/// errors and kernel ring drops (<c>Err/Ring</c>), packets sent, and the switch's drops.
+/// errors and kernel ring drops (<c>Err/Ring</c>), packets sent, and the switch's drops. Under the table, a line for
+/// each port that is not ACTIVE (and why) or runs on a fallback I/O path (and why), from <c>binding:vif_details</c>.
 /// </summary>
 /// <remarks>
 /// Receive errors (frames the port could not hand to the switch) and ring drops (frames the kernel dropped because the
@@ -58,7 +60,29 @@ public static class PortsView
                 Frame.Number(r.Numbers[0]), Frame.Number(r.Numbers[1], r.ReceiveLoss ? red : null),
                 Frame.Number(r.Numbers[2]), Frame.Number(r.Numbers[3], r.Drops ? red : null)]);
         }
-        return table;
+        var notes = Notes(s.Ports);
+        return notes.Count == 0 ? table : new Rows([table, .. notes]);
+    }
+
+    /// <summary>What an operator should know about a port beyond its counters: why it is not up, why it runs slower.</summary>
+    private static List<IRenderable> Notes(IEnumerable<Port> ports)
+    {
+        var notes = new List<IRenderable>();
+        foreach (var p in ports.OrderBy(p => p.Name, StringComparer.Ordinal))
+        {
+            var details = p.VifDetails ?? new Dictionary<string, string>();
+            if (p.Status is { } status && status != "ACTIVE")
+            {
+                var reason = details.GetValueOrDefault("status_reason");
+                notes.Add(new Markup($"[red]{Markup.Escape(p.Name)} is {Markup.Escape(status.ToLowerInvariant())}[/]"
+                    + (reason is null ? "" : $": {Markup.Escape(reason)}")));
+            }
+            if (details.GetValueOrDefault("io_fallback") is { } fallback)
+            {
+                notes.Add(new Markup($"[yellow]{Markup.Escape(p.Name)} uses {Markup.Escape(details.GetValueOrDefault("io") ?? "?")} I/O[/]: {Markup.Escape(fallback)}"));
+            }
+        }
+        return notes;
     }
 
     /// <summary>
