@@ -42,7 +42,7 @@ public sealed class TapPortTests : IDisposable
             Assert.Equal(IoUringSupport.Missing is null ? TapIo.Uring : TapIo.Syscalls, port.Io);
             Assert.Equal(IoUringSupport.Missing is null, port.IoFallbackReason is null);
             // What the API shows as binding:vif_details: the path taken and, on a fallback, why.
-            var details = ((IPort)port).Details;
+            var details = port.Details;
             Assert.Equal(IoUringSupport.Missing is null ? "uring" : "syscalls", details["io"]);
             Assert.Equal("1", details["queues"]);
             Assert.Equal(port.IoFallbackReason, details.GetValueOrDefault("io_fallback"));
@@ -90,8 +90,9 @@ public sealed class TapPortTests : IDisposable
         {
             // A static neighbour, so the pings leave at once without an ARP exchange.
             Shell.Ip($"-n {ns} neigh add {_net.Address(2)} lladdr {Frames.RandomMac()} dev {tap}");
-            // 1,042-byte frames, larger than the 256-byte buffers; then 52-byte ones, which fit.
+            // 1,042-byte frames, larger than the 256-byte buffers; 256-byte ones, which fill them exactly; 52-byte ones.
             Shell.Run("ip", $"netns exec {ns} ping -c 2 -i 0.05 -s 1000 -W 1 {_net.Address(2)}");
+            Shell.Run("ip", $"netns exec {ns} ping -c 2 -i 0.05 -s 214 -W 1 {_net.Address(2)}");
             Shell.Run("ip", $"netns exec {ns} ping -c 2 -i 0.05 -s 10 -W 1 {_net.Address(2)}");
 
             var received = new List<ReceivedFrame>();
@@ -101,7 +102,8 @@ public sealed class TapPortTests : IDisposable
                 received.AddRange(driver.Poll(50));
             }
             Assert.Equal(2, received.Count(f => f.Data.Length == 52));
-            Assert.DoesNotContain(received, f => f.Data.Length >= 256);
+            Assert.Equal(2, received.Count(f => f.Data.Length == 256));
+            Assert.DoesNotContain(received, f => f.Data.Length > 256);
             Assert.Equal(2, driver.Errors.RxErrors);
         }
     }
@@ -306,7 +308,7 @@ public sealed class TapPortTests : IDisposable
         {
             Assert.Equal(TapIo.Syscalls, port.Io);
             Assert.Null(port.IoFallbackReason);
-            var details = ((IPort)port).Details;
+            var details = port.Details;
             Assert.Equal("syscalls", details["io"]);
             Assert.False(details.ContainsKey("io_fallback"), "an explicit io=syscalls is not a fallback");
         }

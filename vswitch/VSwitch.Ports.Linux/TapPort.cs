@@ -337,17 +337,22 @@ public sealed unsafe class TapPort : IPort
         var fd = _fds[queue];
         var capacity = (nuint)batch.BufferSize;
         VirtioNetHeader vnet;
-        var iov = stackalloc iovec[2];
+        byte overflow;
+        // A TAP read cuts a frame longer than the buffers to their size and says nothing, so a third buffer of one
+        // byte catches the first byte past the frame buffer: a read that reaches it was too long.
+        var iov = stackalloc iovec[3];
         iov[0].iov_base = &vnet;
         iov[0].iov_len = VirtioNetHeader.Size;
         iov[1].iov_len = capacity;
+        iov[2].iov_base = &overflow;
+        iov[2].iov_len = 1;
 
         var count = 0;
         while (count < PacketBatch.MaxSize)
         {
             ref var frame = ref batch[count];
             iov[1].iov_base = frame.Data;
-            var n = LibC.readv(fd, iov, 2);
+            var n = LibC.readv(fd, iov, 3);
             if (n < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
@@ -369,10 +374,8 @@ public sealed unsafe class TapPort : IPort
                 break;
             }
             var length = n - VirtioNetHeader.Size;
-            if (length <= 0 || (nuint)length >= capacity)
+            if (length <= 0 || (nuint)length > capacity)
             {
-                // A TAP read cuts a frame longer than the buffer to its size and says nothing: a full buffer means
-                // the frame was too long (buffers hold the largest frame plus spare bytes, so none fits exactly).
                 errors.RxErrors++;
                 continue;
             }

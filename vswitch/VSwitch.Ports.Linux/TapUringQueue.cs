@@ -43,10 +43,16 @@ internal sealed unsafe class TapUringQueue : IDisposable
 
     private const int Slots = PacketBatch.MaxSize;
 
+    /// <summary>iovecs per slot: the virtio-net header, the frame buffer, and (reads) one overflow byte.</summary>
+    private const int IovPerSlot = 3;
+
     private readonly IoUring _ring;
     private readonly int _fd;
     private readonly iovec* _iov;
     private readonly VirtioNetHeader* _vnet;
+
+    /// <summary>Where a read puts the first byte past the buffer: its content is never read, only that it was written.</summary>
+    private readonly byte* _overflow;
     private int _reads = Slots;
     private int _disposed;
 
@@ -54,8 +60,9 @@ internal sealed unsafe class TapUringQueue : IDisposable
     {
         _ring = ring;
         _fd = fd;
-        _iov = (iovec*)NativeMemory.AlignedAlloc((nuint)(2 * Slots * sizeof(iovec)), 64);
+        _iov = (iovec*)NativeMemory.AlignedAlloc((nuint)(IovPerSlot * Slots * sizeof(iovec)), 64);
         _vnet = (VirtioNetHeader*)NativeMemory.AlignedAlloc((nuint)(Slots * sizeof(VirtioNetHeader)), 64);
+        _overflow = (byte*)NativeMemory.AlignedAlloc(64, 64);
     }
 
     /// <summary>Reads the next receive call will queue.</summary>
@@ -153,12 +160,14 @@ internal sealed unsafe class TapUringQueue : IDisposable
         var capacity = (nuint)batch.BufferSize;
         for (var i = first; i < first + n; i++)
         {
-            var iov = _iov + (2 * i);
+            var iov = _iov + (IovPerSlot * i);
             iov[0].iov_base = _vnet + i;
             iov[0].iov_len = VirtioNetHeader.Size;
             iov[1].iov_base = batch[i].Data;
             iov[1].iov_len = capacity;
-            _ring.QueueVectored(LibC.IORING_OP_READV, _fd, iov, 2, LibC.RWF_NOWAIT, (ulong)i);
+            iov[2].iov_base = _overflow;
+            iov[2].iov_len = 1;
+            _ring.QueueVectored(LibC.IORING_OP_READV, _fd, iov, IovPerSlot, LibC.RWF_NOWAIT, (ulong)i);
         }
         var enterErrno = _ring.SubmitAndWait((uint)n);
 
@@ -197,9 +206,9 @@ internal sealed unsafe class TapUringQueue : IDisposable
                 continue;
             }
             var length = res - VirtioNetHeader.Size;
-            if (length <= 0 || (nuint)length >= capacity)
+            if (length <= 0 || (nuint)length > capacity)
             {
-                // Cut to the buffer by the kernel: too long (see TapPort.Receive).
+                // Reached the overflow byte: too long, and cut by the kernel (see TapPort.Receive).
                 errors.RxErrors++;
                 continue;
             }
@@ -240,7 +249,7 @@ internal sealed unsafe class TapUringQueue : IDisposable
         {
             ref var frame = ref batch[i];
             _vnet[i] = frame.Vnet;
-            var iov = _iov + (2 * i);
+            var iov = _iov + (IovPerSlot * i);
             iov[0].iov_base = _vnet + i;
             iov[0].iov_len = VirtioNetHeader.Size;
             iov[1].iov_base = frame.Data;
@@ -287,6 +296,7 @@ internal sealed unsafe class TapUringQueue : IDisposable
         }
         _ring.Dispose();
         NativeMemory.AlignedFree(_iov);
+        NativeMemory.AlignedFree(_overflow);
         NativeMemory.AlignedFree(_vnet);
     }
 }
