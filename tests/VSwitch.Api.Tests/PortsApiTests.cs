@@ -52,7 +52,7 @@ public sealed class PortsApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Show_PortThatCannotOpen_IsErrorAndSaysWhy()
+    public async Task Show_PortWhoseDeviceNoFactoryOpens_IsErrorAndSaysWhy()
     {
         // A well-formed TAP device string, accepted by the API; this host opens only memory ports, so it cannot open it.
         var port = await Port("broken", """, "binding:profile": {"device": "tap:vswnone0@vsw-no-such-ns"}""");

@@ -88,14 +88,16 @@ public sealed class OutputTests
     {
         const string ports = """
             {"ports": [{"id": "p-1", "name": "web", "network_id": "n-1", "status": "ACTIVE", "binding:profile": {"device": "tap:web0"},
-              "binding:vif_details": {"io": "syscalls", "io_fallback": "io_uring_setup: EPERM", "queues": "2"}}]}
+              "binding:vif_details": {"io": "syscalls", "io_fallback": "io_uring_setup: EPERM", "port_filter": true, "queues": "2"}}]}
             """;
         var api = new FakeApi().On("GET", "/v2.0/ports?name=web", ports).On("GET", "/v2.0/ports", ports);
         var table = InProcessCli.Run(api, ["port", "show", "web"]).Stdout;
-        Assert.Contains("\nbinding_vif_details    io='syscalls', io_fallback='io_uring_setup: EPERM', queues='2'\n", table);
+        // Values other than strings (other Neutron servers send booleans) are shown too.
+        Assert.Contains("\nbinding_vif_details    io='syscalls', io_fallback='io_uring_setup: EPERM', port_filter='True', queues='2'\n", table);
         var json = JsonNode.Parse(InProcessCli.Run(api, ["port", "show", "web", "-f", "json"]).Stdout)!;
         Assert.Equal("syscalls", (string)json["binding_vif_details"]!["io"]!);
         Assert.Equal("2", (string)json["binding_vif_details"]!["queues"]!);
+        Assert.True((bool)json["binding_vif_details"]!["port_filter"]!);
         // The list stays one line per port: the details are for show.
         var list = InProcessCli.Run(api, ["port", "list"]).Stdout;
         Assert.Contains("web", list);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Spectre.Console;
 using VSwitch.Admin.Client.Resources;
 using VSwitch.Console.Model;
@@ -18,6 +19,8 @@ public sealed class PortsViewTests(ITestOutputHelper output)
         PortSecurityEnabled = true,
         SecurityGroups = ["g1"],
     };
+
+    private static Dictionary<string, JsonElement> Details(string json) => JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)!;
 
     private static string[] Render(int width, Port[] ports, params PortStats[] stats)
     {
@@ -67,26 +70,26 @@ public sealed class PortsViewTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Render_PortsDownOrOnAFallback_SayWhyUnderTheTable()
+    public void Render_PortsDownOrOnAFallback_SayWhyAboveTheTable()
     {
         var down = Port("p1", "web", "198.18.0.10") with
         {
             Status = "DOWN",
-            VifDetails = new Dictionary<string, string> { ["queues"] = "1", ["io"] = "uring", ["status_reason"] = "interface tapweb vanished" },
+            VifDetails = Details("""{"queues": "1", "io": "uring", "status_reason": "interface tapweb vanished"}"""),
         };
         var slow = Port("p2", "db", "198.18.0.11") with
         {
             Status = "ACTIVE",
-            VifDetails = new Dictionary<string, string> { ["queues"] = "1", ["io"] = "syscalls", ["io_fallback"] = "io_uring_setup: EPERM" },
+            VifDetails = Details("""{"queues": "1", "io": "syscalls", "io_fallback": "io_uring_setup: EPERM", "port_filter": true}"""),
         };
-        var fine = Port("p3", "app", "198.18.0.12") with { Status = "ACTIVE", VifDetails = new Dictionary<string, string> { ["io"] = "uring" } };
+        var fine = Port("p3", "app", "198.18.0.12") with { Status = "ACTIVE", VifDetails = Details("""{"io": "uring"}""") };
         var screen = Render(80, [down, slow, fine]);
         output.WriteLine(string.Join('\n', screen));
 
         Assert.Contains("web is down: interface tapweb vanished", screen);
         Assert.Contains("db uses syscalls I/O: io_uring_setup: EPERM", screen);
         Assert.DoesNotContain(screen, l => l.StartsWith("app ", StringComparison.Ordinal));
-        // Notes come after the table's rows.
-        Assert.True(Array.IndexOf(screen, "web is down: interface tapweb vanished") > Array.FindLastIndex(screen, l => l.Contains("default", StringComparison.Ordinal)));
+        // Notes come before the table, which a short screen cuts at the bottom.
+        Assert.True(Array.IndexOf(screen, "web is down: interface tapweb vanished") < Array.FindIndex(screen, l => l.Contains("Err/Ring", StringComparison.Ordinal)));
     }
 }

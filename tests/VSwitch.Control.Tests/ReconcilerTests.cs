@@ -63,6 +63,7 @@ public sealed class ReconcilerTests : IDisposable
         _reconciler.Apply(Model("""{ "networks": [ { "name": "n" } ], "ports": [ { "name": "b", "network": "n", "device": "memory:b", "admin_state_up": false } ] }"""));
         Assert.False(_datapath.Publisher.Current.Ports.Single(p => p is not null)!.AdminUp);
         Assert.Equal(PortStatus.Down, _reconciler.Statuses.Values.Single().State);
+        Assert.NotNull(_reconciler.Statuses.Values.Single().Details);
     }
 
     [Fact]
@@ -75,6 +76,8 @@ public sealed class ReconcilerTests : IDisposable
         var status = _reconciler.Statuses[SwitchConfig.NameBasedId("port", "b")];
         Assert.Equal(PortStatus.Down, status.State);
         Assert.Equal("interface vanished", status.Reason);
+        // A port that went down still says how it was opened (the API shows both in binding:vif_details).
+        Assert.Equal(b.Port.QueueCount.ToString(System.Globalization.CultureInfo.InvariantCulture), status.Details!["queues"]);
         Assert.False(_datapath.Publisher.Current.Ports[b.Slot]!.AdminUp);
     }
 

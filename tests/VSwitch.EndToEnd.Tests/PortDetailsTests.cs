@@ -34,7 +34,7 @@ public sealed class PortDetailsTests
         {
             Assert.Equal("syscalls", (string)a["io"]!);
             Assert.False(string.IsNullOrEmpty((string?)a["io_fallback"]), a.ToJsonString());
-            Assert.Contains("port a", daemon.Log);
+            Assert.Contains($"port a (tap:{auto.Interface}@{auto.Namespace}) runs on a fallback path", daemon.Log);
         }
         Assert.Equal("""{"io":"syscalls","queues":"2"}""", Details("b").ToJsonString());
         Assert.Equal("""{"queues":"2","rx":"v3"}""", Details("c").ToJsonString());

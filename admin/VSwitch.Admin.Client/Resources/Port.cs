@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace VSwitch.Admin.Client.Resources;
@@ -18,8 +19,12 @@ public sealed record Port
     [JsonPropertyName("port_security_enabled")] public bool PortSecurityEnabled { get; set; }
     [JsonPropertyName("binding:profile")] public BindingProfile? BindingProfile { get; set; }
 
-    /// <summary>How the switch runs the port: <c>queues</c>, <c>io</c>/<c>io_fallback</c> (TAP), <c>rx</c> (AF_PACKET), <c>status_reason</c>.</summary>
-    [JsonPropertyName("binding:vif_details")] public IReadOnlyDictionary<string, string>? VifDetails { get; set; }
+    /// <summary>
+    /// How the switch runs the port: <c>queues</c>, <c>io</c>/<c>io_fallback</c> (TAP), <c>rx</c> (AF_PACKET),
+    /// <c>status_reason</c>. Values are kept as JSON: this switch sends strings, Neutron's drivers also send booleans
+    /// and numbers (<c>port_filter: true</c>).
+    /// </summary>
+    [JsonPropertyName("binding:vif_details")] public Dictionary<string, JsonElement>? VifDetails { get; set; }
     [JsonPropertyName("project_id")] public string? ProjectId { get; set; }
     [JsonPropertyName("revision_number")] public long RevisionNumber { get; set; }
     [JsonPropertyName("created_at")] public string? CreatedAt { get; set; }
@@ -27,6 +32,12 @@ public sealed record Port
 
     /// <summary>The device string (<c>tap:NAME[@NETNS]</c>, <c>afpacket:IF</c>, <c>memory[:NAME]</c>), empty if unattached.</summary>
     [JsonIgnore] public string Device => BindingProfile?.Device ?? "";
+
+    /// <summary>One <c>binding:vif_details</c> value as text (a string as is, anything else as JSON), or null.</summary>
+    public string? VifDetail(string key) =>
+        VifDetails is not null && VifDetails.TryGetValue(key, out var value)
+            ? value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText()
+            : null;
 }
 
 /// <summary>One fixed IP of a port (there are no subnets: <c>subnet_id</c> is always null).</summary>

@@ -42,8 +42,8 @@ internal static class PortCommands
         new("security_group_ids", "Security Groups", p => Strings(p.SecurityGroups), Listed: false),
         new("port_security_enabled", "Port Security", p => Bool(p.PortSecurityEnabled), Listed: false),
         new("admin_state_up", "State", p => Str(p.AdminStateUp ? "UP" : "DOWN"), Listed: false),
-        new("binding_vif_details", "VIF Details", p => new JsonObject([.. (p.VifDetails ?? new Dictionary<string, string>())
-            .Select(d => KeyValuePair.Create(d.Key, (JsonNode?)JsonValue.Create(d.Value)))]), Listed: false),
+        new("binding_vif_details", "VIF Details", p => new JsonObject([.. (p.VifDetails ?? [])
+            .Select(d => KeyValuePair.Create(d.Key, JsonNode.Parse(d.Value.GetRawText())))]), Listed: false),
         new("project_id", "Project", p => Str(p.ProjectId), Listed: false),
         new("revision_number", "Revision", p => Num(p.RevisionNumber), Listed: false),
         new("created_at", "Created At", p => Str(p.CreatedAt), Listed: false),

@@ -7,7 +7,7 @@ namespace VSwitch.Console.Views;
 
 /// <summary>
 /// Ports: each port's groups, addresses, allowed address pairs, and cumulative counters: packets received, receive
-/// errors and kernel ring drops (<c>Err/Ring</c>), packets sent, and the switch's drops. Under the table, a line for
+/// errors and kernel ring drops (<c>Err/Ring</c>), packets sent, and the switch's drops. Above the table, a line for
 /// each port that is not ACTIVE (and why) or runs on a fallback I/O path (and why), from <c>binding:vif_details</c>.
 /// </summary>
 /// <remarks>
@@ -61,7 +61,8 @@ public static class PortsView
                 Frame.Number(r.Numbers[2]), Frame.Number(r.Numbers[3], r.Drops ? red : null)]);
         }
         var notes = Notes(s.Ports);
-        return notes.Count == 0 ? table : new Rows([table, .. notes]);
+        // Notes first: when the screen is too short for every port, the table's tail is what gets cut.
+        return notes.Count == 0 ? table : new Rows([.. notes, table]);
     }
 
     /// <summary>What an operator should know about a port beyond its counters: why it is not up, why it runs slower.</summary>
@@ -70,16 +71,15 @@ public static class PortsView
         var notes = new List<IRenderable>();
         foreach (var p in ports.OrderBy(p => p.Name, StringComparer.Ordinal))
         {
-            var details = p.VifDetails ?? new Dictionary<string, string>();
             if (p.Status is { } status && status != "ACTIVE")
             {
-                var reason = details.GetValueOrDefault("status_reason");
+                var reason = p.VifDetail("status_reason");
                 notes.Add(new Markup($"[red]{Markup.Escape(p.Name)} is {Markup.Escape(status.ToLowerInvariant())}[/]"
                     + (reason is null ? "" : $": {Markup.Escape(reason)}")));
             }
-            if (details.GetValueOrDefault("io_fallback") is { } fallback)
+            if (p.VifDetail("io_fallback") is { } fallback)
             {
-                notes.Add(new Markup($"[yellow]{Markup.Escape(p.Name)} uses {Markup.Escape(details.GetValueOrDefault("io") ?? "?")} I/O[/]: {Markup.Escape(fallback)}"));
+                notes.Add(new Markup($"[yellow]{Markup.Escape(p.Name)} uses {Markup.Escape(p.VifDetail("io") ?? "?")} I/O[/]: {Markup.Escape(fallback)}"));
             }
         }
         return notes;

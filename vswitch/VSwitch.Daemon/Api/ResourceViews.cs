@@ -76,20 +76,21 @@ internal static class ResourceViews
     /// </summary>
     private static JsonObject VifDetails(PortStatus? status)
     {
-        var details = new JsonObject();
-        if (status is null)
-        {
-            return details;
-        }
-        foreach (var (key, value) in (status.Details ?? ImmutableDictionary<string, string>.Empty).OrderBy(d => d.Key, StringComparer.Ordinal))
+        var details = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in status?.Details ?? ImmutableDictionary<string, string>.Empty)
         {
             details[key] = value;
         }
-        if (status.Reason is not null)
+        if (status?.Reason is { } reason)
         {
-            details["status_reason"] = status.Reason;
+            details["status_reason"] = reason;
         }
-        return details;
+        var json = new JsonObject();
+        foreach (var (key, value) in details)
+        {
+            json[key] = value;
+        }
+        return json;
     }
 
     public static JsonObject SecurityGroup(SecurityGroup g) => new()

@@ -54,6 +54,7 @@ public interface IPort : IDisposable
     /// <summary>
     /// How the port was opened, for the operator (Neutron's <c>binding:vif_details</c>): the I/O path, ring type and
     /// queues, in the device string's own words (<c>io</c> = <c>uring</c>, <c>rx</c> = <c>v2</c>). Fixed once open.
+    /// For the control plane only: each call builds a new dictionary.
     /// </summary>
     IReadOnlyDictionary<string, string> Details => new Dictionary<string, string> { ["queues"] = QueueCount.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 }
