@@ -13,6 +13,10 @@ namespace VSwitch.Ports.Linux.Tests;
 public sealed class AfPacketPortTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(3);
+
+    /// <summary>TCP payload of a GSO super-frame in the burst tests: 45 segments of 1,448 bytes.</summary>
+    private const int SuperFramePayload = 45 * 1448;
+
     private readonly TestNetwork _net = new();
 
     public void Dispose() => _net.Dispose();
@@ -392,6 +396,23 @@ public sealed class AfPacketPortTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(0, rxDriver.Errors.RxErrors);
     }
 
+    /// <summary>
+    /// <paramref name="count"/> TCP/IPv4 GSO super-frames of 45 segments of 1,448 bytes (65,214 bytes each), in sequence
+    /// order, each with its virtio-net header.
+    /// </summary>
+    private (byte[] Frame, VirtioNetHeader Vnet)[] GsoSuperFrames(MacAddress dst, MacAddress src, int count)
+    {
+        var vnet = Frames.TcpV4GsoHeader();
+        var frames = new (byte[] Frame, VirtioNetHeader Vnet)[count];
+        for (var i = 0; i < count; i++)
+        {
+            var tcp = Frames.TcpSegment(dst, src, _net.Address(2), _net.Address(1), payload: SuperFramePayload);
+            BinaryPrimitives.WriteUInt32BigEndian(tcp.AsSpan(14 + 20 + 4), (uint)(i * SuperFramePayload)); // sequence number
+            frames[i] = (tcp, vnet);
+        }
+        return frames;
+    }
+
     [Fact]
     public void GsoBurst_WhileNotReading_V3RingHoldsEveryFrame()
     {
@@ -409,14 +430,7 @@ public sealed class AfPacketPortTests(ITestOutputHelper output) : IDisposable
         using var txDriver = new PortDriver(sender);
         var src = Frames.RandomMac();
         var dst = Frames.RandomMac();
-        var vnet = Frames.TcpV4GsoHeader();
-        var frames = new (byte[] Frame, VirtioNetHeader Vnet)[Count];
-        for (var i = 0; i < Count; i++)
-        {
-            var tcp = Frames.TcpSegment(dst, src, _net.Address(2), _net.Address(1), payload: 45 * 1448);
-            BinaryPrimitives.WriteUInt32BigEndian(tcp.AsSpan(14 + 20 + 4), (uint)(i * 45 * 1448)); // sequence number
-            frames[i] = (tcp, vnet);
-        }
+        var frames = GsoSuperFrames(dst, src, Count);
 
         Assert.Equal(Count, txDriver.SendBurst(frames, s_wait));
 
@@ -459,14 +473,7 @@ public sealed class AfPacketPortTests(ITestOutputHelper output) : IDisposable
         using var txDriver = new PortDriver(sender);
         var src = Frames.RandomMac();
         var dst = Frames.RandomMac();
-        var vnet = Frames.TcpV4GsoHeader();
-        var frames = new (byte[] Frame, VirtioNetHeader Vnet)[Count];
-        for (var i = 0; i < Count; i++)
-        {
-            var tcp = Frames.TcpSegment(dst, src, _net.Address(2), _net.Address(1), payload: 45 * 1448);
-            BinaryPrimitives.WriteUInt32BigEndian(tcp.AsSpan(14 + 20 + 4), (uint)(i * 45 * 1448)); // sequence number
-            frames[i] = (tcp, vnet);
-        }
+        var frames = GsoSuperFrames(dst, src, Count);
 
         Assert.Equal(Count, txDriver.SendBurst(frames, s_wait));
 
@@ -496,7 +503,7 @@ public sealed class AfPacketPortTests(ITestOutputHelper output) : IDisposable
         // In order: each received frame's sequence number is later than the one before.
         var sequences = received.Select(f => BinaryPrimitives.ReadUInt32BigEndian(f.Data.AsSpan(14 + 20 + 4))).ToList();
         Assert.Equal(sequences.Order(), sequences);
-        Assert.All(received, f => Assert.True(frames[(int)(BinaryPrimitives.ReadUInt32BigEndian(f.Data.AsSpan(14 + 20 + 4)) / (45 * 1448))].Frame.AsSpan().SequenceEqual(f.Data)));
+        Assert.All(received, f => Assert.True(frames[(int)(BinaryPrimitives.ReadUInt32BigEndian(f.Data.AsSpan(14 + 20 + 4)) / SuperFramePayload)].Frame.AsSpan().SequenceEqual(f.Data)));
     }
 
     [Fact]
