@@ -5,6 +5,7 @@ using VSwitch.Dataplane.Policy;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Packets;
 using static VSwitch.Dataplane.Tests.TestFrames;
+using VSwitch.Tests.Shared;
 
 namespace VSwitch.Dataplane.Tests;
 

@@ -2,6 +2,7 @@ using VSwitch.Dataplane.Pipeline;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Packets;
 using static VSwitch.Dataplane.Tests.TestFrames;
+using VSwitch.Tests.Shared;
 
 namespace VSwitch.Dataplane.Tests;
 

@@ -1,4 +1,6 @@
-namespace VSwitch.Dataplane.Tests;
+// Linked into the test projects that check the data path allocates nothing (see their .csproj files).
+
+namespace VSwitch.Tests.Shared;
 
 /// <summary>
 /// Measures allocation in steady state: the smallest allocation of several windows of iterations.
