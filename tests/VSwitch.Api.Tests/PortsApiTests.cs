@@ -40,6 +40,7 @@ public sealed class PortsApiTests : IAsyncLifetime
         Assert.True(_host.Reconciler.SlotOf(Guid.Parse((string)port["id"]!)) >= 0);
         // binding:vif_details says how the switch runs the open port: one queue per worker, nothing to explain.
         Assert.Equal("""{"queues":"1"}""", port["binding:vif_details"]!.ToJsonString());
+        Assert.Equal("vswitch", (string)port["binding:vif_type"]!);
     }
 
     [Fact]
@@ -49,6 +50,7 @@ public sealed class PortsApiTests : IAsyncLifetime
         Assert.Equal("DOWN", (string)port["status"]!);
         Assert.Empty(port["binding:profile"]!.AsObject());
         Assert.Equal("""{"status_reason":"no device: set binding:profile device"}""", port["binding:vif_details"]!.ToJsonString());
+        Assert.Equal("unbound", (string)port["binding:vif_type"]!);
     }
 
     [Fact]
@@ -60,6 +62,7 @@ public sealed class PortsApiTests : IAsyncLifetime
         var reason = (string)port["binding:vif_details"]!["status_reason"]!;
         Assert.Contains("vsw-no-such-ns", reason);
         Assert.Null(port["binding:vif_details"]!["queues"]);
+        Assert.Equal("binding_failed", (string)port["binding:vif_type"]!);
     }
 
     [Fact]

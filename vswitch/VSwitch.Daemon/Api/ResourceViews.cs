@@ -58,7 +58,9 @@ internal static class ResourceViews
         ["port_security_enabled"] = p.PortSecurityEnabled,
         ["binding:profile"] = p.Device.Length == 0 ? new JsonObject() : new JsonObject { ["device"] = p.Device },
         ["binding:host_id"] = "",
-        ["binding:vif_type"] = p.Device.Length == 0 ? "unbound" : "vswitch",
+        // Neutron's values: "unbound" without a device, "binding_failed" when the device could not be opened.
+        ["binding:vif_type"] = p.Device.Length == 0 ? "unbound"
+            : statuses.GetValueOrDefault(p.Id)?.State == PortStatus.Error ? "binding_failed" : "vswitch",
         ["binding:vif_details"] = VifDetails(statuses.GetValueOrDefault(p.Id)),
         ["binding:vnic_type"] = "normal",
         ["project_id"] = p.ProjectId.Value,
