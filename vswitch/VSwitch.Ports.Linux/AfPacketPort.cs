@@ -65,7 +65,7 @@ public sealed unsafe class AfPacketPort : IPort
     public IReadOnlyDictionary<string, string> Details => new Dictionary<string, string>
     {
         ["queues"] = QueueCount.ToString(CultureInfo.InvariantCulture),
-        ["rx"] = Rx == AfPacketRx.V3 ? "v3" : "v2",
+        ["rx"] = DeviceString.OptionValue(Rx),
     };
 
     /// <summary>Opens packet sockets on the existing interface named by <paramref name="device"/>.</summary>

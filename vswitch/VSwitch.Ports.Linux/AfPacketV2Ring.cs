@@ -32,7 +32,7 @@ namespace VSwitch.Ports.Linux;
 /// - The socket's receive buffer (<see cref="ReceiveBufferSize"/>) bounds the super-frames queued at once: when it is
 ///   full the kernel leaves only the truncated slot (no <c>TP_STATUS_COPY</c>), which counts as an RX error. The kernel
 ///   doubles the 4 MiB to 8 MiB: a burst of 200 super-frames of 64 KiB sent while the worker does not read left 127
-///   of them queued and 73 counted on the development VM (AfPacketPortTests); a TPACKET_V3 ring has room for 256.
+///   of them queued and 73 counted on the development VM (AfPacketPortTests); a TPACKET_V3 ring has room for 256 of them.
 /// Measured against V3 (perf/RESULTS.md): TCP request/response 64 µs instead of 999 µs, 12-15x the new connections
 /// per second, 40-50% more TCP throughput (the copy path); 10-16% fewer 64-byte frames per second in a flood, because
 /// the kernel signals the socket per frame (an epoll callback on the sender's core) and the switch forwards in smaller

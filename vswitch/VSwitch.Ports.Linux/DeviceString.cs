@@ -266,19 +266,15 @@ public readonly record struct DeviceString(LinuxPortKind Kind, string Name, stri
         return true;
     }
 
+    /// <summary>The device string's word for an I/O path: the value of <c>io=</c>.</summary>
+    public static string OptionValue(TapIo io) => io == TapIo.Uring ? "uring" : "syscalls";
+
+    /// <summary>The device string's word for a receive ring: the value of <c>rx=</c>.</summary>
+    public static string OptionValue(AfPacketRx rx) => rx == AfPacketRx.V3 ? "v3" : "v2";
+
     public override string ToString() => Kind switch
     {
-        LinuxPortKind.Tap => $"{TapScheme}{Name}{(Namespace is null ? "" : "@" + Namespace)}" + (Io switch
-        {
-            TapIo.Uring => "?io=uring",
-            TapIo.Syscalls => "?io=syscalls",
-            _ => "",
-        }),
-        _ => Rx switch
-        {
-            AfPacketRx.V2 => $"{AfPacketScheme}{Name}?rx=v2",
-            AfPacketRx.V3 => $"{AfPacketScheme}{Name}?rx=v3",
-            _ => $"{AfPacketScheme}{Name}",
-        },
+        LinuxPortKind.Tap => $"{TapScheme}{Name}{(Namespace is null ? "" : "@" + Namespace)}{(Io is { } io ? "?io=" + OptionValue(io) : "")}",
+        _ => $"{AfPacketScheme}{Name}{(Rx is { } rx ? "?rx=" + OptionValue(rx) : "")}",
     };
 }

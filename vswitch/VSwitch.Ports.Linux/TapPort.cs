@@ -18,9 +18,10 @@ namespace VSwitch.Ports.Linux;
 /// <c>TUNSETOFFLOAD</c> with CSUM, TSO4 and TSO6 so the VM side may hand us partial-checksum frames and 64 KiB TCP
 /// super-frames. Every frame is preceded by a 10-byte <c>virtio_net_hdr</c>: receive reads it into
 /// <see cref="Frame.Vnet"/>, transmit writes it back, so checksum and segmentation work is left to the kernel that
-/// finally needs it. Two I/O paths (<see cref="Io"/>): <c>io=syscalls</c>, one <c>readv</c> per frame (two iovecs,
-/// until EAGAIN or 32 frames) and one <c>writev</c> per frame; <c>io=uring</c>, the same reads and writes batched per
-/// <c>io_uring_enter</c> (<see cref="TapUringQueue"/>, one ring per queue). Without <c>io=</c> a port uses io_uring
+/// finally needs it. Two I/O paths (<see cref="Io"/>): <c>io=syscalls</c>, one <c>readv</c> per frame (the header,
+/// the buffer and one overflow byte that tells a too-long frame, until EAGAIN or 32 frames) and one <c>writev</c> per
+/// frame; <c>io=uring</c>, the same reads and writes batched per <c>io_uring_enter</c> (<see cref="TapUringQueue"/>,
+/// one ring per queue). Without <c>io=</c> a port uses io_uring
 /// when it can be set up and otherwise falls back to the system calls, saying why in <see cref="IoFallbackReason"/>;
 /// an explicit <c>io=uring</c> that cannot be set up fails the open.
 /// Opening with a namespace follows ARCHITECTURE.md §1: re-attach inside the namespace if the device is already there
@@ -103,7 +104,7 @@ public sealed unsafe class TapPort : IPort
             var details = new Dictionary<string, string>
             {
                 ["queues"] = QueueCount.ToString(CultureInfo.InvariantCulture),
-                ["io"] = Io == TapIo.Uring ? "uring" : "syscalls",
+                ["io"] = DeviceString.OptionValue(Io),
             };
             if (IoFallbackReason is not null)
             {

@@ -13,8 +13,8 @@ namespace VSwitch.Ports.Linux;
 /// <remarks>
 /// Why: system calls are expensive here (a PVM guest: ~1.1 µs for a null call), and the system-call path pays one per
 /// frame plus a final EAGAIN read per receive call.
-/// What: receive queues one <c>READV</c> per batch slot (the virtio-net header and the slot's buffer, the same two
-/// iovecs as <c>readv</c>), submits them all and waits for all their completions in one enter, then compacts the slots
+/// What: receive queues one <c>READV</c> per batch slot (the virtio-net header, the slot's buffer and one overflow
+/// byte, the same iovecs as <c>readv</c>), submits them all and waits for all their completions in one enter, then compacts the slots
 /// that got a frame to the front, in submission order (descriptors are swapped, no bytes copied). Transmit queues one
 /// <c>WRITEV</c> per frame the same way and counts the completions that succeeded.
 /// Every request carries <c>RWF_NOWAIT</c>: io_uring ignores <c>O_NONBLOCK</c> on a file it can poll (it arms a poll
