@@ -14,7 +14,7 @@ public sealed class PacketParserErrorTests
     public void Parse_AllErrors_HaveATest()
     {
         // A reminder: when ParseError gains a value, add a case below.
-        Assert.Equal(11, Enum.GetValues<ParseError>().Length);
+        Assert.Equal(12, Enum.GetValues<ParseError>().Length);
     }
 
     [Theory]
@@ -154,6 +154,43 @@ public sealed class PacketParserErrorTests
     {
         var fragment = Ipv6Fragment(IpProtocol.Udp, [], 0, more: true)[..7];
         Assert.Equal(ParseError.BadIpv6ExtensionHeader, ParseOf(Ipv6Frame(IpProtocol.Ipv6Fragment, fragment)));
+    }
+
+    [Fact]
+    public void Parse_TwoFragmentHeaders_BadIpv6ExtensionHeader()
+    {
+        // Which offset would the receiver use? Neither: no sender builds this.
+        var inner = Ipv6Fragment(IpProtocol.Udp, Udp(1, 2, new byte[8]), 0, more: true);
+        var outer = Ipv6Fragment(IpProtocol.Ipv6Fragment, inner, 0, more: true);
+        Assert.Equal(ParseError.BadIpv6ExtensionHeader, ParseOf(Ipv6Frame(IpProtocol.Ipv6Fragment, outer)));
+    }
+
+    [Theory]
+    [InlineData(0x2000, 12)] // first fragment with more to follow: 8 + 12 = 20 bytes of data, not a multiple of 8
+    [InlineData(0x2000 | 10, 4)] // middle fragment with 4 bytes
+    [InlineData(8190, 24)] // last fragment ending at 65,520 + 24 bytes, beyond a 65,535-byte datagram
+    public void Parse_Ipv4FragmentNoReceiverReassembles_BadFragment(int flagsAndOffset, int payload)
+    {
+        var data = (flagsAndOffset & 0x1FFF) == 0 ? Udp(1, 2, new byte[payload], length: 3000) : new byte[payload];
+        Assert.Equal(ParseError.BadFragment, ParseOf(Ethernet(EtherType.Ipv4, Ipv4(IpProtocol.Udp, data, flagsAndOffset: (ushort)flagsAndOffset))));
+    }
+
+    [Theory]
+    [InlineData(0, true, 12)]
+    [InlineData(10, true, 4)]
+    [InlineData(8190, false, 24)]
+    public void Parse_Ipv6FragmentNoReceiverReassembles_BadFragment(int offsetUnits, bool more, int payload)
+    {
+        var data = offsetUnits == 0 ? Udp(1, 2, new byte[payload], length: 3000) : new byte[payload];
+        var fragment = Ipv6Fragment(IpProtocol.Udp, data, offsetUnits, more);
+        Assert.Equal(ParseError.BadFragment, ParseOf(Ipv6Frame(IpProtocol.Ipv6Fragment, fragment)));
+    }
+
+    [Fact]
+    public void Parse_LastFragmentEndingAtTheDatagramLimit_Parses()
+    {
+        // 8189 * 8 + 15 = 65,527: the largest end a receiver accepts is 65,535.
+        Assert.Equal(ParseError.None, ParseOf(Ethernet(EtherType.Ipv4, Ipv4(IpProtocol.Udp, new byte[15], flagsAndOffset: 8189))));
     }
 
     [Fact]

@@ -60,7 +60,9 @@ public sealed class PacketParserGoldenTests
             largest = Math.Max(largest, frame.Length);
         }
 
-        foreach (var flag in Enum.GetValues<PacketFlags>().Where(f => f != PacketFlags.None))
+        // L4FromFirstFragment is the data path's fact, never the parser's.
+        Assert.Equal(PacketFlags.None, seen & PacketFlags.L4FromFirstFragment);
+        foreach (var flag in Enum.GetValues<PacketFlags>().Where(f => f is not (PacketFlags.None or PacketFlags.L4FromFirstFragment)))
         {
             Assert.True((seen & flag) != 0, $"no golden frame has {flag}");
         }
@@ -174,6 +176,13 @@ public sealed class PacketParserGoldenTests
             var later = (t.Number("ip.frag_offset") ?? 0) != 0;
             CheckFlag(PacketFlags.Fragment, more || later, p);
             CheckFlag(PacketFlags.LaterFragment, later, p);
+            CheckFlag(PacketFlags.MoreFragments, more, p);
+            if (more || later)
+            {
+                CheckNumber("ip.id", t.Number("ip.id"), p.FragmentId);
+                CheckNumber("ip.frag_offset * 8", t.Number("ip.frag_offset") * 8, p.FragmentOffset);
+                CheckNumber("fragment data offset", p.L3Offset + headerSize, p.FragmentDataOffset);
+            }
             var protocol = t.Number("ip.proto") ?? -1;
             CheckNumber("ip.proto", protocol, p.IpProtocol);
             CompareL4(t, p, protocol, p.L3Offset + headerSize, later, ipv6: false);
@@ -218,6 +227,10 @@ public sealed class PacketParserGoldenTests
                         (size, nextField) = (8, "ipv6.fraghdr.nxt");
                         fragment = true;
                         later = (t.Number("ipv6.fraghdr.offset", index) ?? 0) != 0;
+                        CheckNumber("ipv6.fraghdr.ident", t.Number("ipv6.fraghdr.ident", index), p.FragmentId);
+                        CheckNumber("ipv6.fraghdr.offset * 8", t.Number("ipv6.fraghdr.offset", index) * 8, p.FragmentOffset);
+                        CheckFlag(PacketFlags.MoreFragments, t.Number("ipv6.fraghdr.more", index) == 1, p);
+                        CheckNumber("fragment data offset", p.L3Offset + offset + 8, p.FragmentDataOffset);
                         break;
                     default:
                         (size, nextField) = ((t.Number("ah.length", index) + 2) * 4, "ah.next_header");

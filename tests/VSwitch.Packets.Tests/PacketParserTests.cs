@@ -71,8 +71,11 @@ public sealed class PacketParserTests
         // MF set, offset 0; the UDP length covers the whole 3000-byte datagram, of which 24 bytes are here.
         var frame = Ethernet(EtherType.Ipv4, Ipv4(IpProtocol.Udp, Udp(1000, 2000, new byte[16], length: 3008), flagsAndOffset: 0x2000));
         var p = ParseOk(frame);
-        Assert.Equal(PacketFlags.Ipv4 | PacketFlags.Fragment | PacketFlags.HasL4, p.Flags);
+        Assert.Equal(PacketFlags.Ipv4 | PacketFlags.Fragment | PacketFlags.MoreFragments | PacketFlags.HasL4, p.Flags);
         Assert.Equal(1000, p.SourcePort);
+        Assert.Equal(0, p.FragmentOffset);
+        Assert.Equal(14 + 20, p.FragmentDataOffset);
+        Assert.Equal(24, p.FragmentDataLength);
     }
 
     [Theory]
@@ -82,7 +85,10 @@ public sealed class PacketParserTests
     {
         var frame = Ethernet(EtherType.Ipv4, Ipv4(IpProtocol.Udp, new byte[40], flagsAndOffset: (ushort)flagsAndOffset));
         var p = ParseOk(frame);
-        Assert.Equal(PacketFlags.Ipv4 | PacketFlags.Fragment | PacketFlags.LaterFragment, p.Flags);
+        var more = (flagsAndOffset & 0x2000) != 0 ? PacketFlags.MoreFragments : 0;
+        Assert.Equal(PacketFlags.Ipv4 | PacketFlags.Fragment | PacketFlags.LaterFragment | more, p.Flags);
+        Assert.Equal((flagsAndOffset & 0x1FFF) * 8, p.FragmentOffset);
+        Assert.Equal(40, p.FragmentDataLength);
         Assert.Equal(IpProtocol.Udp, p.IpProtocol);
         Assert.Equal(0, p.L4Offset);
         Assert.Equal(0, p.PayloadOffset);
@@ -143,8 +149,10 @@ public sealed class PacketParserTests
     {
         var fragment = Ipv6Fragment(IpProtocol.Udp, Udp(7, 8, new byte[16], length: 3008), 0, more: true);
         var p = ParseOk(Ipv6Frame(IpProtocol.Ipv6Fragment, fragment));
-        Assert.Equal(PacketFlags.Ipv6 | PacketFlags.Ipv6ExtensionHeaders | PacketFlags.Fragment | PacketFlags.HasL4, p.Flags);
+        Assert.Equal(PacketFlags.Ipv6 | PacketFlags.Ipv6ExtensionHeaders | PacketFlags.Fragment | PacketFlags.MoreFragments | PacketFlags.HasL4, p.Flags);
         Assert.Equal(7, p.SourcePort);
+        Assert.Equal(14 + 48, p.FragmentDataOffset);
+        Assert.Equal(24, p.FragmentDataLength);
         Assert.Equal(14 + 48, p.L4Offset);
     }
 
@@ -157,6 +165,8 @@ public sealed class PacketParserTests
         Assert.Equal(IpProtocol.Icmpv6, p.IpProtocol);
         Assert.Equal(0, p.L4Offset);
         Assert.Equal(0, p.SourcePort);
+        Assert.Equal(181 * 8, p.FragmentOffset);
+        Assert.Equal(64, p.FragmentDataLength);
     }
 
     [Theory]

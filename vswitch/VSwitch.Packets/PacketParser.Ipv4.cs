@@ -41,15 +41,29 @@ public static partial class PacketParser
 
         // Flags and fragment offset: bit 0x2000 is MF, the low 13 bits the offset in 8-byte units.
         var fragment = ReadUInt16(ip, 6);
-        if ((fragment & 0x1FFF) != 0)
+        if ((fragment & 0x3FFF) != 0)
         {
-            packet.Flags |= PacketFlags.Fragment | PacketFlags.LaterFragment;
-            return ParseError.None;
-        }
-        if ((fragment & 0x2000) != 0)
-        {
-            packet.Flags |= PacketFlags.Fragment;
+            packet.Flags |= (fragment & 0x2000) != 0 ? PacketFlags.Fragment | PacketFlags.MoreFragments : PacketFlags.Fragment;
+            packet.FragmentId = ReadUInt16(ip, 4);
+            packet.FragmentOffset = (ushort)((fragment & 0x1FFF) << 3);
+            packet.FragmentDataOffset = (ushort)(l3Offset + headerSize);
+            if (!IsReassemblable(packet.FragmentOffset, totalLength - headerSize, (fragment & 0x2000) != 0))
+            {
+                return ParseError.BadFragment;
+            }
+            if (packet.FragmentOffset != 0)
+            {
+                packet.Flags |= PacketFlags.LaterFragment;
+                return ParseError.None;
+            }
         }
         return ParseL4(ip.Slice(headerSize, totalLength - headerSize), l3Offset + headerSize, protocol, ipv6: false, ref packet);
     }
+
+    /// <summary>
+    /// True for a fragment a receiver would accept (RFC 791, RFC 8200, as Linux's ip_frag_queue checks): every fragment
+    /// but the last carries a multiple of 8 bytes, and none ends beyond a 65,535-byte datagram.
+    /// </summary>
+    private static bool IsReassemblable(int offset, int dataLength, bool more) =>
+        offset + dataLength <= ushort.MaxValue && (!more || (dataLength > 0 && (dataLength & 7) == 0));
 }

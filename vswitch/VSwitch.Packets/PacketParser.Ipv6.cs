@@ -60,10 +60,24 @@ public static partial class PacketParser
             switch (next)
             {
                 case IpProtocol.Ipv6Fragment:
+                    if ((packet.Flags & PacketFlags.Fragment) != 0)
+                    {
+                        // Two fragment headers: no sender makes them, and two offsets would let a firewall and the
+                        // receiver disagree about which bytes are whose.
+                        return ParseError.BadIpv6ExtensionHeader;
+                    }
                     size = Ipv6ExtensionMinSize;
-                    packet.Flags |= PacketFlags.Fragment;
                     // Fragment offset in the top 13 bits of the third and fourth octets; the low bit is M.
-                    later = (ReadUInt16(ip, offset + 2) & 0xFFF8) != 0;
+                    var offsetAndFlags = ReadUInt16(ip, offset + 2);
+                    packet.Flags |= (offsetAndFlags & 1) != 0 ? PacketFlags.Fragment | PacketFlags.MoreFragments : PacketFlags.Fragment;
+                    packet.FragmentOffset = (ushort)(offsetAndFlags & 0xFFF8);
+                    packet.FragmentId = ReadUInt32(ip, offset + 4);
+                    packet.FragmentDataOffset = (ushort)(l3Offset + offset + Ipv6ExtensionMinSize);
+                    if (!IsReassemblable(packet.FragmentOffset, end - offset - Ipv6ExtensionMinSize, (offsetAndFlags & 1) != 0))
+                    {
+                        return ParseError.BadFragment;
+                    }
+                    later = packet.FragmentOffset != 0;
                     break;
                 case IpProtocol.Ah:
                     // AH counts its length in 4-byte units, minus 2 (RFC 4302).

@@ -35,7 +35,10 @@
 // Semantics worth knowing
 //   - Later fragments (IPv4 offset != 0, IPv6 fragment header offset != 0) carry no L4 header: HasL4 is not set, the
 //     ports stay zero and L4Offset stays 0. First fragments parse L4 normally, except that the UDP length may exceed
-//     the fragment (it describes the reassembled datagram).
+//     the fragment (it describes the reassembled datagram); a first fragment too short for its whole L4 header is
+//     malformed (the "tiny fragment" evasion of RFC 1858). Every fragment records its identification, offset, M flag
+//     and where its data starts, which the data path's fragment stage keys on. An IPv6 packet with two fragment
+//     headers is malformed.
 //   - For unknown IP protocols (including ESP) L4Offset points at the upper-layer header and HasL4 is not set.
 //     IPv6 "no next header" leaves L4Offset at 0.
 //   - IPv6 IpLength is 40 + payload length, saturated at 65,535 (a payload above 65,495 bytes does not fit a ushort).

@@ -38,4 +38,10 @@ public enum ParseError : byte
 
     /// <summary>An SCTP common header that is cut off.</summary>
     BadSctpHeader,
+
+    /// <summary>
+    /// An IP fragment no receiver would reassemble: a fragment with more to follow whose data is not a multiple of 8
+    /// bytes, or one that would end beyond a 65,535-byte datagram (the "ping of death").
+    /// </summary>
+    BadFragment,
 }

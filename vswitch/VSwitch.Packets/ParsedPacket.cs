@@ -37,6 +37,15 @@ public enum PacketFlags : ushort
 
     /// <summary>An ND source or target link-layer address option was present (in <see cref="ParsedPacket.NdLinkLayerAddress"/>).</summary>
     NdLinkLayerOption = 1 << 9,
+
+    /// <summary>A fragment with more to follow (IPv4 MF, the IPv6 fragment header's M flag).</summary>
+    MoreFragments = 1 << 10,
+
+    /// <summary>
+    /// A later fragment whose L4 fields (ports, ICMP type, code and identifier, TCP flags) were copied from its
+    /// datagram's first fragment by the data path's fragment stage; <see cref="HasL4"/> is then set too.
+    /// </summary>
+    L4FromFirstFragment = 1 << 11,
 }
 
 /// <summary>
@@ -122,6 +131,18 @@ public struct ParsedPacket
     /// <summary>ARP operation (1 request, 2 reply).</summary>
     public ushort ArpOperation;
 
+    /// <summary>Fragment offset in bytes (the header's 8-byte units times 8); 0 for a first fragment or none.</summary>
+    public ushort FragmentOffset;
+
+    /// <summary>
+    /// Offset in the frame where the fragment's data starts: after the IPv4 header, or after the IPv6 fragment header
+    /// (the fragment offset counts from there); 0 when the packet is not a fragment.
+    /// </summary>
+    public ushort FragmentDataOffset;
+
+    /// <summary>The datagram's identification: IPv4's 16-bit id, the IPv6 fragment header's 32-bit one; 0 when not a fragment.</summary>
+    public uint FragmentId;
+
     /// <summary>What the parser found.</summary>
     public PacketFlags Flags;
 
@@ -146,4 +167,10 @@ public struct ParsedPacket
     public readonly bool IsArp => (Flags & PacketFlags.Arp) != 0;
 
     public readonly bool HasL4 => (Flags & PacketFlags.HasL4) != 0;
+
+    /// <summary>A fragment with a non-zero offset (it carries no L4 header of its own).</summary>
+    public readonly bool IsLaterFragment => (Flags & PacketFlags.LaterFragment) != 0;
+
+    /// <summary>Bytes of fragment data this packet carries (its IP length minus the headers before the fragment data).</summary>
+    public readonly int FragmentDataLength => L3Offset + IpLength - FragmentDataOffset;
 }
