@@ -1,4 +1,5 @@
 using VSwitch.Dataplane.Conntrack;
+using VSwitch.Packets;
 using static VSwitch.Conntrack.Tests.FrameBuilder;
 
 namespace VSwitch.Conntrack.Tests;
@@ -7,6 +8,9 @@ public sealed class UdpAndOtherTrackingTests
 {
     private static readonly byte[] s_request = Udp("10.0.0.1", 5353, "10.0.0.2", 53);
     private static readonly byte[] s_reply = Udp("10.0.0.2", 53, "10.0.0.1", 5353);
+
+    /// <summary>The request with 24 bytes of UDP, so that a first fragment of it carries a multiple of 8 bytes.</summary>
+    private static readonly byte[] s_fragmentable = Udp("10.0.0.1", 5353, "10.0.0.2", 53, payload: 16);
 
     [Fact]
     public void Track_UdpRequestThenReply_BecomesReplied()
@@ -106,10 +110,35 @@ public sealed class UdpAndOtherTrackingTests
     }
 
     [Fact]
+    public void Track_LaterFragmentWithItsFirstFragmentsPorts_BelongsToTheConnection_ButNeverStartsOne()
+    {
+        using var h = new Harness();
+        var later = Ipv4Fragment(s_fragmentable, offsetUnits: 100, moreFragments: false);
+        var p = FrameBuilder.Parse(later);
+        var first = FrameBuilder.Parse(s_fragmentable);
+        p.SourcePort = first.SourcePort;
+        p.DestinationPort = first.DestinationPort;
+        p.Flags |= PacketFlags.HasL4 | PacketFlags.L4FromFirstFragment;
+
+        // Without its connection: the rules decide (New), but a commit is refused.
+        Assert.Equal(ConnVerdict.New, h.Table.Track(later, in p, 0, h.Now).Verdict);
+        Assert.Equal(ConnCommitResult.Invalid, h.Table.Commit(later, in p, 0, h.Now, new ConnAdmission(1, 1, 2, 7), out _));
+        Assert.Equal(0, h.Table.Count);
+
+        // With it: Established in its direction, counted, and the reply's state is untouched.
+        h.Open(Ipv4Fragment(s_fragmentable, offsetUnits: 0, moreFragments: true));
+        var ct = h.Table.Track(later, in p, 0, h.Now);
+        Assert.Equal(ConnVerdict.Established, ct.Verdict);
+        Assert.False(ct.IsReply);
+        Assert.Equal(ConnState.UdpUnreplied, h.Single().State);
+        Assert.Equal(2, h.Single().PacketsOriginal);
+    }
+
+    [Fact]
     public void Track_FirstFragment_IsTracked()
     {
         using var h = new Harness();
-        var first = Ipv4Fragment(s_request, offsetUnits: 0, moreFragments: true);
+        var first = Ipv4Fragment(s_fragmentable, offsetUnits: 0, moreFragments: true);
         h.Open(first);
         h.Pass(s_reply);
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using VSwitch.Dataplane.Conntrack;
+using VSwitch.Dataplane.Fragments;
 using VSwitch.Dataplane.L2;
 using VSwitch.Dataplane.Pipeline;
 
@@ -45,6 +46,7 @@ public sealed class Datapath : IDisposable
             ShardCount = Math.Min(64, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, options.ConntrackMaxEntries / 1024))),
             Timeouts = options.ConntrackTimeouts,
         });
+        Fragments = new FragmentTable(options.FragmentMaxDatagrams, options.FragmentTimeoutMs);
         Workers = new Worker[options.Workers];
         for (var i = 0; i < Workers.Length; i++)
         {
@@ -63,6 +65,9 @@ public sealed class Datapath : IDisposable
 
     /// <summary>The connection table shared by all workers.</summary>
     public ConnTable Conntrack { get; }
+
+    /// <summary>The first fragments of fragmented datagrams in flight, shared by all workers.</summary>
+    public FragmentTable Fragments { get; }
 
     public Worker[] Workers { get; }
 

@@ -40,6 +40,12 @@ public sealed record DatapathOptions
     /// <summary>Connection-tracking timeouts (Linux defaults).</summary>
     public Conntrack.ConnTimeouts ConntrackTimeouts { get; init; } = Conntrack.ConnTimeouts.Default;
 
+    /// <summary>Fragmented datagrams whose first fragment the data path remembers at once (64 bytes each).</summary>
+    public int FragmentMaxDatagrams { get; init; } = 8192;
+
+    /// <summary>Milliseconds a fragmented datagram's first fragment is remembered after its last fragment was seen.</summary>
+    public int FragmentTimeoutMs { get; init; } = 5000;
+
     /// <summary>MAC-table entries over all networks.</summary>
     public int MacTableCapacity { get; init; } = 65536;
 

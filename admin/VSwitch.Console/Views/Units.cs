@@ -50,6 +50,7 @@ public static class Units
         "malformed" => "malf",
         "port_down" => "down",
         "tx_failed" => "tx-fail",
+        "fragment" => "frag",
         _ => reason,
     };
 }

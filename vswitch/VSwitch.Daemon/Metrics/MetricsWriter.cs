@@ -105,6 +105,14 @@ public sealed class MetricsWriter(Reconciler reconciler, SecurityGroupLogWriter?
             "Security-group log events lost because a worker's log ring was full (the log writer fell behind).", stats.SecurityGroupLogDropped);
         Scalar(sb, "vswitch_security_group_log_events_suppressed_total", "counter",
             "Security-group log events not written because they exceeded the log's rate and burst limits.", stats.SecurityGroupLogSuppressed);
+        if (stats.Fragments is { } fragments)
+        {
+            Scalar(sb, "vswitch_ip_first_fragments_total", "counter", "First fragments of fragmented IP datagrams whose L4 fields were recorded for their later fragments.", fragments.FirstFragments);
+            Scalar(sb, "vswitch_ip_later_fragments_matched_total", "counter", "Later IP fragments judged with their first fragment's L4 fields.", fragments.LaterFragmentsMatched);
+            Scalar(sb, "vswitch_ip_later_fragments_held_total", "counter", "Later IP fragments held because they arrived before their first fragment.", fragments.LaterFragmentsHeld);
+            Scalar(sb, "vswitch_ip_fragment_evictions_total", "counter", "Fragmented datagrams forgotten before their timeout because the fragment table was full.", fragments.Evictions);
+            Scalar(sb, "vswitch_ip_fragment_max_datagrams", "gauge", "Fragmented datagrams the switch remembers at once (fragment_max_datagrams).", fragments.MaxDatagrams);
+        }
         Family(sb, "vswitch_worker_busy_seconds_total", "counter", "Seconds each worker spent processing packets (not waiting).");
         foreach (var w in stats.Workers)
         {

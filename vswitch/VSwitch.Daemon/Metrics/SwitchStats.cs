@@ -18,6 +18,14 @@ public sealed record PortStats(Guid PortId, string Name, string Status, bool Att
     public long ReadDrop(DropReason reason, Direction direction) => Drops[((int)reason * 2) + (int)direction];
 }
 
+/// <summary>The fragment stage's counters (Fragments/README.md).</summary>
+/// <param name="FirstFragments">First fragments recorded for their later fragments.</param>
+/// <param name="LaterFragmentsMatched">Later fragments that took their first fragment's L4 fields.</param>
+/// <param name="LaterFragmentsHeld">Later fragments held because they arrived before their first fragment.</param>
+/// <param name="Evictions">Records of datagrams in flight given to another datagram because their set was full.</param>
+/// <param name="MaxDatagrams">Datagrams the table remembers at once.</param>
+public sealed record FragmentStats(long FirstFragments, long LaterFragmentsMatched, long LaterFragmentsHeld, long Evictions, long MaxDatagrams);
+
 /// <summary>One security-group rule's hit counter.</summary>
 public sealed record RuleStats(Guid SecurityGroupId, string SecurityGroupName, Guid RuleId, long Hits);
 
@@ -57,7 +65,8 @@ public sealed record SwitchStats(
     long FlowCacheHits,
     long FlowCacheMisses,
     long SecurityGroupLogDropped = 0,
-    long SecurityGroupLogSuppressed = 0)
+    long SecurityGroupLogSuppressed = 0,
+    FragmentStats? Fragments = null)
 {
     /// <summary>Reads every counter.</summary>
     /// <param name="reconciler">The running state.</param>
@@ -121,6 +130,8 @@ public sealed record SwitchStats(
         var ct = datapath.Conntrack;
         return new SwitchStats(ports, rules, workers, ct.Count, ct.Capacity, ct.CreatedTotal, ct.EarlyDropTotal,
             datapath.Read(WorkerCounter.ConntrackRevoked), datapath.Read(WorkerCounter.FlowCacheHits), datapath.Read(WorkerCounter.FlowCacheMisses),
-            datapath.Read(WorkerCounter.SecurityGroupLogDropped));
+            datapath.Read(WorkerCounter.SecurityGroupLogDropped),
+            Fragments: new FragmentStats(datapath.Fragments.RecordedTotal, datapath.Read(WorkerCounter.FragmentsMatched),
+                datapath.Read(WorkerCounter.FragmentsHeld), datapath.Fragments.EvictedTotal, datapath.Fragments.Capacity));
     }
 }

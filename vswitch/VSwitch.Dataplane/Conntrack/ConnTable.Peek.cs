@@ -42,7 +42,7 @@ public sealed partial class ConnTable
             shard.Exit();
         }
         var dir = swapped != copy.OriginalSwapped ? 1 : 0;
-        var verdict = kind switch
+        var verdict = packet.IsLaterFragment ? ConnVerdict.Established : kind switch
         {
             PacketKind.Tcp => TcpTracker.Update(ref copy, dir, in packet, TcpTracker.SegmentLength(in packet),
                 (packet.TcpFlags & TcpFlags.Syn) != 0 ? TcpTracker.ReadWindowScale(frame, in packet) : TcpTracker.ScaleUnknown),

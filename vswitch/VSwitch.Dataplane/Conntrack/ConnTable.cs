@@ -241,7 +241,7 @@ public sealed partial class ConnTable : IDisposable
     {
         handle = default;
         var kind = Classify(in packet, out var sourcePort, out var destinationPort);
-        if (FirstPacket(kind, packet.TcpFlags).Verdict != ConnVerdict.New)
+        if (FirstPacket(kind, packet.TcpFlags).Verdict != ConnVerdict.New || packet.IsLaterFragment)
         {
             return ConnCommitResult.Invalid;
         }
@@ -380,27 +380,36 @@ public sealed partial class ConnTable : IDisposable
     {
         var dir = swapped != e.OriginalSwapped ? 1 : 0;
         ConnVerdict verdict;
-        switch (kind)
+        if ((packet.Flags & PacketFlags.LaterFragment) != 0)
         {
-            case PacketKind.Tcp:
-                var scale = (packet.TcpFlags & TcpFlags.Syn) != 0
-                    ? TcpTracker.ReadWindowScale(frame, in packet)
-                    : TcpTracker.ScaleUnknown;
-                verdict = TcpTracker.Update(ref e, dir, in packet, TcpTracker.SegmentLength(in packet), scale);
-                if (verdict == ConnVerdict.New)
-                {
-                    // A SYN on a closed connection: forget it; the policy decides about the new one.
-                    shard.Remove(index);
-                    return ConnLookup.New;
-                }
-                break;
-            case PacketKind.IcmpEchoRequest:
-            case PacketKind.IcmpEchoReply:
-                verdict = IcmpTracker.Update(ref e, dir);
-                break;
-            default:
-                verdict = UdpTracker.Update(ref e, dir);
-                break;
+            // A later fragment carries its first fragment's L4 fields but no header of its own: it belongs to the
+            // connection, and the tracker judged the segment when the first fragment passed.
+            verdict = ConnVerdict.Established;
+        }
+        else
+        {
+            switch (kind)
+            {
+                case PacketKind.Tcp:
+                    var scale = (packet.TcpFlags & TcpFlags.Syn) != 0
+                        ? TcpTracker.ReadWindowScale(frame, in packet)
+                        : TcpTracker.ScaleUnknown;
+                    verdict = TcpTracker.Update(ref e, dir, in packet, TcpTracker.SegmentLength(in packet), scale);
+                    if (verdict == ConnVerdict.New)
+                    {
+                        // A SYN on a closed connection: forget it; the policy decides about the new one.
+                        shard.Remove(index);
+                        return ConnLookup.New;
+                    }
+                    break;
+                case PacketKind.IcmpEchoRequest:
+                case PacketKind.IcmpEchoReply:
+                    verdict = IcmpTracker.Update(ref e, dir);
+                    break;
+                default:
+                    verdict = UdpTracker.Update(ref e, dir);
+                    break;
+            }
         }
         var handle = new ConnHandle(location, (uint)hash);
         if (verdict == ConnVerdict.Established)
@@ -473,12 +482,13 @@ public sealed partial class ConnTable : IDisposable
         sourcePort = 0;
         destinationPort = 0;
         var flags = packet.Flags;
-        if ((flags & (PacketFlags.Ipv4 | PacketFlags.Ipv6)) == 0 || (flags & PacketFlags.LaterFragment) != 0)
+        var hasL4 = (flags & PacketFlags.HasL4) != 0;
+        if ((flags & (PacketFlags.Ipv4 | PacketFlags.Ipv6)) == 0 || ((flags & PacketFlags.LaterFragment) != 0 && !hasL4))
         {
+            // A later fragment is tracked only with the L4 fields of its first fragment (Fragments/FragmentTable.cs).
             return PacketKind.Untracked;
         }
         var protocol = packet.IpProtocol;
-        var hasL4 = (flags & PacketFlags.HasL4) != 0;
         if (protocol == IpProtocol.Tcp || UdpTracker.HasPorts(protocol))
         {
             if (!hasL4)
@@ -501,7 +511,8 @@ public sealed partial class ConnTable : IDisposable
                     sourcePort = destinationPort = packet.IcmpIdentifier;
                     return PacketKind.IcmpEchoReply;
                 case IcmpKind.Error:
-                    return PacketKind.IcmpError;
+                    // A later fragment of an error does not hold the quote that relates it to a connection.
+                    return (flags & PacketFlags.LaterFragment) != 0 ? PacketKind.Untracked : PacketKind.IcmpError;
                 default:
                     return PacketKind.Untracked;
             }

@@ -23,7 +23,21 @@ public sealed class DataplaneSnapshot
         Ports = ports;
         Networks = networks;
         PolicyGeneration = policyGeneration;
+        Filtered = new bool[networks.Length];
+        foreach (var port in ports)
+        {
+            if (port?.Policy is not null && (uint)port.Network < (uint)networks.Length)
+            {
+                Filtered[port.Network] = true;
+            }
+        }
     }
+
+    /// <summary>
+    /// By network index: some port of the network has port security, so its traffic is judged and later IP fragments
+    /// need their first fragment's L4 fields.
+    /// </summary>
+    public bool[] Filtered { get; }
 
     /// <summary>
     /// Changes whenever anything a policy verdict depends on changes (rules, groups, membership, port settings); flow
@@ -59,4 +73,8 @@ public sealed record SwitchPort(int Slot, string Name, IPort Port, int Network, 
 /// <param name="Name">The network's name.</param>
 /// <param name="Members">Slots of the network's ports, the flood list.</param>
 /// <param name="Stateful">Some port of the network has stateful security groups: its IP traffic is tracked.</param>
-public sealed record NetworkSegment(int Index, string Name, int[] Members, bool Stateful = false);
+/// <param name="Mtu">The largest IP packet (L2 payload) the network carries; larger frames from a port that are not GSO
+/// super-frames are dropped (<c>mtu</c>). 0: no limit.</param>
+/// <param name="VlanTransparent">Tagged frames from ports are carried (Neutron's <c>vlan_transparent</c>); otherwise a frame
+/// with a VLAN tag other than a priority tag (VLAN 0) is dropped (<c>vlan</c>), as on an access port.</param>
+public sealed record NetworkSegment(int Index, string Name, int[] Members, bool Stateful = false, int Mtu = 0, bool VlanTransparent = false);

@@ -27,6 +27,18 @@ public enum DropReason
     /// <summary>The kernel refused the frame on transmit (queue full, interface gone, frame too large).</summary>
     TxFailed,
 
+    /// <summary>
+    /// A later IP fragment whose first fragment was not seen in time (or was malformed), or that overlaps its first
+    /// fragment's data.
+    /// </summary>
+    Fragment,
+
+    /// <summary>A VLAN-tagged frame from a VM on a network that is not VLAN-transparent.</summary>
+    Vlan,
+
+    /// <summary>A frame larger than the network's MTU that is not a GSO super-frame.</summary>
+    Mtu,
+
     /// <summary>Sentinel: the number of reasons.</summary>
     Count,
 }
@@ -45,7 +57,7 @@ public enum Direction
 public static class DropReasonNames
 {
     private static readonly string[] s_reasons =
-        ["security_group", "spoofing", "conntrack_invalid", "conntrack_full", "malformed", "port_down", "tx_failed"];
+        ["security_group", "spoofing", "conntrack_invalid", "conntrack_full", "malformed", "port_down", "tx_failed", "fragment", "vlan", "mtu"];
 
     public static string Label(this DropReason reason) => s_reasons[(int)reason];
 

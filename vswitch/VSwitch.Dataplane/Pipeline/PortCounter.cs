@@ -61,6 +61,12 @@ public enum WorkerCounter
     /// <summary>Security-group log events lost because the worker's log ring was full (the writer fell behind).</summary>
     SecurityGroupLogDropped,
 
+    /// <summary>Later IP fragments that took their first fragment's L4 fields.</summary>
+    FragmentsMatched,
+
+    /// <summary>Later IP fragments held because they arrived before their first fragment.</summary>
+    FragmentsHeld,
+
     /// <summary>Sentinel: the number of counters.</summary>
     Count,
 }

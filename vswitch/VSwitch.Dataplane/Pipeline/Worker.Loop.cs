@@ -28,7 +28,7 @@ public sealed partial class Worker
             {
                 // Busy poll: keep polling without sleeping while frames arrived within the window.
                 var spinning = busyPollTicks > 0 && Stopwatch.GetTimestamp() - lastActive < busyPollTicks;
-                if (PollOnce(events, EventCount, timeoutMs: spinning ? 0 : 1000) > 0 && busyPollTicks > 0)
+                if (PollOnce(events, EventCount, timeoutMs: spinning ? 0 : _hold.Count > 0 ? HoldPollMs : 1000) > 0 && busyPollTicks > 0)
                 {
                     lastActive = Stopwatch.GetTimestamp();
                 }
@@ -52,6 +52,10 @@ public sealed partial class Worker
         var ready = LibC.epoll_wait(_epollFd, events, capacity, timeoutMs);
         if (ready <= 0)
         {
+            if (_hold.Count > 0)
+            {
+                ReplayHeld();
+            }
             return 0;
         }
         var started = Stopwatch.GetTimestamp();
@@ -67,6 +71,10 @@ public sealed partial class Worker
                 continue;
             }
             frames += ServicePort((int)token);
+        }
+        if (_hold.Count > 0)
+        {
+            ReplayHeld();
         }
         Counters.Add(WorkerCounter.BusyNanoseconds, (long)Stopwatch.GetElapsedTime(started).TotalNanoseconds);
         return frames;
@@ -138,6 +146,11 @@ public sealed partial class Worker
             }
             _registered[slot] = next;
             _deregistered[slot] = false;
+            if (_hold.Count > 0)
+            {
+                // Fragments held from the port that left the slot go with it.
+                _hold.Discard(slot);
+            }
             if (next is not null)
             {
                 _tx[slot] ??= new PacketBatch();

@@ -26,10 +26,13 @@ public sealed partial class Worker
     /// ingress policy as frames are put on per-port transmit batches, and flush them.
     /// </summary>
     internal void ProcessBatch(DataplaneSnapshot snapshot, SwitchPort inPort, PacketBatch rx) =>
-        ProcessBatch<Forwarding>(snapshot, inPort, rx);
+        ProcessBatch<Forwarding>(snapshot, inPort, rx, replay: false);
 
-    /// <summary>The pipeline, specialised for forwarding or for tracing (<typeparamref name="TMode"/>).</summary>
-    private void ProcessBatch<TMode>(DataplaneSnapshot snapshot, SwitchPort inPort, PacketBatch rx)
+    /// <summary>
+    /// The pipeline, specialised for forwarding or for tracing (<typeparamref name="TMode"/>). A <paramref name="replay"/>
+    /// batch holds fragments that were held for their first fragment: already counted as received, and never held again.
+    /// </summary>
+    private void ProcessBatch<TMode>(DataplaneSnapshot snapshot, SwitchPort inPort, PacketBatch rx, bool replay)
         where TMode : struct, IPipelineMode
     {
         var n = rx.Count;
@@ -42,10 +45,13 @@ public sealed partial class Worker
             f.InPort = inSlot;
             bytes += f.Length;
         }
-        counters.Add(inSlot, PortCounter.RxPackets, n);
-        counters.Add(inSlot, PortCounter.RxBytes, bytes);
+        if (!replay)
+        {
+            counters.Add(inSlot, PortCounter.RxPackets, n);
+            counters.Add(inSlot, PortCounter.RxBytes, bytes);
+            counters.Add(WorkerCounter.Packets, n);
+        }
         counters.Add(WorkerCounter.Batches, 1);
-        counters.Add(WorkerCounter.Packets, n);
         if (!inPort.AdminUp)
         {
             counters.Drop(inSlot, DropReason.PortDown, Direction.Egress, n);
@@ -56,8 +62,13 @@ public sealed partial class Worker
             return;
         }
 
-        ParseStage<TMode>(rx, inSlot);
-        if (inPort.Policy is not null || snapshot.Networks[inPort.Network] is { Stateful: true })
+        var network = snapshot.Networks[inPort.Network];
+        var fragments = ParseStage<TMode>(rx, inSlot, network);
+        if (fragments && snapshot.Filtered[inPort.Network])
+        {
+            FragmentStage<TMode>(inPort, rx, n, replay);
+        }
+        if (inPort.Policy is not null || network is { Stateful: true })
         {
             EgressPolicyStage<TMode>(snapshot, inPort, rx, n);
         }
@@ -77,22 +88,52 @@ public sealed partial class Worker
         }
     }
 
-    /// <summary>Stage 1: parse every frame; malformed frames are dropped and counted.</summary>
-    private void ParseStage<TMode>(PacketBatch rx, int inSlot)
+    /// <summary>
+    /// Stage 1: parse every frame; malformed frames, tagged frames on a network that is not VLAN-transparent and frames
+    /// over the network's MTU (not GSO) are dropped and counted. Returns true when the batch holds an IP fragment.
+    /// </summary>
+    private bool ParseStage<TMode>(PacketBatch rx, int inSlot, NetworkSegment? network)
         where TMode : struct, IPipelineMode
     {
         var parsed = _parsed;
         var output = _output;
+        var mtu = network?.Mtu ?? 0;
+        var vlanTransparent = network?.VlanTransparent ?? true;
+        var fragments = false;
         for (var i = 0; i < rx.Count; i++)
         {
-            var error = PacketParser.Parse(rx[i].Span, out parsed[i]);
+            ref var frame = ref rx[i];
+            var error = PacketParser.Parse(frame.Span, out parsed[i]);
             if (error == ParseError.None)
             {
+                ref var p = ref parsed[i];
                 output[i] = 0;
                 if (TMode.IsTrace)
                 {
-                    _trace!.Add("parse", "ok", TraceText.Describe(in parsed[i]));
+                    _trace!.Add("parse", "ok", TraceText.Describe(in p));
                 }
+                // An access port carries untagged frames and priority tags (VLAN 0) only, as Open vSwitch's.
+                if (p.VlanCount != 0 && !vlanTransparent && (p.VlanCount > 1 || (p.OuterVlanTci & 0x0FFF) != 0))
+                {
+                    output[i] = OutputDrop;
+                    Counters.Drop(inSlot, DropReason.Vlan, Direction.Egress);
+                    if (TMode.IsTrace)
+                    {
+                        _trace!.Drop("parse", DropReason.Vlan, $"a frame with {p.VlanCount} VLAN tag(s) on a network that is not VLAN-transparent", inSlot);
+                    }
+                    continue;
+                }
+                if (mtu != 0 && frame.Length - p.L3Offset > mtu && !frame.Vnet.IsGso)
+                {
+                    output[i] = OutputDrop;
+                    Counters.Drop(inSlot, DropReason.Mtu, Direction.Egress);
+                    if (TMode.IsTrace)
+                    {
+                        _trace!.Drop("parse", DropReason.Mtu, $"{frame.Length - p.L3Offset} bytes after the Ethernet header, over the network's MTU of {mtu}", inSlot);
+                    }
+                    continue;
+                }
+                fragments |= (p.Flags & PacketFlags.Fragment) != 0;
             }
             else
             {
@@ -104,6 +145,7 @@ public sealed partial class Worker
                 }
             }
         }
+        return fragments;
     }
 
     /// <summary>
@@ -170,7 +212,7 @@ public sealed partial class Worker
                         ct.Verdict is ConnVerdict.Established or ConnVerdict.Related
                             ? $"{(ct.IsReply ? "reply" : "original")} direction of a {ct.State} connection admitted under policy generation {ct.AdmittedGeneration} (current {snapshot.PolicyGeneration})"
                             : ct.Verdict == ConnVerdict.New ? "no connection yet: the rules decide, and an allowed packet is committed"
-                            : ct.Verdict == ConnVerdict.Invalid ? "not valid for any tracked connection" : "not tracked (ND, later fragment or non-echo ICMP)");
+                            : ct.Verdict == ConnVerdict.Invalid ? "not valid for any tracked connection" : "not tracked (ND, non-echo ICMP, or a later fragment of an ICMP error)");
                 }
                 switch (ct.Verdict)
                 {
@@ -472,7 +514,8 @@ public sealed partial class Worker
         {
             _trace!.Add("ingress", "allowed", $"port {port.Name} has port security disabled", slot);
         }
-        if (mode == TrackMode.New && !flooded && !Commit<TMode>(snapshot, slot, in frame, index, ingressRule))
+        // A later fragment never starts a connection: it belongs to its first fragment's.
+        if (mode == TrackMode.New && !flooded && !_parsed[index].IsLaterFragment && !Commit<TMode>(snapshot, slot, in frame, index, ingressRule))
         {
             return;
         }

@@ -139,7 +139,7 @@ public sealed partial class Worker : IDisposable
             frame.CopyTo(_rx.Buffer(0));
             _rx[0].Length = frame.Length;
             _rx.Count = 1;
-            ProcessBatch<Tracing>(snapshot, port, _rx);
+            ProcessBatch<Tracing>(snapshot, port, _rx, replay: false);
             return _trace;
         }
         finally
@@ -174,5 +174,6 @@ public sealed partial class Worker : IDisposable
         LibC.close(_epollFd);
         LibC.close(_doorbellFd);
         _rx.Dispose();
+        _hold.Dispose();
     }
 }

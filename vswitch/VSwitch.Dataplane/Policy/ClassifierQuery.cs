@@ -19,7 +19,10 @@ public struct ClassifierQuery
 
     public bool Ipv6;
 
-    /// <summary>A non-first fragment: no ports, so only rules without a port range can match it.</summary>
+    /// <summary>
+    /// A non-first fragment without its first fragment's ports: only rules without a port range can match it. (The
+    /// fragment stage gives later fragments their first fragment's L4 fields; those match like the first fragment.)
+    /// </summary>
     public bool LaterFragment;
 
     /// <summary>Builds the query for the packet as seen by an ingress (<paramref name="ingress"/>) or egress rule set.</summary>
@@ -29,7 +32,7 @@ public struct ClassifierQuery
         q.RemoteAddress = ingress ? packet.IpSource : packet.IpDestination;
         q.Protocol = packet.IpProtocol;
         q.Ipv6 = packet.IsIpv6;
-        q.LaterFragment = (packet.Flags & PacketFlags.LaterFragment) != 0;
+        q.LaterFragment = (packet.Flags & (PacketFlags.LaterFragment | PacketFlags.HasL4)) == PacketFlags.LaterFragment;
         q.PortKey = ClassifierRule.IsIcmp(packet.IpProtocol)
             ? (ushort)((packet.SourcePort << 8) | (packet.DestinationPort & 0xFF))
             : packet.DestinationPort;
