@@ -44,6 +44,29 @@ public sealed class NetworksApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MtuAndVlanTransparent_AsNeutronsNetMtuWritableAndVlanTransparentExtensions()
+    {
+        var plain = await _client.CreateAsync("networks", "network", """{"network": {"name": "plain"}}""");
+        Assert.Equal((1500, false), ((int)plain["mtu"]!, (bool)plain["vlan_transparent"]!));
+        var jumbo = await _client.CreateAsync("networks", "network", """{"network": {"name": "jumbo", "mtu": 9000, "vlan_transparent": true}}""");
+        Assert.Equal((9000, true), ((int)jumbo["mtu"]!, (bool)jumbo["vlan_transparent"]!));
+
+        var id = (string)plain["id"]!;
+        var updated = await _client.PutJson($"v2.0/networks/{id}", """{"network": {"mtu": 1400}}""");
+        Assert.Equal(1400, (int)updated.Body!["network"]!["mtu"]!);
+        Http.AssertError(await _client.PutJson($"v2.0/networks/{id}", """{"network": {"vlan_transparent": true}}"""), HttpStatusCode.BadRequest, "HTTPBadRequest");
+        Http.AssertError(await _client.PostJson("v2.0/networks", """{"network": {"name": "x", "mtu": 67}}"""), HttpStatusCode.BadRequest, "InvalidInput");
+        Http.AssertError(await _client.PostJson("v2.0/networks", """{"network": {"name": "x", "mtu": 9217}}"""), HttpStatusCode.BadRequest, "InvalidInput");
+        Http.AssertError(await _client.PostJson("v2.0/networks", """{"network": {"name": "x", "mtu": "big"}}"""), HttpStatusCode.BadRequest, "HTTPBadRequest");
+        Assert.Equal(1400, (int)(await _client.GetJson($"v2.0/networks/{id}")).Body!["network"]!["mtu"]!);
+
+        var extensions = await _client.GetJson("v2.0/extensions");
+        var aliases = extensions.Body!["extensions"]!.AsArray().Select(e => (string)e!["alias"]!).ToList();
+        Assert.Contains("net-mtu-writable", aliases);
+        Assert.Contains("vlan-transparent", aliases);
+    }
+
+    [Fact]
     public async Task List_FiltersAndFields_SelectAndReduce()
     {
         await _client.CreateAsync("networks", "network", """{"network": {"name": "a"}}""");

@@ -45,6 +45,19 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void NetworkCreate_MtuAndTransparentVlan_AreSent()
+    {
+        var api = Api().On("POST", "/v2.0/networks", """{"network": {"id": "n", "name": "j", "mtu": 9000, "vlan_transparent": true}}""", System.Net.HttpStatusCode.Created);
+        var r = InProcessCli.Run(api, ["network", "create", "j", "--mtu", "9000", "--transparent-vlan", "-f", "json"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var network = Sent(api, "POST")["network"]!;
+        Assert.Equal((9000, true), ((int)network["mtu"]!, (bool)network["vlan_transparent"]!));
+        var shown = JsonNode.Parse(r.Stdout)!;
+        Assert.Equal((9000, true), ((int)shown["mtu"]!, (bool)shown["vlan_transparent"]!));
+        Assert.Equal(2, InProcessCli.Run(api, ["network", "create", "j", "--mtu", "big"]).ExitCode);
+    }
+
+    [Fact]
     public void PortCreate_NoSecurityGroupAndDisabledPortSecurity_SendsEmptyListAndFalse()
     {
         var api = Api();

@@ -38,6 +38,35 @@ public class NetworkOperationsTests
     }
 
     [Fact]
+    public void Create_MtuAndVlanTransparent_DefaultAndAsGiven()
+    {
+        var plain = NetworkOperations.Create(SwitchModel.Empty, new NetworkBody("a"), _context).Value;
+        Assert.Equal((1500, false), (plain.Mtu, plain.VlanTransparent));
+        var jumbo = NetworkOperations.Create(SwitchModel.Empty, new NetworkBody("b", Mtu: 9000, VlanTransparent: true), _context).Value;
+        Assert.Equal((9000, true), (jumbo.Mtu, jumbo.VlanTransparent));
+    }
+
+    [Theory]
+    [InlineData(67)]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(9217)]
+    public void CreateOrUpdate_MtuOutOfRange_Returns400InvalidInput(int mtu)
+    {
+        Given.Refused(400, "InvalidInput", () => NetworkOperations.Create(SwitchModel.Empty, new NetworkBody("a", Mtu: mtu), _context));
+        var net = Given.Network(SwitchModel.Empty, _context);
+        Given.Refused(400, "InvalidInput", () => NetworkOperations.Update(net.Model, net.Value.Id, new NetworkBody(Mtu: mtu), _context));
+    }
+
+    [Fact]
+    public void Update_Mtu_Changes_VlanTransparentIsReadOnly()
+    {
+        var net = Given.Network(SwitchModel.Empty, _context);
+        Assert.Equal(1400, NetworkOperations.Update(net.Model, net.Value.Id, new NetworkBody(Mtu: 1400), _context).Value.Mtu);
+        Given.Refused(400, "HTTPBadRequest", () => NetworkOperations.Update(net.Model, net.Value.Id, new NetworkBody(VlanTransparent: true), _context));
+    }
+
+    [Fact]
     public void Update_Project_Returns400()
     {
         var net = Given.Network(SwitchModel.Empty, _context);

@@ -37,6 +37,20 @@ public sealed class ReconcilerTests : IDisposable
     }
 
     [Fact]
+    public void Apply_NetworkMtuAndVlanTransparency_ReachTheDataPath()
+    {
+        _reconciler.Apply(Model("""
+            { "networks": [ { "name": "n", "mtu": 9000, "vlan_transparent": true }, { "name": "m" } ],
+              "ports": [ { "name": "a", "network": "n", "device": "memory:a" }, { "name": "b", "network": "m", "device": "memory:b" } ] }
+            """));
+        var snapshot = _datapath.Publisher.Current;
+        var n = snapshot.Networks[snapshot.Ports.Single(p => p?.Name == "a")!.Network]!;
+        var m = snapshot.Networks[snapshot.Ports.Single(p => p?.Name == "b")!.Network]!;
+        Assert.Equal((9000, true), (n.Mtu, n.VlanTransparent));
+        Assert.Equal((1500, false), (m.Mtu, m.VlanTransparent));
+    }
+
+    [Fact]
     public void Apply_RemovedPort_IsClosedAndItsSlotFreed()
     {
         _reconciler.Apply(Model(TwoPorts));

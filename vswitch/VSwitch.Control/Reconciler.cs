@@ -326,6 +326,7 @@ public sealed class Reconciler : IDisposable
         _datapath.Macs.FlushPort(r.Slot);
         // Connections through a removed port end with it; a later port in the same slot must not inherit them.
         _datapath.Conntrack.RemoveWhere(c => c.OrigInPort == r.Slot || c.OrigOutPort == r.Slot);
+        _datapath.Fragments.ForgetPort(r.Slot);
         _freeSlots.Add(r.Slot);
         ControlLog.PortDetached(_log, r.Spec.Name, r.Spec.Device, r.Slot);
     }
@@ -379,7 +380,9 @@ public sealed class Reconciler : IDisposable
             var name = networks.TryGetValue(id, out var n) ? n.Name : id.ToString();
             var slots = members.TryGetValue(index, out var m) ? m.Order().ToArray() : [];
             var stateful = slots.Any(slot => ports[slot]?.Policy is { Stateful: true });
-            segments[index] = new NetworkSegment(index, name, slots, stateful);
+            segments[index] = n is null
+                ? new NetworkSegment(index, name, slots, stateful)
+                : new NetworkSegment(index, name, slots, stateful, n.Mtu, n.VlanTransparent);
         }
         var generation = ++_generation;
         if (!_datapath.Publish(new DataplaneSnapshot(generation, ports, segments, _policyGeneration)))

@@ -61,6 +61,8 @@ public static class DaemonHost
                 MacAgingSeconds = config.MacAgingSeconds,
                 MacTableCapacity = config.MacTableSize,
                 ConntrackMaxEntries = config.ConntrackMaxEntries,
+                FragmentMaxDatagrams = config.FragmentMaxDatagrams,
+                FragmentTimeoutMs = config.FragmentTimeoutMs,
                 ConntrackTimeouts = config.ConntrackTimeouts.ToTimeouts(options.ConfigFile ?? "config"),
             },
             sp.GetRequiredService<TimeProvider>()));

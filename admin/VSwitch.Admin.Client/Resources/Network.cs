@@ -11,6 +11,7 @@ public sealed record Network
     [JsonPropertyName("admin_state_up")] public bool AdminStateUp { get; set; }
     [JsonPropertyName("status")] public string? Status { get; set; }
     [JsonPropertyName("mtu")] public int? Mtu { get; set; }
+    [JsonPropertyName("vlan_transparent")] public bool? VlanTransparent { get; set; }
     [JsonPropertyName("project_id")] public string? ProjectId { get; set; }
     [JsonPropertyName("revision_number")] public long RevisionNumber { get; set; }
     [JsonPropertyName("created_at")] public string? CreatedAt { get; set; }
@@ -23,4 +24,6 @@ public sealed record NetworkRequest
     [JsonPropertyName("name")] public string? Name { get; set; }
     [JsonPropertyName("description")] public string? Description { get; set; }
     [JsonPropertyName("admin_state_up")] public bool? AdminStateUp { get; set; }
+    [JsonPropertyName("mtu")] public int? Mtu { get; set; }
+    [JsonPropertyName("vlan_transparent")] public bool? VlanTransparent { get; set; }
 }

@@ -16,6 +16,7 @@ internal static class NetworkCommands
         new("description", "Description", n => Str(n.Description), Listed: false),
         new("admin_state_up", "State", n => Str(n.AdminStateUp ? "UP" : "DOWN"), Listed: false),
         new("mtu", "MTU", n => NumOrNull(n.Mtu), Listed: false),
+        new("vlan_transparent", "VLAN Transparent", n => n.VlanTransparent is { } v ? Bool(v) : null, Listed: false),
         new("project_id", "Project", n => Str(n.ProjectId), Listed: false),
         new("revision_number", "Revision", n => Num(n.RevisionNumber), Listed: false),
         new("created_at", "Created At", n => Str(n.CreatedAt), Listed: false),
@@ -38,7 +39,10 @@ internal static class NetworkCommands
         var description = Flags.Text("--description", "Description", "TEXT");
         var enable = Flags.Flag("--enable", "Administratively up (default)");
         var disable = Flags.Flag("--disable", "Administratively down");
-        var command = new Command("create", "Create a network") { name, description, enable, disable };
+        var mtu = new Option<int?>("--mtu") { Description = "Largest IP packet the network carries (68-9216; default 1500)", HelpName = "MTU" };
+        var transparent = Flags.Flag("--transparent-vlan", "Carry VLAN-tagged frames from ports (default: drop them)");
+        var noTransparent = Flags.Flag("--no-transparent-vlan", "Drop VLAN-tagged frames from ports (default)");
+        var command = new Command("create", "Create a network") { name, description, enable, disable, mtu, transparent, noTransparent };
         var output = OutputOptions.AddTo(command);
         app.SetAction(command, async (parse, client, cancellation) =>
         {
@@ -47,6 +51,8 @@ internal static class NetworkCommands
                 Name = parse.GetValue(name),
                 Description = parse.GetValue(description),
                 AdminStateUp = Flags.Either(parse, enable, disable),
+                Mtu = parse.GetValue(mtu),
+                VlanTransparent = Flags.Either(parse, transparent, noTransparent),
             }, cancellation);
             Show(app.Out, output.Read(parse), Columns, created);
         });

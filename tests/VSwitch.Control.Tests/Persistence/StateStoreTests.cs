@@ -16,7 +16,7 @@ public sealed class StateStoreTests : IDisposable
     private static SwitchModel FullModel()
     {
         var context = Given.Context(presets: ProjectDefaults.ShippedPresets);
-        var net = NetworkOperations.Create(SwitchModel.Empty, new NetworkBody("net", AdminStateUp: false, Description: "d"), context);
+        var net = NetworkOperations.Create(SwitchModel.Empty, new NetworkBody("net", AdminStateUp: false, Description: "d", Mtu: 9000, VlanTransparent: true), context);
         var group = SecurityGroupOperations.Create(net.Model, new SecurityGroupBody("g", "group", Stateful: true), context);
         var rules = SecurityGroupRuleOperations.CreateBulk(group.Model,
         [

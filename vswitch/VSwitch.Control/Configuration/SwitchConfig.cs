@@ -32,6 +32,12 @@ public sealed class SwitchConfig
     /// <summary>Connection-tracking entries, preallocated (152 bytes each).</summary>
     [JsonPropertyName("conntrack_max_entries")] public int ConntrackMaxEntries { get; set; } = 262144;
 
+    /// <summary>Fragmented datagrams whose first fragment the switch remembers at once (64 bytes each; Fragments/README.md).</summary>
+    [JsonPropertyName("fragment_max_datagrams")] public int FragmentMaxDatagrams { get; set; } = 8192;
+
+    /// <summary>Milliseconds a datagram's first fragment is remembered after its last fragment was seen.</summary>
+    [JsonPropertyName("fragment_timeout_ms")] public int FragmentTimeoutMs { get; set; } = 5000;
+
     /// <summary>Connection-tracking timeouts in seconds, by state (Linux's names and defaults; see Conntrack/README.md).</summary>
     [JsonPropertyName("conntrack_timeouts")] public TimeoutsEntry ConntrackTimeouts { get; set; } = new();
 
@@ -113,6 +119,10 @@ public sealed class SwitchConfig
         [JsonPropertyName("name")] public string Name { get; set; } = "";
 
         [JsonPropertyName("admin_state_up")] public bool AdminStateUp { get; set; } = true;
+
+        [JsonPropertyName("mtu")] public int? Mtu { get; set; }
+
+        [JsonPropertyName("vlan_transparent")] public bool? VlanTransparent { get; set; }
     }
 
     public sealed class PortEntry
@@ -243,6 +253,14 @@ public sealed class SwitchConfig
         {
             Fail($"conntrack_max_entries must be between 1024 and 67108864, not {ConntrackMaxEntries}");
         }
+        if (FragmentMaxDatagrams is < 64 or > (1 << 24))
+        {
+            Fail($"fragment_max_datagrams must be between 64 and 16777216, not {FragmentMaxDatagrams}");
+        }
+        if (FragmentTimeoutMs is < 10 or > 60_000)
+        {
+            Fail($"fragment_timeout_ms must be between 10 and 60000, not {FragmentTimeoutMs}");
+        }
         ConntrackTimeouts.ToTimeouts(source);
         if (Log.RateLimit is < 1 or > 1_000_000 || Log.BurstLimit is < 1 or > 1_000_000)
         {
@@ -258,6 +276,10 @@ public sealed class SwitchConfig
             if (!networks.Add(n.Name))
             {
                 Fail($"networks: duplicate name '{n.Name}'");
+            }
+            if (n.Mtu is < NetworkSpec.MinMtu or > NetworkSpec.MaxMtu)
+            {
+                Fail($"networks[{n.Name}]: mtu must be between {NetworkSpec.MinMtu} and {NetworkSpec.MaxMtu}, not {n.Mtu}");
             }
         }
         var ports = new HashSet<string>(StringComparer.Ordinal);
@@ -322,7 +344,7 @@ public sealed class SwitchConfig
             {
                 where = $"networks[{n.Name}]";
                 Use("network", NameBasedId("network", n.Name));
-                var change = NetworkOperations.Create(model, new NetworkBody(n.Name, n.AdminStateUp), context);
+                var change = NetworkOperations.Create(model, new NetworkBody(n.Name, n.AdminStateUp, Mtu: n.Mtu, VlanTransparent: n.VlanTransparent), context);
                 model = change.Model;
                 networks[n.Name] = change.Value.Id;
             }

@@ -5,4 +5,7 @@ namespace VSwitch.Control.Model;
 /// <param name="AdminStateUp">Default true.</param>
 /// <param name="Description">Default <c>""</c>.</param>
 /// <param name="ProjectId">Create only (<c>project_id</c> or <c>tenant_id</c>); default: the caller's project.</param>
-public sealed record NetworkBody(string? Name = null, bool? AdminStateUp = null, string? Description = null, string? ProjectId = null);
+/// <param name="Mtu">Default <see cref="NetworkSpec.DefaultMtu"/>; <see cref="NetworkSpec.MinMtu"/> to <see cref="NetworkSpec.MaxMtu"/>.</param>
+/// <param name="VlanTransparent">Create only; default false.</param>
+public sealed record NetworkBody(string? Name = null, bool? AdminStateUp = null, string? Description = null, string? ProjectId = null,
+    int? Mtu = null, bool? VlanTransparent = null);

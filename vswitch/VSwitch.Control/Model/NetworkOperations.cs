@@ -15,6 +15,7 @@ public static class NetworkOperations
         var name = NeutronAttributes.Name(request.Name);
         var description = NeutronAttributes.Description(request.Description);
         var project = NeutronAttributes.Project(request.ProjectId, context);
+        var mtu = Mtu(request.Mtu) ?? NetworkSpec.DefaultMtu;
         model = ProjectDefaults.EnsureProject(model, project, context);
         var now = context.Now();
         var network = new NetworkSpec(context.NewId(), name, request.AdminStateUp ?? true)
@@ -23,6 +24,8 @@ public static class NetworkOperations
             Description = description,
             CreatedAt = now,
             UpdatedAt = now,
+            Mtu = mtu,
+            VlanTransparent = request.VlanTransparent ?? false,
         };
         return new ModelChange<NetworkSpec>(model with { Networks = model.Networks.Add(network.Id, network) }, network);
     }
@@ -31,6 +34,11 @@ public static class NetworkOperations
     {
         var name = request.Name is null ? null : NeutronAttributes.Name(request.Name);
         var description = request.Description is null ? null : NeutronAttributes.Description(request.Description);
+        var mtu = Mtu(request.Mtu);
+        if (request.VlanTransparent is not null)
+        {
+            throw NeutronErrors.ReadOnlyAttribute("vlan_transparent");
+        }
         var network = Get(model, id, context);
         NeutronAttributes.RefuseProjectChange(request.ProjectId, network.ProjectId);
         var updated = network with
@@ -38,6 +46,7 @@ public static class NetworkOperations
             Name = name ?? network.Name,
             Description = description ?? network.Description,
             AdminStateUp = request.AdminStateUp ?? network.AdminStateUp,
+            Mtu = mtu ?? network.Mtu,
             RevisionNumber = network.RevisionNumber + 1,
             UpdatedAt = context.Now(),
         };
@@ -60,4 +69,13 @@ public static class NetworkOperations
 
     public static IEnumerable<NetworkSpec> List(SwitchModel model, OperationContext context) =>
         model.Networks.Values.Where(n => context.CanSee(n.ProjectId));
+
+    /// <summary>A requested MTU, checked against the range the switch carries (Neutron answers InvalidInput).</summary>
+    private static int? Mtu(int? requested) => requested switch
+    {
+        null => null,
+        < NetworkSpec.MinMtu => throw NeutronErrors.InvalidInput($"Requested MTU {requested} is too small, minimum is {NetworkSpec.MinMtu}"),
+        > NetworkSpec.MaxMtu => throw NeutronErrors.InvalidInput($"Requested MTU is too big, maximum is {NetworkSpec.MaxMtu}"),
+        _ => requested,
+    };
 }

@@ -17,4 +17,22 @@ public sealed record NetworkSpec(Guid Id, string Name, bool AdminStateUp = true)
     public DateTimeOffset? CreatedAt { get; init; }
 
     public DateTimeOffset? UpdatedAt { get; init; }
+
+    /// <summary>
+    /// Neutron's <c>mtu</c>: the largest IP packet (L2 payload) the network carries. A port's larger frames that are not
+    /// GSO super-frames are dropped and counted (<c>mtu</c>).
+    /// </summary>
+    public int Mtu { get; init; } = DefaultMtu;
+
+    /// <summary>Neutron's <c>vlan_transparent</c> (set at creation): VLAN-tagged frames from ports are carried.</summary>
+    public bool VlanTransparent { get; init; }
+
+    /// <summary>The MTU of a network created without one (Neutron's <c>global_physnet_mtu</c> default).</summary>
+    public const int DefaultMtu = 1500;
+
+    /// <summary>The smallest MTU (IPv4's minimum datagram, RFC 791).</summary>
+    public const int MinMtu = 68;
+
+    /// <summary>The largest MTU: a 9,000-byte jumbo frame with room for encapsulation, as hypervisor NICs allow.</summary>
+    public const int MaxMtu = 9216;
 }

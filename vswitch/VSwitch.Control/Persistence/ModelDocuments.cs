@@ -29,8 +29,9 @@ internal static class ModelDocuments
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
     };
 
+    /// <summary>A network; <c>Mtu</c> and <c>VlanTransparent</c> are absent in documents written before they existed.</summary>
     internal sealed record NetworkDoc(Guid Id, string Name, bool AdminStateUp, string? ProjectId, string? Description,
-        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
+        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, int? Mtu = null, bool? VlanTransparent = null);
 
     internal sealed record PairDoc(string IpAddress, string MacAddress);
 
@@ -49,7 +50,8 @@ internal static class ModelDocuments
         Guid? TargetId, string Event, bool Enabled, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
 
     public static string Write(NetworkSpec n) => JsonSerializer.Serialize(
-        new NetworkDoc(n.Id, n.Name, n.AdminStateUp, n.ProjectId.Value, n.Description, n.RevisionNumber, n.CreatedAt, n.UpdatedAt), s_json);
+        new NetworkDoc(n.Id, n.Name, n.AdminStateUp, n.ProjectId.Value, n.Description, n.RevisionNumber, n.CreatedAt, n.UpdatedAt,
+            n.Mtu, n.VlanTransparent), s_json);
 
     public static string Write(PortSpec p) => JsonSerializer.Serialize(
         new PortDoc(p.Id, p.Name, p.NetworkId, p.Device, p.Mac?.ToString(), p.AdminStateUp, p.ProjectId.Value, p.Description,
@@ -94,6 +96,8 @@ internal static class ModelDocuments
             RevisionNumber = d.RevisionNumber,
             CreatedAt = d.CreatedAt,
             UpdatedAt = d.UpdatedAt,
+            Mtu = d.Mtu ?? NetworkSpec.DefaultMtu,
+            VlanTransparent = d.VlanTransparent ?? false,
         };
     }
 

@@ -5,11 +5,11 @@ using VSwitch.Control.Model;
 
 namespace VSwitch.Daemon.Api;
 
-/// <summary><c>/v2.0/networks</c>: list, show, create, update (name, description, admin_state_up), delete.</summary>
+/// <summary><c>/v2.0/networks</c>: list, show, create, update (name, description, admin_state_up, mtu), delete.</summary>
 internal static class NetworksEndpoints
 {
-    private static readonly HashSet<string> s_create = ["name", "description", "admin_state_up", "project_id", "tenant_id", "shared"];
-    private static readonly HashSet<string> s_update = ["name", "description", "admin_state_up", "project_id", "tenant_id"];
+    private static readonly HashSet<string> s_create = ["name", "description", "admin_state_up", "project_id", "tenant_id", "shared", "mtu", "vlan_transparent"];
+    private static readonly HashSet<string> s_update = ["name", "description", "admin_state_up", "project_id", "tenant_id", "mtu", "vlan_transparent"];
 
     public static void Map(IEndpointRouteBuilder app, ApiContext api)
     {
@@ -56,7 +56,7 @@ internal static class NetworksEndpoints
     }
 
     private static NetworkBody Read(RequestBody body) =>
-        new(body.String("name"), body.Bool("admin_state_up"), body.String("description"), body.Project());
+        new(body.String("name"), body.Bool("admin_state_up"), body.String("description"), body.Project(), body.Int("mtu"), body.Bool("vlan_transparent"));
 
     private static Guid Id(string text) => ApiContext.PathId(text, "NetworkNotFound", $"Network {text} could not be found.");
 }

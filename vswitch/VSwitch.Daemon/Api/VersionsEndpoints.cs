@@ -27,6 +27,9 @@ internal static class VersionsEndpoints
         ("filter-validation", "Filter parameters validation", "Provides validation on filter parameters."),
         ("security-groups-normalized-cidr", "Add normalized CIDR field to security group rule", "Add new field with normalized remote_ip_prefix cidr in SG rule"),
         ("logging", "Logging API Extension", "Provides a logging API for resources such as security group and firewall."),
+        ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
+        ("net-mtu-writable", "Network MTU (writable)", "Provides a writable MTU attribute for a network resource."),
+        ("vlan-transparent", "Vlan", "Provides Vlan Transparent Networks"),
     ];
 
     public static void Map(IEndpointRouteBuilder app)
