@@ -16,7 +16,7 @@ internal sealed class Lab : IDisposable
     private readonly List<string> _namespaces = [];
     private readonly List<string> _hostLinks = [];
     private readonly List<PortConfig> _ports = [];
-    private readonly List<string> _networks = [];
+    private readonly List<NetworkConfig> _networks = [];
 
     public Lab()
     {
@@ -83,7 +83,11 @@ internal sealed class Lab : IDisposable
         public string Exec(string command) => $"ip netns exec {Namespace} {command}";
     }
 
-    public void Network(string name) => _networks.Add(name);
+    /// <summary>A network entry of the configuration file.</summary>
+    private sealed record NetworkConfig(string name, int? mtu = null, bool? vlan_transparent = null);
+
+    /// <summary>Adds a network (Neutron's mtu and vlan_transparent when given).</summary>
+    public void Network(string name, int? mtu = null, bool? vlanTransparent = null) => _networks.Add(new NetworkConfig(name, mtu, vlanTransparent));
 
     /// <summary>
     /// Adds a VM on a TAP port; the switch creates interface <c>eth0</c>-like device inside the namespace.
@@ -176,7 +180,7 @@ internal sealed class Lab : IDisposable
         {
             workers,
             conntrack_max_entries = ConntrackMaxEntries,
-            networks = _networks.Select(n => new { name = n }).ToArray(),
+            networks = _networks.ToArray(),
             security_groups = _groups.ToArray(),
             ports = _ports.ToArray(),
         };
