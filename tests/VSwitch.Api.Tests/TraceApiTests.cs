@@ -60,7 +60,31 @@ public sealed class TraceApiTests : IAsyncLifetime
         Assert.Equal("spoofing", (string)body!["trace"]!["reason"]!);
     }
 
+    [Fact]
+    public async Task Trace_Fragments_AreExplained_LaterOnesByTheirFirstFragmentInTraffic()
+    {
+        var (_, first) = await Trace("tcp 198.18.0.1:40000 > 198.18.0.2:80 syn frag-id 9");
+        Assert.Equal("allowed", (string)first!["trace"]!["verdict"]!);
+        Assert.Contains(first["trace"]!["steps"]!.AsArray(), s => (string?)s!["stage"] == "fragment" && (string?)s["result"] == "first");
+
+        var (_, orphan) = await Trace("tcp 198.18.0.1:40000 > 198.18.0.2:80 frag-id 9 frag-offset 24");
+        Assert.Equal(("dropped", "fragment"), ((string)orphan!["trace"]!["verdict"]!, (string)orphan["trace"]!["reason"]!));
+
+        // The first fragment passes the data path for real (the trace itself records nothing).
+        var frame = VSwitch.Control.Tracing.PacketDescription.Parse("tcp 198.18.0.1:40000 > 198.18.0.2:80 syn frag-id 9")
+            .ToFrame(_host.Models.Current, _host.Models.Current.Ports.Values.Single(p => p.Name == "a"));
+        Assert.Equal(VSwitch.Packets.ParseError.None, VSwitch.Packets.PacketParser.Parse(frame, out var parsed));
+        _host.Datapath.Fragments.RecordFirst(in parsed, _host.Reconciler.SlotOf(Guid.Parse(_a)), _host.Datapath.NowMs());
+        var (_, later) = await Trace("tcp 198.18.0.1:40000 > 198.18.0.2:80 frag-id 9 frag-offset 24");
+        Assert.Equal("allowed", (string)later!["trace"]!["verdict"]!);
+        Assert.Contains(later["trace"]!["steps"]!.AsArray(), s => (string?)s!["stage"] == "ingress" && (string?)s["rule_id"] == _rule);
+        Assert.Contains(later["trace"]!["steps"]!.AsArray(), s => (string?)s!["result"] == "matched" && ((string?)s["detail"])!.Contains(":80", StringComparison.Ordinal));
+    }
+
     [Theory]
+    [InlineData("tcp 198.18.0.1:1 > 198.18.0.2:80 frag-offset 8")]
+    [InlineData("tcp 198.18.0.1:1 > 198.18.0.2:80 frag-id 1 frag-offset 12")]
+    [InlineData("tcp 198.18.0.1:1 > 198.18.0.2:80 frag-id x")]
     [InlineData("tcp 198.18.0.1 > 198.18.0.2:80")]
     [InlineData("bogus 198.18.0.1:1 > 198.18.0.2:80")]
     [InlineData("tcp 198.18.0.1:1 198.18.0.2:80")]

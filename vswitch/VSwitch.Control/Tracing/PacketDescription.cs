@@ -10,7 +10,10 @@ namespace VSwitch.Control.Tracing;
 /// <c>tcp 198.18.0.1:40000 &gt; 198.18.0.2:80 syn</c>, <c>udp [2001:db8::1]:5353 &gt; [2001:db8::2]:53</c>,
 /// <c>icmp 198.18.0.1 &gt; 198.18.0.2 type 8 code 0</c>, <c>icmp6 2001:db8::1 &gt; 2001:db8::2</c>,
 /// <c>arp 198.18.0.1 &gt; 198.18.0.2</c>; optional words <c>src-mac MAC</c>, <c>dst-mac MAC</c>, TCP flags
-/// (<c>syn ack fin rst psh</c>, default <c>syn</c>).
+/// (<c>syn ack fin rst psh</c>, default <c>syn</c>), and <c>frag-id ID [frag-offset BYTES]</c> for an IP fragment: offset 0
+/// (the default) is a first fragment with more to follow, which carries the L4 header; a later offset (a multiple of 8)
+/// is a last fragment with 8 bytes of data and no L4 header, which the data path judges by its datagram's first
+/// fragment as seen in real traffic.
 /// </summary>
 /// <remarks>
 /// The source MAC defaults to the sending port's; the destination MAC to the MAC of the port of the same network that
@@ -27,7 +30,9 @@ public sealed record PacketDescription(
     int IcmpType,
     int IcmpCode,
     MacAddress? SourceMac,
-    MacAddress? DestinationMac)
+    MacAddress? DestinationMac,
+    uint? FragmentId = null,
+    int FragmentOffset = 0)
 {
     public static PacketDescription Parse(string text)
     {
@@ -60,6 +65,8 @@ public sealed record PacketDescription(
         byte flags = 0;
         int type = protocol == "icmp6" ? 128 : 8, code = 0;
         MacAddress? srcMac = null, dstMac = null;
+        uint? fragmentId = null;
+        var fragmentOffset = 0;
         for (var i = 4; i < words.Length; i++)
         {
             var w = words[i].ToLowerInvariant();
@@ -70,6 +77,14 @@ public sealed record PacketDescription(
                 case "fin": flags |= Packets.TcpFlags.Fin; break;
                 case "rst": flags |= Packets.TcpFlags.Rst; break;
                 case "psh": flags |= Packets.TcpFlags.Psh; break;
+                case "frag-id" when i + 1 < words.Length:
+                    fragmentId = uint.TryParse(words[++i], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                        ? id : throw Bad($"frag-id must be 0-4294967295, not '{words[i]}'");
+                    break;
+                case "frag-offset" when i + 1 < words.Length:
+                    fragmentOffset = int.TryParse(words[++i], NumberStyles.None, CultureInfo.InvariantCulture, out var offset) && offset <= 65528 && offset % 8 == 0
+                        ? offset : throw Bad($"frag-offset must be a multiple of 8 from 0 to 65528 bytes, not '{words[i]}'");
+                    break;
                 case "type" or "code" or "src-mac" or "dst-mac" when i + 1 < words.Length:
                     var value = words[++i];
                     if (w is "type" or "code")
@@ -108,7 +123,15 @@ public sealed record PacketDescription(
         {
             flags = Packets.TcpFlags.Syn;
         }
-        return new PacketDescription(protocol, source, destination, sourcePort, destinationPort, flags, type, code, srcMac, dstMac);
+        if (fragmentOffset != 0 && fragmentId is null)
+        {
+            throw Bad("frag-offset needs frag-id");
+        }
+        if (fragmentId is not null && protocol == "arp")
+        {
+            throw Bad("arp is never fragmented");
+        }
+        return new PacketDescription(protocol, source, destination, sourcePort, destinationPort, flags, type, code, srcMac, dstMac, fragmentId, fragmentOffset);
     }
 
     private static (IpAddress128 Address, int Port) Endpoint(string text, bool hasPort, string what)
@@ -168,7 +191,13 @@ public sealed record PacketDescription(
         }
         var v4 = Source.IsIpv4Mapped;
         var l4Length = Protocol switch { "tcp" => 20, "udp" => 8, "sctp" => 12, _ => 8 };
-        var ipLength = v4 ? 20 : 40;
+        if (FragmentId is not null)
+        {
+            // A first fragment with more to follow carries a multiple of 8 bytes; a later one 8 bytes of data.
+            l4Length = FragmentOffset == 0 ? (l4Length + 7) & ~7 : 8;
+        }
+        var fragmentHeader = FragmentId is not null && !v4 ? 8 : 0;
+        var ipLength = (v4 ? 20 : 40) + fragmentHeader;
         var frame = new byte[Math.Max(60, 14 + ipLength + l4Length)];
         dstMac.Write(frame);
         srcMac.Write(frame.AsSpan(6));
@@ -179,6 +208,11 @@ public sealed record PacketDescription(
         {
             ip[0] = 0x45;
             BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(2), (ushort)(20 + l4Length));
+            if (FragmentId is { } id)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(4), (ushort)id);
+                BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(6), (ushort)(FragmentOffset == 0 ? 0x2000 : FragmentOffset >> 3));
+            }
             ip[8] = 64;
             ip[9] = protocolNumber;
             BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(12), Source.Ipv4);
@@ -187,15 +221,27 @@ public sealed record PacketDescription(
         else
         {
             ip[0] = 0x60;
-            BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(4), (ushort)l4Length);
+            BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(4), (ushort)(fragmentHeader + l4Length));
             ip[6] = protocolNumber;
             ip[7] = 64;
+            if (FragmentId is { } id)
+            {
+                ip[6] = IpProtocol.Ipv6Fragment;
+                ip[40] = protocolNumber;
+                BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(42), (ushort)(FragmentOffset == 0 ? 1 : FragmentOffset));
+                BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(44), id);
+            }
             BinaryPrimitives.WriteUInt64BigEndian(ip.Slice(8), Source.High);
             BinaryPrimitives.WriteUInt64BigEndian(ip.Slice(16), Source.Low);
             BinaryPrimitives.WriteUInt64BigEndian(ip.Slice(24), Destination.High);
             BinaryPrimitives.WriteUInt64BigEndian(ip.Slice(32), Destination.Low);
         }
         var l4 = ip.Slice(ipLength);
+        if (FragmentOffset != 0)
+        {
+            // A later fragment: data only.
+            return frame;
+        }
         switch (Protocol)
         {
             case "tcp":
