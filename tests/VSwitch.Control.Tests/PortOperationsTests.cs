@@ -139,8 +139,21 @@ public class PortOperationsTests
     public void Create_FixedIps_ParsedAsPlainAddresses()
     {
         var port = Create(Body() with { FixedIps = ["10.0.0.5", "2001:db8::5"] }).Value;
-        Assert.Equal(["10.0.0.5", "2001:db8::5"], port.FixedIps.Select(ip => ip.ToString()));
-        Assert.True(port.FixedIps[0].IsIpv4Mapped);
+        Assert.Equal(["10.0.0.5", "2001:db8::5"], port.FixedIps.Select(ip => ip.AddressText));
+        Assert.Equal([Ethertype.IPv4, Ethertype.IPv6], port.FixedIps.Select(ip => ip.Family));
+    }
+
+    [Fact]
+    public void Create_Ipv4MappedIpv6Addresses_StayIpv6_AsInNeutron()
+    {
+        var port = Create(Body() with
+        {
+            FixedIps = ["::ffff:198.18.77.5", "198.18.77.5"],
+            AllowedAddressPairs = [new AllowedAddressPairBody("::ffff:198.18.77.96/123")],
+        }).Value;
+        Assert.Equal(["::ffff:198.18.77.5", "198.18.77.5"], port.FixedIps.Select(ip => ip.AddressText));
+        Assert.Equal([Ethertype.IPv6, Ethertype.IPv4], port.FixedIps.Select(ip => ip.Family));
+        Assert.Equal((Ethertype.IPv6, "::ffff:198.18.77.96/123"), (port.AllowedAddressPairs[0].IpAddress.Family, port.AllowedAddressPairs[0].IpAddress.ToString()));
     }
 
     [Theory]
@@ -345,7 +358,7 @@ public class PortOperationsTests
     public void PortSpec_SameContentBuiltTwice_IsEqual()
     {
         var a = Create(Body() with { FixedIps = ["10.0.0.5"], MacAddress = "fa:16:3e:00:00:01" }).Value;
-        var b = a with { FixedIps = [IpAddress128.FromIpv4(0x0A000005)], SecurityGroupIds = a.SecurityGroupIds.ToArray().ToEquatableArray() };
+        var b = a with { FixedIps = [new IpPrefix(IpAddress128.FromIpv4(0x0A000005), 32, Ethertype.IPv4)], SecurityGroupIds = a.SecurityGroupIds.ToArray().ToEquatableArray() };
         Assert.Equal(a, b);
         Assert.Equal(a.GetHashCode(), b.GetHashCode());
         Assert.NotEqual(a, b with { FixedIps = [] });

@@ -25,7 +25,7 @@ public sealed class PolicyCompiler(int maxRules)
     private readonly SortedSet<int> _freeRuleSlots = new(Enumerable.Range(0, maxRules));
 
     private sealed record PolicyInputs(
-        EquatableArray<(MacAddress, IpAddress128, int)> Addresses,
+        EquatableArray<PortAddresses.Entry> Addresses,
         bool Stateful,
         EquatableArray<ClassifierRule> Ingress,
         EquatableArray<ClassifierRule> Egress,
@@ -105,19 +105,19 @@ public sealed class PolicyCompiler(int maxRules)
     private PolicyInputs InputsOf(PortSpec port, SwitchModel model, SecurityGroupMembership membership)
     {
         var mac = port.Mac ?? default;
-        var addresses = new List<(MacAddress, IpAddress128, int)>();
+        var addresses = new List<PortAddresses.Entry>();
         foreach (var ip in port.FixedIps)
         {
-            addresses.Add((mac, ip, ip.IsIpv4Mapped ? 32 : 128));
+            addresses.Add(new PortAddresses.Entry(mac, ip.Address, ip.PrefixLength, ip.Family == Ethertype.IPv6));
         }
         foreach (var pair in port.AllowedAddressPairs)
         {
-            addresses.Add((pair.MacAddress, pair.IpAddress.Address, pair.IpAddress.PrefixLength));
+            addresses.Add(new PortAddresses.Entry(pair.MacAddress, pair.IpAddress.Address, pair.IpAddress.PrefixLength, pair.IpAddress.Family == Ethertype.IPv6));
         }
         if (addresses.Count == 0)
         {
             // A port without addresses may still send ARP probes, DHCP and ND from its MAC.
-            addresses.Add((mac, IpAddress128.FromIpv4(0), 32));
+            addresses.Add(new PortAddresses.Entry(mac, IpAddress128.FromIpv4(0), 32, Ipv6: false));
         }
 
         var ingress = new List<ClassifierRule>();

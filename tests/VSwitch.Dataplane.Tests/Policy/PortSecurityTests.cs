@@ -40,6 +40,22 @@ public class PortSecurityTests
     }
 
     [Fact]
+    public void CheckEgress_Ipv4MappedIpv6Pair_AllowsThatIpv6RangeOnly_NeverIpv4()
+    {
+        // Neutron keeps ::ffff:198.18.77.96/123 IPv6: the VM may send IPv6 from it, not IPv4 from 198.18.77.96.
+        var mapped = IpAddress128.FromIpv4(0xC612_4D60);
+        var addresses = new PortAddresses([new PortAddresses.Entry(Mac(1), mapped, 123, Ipv6: true)]);
+        var v4 = Parse(Udp4(Mac(1), 0xC612_4D60, 1000, 2000));
+        Assert.Equal(ImplicitVerdict.DropSpoofing, PortSecurity.CheckEgress(in v4, addresses));
+        var v6 = Parse(FragmentFrames.Fragment(FragmentFrames.UdpDatagram(true, IpAddress128.FromIpv4(0xC612_4D61), new IpAddress128(0x2001_0DB8_0000_0000UL, 2), 1000, 2000, 8),
+            Mac(1), Mac(2), 1000, 1)[0]);
+        Assert.True(v6.IsIpv6);
+        Assert.Equal(ImplicitVerdict.UseRules, PortSecurity.CheckEgress(in v6, addresses));
+        Assert.False(addresses.AllowsIp(mapped, ipv6: false));
+        Assert.True(addresses.AllowsIp(mapped, ipv6: true));
+    }
+
+    [Fact]
     public void CheckEgress_DhcpClientFromZero_IsAllowed_ServerReplyIsDropped()
     {
         var discover = Parse(Udp4(Mac(1), 0, 68, 67));
@@ -53,8 +69,8 @@ public class PortSecurityTests
     {
         var ll = PortAddresses.LinkLocal(MacAddress.Parse("fa:16:3e:11:22:33"));
         Assert.Equal("fe80::f816:3eff:fe11:2233", ll.ToString());
-        Assert.True(s_addresses.Allows(Mac(1), PortAddresses.LinkLocal(Mac(1))));
-        Assert.False(s_addresses.Allows(Mac(1), PortAddresses.LinkLocal(Mac(2))));
+        Assert.True(s_addresses.Allows(Mac(1), PortAddresses.LinkLocal(Mac(1)), ipv6: true));
+        Assert.False(s_addresses.Allows(Mac(1), PortAddresses.LinkLocal(Mac(2)), ipv6: true));
     }
 
     /// <summary>An Ethernet/IPv6/ICMPv6 frame; for ND types 135/136 with a target and a link-layer option.</summary>

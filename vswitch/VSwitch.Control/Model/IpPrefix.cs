@@ -65,14 +65,20 @@ public readonly record struct IpPrefix
         }
     }
 
-    /// <summary>A single address: /32 for IPv4 (mapped), /128 for IPv6.</summary>
+    /// <summary>
+    /// A single address: /32 when it is IPv4-mapped, else /128. The family is inferred, so an IPv4-mapped IPv6 address
+    /// becomes IPv4: for addresses read off IPv4 packets; use <see cref="TryParseHost"/> for what users type.
+    /// </summary>
     public static IpPrefix Host(IpAddress128 address) =>
         address.IsIpv4Mapped ? new IpPrefix(address, 32, Ethertype.IPv4) : new IpPrefix(address, 128, Ethertype.IPv6);
 
-    /// <summary>True if the address is of this family and within the prefix.</summary>
-    public bool Contains(IpAddress128 address)
+    /// <summary>True if the address is of this family and within the prefix (the family inferred from the address).</summary>
+    public bool Contains(IpAddress128 address) => Contains(address, address.IsIpv4Mapped ? Ethertype.IPv4 : Ethertype.IPv6);
+
+    /// <summary>True if <paramref name="address"/> of <paramref name="family"/> is within the prefix.</summary>
+    public bool Contains(IpAddress128 address, Ethertype family)
     {
-        if (address.IsIpv4Mapped != (Family == Ethertype.IPv4))
+        if (family != Family || (family == Ethertype.IPv4 && !address.IsIpv4Mapped))
         {
             return false;
         }
@@ -106,6 +112,18 @@ public readonly record struct IpPrefix
             }
         }
         prefix = new IpPrefix(address, length, family);
+        return true;
+    }
+
+    /// <summary>Parses a plain address as a host prefix of its own family (/32 or /128; IPv4-mapped IPv6 stays IPv6).</summary>
+    public static bool TryParseHost(string? text, out IpPrefix host)
+    {
+        host = default;
+        if (!TryParseAddress(text, out var address, out var family))
+        {
+            return false;
+        }
+        host = new IpPrefix(address, family == Ethertype.IPv4 ? 32 : 128, family);
         return true;
     }
 

@@ -47,7 +47,7 @@ public static class PortOperations
         var networkId = request.NetworkId ?? throw NeutronErrors.MissingAttribute("network_id");
         var device = ValidateDevice(request.Device ?? "");
         MacAddress? mac = request.MacAddress is null ? null : ParseMac(request.MacAddress);
-        var fixedIps = request.FixedIps is null ? EquatableArray<IpAddress128>.Empty : ParseFixedIps(request.FixedIps);
+        var fixedIps = request.FixedIps is null ? EquatableArray<IpPrefix>.Empty : ParseFixedIps(request.FixedIps);
         var network = NetworkOperations.Get(model, networkId, context);
         model = ProjectDefaults.EnsureProject(model, project, context);
 
@@ -89,7 +89,7 @@ public static class PortOperations
         var description = request.Description is null ? null : NeutronAttributes.Description(request.Description);
         var device = request.Device is null ? null : ValidateDevice(request.Device);
         MacAddress? mac = request.MacAddress is null ? null : ParseMac(request.MacAddress);
-        EquatableArray<IpAddress128>? fixedIps = request.FixedIps is null ? null : ParseFixedIps(request.FixedIps);
+        EquatableArray<IpPrefix>? fixedIps = request.FixedIps is null ? null : ParseFixedIps(request.FixedIps);
         var port = Get(model, id, context);
         if (request.NetworkId is { } networkId && networkId != port.NetworkId)
         {
@@ -150,12 +150,12 @@ public static class PortOperations
             ? mac
             : throw NeutronErrors.InvalidAttribute("mac_address", $"'{text}' is not a valid MAC address");
 
-    private static EquatableArray<IpAddress128> ParseFixedIps(IReadOnlyList<string> texts)
+    private static EquatableArray<IpPrefix> ParseFixedIps(IReadOnlyList<string> texts)
     {
-        var addresses = ImmutableArray.CreateBuilder<IpAddress128>(texts.Count);
+        var addresses = ImmutableArray.CreateBuilder<IpPrefix>(texts.Count);
         foreach (var text in texts)
         {
-            if (!IpPrefix.TryParseAddress(text, out var address, out _))
+            if (!IpPrefix.TryParseHost(text, out var address))
             {
                 throw NeutronErrors.InvalidAttribute("fixed_ips", $"'{text}' is not a valid IP address");
             }
@@ -248,7 +248,7 @@ public static class PortOperations
             {
                 if (other.FixedIps.Contains(ip))
                 {
-                    throw NeutronErrors.IpAddressInUse(port.NetworkId, ip.ToString());
+                    throw NeutronErrors.IpAddressInUse(port.NetworkId, ip.AddressText);
                 }
             }
         }

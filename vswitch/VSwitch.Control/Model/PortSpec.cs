@@ -23,8 +23,12 @@ public sealed record PortSpec(Guid Id, string Name, Guid NetworkId, string Devic
 
     public string Description { get; init; } = "";
 
-    /// <summary>The port's own addresses (Neutron's <c>fixed_ips</c>, given as plain addresses: no subnets here).</summary>
-    public EquatableArray<IpAddress128> FixedIps { get; init; } = EquatableArray<IpAddress128>.Empty;
+    /// <summary>
+    /// The port's own addresses (Neutron's <c>fixed_ips</c>, given as plain addresses: no subnets here), as host
+    /// prefixes (/32, /128) that keep their family: an IPv4-mapped IPv6 address such as <c>::ffff:198.18.0.5</c> stays
+    /// IPv6, as in Neutron, and never lets the port send IPv4.
+    /// </summary>
+    public EquatableArray<IpPrefix> FixedIps { get; init; } = EquatableArray<IpPrefix>.Empty;
 
     /// <summary>Further addresses the port may use (Neutron's <c>allowed_address_pairs</c>).</summary>
     public EquatableArray<AllowedAddressPair> AllowedAddressPairs { get; init; } = EquatableArray<AllowedAddressPair>.Empty;

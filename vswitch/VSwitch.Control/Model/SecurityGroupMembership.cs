@@ -99,7 +99,7 @@ public sealed class SecurityGroupMembership
         GroupsReferencing(groupId).SelectMany(g => Members(g)).DistinctBy(p => p.Id).OrderBy(p => p.Id).ToImmutableArray();
 
     private static ImmutableArray<IpPrefix> AddressesOf(IEnumerable<PortSpec> ports) =>
-        ports.SelectMany(p => p.FixedIps.Select(IpPrefix.Host).Concat(p.AllowedAddressPairs.Select(a => a.IpAddress)))
+        ports.SelectMany(p => p.FixedIps.Concat(p.AllowedAddressPairs.Select(a => a.IpAddress)))
             .Distinct()
             .OrderBy(p => p.Family)
             .ThenBy(p => p.Address.High)

@@ -55,7 +55,7 @@ internal static class ModelDocuments
 
     public static string Write(PortSpec p) => JsonSerializer.Serialize(
         new PortDoc(p.Id, p.Name, p.NetworkId, p.Device, p.Mac?.ToString(), p.AdminStateUp, p.ProjectId.Value, p.Description,
-            [.. p.FixedIps.Select(ip => ip.ToString())],
+            [.. p.FixedIps.Select(ip => ip.AddressText)],
             [.. p.AllowedAddressPairs.Select(a => new PairDoc(a.IpAddress.ToString(), a.MacAddress.ToString()))],
             [.. p.SecurityGroupIds], p.PortSecurityEnabled, p.RevisionNumber, p.CreatedAt, p.UpdatedAt), s_json);
 
@@ -108,7 +108,7 @@ internal static class ModelDocuments
         {
             ProjectId = Project(d.ProjectId),
             Description = d.Description ?? "",
-            FixedIps = (d.FixedIps ?? []).Select(Address).ToEquatableArray(),
+            FixedIps = (d.FixedIps ?? []).Select(Host).ToEquatableArray(),
             AllowedAddressPairs = (d.AllowedAddressPairs ?? []).Select(a => new AllowedAddressPair(Prefix(a.IpAddress), Mac(a.MacAddress))).ToEquatableArray(),
             SecurityGroupIds = (d.SecurityGroups ?? []).ToEquatableArray(),
             PortSecurityEnabled = d.PortSecurityEnabled,
@@ -188,8 +188,8 @@ internal static class ModelDocuments
     private static MacAddress Mac(string text) =>
         MacAddress.TryParse(text, out var mac) ? mac : throw new FormatException($"'{text}' is not a MAC address");
 
-    private static IpAddress128 Address(string text) =>
-        IpPrefix.TryParseAddress(text, out var address, out _) ? address : throw new FormatException($"'{text}' is not an IP address");
+    private static IpPrefix Host(string text) =>
+        IpPrefix.TryParseHost(text, out var host) ? host : throw new FormatException($"'{text}' is not an IP address");
 
     private static IpPrefix Prefix(string text) =>
         IpPrefix.TryParse(text, out var prefix) ? prefix : throw new FormatException($"'{text}' is not an IP prefix");

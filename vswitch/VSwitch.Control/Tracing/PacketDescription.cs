@@ -276,7 +276,7 @@ public sealed record PacketDescription(
         foreach (var p in model.Ports.Values)
         {
             if (p.NetworkId == networkId && p.Mac is { } mac
-                && (p.FixedIps.Contains(Destination) || p.AllowedAddressPairs.Any(a => a.IpAddress.Contains(Destination))))
+                && (p.FixedIps.Any(ip => ip.Contains(Destination)) || p.AllowedAddressPairs.Any(a => a.IpAddress.Contains(Destination))))
             {
                 return p.AllowedAddressPairs.FirstOrDefault(a => a.IpAddress.Contains(Destination))?.MacAddress ?? mac;
             }

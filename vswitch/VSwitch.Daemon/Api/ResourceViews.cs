@@ -52,7 +52,7 @@ internal static class ResourceViews
         ["status"] = statuses.TryGetValue(p.Id, out var s) ? s.State : PortStatus.Down,
         ["device_id"] = "",
         ["device_owner"] = "",
-        ["fixed_ips"] = new JsonArray([.. p.FixedIps.Select(ip => (JsonNode)new JsonObject { ["subnet_id"] = null, ["ip_address"] = ip.ToString() })]),
+        ["fixed_ips"] = new JsonArray([.. p.FixedIps.Select(ip => (JsonNode)new JsonObject { ["subnet_id"] = null, ["ip_address"] = ip.AddressText })]),
         ["allowed_address_pairs"] = new JsonArray([.. p.AllowedAddressPairs.Select(a =>
             (JsonNode)new JsonObject { ["ip_address"] = a.IpAddressText, ["mac_address"] = a.MacAddress.ToString() })]),
         ["security_groups"] = new JsonArray([.. p.SecurityGroupIds.Select(id => (JsonNode)JsonValue.Create(id.ToString()))]),

@@ -360,7 +360,7 @@ public sealed partial class Worker
         }
         if (sender.Policy is { } sp)
         {
-            if (!sp.Addresses.AllowsIp(original.IpSource))
+            if (!sp.Addresses.AllowsIp(original.IpSource, p.IsIpv6))
             {
                 return false;
             }
@@ -371,7 +371,7 @@ public sealed partial class Worker
         }
         if (receiver.Policy is { } rp)
         {
-            if (!rp.Addresses.AllowsIp(original.IpDestination))
+            if (!rp.Addresses.AllowsIp(original.IpDestination, p.IsIpv6))
             {
                 return false;
             }

@@ -7,33 +7,50 @@ namespace VSwitch.Dataplane.Policy;
 /// and for every such MAC the IPv6 link-local address derived from it (modified EUI-64).
 /// </summary>
 /// <remarks>
-/// What: a short array of (MAC, prefix) pairs, checked linearly. Why: a port has a handful of addresses; a linear scan
-/// over a few 40-byte entries beats any hash. Immutable; built by the control plane.
+/// What: a short array of (MAC, prefix, family) entries, checked linearly. Why: a port has a handful of addresses; a
+/// linear scan over a few 40-byte entries beats any hash. The family is part of each entry because IPv4 is kept
+/// IPv4-mapped in <see cref="IpAddress128"/>: without it an IPv6 entry such as <c>::ffff:198.18.0.5</c> (which Neutron keeps
+/// IPv6) would let the port send IPv4 from 198.18.0.5. Immutable; built by the control plane.
 /// </remarks>
 public sealed class PortAddresses
 {
-    private readonly Entry[] _entries;
+    private readonly Prefix[] _entries;
     private readonly ulong[] _macs;
 
-    private readonly record struct Entry(ulong Mac, IpAddress128 Prefix, int Length);
+    /// <summary>One address a port may use.</summary>
+    /// <param name="Mac">The source MAC it goes with.</param>
+    /// <param name="Address">The address (IPv4 mapped into 128 bits).</param>
+    /// <param name="PrefixLength">Within its family: /32 IPv4 and /128 IPv6 for single addresses.</param>
+    /// <param name="Ipv6">The family: an IPv6 entry allows IPv6 packets only, an IPv4 entry IPv4 packets and ARP.</param>
+    public readonly record struct Entry(MacAddress Mac, IpAddress128 Address, int PrefixLength, bool Ipv6);
 
-    /// <param name="pairs">(MAC, address, prefix length in the address family: /32 IPv4, /128 IPv6 for single addresses).</param>
-    public PortAddresses(IEnumerable<(MacAddress Mac, IpAddress128 Address, int PrefixLength)> pairs)
+    private readonly record struct Prefix(ulong Mac, IpAddress128 Network, int Length128, bool Ipv6);
+
+    public PortAddresses(IEnumerable<Entry> entries)
     {
-        var entries = new List<Entry>();
+        var prefixes = new List<Prefix>();
         var macs = new HashSet<ulong>();
-        foreach (var (mac, address, length) in pairs)
+        foreach (var (mac, address, length, ipv6) in entries)
         {
-            var length128 = address.IsIpv4Mapped ? 96 + Math.Clamp(length, 0, 32) : Math.Clamp(length, 0, 128);
-            entries.Add(new Entry(mac.Value, Mask(address, length128), length128));
+            var length128 = ipv6 ? Math.Clamp(length, 0, 128) : 96 + Math.Clamp(length, 0, 32);
+            prefixes.Add(new Prefix(mac.Value, Mask(address, length128), length128, ipv6));
             macs.Add(mac.Value);
         }
         foreach (var mac in macs)
         {
-            entries.Add(new Entry(mac, LinkLocal(new MacAddress(mac)), 128));
+            prefixes.Add(new Prefix(mac, LinkLocal(new MacAddress(mac)), 128, Ipv6: true));
         }
-        _entries = [.. entries];
+        _entries = [.. prefixes];
         _macs = [.. macs];
+    }
+
+    /// <summary>
+    /// Entries as (MAC, address, prefix length within the family), the family taken from the address: an IPv4-mapped
+    /// address is IPv4. For tests and benchmarks that only ever use IPv4 or non-mapped IPv6.
+    /// </summary>
+    public PortAddresses(IEnumerable<(MacAddress Mac, IpAddress128 Address, int PrefixLength)> pairs)
+        : this(pairs.Select(p => new Entry(p.Mac, p.Address, p.PrefixLength, !p.Address.IsIpv4Mapped)))
+    {
     }
 
     /// <summary>MACs the port may send from.</summary>
@@ -51,12 +68,12 @@ public sealed class PortAddresses
         return false;
     }
 
-    /// <summary>True when <paramref name="address"/> may be used with source MAC <paramref name="mac"/>.</summary>
-    public bool Allows(MacAddress mac, IpAddress128 address)
+    /// <summary>True when <paramref name="address"/> of the given family may be used with source MAC <paramref name="mac"/>.</summary>
+    public bool Allows(MacAddress mac, IpAddress128 address, bool ipv6)
     {
         foreach (ref readonly var e in _entries.AsSpan())
         {
-            if (e.Mac == mac.Value && Mask(address, e.Length) == e.Prefix)
+            if (e.Mac == mac.Value && e.Ipv6 == ipv6 && Mask(address, e.Length128) == e.Network)
             {
                 return true;
             }
@@ -64,12 +81,12 @@ public sealed class PortAddresses
         return false;
     }
 
-    /// <summary>True when any of the port's MACs may use <paramref name="address"/> (revalidation of tracked connections).</summary>
-    public bool AllowsIp(IpAddress128 address)
+    /// <summary>True when any of the port's MACs may use <paramref name="address"/> of the given family (revalidation of tracked connections).</summary>
+    public bool AllowsIp(IpAddress128 address, bool ipv6)
     {
         foreach (ref readonly var e in _entries.AsSpan())
         {
-            if (Mask(address, e.Length) == e.Prefix)
+            if (e.Ipv6 == ipv6 && Mask(address, e.Length128) == e.Network)
             {
                 return true;
             }

@@ -40,7 +40,7 @@ public static class PortSecurity
         if (p.IsArp)
         {
             var senderOk = p.ArpSenderMac == p.EthSource
-                && (p.IpSource == IpAddress128.FromIpv4(0) || addresses.Allows(p.EthSource, p.IpSource));
+                && (p.IpSource == IpAddress128.FromIpv4(0) || addresses.Allows(p.EthSource, p.IpSource, ipv6: false));
             return senderOk ? ImplicitVerdict.Allow : ImplicitVerdict.DropSpoofing;
         }
         if (p.IsIpv4)
@@ -54,11 +54,11 @@ public static class PortSecurity
                 if (p.SourcePort == DhcpClientPort && p.DestinationPort == DhcpServerPort)
                 {
                     // A DHCP client may send from 0.0.0.0 before it has an address.
-                    return p.IpSource == IpAddress128.FromIpv4(0) || addresses.Allows(p.EthSource, p.IpSource)
+                    return p.IpSource == IpAddress128.FromIpv4(0) || addresses.Allows(p.EthSource, p.IpSource, ipv6: false)
                         ? ImplicitVerdict.Allow : ImplicitVerdict.DropSpoofing;
                 }
             }
-            return addresses.Allows(p.EthSource, p.IpSource) ? ImplicitVerdict.UseRules : ImplicitVerdict.DropSpoofing;
+            return addresses.Allows(p.EthSource, p.IpSource, ipv6: false) ? ImplicitVerdict.UseRules : ImplicitVerdict.DropSpoofing;
         }
         if (p.IsIpv6)
         {
@@ -72,7 +72,7 @@ public static class PortSecurity
                     case MldQuery:
                         return ImplicitVerdict.DropSpoofing;
                     case NeighborAdvertisement:
-                        return addresses.Allows(p.EthSource, p.NdTarget) && (unspecified || addresses.Allows(p.EthSource, p.IpSource))
+                        return addresses.Allows(p.EthSource, p.NdTarget, ipv6: true) && (unspecified || addresses.Allows(p.EthSource, p.IpSource, ipv6: true))
                             && ((p.Flags & PacketFlags.NdLinkLayerOption) == 0 || addresses.AllowsMac(p.NdLinkLayerAddress))
                             ? ImplicitVerdict.Allow : ImplicitVerdict.DropSpoofing;
                     case NeighborSolicitation:
@@ -81,7 +81,7 @@ public static class PortSecurity
                     case MldDone:
                     case Mld2Report:
                         // Duplicate address detection and MLD reports may come from the unspecified address.
-                        return (unspecified || addresses.Allows(p.EthSource, p.IpSource))
+                        return (unspecified || addresses.Allows(p.EthSource, p.IpSource, ipv6: true))
                             && ((p.Flags & PacketFlags.NdLinkLayerOption) == 0 || addresses.AllowsMac(p.NdLinkLayerAddress))
                             ? ImplicitVerdict.Allow : ImplicitVerdict.DropSpoofing;
                 }
@@ -92,12 +92,12 @@ public static class PortSecurity
                 {
                     return ImplicitVerdict.DropSpoofing;
                 }
-                if (p.SourcePort == Dhcp6ClientPort && p.DestinationPort == Dhcp6ServerPort && addresses.Allows(p.EthSource, p.IpSource))
+                if (p.SourcePort == Dhcp6ClientPort && p.DestinationPort == Dhcp6ServerPort && addresses.Allows(p.EthSource, p.IpSource, ipv6: true))
                 {
                     return ImplicitVerdict.Allow;
                 }
             }
-            return addresses.Allows(p.EthSource, p.IpSource) ? ImplicitVerdict.UseRules : ImplicitVerdict.DropSpoofing;
+            return addresses.Allows(p.EthSource, p.IpSource, ipv6: true) ? ImplicitVerdict.UseRules : ImplicitVerdict.DropSpoofing;
         }
         return ImplicitVerdict.DropNotAllowed;
     }
