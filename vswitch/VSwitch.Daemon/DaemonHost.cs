@@ -17,19 +17,39 @@ namespace VSwitch.Daemon;
 /// <summary>Wires the daemon together on Microsoft.Extensions.Hosting and runs it until SIGTERM/SIGINT.</summary>
 public static class DaemonHost
 {
+    /// <summary>
+    /// Runs the daemon until SIGTERM/SIGINT (or until the console quits); 0 on a clean stop, non-zero after printing one
+    /// line on stderr when it cannot start.
+    /// </summary>
+    /// <remarks>
+    /// The order is the point: the state directory's lock comes first, so a second daemon on the same directory stops
+    /// before it reads the state or touches a port; the store is opened only then. Everything is released in reverse
+    /// order, the lock last, after the ports are detached.
+    /// </remarks>
     public static async Task<int> RunAsync(VSwitchOptions options, SwitchConfig config, SwitchModel initialModel, CancellationToken cancellation)
     {
-        StateStore store;
         try
         {
-            store = StateStore.Open(options.StateDir);
+            using var stateLock = StateDirLock.Acquire(options.StateDir, options.ApiSocket);
+            using var store = StateStore.Open(options.StateDir);
+            using var host = BuildHost(options, config, initialModel, store);
+            if (options.Console)
+            {
+                return await RunWithConsoleAsync(host, options, cancellation);
+            }
+            await host.RunAsync(cancellation);
+            return 0;
         }
-        catch (StateStoreException ex)
+        catch (Exception ex) when (ex is StartupException or IOException or InvalidOperationException or PortException or StateStoreException or NeutronException)
         {
             System.Console.Error.WriteLine($"vswitchd: {ex.Message}");
             return 1;
         }
-        using var ownedStore = store;
+    }
+
+    /// <summary>The host with every service of the daemon; nothing runs until it is started.</summary>
+    private static IHost BuildHost(VSwitchOptions options, SwitchConfig config, SwitchModel initialModel, StateStore store)
+    {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         if (options.Console)
@@ -90,21 +110,7 @@ public static class DaemonHost
             builder.Services.AddSingleton<MetricsWriter>();
             builder.Services.AddHostedService<MetricsServer>();
         }
-        using var host = builder.Build();
-        try
-        {
-            if (options.Console)
-            {
-                return await RunWithConsoleAsync(host, options, cancellation);
-            }
-            await host.RunAsync(cancellation);
-            return 0;
-        }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or PortException or StateStoreException or NeutronException)
-        {
-            System.Console.Error.WriteLine($"vswitchd: {ex.Message}");
-            return 1;
-        }
+        return builder.Build();
     }
 
     /// <summary>
