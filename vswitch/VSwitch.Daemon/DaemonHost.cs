@@ -23,16 +23,18 @@ public static class DaemonHost
     /// </summary>
     /// <remarks>
     /// The order is the point: the state directory's lock comes first, so a second daemon on the same directory stops
-    /// before it reads the state or touches a port; the store is opened only then. Everything is released in reverse
-    /// order, the lock last, after the ports are detached.
+    /// before it reads the state or touches a port; then every listening socket is bound, so an API socket another
+    /// process serves or an address in use stops the start before a port is opened; the store is opened only then.
+    /// Everything is released in reverse order, the lock last, after the ports are detached.
     /// </remarks>
     public static async Task<int> RunAsync(VSwitchOptions options, SwitchConfig config, SwitchModel initialModel, CancellationToken cancellation)
     {
         try
         {
             using var stateLock = StateDirLock.Acquire(options.StateDir, options.ApiSocket);
+            using var listeners = ListeningSockets.Bind(options.ApiSocket, options.ApiListen, options.MetricsListen);
             using var store = StateStore.Open(options.StateDir);
-            using var host = BuildHost(options, config, initialModel, store);
+            using var host = BuildHost(options, config, initialModel, store, listeners);
             if (options.Console)
             {
                 return await RunWithConsoleAsync(host, options, cancellation);
@@ -48,7 +50,7 @@ public static class DaemonHost
     }
 
     /// <summary>The host with every service of the daemon; nothing runs until it is started.</summary>
-    private static IHost BuildHost(VSwitchOptions options, SwitchConfig config, SwitchModel initialModel, StateStore store)
+    private static IHost BuildHost(VSwitchOptions options, SwitchConfig config, SwitchModel initialModel, StateStore store, ListeningSockets listeners)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -88,6 +90,7 @@ public static class DaemonHost
         builder.Services.AddSingleton<IPortFactory, MemoryPortFactory>();
         builder.Services.AddSingleton<Reconciler>();
         builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(listeners);
         builder.Services.AddSingleton<ModelService>();
         builder.Services.AddHostedService<DataplaneService>();
         builder.Services.AddSingleton(sp => new SecurityGroupLogWriter(
