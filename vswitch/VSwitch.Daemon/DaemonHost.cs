@@ -15,7 +15,7 @@ using VSwitch.Ports.Linux;
 namespace VSwitch.Daemon;
 
 /// <summary>Wires the daemon together on Microsoft.Extensions.Hosting and runs it until SIGTERM/SIGINT.</summary>
-public static class DaemonHost
+public static partial class DaemonHost
 {
     /// <summary>
     /// Runs the daemon until SIGTERM/SIGINT (or until the console quits); 0 on a clean stop, non-zero after printing one
@@ -35,6 +35,7 @@ public static class DaemonHost
             using var listeners = ListeningSockets.Bind(options.ApiSocket, options.ApiListen, options.MetricsListen);
             using var store = StateStore.Open(options.StateDir);
             using var host = BuildHost(options, config, initialModel, store, listeners);
+            AnnounceReadiness(host, options);
             if (options.Console)
             {
                 return await RunWithConsoleAsync(host, options, cancellation);
@@ -47,6 +48,17 @@ public static class DaemonHost
             System.Console.Error.WriteLine($"vswitchd: {ex.Message}");
             return 1;
         }
+    }
+
+    /// <summary>
+    /// Logs "vswitchd ready" once every service has started (the ports are applied, and the API and the metrics
+    /// endpoint accept requests): the line a supervisor, a script or a test waits for.
+    /// </summary>
+    private static void AnnounceReadiness(IHost host, VSwitchOptions options)
+    {
+        var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DaemonHost).FullName!);
+        host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() => Ready(log, Environment.ProcessId,
+            options.StateDir, options.ApiSocket ?? "none", options.ApiListen?.ToString() ?? "none", options.MetricsListen?.ToString() ?? "none"));
     }
 
     /// <summary>The host with every service of the daemon; nothing runs until it is started.</summary>
@@ -139,4 +151,7 @@ public static class DaemonHost
         }
         return 0;
     }
+
+    [LoggerMessage(1, LogLevel.Information, "vswitchd ready: pid {Pid}, state dir {StateDir}, API socket {ApiSocket}, API TCP {ApiListen}, metrics {Metrics}")]
+    private static partial void Ready(ILogger logger, int pid, string stateDir, string apiSocket, string apiListen, string metrics);
 }
