@@ -15,8 +15,8 @@ namespace VSwitch.Daemon.Hosting;
 /// naming the option. A client that connects before Kestrel accepts waits in the listen backlog.</para>
 /// <para><b>Ownership.</b> Kestrel takes each socket through <c>SocketTransportOptions.CreateBoundListenSocket</c>
 /// (<see cref="Take"/>) and closes it when it stops. <see cref="Dispose"/> closes the ones it never took and removes the
-/// API's socket file unless another process serves it by then (Kestrel's own removal would look for the file where it
-/// was bound, see <see cref="ApiSocket"/>).</para>
+/// API's socket file unless another process serves it by then (.NET removes a Unix socket's file when the socket is
+/// closed, but looks for it where it was bound, in <see cref="ApiSocket"/>'s private directory).</para>
 /// </remarks>
 public sealed class ListeningSockets : IDisposable
 {
