@@ -8,6 +8,7 @@ using VSwitch.Control;
 using VSwitch.Control.Model;
 using VSwitch.Control.Persistence;
 using VSwitch.Daemon.Api;
+using VSwitch.Daemon.Hosting;
 using VSwitch.Dataplane;
 using VSwitch.Dataplane.Ports;
 
@@ -24,6 +25,7 @@ internal sealed class ApiHost : IAsyncDisposable
     private readonly Datapath _datapath;
     private readonly Reconciler _reconciler;
     private readonly StateStore _store;
+    private readonly ListeningSockets _listeners;
     private readonly ApiServer _server;
     private readonly bool _ownsDirectory;
 
@@ -42,7 +44,9 @@ internal sealed class ApiHost : IAsyncDisposable
         Models = new ModelService(_store, _reconciler, NullLogger<ModelService>.Instance);
         Models.Start(SwitchModel.Empty);
         var api = new ApiContext(Models, _reconciler, TimeProvider.System, ProjectId.Parse("admin"));
-        _server = new ApiServer(new ApiOptions(SocketPath, new IPEndPoint(IPAddress.Loopback, tcpPort), Encoding.UTF8.GetBytes(Token)), api, _datapath,
+        var endpoint = new IPEndPoint(IPAddress.Loopback, tcpPort);
+        _listeners = ListeningSockets.Bind(SocketPath, endpoint, metricsListen: null);
+        _server = new ApiServer(new ApiOptions(SocketPath, endpoint, Encoding.UTF8.GetBytes(Token)), _listeners, api, _datapath,
             NullLoggerFactory.Instance);
     }
 
@@ -103,6 +107,7 @@ internal sealed class ApiHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _server.StopAsync(CancellationToken.None);
+        _listeners.Dispose();
         _reconciler.Dispose();
         _datapath.Stop();
         _datapath.Dispose();

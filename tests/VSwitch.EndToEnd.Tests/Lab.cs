@@ -28,6 +28,9 @@ internal sealed class Lab : IDisposable
 
     public Daemon? Daemon { get; private set; }
 
+    /// <summary>The configuration file the lab's daemon runs with (written at <see cref="Start"/> and <see cref="Reload"/>).</summary>
+    public string ConfigPath => Path.Combine(Path.GetTempPath(), $"{Prefix}-config.json");
+
     /// <summary>A port entry of the configuration file (JSON names as the file spells them).</summary>
     private sealed record PortConfig(string name, string network, string device, string? mac_address, bool port_security_enabled = false)
     {
@@ -152,7 +155,7 @@ internal sealed class Lab : IDisposable
         var stateDir = Daemon!.StateDir;
         Daemon.Kill9();
         Daemon.Dispose();
-        Daemon = Daemon.StartIn(stateDir, Path.Combine(Path.GetTempPath(), $"{Prefix}-config.json"), workers);
+        Daemon = Daemon.StartIn(stateDir, ConfigPath, workers);
         return Daemon;
     }
 
@@ -184,7 +187,7 @@ internal sealed class Lab : IDisposable
             security_groups = _groups.ToArray(),
             ports = _ports.ToArray(),
         };
-        var path = Path.Combine(Path.GetTempPath(), $"{Prefix}-config.json");
+        var path = ConfigPath;
         File.WriteAllText(path, JsonSerializer.Serialize(config, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
         return path;
     }
@@ -222,6 +225,6 @@ internal sealed class Lab : IDisposable
         {
             Shell.Run($"ip netns pids {ns} 2>/dev/null | xargs -r kill -9; ip netns del {ns}");
         }
-        File.Delete(Path.Combine(Path.GetTempPath(), $"{Prefix}-config.json"));
+        File.Delete(ConfigPath);
     }
 }

@@ -18,7 +18,7 @@ public sealed class InteropLayoutTests
     private static readonly string[] s_headers =
     [
         "stddef.h", "stdio.h", "errno.h", "fcntl.h", "poll.h", "sched.h", "unistd.h",
-        "sys/epoll.h", "sys/eventfd.h", "sys/ioctl.h", "sys/mman.h", "sys/socket.h", "sys/uio.h",
+        "sys/epoll.h", "sys/eventfd.h", "sys/file.h", "sys/ioctl.h", "sys/mman.h", "sys/socket.h", "sys/stat.h", "sys/uio.h",
         "net/if.h", "linux/if_packet.h", "linux/if_ether.h", "linux/if_tun.h",
         "linux/netlink.h", "linux/rtnetlink.h", "linux/virtio_net.h", "linux/io_uring.h", "sys/syscall.h",
     ];

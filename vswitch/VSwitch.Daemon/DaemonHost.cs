@@ -15,21 +15,55 @@ using VSwitch.Ports.Linux;
 namespace VSwitch.Daemon;
 
 /// <summary>Wires the daemon together on Microsoft.Extensions.Hosting and runs it until SIGTERM/SIGINT.</summary>
-public static class DaemonHost
+public static partial class DaemonHost
 {
+    /// <summary>
+    /// Runs the daemon until SIGTERM/SIGINT (or until the console quits); 0 on a clean stop, non-zero after printing one
+    /// line on stderr when it cannot start.
+    /// </summary>
+    /// <remarks>
+    /// The order is the point: the state directory's lock comes first, so a second daemon on the same directory stops
+    /// before it reads the state or touches a port; then every listening socket is bound, so an API socket another
+    /// process serves or an address in use stops the start before a port is opened; the store is opened only then.
+    /// Everything is released in reverse order, the lock last, after the ports are detached.
+    /// </remarks>
     public static async Task<int> RunAsync(VSwitchOptions options, SwitchConfig config, SwitchModel initialModel, CancellationToken cancellation)
     {
-        StateStore store;
         try
         {
-            store = StateStore.Open(options.StateDir);
+            using var stateLock = StateDirLock.Acquire(options.StateDir, options.ApiSocket);
+            using var listeners = ListeningSockets.Bind(options.ApiSocket, options.ApiListen, options.MetricsListen);
+            using var store = StateStore.Open(options.StateDir);
+            using var host = BuildHost(options, config, initialModel, store, listeners);
+            AnnounceReadiness(host, options);
+            if (options.Console)
+            {
+                return await RunWithConsoleAsync(host, options, cancellation);
+            }
+            await host.RunAsync(cancellation);
+            return 0;
         }
-        catch (StateStoreException ex)
+        catch (Exception ex) when (ex is StartupException or IOException or InvalidOperationException or PortException or StateStoreException or NeutronException)
         {
             System.Console.Error.WriteLine($"vswitchd: {ex.Message}");
             return 1;
         }
-        using var ownedStore = store;
+    }
+
+    /// <summary>
+    /// Logs "vswitchd ready" once every service has started (the ports are applied, and the API and the metrics
+    /// endpoint accept requests): the line a supervisor, a script or a test waits for.
+    /// </summary>
+    private static void AnnounceReadiness(IHost host, VSwitchOptions options)
+    {
+        var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DaemonHost).FullName!);
+        host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() => Ready(log, Environment.ProcessId,
+            options.StateDir, options.ApiSocket ?? "none", options.ApiListen?.ToString() ?? "none", options.MetricsListen?.ToString() ?? "none"));
+    }
+
+    /// <summary>The host with every service of the daemon; nothing runs until it is started.</summary>
+    private static IHost BuildHost(VSwitchOptions options, SwitchConfig config, SwitchModel initialModel, StateStore store, ListeningSockets listeners)
+    {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         if (options.Console)
@@ -70,6 +104,7 @@ public static class DaemonHost
         builder.Services.AddSingleton<IPortFactory, MemoryPortFactory>();
         builder.Services.AddSingleton<Reconciler>();
         builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(listeners);
         builder.Services.AddSingleton<ModelService>();
         builder.Services.AddHostedService<DataplaneService>();
         builder.Services.AddSingleton(sp => new SecurityGroupLogWriter(
@@ -92,21 +127,7 @@ public static class DaemonHost
             builder.Services.AddSingleton<MetricsWriter>();
             builder.Services.AddHostedService<MetricsServer>();
         }
-        using var host = builder.Build();
-        try
-        {
-            if (options.Console)
-            {
-                return await RunWithConsoleAsync(host, options, cancellation);
-            }
-            await host.RunAsync(cancellation);
-            return 0;
-        }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or PortException or StateStoreException or NeutronException)
-        {
-            System.Console.Error.WriteLine($"vswitchd: {ex.Message}");
-            return 1;
-        }
+        return builder.Build();
     }
 
     /// <summary>
@@ -132,4 +153,7 @@ public static class DaemonHost
         }
         return 0;
     }
+
+    [LoggerMessage(1, LogLevel.Information, "vswitchd ready: pid {Pid}, state dir {StateDir}, API socket {ApiSocket}, API TCP {ApiListen}, metrics {Metrics}")]
+    private static partial void Ready(ILogger logger, int pid, string stateDir, string apiSocket, string apiListen, string metrics);
 }

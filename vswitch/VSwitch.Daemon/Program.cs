@@ -41,6 +41,29 @@ var root = new RootCommand("vswitchd: the VSwitch userspace virtual switch daemo
 };
 root.SetAction(async (parse, cancellation) =>
 {
+    try
+    {
+        return await RunAsync(parse, cancellation);
+    }
+    catch (Exception ex)
+    {
+        // Every expected failure is reported where it happens; this keeps an unexpected one to one line too.
+        Console.Error.WriteLine($"vswitchd: {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
+        return 1;
+    }
+});
+
+// Parse errors are one line too (System.CommandLine would add the help text), as every start-up error is.
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0 && parsed.Action is not { ClearsParseErrors: true })
+{
+    Console.Error.WriteLine($"vswitchd: {parsed.Errors[0].Message} (vswitchd --help lists the options)");
+    return 2;
+}
+return await parsed.InvokeAsync();
+
+async Task<int> RunAsync(ParseResult parse, CancellationToken cancellation)
+{
     VSwitchOptions options;
     SwitchConfig config;
     VSwitch.Control.Model.SwitchModel model;
@@ -75,8 +98,8 @@ root.SetAction(async (parse, cancellation) =>
             Workers = workers,
             BusyPollMicroseconds = busyPoll,
             MetricsListen = metrics == "none" ? null : VSwitchOptions.ParseEndpoint("--metrics-listen", metrics),
-            StateDir = parse.GetValue(stateDirOption)!,
-            ApiSocket = apiSocket == "none" ? null : apiSocket,
+            StateDir = VSwitchOptions.ParsePath("--state-dir", parse.GetValue(stateDirOption)!),
+            ApiSocket = apiSocket == "none" ? null : VSwitchOptions.ParsePath("--api-socket", apiSocket),
             ApiListen = apiListen is null ? null : VSwitchOptions.ParseEndpoint("--api-listen", apiListen),
             Console = console,
             ApiToken = tokenFile is null ? null : VSwitch.Daemon.Api.ApiOptions.ReadTokenFile(tokenFile),
@@ -90,5 +113,4 @@ root.SetAction(async (parse, cancellation) =>
         return 2;
     }
     return await DaemonHost.RunAsync(options, config, model, cancellation);
-});
-return await root.Parse(args).InvokeAsync();
+}

@@ -17,10 +17,10 @@ public sealed record VSwitchOptions
     /// <summary>Where <c>/metrics</c> listens; null disables it.</summary>
     public IPEndPoint? MetricsListen { get; init; } = new(IPAddress.Loopback, 9477);
 
-    /// <summary>The directory of the state database (<c>state.db</c>).</summary>
+    /// <summary>The directory of the state database (<c>state.db</c>) and of the lock (<c>vswitchd.lock</c>); absolute.</summary>
     public string StateDir { get; init; } = "/var/lib/vswitch";
 
-    /// <summary>The API's Unix socket; null disables it.</summary>
+    /// <summary>The API's Unix socket, absolute; null disables it.</summary>
     public string? ApiSocket { get; init; } = "/run/vswitch/api.sock";
 
     /// <summary>The API's TCP endpoint (every request needs <c>X-Auth-Token</c>); null: none.</summary>
@@ -31,6 +31,19 @@ public sealed record VSwitchOptions
 
     /// <summary>Run the operator console on this terminal (the log then goes to <c>STATE_DIR/vswitchd.log</c>); needs <see cref="ApiSocket"/>.</summary>
     public bool Console { get; init; }
+
+    /// <summary>
+    /// An absolute path for <paramref name="text"/>, relative to the working directory: the daemon's messages, its lock
+    /// record and Kestrel (which refuses a relative socket path) all see the same path.
+    /// </summary>
+    public static string ParsePath(string option, string text)
+    {
+        if (text.Length == 0 || text.Contains('\0'))
+        {
+            throw new FormatException($"{option}: '{text}' is not a path");
+        }
+        return Path.GetFullPath(text);
+    }
 
     /// <summary>Parses <c>HOST:PORT</c> (IPv6 as <c>[::1]:PORT</c>); the error names the option.</summary>
     public static IPEndPoint ParseEndpoint(string option, string text)

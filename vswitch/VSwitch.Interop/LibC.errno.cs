@@ -9,6 +9,7 @@ public static partial class LibC
     public const int ENXIO = 6;
     public const int EBADF = 9;
     public const int EAGAIN = 11;
+    public const int EWOULDBLOCK = 11;
     public const int ENOMEM = 12;
     public const int EBUSY = 16;
     public const int EEXIST = 17;

@@ -19,6 +19,7 @@ public static unsafe partial class LibC
     public const int SO_ERROR = 4;
     public const int SO_SNDBUF = 7;
     public const int SO_RCVBUF = 8;
+    public const int SO_PEERCRED = 17;
     public const int SO_SNDBUFFORCE = 32;
     public const int SO_RCVBUFFORCE = 33;
 

@@ -22,6 +22,10 @@ public static unsafe partial class LibC
     [LibraryImport(Libc)]
     public static partial int gettid();
 
+    /// <summary>Makes <paramref name="newpath"/> a second name of <paramref name="oldpath"/>; fails with EEXIST rather than replace a file (control plane only: UTF-8 paths).</summary>
+    [LibraryImport(Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int link(string oldpath, string newpath);
+
     /// <summary>Creates a pipe: <c>pipefd[0]</c> reads, <c>pipefd[1]</c> writes (flags: O_NONBLOCK, O_CLOEXEC).</summary>
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int pipe2(int* pipefd, int flags);

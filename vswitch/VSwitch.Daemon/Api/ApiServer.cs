@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -8,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using VSwitch.Control.Model;
 using VSwitch.Dataplane;
 using VSwitch.Control.Persistence;
+using VSwitch.Daemon.Hosting;
 
 namespace VSwitch.Daemon.Api;
 
@@ -21,25 +21,23 @@ namespace VSwitch.Daemon.Api;
 /// <see cref="StatsEndpoints"/> and <see cref="FlowsEndpoints"/> under <c>/v2.0/vswitch/</c>);
 /// every write goes through <see cref="Control.ModelService"/>, so it is durable and applied before the answer.
 /// Errors are thrown as <see cref="NeutronException"/> and turned into NeutronError bodies here, in one place.</para>
-/// <para><b>The socket.</b> Its directory is created; a socket file left by a daemon that died is removed, but one
-/// that still accepts connections is another running daemon's and start-up fails rather than steal it.</para>
+/// <para><b>The sockets</b> are bound before the daemon reads its state (<see cref="ListeningSockets"/>, and
+/// <see cref="ApiSocket"/> for the Unix socket's mode and a stale socket); Kestrel takes them over when it starts.</para>
 /// <para><b>Thread-safety.</b> Kestrel runs requests concurrently; readers use the immutable current model, writers
 /// serialise in <see cref="Control.ModelService"/>.</para>
 /// </remarks>
-public sealed partial class ApiServer(ApiOptions options, ApiContext api, Datapath datapath, ILoggerFactory loggers) : IHostedService
+public sealed partial class ApiServer(ApiOptions options, ListeningSockets listeners, ApiContext api, Datapath datapath, ILoggerFactory loggers)
+    : IHostedService
 {
     private readonly ILogger _log = loggers.CreateLogger<ApiServer>();
     private WebApplication? _app;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (options.SocketPath is { } socket)
-        {
-            PrepareSocket(socket);
-        }
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = listeners.Take);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = RequestBody.MaxBodySize;
@@ -77,10 +75,6 @@ public sealed partial class ApiServer(ApiOptions options, ApiContext api, Datapa
         FlowsEndpoints.Map(app, api);
         await app.StartAsync(cancellationToken);
         _app = app;
-        if (options.SocketPath is { } created && !OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(created, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
-        }
         Listening(_log, options.SocketPath ?? "-", options.Listen?.ToString() ?? "-");
     }
 
@@ -115,33 +109,6 @@ public sealed partial class ApiServer(ApiOptions options, ApiContext api, Datapa
             var type = ex is StateStoreException ? "StateStoreError" : "HTTPInternalServerError";
             await NeutronResults.Error(StatusCodes.Status500InternalServerError, type, $"Request failed: {ex.Message}").ExecuteAsync(http);
         }
-    }
-
-    /// <summary>Creates the socket's directory and removes a stale socket file (refusing one that a live daemon serves).</summary>
-    private static void PrepareSocket(string path)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null)
-        {
-            Directory.CreateDirectory(directory);
-        }
-        if (!File.Exists(path))
-        {
-            return;
-        }
-        using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
-        {
-            try
-            {
-                probe.Connect(new UnixDomainSocketEndPoint(path));
-                throw new IOException($"--api-socket: {path} is served by another running process");
-            }
-            catch (SocketException)
-            {
-                // Nobody listens: a stale socket of a daemon that died.
-            }
-        }
-        File.Delete(path);
     }
 
     [LoggerMessage(300, LogLevel.Information, "API listening on unix:{Socket} and tcp:{Tcp}")]

@@ -4,11 +4,12 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using VSwitch.Daemon.Hosting;
 
 namespace VSwitch.Daemon.Metrics;
 
-/// <summary>Serves <c>GET /metrics</c> on <c>--metrics-listen</c> with Kestrel.</summary>
-public sealed class MetricsServer(VSwitchOptions options, MetricsWriter writer, ILoggerFactory loggers) : IHostedService
+/// <summary>Serves <c>GET /metrics</c> on <c>--metrics-listen</c> with Kestrel, on the socket bound at start-up (<see cref="ListeningSockets"/>).</summary>
+public sealed class MetricsServer(VSwitchOptions options, ListeningSockets listeners, MetricsWriter writer, ILoggerFactory loggers) : IHostedService
 {
     private WebApplication? _app;
 
@@ -18,6 +19,7 @@ public sealed class MetricsServer(VSwitchOptions options, MetricsWriter writer, 
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = listeners.Take);
         builder.WebHost.ConfigureKestrel(k => k.Listen(options.MetricsListen!));
         _app = builder.Build();
         _app.MapGet("/metrics", () => Results.Text(writer.Render(), MetricsWriter.ContentType));
