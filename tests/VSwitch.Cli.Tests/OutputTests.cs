@@ -75,8 +75,8 @@ public sealed class OutputTests
     public void Show_TableJsonValue()
     {
         var table = InProcessCli.Run(Api(), ["network", "show", "front"]).Stdout;
-        Assert.StartsWith("Field            Value\nid               aaaaaaaa-0000-0000-0000-000000000001\nname             front\n", table);
-        Assert.Contains("mtu              1500\n", table);
+        Assert.StartsWith("Field             Value\nid                aaaaaaaa-0000-0000-0000-000000000001\nname              front\n", table);
+        Assert.Contains("mtu               1500\n", table);
         var json = JsonNode.Parse(InProcessCli.Run(Api(), ["network", "show", "front", "-f", "json"]).Stdout)!;
         Assert.Equal(1500, (int)json["mtu"]!);
         Assert.Equal("UP", (string)json["admin_state_up"]!);
