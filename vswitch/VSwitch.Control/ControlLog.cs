@@ -23,8 +23,11 @@ internal static partial class ControlLog
     [LoggerMessage(5, LogLevel.Information, "port {Port} ({Device}) is back up")]
     public static partial void PortRevived(ILogger logger, string port, string device);
 
-    [LoggerMessage(6, LogLevel.Warning, "a worker did not switch to snapshot {Generation} in time")]
+    [LoggerMessage(6, LogLevel.Warning, "a worker did not switch to snapshot {Generation} in time: devices it may still use stay open until it has")]
     public static partial void PublishTimedOut(ILogger logger, long generation);
+
+    [LoggerMessage(9, LogLevel.Information, "{Device}: closed now that every worker has moved past snapshot {Generation}")]
+    public static partial void RetiredPortClosed(ILogger logger, string device, long generation);
 
     [LoggerMessage(7, LogLevel.Information, "applied generation {Generation}: {Ports} ports on {Networks} networks")]
     public static partial void Applied(ILogger logger, long generation, int ports, int networks);

@@ -39,8 +39,19 @@ public sealed class Reconciler : IDisposable
     private Dictionary<Guid, PortPolicy?> _policies = [];
     private Dictionary<Guid, (bool Accept, bool Drop)> _logging = [];
     private SwitchModel _applied = SwitchModel.Empty;
+    private readonly List<Retired> _retired = [];
     private long _generation;
     private long _policyGeneration;
+
+    /// <summary>
+    /// A device that left the snapshot while a worker had not yet switched away from one that references it; it is
+    /// closed (and, for a removed port, its slot freed) once every worker has reached <see cref="Generation"/>.
+    /// </summary>
+    /// <param name="Port">The device to close.</param>
+    /// <param name="Generation">The first snapshot without it.</param>
+    /// <param name="Removed">The running port it belonged to when the port itself was removed (its slot is freed), else null
+    /// (a device replaced under a port that stays).</param>
+    private sealed record Retired(IPort Port, long Generation, RunningPort? Removed);
 
     private sealed class RunningPort(PortSpec spec, IPort port, int slot)
     {
@@ -126,6 +137,7 @@ public sealed class Reconciler : IDisposable
     {
         lock (_gate)
         {
+            CloseRetiredLocked();
             var statuses = _statuses.ToBuilder();
 
             // 1. Deletions: ports that are gone, or whose backend, network or MAC changed (they are re-opened below).
@@ -148,10 +160,10 @@ public sealed class Reconciler : IDisposable
             }
             if (removed.Count > 0)
             {
-                PublishLocked(_applied.Networks);
+                var generation = PublishLocked(_applied.Networks);
                 foreach (var r in removed)
                 {
-                    Close(r);
+                    Retire(r.Port, generation, r);
                 }
             }
 
@@ -255,6 +267,7 @@ public sealed class Reconciler : IDisposable
     {
         lock (_gate)
         {
+            CloseRetiredLocked();
             var changed = false;
             foreach (var r in _running.Values)
             {
@@ -307,8 +320,7 @@ public sealed class Reconciler : IDisposable
         var old = r.Port;
         r.Port = port;
         r.DownReason = null;
-        PublishLocked(_applied.Networks);
-        old.Dispose();
+        Retire(old, PublishLocked(_applied.Networks), removed: null);
         ControlLog.PortRevived(_log, r.Spec.Name, r.Spec.Device);
         return true;
     }
@@ -318,6 +330,75 @@ public sealed class Reconciler : IDisposable
         var factory = _factories.FirstOrDefault(f => f.Handles(spec.Device))
             ?? throw new PortException($"unknown device '{spec.Device}': expected tap:NAME[@NETNS][?io=uring|syscalls], afpacket:IFNAME[?rx=v2|v3] or memory");
         return factory.Create(new PortRequest(spec.Device, _datapath.Options.Workers, spec.Mac));
+    }
+
+    /// <summary>
+    /// Closes <paramref name="port"/> (and frees a removed port's slot) now if every worker has switched to the
+    /// snapshot <paramref name="generation"/> that no longer has it, else when they have: a worker still on an older
+    /// snapshot may be receiving from or transmitting to it, and the device's memory (rings, io_uring queues) must
+    /// outlive that.
+    /// </summary>
+    private void Retire(IPort port, long generation, RunningPort? removed)
+    {
+        if (_datapath.WorkersReached(generation))
+        {
+            Close(new Retired(port, generation, removed));
+        }
+        else
+        {
+            _retired.Add(new Retired(port, generation, removed));
+        }
+    }
+
+    /// <summary>Closes the retired devices that no worker can still use (called before every change and health check).</summary>
+    private void CloseRetiredLocked()
+    {
+        for (var i = _retired.Count - 1; i >= 0; i--)
+        {
+            var retired = _retired[i];
+            if (_datapath.WorkersReached(retired.Generation))
+            {
+                _retired.RemoveAt(i);
+                Close(retired);
+                ControlLog.RetiredPortClosed(_log, retired.Port.Device, retired.Generation);
+            }
+        }
+    }
+
+    private void Close(Retired retired)
+    {
+        if (retired.Removed is { } r)
+        {
+            Close(r);
+        }
+        else
+        {
+            retired.Port.Dispose();
+        }
+    }
+
+    /// <summary>Devices that left the snapshot but wait for a worker to move past it before they are closed.</summary>
+    public int RetiredCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _retired.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Closes the retired devices no worker can use any more; after <see cref="Datapath.Stop"/> that is all of them
+    /// (the daemon calls this once the workers have stopped).
+    /// </summary>
+    public void CloseRetired()
+    {
+        lock (_gate)
+        {
+            CloseRetiredLocked();
+        }
     }
 
     private void Close(RunningPort r)
@@ -349,7 +430,8 @@ public sealed class Reconciler : IDisposable
         return new PortStatus(r.Spec.Id, PortStatus.Active, r.Slot, null, details);
     }
 
-    private void PublishLocked(ImmutableSortedDictionary<Guid, NetworkSpec> networks)
+    /// <summary>Publishes the running state; returns the snapshot's generation (see <see cref="Retire"/> for a worker that is late).</summary>
+    private long PublishLocked(ImmutableSortedDictionary<Guid, NetworkSpec> networks)
     {
         var ports = new SwitchPort?[_datapath.Options.MaxPorts];
         var members = new Dictionary<int, List<int>>();
@@ -389,19 +471,23 @@ public sealed class Reconciler : IDisposable
         {
             ControlLog.PublishTimedOut(_log, generation);
         }
+        return generation;
     }
 
-    /// <summary>Detaches every port (the workers first, then the devices).</summary>
+    /// <summary>
+    /// Detaches every port (the workers first, then the devices; a device a late worker may still use is closed by
+    /// <see cref="CloseRetired"/> once the workers have stopped).
+    /// </summary>
     public void Dispose()
     {
         lock (_gate)
         {
             var all = _running.Values.ToList();
             _running.Clear();
-            PublishLocked(ImmutableSortedDictionary<Guid, NetworkSpec>.Empty);
+            var generation = PublishLocked(ImmutableSortedDictionary<Guid, NetworkSpec>.Empty);
             foreach (var r in all)
             {
-                Close(r);
+                Retire(r.Port, generation, r);
             }
             _statuses = ImmutableDictionary<Guid, PortStatus>.Empty;
         }

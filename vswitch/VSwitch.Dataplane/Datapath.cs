@@ -94,7 +94,9 @@ public sealed class Datapath : IDisposable
 
     /// <summary>
     /// Makes <paramref name="snapshot"/> current and, when the workers run, waits until each of them has switched to
-    /// it (their next batch boundary). Returns false if a worker did not switch within <paramref name="timeout"/>.
+    /// it (their next batch boundary). Returns false if a worker did not switch within <paramref name="timeout"/>
+    /// (default <see cref="DatapathOptions.PublishTimeout"/>): a worker may then still use anything the previous
+    /// snapshots referenced, and the caller must not release it before <see cref="WorkersReached"/> says so.
     /// </summary>
     public bool Publish(DataplaneSnapshot snapshot, TimeSpan? timeout = null)
     {
@@ -107,7 +109,7 @@ public sealed class Datapath : IDisposable
         {
             w.Ring();
         }
-        var deadline = Stopwatch.GetTimestamp() + (long)((timeout ?? TimeSpan.FromSeconds(5)).TotalSeconds * Stopwatch.Frequency);
+        var deadline = Stopwatch.GetTimestamp() + (long)((timeout ?? Options.PublishTimeout).TotalSeconds * Stopwatch.Frequency);
         var spinner = default(SpinWait);
         foreach (var w in Workers)
         {
@@ -118,6 +120,26 @@ public sealed class Datapath : IDisposable
                     return false;
                 }
                 spinner.SpinOnce(sleep1Threshold: 20);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// True when no worker can still use a snapshot older than <paramref name="generation"/>: every running worker has
+    /// switched to it or a later one, or the workers are stopped.
+    /// </summary>
+    public bool WorkersReached(long generation)
+    {
+        if (!_started)
+        {
+            return true;
+        }
+        foreach (var w in Workers)
+        {
+            if (w.SeenGeneration < generation)
+            {
+                return false;
             }
         }
         return true;

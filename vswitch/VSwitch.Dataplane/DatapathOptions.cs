@@ -52,6 +52,12 @@ public sealed record DatapathOptions
     /// <summary>Security-group log events each worker can hold until the log writer takes them (rounded up to a power of two).</summary>
     public int SecurityGroupLogRingSize { get; init; } = Pipeline.SecurityGroupLogRing.DefaultCapacity;
 
+    /// <summary>
+    /// How long <see cref="Datapath.Publish"/> waits for every worker to switch to a new snapshot before it reports
+    /// that one has not (the control plane then keeps what the old snapshot references open until it has).
+    /// </summary>
+    public TimeSpan PublishTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Seconds a learned MAC lives without traffic (OVS and Linux bridges default to 300).</summary>
     public int MacAgingSeconds { get; init; } = 300;
 }

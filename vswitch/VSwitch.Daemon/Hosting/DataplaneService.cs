@@ -93,6 +93,8 @@ public sealed partial class DataplaneService(
         await base.StopAsync(cancellationToken);
         reconciler.Dispose();
         datapath.Stop();
+        // A worker that was late to leave the last snapshot has stopped now: close what it might still have used.
+        reconciler.CloseRetired();
         Stopped(log);
     }
 
