@@ -16,6 +16,7 @@ public static unsafe partial class LibC
     public const int MAP_POPULATE = 0x8000;
     public const int MADV_DONTNEED = 4;
     public const int MADV_HUGEPAGE = 14;
+    public const int MADV_POPULATE_WRITE = 23;
 
     /// <summary><c>MAP_FAILED</c>, <c>(void*)-1</c>.</summary>
     public static readonly void* MAP_FAILED = (void*)-1;

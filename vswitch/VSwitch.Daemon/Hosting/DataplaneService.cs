@@ -34,6 +34,12 @@ public sealed partial class DataplaneService(
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
+        // The first packets of the VMs must wait neither for the JIT compiler (PipelineWarmup remarks) nor for the
+        // kernel to zero the connection table's first huge pages (ConnTable.Prefault).
+        var warmup = VSwitch.Dataplane.Pipeline.PipelineWarmup.Run();
+        var prefault = System.Diagnostics.Stopwatch.StartNew();
+        datapath.Conntrack.Prefault();
+        WarmedUp(log, warmup.Elapsed.TotalMilliseconds, prefault.Elapsed.TotalMilliseconds);
         datapath.Start();
         var cpus = string.Join(",", datapath.Workers.Select(w => w.Cpu));
         Started(log, datapath.Workers.Length, cpus,
@@ -100,6 +106,9 @@ public sealed partial class DataplaneService(
 
     [LoggerMessage(100, LogLevel.Information, "data path started: {Workers} workers on CPUs {Cpus}, {BusyPoll}")]
     private static partial void Started(ILogger logger, int workers, string cpus, string busyPoll);
+
+    [LoggerMessage(104, LogLevel.Information, "pipeline warmed up in {Warmup:0} ms, connection table's first pages committed in {Prefault:0} ms")]
+    private static partial void WarmedUp(ILogger logger, double warmup, double prefault);
 
     [LoggerMessage(101, LogLevel.Information, "data path stopped; all ports detached")]
     private static partial void Stopped(ILogger logger);
