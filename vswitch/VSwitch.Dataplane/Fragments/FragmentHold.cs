@@ -25,8 +25,8 @@ internal sealed unsafe class FragmentHold : IDisposable
     /// <summary>Fragments held at once per worker.</summary>
     public const int Capacity = 32;
 
-    /// <summary>Largest frame held: a 9,000-byte jumbo MTU plus L2 headers; fragments are never GSO frames.</summary>
-    public const int SlotSize = 9216;
+    /// <summary>Largest frame held: the largest network MTU (9,216) plus Ethernet and two VLAN headers; fragments are never GSO frames.</summary>
+    public const int SlotSize = 9280;
 
     /// <summary>How long a fragment waits for its first fragment.</summary>
     public const int HoldMs = 50;
