@@ -39,11 +39,12 @@ internal sealed class ApiHost : IAsyncDisposable
         {
             _datapath.Start();
         }
-        _reconciler = new Reconciler(_datapath, [MemoryPorts], NullLogger<Reconciler>.Instance);
+        PortTypes = new PortTypes(new VSwitch.Ports.Linux.TapPortType(), new VSwitch.Ports.Linux.AfPacketPortType(), MemoryPorts);
+        _reconciler = new Reconciler(_datapath, PortTypes, NullLogger<Reconciler>.Instance);
         _store = StateStore.Open(stateDir);
         Models = new ModelService(_store, _reconciler, NullLogger<ModelService>.Instance);
         Models.Start(SwitchModel.Empty);
-        var api = new ApiContext(Models, _reconciler, TimeProvider.System, ProjectId.Parse("admin"));
+        var api = new ApiContext(Models, _reconciler, TimeProvider.System, ProjectId.Parse("admin"), PortTypes);
         var endpoint = new IPEndPoint(IPAddress.Loopback, tcpPort);
         _listeners = ListeningSockets.Bind(SocketPath, endpoint, metricsListen: null);
         _server = new ApiServer(new ApiOptions(SocketPath, endpoint, Encoding.UTF8.GetBytes(Token)), _listeners, api, _datapath,
@@ -63,7 +64,10 @@ internal sealed class ApiHost : IAsyncDisposable
     public Datapath Datapath => _datapath;
 
     /// <summary>The <c>memory</c> ports the reconciler opened, by device string (to inject and take frames).</summary>
-    public RecordingMemoryPortFactory MemoryPorts { get; } = new();
+    public RecordingMemoryPortType MemoryPorts { get; } = new();
+
+    /// <summary>The daemon's port types, with <see cref="MemoryPorts"/> for <c>memory</c>.</summary>
+    public PortTypes PortTypes { get; }
 
     /// <summary>
     /// Starts a host over a new state directory, or over <paramref name="stateDir"/> (a restart); with
@@ -126,17 +130,21 @@ internal sealed class ApiHost : IAsyncDisposable
     }
 }
 
-/// <summary>Opens <c>memory</c> ports like <see cref="MemoryPortFactory"/> and remembers them by device string.</summary>
-internal sealed class RecordingMemoryPortFactory : IPortFactory
+/// <summary>Opens <c>memory</c> ports like <see cref="MemoryPortType"/> and remembers them by device string.</summary>
+internal sealed class RecordingMemoryPortType : IPortType
 {
-    private readonly MemoryPortFactory _inner = new();
+    private readonly MemoryPortType _inner = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, InMemoryPort> _ports = new();
 
-    public bool Handles(string device) => _inner.Handles(device);
+    public string Scheme => _inner.Scheme;
 
-    public IPort Create(PortRequest request)
+    public string Syntax => _inner.Syntax;
+
+    public PortDevice Parse(string device) => _inner.Parse(device) with { Type = this };
+
+    public IPort Open(PortRequest request)
     {
-        var port = (InMemoryPort)_inner.Create(request);
+        var port = (InMemoryPort)_inner.Open(request);
         _ports[request.Device] = port;
         return port;
     }

@@ -1,4 +1,6 @@
 using VSwitch.Control.Model;
+using VSwitch.Dataplane.Ports;
+using VSwitch.Ports.Linux;
 
 namespace VSwitch.Control.Tests;
 
@@ -6,6 +8,9 @@ namespace VSwitch.Control.Tests;
 internal static class Given
 {
     public static readonly DateTimeOffset Time = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+    /// <summary>The daemon's port types: what device strings the model accepts.</summary>
+    public static readonly PortTypes PortTypes = new(new TapPortType(), new AfPacketPortType(), new MemoryPortType());
 
     /// <summary>A context whose ids count up from 1 and whose clock stands still.</summary>
     public static OperationContext Context(string project = "p1", bool admin = true, EquatableArray<PresetGroup>? presets = null)
@@ -16,7 +21,10 @@ internal static class Given
             () => new Guid($"00000000-0000-0000-0000-{Interlocked.Increment(ref next):D12}"),
             () => Time,
             presets ?? EquatableArray<PresetGroup>.Empty,
-            admin);
+            admin)
+        {
+            PortTypes = PortTypes,
+        };
     }
 
     public static ModelChange<NetworkSpec> Network(SwitchModel model, OperationContext context, string name = "net") =>

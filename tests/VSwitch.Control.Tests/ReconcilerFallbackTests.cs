@@ -16,7 +16,7 @@ public sealed class ReconcilerFallbackTests : IDisposable
 
     public ReconcilerFallbackTests()
     {
-        _reconciler = new Reconciler(_datapath, [new SlowPortFactory(), new MemoryPortFactory()], _log);
+        _reconciler = new Reconciler(_datapath, new PortTypes(new SlowMemoryPortType()), _log);
     }
 
     [Fact]
@@ -39,12 +39,19 @@ public sealed class ReconcilerFallbackTests : IDisposable
         _datapath.Dispose();
     }
 
-    /// <summary>Opens <c>memory:slow</c> as an in-memory port that reports a fallback.</summary>
-    private sealed class SlowPortFactory : IPortFactory
+    /// <summary>Memory ports, with <c>memory:slow</c> an in-memory port that reports a fallback.</summary>
+    private sealed class SlowMemoryPortType : IPortType
     {
-        public bool Handles(string device) => device == "memory:slow";
+        private readonly MemoryPortType _memory = new();
 
-        public IPort Create(PortRequest request) => new SlowPort(new InMemoryPort(request.Device, request.QueueCount));
+        public string Scheme => _memory.Scheme;
+
+        public string Syntax => _memory.Syntax;
+
+        public PortDevice Parse(string device) => _memory.Parse(device) with { Type = this };
+
+        public IPort Open(PortRequest request) =>
+            request.Device == "memory:slow" ? new SlowPort(new InMemoryPort(request.Device, request.QueueCount)) : _memory.Open(request);
     }
 
     private sealed class SlowPort(InMemoryPort inner) : IPort

@@ -22,12 +22,12 @@ public sealed class ReconcilerLateWorkerTests : IDisposable
         PublishTimeout = TimeSpan.FromMilliseconds(200),
     });
 
-    private readonly GatedPortFactory _ports = new();
+    private readonly GatedPortType _ports = new();
     private readonly Reconciler _reconciler;
 
     public ReconcilerLateWorkerTests()
     {
-        _reconciler = new Reconciler(_datapath, [_ports], NullLogger<Reconciler>.Instance);
+        _reconciler = new Reconciler(_datapath, new PortTypes(_ports), NullLogger<Reconciler>.Instance);
         _datapath.Start();
     }
 
@@ -104,17 +104,22 @@ public sealed class ReconcilerLateWorkerTests : IDisposable
 }
 
 /// <summary>Opens <c>memory:NAME</c> ports as <see cref="GatedPort"/>s and keeps them by name.</summary>
-internal sealed class GatedPortFactory : IPortFactory
+internal sealed class GatedPortType : IPortType
 {
+    private readonly MemoryPortType _memory = new();
     private readonly Dictionary<string, GatedPort> _ports = [];
 
     public GatedPort this[string name] => _ports[name];
 
     public IEnumerable<GatedPort> All => _ports.Values;
 
-    public bool Handles(string device) => device.StartsWith("memory:", StringComparison.Ordinal);
+    public string Scheme => _memory.Scheme;
 
-    public IPort Create(PortRequest request) => _ports[request.Device["memory:".Length..]] = new GatedPort(request.Device, request.QueueCount);
+    public string Syntax => _memory.Syntax;
+
+    public PortDevice Parse(string device) => _memory.Parse(device) with { Type = this };
+
+    public IPort Open(PortRequest request) => _ports[request.Device["memory:".Length..]] = new GatedPort(request.Device, request.QueueCount);
 }
 
 /// <summary>

@@ -18,7 +18,7 @@ public class SwitchConfigTests
     [Fact]
     public void Parse_ValidFile_GivesTheModel()
     {
-        var model = SwitchConfig.Parse(Valid).ToModel();
+        var model = SwitchConfig.Parse(Valid).ToModel(portTypes: Given.PortTypes);
         Assert.Equal(2, model.Networks.Count);
         var web = model.Ports.Values.Single(p => p.Name == "web");
         Assert.Equal("tap:web0@vm-web", web.Device);
@@ -30,7 +30,7 @@ public class SwitchConfigTests
     [Fact]
     public void ToModel_SameFileTwice_GivesTheSameIds()
     {
-        Assert.Equal(SwitchConfig.Parse(Valid).ToModel().Ports.Keys, SwitchConfig.Parse(Valid).ToModel().Ports.Keys);
+        Assert.Equal(SwitchConfig.Parse(Valid).ToModel(portTypes: Given.PortTypes).Ports.Keys, SwitchConfig.Parse(Valid).ToModel(portTypes: Given.PortTypes).Ports.Keys);
     }
 
     [Theory]
@@ -42,9 +42,6 @@ public class SwitchConfigTests
     [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "b", "device": "memory" } ] }""", "no network named 'b'")]
     [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "" } ] }""", "device: required")]
     [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "memory", "mac_address": "zz" } ] }""", "'zz' is not a MAC address")]
-    [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "tap:x" }, { "name": "q", "network": "a", "device": "tap:x@ns" } ] }""", "used by another port")]
-    [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "tap:x?io=uring" }, { "name": "q", "network": "a", "device": "tap:x@ns?io=syscalls" } ] }""", "used by another port")]
-    [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "afpacket:x" }, { "name": "q", "network": "a", "device": "afpacket:x?rx=v3" } ] }""", "used by another port")]
     [InlineData("""{ "networks": [ """, "config")]
     public void Parse_BadFile_ThrowsNamingTheField(string json, string expected)
     {
@@ -52,11 +49,35 @@ public class SwitchConfigTests
         Assert.Contains(expected, ex.Message);
     }
 
+    [Theory]
+    [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "tap:x" }, { "name": "q", "network": "a", "device": "tap:x@ns" } ] }""")]
+    [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "tap:x?io=uring" }, { "name": "q", "network": "a", "device": "tap:x@ns?io=syscalls" } ] }""")]
+    [InlineData("""{ "networks": [ { "name": "a" } ], "ports": [ { "name": "p", "network": "a", "device": "afpacket:x", "mac_address": "fa:16:3e:00:00:01" }, { "name": "q", "network": "a", "device": "afpacket:x?rx=v3", "mac_address": "fa:16:3e:00:00:02" } ] }""")]
+    public void ToModel_TwoPortsOnOneDevice_IsRefusedNamingTheSecond(string json)
+    {
+        var ex = Assert.Throws<ConfigException>(() => SwitchConfig.Parse(json).ToModel(portTypes: Given.PortTypes));
+        Assert.Contains("ports[q]", ex.Message);
+        Assert.Contains("is already used by port", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("tap:bad name")]
+    [InlineData("afpacket:x@ns")]
+    [InlineData("vhost:x")]
+    public void ToModel_DeviceItsTypeRefuses_IsRefusedWithTheTypesMessage(string device)
+    {
+        var config = SwitchConfig.Parse($$"""{ "networks": [ { "name": "n" } ], "ports": [ { "name": "p", "network": "n", "device": "{{device}}", "port_security_enabled": false } ] }""");
+        var ex = Assert.Throws<ConfigException>(() => config.ToModel(portTypes: Given.PortTypes));
+        Assert.False(Given.PortTypes.TryParse(device, out _, out var error));
+        Assert.Contains("ports[p]", ex.Message);
+        Assert.Contains(error, ex.Message);
+    }
+
     [Fact]
     public void ToModel_AfpacketPortWithPortSecurityButNoMac_IsRefused()
     {
         var config = SwitchConfig.Parse("""{ "networks": [ { "name": "n" } ], "ports": [ { "name": "p", "network": "n", "device": "afpacket:veth0" } ] }""");
-        var ex = Assert.Throws<ConfigException>(() => config.ToModel());
+        var ex = Assert.Throws<ConfigException>(() => config.ToModel(portTypes: Given.PortTypes));
         Assert.Contains("ports[p].mac_address", ex.Message);
     }
 
@@ -69,7 +90,7 @@ public class SwitchConfigTests
                   { "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 80, "port_range_max": 80 },
                   { "direction": "ingress", "ethertype": "IPv6", "protocol": "icmp", "remote_group": "app" } ] } ],
               "ports": [ { "name": "p", "network": "n", "device": "memory", "fixed_ips": [ "198.18.0.1" ], "security_groups": [ "app" ] } ] }
-            """).ToModel();
+            """).ToModel(portTypes: Given.PortTypes);
         var app = model.SecurityGroups.Values.Single(g => g.Name == "app");
         Assert.Equal(4, app.Rules.Count);
         Assert.Contains(app.Rules, r => r.Protocol == "ipv6-icmp" && r.RemoteGroupId == app.Id);
@@ -85,7 +106,7 @@ public class SwitchConfigTests
         var config = SwitchConfig.Parse("""
             { "security_groups": [ { "name": "g", "rules": [ { "direction": "ingress", "protocol": "tcp", "port_range_min": 90, "port_range_max": 80 } ] } ] }
             """);
-        var ex = Assert.Throws<ConfigException>(() => config.ToModel());
+        var ex = Assert.Throws<ConfigException>(() => config.ToModel(portTypes: Given.PortTypes));
         Assert.Contains("security_groups[g].rules[0]", ex.Message);
     }
 

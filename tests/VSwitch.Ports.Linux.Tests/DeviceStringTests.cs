@@ -105,15 +105,16 @@ public sealed class DeviceStringTests
     }
 
     [Theory]
-    [InlineData("tap:x", true)]
-    [InlineData("tap:", true)]
-    [InlineData("afpacket:eth0", true)]
-    [InlineData("afpacket:eth0?rx=v3", true)]
-    [InlineData("tap:x?io=uring", true)]
-    [InlineData("memory", false)]
-    [InlineData("vhost:x", false)]
-    public void Factory_Handles_AnswersByScheme(string device, bool handled) =>
-        Assert.Equal(handled, new LinuxPortFactory().Handles(device));
+    [InlineData("tap:x", "tap", "tap:x", false, false)]
+    [InlineData("tap:x@ns?io=uring", "tap", "tap:x", false, false)]
+    [InlineData("afpacket:eth0", "afpacket", "afpacket:eth0", true, true)]
+    [InlineData("afpacket:eth0?rx=v3", "afpacket", "afpacket:eth0", true, true)]
+    public void PortTypes_ParseByScheme_AndSayWhatThePortNeeds(string device, string scheme, string exclusive, bool needsMac, bool revives)
+    {
+        var types = new PortTypes(new TapPortType(), new AfPacketPortType(), new MemoryPortType());
+        var parsed = types.Parse(device);
+        Assert.Equal((scheme, exclusive, needsMac, revives), (parsed.Type.Scheme, parsed.Exclusive, parsed.NeedsMac, parsed.Revives));
+    }
 
     [Theory]
     [InlineData("tap:")]
@@ -121,13 +122,18 @@ public sealed class DeviceStringTests
     [InlineData("afpacket:bad name")]
     [InlineData("afpacket:eth0?rx=v9")]
     [InlineData("tap:x?io=fast")]
-    public void Factory_Create_BadString_ThrowsPortException(string device) =>
-        Assert.Throws<PortException>(() => new LinuxPortFactory().Create(new PortRequest(device, 1)));
+    [InlineData("afpacket:x@ns")]
+    public void PortType_Open_BadString_ThrowsTheParsersMessage(string device)
+    {
+        IPortType type = device.StartsWith("tap:", StringComparison.Ordinal) ? new TapPortType() : new AfPacketPortType();
+        var error = Assert.Throws<PortException>(() => type.Open(new PortRequest(device, 1)));
+        Assert.True(DeviceString.TryParse(device, out _, out var expected) ? false : error.Message == expected, error.Message);
+    }
 
     [Fact]
-    public void Factory_Create_ZeroQueues_ThrowsPortException()
+    public void TapPortType_Open_ZeroQueues_ThrowsPortException()
     {
-        var e = Assert.Throws<PortException>(() => new LinuxPortFactory().Create(new PortRequest("tap:pltzero0", 0)));
+        var e = Assert.Throws<PortException>(() => new TapPortType().Open(new PortRequest("tap:pltzero0", 0)));
         Assert.Contains("queue count", e.Message);
     }
 }

@@ -27,7 +27,7 @@ namespace VSwitch.Control;
 public sealed class Reconciler : IDisposable
 {
     private readonly Datapath _datapath;
-    private readonly IReadOnlyList<IPortFactory> _factories;
+    private readonly PortTypes _portTypes;
     private readonly ILogger _log;
     private readonly object _gate = new();
     private readonly Dictionary<Guid, RunningPort> _running = [];
@@ -61,10 +61,10 @@ public sealed class Reconciler : IDisposable
         public string? DownReason { get; set; }
     }
 
-    public Reconciler(Datapath datapath, IEnumerable<IPortFactory> factories, ILogger<Reconciler> log)
+    public Reconciler(Datapath datapath, PortTypes portTypes, ILogger<Reconciler> log)
     {
         _datapath = datapath;
-        _factories = factories.ToArray();
+        _portTypes = portTypes;
         _log = log;
         _freeSlots = new SortedSet<int>(Enumerable.Range(0, datapath.Options.MaxPorts));
         _freeNetworks = new SortedSet<int>(Enumerable.Range(0, 0x7FFF));
@@ -260,8 +260,8 @@ public sealed class Reconciler : IDisposable
     }
 
     /// <summary>
-    /// Reports ports whose interface vanished (marking them down), and re-opens <c>afpacket</c> ports whose interface
-    /// has come back. Called periodically by the daemon.
+    /// Reports ports whose interface vanished (marking them down), and re-opens ports whose type says their device can
+    /// come back (<see cref="PortDevice.Revives"/>: an <c>afpacket</c> interface) once it has. Called periodically by the daemon.
     /// </summary>
     public void CheckHealth()
     {
@@ -279,7 +279,7 @@ public sealed class Reconciler : IDisposable
                     _datapath.Macs.FlushPort(r.Slot);
                     changed = true;
                 }
-                else if (failure is not null && r.Spec.Device.StartsWith("afpacket:", StringComparison.Ordinal) && TryReopen(r))
+                else if (failure is not null && _portTypes.TryParse(r.Spec.Device, out var device, out _) && device!.Revives && TryReopen(r))
                 {
                     changed = true;
                 }
@@ -325,12 +325,7 @@ public sealed class Reconciler : IDisposable
         return true;
     }
 
-    private IPort Open(PortSpec spec)
-    {
-        var factory = _factories.FirstOrDefault(f => f.Handles(spec.Device))
-            ?? throw new PortException($"unknown device '{spec.Device}': expected tap:NAME[@NETNS][?io=uring|syscalls], afpacket:IFNAME[?rx=v2|v3] or memory");
-        return factory.Create(new PortRequest(spec.Device, _datapath.Options.Workers, spec.Mac));
-    }
+    private IPort Open(PortSpec spec) => _portTypes.Open(new PortRequest(spec.Device, _datapath.Options.Workers, spec.Mac));
 
     /// <summary>
     /// Closes <paramref name="port"/> (and frees a removed port's slot) now if every worker has switched to the

@@ -10,7 +10,6 @@ using VSwitch.Daemon.Hosting;
 using VSwitch.Daemon.Metrics;
 using VSwitch.Dataplane;
 using VSwitch.Dataplane.Ports;
-using VSwitch.Ports.Linux;
 
 namespace VSwitch.Daemon;
 
@@ -100,8 +99,7 @@ public static partial class DaemonHost
                 ConntrackTimeouts = config.ConntrackTimeouts.ToTimeouts(options.ConfigFile ?? "config"),
             },
             sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton<IPortFactory, LinuxPortFactory>();
-        builder.Services.AddSingleton<IPortFactory, MemoryPortFactory>();
+        builder.Services.AddSingleton(DaemonPortTypes.All);
         builder.Services.AddSingleton<Reconciler>();
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(listeners);
@@ -119,7 +117,7 @@ public static partial class DaemonHost
             builder.Services.AddSingleton(new ApiOptions(options.ApiSocket, options.ApiListen, options.ApiToken));
             builder.Services.AddSingleton(sp => new ApiContext(
                 sp.GetRequiredService<ModelService>(), sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<TimeProvider>(),
-                ProjectId.Parse(config.Project)));
+                ProjectId.Parse(config.Project), DaemonPortTypes.All));
             builder.Services.AddHostedService<ApiServer>();
         }
         if (options.MetricsListen is not null)

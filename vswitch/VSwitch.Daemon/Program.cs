@@ -105,7 +105,7 @@ async Task<int> RunAsync(ParseResult parse, CancellationToken cancellation)
             ApiToken = tokenFile is null ? null : VSwitch.Daemon.Api.ApiOptions.ReadTokenFile(tokenFile),
         };
         config = options.ConfigFile is null ? new SwitchConfig() : SwitchConfig.Load(options.ConfigFile);
-        model = config.ToModel(options.ConfigFile ?? "config");
+        model = config.ToModel(options.ConfigFile ?? "config", VSwitch.Daemon.Hosting.DaemonPortTypes.All);
     }
     catch (Exception ex) when (ex is FormatException or ConfigException)
     {

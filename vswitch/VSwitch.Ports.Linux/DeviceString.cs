@@ -65,10 +65,6 @@ public readonly record struct DeviceString(LinuxPortKind Kind, string Name, stri
     /// <summary>Longest namespace name accepted here (the kernel allows a full file name; we keep them short).</summary>
     public const int MaxNamespaceNameLength = 64;
 
-    /// <summary>True when <paramref name="device"/> uses a scheme this backend handles, well-formed or not.</summary>
-    public static bool HasLinuxScheme(string device) =>
-        device.StartsWith(TapScheme, StringComparison.Ordinal) || device.StartsWith(AfPacketScheme, StringComparison.Ordinal);
-
     /// <summary>Parses <paramref name="device"/> or throws a <see cref="PortException"/> that says what is wrong.</summary>
     public static DeviceString Parse(string device) =>
         TryParse(device, out var parsed, out var error) ? parsed : throw new PortException(error);

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using VSwitch.Control.Model;
+using VSwitch.Dataplane.Ports;
 
 namespace VSwitch.Control.Configuration;
 
@@ -283,7 +284,6 @@ public sealed class SwitchConfig
             }
         }
         var ports = new HashSet<string>(StringComparer.Ordinal);
-        var devices = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in Ports)
         {
             if (string.IsNullOrWhiteSpace(p.Name))
@@ -300,11 +300,7 @@ public sealed class SwitchConfig
             }
             if (string.IsNullOrWhiteSpace(p.Device))
             {
-                Fail($"ports[{p.Name}].device: required (tap:NAME[@NETNS][?io=uring|syscalls], afpacket:IFNAME[?rx=v2|v3] or memory)");
-            }
-            if (!p.Device.StartsWith("memory", StringComparison.Ordinal) && !devices.Add(p.Device.Split('@', '?')[0]))
-            {
-                Fail($"ports[{p.Name}].device: '{p.Device}' is used by another port");
+                Fail($"ports[{p.Name}].device: required (a device string such as tap:NAME[@NETNS])");
             }
             if (p.MacAddress is not null && !VSwitch.Packets.MacAddress.TryParse(p.MacAddress, out _))
             {
@@ -317,7 +313,9 @@ public sealed class SwitchConfig
     /// The desired state this file describes, built with the same validated operations the API uses, so a file can
     /// hold nothing the API would refuse. Ids are derived from names, so the same file gives the same ids every time.
     /// </summary>
-    public SwitchModel ToModel(string source = "config")
+    /// <param name="source">The file's name, for messages.</param>
+    /// <param name="portTypes">The port types devices may name (default: <c>memory</c> only).</param>
+    public SwitchModel ToModel(string source = "config", PortTypes? portTypes = null)
     {
         var model = SwitchModel.Empty;
         var nextId = Guid.Empty;
@@ -327,7 +325,10 @@ public sealed class SwitchConfig
             ProjectId.Parse(Project),
             () => nextId != Guid.Empty ? nextId : NameBasedId(scope, (sequence++).ToString(System.Globalization.CultureInfo.InvariantCulture)),
             () => DateTimeOffset.UnixEpoch,
-            ProjectDefaults.ShippedPresets);
+            ProjectDefaults.ShippedPresets)
+        {
+            PortTypes = portTypes ?? PortTypes.MemoryOnly,
+        };
         void Use(string idScope, Guid? id = null)
         {
             scope = idScope;
@@ -385,9 +386,9 @@ public sealed class SwitchConfig
             foreach (var p in Ports)
             {
                 where = $"ports[{p.Name}]";
-                if (p.PortSecurityEnabled && p.MacAddress is null && p.Device.StartsWith("afpacket:", StringComparison.Ordinal))
+                if (p.PortSecurityEnabled && p.MacAddress is null && context.PortTypes.TryParse(p.Device, out var device, out _) && device!.NeedsMac)
                 {
-                    throw new ConfigException($"{source}: {where}.mac_address: required for an afpacket port with port security (the switch cannot know the VM's MAC)");
+                    throw new ConfigException($"{source}: {where}.mac_address: required for a {device.Type.Scheme} port with port security (the switch cannot know the VM's MAC)");
                 }
                 List<Guid>? portGroups = null;
                 if (p.SecurityGroups is not null)

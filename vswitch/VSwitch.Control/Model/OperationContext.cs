@@ -1,3 +1,5 @@
+using VSwitch.Dataplane.Ports;
+
 namespace VSwitch.Control.Model;
 
 /// <summary>
@@ -22,6 +24,12 @@ public sealed record OperationContext(
     EquatableArray<PresetGroup> Presets,
     bool IsAdmin = true)
 {
+    /// <summary>
+    /// The port types whose device strings ports may name (the daemon registers every type it has; a model built
+    /// without it knows <c>memory</c> ports only). Devices are parsed by their type, never here.
+    /// </summary>
+    public PortTypes PortTypes { get; init; } = PortTypes.MemoryOnly;
+
     /// <summary>True if the caller may see an object of that project.</summary>
     public bool CanSee(ProjectId owner) => IsAdmin || owner == ProjectId;
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using VSwitch.Dataplane.Ports;
 using VSwitch.Packets;
 
 namespace VSwitch.Control.Model;
@@ -28,10 +29,10 @@ namespace VSwitch.Control.Model;
 /// 404, as <c>_get_security_groups_on_port</c>), and be all stateful or all stateless (<c>SecurityGroupConflict</c>,
 /// 409).</item>
 /// </list>
-/// <para><b>Device.</b> Switch-specific: the <c>binding:profile</c> device is empty (not attached), <c>memory</c>,
-/// <c>tap:NAME[@NETNS][?io=uring|syscalls]</c> or <c>afpacket:IFNAME[?rx=v2|v3]</c> with a Linux interface name
-/// (1-15 characters, no <c>/</c>, <c>:</c>, <c>?</c> or blanks); two ports cannot name the same interface, whatever
-/// the namespace, I/O path or ring (<c>DeviceInUse</c>, 409).</para>
+/// <para><b>Device.</b> Switch-specific: the <c>binding:profile</c> device is empty (not attached) or a device string
+/// its port type accepts (<see cref="OperationContext.PortTypes"/>; the type's message is the 400's reason); two ports
+/// cannot use what a type says only one may (an interface, whatever the namespace, I/O path or ring; a socket path):
+/// <c>DeviceInUse</c>, 409.</para>
 /// <para><b>Thread-safety.</b> Pure functions of immutable inputs (see <see cref="SwitchModel"/> on applying results).</para>
 /// </remarks>
 public static class PortOperations
@@ -45,7 +46,7 @@ public static class PortOperations
         var description = NeutronAttributes.Description(request.Description);
         var project = NeutronAttributes.Project(request.ProjectId, context);
         var networkId = request.NetworkId ?? throw NeutronErrors.MissingAttribute("network_id");
-        var device = ValidateDevice(request.Device ?? "");
+        var device = ValidateDevice(request.Device ?? "", context.PortTypes);
         MacAddress? mac = request.MacAddress is null ? null : ParseMac(request.MacAddress);
         var fixedIps = request.FixedIps is null ? EquatableArray<IpPrefix>.Empty : ParseFixedIps(request.FixedIps);
         var network = NetworkOperations.Get(model, networkId, context);
@@ -79,7 +80,7 @@ public static class PortOperations
             groups = request.SecurityGroups is { Count: > 0 } ? throw NeutronErrors.PortSecurityAndIPRequiredForSecurityGroups() : [];
         }
         port = port with { AllowedAddressPairs = pairs, SecurityGroupIds = groups };
-        CheckUnique(model, port);
+        CheckUnique(model, port, context.PortTypes);
         return new ModelChange<PortSpec>(model with { Ports = model.Ports.Add(id, port) }, port);
     }
 
@@ -87,7 +88,7 @@ public static class PortOperations
     {
         var name = request.Name is null ? null : NeutronAttributes.Name(request.Name);
         var description = request.Description is null ? null : NeutronAttributes.Description(request.Description);
-        var device = request.Device is null ? null : ValidateDevice(request.Device);
+        var device = request.Device is null ? null : ValidateDevice(request.Device, context.PortTypes);
         MacAddress? mac = request.MacAddress is null ? null : ParseMac(request.MacAddress);
         EquatableArray<IpPrefix>? fixedIps = request.FixedIps is null ? null : ParseFixedIps(request.FixedIps);
         var port = Get(model, id, context);
@@ -127,7 +128,7 @@ public static class PortOperations
             throw NeutronErrors.PortSecurityPortHasSecurityGroup();
         }
         updated = updated with { AllowedAddressPairs = pairs, SecurityGroupIds = groups };
-        CheckUnique(model, updated);
+        CheckUnique(model, updated, context.PortTypes);
         return new ModelChange<PortSpec>(model with { Ports = model.Ports.SetItem(id, updated) }, updated);
     }
 
@@ -223,16 +224,16 @@ public static class PortOperations
     }
 
     /// <summary>MAC, fixed IPs and device must not be another port's (MAC and IPs within the network).</summary>
-    private static void CheckUnique(SwitchModel model, PortSpec port)
+    private static void CheckUnique(SwitchModel model, PortSpec port, PortTypes types)
     {
-        var deviceKey = DeviceKey(port.Device);
+        var deviceKey = DeviceKey(port.Device, types);
         foreach (var other in model.Ports.Values)
         {
             if (other.Id == port.Id)
             {
                 continue;
             }
-            if (deviceKey is not null && DeviceKey(other.Device) == deviceKey)
+            if (deviceKey is not null && DeviceKey(other.Device, types) == deviceKey)
             {
                 throw NeutronErrors.DeviceInUse(port.Device, other.Id);
             }
@@ -272,55 +273,13 @@ public static class PortOperations
         throw new NeutronException(503, "NetworkMacAddressGenerationFailure", $"Unable to generate unique mac on network {networkId}.");
     }
 
-    private static string ValidateDevice(string device)
-    {
-        if (device.Length == 0 || device == "memory" || device.StartsWith("memory:", StringComparison.Ordinal))
-        {
-            return device;
-        }
-        string? name = null;
-        if (device.StartsWith("tap:", StringComparison.Ordinal))
-        {
-            // The only option is the I/O path (VSwitch.Ports.Linux.DeviceString parses it and words the errors).
-            var rest = device["tap:".Length..];
-            var question = rest.IndexOf('?');
-            if (question >= 0)
-            {
-                rest = rest[(question + 1)..] is "io=uring" or "io=syscalls" ? rest[..question] : "";
-            }
-            var at = rest.IndexOf('@');
-            name = at < 0 ? rest : rest[..at];
-            if (at >= 0 && !IsNamespaceName(rest[(at + 1)..]))
-            {
-                name = null;
-            }
-        }
-        else if (device.StartsWith("afpacket:", StringComparison.Ordinal))
-        {
-            // The only option is the receive ring (VSwitch.Ports.Linux.DeviceString parses it and words the errors).
-            var rest = device["afpacket:".Length..];
-            var question = rest.IndexOf('?');
-            name = question < 0 ? rest
-                : rest[(question + 1)..] is "rx=v2" or "rx=v3" ? rest[..question]
-                : null;
-        }
-        return name is not null && IsInterfaceName(name)
+    /// <summary>The device string as given when its port type accepts it (or it is empty: not attached), else 400 with the type's reason.</summary>
+    private static string ValidateDevice(string device, PortTypes types) =>
+        device.Length == 0 || types.TryParse(device, out _, out var error)
             ? device
-            : throw NeutronErrors.InvalidAttribute("binding:profile", $"'{device}' is not a device (tap:NAME[@NETNS][?io=uring|syscalls], afpacket:IFNAME[?rx=v2|v3] or memory)");
-    }
+            : throw NeutronErrors.InvalidAttribute("binding:profile", error);
 
-    private static bool IsInterfaceName(string name) =>
-        name.Length is >= 1 and <= 15 && name is not "." and not ".." && !name.Any(c => c is '/' or ':' or '@' or '?' || char.IsWhiteSpace(c) || char.IsControl(c));
-
-    private static bool IsNamespaceName(string name) =>
-        name.Length is >= 1 and <= 255 && name is not "." and not ".." && !name.Any(c => c == '/' || char.IsWhiteSpace(c) || char.IsControl(c));
-
-    /// <summary>
-    /// The interface a device owns (a TAP name is one name whatever its namespace or options, an afpacket interface one
-    /// whatever its options), or null for memory and none.
-    /// </summary>
-    private static string? DeviceKey(string device) =>
-        device.StartsWith("tap:", StringComparison.Ordinal) || device.StartsWith("afpacket:", StringComparison.Ordinal)
-            ? device.Split('@', '?')[0]
-            : null;
+    /// <summary>What only one port may use (the type's key), or null for no device or a shared one.</summary>
+    private static string? DeviceKey(string device, PortTypes types) =>
+        device.Length != 0 && types.TryParse(device, out var parsed, out _) ? parsed!.Exclusive : null;
 }

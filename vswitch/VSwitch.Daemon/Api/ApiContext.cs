@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using VSwitch.Control;
 using VSwitch.Control.Model;
+using VSwitch.Dataplane.Ports;
 
 namespace VSwitch.Daemon.Api;
 
@@ -14,7 +15,7 @@ namespace VSwitch.Daemon.Api;
 /// to projects, and a port may use only its own project's groups.</para>
 /// <para><b>Thread-safety.</b> Immutable; <see cref="ModelService"/> serialises the writes.</para>
 /// </remarks>
-public sealed class ApiContext(ModelService models, Reconciler reconciler, TimeProvider time, ProjectId defaultProject)
+public sealed class ApiContext(ModelService models, Reconciler reconciler, TimeProvider time, ProjectId defaultProject, PortTypes portTypes)
 {
     public ModelService Models { get; } = models;
 
@@ -31,7 +32,10 @@ public sealed class ApiContext(ModelService models, Reconciler reconciler, TimeP
             Guid.NewGuid,
             time.GetUtcNow,
             ProjectDefaults.ShippedPresets,
-            IsAdmin: true);
+            IsAdmin: true)
+        {
+            PortTypes = portTypes,
+        };
     }
 
     /// <summary>A path id: not a UUID is the resource's 404, as an unknown id (the OpenStack SDK looks names up this way).</summary>

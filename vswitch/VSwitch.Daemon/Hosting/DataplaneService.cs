@@ -83,7 +83,7 @@ public sealed partial class DataplaneService(
     {
         try
         {
-            var model = SwitchConfig.Load(path).ToModel(path);
+            var model = SwitchConfig.Load(path).ToModel(path, DaemonPortTypes.All);
             models.MergeConfig(model);
             Reloaded(log, path);
         }
