@@ -21,6 +21,7 @@ public sealed class InteropLayoutTests
         "sys/epoll.h", "sys/eventfd.h", "sys/file.h", "sys/ioctl.h", "sys/mman.h", "sys/socket.h", "sys/stat.h", "sys/uio.h",
         "net/if.h", "linux/if_packet.h", "linux/if_ether.h", "linux/if_tun.h",
         "linux/netlink.h", "linux/rtnetlink.h", "linux/virtio_net.h", "linux/io_uring.h", "sys/syscall.h",
+        "sys/un.h", "sys/mman.h", "linux/virtio_ring.h", "linux/virtio_config.h", "linux/vhost_types.h",
     ];
 
     /// <summary>C types declared as unions rather than structs.</summary>

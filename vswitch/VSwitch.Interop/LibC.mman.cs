@@ -29,4 +29,11 @@ public static unsafe partial class LibC
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int madvise(void* addr, nuint length, int advice);
+
+    public const uint MFD_CLOEXEC = 0x1;
+    public const uint MFD_ALLOW_SEALING = 0x2;
+
+    /// <summary>An anonymous file in memory (a VM's RAM as a vhost-user frontend shares it; tests).</summary>
+    [LibraryImport(Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int memfd_create(string name, uint flags);
 }

@@ -2,7 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace VSwitch.Interop;
 
-/// <summary><c>sys/socket.h</c>: sockets, options, <c>recvmsg(2)</c> and the batched <c>sendmmsg(2)</c>.</summary>
+/// <summary>
+/// <c>sys/socket.h</c>: sockets, options, <c>recvmsg(2)</c> and the batched <c>sendmmsg(2)</c>; stream sockets and
+/// file-descriptor passing (<c>SCM_RIGHTS</c>) for vhost-user's Unix socket.
+/// </summary>
 public static unsafe partial class LibC
 {
     public const int AF_UNSPEC = 0;
@@ -10,6 +13,7 @@ public static unsafe partial class LibC
     public const int AF_NETLINK = 16;
     public const int AF_PACKET = 17;
 
+    public const int SOCK_STREAM = 1;
     public const int SOCK_DGRAM = 2;
     public const int SOCK_RAW = 3;
     public const int SOCK_NONBLOCK = 0x800;
@@ -24,8 +28,15 @@ public static unsafe partial class LibC
     public const int SO_RCVBUFFORCE = 33;
 
     public const int MSG_PEEK = 0x2;
+    public const int MSG_CTRUNC = 0x8;
     public const int MSG_TRUNC = 0x20;
     public const int MSG_DONTWAIT = 0x40;
+    public const int MSG_WAITALL = 0x100;
+    public const int MSG_NOSIGNAL = 0x4000;
+    public const int MSG_CMSG_CLOEXEC = 0x40000000;
+
+    public const int SCM_RIGHTS = 1;
+    public const int SHUT_RDWR = 2;
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int socket(int domain, int type, int protocol);
@@ -35,6 +46,18 @@ public static unsafe partial class LibC
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int bind(int sockfd, void* addr, uint addrlen);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int listen(int sockfd, int backlog);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int accept4(int sockfd, void* addr, uint* addrlen, int flags);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int connect(int sockfd, void* addr, uint addrlen);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int shutdown(int sockfd, int how);
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int setsockopt(int sockfd, int level, int optname, void* optval, uint optlen);
@@ -78,4 +101,31 @@ public struct mmsghdr
 {
     public msghdr msg_hdr;
     public uint msg_len;
+}
+
+/// <summary>
+/// <c>struct cmsghdr</c>: the header of one control message (ancillary data) of <c>sendmsg</c>/<c>recvmsg</c>; its data
+/// follows at <see cref="LibC.CMSG_DATA"/>, and <c>SCM_RIGHTS</c> data is an array of file descriptors.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct cmsghdr
+{
+    public nuint cmsg_len;
+    public int cmsg_level;
+    public int cmsg_type;
+}
+
+public static unsafe partial class LibC
+{
+    /// <summary><c>CMSG_ALIGN</c>: control message lengths are padded to <c>size_t</c>.</summary>
+    public static nuint CMSG_ALIGN(nuint length) => (length + (nuint)sizeof(nuint) - 1) & ~((nuint)sizeof(nuint) - 1);
+
+    /// <summary><c>CMSG_SPACE</c>: the bytes a control message with <paramref name="length"/> bytes of data takes.</summary>
+    public static nuint CMSG_SPACE(nuint length) => CMSG_ALIGN(length) + CMSG_ALIGN((nuint)sizeof(cmsghdr));
+
+    /// <summary><c>CMSG_LEN</c>: the <c>cmsg_len</c> of a control message with <paramref name="length"/> bytes of data.</summary>
+    public static nuint CMSG_LEN(nuint length) => CMSG_ALIGN((nuint)sizeof(cmsghdr)) + length;
+
+    /// <summary><c>CMSG_DATA</c>: where a control message's data starts.</summary>
+    public static byte* CMSG_DATA(cmsghdr* header) => (byte*)header + CMSG_ALIGN((nuint)sizeof(cmsghdr));
 }

@@ -15,6 +15,9 @@ public static unsafe partial class LibC
 
     [LibraryImport(Libc, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int statx(int dirfd, string pathname, int flags, uint mask, statx* statxbuf);
+
+    public const int AT_EMPTY_PATH = 0x1000;
+    public const uint STATX_SIZE = 0x200;
 }
 
 /// <summary>
@@ -29,4 +32,7 @@ public struct statx
 
     [FieldOffset(28)]
     public ushort stx_mode;
+
+    [FieldOffset(40)]
+    public ulong stx_size;
 }

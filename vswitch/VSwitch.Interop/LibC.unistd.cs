@@ -22,6 +22,12 @@ public static unsafe partial class LibC
     [LibraryImport(Libc)]
     public static partial int gettid();
 
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int ftruncate(int fd, long length);
+
+    [LibraryImport(Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int unlink(string pathname);
+
     /// <summary>Makes <paramref name="newpath"/> a second name of <paramref name="oldpath"/>; fails with EEXIST rather than replace a file (control plane only: UTF-8 paths).</summary>
     [LibraryImport(Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int link(string oldpath, string newpath);
