@@ -287,12 +287,22 @@ public sealed class Reconciler : IDisposable
             if (changed)
             {
                 PublishLocked(_applied.Networks);
-                var statuses = _statuses.ToBuilder();
-                foreach (var r in _running.Values)
+            }
+            // A port's far end may come and go (a vhost-user VM connecting), and its details with it: refresh what changed.
+            var refreshed = _statuses.ToBuilder();
+            var any = changed;
+            foreach (var r in _running.Values)
+            {
+                var status = StatusOf(r, _applied);
+                if (changed || !_statuses.TryGetValue(r.Spec.Id, out var old) || !SameStatus(old, status))
                 {
-                    statuses[r.Spec.Id] = StatusOf(r, _applied);
+                    refreshed[r.Spec.Id] = status;
+                    any = true;
                 }
-                Volatile.Write(ref _statuses, statuses.ToImmutable());
+            }
+            if (any)
+            {
+                Volatile.Write(ref _statuses, refreshed.ToImmutable());
             }
         }
     }
@@ -407,12 +417,21 @@ public sealed class Reconciler : IDisposable
         ControlLog.PortDetached(_log, r.Spec.Name, r.Spec.Device, r.Slot);
     }
 
+    private static bool SameStatus(PortStatus a, PortStatus b) =>
+        a.State == b.State && a.Slot == b.Slot && a.Reason == b.Reason
+        && (a.Details is null) == (b.Details is null)
+        && (a.Details is null || (a.Details.Count == b.Details!.Count && a.Details.All(kv => b.Details.TryGetValue(kv.Key, out var v) && v == kv.Value)));
+
     private static PortStatus StatusOf(RunningPort r, SwitchModel model)
     {
         var details = r.Port.Details;
         if (r.DownReason is not null)
         {
             return new PortStatus(r.Spec.Id, PortStatus.Down, r.Slot, r.DownReason, details);
+        }
+        if (r.Port.LinkDown is { } linkDown)
+        {
+            return new PortStatus(r.Spec.Id, PortStatus.Down, r.Slot, linkDown, details);
         }
         if (!r.Spec.AdminStateUp)
         {

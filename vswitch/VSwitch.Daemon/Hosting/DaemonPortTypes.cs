@@ -1,5 +1,6 @@
 using VSwitch.Dataplane.Ports;
 using VSwitch.Ports.Linux;
+using VSwitch.Ports.Linux.VhostUser;
 
 namespace VSwitch.Daemon.Hosting;
 
@@ -10,5 +11,6 @@ public static class DaemonPortTypes
     public static PortTypes All { get; } = new(
         new TapPortType(),
         new AfPacketPortType(),
+        new VhostUserPortType(),
         new MemoryPortType());
 }

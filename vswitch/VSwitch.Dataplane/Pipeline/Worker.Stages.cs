@@ -708,7 +708,16 @@ public sealed partial class Worker
         Counters.Add(port.Slot, PortCounter.TxBytes, bytes);
         if (sent < tx.Count)
         {
-            Counters.Drop(port.Slot, DropReason.TxFailed, Direction.Ingress, tx.Count - sent);
+            // Frames the far end was not there for are port_down; the rest the port could not send.
+            var down = Math.Min(errors.TxLinkDown, tx.Count - sent);
+            if (down > 0)
+            {
+                Counters.Drop(port.Slot, DropReason.PortDown, Direction.Ingress, down);
+            }
+            if (tx.Count - sent - down > 0)
+            {
+                Counters.Drop(port.Slot, DropReason.TxFailed, Direction.Ingress, tx.Count - sent - down);
+            }
         }
         tx.Count = 0;
     }

@@ -46,6 +46,13 @@ public interface IPort : IDisposable
     string? Failure { get; }
 
     /// <summary>
+    /// Why the port's far end is absent for now (a vhost-user VM that has not connected), or null: the port stays open
+    /// and registered, reports DOWN with this reason, and frames to it count as <c>port_down</c>
+    /// (<see cref="PortErrors.TxLinkDown"/>). Unlike <see cref="Failure"/> it comes and goes by itself.
+    /// </summary>
+    string? LinkDown => null;
+
+    /// <summary>
     /// Set when the port works on a slower path than its default because the kernel could not provide the faster one
     /// (a TAP port without io_uring): why, for the operator. The control plane logs it when the port attaches.
     /// </summary>
@@ -53,7 +60,8 @@ public interface IPort : IDisposable
 
     /// <summary>
     /// How the port was opened, for the operator (Neutron's <c>binding:vif_details</c>): the I/O path, ring type and
-    /// queues, in the device string's own words (<c>io</c> = <c>uring</c>, <c>rx</c> = <c>v2</c>). Fixed once open.
+    /// queues, in the device string's own words (<c>io</c> = <c>uring</c>, <c>rx</c> = <c>v2</c>); a port whose far end
+    /// comes and goes (vhost-user) also says how it stands now (the control plane looks again at each health check).
     /// For the control plane only: each call builds a new dictionary.
     /// </summary>
     IReadOnlyDictionary<string, string> Details => new Dictionary<string, string> { ["queues"] = QueueCount.ToString(System.Globalization.CultureInfo.InvariantCulture) };
@@ -73,4 +81,10 @@ public struct PortErrors
     /// <c>PACKET_STATISTICS</c> <c>tp_drops</c>), reported as the port reads them.
     /// </summary>
     public long RxRingDrops;
+
+    /// <summary>
+    /// Frames <see cref="IPort.Transmit"/> did not send because the port's far end is not there (a vhost-user VM whose
+    /// front-end is not connected): counted as <c>port_down</c> rather than <c>tx_failed</c>.
+    /// </summary>
+    public long TxLinkDown;
 }
