@@ -169,6 +169,8 @@ internal sealed unsafe class VhostUserSocket : IDisposable
         var fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
         {
+            // shutdown first: it wakes a thread of this process that is polling the socket, which close alone does not.
+            _ = LibC.shutdown(fd, LibC.SHUT_RDWR);
             _ = LibC.close(fd);
         }
     }
