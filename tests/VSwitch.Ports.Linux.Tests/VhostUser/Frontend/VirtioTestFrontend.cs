@@ -392,7 +392,8 @@ internal sealed unsafe class VirtioTestFrontend : IDisposable
         Disconnect();
         foreach (var ring in _rings)
         {
-            ring.Dispose();
+            // A Start that failed half-way leaves the later rings unmade.
+            ring?.Dispose();
         }
         _memory.Dispose();
     }
