@@ -77,9 +77,6 @@ internal static class VhostUserFlags
 
     /// <summary>Feature bit 30 of <c>GET_FEATURES</c>: the back-end speaks <c>GET/SET_PROTOCOL_FEATURES</c>.</summary>
     public const int ProtocolFeaturesBit = 30;
-
-    /// <summary>Feature bit 26, <c>VHOST_F_LOG_ALL</c>: dirty-page logging for live migration (never asked for here).</summary>
-    public const int LogAllBit = 26;
 }
 
 /// <summary>Protocol feature bits (vhost-user.rst, "Protocol features").</summary>

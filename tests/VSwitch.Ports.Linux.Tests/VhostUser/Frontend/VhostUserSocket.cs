@@ -39,8 +39,7 @@ internal sealed unsafe class VhostUserSocket : IDisposable
             }
             var errno = Marshal.GetLastPInvokeError();
             _ = LibC.close(fd);
-            const int ECONNREFUSED = 111;
-            if ((errno != LibC.ENOENT && errno != ECONNREFUSED && errno != LibC.EAGAIN) || clock.Elapsed > timeout)
+            if ((errno != LibC.ENOENT && errno != LibC.ECONNREFUSED && errno != LibC.EAGAIN) || clock.Elapsed > timeout)
             {
                 throw new IOException($"connect({path}) failed: {LibC.StrError(errno)} (after {clock.ElapsedMilliseconds} ms)");
             }
@@ -196,8 +195,7 @@ internal sealed unsafe class VhostUserSocket : IDisposable
                     {
                         continue;
                     }
-                    const int ECONNRESET = 104;
-                    if (errno == ECONNRESET)
+                    if (errno == LibC.ECONNRESET)
                     {
                         return 0;
                     }
