@@ -230,6 +230,19 @@ public sealed class SplitRingDriverTests : IDisposable
     }
 
     [Fact]
+    public void LegacyTransmitRing_IgnoresTheUsedLength()
+    {
+        using var ring = new SplitRingDriver(_memory, 1, 4, eventIdx: false, indirect: false, checkUsedLength: false);
+        var device = new FakeDevice(_memory, ring);
+        ring.TryPost([new(_memory.Allocate(1512), 1512, false)], false, null, out var chain);
+        ring.Publish();
+        // Legacy devices put the descriptor length there although they wrote nothing (virtio 5.1.6.1).
+        device.Complete(chain.Head, 1512);
+        Assert.True(ring.TryTakeUsed(out var used));
+        Assert.Equal(1512u, used.Length);
+    }
+
+    [Fact]
     public void RawPosts_MoveTheIndexAsToldAndTheirCompletionsAreKeptApart()
     {
         using var ring = new SplitRingDriver(_memory, 1, 4, eventIdx: false, indirect: false);

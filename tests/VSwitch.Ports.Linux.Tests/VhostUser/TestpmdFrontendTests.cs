@@ -153,8 +153,8 @@ public sealed class TestpmdFrontendTests(ITestOutputHelper output)
             WaitUntilForwarding(a, b, testpmd);
             var frames = MakeFrames(FrameCount, seed: 1, sizes ?? s_sizes);
             var clock = Stopwatch.StartNew();
-            var maxBuffers = Forward(a, b, 0, frames);
-            Forward(b, a, 0, MakeFrames(FrameCount, seed: 2, sizes ?? s_sizes));
+            var maxBuffers = Forward(a, b, 0, frames, output.WriteLine);
+            Forward(b, a, 0, MakeFrames(FrameCount, seed: 2, sizes ?? s_sizes), output.WriteLine);
             output.WriteLine($"{2 * FrameCount} frames in {clock.ElapsedMilliseconds} ms; most buffers per frame {maxBuffers}");
             Assert.True(maxBuffers >= minNumBuffers, $"the largest frame took {maxBuffers} buffers, expected at least {minNumBuffers}");
             Report(a, "a");
@@ -172,7 +172,7 @@ public sealed class TestpmdFrontendTests(ITestOutputHelper output)
     /// keeping so few in flight that the receiver's ring never runs dry (testpmd drops what it cannot place);
     /// asserts each arrives intact and in order, and returns the most buffers one frame took.
     /// </summary>
-    private static int Forward(VirtioTestFrontend sender, VirtioTestFrontend receiver, int pair, IReadOnlyList<byte[]> frames)
+    private static int Forward(VirtioTestFrontend sender, VirtioTestFrontend receiver, int pair, IReadOnlyList<byte[]> frames, Action<string>? log = null)
     {
         var largest = frames.Max(f => f.Length) + receiver.HeaderLength;
         var buffersPerFrame = receiver.Mergeable ? (largest + receiver.RxBufferSize - 1) / receiver.RxBufferSize : 1;
@@ -180,6 +180,7 @@ public sealed class TestpmdFrontendTests(ITestOutputHelper output)
         var received = 0;
         var maxBuffers = 0;
         var completedBefore = sender.CompletedSends(pair);
+        var numBuffersSeen = new SortedSet<int>();
         void ReceiveOne()
         {
             Assert.True(receiver.TryReceive(pair, out var frame, out var header, s_receiveTimeout),
@@ -188,6 +189,7 @@ public sealed class TestpmdFrontendTests(ITestOutputHelper output)
                 $"pair {pair}: frame {received} differs: sent {frames[received].Length} bytes, received {frame.Length}");
             Assert.Equal(default, header);
             maxBuffers = Math.Max(maxBuffers, receiver.Mergeable ? receiver.LastNumBuffers : 1);
+            numBuffersSeen.Add(receiver.LastNumBuffers);
             received++;
         }
         for (var i = 0; i < frames.Count; i++)
@@ -209,6 +211,7 @@ public sealed class TestpmdFrontendTests(ITestOutputHelper output)
             Thread.Sleep(1);
         }
         Assert.Equal(frames.Count, sender.CompletedSends(pair) - completedBefore);
+        log?.Invoke($"pair {pair}: {frames.Count} frames; num_buffers values seen: {string.Join(", ", numBuffersSeen)}");
         return maxBuffers;
     }
 
@@ -243,7 +246,7 @@ public sealed class TestpmdFrontendTests(ITestOutputHelper output)
 
     private void Report(VirtioTestFrontend f, string name)
     {
-        output.WriteLine($"{name}: backend features 0x{f.BackendFeatures:x}, negotiated 0x{f.NegotiatedFeatures:x}, protocol 0x{f.BackendProtocolFeatures:x}/0x{f.NegotiatedProtocolFeatures:x}, header {f.HeaderLength}, rx buffers {f.RxBufferSize} bytes");
+        output.WriteLine($"{name}: backend features 0x{f.BackendFeatures:x}, negotiated 0x{f.NegotiatedFeatures:x}, protocol 0x{f.BackendProtocolFeatures:x}/0x{f.NegotiatedProtocolFeatures:x}, GET_QUEUE_NUM {f.BackendQueueNum}, header {f.HeaderLength}, {f.RxBuffersPerRing} rx buffers of {f.RxBufferSize} bytes");
         for (var q = 0; q < f.QueuePairs; q++)
         {
             var rx = f.Ring(2 * q);

@@ -11,7 +11,7 @@ namespace VSwitch.Ports.Linux.Tests.VhostUser;
 /// </summary>
 public sealed unsafe class VirtioTestFrontendTests
 {
-    private const ulong LogAll = 1UL << VhostUserFlags.LogAllBit;
+    private const ulong LogAll = 1UL << LibC.VHOST_F_LOG_ALL;
 
     private static readonly ulong s_backendFeatures = FrontendOptions.Modern | LogAll | FrontendOptions.Bit(LibC.VIRTIO_NET_F_CTRL_VQ);
 
@@ -139,6 +139,20 @@ public sealed unsafe class VirtioTestFrontendTests
         var e = Assert.Throws<InvalidOperationException>(() =>
             Session.Start(new FrontendOptions(FrontendOptions.Modern, MemoryMiB: 2, UseIndirect: true), features: noIndirect));
         Assert.Contains("INDIRECT_DESC", e.Message);
+    }
+
+    [Fact]
+    public void Options_RefusePackedRingsInOrderAndAnIommu()
+    {
+        var (a, b) = VhostUserSocket.Pair();
+        using (a)
+        using (b)
+        {
+            foreach (var bit in new[] { LibC.VIRTIO_F_RING_PACKED, LibC.VIRTIO_F_IN_ORDER, LibC.VIRTIO_F_ACCESS_PLATFORM })
+            {
+                Assert.Throws<ArgumentException>(() => VirtioTestFrontend.Over(a, new FrontendOptions(FrontendOptions.Modern | FrontendOptions.Bit(bit))));
+            }
+        }
     }
 
     [Theory]

@@ -59,7 +59,9 @@ internal sealed unsafe class SplitRingDriver : IDisposable
     /// <param name="size">Entries: a power of 2 up to 32768.</param>
     /// <param name="eventIdx">VIRTIO_RING_F_EVENT_IDX was negotiated.</param>
     /// <param name="indirect">VIRTIO_RING_F_INDIRECT_DESC was negotiated (chains may then go through a table).</param>
-    public SplitRingDriver(GuestMemoryView memory, int index, int size, bool eventIdx, bool indirect)
+    /// <param name="checkUsedLength">Refuse a used length beyond the chain's device-writable bytes; off for a legacy
+    /// device's transmit queue, whose used length the driver should ignore (virtio 5.1.6, legacy interface).</param>
+    public SplitRingDriver(GuestMemoryView memory, int index, int size, bool eventIdx, bool indirect, bool checkUsedLength = true)
     {
         if (size is < 1 or > 32768 || (size & (size - 1)) != 0)
         {
@@ -70,6 +72,7 @@ internal sealed unsafe class SplitRingDriver : IDisposable
         Size = size;
         EventIdx = eventIdx;
         IndirectAllowed = indirect;
+        CheckUsedLength = checkUsedLength;
         _chains = new PostedChain?[size];
 
         // Three allocations, so that with several regions the parts usually land in different ones (virtio 2.7 only
@@ -105,6 +108,8 @@ internal sealed unsafe class SplitRingDriver : IDisposable
     public bool EventIdx { get; }
 
     public bool IndirectAllowed { get; }
+
+    public bool CheckUsedLength { get; }
 
     /// <summary>The eventfd the driver writes to notify the device (sent with <c>SET_VRING_KICK</c>).</summary>
     public int KickFd => _kickFd;
@@ -367,7 +372,7 @@ internal sealed unsafe class SplitRingDriver : IDisposable
             {
                 throw new InvalidDataException($"ring {Index}: the device returned id {element.id}, which is not the head of a chain in flight");
             }
-            if (element.len > chain.WritableCapacity)
+            if (CheckUsedLength && element.len > chain.WritableCapacity)
             {
                 throw new InvalidDataException($"ring {Index}: the device says it wrote {element.len} bytes into chain {element.id}, which holds {chain.WritableCapacity}");
             }

@@ -36,6 +36,11 @@ internal sealed unsafe class VirtioTestFrontend : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.RingSize, "RingSize is a power of 2 up to 32768");
         }
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.QueuePairs);
+        const ulong unsupported = (1UL << LibC.VIRTIO_F_RING_PACKED) | (1UL << LibC.VIRTIO_F_IN_ORDER) | (1UL << LibC.VIRTIO_F_ACCESS_PLATFORM);
+        if ((options.Features & unsupported) != 0)
+        {
+            throw new ArgumentException("the test frontend drives split rings, used in any order, without an IOMMU: leave VIRTIO_F_RING_PACKED, VIRTIO_F_IN_ORDER and VIRTIO_F_ACCESS_PLATFORM out", nameof(options));
+        }
         _options = options;
         _socket = socket;
         _listener = listener;
@@ -172,7 +177,7 @@ internal sealed unsafe class VirtioTestFrontend : IDisposable
 
         Post(VhostUserMessage.Empty(VhostUserRequest.SetOwner));
 
-        NegotiatedFeatures = _options.Features & BackendFeatures & ~(1UL << VhostUserFlags.LogAllBit);
+        NegotiatedFeatures = _options.Features & BackendFeatures & ~(1UL << LibC.VHOST_F_LOG_ALL);
         if (pairs > 1 && !Has(LibC.VIRTIO_NET_F_MQ))
         {
             throw new InvalidOperationException($"{pairs} queue pairs need VIRTIO_NET_F_MQ in the options' and the back-end's features (back-end 0x{BackendFeatures:x})");
@@ -196,7 +201,8 @@ internal sealed unsafe class VirtioTestFrontend : IDisposable
         _completedSends = new long[pairs];
         for (var i = 0; i < _rings.Length; i++)
         {
-            var ring = _rings[i] = new SplitRingDriver(_memory, i, _options.RingSize, eventIdx, indirect);
+            var legacyTx = i % 2 == 1 && !Has(LibC.VIRTIO_F_VERSION_1);
+            var ring = _rings[i] = new SplitRingDriver(_memory, i, _options.RingSize, eventIdx, indirect, checkUsedLength: !legacyTx);
             Post(VhostUserMessage.VringState(VhostUserRequest.SetVringNum, (uint)i, (uint)_options.RingSize));
             Post(VhostUserMessage.VringAddress(ring.VringAddress));
             Post(VhostUserMessage.VringState(VhostUserRequest.SetVringBase, (uint)i, 0));
