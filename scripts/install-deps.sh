@@ -8,7 +8,9 @@ set -euo pipefail
 # python3-openstackclient: the real openstack CLI for the API compatibility tests.
 # gcc, libc6-dev, linux-libc-dev: InteropLayoutTests compiles a probe against the C library and kernel headers
 # (linux/if_packet.h, linux/io_uring.h, ...).
-packages=(iproute2 iputils-ping ncat tcpdump tshark python3 python3-scapy iperf3 nmap hping3 socat ethtool tmux gcc libc6-dev linux-libc-dev procps prometheus python3-openstackclient)
+# dpdk, dpdk-dev: dpdk-testpmd (in dpdk-dev) with its vhost PMD is the reference vhost-user backend the tests' virtio
+# frontend is checked against.
+packages=(iproute2 iputils-ping ncat tcpdump tshark python3 python3-scapy iperf3 nmap hping3 socat ethtool tmux gcc libc6-dev linux-libc-dev procps prometheus python3-openstackclient dpdk dpdk-dev)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(openvswitch-switch nftables netsniff-ng conntrack)
 fi

@@ -26,6 +26,9 @@ public static partial class LibC
     public const int EOPNOTSUPP = 95;
     public const int EADDRINUSE = 98;
     public const int ENOTSUP = 95;
+    public const int EPIPE = 32;
+    public const int ECONNRESET = 104;
+    public const int ECONNREFUSED = 111;
 
     /// <summary>Describes an errno value as <c>strerror</c> would, for log and error messages (never per packet).</summary>
     public static string StrError(int errno) => System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno);

@@ -10,6 +10,9 @@ public static partial class LibC
 {
     /// <summary><c>vhost_vring_addr.flags</c>: the log address is valid (dirty-page logging, not offered here).</summary>
     public const int VHOST_VRING_F_LOG = 0;
+
+    /// <summary>Feature bit: the front-end logs dirty pages for live migration (vhost-user back-ends offer it; tests never ask).</summary>
+    public const int VHOST_F_LOG_ALL = 26;
 }
 
 /// <summary><c>struct vhost_vring_state</c>.</summary>

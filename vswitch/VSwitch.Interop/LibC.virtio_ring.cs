@@ -19,6 +19,7 @@ public static partial class LibC
     public const int VIRTIO_F_VERSION_1 = 32;
     public const int VIRTIO_F_ACCESS_PLATFORM = 33;
     public const int VIRTIO_F_RING_PACKED = 34;
+    public const int VIRTIO_F_IN_ORDER = 35;
 
     public const int VIRTIO_NET_F_CSUM = 0;
     public const int VIRTIO_NET_F_GUEST_CSUM = 1;
