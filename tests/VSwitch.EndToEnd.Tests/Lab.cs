@@ -135,6 +135,29 @@ internal sealed class Lab : IDisposable
         return new Vm(ns, "eth0", $"198.18.0.{host}", $"2001:db8::{host:x}", name);
     }
 
+    /// <summary>A VM on a vhost-user port: its socket, and the NIC's MAC and addresses the port's security knows.</summary>
+    public sealed record VhostVm(string Port, string Socket, string Mac, string Ipv4, string Ipv6);
+
+    /// <summary>The directory of the lab's vhost-user sockets (created with the first vhost-user VM).</summary>
+    public string SocketDirectory => Path.Combine(Path.GetTempPath(), $"{Prefix}-vhost");
+
+    /// <summary>
+    /// Adds a vhost-user port with port security: MAC fa:16:3e:00:02:HOST, fixed IPs 198.18.0.HOST and 2001:db8::HOST,
+    /// the given groups; <paramref name="client"/>: the switch connects to the guest's socket (<c>mode=client</c>).
+    /// </summary>
+    public VhostVm VhostUserVm(string name, string network, int host, string[]? groups, bool client = false)
+    {
+        Directory.CreateDirectory(SocketDirectory);
+        var socket = Path.Combine(SocketDirectory, $"{name}.sock");
+        var vm = new VhostVm(name, socket, $"fa:16:3e:00:02:{host:x2}", $"198.18.0.{host}", $"2001:db8::{host:x}");
+        _ports.Add(new PortConfig(name, network, $"vhostuser:{socket}" + (client ? "?mode=client" : ""), vm.Mac, port_security_enabled: true)
+        {
+            fixed_ips = [vm.Ipv4, vm.Ipv6],
+            security_groups = groups,
+        });
+        return vm;
+    }
+
     /// <summary>Starts the daemon with the lab's networks and ports and configures every VM's addresses.</summary>
     public Daemon Start(int workers, params Vm[] vms) => StartWith(workers, [], vms);
 
@@ -226,5 +249,9 @@ internal sealed class Lab : IDisposable
             Shell.Run($"ip netns pids {ns} 2>/dev/null | xargs -r kill -9; ip netns del {ns}");
         }
         File.Delete(ConfigPath);
+        if (Directory.Exists(SocketDirectory))
+        {
+            Directory.Delete(SocketDirectory, recursive: true);
+        }
     }
 }

@@ -311,8 +311,12 @@ public sealed unsafe class VhostUserPortTests : IDisposable
         {
             var vm = VirtioTestFrontend.Listen(Socket(), new FrontendOptions(FrontendOptions.Modern), s_wait);
             _owned.Add(vm);
+            // Connected, but the driver has not started its rings: still no link (a VM that is still booting).
+            Assert.True(SpinWait.SpinUntil(() => port.Connected, s_wait));
+            Assert.Contains("has not started the rings", port.LinkDown);
             vm.Start();
             WaitRunning(port, 1);
+            Assert.Null(port.LinkDown);
             vm.Send(0, Frame(100, round));
             Assert.Equal(Frame(100, round), Assert.Single(FromGuest(port, 0, 1)).Frame);
             Assert.Equal(1, ToGuest(port, 0, [Frame(90, round)]));
@@ -454,14 +458,20 @@ public sealed unsafe class VhostUserPortTests : IDisposable
         var port = OpenPort();
         var bad = VirtioTestFrontend.Connect(Socket(), new FrontendOptions(FrontendOptions.Modern));
         _owned.Add(bad);
-        var answer = bad.SendRaw(new VhostUserMessage(Frontend.VhostUserRequest.SetVringNum, VhostUserFlags.Version, State(0, 100)), expectReply: false);
+        try
+        {
+            bad.SendRaw(new VhostUserMessage(Frontend.VhostUserRequest.SetVringNum, VhostUserFlags.Version, State(0, 100)), expectReply: false);
+        }
+        catch (IOException)
+        {
+            // The back-end may close the connection before the frontend has looked at it: the outcome this test wants.
+        }
         Assert.True(SpinWait.SpinUntil(() => port.Details.TryGetValue("last_error", out var e) && e.Contains("power of two"), s_wait), string.Join(", ", port.Details));
         var good = Guest(new FrontendOptions(FrontendOptions.Modern));
         WaitRunning(port, 1);
         good.Send(0, Frame(64, 1));
         Assert.Single(FromGuest(port, 0, 1));
         Assert.Null(port.Failure);
-        _ = answer;
     }
 
     private static byte[] State(uint index, uint num)

@@ -86,11 +86,17 @@ public sealed unsafe class VhostUserPort : IPort
 
     public string? Failure => Volatile.Read(ref _failure);
 
-    public string? LinkDown => Volatile.Read(ref _session) is null
-        ? Parsed.Mode == VhostUserMode.Server
-            ? $"waiting for the VM's vhost-user front-end to connect to {Parsed.Path}"
-            : $"connecting to the VM's vhost-user front-end at {Parsed.Path}"
-        : null;
+    /// <summary>
+    /// Why the port cannot carry frames: no front-end, or one whose driver has not started a queue pair yet (a VM
+    /// still booting, or with its NIC's driver unloaded), as Open vSwitch reports such a vhost-user port's link down.
+    /// </summary>
+    public string? LinkDown => Volatile.Read(ref _session) switch
+    {
+        null when Parsed.Mode == VhostUserMode.Server => $"waiting for the VM's vhost-user front-end to connect to {Parsed.Path}",
+        null => $"connecting to the VM's vhost-user front-end at {Parsed.Path}",
+        { ActivePairs: 0 } => "the VM's vhost-user front-end is connected but its driver has not started the rings",
+        _ => null,
+    };
 
     /// <summary>True while a front-end is connected.</summary>
     public bool Connected => Volatile.Read(ref _session) is not null;

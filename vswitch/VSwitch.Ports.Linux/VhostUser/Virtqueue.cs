@@ -89,12 +89,24 @@ internal sealed unsafe class Virtqueue
         _usedIdx = (ushort*)(used + 2);
         _usedRing = (vring_used_elem*)(used + 4);
         _availEvent = (ushort*)(used + 4 + (size * 8));
-        _lastAvail = lastAvail;
-        _availShadow = lastAvail;
         // The device continues where the used ring stands (after a reconnect the driver has consumed it up to here).
         _used = Volatile.Read(ref *_usedIdx);
         _usedPublished = _used;
+        // Every chain this back-end takes is returned before its ring stops, so the used index is also where the
+        // available ring resumes. A base that says otherwise comes from a front-end that restarts running rings from 0
+        // (DPDK's virtio-user after the switch reconnects) or from a back-end that died holding chains: as DPDK's
+        // vhost library, trust the used index, which loses at most the chains that were in flight.
+        if (lastAvail != _used)
+        {
+            RequestedBase = lastAvail;
+            lastAvail = _used;
+        }
+        _lastAvail = lastAvail;
+        _availShadow = lastAvail;
     }
+
+    /// <summary>The base SET_VRING_BASE asked for when the ring started from its used index instead (null: as asked).</summary>
+    public ushort? RequestedBase { get; }
 
     private static byte* Area(GuestMemory memory, int index, string what, ulong address, ulong length, ulong alignment)
     {
