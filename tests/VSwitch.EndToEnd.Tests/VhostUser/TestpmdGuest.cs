@@ -67,8 +67,9 @@ internal sealed partial class TestpmdGuest : IDisposable
         var vdev = $"net_virtio_user0,path={socket},mac={mac},queues=1" + (server ? ",server=1" : "");
         string[] args =
         [
-            // One memory segment list in one file, so the memory table is a handful of regions.
-            "--in-memory", "--single-file-segments", "-m", "64", "--no-pci", "-l", "0-1",
+            // One memory segment list in one file, so the memory table is a handful of regions; IOVA as VA, since as PA
+            // virtio-user rings fail to probe now and then here (../shared/ENVIRONMENT.md).
+            "--in-memory", "--iova-mode=va", "--single-file-segments", "-m", "64", "--no-pci", "-l", "0-1",
             "--file-prefix", "vsw" + Guid.NewGuid().ToString("N")[..8], "--vdev", vdev, "--",
             $"--forward-mode={forwardMode}", "--auto-start", "--total-num-mbufs=2048", "--nb-cores=1", .. forwardArgs,
         ];
