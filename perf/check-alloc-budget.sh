@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 if [[ "${1:-}" != "--no-run" ]]; then
   dotnet run -c Release --project perf/VSwitch.Benchmarks -- --job short \
     --filter '*PacketParserBenchmarks*' '*.PipelineBenchmarks*' '*StatefulPipelineBenchmarks*' '*ClassifierBenchmarks*' \
-             '*MacTableBenchmarks*' '*ConnTableBenchmarks*' '*ExactMatchCacheBenchmarks*' '*FragmentBenchmarks*' >/dev/null
+             '*MacTableBenchmarks*' '*ConnTableBenchmarks*' '*ExactMatchCacheBenchmarks*' '*FragmentBenchmarks*' '*VhostUserPortBenchmarks*' >/dev/null
 fi
 python3 - <<'PY'
 import csv, glob, json, re, sys
