@@ -39,7 +39,7 @@ internal sealed class ApiHost : IAsyncDisposable
         {
             _datapath.Start();
         }
-        PortTypes = new PortTypes(new VSwitch.Ports.Linux.TapPortType(), new VSwitch.Ports.Linux.AfPacketPortType(), MemoryPorts);
+        PortTypes = new PortTypes(new VSwitch.Ports.Linux.TapPortType(), new VSwitch.Ports.Linux.AfPacketPortType(), new VSwitch.Ports.Linux.VhostUser.VhostUserPortType(), MemoryPorts);
         _reconciler = new Reconciler(_datapath, PortTypes, NullLogger<Reconciler>.Instance);
         _store = StateStore.Open(stateDir);
         Models = new ModelService(_store, _reconciler, NullLogger<ModelService>.Instance);

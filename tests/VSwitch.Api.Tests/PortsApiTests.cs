@@ -121,7 +121,8 @@ public sealed class PortsApiTests : IAsyncLifetime
     /// <summary>
     /// The API stores exactly the devices the backend accepts, and refuses the rest with the backend's own message
     /// (the port types' parser is the only one). The first cases are ones the API used to accept and the backend
-    /// refused. Accepted Linux devices name a namespace that does not exist, so nothing is created.
+    /// refused. Accepted TAP and AF_PACKET devices name a namespace that does not exist, so nothing is created; the
+    /// accepted vhost-user socket goes with the host.
     /// </summary>
     [Theory]
     [InlineData("tap:a!b")]
@@ -134,6 +135,9 @@ public sealed class PortsApiTests : IAsyncLifetime
     [InlineData("memory:")]
     [InlineData("memory:a b")]
     [InlineData("vhost:x")]
+    [InlineData("vhostuser:relative/vm.sock")]
+    [InlineData("vhostuser:/tmp/vm.sock?mode=bogus")]
+    [InlineData("vhostuser:/tmp/vswitch-api-test-vm0.sock")]
     [InlineData("bogus")]
     [InlineData("tap:vswapi1@vsw-no-such-ns")]
     [InlineData("tap:vswapi2@vsw-no-such-ns?io=syscalls")]
