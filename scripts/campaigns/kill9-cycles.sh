@@ -127,7 +127,7 @@ fd_count() { ls "/proc/$dpid/fd" 2>/dev/null | wc -l; }
 daemons_on_state() { # pids of vswitchd processes whose command line names our state dir
   local f
   for f in /proc/[0-9]*/cmdline; do
-    tr '\0' ' ' < "$f" 2>/dev/null | grep -qF -- "--state-dir $state " && { f=${f#/proc/}; echo "${f%/cmdline}"; }
+    { tr '\0' ' ' < "$f"; } 2>/dev/null | grep -qF -- "--state-dir $state " && { f=${f#/proc/}; echo "${f%/cmdline}"; }
   done
   return 0
 }
@@ -315,7 +315,9 @@ echo "duration:                    ${duration} s"
 echo "API requests:                $total_ops ($total_acked acknowledged, $total_cut cut by the kill)"
 echo "acknowledged changes checked: $total_checked (and $total_expect object expectations checked over all cycles)"
 echo "pings during cycles:         $ping_rx of $ping_tx answered (includes the seconds the daemon was down)"
-echo "fds after restart:           first cycle $fd_first, last cycle $fd_last; slope ${slope} fds/cycle (normalised)"
+range=$(printf '%s\n' "${fds_norm[@]}" | sort -g | sed -n '1p;$p' | tr '\n' ' ')
+echo "fds after restart:           first cycle $fd_first, last cycle $fd_last"
+echo "                             normalised (fds - $fd_per_tap x TAP ports): min/max ${range% }, slope ${slope} fds/cycle"
 echo "failures:                    $failed"
 for l in "${fail_lines[@]}"; do echo "  $l"; done
 ((failed == 0))

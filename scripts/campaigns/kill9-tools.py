@@ -380,6 +380,8 @@ def check(sock, prefix, journal_path, expect_path):
         now = A[kind].get(oid)
         if now not in options:
             fails.append(f"cut change of {kind[:-1]} {oid}: found {now}, expected one of {options}")
+        elif not figures["cut_resolved"].endswith(")"):
+            figures["cut_resolved"] += "(applied)" if now == options[-1] and options[0] != options[-1] else "(not applied)"
         E[kind][oid] = now
         if kind == "groups" and oid in cut_groups:
             # A group's delete takes its rules with it: all of them stay or none does.
