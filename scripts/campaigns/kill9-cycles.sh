@@ -25,10 +25,11 @@
 #        no duplicate or phantom object, no orphan rule, no port naming a missing group;
 #      - every port with a tap: device is ACTIVE again, and the TAP devices in the run's namespaces are exactly those
 #        of existing ports (no device left by a deleted port, none missing); no PREFIX* interface in the host
-#        namespace; the run's namespaces are exactly those it created (within 20 s: kill9-tools.py devices);
+#        namespace (within 20 s: kill9-tools.py devices); the run's namespaces are exactly those it created;
 #      - traffic flows again: ping a->b, b->c, c->a (IPv4), a->c (IPv6) and a TCP connection a->b each succeed
 #        within 15 s;
-#      - the killed daemon is gone and exactly one vswitchd runs on the state dir;
+#      - the killed daemon is gone and exactly one vswitchd runs on the state dir; the restarted daemon's log has no
+#        crit line and no unhandled exception (its warn/fail lines are counted per cycle and listed in the summary);
 #      - fds: /proc/PID/fd of the new daemon, counted once the checks pass, minus its TAP ports' share (fds per TAP
 #        port are measured at set-up): fails if above the first 10 cycles' maximum + 8 (fds must not grow cycle over
 #        cycle); the summary prints the least-squares slope.
@@ -274,6 +275,12 @@ for c in $(seq "$CYCLES"); do
   t6=$(wait_ping "$NS_A" "${ip6[c]}" -6) || fail "$c" "ping a->c (IPv6) failed for 15 s after the restart"
   wait_tcp "$NS_A" "${ip4[b]}" 5202 || fail "$c" "TCP a->b:5202 failed for 15 s after the restart"
 
+  warns=$(grep -cE ' (warn|fail):' "$run/vswitchd.$c.log" || true)
+  grep -E ' (warn|fail):' "$run/vswitchd.$c.log" | cut -d' ' -f2- | sed -E 's/[0-9a-f]{8}-[0-9a-f-]{27}/ID/g; s/[0-9]+/N/g' \
+    >> "$run/warnings" || true
+  if grep -qE ' crit:|Unhandled exception' "$run/vswitchd.$c.log"; then
+    fail "$c" "restart log: $(grep -m1 -E ' crit:|Unhandled exception' "$run/vswitchd.$c.log" | cut -c1-300)"
+  fi
   fds=$(fd_count)
   taps=$(jq -r '.tap_ports // 0' <<<"$dev_figs")
   norm=$(awk -v f="$fds" -v t="$taps" -v k="$fd_per_tap" 'BEGIN{printf "%.1f", f - t*k}')
@@ -297,10 +304,10 @@ for c in $(seq "$CYCLES"); do
   unsent=$(jq -r '.unsent // 0' <<<"$figs"); exp=$(jq -r '.expectations_checked // 0' <<<"$figs")
   total_ops=$((total_ops + ops)); total_acked=$((total_acked + acked)); total_cut=$((total_cut + cut)); total_expect=$((total_expect + exp))
   total_checked=$((total_checked + $(jq -r '.acked_checked // 0' <<<"$figs")))
-  printf '%s cycle %d/%d kill@%ss ops=%d acked=%d cut=%d%s unsent=%d objects=%s/%s/%s tap=%s ready=%ss settle=%ss ping4=%ss ping6=%ss fds=%s %s\n' \
+  printf '%s cycle %d/%d kill@%ss ops=%d acked=%d cut=%d%s unsent=%d objects=%s/%s/%s tap=%s ready=%ss settle=%ss ping4=%ss ping6=%ss fds=%s warn=%s %s\n' \
     "$(date +%T)" "$c" "$CYCLES" "$delay" "$ops" "$acked" "$cut" "$(jq -r 'if .cut_resolved != "" then " [" + .cut_resolved + "]" else "" end' <<<"$figs" 2>/dev/null)" \
     "$unsent" "$(jq -r '.n_groups' <<<"$figs")" "$(jq -r '.n_rules' <<<"$figs")" "$(jq -r '.n_ports' <<<"$figs")" \
-    "$taps" "$ready_s" "$(jq -r '.settle_s' <<<"$dev_figs")" "${t4:--}" "${t6:--}" "$fds" "$( ((cycle_ok)) && echo ok || echo FAILED)"
+    "$taps" "$ready_s" "$(jq -r '.settle_s' <<<"$dev_figs")" "${t4:--}" "${t6:--}" "$fds" "$warns" "$( ((cycle_ok)) && echo ok || echo FAILED)"
   if ((!cycle_ok)) && [[ "${STOP_ON_FAIL:-0}" == 1 ]]; then break; fi
   if ((failed >= 50)); then echo "kill9-cycles: 50 failures, stopping"; break; fi
 done
@@ -318,6 +325,8 @@ echo "pings during cycles:         $ping_rx of $ping_tx answered (includes the s
 range=$(printf '%s\n' "${fds_norm[@]}" | sort -g | sed -n '1p;$p' | tr '\n' ' ')
 echo "fds after restart:           first cycle $fd_first, last cycle $fd_last"
 echo "                             normalised (fds - $fd_per_tap x TAP ports): min/max ${range% }, slope ${slope} fds/cycle"
+echo "restart log warn/fail lines: $(wc -l < "$run/warnings" 2>/dev/null || echo 0)"
+{ sort "$run/warnings" 2>/dev/null | uniq -c | sort -rn | head -10 | cut -c1-220 | sed 's/^/  /'; } || true
 echo "failures:                    $failed"
 for l in "${fail_lines[@]}"; do echo "  $l"; done
 ((failed == 0))
