@@ -9,9 +9,10 @@
 #   image.id    written last: the kernel package and this script's sha256; a complete image with the same script is
 #               left alone (prints the directory and exits), so calling this before every test run costs nothing
 #
-# The guest's /init loads the modules, gives eth0 the addresses on the kernel command line
-# (vsw.ip=198.18.0.11/24 vsw.ip6=2001:db8::b/64), prints "vsw-guest: ready" on the console (ttyS0) and serves
-# commands on ttyS1 (see CONTROL below). Run one by hand: README.md, "vhost-user ports".
+# The guest loads the modules, gives eth0 the addresses on the kernel command line
+# (vsw.ip=198.18.0.11/24 vsw.ip6=2001:db8::b/64), prints "vsw-guest: ready" on the console (ttyS0), and then serves
+# requests on ttyS1 with vsw.ctl=ttyS1 (see CONTROL below), else runs a shell on the console. Run one by hand:
+# README.md, "vhost-user ports".
 set -euo pipefail
 
 out=${1:-${VSWITCH_GUEST_DIR:-/var/cache/vswitch-guest}}
@@ -121,26 +122,40 @@ done
 ln -s bin root/sbin
 mkdir -p root/usr && ln -s ../bin root/usr/bin && ln -s ../bin root/usr/sbin
 
+# /init mounts the basics, writes the inittab for the kernel command line and hands PID 1 to busybox init, which
+# reaps every orphan (a shell as PID 1 is interrupted by their SIGCHLD in the middle of reading a request), runs
+# /etc/rc and then keeps the request loop (or a shell) running.
+mkdir -p root/etc
 cat > root/init <<'INIT'
 #!/bin/sh
-# VSwitch's test guest (scripts/guest-image.sh). PID 1: must never exit.
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
-exec </dev/console >/dev/console 2>&1
-echo "vsw-guest: init on $(uname -r)"
+{
+  echo "::sysinit:/etc/rc"
+  if grep -qw vsw.ctl=ttyS1 /proc/cmdline; then
+    echo "ttyS1::respawn:/bin/vsw-control"
+  else
+    echo "console::respawn:-/bin/sh"
+  fi
+} > /etc/inittab
+exec /bin/init
+INIT
 
+cat > root/etc/rc <<'RC'
+#!/bin/sh
+# The guest's set-up (busybox init's sysinit, output on the console): the virtio modules, then eth0 with the
+# addresses on the kernel command line.
+echo "vsw-guest: $(uname -r)"
 arg() {
   for word in $(cat /proc/cmdline); do
     case $word in "$1="*) echo "${word#*=}"; return ;; esac
   done
 }
-
 for m in $(cat /lib/modules/order); do
   insmod "/lib/modules/$m.ko" || echo "vsw-guest: insmod $m failed"
 done
-
 ip link set lo up
 i=0
 while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -154,30 +169,32 @@ if [ -e /sys/class/net/eth0 ]; then
 else
   echo "vsw-guest: no eth0"
 fi
-
-# CONTROL: ttyS1 in raw mode (no echo, no line editing, no CR/LF translation) carries one request per line,
-# "ID BASE64-SCRIPT". The script runs with sh, stdin from /dev/null, its output on ttyS1, then the line
-# "@@vsw done ID EXIT-CODE" follows. A command's own time limit is the caller's business (timeout).
-# Without a second serial port the shell runs on the console instead, for a person.
-if [ "$(arg vsw.ctl)" = ttyS1 ] && stty -F /dev/ttyS1 raw -echo 2>/dev/null; then
-  echo "vsw-guest: ready"
-  exec </dev/ttyS1 >/dev/ttyS1 2>&1
-  stty raw -echo
-  echo "@@vsw ready"
-  while true; do
-    if read -r id script; then
-      echo "$script" | base64 -d > /tmp/.request 2>/dev/null
-      sh /tmp/.request </dev/null
-      echo "@@vsw done $id $?"
-    else
-      sleep 0.1
-    fi
-  done
-fi
 echo "vsw-guest: ready"
-while true; do setsid cttyhack sh; done
-INIT
-chmod 755 root/init
+RC
+
+cat > root/bin/vsw-control <<'CONTROL'
+#!/bin/sh
+# CONTROL: the request loop on ttyS1 (vsw.ctl=ttyS1 on the kernel command line). The tty is raw (no echo, no line
+# editing, no CR/LF translation) and carries one request per line, "ID BASE64-SCRIPT". The script runs with sh,
+# stdin from /dev/null, its output on ttyS1; then the line "@@vsw done ID EXIT-CODE" follows. A command's own time
+# limit is the caller's business (timeout). The loop waits for each script, so no child of its own can interrupt
+# its read; background jobs of a script end up as init's children.
+stty raw -echo
+echo "@@vsw ready"
+while true; do
+  if read -r id script; then
+    case $id in
+      '' | *[!0-9]*) echo "@@vsw bad request: $id"; continue ;;
+    esac
+    echo "$script" | base64 -d > /tmp/.request 2>/dev/null
+    sh /tmp/.request </dev/null
+    echo "@@vsw done $id $?"
+  else
+    sleep 0.1
+  fi
+done
+CONTROL
+chmod 755 root/init root/etc/rc root/bin/vsw-control
 
 (cd root && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) | gzip -6 > initrd.gz
 

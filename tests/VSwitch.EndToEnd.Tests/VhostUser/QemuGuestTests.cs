@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Xunit.Abstractions;
 
@@ -18,6 +19,7 @@ namespace VSwitch.EndToEnd.Tests.VhostUser;
 public sealed class QemuGuestTests(ITestOutputHelper output)
 {
     private const string GuestPort = "vh";
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
     private const string GuestIngressDenied = "vswitch_port_dropped_packets_total{port=\"vh\",direction=\"ingress\",reason=\"security_group\"}";
 
     private static readonly Lab.Rule[] s_guestRules =
@@ -57,7 +59,7 @@ public sealed class QemuGuestTests(ITestOutputHelper output)
     {
         Assert.Equal("DOWN", Status(s.Daemon, GuestPort));
         var guest = QemuGuest.Boot(s.Vm);
-        output.WriteLine($"guest up in {guest.BootTime.TotalSeconds:F1} s");
+        Log($"guest up ({guest.BootTime.TotalSeconds:F1} s from QEMU's start)");
         Assert.True(Shell.Eventually(() => Status(s.Daemon, GuestPort) == "ACTIVE", TimeSpan.FromSeconds(10)), $"{s.Daemon.Log}\n{guest.Console}");
         return guest;
     }
@@ -69,6 +71,7 @@ public sealed class QemuGuestTests(ITestOutputHelper output)
         QemuGuest.SkipUnlessQemuRuns();
         using var lab = new Lab();
         var s = StartLab(lab);
+        Log("lab up");
         using var guest = Boot(s);
 
         // The kernel driver negotiated everything the switch offers a virtio-net NIC.
@@ -91,12 +94,14 @@ public sealed class QemuGuestTests(ITestOutputHelper output)
             Assert.True(ping.Ok, $"guest -> b {address}: {ping}\n{guest.Console}");
         }
         Assert.Equal(0, s.Daemon.Metric(GuestIngressDenied));
+        Log("pings both ways");
 
         // The guest pings a: a's group admits nothing new, so nothing comes back and a's ingress counts the requests.
         const string ADenied = "vswitch_port_dropped_packets_total{port=\"a\",direction=\"ingress\",reason=\"security_group\"}";
         var aBefore = Math.Max(0, s.Daemon.Metric(ADenied));
         Assert.False(guest.Run($"ping -c 2 -i 0.2 -W 1 {s.A.Ipv4}", TimeSpan.FromSeconds(15)).Ok);
         Assert.True(s.Daemon.Metric(ADenied) >= aBefore + 2, $"a's ingress drops: {s.Daemon.Metric(ADenied)} (before {aBefore})");
+        Log("guest -> a refused");
 
         // TCP from a: to 5001 (allowed) the bytes arrive; to 5003 (no rule) the handshake never reaches the guest,
         // although something listens there too, and the guest's ingress counts the SYNs.
@@ -104,6 +109,7 @@ public sealed class QemuGuestTests(ITestOutputHelper output)
         guest.Must("timeout 10 sh -c 'until [ $(netstat -ltn | grep -cE \":(5001|5003) \") = 2 ]; do sleep 0.1; done'", TimeSpan.FromSeconds(15));
         var allowed = Shell.Run(s.A.Exec($"bash -c 'echo allowed-5001 | ncat -w 5 --send-only {s.Vm.Ipv4} 5001'"), TimeSpan.FromSeconds(15));
         Assert.True(allowed.Ok, $"a -> guest tcp 5001: {allowed}");
+        Log("tcp 5001 allowed");
         Assert.Equal("allowed-5001", guest.Must("timeout 10 sh -c 'until [ -s /tmp/got.5001 ]; do sleep 0.1; done'; cat /tmp/got.5001").Trim());
         var deniedBefore = s.Daemon.Metric(GuestIngressDenied);
         var denied = Shell.Run(s.A.Exec($"bash -c 'echo denied-5003 | ncat -w 2 --send-only {s.Vm.Ipv4} 5003'"), TimeSpan.FromSeconds(10));
@@ -119,6 +125,7 @@ public sealed class QemuGuestTests(ITestOutputHelper output)
         QemuGuest.SkipUnlessQemuRuns();
         using var lab = new Lab();
         var s = StartLab(lab);
+        Log("lab up");
         using var guest = Boot(s);
         const int Size = 4 * 1024 * 1024;
         var dir = Directory.CreateTempSubdirectory("vsw-qemu-tcp").FullName;
@@ -154,7 +161,7 @@ public sealed class QemuGuestTests(ITestOutputHelper output)
                 Assert.Equal(sent, Shell.Must($"md5sum < {dir}/out.{family}").Split(' ')[0]);
                 (frames, bytes) = (RxPackets(s.Daemon) - fromGuest, RxBytes(s.Daemon) - fromGuestBytes);
                 Assert.True(bytes / frames > 1514, $"guest -> b {family}: {frames} frames for {bytes} bytes: no TSO frame came from the guest\n{Counters(s.Daemon)}");
-                output.WriteLine($"{family}: a -> guest {intoGuestFrames} frames, guest -> b {frames} frames, for {Size} bytes each way");
+                Log($"{family}: a -> guest {intoGuestFrames} frames, guest -> b {frames} frames, for {Size} bytes each way");
                 guest.Must($"rm /tmp/data.{family}");
             }
         }
@@ -171,6 +178,7 @@ public sealed class QemuGuestTests(ITestOutputHelper output)
         QemuGuest.SkipUnlessQemuRuns();
         using var lab = new Lab();
         var s = StartLab(lab);
+        Log("lab up");
         using var guest = Boot(s);
         var ping = Shell.Run(s.A.Exec($"ping -c 2 -i 0.2 -W 3 {s.Vm.Ipv4}"), TimeSpan.FromSeconds(15));
         Assert.True(ping.Ok, $"{ping}\n{guest.Console}");
@@ -178,6 +186,7 @@ public sealed class QemuGuestTests(ITestOutputHelper output)
         // Unloading virtio_net resets the device: QEMU stops the rings (GET_VRING_BASE) but stays connected.
         guest.Must("rmmod virtio_net");
         Assert.True(Shell.Eventually(() => Status(s.Daemon, GuestPort) == "DOWN", TimeSpan.FromSeconds(10)), s.Daemon.Log);
+        Log("driver unloaded: port down");
         var details = Port(s.Daemon, GuestPort)["binding:vif_details"]!;
         Assert.Equal("connected", (string)details["frontend"]!);
         Assert.Equal("0", (string)details["queue_pairs"]!);
@@ -190,6 +199,7 @@ public sealed class QemuGuestTests(ITestOutputHelper output)
         // Loading it again starts the rings from where they stood: ACTIVE, and the guest answers again.
         guest.Must($"insmod /lib/modules/virtio_net.ko && ip link set eth0 up && ip addr add {s.Vm.Ipv4}/24 dev eth0");
         Assert.True(Shell.Eventually(() => Status(s.Daemon, GuestPort) == "ACTIVE", TimeSpan.FromSeconds(10)), s.Daemon.Log);
+        Log("driver loaded: port active");
         var back = Shell.Run(s.A.Exec($"ping -c 3 -i 0.2 -W 3 {s.Vm.Ipv4}"), TimeSpan.FromSeconds(20));
         Assert.True(back.Ok, $"{back}\n{guest.Console}\n{s.Daemon.Log}");
 
@@ -198,6 +208,9 @@ public sealed class QemuGuestTests(ITestOutputHelper output)
         Assert.True(Shell.Eventually(() => Status(s.Daemon, GuestPort) == "DOWN", TimeSpan.FromSeconds(10)), s.Daemon.Log);
         Assert.Equal("waiting", (string)Port(s.Daemon, GuestPort)["binding:vif_details"]!["frontend"]!);
     }
+
+    /// <summary>Notes a step with the time since the test started (the output shows where a slow run spent it).</summary>
+    private void Log(string step) => output.WriteLine($"[{_clock.Elapsed.TotalSeconds,5:F1} s] {step}");
 
     private static double TxPackets(Daemon d) => d.Metric($"vswitch_port_tx_packets_total{{port=\"{GuestPort}\"}}");
 
