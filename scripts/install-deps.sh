@@ -10,7 +10,10 @@ set -euo pipefail
 # (linux/if_packet.h, linux/io_uring.h, ...).
 # dpdk, dpdk-dev: dpdk-testpmd (in dpdk-dev) with its vhost PMD is the reference vhost-user backend the tests' virtio
 # frontend is checked against.
-packages=(iproute2 iputils-ping ncat tcpdump tshark python3 python3-scapy iperf3 nmap hping3 socat ethtool tmux gcc libc6-dev linux-libc-dev procps prometheus python3-openstackclient dpdk dpdk-dev)
+# qemu-system-x86, busybox-static, cpio, kmod (modinfo), xz-utils: the QEMU guest on a vhost-user port, whose image
+# scripts/guest-image.sh builds from Debian's kernel package (below).
+packages=(iproute2 iputils-ping ncat tcpdump tshark python3 python3-scapy iperf3 nmap hping3 socat ethtool tmux gcc libc6-dev linux-libc-dev procps prometheus python3-openstackclient dpdk dpdk-dev
+  qemu-system-x86 busybox-static cpio kmod xz-utils)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(openvswitch-switch nftables netsniff-ng conntrack)
 fi
@@ -36,3 +39,7 @@ if ((${#missing[@]})); then
     $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
   fi
 fi
+
+# The QEMU tests' guest image (Debian's kernel and a busybox initramfs, downloaded once and cached; the tests build it
+# themselves when it is missing, but a first build here keeps its download out of a test's time).
+$SUDO "$(dirname "$0")/guest-image.sh" >/dev/null
