@@ -7,20 +7,24 @@
 # The generator (perf/vhost-gen) sends on one port and drains the other in one loop on CPU 0; every process of the
 # system under test (its forwarding thread and its idle control threads) is confined to CPU 1 with taskset.
 # Before measuring, each flow sends one frame and gets one reply, so stateful firewalls measure established
-# connections. For each number of flows (source ports cycled over 1, 256, 10,000 flows) each system is measured REPS
+# connections. Each system, once started, first carries 256 flows for WARM seconds unmeasured (VSwitch's JIT compiles
+# its hot methods in tiers during the first seconds of traffic; the C systems need no warm-up but get the same run).
+# For each number of flows (source ports cycled over 1, 256, 10,000 flows) each system is measured REPS
 # times; the repetitions are interleaved (system after system, each started afresh), so that the machine's slow drift
 # falls on every system alike. Every value is the median; the report gives the ratios VSwitch / peer.
 #
-#   scripts/bench-vhost.sh [--reps N] [--secs N] [--flows "1 256 10000"] [--systems "LIST"] [--busy-poll USEC]
-#                          [--wait-quiet] [--out FILE] [--keep-logs] [--hold SYSTEM]
+#   scripts/bench-vhost.sh [--reps N] [--secs N] [--warm N] [--flows "1 256 10000"] [--systems "LIST"]
+#                          [--busy-poll USEC] [--wait-quiet] [--out FILE] [--keep-logs] [--hold SYSTEM]
 #     --reps        repetitions (default 3)             --secs    seconds measured per run (default 5; 1 s warm-up)
+#     --warm        seconds of unmeasured traffic after each start (default 10; 0: none)
 #     --flows       numbers of flows (default "1 256 10000")
 #     --systems     subset of: vhost-vswitch vhost-ovs-dpdk vhost-testpmd (default: all three)
 #     --busy-poll   pass --busy-poll USEC to vswitchd (default: off, the daemon's default)
 #     --wait-quiet  first wait (up to 20 minutes, checking every 30 s) for a 1-minute load average below 1.0
 #     --out FILE    also write the report (Markdown) to FILE
-#     --hold SYSTEM set SYSTEM up, run the generator in the background for 30 s with 256 flows, print the switch's
-#                   pid, and tear down after (for profiling with perf record)
+#     --hold SYSTEM set SYSTEM up, print the switch's pid (SWITCH_PID=...), run the generator for 30 s with the
+#                   first of --flows, and tear down (for profiling: perf record -p PID from another shell; vswitchd
+#                   inherits the environment, e.g. DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
 #
 # Needs root. Installs its tools (scripts/install-deps.sh --bench), builds vswitchd (Release) and perf/vhost-gen.
 # Huge pages: raises vm.nr_hugepages to 512 if lower and mounts a private hugetlbfs under its temporary directory
@@ -32,13 +36,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
-reps=3; secs=5; flows_list="1 256 10000"; wait_quiet=0; out=""; keep_logs=0; busy_poll=0; hold=""
+reps=3; secs=5; warm=10; flows_list="1 256 10000"; wait_quiet=0; out=""; keep_logs=0; busy_poll=0; hold=""
 all_systems="vhost-vswitch vhost-ovs-dpdk vhost-testpmd"
 systems=$all_systems
 while (($#)); do
   case "$1" in
     --reps) reps=$2; shift ;;
     --secs) secs=$2; shift ;;
+    --warm) warm=$2; shift ;;
     --flows) flows_list=$2; shift ;;
     --systems) systems=$2; shift ;;
     --busy-poll) busy_poll=$2; shift ;;
@@ -46,14 +51,14 @@ while (($#)); do
     --out) out=$2; shift ;;
     --keep-logs) keep_logs=1 ;;
     --hold) hold=$2; shift ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     *) echo "bench-vhost: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 for s in $systems $hold; do [[ " $all_systems " == *" $s "* ]] || { echo "bench-vhost: unknown system $s" >&2; exit 2; }; done
 for f in $flows_list; do [[ $f =~ ^[0-9]+$ ]] && ((f >= 1 && f <= 60000)) || { echo "bench-vhost: bad flow count $f" >&2; exit 2; }; done
-[[ $reps =~ ^[0-9]+$ && $secs =~ ^[0-9]+$ ]] && ((reps >= 1 && secs >= 1 && secs <= 120)) || { echo "bench-vhost: bad --reps/--secs" >&2; exit 2; }
+[[ $reps =~ ^[0-9]+$ && $secs =~ ^[0-9]+$ && $warm =~ ^[0-9]+$ ]] && ((reps >= 1 && secs >= 1 && secs <= 120 && warm <= 120)) || { echo "bench-vhost: bad --reps/--secs/--warm" >&2; exit 2; }
 [[ $busy_poll =~ ^[0-9]+$ ]] || { echo "bench-vhost: --busy-poll must be a number of microseconds" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "bench-vhost: needs root (huge pages, namespaces, Open vSwitch)" >&2; exit 1; }
 (($(nproc) >= 2)) || { echo "bench-vhost: needs 2 CPUs (generator on CPU 0, switch on CPU 1)" >&2; exit 1; }
@@ -172,7 +177,7 @@ setup_vswitch() {
 }
 EOF
   rm -rf "$tmp/vswitch-state"; mkdir -p "$tmp/vswitch-state"
-  DOTNET_PerfMapEnabled=${DOTNET_PerfMapEnabled:-0} taskset -c "$SW_CPU" "$vswitchd" --config "$tmp/vswitch.json" \
+  taskset -c "$SW_CPU" "$vswitchd" --config "$tmp/vswitch.json" \
     --workers 1 --busy-poll "$busy_poll" --metrics-listen none --state-dir "$tmp/vswitch-state" \
     --api-socket "$tmp/vswitch-state/api.sock" > "$tmp/vswitch.log" 2>&1 &
   sw_pid=$!
@@ -255,7 +260,7 @@ gen() {
   local flows=$1 s=$2; shift 2
   timeout -s INT $((s + 60)) taskset -c "$GEN_CPU" "$gen" -c "$GEN_CPU" -H "$huge" -f "$flows" -t "$s" -w 1 \
     -p "$PORT_UDP" --mac-a "$MAC_A" --mac-b "$MAC_B" --ip-a "$IP_A" --ip-b "$IP_B" "$@" \
-    "$sock/a.sock" "$sock/b.sock" 2>> "$tmp/gen-stderr.log" | grep '^vhost-gen '
+    "$sock/a.sock" "$sock/b.sock" 2>> "$tmp/gen-stderr.log" | grep '^vhost-gen'
 }
 
 # ---------------------------------------------------------------------------------------------------------- hold
@@ -263,10 +268,9 @@ gen() {
 if [[ -n $hold ]]; then
   setup_system "$hold" > "$tmp/setup-$hold.log" 2>&1 || { log "$hold: setup failed"; cat "$tmp/setup-$hold.log" >&2; exit 1; }
   [[ $hold == vhost-ovs-dpdk ]] && sw_pid_show=$(cat "$ovs_dir/ovs-vswitchd.pid") || sw_pid_show=$sw_pid
-  log "$hold: switch pid $sw_pid_show; generator runs 30 s with 256 flows"
-  echo "$sw_pid_show" > "$tmp/switch.pid"
+  log "$hold: switch pid $sw_pid_show; generator runs 30 s with ${flows_list%% *} flows"
   echo "SWITCH_PID=$sw_pid_show"
-  gen 256 30 -r || true
+  gen "${flows_list%% *}" 30 -r -i || true
   exit 0
 fi
 
@@ -293,13 +297,18 @@ for rep in $(seq "$reps"); do
       for f in $flows_list; do echo "$system $f fail" >> "$results"; done
       continue
     fi
+    if ((warm > 0)); then
+      line=$(gen 256 "$warm" -r -i || true)
+      { echo "$system rep $rep:"; echo "$line"; } >> "$tmp/warm.txt"
+      log "$system rep $rep, warm-up: $(grep '^vhost-gen ' <<< "$line" || echo fail)"
+    fi
     # The policy is in force: frames to a UDP port the firewall does not allow must not arrive (once per system).
     if ((rep == 1)); then
-      line=$(gen 1 1 -p "$PORT_DENIED" || true)
+      line=$(gen 1 1 -p "$PORT_DENIED" | grep '^vhost-gen ' || true)
       echo "$system ${line:-fail}" >> "$tmp/firewall.txt"
     fi
     for f in $flows_list; do
-      line=$(gen "$f" "$secs" -r || true)
+      line=$(gen "$f" "$secs" -r | grep '^vhost-gen ' || true)
       if [[ -z $line ]]; then v=fail; keep_logs=1; else v=$(sed -n 's/.* rx_pps=\([0-9]*\).*/\1/p' <<< "$line"); fi
       echo "$system $f $v" >> "$results"
       echo "$system $f $line" >> "$tmp/lines.txt"
@@ -312,10 +321,10 @@ teardown
 {
   echo "Run $started, $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), kernel $(uname -r),"
   echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'); \
-$reps runs per value (interleaved), ${secs} s each after 1 s of warm-up; load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)."
+$reps runs per value (interleaved), ${secs} s each after 1 s of warm-up, ${warm} s of 256 flows after each start; load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo "Generator on CPU $GEN_CPU, the system under test on CPU $SW_CPU; vswitchd busy poll: $( ((busy_poll)) && echo "$busy_poll us" || echo off)."
   echo
-  python3 - "$results" "$tmp/firewall.txt" "$tmp/lines.txt" <<'EOF'
+  python3 - "$results" "$tmp/firewall.txt" "$tmp/lines.txt" "$tmp/warm.txt" <<'EOF'
 import statistics, sys
 raw, order, flows = {}, [], []
 for line in open(sys.argv[1]):
@@ -359,6 +368,21 @@ try:
         print("    " + line.rstrip())
 except FileNotFoundError:
     pass
+print()
+print("Warm-up runs after each start (256 flows, rx_pps per second):")
+print()
+try:
+    for line in open(sys.argv[4]):
+        line = line.rstrip()
+        if line.startswith("vhost-gen-interval"):
+            print(" " + line.split("rx_pps=")[1], end="")
+        elif line.startswith("vhost-gen "):
+            print()
+        elif line:
+            print("    " + line, end="")
+    print()
+except FileNotFoundError:
+    print("    (none)")
 EOF
 } > "$tmp/report.md"
 cat "$tmp/report.md"

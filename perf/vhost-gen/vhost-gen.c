@@ -11,11 +11,14 @@
  * tx_pps: frames the switch took from A's ring; rx_pps: frames that reached B (the result); ring_full: the share of
  * loop turns that found A's transmit ring full (near 100% when the switch, not the generator, is the limit).
  *
+ * With -i, it also prints a line per second of measuring (vhost-gen-interval t=... rx_pps=...), to watch a switch
+ * warm up.
+ *
  * With -r, before measuring, each flow first sends one frame A -> B and then one reply B -> A, so that a stateful
  * firewall has seen both directions (an established connection: Open vSwitch's conntrack never marks one-way UDP
  * established). replies=X/FLOWS counts the flows whose reply came through (missing ones are retried up to 5 rounds).
  *
- *   vhost-gen [-c CPU] [-f FLOWS] [-t SECS] [-w WARMUP_SECS] [-r] [-p UDP_DST_PORT] [-H HUGE_DIR] [-q RING]
+ *   vhost-gen [-c CPU] [-f FLOWS] [-t SECS] [-w WARMUP_SECS] [-r] [-i] [-p UDP_DST_PORT] [-H HUGE_DIR] [-q RING]
  *             [--mac-a MAC] [--mac-b MAC] [--ip-a IP] [--ip-b IP] PATH_A PATH_B
  *
  * Build: make -C perf/vhost-gen (pkg-config libdpdk). A measuring tool, not product code.
@@ -166,7 +169,7 @@ static void send_flows(struct rte_mempool *pool, const struct side *from, const 
 
 int main(int argc, char **argv)
 {
-    int cpu = 0, flows = 1, replies = 0, ring = 1024;
+    int cpu = 0, flows = 1, replies = 0, ring = 1024, intervals = 0;
     double secs = 5, warmup = 1;
     uint16_t dport = 9;
     const char *huge_dir = NULL;
@@ -177,13 +180,14 @@ int main(int argc, char **argv)
         {"ip-a", required_argument, NULL, 3},  {"ip-b", required_argument, NULL, 4},
         {NULL, 0, NULL, 0}};
     int opt;
-    while ((opt = getopt_long(argc, argv, "c:f:t:w:rp:H:q:", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:f:t:w:rip:H:q:", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c': cpu = atoi(optarg); break;
         case 'f': flows = atoi(optarg); break;
         case 't': secs = atof(optarg); break;
         case 'w': warmup = atof(optarg); break;
         case 'r': replies = 1; break;
+        case 'i': intervals = 1; break;
         case 'p': dport = (uint16_t)atoi(optarg); break;
         case 'H': huge_dir = optarg; break;
         case 'q': ring = atoi(optarg); break;
@@ -191,7 +195,7 @@ int main(int argc, char **argv)
         case 2: mac_b = optarg; break;
         case 3: ip_a = optarg; break;
         case 4: ip_b = optarg; break;
-        default: die("usage: vhost-gen [-c CPU] [-f FLOWS] [-t SECS] [-w WARMUP] [-r] [-p DPORT] [-H HUGE_DIR] "
+        default: die("usage: vhost-gen [-c CPU] [-f FLOWS] [-t SECS] [-w WARMUP] [-r] [-i] [-p DPORT] [-H HUGE_DIR] "
                      "[-q RING] [--mac-a MAC] [--mac-b MAC] [--ip-a IP] [--ip-b IP] PATH_A PATH_B");
         }
     }
@@ -272,6 +276,7 @@ int main(int argc, char **argv)
     uint64_t t0 = start + (uint64_t)(warmup * hz), t1 = t0 + (uint64_t)(secs * hz);
     uint64_t sent = 0, received = 0, turns = 0, full = 0, sent0 = 0, received0 = 0, turns0 = 0, full0 = 0;
     int measuring = 0;
+    uint64_t tick = 0, received_tick = 0;
     uint8_t template[FRAME_LEN];
     build(template, &a, &b, SRC_PORT_BASE, dport);
     const size_t sport_at = sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr); /* UDP checksum is 0 */
@@ -281,6 +286,14 @@ int main(int argc, char **argv)
             measuring = 1;
             sent0 = sent; received0 = received; turns0 = turns; full0 = full;
             t0 = now; /* the exact start */
+            tick = now + hz;
+            received_tick = received;
+        }
+        if (intervals && measuring && now >= tick) {
+            printf("vhost-gen-interval t=%.0f rx_pps=%lu\n", (double)(now - t0) / hz, received - received_tick);
+            fflush(stdout);
+            tick += hz;
+            received_tick = received;
         }
         if (now >= t1 || stop)
             break;
