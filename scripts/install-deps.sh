@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages VSwitch's lab, tests and benchmarks use. Idempotent; run as root (or with sudo).
 #   scripts/install-deps.sh            tools for the demo lab and the test suite
-#   scripts/install-deps.sh --bench    also the peers for end-to-end benchmarks (Open vSwitch, nftables, trafgen)
+#   scripts/install-deps.sh --bench    also the peers for end-to-end benchmarks (Open vSwitch, nftables, trafgen;
+#                                      for vhost-user: DPDK's testpmd, its headers and pkg-config for perf/vhost-gen,
+#                                      Open vSwitch built with DPDK)
 set -euo pipefail
 
 # prometheus: promtool and the server for the metrics tests (they start their own server on loopback).
@@ -15,7 +17,7 @@ set -euo pipefail
 packages=(iproute2 iputils-ping ncat tcpdump tshark python3 python3-scapy iperf3 nmap hping3 socat ethtool tmux gcc libc6-dev linux-libc-dev procps prometheus python3-openstackclient dpdk dpdk-dev
   qemu-system-x86 busybox-static cpio kmod xz-utils)
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(openvswitch-switch nftables netsniff-ng conntrack)
+  packages+=(openvswitch-switch nftables netsniff-ng conntrack dpdk dpdk-dev libdpdk-dev pkg-config make openvswitch-switch-dpdk)
 fi
 
 SUDO=""
