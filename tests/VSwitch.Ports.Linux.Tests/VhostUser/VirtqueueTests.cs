@@ -96,6 +96,25 @@ public sealed unsafe class VirtqueueTests : IDisposable
         Assert.Equal(10, popped);
     }
 
+    [Fact]
+    public void Prefetch_OverHostileEntries_ChangesNothing_AndThePopThatFollowsStillChecks()
+    {
+        Rings(used: 0, avail: 4);
+        var heads = (ushort*)(_base + Avail + 4);
+        heads[1] = 60000;                                                        // beyond the ring
+        ((vring_desc*)(_base + Desc))[2] = new vring_desc { addr = ulong.MaxValue - 8, len = 64 };  // outside the memory
+        var ring = Start(0);
+        ring.Prefetch(32);                                                       // more than available
+        *(ushort*)(_base + Avail + 2) = 60000;                                   // an index far past the ring
+        ring.Prefetch(32);
+        *(ushort*)(_base + Avail + 2) = 4;
+        Assert.Equal(0, ring.LastAvail);
+        Assert.Null(ring.Error);
+        Assert.Equal(0, ring.Pop());
+        Assert.Equal(-2, ring.Pop());
+        Assert.Contains("beyond the ring", ring.Error);
+    }
+
     public void Dispose()
     {
         _memory.Dispose();

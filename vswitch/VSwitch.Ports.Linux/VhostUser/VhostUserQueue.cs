@@ -144,6 +144,7 @@ internal sealed unsafe class VhostUserQueue : IDisposable
             {
                 return 0;
             }
+            ring.Prefetch(PacketBatch.MaxSize);
             var offloads = view!.Offloads;
             var headerSize = offloads.HeaderSize;
             Span<byte> header = stackalloc byte[12];
@@ -289,6 +290,7 @@ internal sealed unsafe class VhostUserQueue : IDisposable
             }
             try
             {
+                ring.Prefetch(batch.Count);
                 var sent = 0;
                 for (var i = 0; i < batch.Count; i++)
                 {

@@ -26,6 +26,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using VSwitch.Interop;
 
 namespace VSwitch.Ports.Linux.VhostUser;
@@ -165,6 +166,44 @@ internal sealed unsafe class Virtqueue
         }
         _lastAvail++;
         return head;
+    }
+
+    /// <summary>
+    /// Starts loading the first descriptor of each of the next <paramref name="count"/> available chains, then the
+    /// buffer each names. The driver wrote all of it on another CPU a moment ago, so every one is a cache miss; issued
+    /// together they overlap instead of stalling the copy one frame at a time. Only a hint: indices are kept inside
+    /// the ring and addresses inside the guest's memory, and the walk that follows reads and checks everything again.
+    /// </summary>
+    public void Prefetch(int count)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+        var ahead = (ushort)(Volatile.Read(ref *_availIdx) - _lastAvail);
+        var n = Math.Min(count, Math.Min(ahead, Size));
+        for (var i = 0; i < n; i++)
+        {
+            var head = _availRing[(_lastAvail + i) & _mask];
+            if (head < Size)
+            {
+                Sse.Prefetch0(_desc + head);
+            }
+        }
+        for (var i = 0; i < n; i++)
+        {
+            var head = _availRing[(_lastAvail + i) & _mask];
+            if (head < Size)
+            {
+                var p = _memory.TranslateGuest(_desc[head].addr, out _);
+                if (p != null)
+                {
+                    // The virtio-net header (10 or 12 bytes) before the frame puts a small frame across two lines.
+                    Sse.Prefetch0(p);
+                    Sse.Prefetch0(p + 64);
+                }
+            }
+        }
     }
 
     /// <summary>Gives back the last <paramref name="count"/> popped chains (they were not used: no room for a frame).</summary>
