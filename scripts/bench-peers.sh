@@ -4,18 +4,22 @@
 #   - by a Linux bridge with stateful nftables rules (bridge family; on kernels without nf_conntrack_bridge, an inet
 #     table through br_netfilter, switched on only in the bridge's own namespace),
 #   - by Open vSwitch's userspace datapath (datapath_type=netdev, ct() firewall flows, userspace TSO on), 1 and 2 PMD cores,
-#   - by VSwitch with tap: ports and with afpacket: ports (stateful security group), --workers 1 and 2.
+#   - by VSwitch with tap: ports and with afpacket: ports (stateful security group), --workers 1 and 2,
+# and, for the systems named vhost-*, two DPDK virtio-user NICs (VMs without the VM) joined by VSwitch's vhostuser:
+# ports, by Open vSwitch with DPDK (dpdkvhostuser) and by testpmd's net_vhost backend (the ceiling): those run
+# scripts/bench-vhost.sh (its header says how), with the same repetitions, and their table follows in the report.
 # Metrics: single-stream TCP throughput (iperf3), 64-byte UDP packets per second received (trafgen, and iperf3
 # -u -l 64 -b 0), new TCP connections per second (one sequential client), round-trip latency (ping, and a 1-byte TCP
 # request/response). Every value is the median of REPS runs; the report prints the ratio VSwitch / peer.
 #
 #   scripts/bench-peers.sh [--quick] [--reps N] [--secs N] [--tcp-secs N] [--systems "LIST"] [--wait-quiet]
 #                          [--out FILE] [--keep-logs] [--afpacket-rx v2|v3] [--tap-io uring|syscalls]
-#                          [--busy-poll USEC]
+#                          [--busy-poll USEC] [--vhost-flows "1 256 10000"] [--vhost-warm SECS]
 #     --quick       2 s runs, 3 repetitions (about 8 minutes)
 #     default       10 s TCP runs, 4 s for the other metrics, 3 repetitions (about 15 minutes)
 #     --systems     subset of: veth bridge-nft ovs-pmd1 ovs-pmd2 vswitch-tap-w1 vswitch-afpacket-w1
-#                   vswitch-tap-w2 vswitch-afpacket-w2 (default: all, in this order)
+#                   vswitch-tap-w2 vswitch-afpacket-w2 vhost-vswitch vhost-ovs-dpdk vhost-testpmd
+#                   (default: all, in this order; the vhost-* systems add about 12 minutes)
 #     --wait-quiet  first wait (up to 15 minutes, checking every 30 s) for a 1-minute load average below 1.0
 #     --out FILE    also write the report (Markdown) to FILE
 #     --afpacket-rx the receive ring of the vswitch-afpacket-* ports: v2 (TPACKET_V2 frames) or v3 (TPACKET_V3
@@ -24,6 +28,9 @@
 #                   syscalls (one readv/writev per frame); default: the switch's default (tap:IF without an option)
 #     --busy-poll   pass --busy-poll USEC to vswitchd (workers poll without sleeping for USEC after traffic,
 #                   as Open vSwitch's PMD threads always do); default: off
+#     --vhost-flows numbers of flows for the vhost-* systems (default "1 256 10000")
+#     --vhost-warm  seconds of unmeasured traffic after each vhost-* start (default 30: VSwitch's worker shares its
+#                   CPU with the JIT's background compiler there, so its hot code takes seconds to reach tier 1)
 #
 # Needs root. Installs its tools (scripts/install-deps.sh --bench) and builds vswitchd (Release). Uses only
 # 198.18.7.0/24, namespaces and links named with a per-run prefix, and removes all of them (and the OVS daemons,
@@ -35,7 +42,9 @@ repo=$PWD
 tools="$repo/scripts/bench-peers-tools.py"
 
 reps=3; secs=4; tcp_secs=10; quick=0; wait_quiet=0; out=""; keep_logs=0; afpacket_rx=""; tap_io=""; busy_poll=0
+vhost_flows="1 256 10000"; vhost_warm=30
 all_systems="veth bridge-nft ovs-pmd1 ovs-pmd2 vswitch-tap-w1 vswitch-afpacket-w1 vswitch-tap-w2 vswitch-afpacket-w2"
+all_systems+=" vhost-vswitch vhost-ovs-dpdk vhost-testpmd"
 systems=$all_systems
 while (($#)); do
   case "$1" in
@@ -50,12 +59,19 @@ while (($#)); do
     --afpacket-rx) afpacket_rx=$2; shift ;;
     --tap-io) tap_io=$2; shift ;;
     --busy-poll) busy_poll=$2; shift ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    --vhost-flows) vhost_flows=$2; shift ;;
+    --vhost-warm) vhost_warm=$2; shift ;;
+    -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
     *) echo "bench-peers: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 for s in $systems; do [[ " $all_systems " == *" $s "* ]] || { echo "bench-peers: unknown system $s" >&2; exit 2; }; done
+kernel_systems=""; vhost_systems=""
+for s in $systems; do
+  if [[ $s == vhost-* ]]; then vhost_systems+="${vhost_systems:+ }$s"; else kernel_systems+="${kernel_systems:+ }$s"; fi
+done
+[[ $vhost_warm =~ ^[0-9]+$ ]] || { echo "bench-peers: --vhost-warm must be a number of seconds" >&2; exit 2; }
 ((reps >= 1 && secs >= 1 && tcp_secs >= 1)) || { echo "bench-peers: bad --reps/--secs" >&2; exit 2; }
 [[ -z $afpacket_rx || $afpacket_rx == v2 || $afpacket_rx == v3 ]] || { echo "bench-peers: --afpacket-rx must be v2 or v3" >&2; exit 2; }
 afpacket_opt=${afpacket_rx:+?rx=$afpacket_rx}
@@ -411,7 +427,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u +"%Y-%m-%d %H:%M UTC")
 log "run $P: systems: $systems; $reps repetitions, TCP ${tcp_secs} s, others ${secs} s; load $load_before"
 
-for system in $systems; do
+for system in $kernel_systems; do
   teardown
   log "$system: setting up"
   if ! setup_system "$system" > "$tmp/setup-$system.log" 2>&1 || ! start_servers "$system"; then
@@ -432,6 +448,16 @@ for system in $systems; do
 done
 teardown
 
+if [[ -n $vhost_systems ]]; then
+  # The vhost-user systems: same repetitions, each run at least 5 s (bench-vhost's own warm-up and confinement).
+  log "vhost-user systems: $vhost_systems (scripts/bench-vhost.sh)"
+  vhost_args=(--systems "$vhost_systems" --reps "$reps" --secs "$((secs > 5 ? secs : 5))" --warm "$vhost_warm"
+    --flows "$vhost_flows" --out "$tmp/vhost.md")
+  ((busy_poll)) && vhost_args+=(--busy-poll "$busy_poll")
+  ((keep_logs)) && vhost_args+=(--keep-logs)
+  timeout 7200 scripts/bench-vhost.sh "${vhost_args[@]}" > /dev/null || { log "bench-vhost failed"; echo "(bench-vhost failed)" > "$tmp/vhost.md"; }
+fi
+
 {
   echo "Run $started, $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), kernel $(uname -r),"
   echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'); \
@@ -445,7 +471,31 @@ $reps runs per value, TCP ${tcp_secs} s, other metrics ${secs} s; load average b
   [[ " $systems " == *" vswitch-"* ]] && echo "vswitchd busy poll: $( ((busy_poll)) && echo "$busy_poll us (--busy-poll)" || echo off)."
   echo "Firewall check (tcp/$PORT_DENIED must be unreachable): $(paste -sd, "$tmp/firewall.txt" 2>/dev/null | sed 's/,/, /g')."
   echo
-  python3 "$tools" report "$results"
+  [[ -n $kernel_systems ]] && python3 "$tools" report "$results"
+  if [[ -n $vhost_systems ]]; then
+    echo
+    echo "### vhost-user"
+    echo
+    cat "$tmp/vhost.md"
+    # VSwitch's vhost-user rate beside its best TAP/AF_PACKET 64-byte rate of this run (trafgen, one flow).
+    python3 - "$results" "$tmp/vhost.md" <<'PY' || true
+import re, statistics, sys
+best = {}
+for line in open(sys.argv[1]):
+    p = line.split()
+    if len(p) == 3 and p[0].startswith("vswitch-") and p[1] == "pps_trafgen" and p[2] not in ("fail", "-"):
+        best.setdefault(p[0], []).append(float(p[2]))
+m = re.search(r"^\s+vhost-vswitch\s+1 flows\s+(.+)$", open(sys.argv[2]).read(), re.M)
+if best and m:
+    runs = [float(v) for v in m.group(1).split() if v != "fail"]
+    if runs:
+        name, kernel = max(((s, statistics.median(v)) for s, v in best.items()), key=lambda x: x[1])
+        vhost = statistics.median(runs)
+        print()
+        print(f"vhost-vswitch, 1 flow: {vhost / 1e6:.2f} Mpps = {vhost / kernel:.2f}x VSwitch's best kernel-port figure "
+              f"of this run ({name}, 64-byte UDP by trafgen, {kernel / 1e3:.0f} kpps).")
+PY
+  fi
 } > "$tmp/report.md"
 cat "$tmp/report.md"
 [[ -n "$out" ]] && cp "$tmp/report.md" "$out"

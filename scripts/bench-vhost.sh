@@ -299,6 +299,8 @@ for rep in $(seq "$reps"); do
     fi
     if ((warm > 0)); then
       line=$(gen 256 "$warm" -r -i || true)
+      # Open vSwitch now and then resets the first connection to a new dpdkvhostuser socket: connect again.
+      grep -q '^vhost-gen ' <<< "$line" || line=$(gen 256 "$warm" -r -i || true)
       { echo "$system rep $rep:"; echo "$line"; } >> "$tmp/warm.txt"
       log "$system rep $rep, warm-up: $(grep '^vhost-gen ' <<< "$line" || echo fail)"
     fi
