@@ -24,9 +24,9 @@ public sealed unsafe class VhostUserPortTests : IDisposable
 
     private string Socket(string name = "vm") => Path.Combine(_dir.FullName, name + ".sock");
 
-    private VhostUserPort OpenPort(int queues = 1, VhostUserMode mode = VhostUserMode.Server, string name = "vm")
+    private VhostUserPort OpenPort(int queues = 1, VhostUserMode mode = VhostUserMode.Server, string name = "vm", TimeSpan? stallTimeout = null)
     {
-        var port = VhostUserPort.Open(VhostUserDevice.Parse($"vhostuser:{Socket(name)}{(mode == VhostUserMode.Client ? "?mode=client" : "")}"), queues);
+        var port = VhostUserPort.Open(VhostUserDevice.Parse($"vhostuser:{Socket(name)}{(mode == VhostUserMode.Client ? "?mode=client" : "")}"), queues, stallTimeout);
         _owned.Add(port);
         return port;
     }
@@ -168,6 +168,26 @@ public sealed unsafe class VhostUserPortTests : IDisposable
         Assert.Equal(1, ToGuest(port, 0, [Frame(1000, 2)]));
         Assert.Equal(Frame(1000, 2), Assert.Single(Receive(vm, 0, 1, out _)));
         Assert.Equal("1", port.Details["ring_full_drops"]);
+    }
+
+    [Fact]
+    public void GuestThatStopsTakingFrames_TakesItsPortDown_UntilItTakesOneAgain()
+    {
+        var port = OpenPort(stallTimeout: TimeSpan.FromMilliseconds(300));
+        var vm = Guest(new FrontendOptions(FrontendOptions.Modern));
+        WaitRunning(port, 1);
+        var frames = Enumerable.Range(0, vm.RxBuffersPerRing + 8).Select(i => Frame(100, i)).ToList();
+        Assert.Equal(vm.RxBuffersPerRing, ToGuest(port, 0, frames));     // the ring fills; the guest reads nothing
+        Assert.Null(port.LinkDown);                                       // full, but not for long yet
+        Thread.Sleep(400);
+        Assert.Equal(0, ToGuest(port, 0, [Frame(100, 99)]));
+        Assert.Contains("receive ring 0 stays full", port.LinkDown);
+
+        // A full ring that still takes frames now and then is a slow guest, not a stalled one.
+        Assert.Equal(frames.Take(vm.RxBuffersPerRing), Receive(vm, 0, vm.RxBuffersPerRing, out _));
+        Assert.Equal(1, ToGuest(port, 0, [Frame(100, 100)]));
+        Assert.Null(port.LinkDown);
+        Assert.Equal(Frame(100, 100), Assert.Single(Receive(vm, 0, 1, out _)));
     }
 
     [Fact]

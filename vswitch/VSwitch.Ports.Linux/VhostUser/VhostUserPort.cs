@@ -39,9 +39,10 @@ public sealed unsafe class VhostUserPort : IPort
     private long _connections;
     private int _disposed;
 
-    private VhostUserPort(VhostUserDevice device, int queueCount)
+    private VhostUserPort(VhostUserDevice device, int queueCount, TimeSpan stallTimeout)
     {
         Parsed = device;
+        StallTimeout = stallTimeout;
         Device = device.ToString();
         QueueCount = queueCount;
         _queues = new VhostUserQueue[queueCount];
@@ -54,13 +55,16 @@ public sealed unsafe class VhostUserPort : IPort
 
     /// <summary>Opens the port: in server mode binds the socket now (so the path exists when this returns), then serves.</summary>
     /// <exception cref="PortException">The socket cannot be created (its directory is missing, another process serves it).</exception>
-    public static VhostUserPort Open(VhostUserDevice device, int queueCount)
+    /// <summary>How long a guest may leave its receive ring full, taking no frame at all, before the port reports link down.</summary>
+    public static readonly TimeSpan DefaultStallTimeout = TimeSpan.FromSeconds(5);
+
+    public static VhostUserPort Open(VhostUserDevice device, int queueCount, TimeSpan? stallTimeout = null)
     {
         if (queueCount < 1 || queueCount > 128)
         {
             throw new PortException($"{device}: queue count {queueCount} is not 1..128");
         }
-        var port = new VhostUserPort(device, queueCount);
+        var port = new VhostUserPort(device, queueCount, stallTimeout ?? DefaultStallTimeout);
         try
         {
             if (device.Mode == VhostUserMode.Server)
@@ -90,13 +94,35 @@ public sealed unsafe class VhostUserPort : IPort
     /// Why the port cannot carry frames: no front-end, or one whose driver has not started a queue pair yet (a VM
     /// still booting, or with its NIC's driver unloaded), as Open vSwitch reports such a vhost-user port's link down.
     /// </summary>
+    /// <remarks>
+    /// Also down while a guest has left a receive ring full for <see cref="StallTimeout"/> and taken no frame at all (a
+    /// hung guest or driver): the frames meanwhile count as tx_failed, and the first frame it takes again brings the
+    /// port back. Open vSwitch only counts such drops; the status tells the operator which VM stopped listening.
+    /// </remarks>
     public string? LinkDown => Volatile.Read(ref _session) switch
     {
         null when Parsed.Mode == VhostUserMode.Server => $"waiting for the VM's vhost-user front-end to connect to {Parsed.Path}",
         null => $"connecting to the VM's vhost-user front-end at {Parsed.Path}",
         { ActivePairs: 0 } => "the VM's vhost-user front-end is connected but its driver has not started the rings",
-        _ => null,
+        _ => Stalled(),
     };
+
+    /// <summary>How long a full receive ring may take no frame before the port is down (<see cref="DefaultStallTimeout"/>).</summary>
+    public TimeSpan StallTimeout { get; }
+
+    private string? Stalled()
+    {
+        var now = Environment.TickCount64;
+        foreach (var queue in _queues)
+        {
+            var since = queue.FullSince;
+            if (since != 0 && now - since >= (long)StallTimeout.TotalMilliseconds)
+            {
+                return $"the VM has taken no frame for {(now - since) / 1000.0:F0} s: its receive ring {queue.Index} stays full (a hung guest or driver)";
+            }
+        }
+        return null;
+    }
 
     /// <summary>True while a front-end is connected.</summary>
     public bool Connected => Volatile.Read(ref _session) is not null;

@@ -87,6 +87,14 @@ internal sealed unsafe class VhostUserQueue : IDisposable
     /// <summary>Frames dropped because the guest had no receive buffer for them (its ring was full).</summary>
     public long RingFull;
 
+    private long _fullSince;
+
+    /// <summary>
+    /// Since when (<see cref="Environment.TickCount64"/>) every frame for the guest found its receive ring full and
+    /// none went in; 0 while frames go in. Read by the control thread to tell a guest that stopped taking frames.
+    /// </summary>
+    public long FullSince => Volatile.Read(ref _fullSince);
+
     /// <summary>The view the worker uses now (the session's reference).</summary>
     public QueueView? View => Volatile.Read(ref _view);
 
@@ -95,6 +103,7 @@ internal sealed unsafe class VhostUserQueue : IDisposable
     /// <summary>Gives the worker a new view and waits on its kick; the old view stays valid until <see cref="WaitIdle"/>.</summary>
     public void Install(QueueView? view)
     {
+        Volatile.Write(ref _fullSince, 0);
         Volatile.Write(ref _view, view);
         Interlocked.MemoryBarrier();
         var kick = view?.Tx is not null ? view.KickFd : -1;
@@ -311,6 +320,19 @@ internal sealed unsafe class VhostUserQueue : IDisposable
                     }
                 }
                 ring.Publish();
+                // A ring that takes nothing starts (or continues) a stall; one frame in ends it. Only these two
+                // transitions write the field, so a flowing ring costs a read.
+                if (sent > 0)
+                {
+                    if (_fullSince != 0)
+                    {
+                        Volatile.Write(ref _fullSince, 0);
+                    }
+                }
+                else if (failure is null && batch.Count > 0 && _fullSince == 0)
+                {
+                    Volatile.Write(ref _fullSince, Math.Max(1, Environment.TickCount64));
+                }
                 return sent;
             }
             finally
