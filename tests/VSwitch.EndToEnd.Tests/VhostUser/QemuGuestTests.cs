@@ -172,6 +172,51 @@ public sealed class QemuGuestTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public void TwoKernelGuests_TcpBetweenThem_ThroughTheirGroups_AllowedArrivesIntact_DeniedIsCounted()
+    {
+        Root.Require();
+        QemuGuest.SkipUnlessQemuRuns();
+        using var lab = new Lab();
+        lab.Network("n1");
+        lab.Group("client", stateful: true);
+        lab.Group("server", stateful: true, [new("ingress", "IPv4", "tcp", 5001, 5001), new("ingress", "IPv6", "tcp", 5001, 5001)]);
+        var one = lab.VhostUserVm("vh1", "n1", 21, ["client"]);
+        var two = lab.VhostUserVm("vh2", "n1", 22, ["server"]);
+        var daemon = lab.Start(2);
+        Log("lab up");
+        using var client = QemuGuest.Boot(one);
+        using var server = QemuGuest.Boot(two);
+        Log($"guests up ({client.BootTime.TotalSeconds:F1} s, {server.BootTime.TotalSeconds:F1} s)");
+        Assert.True(Shell.Eventually(() => Status(daemon, "vh1") == "ACTIVE" && Status(daemon, "vh2") == "ACTIVE", TimeSpan.FromSeconds(10)), daemon.Log);
+
+        // 4 MiB each family from one guest's kernel to the other's, through both guests' offloads and the groups;
+        // the rate is a functional figure only (both guests are emulated by TCG on this machine's two CPUs).
+        const int Size = 4 * 1024 * 1024;
+        var sent = client.Must($"head -c {Size} /dev/urandom > /tmp/in && md5sum < /tmp/in").Split(' ')[0];
+        foreach (var address in new[] { two.Ipv4, two.Ipv6 })
+        {
+            // The listener's stdin stays open: busybox nc half-closes at its stdin's end, and the sending nc then
+            // stops at the server's FIN, short of its data.
+            server.Must("rm -f /tmp/got; (sleep 120 | nc -l -p 5001 > /tmp/got) >/dev/null 2>&1 &");
+            server.Must("timeout 10 sh -c 'until netstat -ltn | grep -q \":5001 \"; do sleep 0.1; done'", TimeSpan.FromSeconds(15));
+            var clock = Stopwatch.StartNew();
+            var upload = client.Run($"timeout 60 nc {address} 5001 < /tmp/in", TimeSpan.FromSeconds(70));
+            Assert.True(upload.Ok, $"vh1 -> vh2 {address}: {upload}\n{client.Console}\n{server.Console}");
+            var got = server.Must("timeout 30 sh -c 'while pidof nc >/dev/null; do sleep 0.1; done' && md5sum < /tmp/got && wc -c < /tmp/got", TimeSpan.FromSeconds(40));
+            Assert.True(sent == got.Split(' ')[0], $"vh1 -> vh2 {address}: got {got.Split('\n')[^1].Trim()} bytes of {Size}, not the same ({got.Trim()})");
+            Log($"vh1 -> vh2 {address}: {Size} bytes intact, {Size / clock.Elapsed.TotalSeconds / 1e6:F1} MB/s under TCG");
+        }
+
+        // To a port the server's group does not open: the handshake never arrives, and vh2's ingress counts it.
+        const string Denied = "vswitch_port_dropped_packets_total{port=\"vh2\",direction=\"ingress\",reason=\"security_group\"}";
+        var before = Math.Max(0, daemon.Metric(Denied));
+        server.Must("(nc -l -p 5003 </dev/null > /tmp/denied) >/dev/null 2>&1 &");
+        Assert.False(client.Run($"echo x | timeout 3 nc {two.Ipv4} 5003", TimeSpan.FromSeconds(10)).Ok);
+        Assert.True(daemon.Metric(Denied) >= before + 1, $"vh2's ingress drops: {daemon.Metric(Denied)} (before {before})");
+        Assert.Equal("0", server.Must("wc -c < /tmp/denied").Trim());
+    }
+
+    [SkippableFact]
     public void KernelGuest_UnloadingItsDriver_TakesThePortDown_ReloadingBringsItBack()
     {
         Root.Require();
