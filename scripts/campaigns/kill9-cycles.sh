@@ -39,6 +39,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
+# shellcheck source=lib.sh
+source "$repo/scripts/campaigns/lib.sh"
 CYCLES=${1:-100}
 [[ "$CYCLES" =~ ^[0-9]+$ ]] && ((CYCLES > 0 && CYCLES <= 10000)) || { echo "usage: $0 [CYCLES=100] (1..10000)" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "kill9-cycles: run as root" >&2; exit 2; }
@@ -66,35 +68,14 @@ dpid=""; writer_pid=""; traffic_pids=(); server_pids=(); failed=0; keep=${KEEP:-
 
 log() { printf '%s %s\n' "$(date +%T)" "$*"; }
 
-kill_pids() { # stop the given pids (ours; TERM, which timeout(1) passes on to its command, then KILL) and reap them
-  local p
-  for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
-  for _ in $(seq 20); do
-    for p in "$@"; do kill -0 "$p" 2>/dev/null && break; done
-    kill -0 "$p" 2>/dev/null || break
-    sleep 0.1
-  done
-  for p in "$@"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "$@"; do wait "$p" 2>/dev/null || true; done
-}
-
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  [[ -n "$writer_pid" ]] && kill_pids "$writer_pid"
-  ((${#traffic_pids[@]})) && kill_pids "${traffic_pids[@]}"
-  ((${#server_pids[@]})) && kill_pids "${server_pids[@]}"
-  if [[ -n "$dpid" ]] && kill -0 "$dpid" 2>/dev/null; then
-    kill -TERM "$dpid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
-    kill_pids "$dpid"
-  fi
-  for ns in ${NAMESPACES//,/ }; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-    ip netns del "$ns" 2>/dev/null || true
-  done
-  ip -o link show 2>/dev/null | awk -F': ' -v p="$P" 'index($2, p) == 1 { split($2, a, "@"); print a[1] }' |
-    while read -r l; do ip link del "$l" 2>/dev/null || true; done
+  [[ -n "$writer_pid" ]] && stop_pids "$writer_pid"
+  ((${#traffic_pids[@]})) && stop_pids "${traffic_pids[@]}"
+  ((${#server_pids[@]})) && stop_pids "${server_pids[@]}"
+  stop_daemon "$dpid"
+  remove_prefixed "$P"
   if ((failed || rc != 0 || keep)); then
     echo "kill9-cycles: run directory kept: $run"
   else
@@ -103,10 +84,6 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-on_int() { exit 130; }
-trap on_int INT
-on_term() { exit 143; }
-trap on_term TERM
 
 ctl() { "$vswitchctl" --socket "$sock" "$@"; }
 
@@ -294,7 +271,7 @@ for c in $(seq "$CYCLES"); do
   fi
 
   # Stop this cycle's traffic; count the pings.
-  kill_pids "${traffic_pids[@]}"; traffic_pids=()
+  stop_pids "${traffic_pids[@]}"; traffic_pids=()
   for f in "$run/ping4.$c" "$run/ping6.$c"; do
     tx=$(sed -nE 's/.*icmp_seq=([0-9]+).*/\1/p' "$f" | sort -n | tail -1); rx=$(grep -c 'bytes from' "$f" || true)
     ping_tx=$((ping_tx + ${tx:-0})); ping_rx=$((ping_rx + rx))

@@ -37,6 +37,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
+# shellcheck source=lib.sh
+source "$repo/scripts/campaigns/lib.sh"
 DURATION=${1:-3600}
 [[ "$DURATION" =~ ^[0-9]+$ ]] && ((DURATION >= 120 && DURATION <= 86400)) || { echo "usage: $0 [SECONDS=3600] (120..86400)" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "soak: run as root" >&2; exit 2; }
@@ -66,41 +68,16 @@ declare -A ip6=([v1]=2001:db8:100::1 [v2]=2001:db8:100::2 [v3]=2001:db8:100::3 [
 
 log() { printf '%s %s\n' "$(date +%T)" "$*"; }
 
-stop_pids() { # TERM (timeout(1) passes it on to its command), 3 s, then KILL; reap
-  local p
-  for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
-  for _ in $(seq 30); do
-    for p in "$@"; do kill -0 "$p" 2>/dev/null && break; done
-    kill -0 "$p" 2>/dev/null || break
-    sleep 0.1
-  done
-  for p in "$@"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "$@"; do wait "$p" 2>/dev/null || true; done
-}
-
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   ((${#bg_pids[@]})) && stop_pids "${bg_pids[@]}"
-  if [[ -n "$dpid" ]] && kill -0 "$dpid" 2>/dev/null; then
-    kill -TERM "$dpid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
-    stop_pids "$dpid"
-  fi
-  for ns in $(ip netns list | awk -v p="$P-" 'index($1, p) == 1 {print $1}'); do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-    ip netns del "$ns" 2>/dev/null || true
-  done
-  ip -o link show 2>/dev/null | awk -F': ' -v p="$P" 'index($2, p) == 1 { split($2, a, "@"); print a[1] }' |
-    while read -r l; do ip link del "$l" 2>/dev/null || true; done
+  stop_daemon "$dpid"
+  remove_prefixed "$P"
   if ((failed || rc != 0 || keep)); then echo "soak: run directory kept: $run"; else rm -rf "$run"; fi
   exit "$rc"
 }
 trap cleanup EXIT
-on_int() { exit 130; }
-trap on_int INT
-on_term() { exit 143; }
-trap on_term TERM
 
 ctl() { "$vswitchctl" --socket "$sock" "$@"; }
 api() { # METHOD PATH [BODY]: prints the answer; fails unless HTTP 2xx
