@@ -191,6 +191,19 @@ public sealed unsafe class VhostUserPortTests : IDisposable
     }
 
     [Fact]
+    public void FramesTooLargeForTheGuestsBuffers_AreNotAStall_WhileItsRingHasRoom()
+    {
+        var port = OpenPort(stallTimeout: TimeSpan.FromMilliseconds(200));
+        Guest(new FrontendOptions(FrontendOptions.Modern & ~FrontendOptions.Bit(LibC.VIRTIO_NET_F_MRG_RXBUF)
+            & ~FrontendOptions.Bit(LibC.VIRTIO_NET_F_GUEST_TSO4) & ~FrontendOptions.Bit(LibC.VIRTIO_NET_F_GUEST_TSO6)));
+        WaitRunning(port, 1);
+        Assert.Equal(0, ToGuest(port, 0, [Frame(4000, 1)]));
+        Thread.Sleep(300);
+        Assert.Equal(0, ToGuest(port, 0, [Frame(4000, 2)]));
+        Assert.Null(port.LinkDown);
+    }
+
+    [Fact]
     public void GuestWithoutChecksumOffload_GetsCompleteChecksums_AndOneWithItGetsThePartialOne()
     {
         var partial = PartialUdp(out var start, out var offset);

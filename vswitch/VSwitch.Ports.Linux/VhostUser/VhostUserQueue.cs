@@ -320,8 +320,8 @@ internal sealed unsafe class VhostUserQueue : IDisposable
                     }
                 }
                 ring.Publish();
-                // A ring that takes nothing starts (or continues) a stall; one frame in ends it. Only these two
-                // transitions write the field, so a flowing ring costs a read.
+                // A ring left without a buffer that takes nothing starts (or continues) a stall; one frame in ends
+                // it. Only these two transitions write the field, so a flowing ring costs a read.
                 if (sent > 0)
                 {
                     if (_fullSince != 0)
@@ -329,7 +329,7 @@ internal sealed unsafe class VhostUserQueue : IDisposable
                         Volatile.Write(ref _fullSince, 0);
                     }
                 }
-                else if (failure is null && batch.Count > 0 && _fullSince == 0)
+                else if (failure is null && batch.Count > 0 && _fullSince == 0 && !ring.HasAvailable())
                 {
                     Volatile.Write(ref _fullSince, Math.Max(1, Environment.TickCount64));
                 }
