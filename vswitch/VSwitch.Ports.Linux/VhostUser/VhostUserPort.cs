@@ -53,11 +53,11 @@ public sealed unsafe class VhostUserPort : IPort
         _control = new Thread(Serve) { IsBackground = true, Name = $"vhost-user {device.Path}" };
     }
 
-    /// <summary>Opens the port: in server mode binds the socket now (so the path exists when this returns), then serves.</summary>
-    /// <exception cref="PortException">The socket cannot be created (its directory is missing, another process serves it).</exception>
     /// <summary>How long a guest may leave its receive ring full, taking no frame at all, before the port reports link down.</summary>
     public static readonly TimeSpan DefaultStallTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>Opens the port: in server mode binds the socket now (so the path exists when this returns), then serves.</summary>
+    /// <exception cref="PortException">The socket cannot be created (its directory is missing, another process serves it).</exception>
     public static VhostUserPort Open(VhostUserDevice device, int queueCount, TimeSpan? stallTimeout = null)
     {
         if (queueCount < 1 || queueCount > 128)
