@@ -141,7 +141,7 @@ internal sealed class Testpmd : IDisposable
             {
                 return;
             }
-            Thread.Sleep(20);
+            Thread.Sleep(20); // testpmd has no readiness signal but its output and its sockets: poll them until the deadline
         }
         Skip.If(true, $"{Binary} did not come up within {timeout.TotalSeconds} s:\n{Output}");
     }

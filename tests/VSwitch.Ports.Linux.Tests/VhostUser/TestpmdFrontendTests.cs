@@ -208,7 +208,7 @@ public sealed class TestpmdFrontendTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         while (sender.CompletedSends(pair) - completedBefore < frames.Count && clock.Elapsed < s_receiveTimeout)
         {
-            Thread.Sleep(1);
+            Thread.Sleep(1); // the completions come from testpmd's own thread; poll them until the timeout
         }
         Assert.Equal(frames.Count, sender.CompletedSends(pair) - completedBefore);
         log?.Invoke($"pair {pair}: {frames.Count} frames; num_buffers values seen: {string.Join(", ", numBuffersSeen)}");

@@ -71,7 +71,7 @@ public sealed unsafe class VhostUserPortTests : IDisposable
             }
             if (n == 0)
             {
-                Thread.Sleep(1);
+                Thread.Sleep(1); // the test front-end sends from its own thread; poll the ring until the deadline
             }
         }
         return got;
@@ -173,13 +173,13 @@ public sealed unsafe class VhostUserPortTests : IDisposable
     [Fact]
     public void GuestThatStopsTakingFrames_TakesItsPortDown_UntilItTakesOneAgain()
     {
-        var port = OpenPort(stallTimeout: TimeSpan.FromMilliseconds(300));
+        var port = OpenPort(stallTimeout: TimeSpan.FromSeconds(1));
         var vm = Guest(new FrontendOptions(FrontendOptions.Modern));
         WaitRunning(port, 1);
         var frames = Enumerable.Range(0, vm.RxBuffersPerRing + 8).Select(i => Frame(100, i)).ToList();
         Assert.Equal(vm.RxBuffersPerRing, ToGuest(port, 0, frames));     // the ring fills; the guest reads nothing
         Assert.Null(port.LinkDown);                                       // full, but not for long yet
-        Thread.Sleep(400);
+        Thread.Sleep(1200); // the stall is a span of time: it must outlast the port's timeout (1 s here)
         Assert.Equal(0, ToGuest(port, 0, [Frame(100, 99)]));
         Assert.Contains("receive ring 0 stays full", port.LinkDown);
 
@@ -198,7 +198,7 @@ public sealed unsafe class VhostUserPortTests : IDisposable
             & ~FrontendOptions.Bit(LibC.VIRTIO_NET_F_GUEST_TSO4) & ~FrontendOptions.Bit(LibC.VIRTIO_NET_F_GUEST_TSO6)));
         WaitRunning(port, 1);
         Assert.Equal(0, ToGuest(port, 0, [Frame(4000, 1)]));
-        Thread.Sleep(300);
+        Thread.Sleep(300); // longer than the port's stall timeout (200 ms): a stall, had one started, would show now
         Assert.Equal(0, ToGuest(port, 0, [Frame(4000, 2)]));
         Assert.Null(port.LinkDown);
     }
@@ -375,7 +375,7 @@ public sealed unsafe class VhostUserPortTests : IDisposable
         Assert.Equal(5u, vm.GetVringBase(1));
         Assert.True(SpinWait.SpinUntil(() => port.ActiveQueuePairs == 0, s_wait));
         vm.Send(0, Frame(64, 9));
-        Thread.Sleep(50);
+        Thread.Sleep(50); // time for a ring that (wrongly) still ran to take the frame: the assertion is that none came
         Assert.Empty(FromGuestNow(port, 0));
     }
 
@@ -537,18 +537,25 @@ public sealed unsafe class VhostUserPortTests : IDisposable
         _ = vm;
     }
 
-    private static byte[] PartialUdp(out int start, out int offset)
+    /// <summary>An Ethernet + IPv4 frame of <paramref name="length"/> bytes from 198.18.0.1 to 198.18.0.2 (IP checksum left 0).</summary>
+    private static byte[] Ipv4Frame(int length, byte protocol)
     {
-        var frame = new byte[14 + 20 + 8 + 100];
+        var frame = new byte[length];
         frame[0] = 0x02;
         frame[6] = 0x02;
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), EtherType.Ipv4);
         frame[14] = 0x45;
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(16), (ushort)(frame.Length - 14));
         frame[22] = 64;
-        frame[23] = IpProtocol.Udp;
+        frame[23] = protocol;
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(26), 0xC612_0001);
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(30), 0xC612_0002);
+        return frame;
+    }
+
+    private static byte[] PartialUdp(out int start, out int offset)
+    {
+        var frame = Ipv4Frame(14 + 20 + 8 + 100, IpProtocol.Udp);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(34), 4000);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(36), 53);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(38), 108);
@@ -565,16 +572,7 @@ public sealed unsafe class VhostUserPortTests : IDisposable
 
     private static byte[] TcpSuperFrame(int payload, out VirtioNetHeader vnet)
     {
-        var frame = new byte[14 + 20 + 20 + payload];
-        frame[0] = 0x02;
-        frame[6] = 0x02;
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), EtherType.Ipv4);
-        frame[14] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(16), (ushort)(frame.Length - 14));
-        frame[22] = 64;
-        frame[23] = IpProtocol.Tcp;
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(26), 0xC612_0001);
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(30), 0xC612_0002);
+        var frame = Ipv4Frame(14 + 20 + 20 + payload, IpProtocol.Tcp);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(34), 40000);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(36), 80);
         frame[46] = 0x50;

@@ -43,7 +43,7 @@ internal sealed unsafe class VhostUserSocket : IDisposable
             {
                 throw new IOException($"connect({path}) failed: {LibC.StrError(errno)} (after {clock.ElapsedMilliseconds} ms)");
             }
-            Thread.Sleep(20);
+            Thread.Sleep(20); // the back-end's socket is not there (or not listening) yet: try again until the timeout
         }
     }
 
