@@ -39,6 +39,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
+# shellcheck source=bench-lib.sh
+source "$repo/scripts/bench-lib.sh"
 tools="$repo/scripts/bench-peers-tools.py"
 
 reps=3; secs=4; tcp_secs=10; quick=0; wait_quiet=0; out=""; keep_logs=0; afpacket_rx=""; tap_io=""; busy_poll=0
@@ -99,29 +101,7 @@ tmp=$(mktemp -d /tmp/bench-peers.XXXXXX)
 results="$tmp/results.txt"; : > "$results"
 vsw_pid=""; ovs_dir=""; IFC=""; IFS_=""
 
-stop_vswitch() {
-  if [[ -n "$vsw_pid" ]]; then
-    kill -TERM "$vsw_pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$vsw_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$vsw_pid" 2>/dev/null || true
-    wait "$vsw_pid" 2>/dev/null || true
-    vsw_pid=""
-  fi
-}
-stop_ovs() {
-  [[ -n "$ovs_dir" && -d "$ovs_dir" ]] || return 0
-  OVS_RUNDIR=$ovs_dir timeout 10 ovs-vsctl --db="unix:$ovs_dir/db.sock" --timeout=5 --if-exists del-br "$OB" 2>/dev/null || true
-  timeout 10 ovs-appctl -t "$ovs_dir/ovs-vswitchd.ctl" exit --cleanup >/dev/null 2>&1 || true
-  timeout 10 ovs-appctl -t "$ovs_dir/ovsdb-server.ctl" exit >/dev/null 2>&1 || true
-  for f in ovs-vswitchd ovsdb-server; do
-    local pid; pid=$(cat "$ovs_dir/$f.pid" 2>/dev/null || true)
-    if [[ -n "$pid" ]]; then
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  done
-  ovs_dir=""
-}
+stop_vswitch() { stop_pid "$vsw_pid"; vsw_pid=""; }
 teardown() {
   stop_vswitch
   stop_ovs

@@ -35,6 +35,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
+# shellcheck source=bench-lib.sh
+source "$repo/scripts/bench-lib.sh"
 
 reps=3; secs=5; warm=10; flows_list="1 256 10000"; wait_quiet=0; out=""; keep_logs=0; busy_poll=0; hold=""
 all_systems="vhost-vswitch vhost-ovs-dpdk vhost-testpmd"
@@ -98,28 +100,6 @@ cleanup_huge() {
 
 # ------------------------------------------------------------------------------------------------------- teardown
 
-stop_pid() {  # PID: SIGTERM, then SIGKILL after 10 s
-  local pid=$1
-  [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-stop_ovs() {
-  [[ -n "$ovs_dir" && -d "$ovs_dir" ]] || return 0
-  timeout 10 ovs-vsctl --db="unix:$ovs_dir/db.sock" --timeout=5 --if-exists del-br "$OB" 2>/dev/null || true
-  timeout 10 ovs-appctl -t "$ovs_dir/ovs-vswitchd.ctl" exit --cleanup >/dev/null 2>&1 || true
-  timeout 10 ovs-appctl -t "$ovs_dir/ovsdb-server.ctl" exit >/dev/null 2>&1 || true
-  for f in ovs-vswitchd ovsdb-server; do
-    local pid; pid=$(cat "$ovs_dir/$f.pid" 2>/dev/null || true)
-    if [[ -n "$pid" ]]; then
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  done
-  ovs_dir=""
-}
 teardown() {
   stop_pid "$sw_pid"; sw_pid=""
   stop_ovs
