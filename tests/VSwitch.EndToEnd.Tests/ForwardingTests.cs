@@ -123,7 +123,6 @@ public sealed class ForwardingTests(ForwardingLab fixture) : IClassFixture<Forwa
         var tag = "bcast" + Random.Shared.Next(100000);
         var listeners = new[] { fixture.TapB, fixture.AfC, fixture.AfD, fixture.OtherNet }
             .Select(vm => (vm, task: RawFrames.Listen(vm, tag))).ToList();
-        await Task.Delay(700);
         RawFrames.Send(fixture.TapA, "ff:ff:ff:ff:ff:ff", "02:00:00:00:0a:01", tag);
         foreach (var (vm, task) in listeners)
         {
@@ -144,7 +143,6 @@ public sealed class ForwardingTests(ForwardingLab fixture) : IClassFixture<Forwa
         var tag = "moved" + Random.Shared.Next(100000);
         var atA = RawFrames.Listen(fixture.TapA, tag);
         var atD = RawFrames.Listen(fixture.AfD, tag);
-        await Task.Delay(700);
         RawFrames.Send(fixture.TapB, moving, "02:00:00:00:0b:02", tag);
         Assert.True(await atD, "the frame did not follow the MAC to its new port");
         Assert.False(await atA, "the frame still went to the MAC's old port");

@@ -9,6 +9,7 @@ internal static class RawFrames
     private const string ListenScript =
         "import socket,sys\n" +
         "s=socket.socket(17,3,socket.htons(0x88b5)); s.bind((sys.argv[1],0)); s.settimeout(float(sys.argv[3]))\n" +
+        "open(sys.argv[4],'w').close()\n" +
         "try:\n" +
         "  while True:\n" +
         "    f=s.recv(2048)\n" +
@@ -20,12 +21,20 @@ internal static class RawFrames
         "s=socket.socket(17,3); s.bind((sys.argv[1],0))\n" +
         "s.send(bytes.fromhex(sys.argv[2].replace(':','')+sys.argv[3].replace(':','')+'88b5')+sys.argv[4].encode()+bytes(46))\n";
 
-    /// <summary>Starts listening for a frame carrying <paramref name="tag"/>; the task yields true when it came.</summary>
+    /// <summary>
+    /// Starts listening for a frame carrying <paramref name="tag"/> and returns once the packet socket is bound (python
+    /// can take seconds to start on a loaded machine; a fixed delay before sending lost frames); the task yields true
+    /// when the frame came within <paramref name="seconds"/>.
+    /// </summary>
     public static Task<bool> Listen(Lab.Vm vm, string tag, double seconds = 3)
     {
         var script = Path.Combine(Path.GetTempPath(), "vsw-listen.py");
         File.WriteAllText(script, ListenScript);
-        return Task.Run(() => Shell.Run(vm.Exec($"/usr/bin/python3 {script} {vm.Interface} {tag} {seconds}"), TimeSpan.FromSeconds(seconds + 5)).Stdout.Contains("GOT", StringComparison.Ordinal));
+        var ready = Path.Combine(Path.GetTempPath(), $"vsw-listen-{Guid.NewGuid():N}.ready");
+        var listening = Task.Run(() => Shell.Run(vm.Exec($"/usr/bin/python3 {script} {vm.Interface} {tag} {seconds} {ready}"), TimeSpan.FromSeconds(seconds + 15)).Stdout.Contains("GOT", StringComparison.Ordinal));
+        SpinWait.SpinUntil(() => File.Exists(ready) || listening.IsCompleted, TimeSpan.FromSeconds(15));
+        File.Delete(ready);
+        return listening;
     }
 
     public static void Send(Lab.Vm vm, string dstMac, string srcMac, string tag)

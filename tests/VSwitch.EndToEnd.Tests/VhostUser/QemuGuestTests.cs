@@ -150,17 +150,28 @@ public sealed class QemuGuestTests(ITestOutputHelper output)
                 Assert.True(bytes / frames > 1514, $"a -> guest {family}: {frames} frames for {bytes} bytes: the switch segmented what the guest could take whole\n{Counters(s.Daemon)}");
 
                 // guest -> b: the guest's kernel hands its NIC TSO frames (HOST_TSO), which the switch passes to b's
-                // TAP with their virtio header; b must receive the same bytes.
-                var receiver = Task.Run(() => Shell.Run(s.B.Exec($"ncat -l -p 5002 --recv-only --no-shutdown > {dir}/out.{family}"), TimeSpan.FromSeconds(60)));
-                Lab.WaitListening(s.B, 5002);
-                var (fromGuest, fromGuestBytes) = (RxPackets(s.Daemon), RxBytes(s.Daemon));
-                var upload = guest.Run($"timeout 60 nc {bAddress} 5002 < /tmp/data.{family}", TimeSpan.FromSeconds(70));
-                Assert.True(upload.Ok, $"guest -> b {family}: {upload}\n{Counters(s.Daemon)}");
-                var received = receiver.Wait(TimeSpan.FromSeconds(60)) ? receiver.Result : null;
-                Assert.True(received is { Ok: true }, $"b's receiver: {received}\n{Counters(s.Daemon)}");
-                Assert.Equal(sent, Shell.Must($"md5sum < {dir}/out.{family}").Split(' ')[0]);
-                (frames, bytes) = (RxPackets(s.Daemon) - fromGuest, RxBytes(s.Daemon) - fromGuestBytes);
-                Assert.True(bytes / frames > 1514, $"guest -> b {family}: {frames} frames for {bytes} bytes: no TSO frame came from the guest\n{Counters(s.Daemon)}");
+                // TAP with their virtio header; b must receive the same bytes every time. Whether the guest's TCP
+                // builds super-frames is its own choice, made on timing (here, under TCG, IPv6 uploads sometimes go
+                // out as plain 1,514-byte frames whole): up to three uploads, each checked byte for byte, until one
+                // carries super-frames through the switch.
+                for (var attempt = 1; ; attempt++)
+                {
+                    var receiver = Task.Run(() => Shell.Run(s.B.Exec($"ncat -l -p 5002 --recv-only --no-shutdown > {dir}/out.{family}"), TimeSpan.FromSeconds(60)));
+                    Lab.WaitListening(s.B, 5002);
+                    var (fromGuest, fromGuestBytes) = (RxPackets(s.Daemon), RxBytes(s.Daemon));
+                    var upload = guest.Run($"timeout 60 nc {bAddress} 5002 < /tmp/data.{family}", TimeSpan.FromSeconds(70));
+                    Assert.True(upload.Ok, $"guest -> b {family}: {upload}\n{Counters(s.Daemon)}");
+                    var received = receiver.Wait(TimeSpan.FromSeconds(60)) ? receiver.Result : null;
+                    Assert.True(received is { Ok: true }, $"b's receiver: {received}\n{Counters(s.Daemon)}");
+                    Assert.Equal(sent, Shell.Must($"md5sum < {dir}/out.{family}").Split(' ')[0]);
+                    (frames, bytes) = (RxPackets(s.Daemon) - fromGuest, RxBytes(s.Daemon) - fromGuestBytes);
+                    if (bytes / frames > 1514 || attempt == 3)
+                    {
+                        Assert.True(bytes / frames > 1514, $"guest -> b {family}: {frames} frames for {bytes} bytes in each of 3 uploads: no TSO frame came from the guest\n{Counters(s.Daemon)}");
+                        break;
+                    }
+                    Log($"{family}: upload {attempt}: {frames} frames for {bytes} bytes, no super-frames: again");
+                }
                 Log($"{family}: a -> guest {intoGuestFrames} frames, guest -> b {frames} frames, for {Size} bytes each way");
                 guest.Must($"rm /tmp/data.{family}");
             }
