@@ -32,6 +32,23 @@ public sealed class AuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tcp_WithTheTokenTwice_Is401()
+    {
+        // Two header lines (HttpClient would join two values into one line), the right token first.
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, _host.TcpPort);
+        await using var stream = tcp.GetStream();
+        const string Body = """{"network": {"name": "x"}}""";
+        var request = $"POST /v2.0/networks HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {ApiHost.Token}\r\nX-Auth-Token: wrong\r\n"
+            + $"Content-Type: application/json\r\nContent-Length: {Body.Length}\r\nConnection: close\r\n\r\n{Body}";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(request));
+        var answer = await new StreamReader(stream).ReadToEndAsync();
+        Assert.StartsWith("HTTP/1.1 401", answer);
+        Assert.Contains("exactly one X-Auth-Token", answer);
+        Assert.Empty(_host.Models.Current.Networks);
+    }
+
+    [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task UnixSocket_NeedsNoToken_AndIsMode0660()
     {

@@ -52,6 +52,7 @@ public sealed partial class ApiServer(ApiOptions options, ListeningSockets liste
             }
         });
         var app = builder.Build();
+        // Routing comes after the guard, so that a routing failure is a NeutronError too, never an empty 500.
         app.Use(Guard);
         app.Use(new TokenAuthentication(options.Token).InvokeAsync);
         app.UseStatusCodePages(async context =>
@@ -64,6 +65,7 @@ public sealed partial class ApiServer(ApiOptions options, ListeningSockets liste
                 await NeutronResults.Error(status, type, $"The resource could not be found or does not allow {http.Request.Method}.").ExecuteAsync(http);
             }
         });
+        app.UseRouting();
         VersionsEndpoints.Map(app);
         NetworksEndpoints.Map(app, api);
         PortsEndpoints.Map(app, api);

@@ -28,9 +28,10 @@ internal sealed class RequestBody(JsonElement resource)
     /// <summary>Reads the body's JSON document (the caller disposes it).</summary>
     public static async Task<JsonDocument> ReadDocumentAsync(HttpRequest request)
     {
+        JsonDocument document;
         try
         {
-            return await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 32 }, request.HttpContext.RequestAborted);
+            document = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 32 }, request.HttpContext.RequestAborted);
         }
         catch (JsonException ex)
         {
@@ -39,6 +40,65 @@ internal sealed class RequestBody(JsonElement resource)
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             throw NeutronErrors.BadRequestMessage($"Request body is larger than {MaxBodySize} bytes");
+        }
+        try
+        {
+            CheckStrings(document.RootElement, "$");
+            return document;
+        }
+        catch
+        {
+            document.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Refuses a body with a string or member name that is not valid UTF-16 (a lone surrogate escape such as
+    /// <c>"\ud800"</c>): JSON's grammar allows it, but no attribute can hold it, and every later read of the string would
+    /// throw. Checked once here, so the rest of the API may read strings freely.
+    /// </summary>
+    private static void CheckStrings(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                ReadString(element, path);
+                break;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    CheckStrings(item, $"{path}[{index++}]");
+                }
+                break;
+            case JsonValueKind.Object:
+                foreach (var member in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = member.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        throw NeutronErrors.BadRequestMessage($"Malformed request body: a member name in {path} is not valid UTF-16 (a lone surrogate)");
+                    }
+                    CheckStrings(member.Value, $"{path}.{name}");
+                }
+                break;
+        }
+    }
+
+    private static void ReadString(JsonElement element, string path)
+    {
+        try
+        {
+            element.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            throw NeutronErrors.BadRequestMessage($"Malformed request body: the string at {path} is not valid UTF-16 (a lone surrogate)");
         }
     }
 

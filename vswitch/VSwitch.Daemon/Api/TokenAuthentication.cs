@@ -21,13 +21,16 @@ internal sealed class TokenAuthentication(byte[]? token)
     {
         if (http.Connection.LocalIpAddress is not null)
         {
-            var given = http.Request.Headers["X-Auth-Token"].FirstOrDefault();
+            // Exactly one header: with two, which one a proxy added and which the client sent is anyone's guess.
+            var headers = http.Request.Headers["X-Auth-Token"];
+            var given = headers.Count == 1 ? headers[0] : null;
             if (_digest is null || given is null
                 || !CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), _digest))
             {
                 http.Response.Headers.WWWAuthenticate = "Keystone uri=\"none\"";
-                await NeutronResults.Error(StatusCodes.Status401Unauthorized, "HTTPUnauthorized",
-                    "Authentication required: a valid X-Auth-Token header").ExecuteAsync(http);
+                await NeutronResults.Error(StatusCodes.Status401Unauthorized, "HTTPUnauthorized", headers.Count > 1
+                    ? "Authentication required: exactly one X-Auth-Token header (this request has several)"
+                    : "Authentication required: a valid X-Auth-Token header").ExecuteAsync(http);
                 return;
             }
         }

@@ -43,8 +43,7 @@ internal static class VersionsEndpoints
                 ["links"] = new JsonArray(new JsonObject { ["href"] = $"{BaseUrl(http)}/v2.0/", ["rel"] = "self" }),
             }),
         }));
-        app.MapGet("/v2.0", Resources);
-        app.MapGet("/v2.0/", Resources);
+        app.MapGet("/v2.0", Resources); // also matches "/v2.0/": a second route would make the two ambiguous
         app.MapGet("/v2.0/extensions", () => NeutronResults.Many("extensions", s_extensions.Select(View)));
         app.MapGet("/v2.0/extensions/{alias}", (string alias) =>
         {
