@@ -38,10 +38,6 @@ public sealed class ApiContext(ModelService models, Reconciler reconciler, TimeP
         };
     }
 
-    /// <summary>A path id: not a UUID is the resource's 404, as an unknown id (the OpenStack SDK looks names up this way).</summary>
-    public static Guid PathId(string text, string notFoundType, string notFoundMessage) =>
-        Guid.TryParseExact(text, "D", out var id) ? id : throw new NeutronException(404, notFoundType, notFoundMessage);
-
     /// <summary>
     /// Neutron creates a project's <c>default</c> group when it lists groups or rules; so do we (a durable change, made
     /// only when the group is missing).

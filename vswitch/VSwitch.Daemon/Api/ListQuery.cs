@@ -14,18 +14,33 @@ namespace VSwitch.Daemon.Api;
 /// equals one of the parameter's values (a repeated parameter is an OR, as Neutron). Booleans compare case-insensitively
 /// (<c>admin_state_up=True</c>), numbers as decimal text, list attributes match if any element does
 /// (<c>security_groups=ID</c>), and lists of objects take <c>KEY=VALUE</c> (<c>fixed_ips=ip_address=10.0.0.5</c>). An
-/// unknown attribute is 400 (Neutron's <c>filter-validation</c> extension). Paging and sorting parameters are accepted
-/// and ignored: every list is returned whole, in id order.</para>
+/// unknown attribute is 400 (Neutron's <c>filter-validation</c> extension). Sorting and paging: <see cref="ListPage"/>.</para>
 /// <para><b>Fields.</b> <c>fields=a&amp;fields=b</c> (or <c>fields=a,b</c>) keeps only those attributes.</para>
 /// <para>Filtering works on the rendered JSON, so it matches exactly what the client sees.</para>
 /// </remarks>
 internal static class ListQuery
 {
-    private static readonly HashSet<string> s_ignored = ["fields", "limit", "marker", "page_reverse", "sort_key", "sort_dir", "verbose"];
+    private static readonly HashSet<string> s_notFilters = ["fields", "verbose", .. ListPage.Parameters];
 
-    public static IEnumerable<JsonObject> Apply(IEnumerable<JsonObject> resources, IQueryCollection query)
+    /// <summary>
+    /// The list answer <c>{"KEY": [...], "KEY_links": [...]}</c>: <paramref name="resources"/> filtered, sorted, paged
+    /// and reduced to the requested fields. <paramref name="markerNotFound"/> is the collection's 404 for a marker.
+    /// </summary>
+    public static IResult Answer(string key, IEnumerable<JsonObject> resources, HttpRequest request, Func<string, NeutronException> markerNotFound)
     {
-        var filters = query.Where(q => !s_ignored.Contains(q.Key)).ToList();
+        var page = ListPage.From(request.Query);
+        var (items, links) = page.Apply([.. Filter(resources, request.Query)], request, markerNotFound);
+        var body = new JsonObject { [key] = new JsonArray([.. items.Select(r => Fields(r, request.Query))]) };
+        if (links is not null)
+        {
+            body[$"{key}_links"] = links;
+        }
+        return NeutronResults.Json(body);
+    }
+
+    private static IEnumerable<JsonObject> Filter(IEnumerable<JsonObject> resources, IQueryCollection query)
+    {
+        var filters = query.Where(q => !s_notFilters.Contains(q.Key)).ToList();
         foreach (var resource in resources)
         {
             var matches = true;
@@ -43,7 +58,7 @@ internal static class ListQuery
             }
             if (matches)
             {
-                yield return Fields(resource, query);
+                yield return resource;
             }
         }
     }

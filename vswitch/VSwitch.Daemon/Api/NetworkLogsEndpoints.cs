@@ -27,8 +27,7 @@ internal static class NetworkLogsEndpoints
         app.MapGet("/v2.0/log/loggable-resources", () =>
             NeutronResults.Many("loggable_resources", [new JsonObject { ["type"] = NetworkLog.SecurityGroupType }]));
         app.MapGet("/v2.0/log/logs", (HttpContext http) =>
-            NeutronResults.Many("logs", ListQuery.Apply(
-                NetworkLogOperations.List(api.Models.Current, api.For(http)).Select(ResourceViews.NetworkLog), http.Request.Query)));
+            ListQuery.Answer("logs", NetworkLogOperations.List(api.Models.Current, api.For(http)).Select(ResourceViews.NetworkLog), http.Request, NotFound));
         app.MapGet("/v2.0/log/logs/{id}", (HttpContext http, string id) =>
         {
             var log = NetworkLogOperations.Get(api.Models.Current, Id(id), api.For(http));
@@ -78,5 +77,8 @@ internal static class NetworkLogsEndpoints
         body.String("event"),
         body.Bool("enabled"));
 
-    private static Guid Id(string text) => ApiContext.PathId(text, "LogResourceNotFound", $"Log resource {text} could not be found.");
+    private static Guid Id(string text) => Guid.TryParseExact(text, "D", out var id) ? id : throw NotFound(text);
+
+    /// <summary>The 404 for a path id or a list's marker (a text that is not a UUID is "not found" too, as the OpenStack SDK looks names up this way).</summary>
+    private static NeutronException NotFound(string text) => new(404, "LogResourceNotFound", $"Log resource {text} could not be found.");
 }

@@ -17,7 +17,7 @@ internal static class NetworksEndpoints
         {
             var context = api.For(http);
             var model = api.Models.Current;
-            return NeutronResults.Many("networks", ListQuery.Apply(NetworkOperations.List(model, context).Select(ResourceViews.Network), http.Request.Query));
+            return ListQuery.Answer("networks", NetworkOperations.List(model, context).Select(ResourceViews.Network), http.Request, NotFound);
         });
         app.MapGet("/v2.0/networks/{id}", (HttpContext http, string id) =>
         {
@@ -58,5 +58,8 @@ internal static class NetworksEndpoints
     private static NetworkBody Read(RequestBody body) =>
         new(body.String("name"), body.Bool("admin_state_up"), body.String("description"), body.Project(), body.Int("mtu"), body.Bool("vlan_transparent"));
 
-    private static Guid Id(string text) => ApiContext.PathId(text, "NetworkNotFound", $"Network {text} could not be found.");
+    private static Guid Id(string text) => Guid.TryParseExact(text, "D", out var id) ? id : throw NotFound(text);
+
+    /// <summary>The 404 for a path id or a list's marker (a text that is not a UUID is "not found" too, as the OpenStack SDK looks names up this way).</summary>
+    private static NeutronException NotFound(string text) => new(404, "NetworkNotFound", $"Network {text} could not be found.");
 }

@@ -29,8 +29,7 @@ internal static class PortsEndpoints
         {
             var context = api.For(http);
             var statuses = api.Reconciler.Statuses;
-            return NeutronResults.Many("ports", ListQuery.Apply(
-                PortOperations.List(api.Models.Current, context).Select(p => ResourceViews.Port(p, statuses)), http.Request.Query));
+            return ListQuery.Answer("ports", PortOperations.List(api.Models.Current, context).Select(p => ResourceViews.Port(p, statuses)), http.Request, NotFound);
         });
         app.MapGet("/v2.0/ports/{id}", (HttpContext http, string id) =>
         {
@@ -92,5 +91,8 @@ internal static class PortsEndpoints
             ProjectId: body.Project());
     }
 
-    private static Guid Id(string text) => ApiContext.PathId(text, "PortNotFound", $"Port {text} could not be found.");
+    private static Guid Id(string text) => Guid.TryParseExact(text, "D", out var id) ? id : throw NotFound(text);
+
+    /// <summary>The 404 for a path id or a list's marker (a text that is not a UUID is "not found" too, as the OpenStack SDK looks names up this way).</summary>
+    private static NeutronException NotFound(string text) => new(404, "PortNotFound", $"Port {text} could not be found.");
 }

@@ -28,7 +28,7 @@ internal static class SecurityGroupRulesEndpoints
             api.EnsureProject(context);
             var model = api.Models.Current;
             var views = SecurityGroupOperations.List(model, context).SelectMany(g => g.Rules.Select(r => ResourceViews.Rule(r, g)));
-            return NeutronResults.Many("security_group_rules", ListQuery.Apply(views, http.Request.Query));
+            return ListQuery.Answer("security_group_rules", views, http.Request, NotFound);
         });
         app.MapGet("/v2.0/security-group-rules/{id}", (HttpContext http, string id) =>
         {
@@ -108,5 +108,8 @@ internal static class SecurityGroupRulesEndpoints
             ProjectId: body.Project());
     }
 
-    private static Guid Id(string text) => ApiContext.PathId(text, "SecurityGroupRuleNotFound", $"Security group rule {text} does not exist");
+    private static Guid Id(string text) => Guid.TryParseExact(text, "D", out var id) ? id : throw NotFound(text);
+
+    /// <summary>The 404 for a path id or a list's marker (a text that is not a UUID is "not found" too, as the OpenStack SDK looks names up this way).</summary>
+    private static NeutronException NotFound(string text) => new(404, "SecurityGroupRuleNotFound", $"Security group rule {text} does not exist");
 }

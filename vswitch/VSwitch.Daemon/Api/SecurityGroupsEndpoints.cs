@@ -19,8 +19,8 @@ internal static class SecurityGroupsEndpoints
         {
             var context = api.For(http);
             api.EnsureProject(context);
-            return NeutronResults.Many("security_groups", ListQuery.Apply(
-                SecurityGroupOperations.List(api.Models.Current, context).Select(ResourceViews.SecurityGroup), http.Request.Query));
+            return ListQuery.Answer("security_groups", SecurityGroupOperations.List(api.Models.Current, context).Select(ResourceViews.SecurityGroup),
+                http.Request, NotFound);
         });
         app.MapGet("/v2.0/security-groups/{id}", (HttpContext http, string id) =>
         {
@@ -56,5 +56,8 @@ internal static class SecurityGroupsEndpoints
     private static SecurityGroupBody Read(RequestBody body) =>
         new(body.String("name"), body.String("description"), body.Bool("stateful"), body.Project());
 
-    private static Guid Id(string text) => ApiContext.PathId(text, "SecurityGroupNotFound", $"Security group {text} does not exist");
+    private static Guid Id(string text) => Guid.TryParseExact(text, "D", out var id) ? id : throw NotFound(text);
+
+    /// <summary>The 404 for a path id or a list's marker (a text that is not a UUID is "not found" too, as the OpenStack SDK looks names up this way).</summary>
+    private static NeutronException NotFound(string text) => new(404, "SecurityGroupNotFound", $"Security group {text} does not exist");
 }
