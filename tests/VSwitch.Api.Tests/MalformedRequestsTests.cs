@@ -48,7 +48,19 @@ public sealed class MalformedRequestsTests(ITestOutputHelper output)
                 {
                     var (method, path, body) = Request(random, targets);
                     var model = host.Models.Current;
-                    var (status, text) = await Send(client, method, path, body, random.Next(40) == 0);
+                    // Kestrel answers 431 to an over-long header and closes at once, so such a request carries no body (whose
+                    // sending would fail on the closed connection before the answer could be read).
+                    var longHeader = random.Next(40) == 0 && body is null;
+                    int status;
+                    string text;
+                    try
+                    {
+                        (status, text) = await Send(client, method, path, body, longHeader);
+                    }
+                    catch (HttpRequestException ex)
+                    {
+                        throw new Xunit.Sdk.XunitException($"round {round}: {method} {path} {Shorten(body)} (long header: {longHeader}): {ex.Message} {ex.InnerException?.Message}");
+                    }
                     counts[status] = counts.GetValueOrDefault(status) + 1;
                     var what = $"round {round}: {method} {path} {Shorten(body)} -> {status} {Shorten(text)}";
                     Assert.True(status < 500, what);

@@ -43,9 +43,11 @@ public class PortOperationsTests
     }
 
     [Fact]
-    public void Create_GroupsGivenTwice_KeptOnce()
+    public void Create_GroupGivenTwice_Returns400NamingIt()
     {
-        Assert.Equal([_group], Create(Body() with { SecurityGroups = [_group, _group] }).Value.SecurityGroupIds);
+        // Neutron's uuid_list validator: "Duplicate items in the list".
+        var ex = Given.Refused(400, "HTTPBadRequest", () => Create(Body() with { SecurityGroups = [_group, _group] }));
+        Assert.Contains($"Duplicate items in the list: '{_group}'", ex.Message);
     }
 
     [Fact]

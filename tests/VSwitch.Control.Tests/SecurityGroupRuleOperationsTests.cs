@@ -245,7 +245,7 @@ public class SecurityGroupRuleOperationsTests
     [Fact]
     public void Create_BothRemotes_Returns400()
     {
-        Refused(400, "SecurityGroupRemoteGroupAndRemoteIpPrefix", Ingress(prefix: "10.0.0.0/8", remoteGroup: _group));
+        Refused(400, "SecurityGroupMultipleRemoteEntites", Ingress(prefix: "10.0.0.0/8", remoteGroup: _group));
     }
 
     [Fact]
@@ -298,7 +298,26 @@ public class SecurityGroupRuleOperationsTests
     [InlineData("ip")]
     public void Create_InvalidEthertype_Returns400(string ethertype)
     {
-        Refused(400, "HTTPBadRequest", new SecurityGroupRuleBody(_group, "ingress", ethertype));
+        var ex = Refused(400, "SecurityGroupRuleInvalidEtherType", new SecurityGroupRuleBody(_group, "ingress", ethertype));
+        Assert.Equal($"Security group rule for ethertype '{ethertype}' not supported. Allowed values are ['IPv4', 'IPv6'].", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("sideways", null, null, null, null, "HTTPBadRequest")]
+    [InlineData("ingress", "IPv5", null, null, null, "SecurityGroupRuleInvalidEtherType")]
+    [InlineData("ingress", null, "tcp", 90, null, "SecurityGroupInvalidPortRange")]
+    [InlineData("ingress", "IPv6", null, null, "198.18.0.0/15", "SecurityGroupRuleParameterConflict")]
+    [InlineData("ingress", null, null, null, "198.18.0.0/33", "InvalidCIDR")]
+    public void Create_BadRuleForAnUnknownGroup_IsTheRules400(string direction, string? ethertype, string? protocol, int? min, string? prefix, string type)
+    {
+        // Neutron validates the rule before it looks its group up.
+        Refused(400, type, new SecurityGroupRuleBody(Guid.NewGuid(), direction, ethertype, protocol, min, min is null ? null : 80, prefix));
+    }
+
+    [Fact]
+    public void Create_GoodRuleForAnUnknownGroup_Is404()
+    {
+        Refused(404, "SecurityGroupNotFound", new SecurityGroupRuleBody(Guid.NewGuid(), "ingress"));
     }
 
     [Theory]

@@ -31,7 +31,7 @@ namespace VSwitch.Control;
 /// <para><b>Thread-safety.</b> <see cref="Execute{T}"/> and <see cref="MergeConfig"/> serialise on one lock;
 /// <see cref="Current"/> is a volatile read of an immutable value.</para>
 /// </remarks>
-public sealed class ModelService(StateStore store, Reconciler reconciler, ILogger<ModelService> log)
+public sealed class ModelService(StateStore store, Reconciler reconciler, ILogger<ModelService> log, TimeProvider? time = null)
 {
     private readonly Lock _gate = new();
     private SwitchModel _current = SwitchModel.Empty;
@@ -49,7 +49,7 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
         {
             var stored = store.IsInitialized ? store.Load() : SwitchModel.Empty;
             var baseline = store.LoadConfigBaseline() ?? SwitchModel.Empty;
-            var merged = Merge(stored, baseline, fileModel);
+            var merged = Merge(stored, baseline, fileModel, Now);
             CheckReferences(merged);
             store.Commit(stored, merged, fileModel);
             ControlLog.StateLoaded(log, store.Path, merged.Networks.Count, merged.Ports.Count, merged.SecurityGroups.Count);
@@ -88,7 +88,7 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
         {
             var before = _current;
             var baseline = store.LoadConfigBaseline() ?? SwitchModel.Empty;
-            var merged = Merge(before, baseline, fileModel);
+            var merged = Merge(before, baseline, fileModel, Now);
             CheckReferences(merged);
             Replace(before, merged, fileModel);
         }
@@ -118,18 +118,38 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
     /// Applies the file's change (<paramref name="baseline"/> to <paramref name="file"/>) to <paramref name="current"/>,
     /// object by object: added or changed objects are written, removed ones deleted, others untouched.
     /// </summary>
-    /// <remarks>Network logs exist only through the API; a log whose port or group the file removed goes with it.</remarks>
-    internal static SwitchModel Merge(SwitchModel current, SwitchModel baseline, SwitchModel file) => NetworkLogOperations.Prune(current with
+    /// <remarks>
+    /// <para>Network logs exist only through the API; a log whose port or group the file removed goes with it.</para>
+    /// <para><b>Timestamps.</b> The file's model is built with a fixed clock (so the same file gives the same model, and
+    /// an unchanged object compares equal to the baseline); an object written from it is stamped here instead: created
+    /// when it first appeared (kept from the current object), updated now.</para>
+    /// </remarks>
+    internal static SwitchModel Merge(SwitchModel current, SwitchModel baseline, SwitchModel file, DateTimeOffset now) => NetworkLogOperations.Prune(current with
     {
-        Networks = MergeMap(current.Networks, baseline.Networks, file.Networks),
-        Ports = MergeMap(current.Ports, baseline.Ports, file.Ports),
-        SecurityGroups = MergeMap(current.SecurityGroups, baseline.SecurityGroups, file.SecurityGroups),
+        Networks = MergeMap(current.Networks, baseline.Networks, file.Networks,
+            (n, old) => n with { CreatedAt = old?.CreatedAt ?? now, UpdatedAt = now }),
+        Ports = MergeMap(current.Ports, baseline.Ports, file.Ports,
+            (p, old) => p with { CreatedAt = old?.CreatedAt ?? now, UpdatedAt = now }),
+        SecurityGroups = MergeMap(current.SecurityGroups, baseline.SecurityGroups, file.SecurityGroups,
+            (g, old) => g with
+            {
+                CreatedAt = old?.CreatedAt ?? now,
+                UpdatedAt = now,
+                Rules = g.Rules.Select(r => r with
+                {
+                    CreatedAt = old?.Rules.FirstOrDefault(o => o.Id == r.Id)?.CreatedAt ?? now,
+                    UpdatedAt = old?.Rules.FirstOrDefault(o => o.Id == r.Id)?.UpdatedAt ?? now,
+                }).ToEquatableArray(),
+            }),
     });
+
+    private DateTimeOffset Now => (time ?? TimeProvider.System).GetUtcNow();
 
     private static ImmutableSortedDictionary<Guid, T> MergeMap<T>(
         ImmutableSortedDictionary<Guid, T> current,
         ImmutableSortedDictionary<Guid, T> baseline,
-        ImmutableSortedDictionary<Guid, T> file)
+        ImmutableSortedDictionary<Guid, T> file,
+        Func<T, T?, T> stamp)
         where T : class
     {
         var result = current;
@@ -147,7 +167,7 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
             {
                 continue;
             }
-            result = result.SetItem(id, value);
+            result = result.SetItem(id, stamp(value, current.GetValueOrDefault(id)));
         }
         return result;
     }

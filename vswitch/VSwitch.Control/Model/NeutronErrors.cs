@@ -145,8 +145,11 @@ public static class NeutronErrors
     public static NeutronException SecurityGroupRuleParameterConflict(Ethertype ethertype, string cidr) =>
         BadRequest("SecurityGroupRuleParameterConflict", $"Conflicting value ethertype {ethertype.ToNeutron()} for CIDR {cidr}");
 
-    public static NeutronException SecurityGroupRemoteGroupAndRemoteIpPrefix() =>
-        BadRequest("SecurityGroupRemoteGroupAndRemoteIpPrefix", "Only remote_ip_prefix or remote_group_id may be provided.");
+    public static NeutronException SecurityGroupMultipleRemoteEntites() =>
+        BadRequest("SecurityGroupMultipleRemoteEntites", "Only one of remote_ip_prefix or remote_group_id or remote_address_group_id may be provided.");
+
+    public static NeutronException SecurityGroupRuleInvalidEtherType(string ethertype) =>
+        BadRequest("SecurityGroupRuleInvalidEtherType", $"Security group rule for ethertype '{ethertype}' not supported. Allowed values are ['IPv4', 'IPv6'].");
 
     public static NeutronException InvalidCidr(string input) => BadRequest("InvalidCIDR", $"Invalid CIDR {input} given as IP prefix.");
 

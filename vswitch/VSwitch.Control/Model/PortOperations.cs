@@ -207,10 +207,15 @@ public static class PortOperations
         return pairs.ToImmutable();
     }
 
-    /// <summary>The requested groups, deduplicated in order; they must exist, be the port's project's and agree on statefulness.</summary>
+    /// <summary>The requested groups, in order: none twice (Neutron's <c>uuid_list</c>), they must exist, be the port's project's and agree on statefulness.</summary>
     private static EquatableArray<Guid> ValidateGroups(SwitchModel model, IReadOnlyList<Guid> requested, ProjectId project)
     {
-        var ids = requested.Distinct().ToList();
+        var twice = requested.GroupBy(id => id).Where(g => g.Count() > 1).Select(g => $"'{g.Key}'").ToList();
+        if (twice.Count > 0)
+        {
+            throw NeutronErrors.InvalidAttribute("security_groups", $"Duplicate items in the list: {string.Join(", ", twice)}");
+        }
+        var ids = requested.ToList();
         var missing = ids.Where(id => !model.SecurityGroups.TryGetValue(id, out var g) || (!project.IsNone && g.ProjectId != project)).ToList();
         if (missing.Count > 0)
         {

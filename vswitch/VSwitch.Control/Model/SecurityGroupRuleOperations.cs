@@ -14,7 +14,6 @@ namespace VSwitch.Control.Model;
 /// <c>egress</c>; ethertype <c>IPv4</c>/<c>IPv6</c> in any case (default IPv4); protocol a known name or 0-255
 /// (<see cref="ProtocolNames"/>; <c>any</c>/<c>0</c>/null mean any); each port value 0-65535
 /// (<c>SecurityGroupInvalidPortValue</c>); <c>remote_ip_prefix</c> a CIDR or plain address (<c>InvalidCIDR</c>); all 400.</item>
-/// <item>The group must exist and be visible (<c>SecurityGroupNotFound</c>, 404).</item>
 /// <item>In an IPv6 rule <c>icmp</c>/<c>icmpv6</c> become <c>ipv6-icmp</c> and <c>1</c> becomes <c>58</c>.</item>
 /// <item>Port range: any range needs a protocol (<c>SecurityGroupProtocolRequiredWithPorts</c>). For dccp/sctp/tcp/udp/udplite
 /// a port of 0 is <c>SecurityGroupInvalidPortValue</c>, and min and max must both be given with min &lt;= max
@@ -24,8 +23,10 @@ namespace VSwitch.Control.Model;
 /// protocol takes no range (<c>SecurityGroupInvalidProtocolForPort</c>). All 400.</item>
 /// <item>The prefix's family must be the ethertype's (<c>SecurityGroupRuleParameterConflict</c>, 400). IPv6-only protocols
 /// (ipv6-icmp, ipv6-frag, ... and their numbers) are refused in IPv4 rules (<c>SecurityGroupEthertypeConflictWithProtocol</c>, 400).</item>
-/// <item>Not both <c>remote_ip_prefix</c> and <c>remote_group_id</c> (<c>SecurityGroupRemoteGroupAndRemoteIpPrefix</c>, 400);
+/// <item>Not both <c>remote_ip_prefix</c> and <c>remote_group_id</c> (<c>SecurityGroupMultipleRemoteEntites</c>, 400);
 /// the remote group must exist (<c>SecurityGroupNotFound</c>, 404).</item>
+/// <item>Only then the group: it must exist and be visible (<c>SecurityGroupNotFound</c>, 404). Neutron validates the
+/// whole rule before it looks its group up, so a bad rule for an unknown group is the rule's 400.</item>
 /// <item>Duplicates: a rule equal to another in the same request is <c>DuplicateSecurityGroupRuleInPost</c>, equal to an
 /// existing rule <c>SecurityGroupRuleExists</c> naming that rule's id (both 409). Equality is Neutron's <c>_rule_to_key</c>:
 /// group, direction, ethertype, protocol by number (<c>tcp</c> = <c>6</c>), port range, remote group, and remote prefix
@@ -135,7 +136,7 @@ public static class SecurityGroupRuleOperations
         var ethertype = Ethertype.IPv4;
         if (request.Ethertype is not null && !Ethertypes.TryParse(request.Ethertype, out ethertype))
         {
-            throw NeutronErrors.InvalidAttribute("ethertype", $"'{request.Ethertype}' is not in ['IPv4', 'IPv6']");
+            throw NeutronErrors.SecurityGroupRuleInvalidEtherType(request.Ethertype);
         }
         if (!ProtocolNames.TryNormalize(request.Protocol, out var protocol))
         {
@@ -155,20 +156,16 @@ public static class SecurityGroupRuleOperations
         }
         var description = NeutronAttributes.Description(request.Description);
 
-        // 2. The group.
-        var group = SecurityGroupOperations.Get(model, groupId, context);
-        var project = request.ProjectId is null ? group.ProjectId : ProjectId.Parse(request.ProjectId);
-
-        // 3. IPv6 ICMP spelling.
+        // 2. IPv6 ICMP spelling.
         if (ethertype == Ethertype.IPv6)
         {
             protocol = ProtocolNames.CanonicalForIpv6(protocol);
         }
 
-        // 4. Port range (or ICMP type and code).
+        // 3. Port range (or ICMP type and code).
         var (min, max) = ValidatePortRange(protocol, request.PortRangeMin, request.PortRangeMax);
 
-        // 5. Families.
+        // 4. Families.
         if (prefix is { } p && p.Family != ethertype)
         {
             throw NeutronErrors.SecurityGroupRuleParameterConflict(ethertype, p.ToString());
@@ -178,15 +175,19 @@ public static class SecurityGroupRuleOperations
             throw NeutronErrors.SecurityGroupEthertypeConflictWithProtocol(ethertype, protocol!);
         }
 
-        // 6. Remote side.
+        // 5. Remote side.
         if (prefix is not null && request.RemoteGroupId is not null)
         {
-            throw NeutronErrors.SecurityGroupRemoteGroupAndRemoteIpPrefix();
+            throw NeutronErrors.SecurityGroupMultipleRemoteEntites();
         }
         if (request.RemoteGroupId is { } remote)
         {
             SecurityGroupOperations.Get(model, remote, context);
         }
+
+        // 6. The group.
+        var group = SecurityGroupOperations.Get(model, groupId, context);
+        var project = request.ProjectId is null ? group.ProjectId : ProjectId.Parse(request.ProjectId);
         return new SecurityGroupRule(Guid.Empty, groupId, project, direction, ethertype, protocol, min, max, prefix, request.RemoteGroupId, description);
     }
 

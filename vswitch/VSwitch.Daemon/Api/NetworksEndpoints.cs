@@ -5,7 +5,7 @@ using VSwitch.Control.Model;
 
 namespace VSwitch.Daemon.Api;
 
-/// <summary><c>/v2.0/networks</c>: list, show, create, update (name, description, admin_state_up, mtu), delete.</summary>
+/// <summary><c>/v2.0/networks</c>: list, show, create (one, or in bulk, all or nothing), update (name, description, admin_state_up, mtu), delete.</summary>
 internal static class NetworksEndpoints
 {
     private static readonly HashSet<string> s_create = ["name", "description", "admin_state_up", "project_id", "tenant_id", "shared", "mtu", "vlan_transparent"];
@@ -27,13 +27,14 @@ internal static class NetworksEndpoints
         app.MapPost("/v2.0/networks", async (HttpContext http) =>
         {
             using var document = await RequestBody.ReadDocumentAsync(http.Request);
-            var body = RequestBody.Envelope(document, "network", s_create);
-            if (body.Bool("shared") == true)
-            {
-                throw NeutronErrors.InvalidAttribute("shared", "shared networks are not supported");
-            }
-            var request = Read(body);
             var context = api.For(http);
+            if (RequestBody.Bulk(document, "networks", "network", s_create) is { } many)
+            {
+                var requests = many.Select(ReadCreate).ToList();
+                var networks = api.Models.Execute(model => BulkCreate.All(model, requests, (m, r) => NetworkOperations.Create(m, r, context)));
+                return NeutronResults.Many("networks", networks.Select(ResourceViews.Network), StatusCodes.Status201Created);
+            }
+            var request = ReadCreate(RequestBody.Envelope(document, "network", s_create));
             var network = api.Models.Execute(model => NetworkOperations.Create(model, request, context));
             return NeutronResults.One("network", ResourceViews.Network(network), StatusCodes.Status201Created);
         });
@@ -54,6 +55,10 @@ internal static class NetworksEndpoints
             return Results.NoContent();
         });
     }
+
+    private static NetworkBody ReadCreate(RequestBody body) => body.Bool("shared") == true
+        ? throw NeutronErrors.InvalidAttribute("shared", "shared networks are not supported")
+        : Read(body);
 
     private static NetworkBody Read(RequestBody body) =>
         new(body.String("name"), body.Bool("admin_state_up"), body.String("description"), body.Project(), body.Int("mtu"), body.Bool("vlan_transparent"));

@@ -20,8 +20,8 @@ internal static class NeutronResults
     public static IResult One(string key, JsonObject resource, int status = StatusCodes.Status200OK) =>
         Json(new JsonObject { [key] = resource }, status);
 
-    public static IResult Many(string key, IEnumerable<JsonObject> resources) =>
-        Json(new JsonObject { [key] = new JsonArray([.. resources]) });
+    public static IResult Many(string key, IEnumerable<JsonObject> resources, int status = StatusCodes.Status200OK) =>
+        Json(new JsonObject { [key] = new JsonArray([.. resources]) }, status);
 
     public static IResult Error(NeutronException ex) => Error(ex.StatusCode, ex.Type, ex.Message, ex.Detail);
 

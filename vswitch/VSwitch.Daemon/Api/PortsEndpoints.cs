@@ -39,8 +39,15 @@ internal static class PortsEndpoints
         app.MapPost("/v2.0/ports", async (HttpContext http) =>
         {
             using var document = await RequestBody.ReadDocumentAsync(http.Request);
-            var request = Read(RequestBody.Envelope(document, "port", s_create));
             var context = api.For(http);
+            if (RequestBody.Bulk(document, "ports", "port", s_create) is { } many)
+            {
+                var requests = many.Select(Read).ToList();
+                var ports = api.Models.Execute(model => BulkCreate.All(model, requests, (m, r) => PortOperations.Create(m, r, context)));
+                var statuses = api.Reconciler.Statuses;
+                return NeutronResults.Many("ports", ports.Select(p => ResourceViews.Port(p, statuses)), StatusCodes.Status201Created);
+            }
+            var request = Read(RequestBody.Envelope(document, "port", s_create));
             var port = api.Models.Execute(model => PortOperations.Create(model, request, context));
             return NeutronResults.One("port", ResourceViews.Port(port, api.Reconciler.Statuses), StatusCodes.Status201Created);
         });

@@ -113,6 +113,28 @@ internal sealed class RequestBody(JsonElement resource)
         return Checked(resource, key, allowed);
     }
 
+    /// <summary>
+    /// The objects of a bulk request <c>{"PLURAL": [{...}, ...]}</c>, each checked against <paramref name="allowed"/>, or
+    /// null when the body is not a bulk request (then it is read with <see cref="Envelope"/>).
+    /// </summary>
+    public static IReadOnlyList<RequestBody>? Bulk(JsonDocument document, string plural, string singular, IReadOnlySet<string> allowed)
+    {
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty(plural, out var many))
+        {
+            return null;
+        }
+        if (many.ValueKind != JsonValueKind.Array || many.GetArrayLength() == 0)
+        {
+            throw NeutronErrors.InvalidAttribute(plural, $"a non-empty list of {plural} is required");
+        }
+        if (root.EnumerateObject().Count() > 1)
+        {
+            throw NeutronErrors.BadRequestMessage($"A bulk request holds only '{plural}'");
+        }
+        return [.. many.EnumerateArray().Select(r => Checked(r, singular, allowed))];
+    }
+
     /// <summary>Checks one resource object's members.</summary>
     public static RequestBody Checked(JsonElement resource, string key, IReadOnlySet<string> allowed)
     {

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -41,20 +40,13 @@ internal static class SecurityGroupRulesEndpoints
         {
             using var document = await RequestBody.ReadDocumentAsync(http.Request);
             var context = api.For(http);
-            var root = document.RootElement;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("security_group_rules", out var many))
+            if (RequestBody.Bulk(document, "security_group_rules", "security_group_rule", s_create) is { } many)
             {
-                if (many.ValueKind != JsonValueKind.Array || many.GetArrayLength() == 0)
-                {
-                    throw NeutronErrors.InvalidAttribute("security_group_rules", "a non-empty list of rules is required");
-                }
-                var requests = many.EnumerateArray().Select(r => Read(RequestBody.Checked(r, "security_group_rule", s_create))).ToList();
+                var requests = many.Select(Read).ToList();
                 var rules = api.Models.Execute(model => SecurityGroupRuleOperations.CreateBulk(model, requests, context));
                 var model = api.Models.Current;
-                return NeutronResults.Json(new JsonObject
-                {
-                    ["security_group_rules"] = new JsonArray([.. rules.Select(r => (JsonNode)ResourceViews.Rule(r, model.SecurityGroups.GetValueOrDefault(r.SecurityGroupId)))]),
-                }, StatusCodes.Status201Created);
+                return NeutronResults.Many("security_group_rules",
+                    rules.Select(r => ResourceViews.Rule(r, model.SecurityGroups.GetValueOrDefault(r.SecurityGroupId))), StatusCodes.Status201Created);
             }
             var request = Read(RequestBody.Envelope(document, "security_group_rule", s_create));
             var rule = api.Models.Execute(model => SecurityGroupRuleOperations.Create(model, request, context));

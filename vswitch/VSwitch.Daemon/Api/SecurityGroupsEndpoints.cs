@@ -7,7 +7,7 @@ namespace VSwitch.Daemon.Api;
 
 /// <summary>
 /// <c>/v2.0/security-groups</c>: list (which first creates the caller's project's <c>default</c> group, as Neutron),
-/// show, create, update (name, description, stateful), delete.
+/// show, create (one, or in bulk, all or nothing), update (name, description, stateful), delete.
 /// </summary>
 internal static class SecurityGroupsEndpoints
 {
@@ -30,8 +30,14 @@ internal static class SecurityGroupsEndpoints
         app.MapPost("/v2.0/security-groups", async (HttpContext http) =>
         {
             using var document = await RequestBody.ReadDocumentAsync(http.Request);
-            var request = Read(RequestBody.Envelope(document, "security_group", s_create));
             var context = api.For(http);
+            if (RequestBody.Bulk(document, "security_groups", "security_group", s_create) is { } many)
+            {
+                var requests = many.Select(Read).ToList();
+                var groups = api.Models.Execute(model => BulkCreate.All(model, requests, (m, r) => SecurityGroupOperations.Create(m, r, context)));
+                return NeutronResults.Many("security_groups", groups.Select(ResourceViews.SecurityGroup), StatusCodes.Status201Created);
+            }
+            var request = Read(RequestBody.Envelope(document, "security_group", s_create));
             var group = api.Models.Execute(model => SecurityGroupOperations.Create(model, request, context));
             return NeutronResults.One("security_group", ResourceViews.SecurityGroup(group), StatusCodes.Status201Created);
         });
