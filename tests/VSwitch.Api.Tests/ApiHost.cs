@@ -29,7 +29,7 @@ internal sealed class ApiHost : IAsyncDisposable
     private readonly ApiServer _server;
     private readonly bool _ownsDirectory;
 
-    private ApiHost(string stateDir, bool ownsDirectory, int tcpPort, bool startWorkers)
+    private ApiHost(string stateDir, bool ownsDirectory, int tcpPort, bool startWorkers, SwitchModel? fileModel)
     {
         StateDir = stateDir;
         _ownsDirectory = ownsDirectory;
@@ -43,7 +43,7 @@ internal sealed class ApiHost : IAsyncDisposable
         _reconciler = new Reconciler(_datapath, PortTypes, NullLogger<Reconciler>.Instance);
         _store = StateStore.Open(stateDir);
         Models = new ModelService(_store, _reconciler, NullLogger<ModelService>.Instance);
-        Models.Start(SwitchModel.Empty);
+        Models.Start(fileModel ?? SwitchModel.Empty);
         var api = new ApiContext(Models, _reconciler, TimeProvider.System, ProjectId.Parse("admin"), PortTypes);
         var endpoint = new IPEndPoint(IPAddress.Loopback, tcpPort);
         _listeners = ListeningSockets.Bind(SocketPath, endpoint, metricsListen: null);
@@ -71,13 +71,14 @@ internal sealed class ApiHost : IAsyncDisposable
 
     /// <summary>
     /// Starts a host over a new state directory, or over <paramref name="stateDir"/> (a restart); with
-    /// <paramref name="startWorkers"/> the data path's worker runs, so frames injected into memory ports are forwarded.
+    /// <paramref name="startWorkers"/> the data path's worker runs, so frames injected into memory ports are forwarded;
+    /// <paramref name="fileModel"/> is the configuration file's model merged in at start (none by default).
     /// </summary>
-    public static async Task<ApiHost> StartAsync(string? stateDir = null, bool startWorkers = false)
+    public static async Task<ApiHost> StartAsync(string? stateDir = null, bool startWorkers = false, SwitchModel? fileModel = null)
     {
         var owns = stateDir is null;
         stateDir ??= Directory.CreateTempSubdirectory("vswitch-api-").FullName;
-        var host = new ApiHost(stateDir, owns, FreePort(), startWorkers);
+        var host = new ApiHost(stateDir, owns, FreePort(), startWorkers, fileModel);
         await host._server.StartAsync(CancellationToken.None);
         return host;
     }

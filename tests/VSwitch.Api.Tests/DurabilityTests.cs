@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text.Json.Nodes;
+using VSwitch.Control.Model;
 
 namespace VSwitch.Api.Tests;
 
@@ -30,6 +32,48 @@ public sealed class DurabilityTests
             Assert.Equal(groupId, (string)port.Body["port"]!["security_groups"]![0]!);
             Assert.Equal(HttpStatusCode.OK, (await again.GetJson($"v2.0/security-group-rules/{ruleId}")).Status);
             Assert.True(second.Reconciler.SlotOf(Guid.Parse(portId)) >= 0);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ConfigurationObjects_CarryRealTimestamps_KeptUntilTheFileChangesThem()
+    {
+        var dir = Directory.CreateTempSubdirectory("vswitch-api-config-").FullName;
+        try
+        {
+            static SwitchModel File(int mtu) => VSwitch.Control.Configuration.SwitchConfig.Parse(
+                $$$"""{"networks": [{"name": "cfg", "mtu": {{{mtu}}}}], "security_groups": [{"name": "cfg-web", "rules": [{"direction": "ingress", "protocol": "tcp", "port_range_min": 80, "port_range_max": 80}]}]}""").ToModel();
+            var start = DateTimeOffset.UtcNow.AddSeconds(-1);
+            JsonNode first;
+            await using (var host = await ApiHost.StartAsync(dir, fileModel: File(1500)))
+            {
+                using var client = host.Client();
+                first = (await client.GetJson("v2.0/networks?name=cfg")).Body!["networks"]![0]!;
+                var created = DateTimeOffset.Parse((string)first["created_at"]!, System.Globalization.CultureInfo.InvariantCulture);
+                Assert.InRange(created, start, DateTimeOffset.UtcNow.AddSeconds(1));
+                var rule = (await client.GetJson("v2.0/security-group-rules?port_range_min=80")).Body!["security_group_rules"]![0]!;
+                Assert.StartsWith(DateTimeOffset.UtcNow.Year.ToString(System.Globalization.CultureInfo.InvariantCulture), (string)rule["created_at"]!);
+            }
+            await Task.Delay(1100); // timestamps have whole seconds
+            await using (var host = await ApiHost.StartAsync(dir, fileModel: File(1500)))
+            {
+                using var client = host.Client();
+                var again = (await client.GetJson("v2.0/networks?name=cfg")).Body!["networks"]![0]!;
+                Assert.Equal((string)first["created_at"]!, (string)again["created_at"]!);
+                Assert.Equal((string)first["updated_at"]!, (string)again["updated_at"]!);
+            }
+            await using (var host = await ApiHost.StartAsync(dir, fileModel: File(1400)))
+            {
+                using var client = host.Client();
+                var changed = (await client.GetJson("v2.0/networks?name=cfg")).Body!["networks"]![0]!;
+                Assert.Equal(1400, (int)changed["mtu"]!);
+                Assert.Equal((string)first["created_at"]!, (string)changed["created_at"]!);
+                Assert.NotEqual((string)first["updated_at"]!, (string)changed["updated_at"]!);
+            }
         }
         finally
         {
