@@ -29,7 +29,7 @@ internal sealed class ApiHost : IAsyncDisposable
     private readonly ApiServer _server;
     private readonly bool _ownsDirectory;
 
-    private ApiHost(string stateDir, bool ownsDirectory, int tcpPort, bool startWorkers, SwitchModel? fileModel)
+    private ApiHost(string stateDir, bool ownsDirectory, int tcpPort, bool startWorkers, SwitchModel? fileModel, QuotaLimits? quotas)
     {
         StateDir = stateDir;
         _ownsDirectory = ownsDirectory;
@@ -44,7 +44,7 @@ internal sealed class ApiHost : IAsyncDisposable
         _store = StateStore.Open(stateDir);
         Models = new ModelService(_store, _reconciler, NullLogger<ModelService>.Instance);
         Models.Start(fileModel ?? SwitchModel.Empty);
-        var api = new ApiContext(Models, _reconciler, TimeProvider.System, ProjectId.Parse("admin"), PortTypes);
+        var api = new ApiContext(Models, _reconciler, TimeProvider.System, ProjectId.Parse("admin"), PortTypes, quotas);
         var endpoint = new IPEndPoint(IPAddress.Loopback, tcpPort);
         _listeners = ListeningSockets.Bind(SocketPath, endpoint, metricsListen: null);
         _server = new ApiServer(new ApiOptions(SocketPath, endpoint, Encoding.UTF8.GetBytes(Token)), _listeners, api, _datapath,
@@ -72,13 +72,14 @@ internal sealed class ApiHost : IAsyncDisposable
     /// <summary>
     /// Starts a host over a new state directory, or over <paramref name="stateDir"/> (a restart); with
     /// <paramref name="startWorkers"/> the data path's worker runs, so frames injected into memory ports are forwarded;
-    /// <paramref name="fileModel"/> is the configuration file's model merged in at start (none by default).
+    /// <paramref name="fileModel"/> is the configuration file's model merged in at start (none by default);
+    /// <paramref name="quotas"/> the default quota (Neutron's by default, as the daemon's).
     /// </summary>
-    public static async Task<ApiHost> StartAsync(string? stateDir = null, bool startWorkers = false, SwitchModel? fileModel = null)
+    public static async Task<ApiHost> StartAsync(string? stateDir = null, bool startWorkers = false, SwitchModel? fileModel = null, QuotaLimits? quotas = null)
     {
         var owns = stateDir is null;
         stateDir ??= Directory.CreateTempSubdirectory("vswitch-api-").FullName;
-        var host = new ApiHost(stateDir, owns, FreePort(), startWorkers, fileModel);
+        var host = new ApiHost(stateDir, owns, FreePort(), startWorkers, fileModel, quotas);
         await host._server.StartAsync(CancellationToken.None);
         return host;
     }

@@ -57,9 +57,13 @@ public sealed class MalformedRequestsTests(ITestOutputHelper output)
                     {
                         (status, text) = await Send(client, method, path, body, longHeader);
                     }
-                    catch (HttpRequestException ex)
+                    catch (HttpRequestException ex) when (body is not null)
                     {
-                        throw new Xunit.Sdk.XunitException($"round {round}: {method} {path} {Shorten(body)} (long header: {longHeader}): {ex.Message} {ex.InnerException?.Message}");
+                        // Kestrel refuses some requests at the protocol level (a NUL or invalid UTF-8 in the path) and
+                        // closes the connection at once, which can break the sending of a body. Then the same request
+                        // without a body must show that refusal.
+                        (status, text) = await Send(client, method, path, null, longHeader);
+                        Assert.True(status is >= 400 and < 500, $"round {round}: {method} {path}: {ex.Message}, and without the body {status} {text}");
                     }
                     counts[status] = counts.GetValueOrDefault(status) + 1;
                     var what = $"round {round}: {method} {path} {Shorten(body)} -> {status} {Shorten(text)}";
@@ -136,6 +140,7 @@ public sealed class MalformedRequestsTests(ITestOutputHelper output)
             new("ports", port,
                 $$$"""{"port": {"network_id": "{{{net}}}", "name": "p", "mac_address": "fa:16:3e:00:00:09", "binding:profile": {"device": "memory:g"}, "security_groups": ["{{{group}}}"], "fixed_ips": [{"ip_address": "198.18.0.10"}], "allowed_address_pairs": [{"ip_address": "198.18.1.0/24"}], "port_security_enabled": true}}"""),
             new("log/logs", log, $$$"""{"log": {"name": "l2", "resource_type": "security_group", "resource_id": "{{{group}}}", "event": "DROP", "enabled": true}}"""),
+            new("quotas", "p1", """{"quota": {"security_group": 20, "port": 10, "force": true}}"""),
             new("vswitch/trace", null, $$$"""{"port_id": "{{{port}}}", "packet": "tcp 198.18.0.10:40000 > 198.18.0.9:22"}"""),
         ]);
     }

@@ -49,6 +49,25 @@ public sealed class StateStoreTests : IDisposable
     }
 
     [Fact]
+    public void Commit_QuotaOverrides_LoadBackAndResetDeletesThem()
+    {
+        var context = Given.Context();
+        var model = QuotaOperations.Update(SwitchModel.Empty, ProjectId.Parse("p1"), new Dictionary<string, int> { ["port"] = 3, ["security_group"] = -1 }, context).Model;
+        model = QuotaOperations.Update(model, ProjectId.Parse("p2"), new Dictionary<string, int> { ["network"] = 0 }, context).Model;
+        using (var store = StateStore.Open(_dir))
+        {
+            store.Commit(SwitchModel.Empty, model);
+        }
+        using var reopened = StateStore.Open(_dir);
+        var loaded = reopened.Load();
+        Assert.Equal(model.Quotas, loaded.Quotas);
+        Assert.Equal(-1, loaded.Quotas[ProjectId.Parse("p1")].Overrides["security_group"]);
+        var reset = QuotaOperations.Reset(loaded, ProjectId.Parse("p1"));
+        reopened.Commit(loaded, reset);
+        Assert.Equal([ProjectId.Parse("p2")], reopened.Load().Quotas.Keys);
+    }
+
+    [Fact]
     public void Commit_Diff_WritesRemovalsAndKeepsRuleOrder()
     {
         var model = FullModel();

@@ -39,6 +39,24 @@ public sealed class SwitchConfig
     /// <summary>Milliseconds a datagram's first fragment is remembered after its last fragment was seen.</summary>
     [JsonPropertyName("fragment_timeout_ms")] public int FragmentTimeoutMs { get; set; } = 5000;
 
+    /// <summary>The API's default quota per project (Neutron's <c>[QUOTAS]</c> options and defaults; -1 is unlimited).</summary>
+    [JsonPropertyName("quotas")] public QuotasEntry Quotas { get; set; } = new();
+
+    public sealed class QuotasEntry
+    {
+        [JsonPropertyName("network")] public int Network { get; set; } = 100;
+
+        [JsonPropertyName("port")] public int Port { get; set; } = 500;
+
+        [JsonPropertyName("security_group")] public int SecurityGroup { get; set; } = 10;
+
+        [JsonPropertyName("security_group_rule")] public int SecurityGroupRule { get; set; } = 100;
+
+        public QuotaLimits ToLimits() => QuotaLimits.Of(
+            new(QuotaLimits.Network, Network), new(QuotaLimits.Port, Port),
+            new(QuotaLimits.SecurityGroup, SecurityGroup), new(QuotaLimits.SecurityGroupRule, SecurityGroupRule));
+    }
+
     /// <summary>Connection-tracking timeouts in seconds, by state (Linux's names and defaults; see Conntrack/README.md).</summary>
     [JsonPropertyName("conntrack_timeouts")] public TimeoutsEntry ConntrackTimeouts { get; set; } = new();
 
@@ -253,6 +271,13 @@ public sealed class SwitchConfig
         if (ConntrackMaxEntries is < 1024 or > (1 << 26))
         {
             Fail($"conntrack_max_entries must be between 1024 and 67108864, not {ConntrackMaxEntries}");
+        }
+        foreach (var (resource, limit) in Quotas.ToLimits().Limits)
+        {
+            if (limit < -1)
+            {
+                Fail($"quotas.{resource} must be -1 (unlimited) or more, not {limit}");
+            }
         }
         if (FragmentMaxDatagrams is < 64 or > (1 << 24))
         {

@@ -17,6 +17,7 @@ public static class NetworkOperations
         var project = NeutronAttributes.Project(request.ProjectId, context);
         var mtu = Mtu(request.Mtu) ?? NetworkSpec.DefaultMtu;
         model = ProjectDefaults.EnsureProject(model, project, context);
+        var before = model; // a project's automatic groups are not the request's: not counted against it
         var now = context.Now();
         var network = new NetworkSpec(context.NewId(), name, request.AdminStateUp ?? true)
         {
@@ -27,7 +28,8 @@ public static class NetworkOperations
             Mtu = mtu,
             VlanTransparent = request.VlanTransparent ?? false,
         };
-        return new ModelChange<NetworkSpec>(model with { Networks = model.Networks.Add(network.Id, network) }, network);
+        return new ModelChange<NetworkSpec>(
+            QuotaOperations.Enforce(before, model with { Networks = model.Networks.Add(network.Id, network) }, context), network);
     }
 
     public static ModelChange<NetworkSpec> Update(SwitchModel model, Guid id, NetworkBody request, OperationContext context)

@@ -45,6 +45,9 @@ public static class NeutronErrors
     public static NeutronException TooLong(string attribute, string value, int maxLength) =>
         InvalidAttribute(attribute, $"'{value}' exceeds maximum length of {maxLength}");
 
+    public static NeutronException OverQuota(IEnumerable<string> resources) =>
+        Conflict("OverQuota", $"Quota exceeded for resources: [{string.Join(", ", resources.Select(r => $"'{r}'"))}].");
+
     // ---- Networks and ports ----
 
     public static NeutronException NetworkNotFound(Guid id) => NotFound("NetworkNotFound", $"Network {id} could not be found.");

@@ -30,6 +30,12 @@ public sealed record OperationContext(
     /// </summary>
     public PortTypes PortTypes { get; init; } = PortTypes.MemoryOnly;
 
+    /// <summary>
+    /// The quota limits of a project without overrides, or null where quotas are not enforced (the API passes the
+    /// configuration's; the configuration file's own model and a project's automatic groups are not limited).
+    /// </summary>
+    public QuotaLimits? QuotaDefaults { get; init; }
+
     /// <summary>True if the caller may see an object of that project.</summary>
     public bool CanSee(ProjectId owner) => IsAdmin || owner == ProjectId;
 }

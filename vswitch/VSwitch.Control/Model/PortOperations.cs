@@ -51,6 +51,7 @@ public static class PortOperations
         var fixedIps = request.FixedIps is null ? EquatableArray<IpPrefix>.Empty : ParseFixedIps(request.FixedIps);
         var network = NetworkOperations.Get(model, networkId, context);
         model = ProjectDefaults.EnsureProject(model, project, context);
+        var before = model; // a project's automatic groups are not the request's: not counted against it
 
         var id = context.NewId();
         var now = context.Now();
@@ -81,7 +82,7 @@ public static class PortOperations
         }
         port = port with { AllowedAddressPairs = pairs, SecurityGroupIds = groups };
         CheckUnique(model, port, context.PortTypes);
-        return new ModelChange<PortSpec>(model with { Ports = model.Ports.Add(id, port) }, port);
+        return new ModelChange<PortSpec>(QuotaOperations.Enforce(before, model with { Ports = model.Ports.Add(id, port) }, context), port);
     }
 
     public static ModelChange<PortSpec> Update(SwitchModel model, Guid id, PortBody request, OperationContext context)

@@ -43,8 +43,9 @@ public static class ProjectDefaults
         {
             return model;
         }
-        // The caller may be another project's (an admin acting for it): the project's own objects are made as admin.
-        context = context with { IsAdmin = true };
+        // The caller may be another project's (an admin acting for it): the project's own objects are made as admin, and
+        // outside the quota (they are not the request's; Neutron makes the default group so too).
+        context = context with { IsAdmin = true, QuotaDefaults = null };
         var defaultGroup = SecurityGroupOperations.NewGroup(
             SecurityGroup.DefaultName, SecurityGroupOperations.DefaultDescription, projectId, stateful: true, isDefault: true, context);
         model = SecurityGroupOperations.WithGroup(model, defaultGroup);

@@ -36,7 +36,8 @@ public static class SecurityGroupOperations
         var project = NeutronAttributes.Project(request.ProjectId, context);
         model = ProjectDefaults.EnsureProject(model, project, context);
         var group = NewGroup(name, description, project, request.Stateful ?? true, isDefault: false, context);
-        return new ModelChange<SecurityGroup>(WithGroup(model, group), group);
+        // The project's automatic groups (made just above) are not the request's: not counted against it.
+        return new ModelChange<SecurityGroup>(QuotaOperations.Enforce(model, WithGroup(model, group), context), group);
     }
 
     public static ModelChange<SecurityGroup> Update(SwitchModel model, Guid id, SecurityGroupBody request, OperationContext context)

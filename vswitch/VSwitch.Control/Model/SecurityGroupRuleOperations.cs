@@ -93,7 +93,8 @@ public static class SecurityGroupRuleOperations
             RevisionNumber = group.RevisionNumber + 1,
             UpdatedAt = now,
         };
-        return new ModelChange<EquatableArray<SecurityGroupRule>>(SecurityGroupOperations.WithGroup(model, updated), created);
+        return new ModelChange<EquatableArray<SecurityGroupRule>>(
+            QuotaOperations.Enforce(model, SecurityGroupOperations.WithGroup(model, updated), context), created);
     }
 
     public static SwitchModel Delete(SwitchModel model, Guid ruleId, OperationContext context)

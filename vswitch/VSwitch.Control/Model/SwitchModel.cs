@@ -27,6 +27,9 @@ public sealed record SwitchModel(ImmutableSortedDictionary<Guid, NetworkSpec> Ne
     /// <summary>Every network log (security-group logging), by id.</summary>
     public ImmutableSortedDictionary<Guid, NetworkLog> Logs { get; init; } = ImmutableSortedDictionary<Guid, NetworkLog>.Empty;
 
+    /// <summary>Projects' quota overrides, by project (<see cref="QuotaOperations"/>).</summary>
+    public ImmutableSortedDictionary<ProjectId, ProjectQuota> Quotas { get; init; } = ImmutableSortedDictionary<ProjectId, ProjectQuota>.Empty;
+
     /// <summary>A rule by id, searched across all groups; null if there is none.</summary>
     public SecurityGroupRule? FindRule(Guid ruleId)
     {

@@ -49,6 +49,19 @@ internal static class ModelDocuments
     internal sealed record LogDoc(Guid Id, string Name, string? Description, string? ProjectId, string ResourceType, Guid? ResourceId,
         Guid? TargetId, string Event, bool Enabled, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
 
+    /// <summary>A project's quota overrides: resource name to limit.</summary>
+    internal sealed record QuotaDoc(string ProjectId, Dictionary<string, int> Limits);
+
+    public static string Write(ProjectQuota q) => JsonSerializer.Serialize(
+        new QuotaDoc(q.ProjectId.Value, q.Overrides.Limits.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal)), s_json);
+
+    public static ProjectQuota ReadQuota(string json)
+    {
+        var d = Deserialize<QuotaDoc>(json);
+        return new ProjectQuota(ProjectId.Parse(d.ProjectId),
+            new QuotaLimits(ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, d.Limits ?? [])));
+    }
+
     public static string Write(NetworkSpec n) => JsonSerializer.Serialize(
         new NetworkDoc(n.Id, n.Name, n.AdminStateUp, n.ProjectId.Value, n.Description, n.RevisionNumber, n.CreatedAt, n.UpdatedAt,
             n.Mtu, n.VlanTransparent), s_json);
@@ -163,7 +176,7 @@ internal static class ModelDocuments
 
     /// <summary>Builds a model from its rows: rules go into their groups in the order given.</summary>
     public static SwitchModel Assemble(IEnumerable<NetworkSpec> networks, IEnumerable<PortSpec> ports, IEnumerable<string> groupDocs,
-        IEnumerable<SecurityGroupRule> rules, IEnumerable<NetworkLog>? logs = null)
+        IEnumerable<SecurityGroupRule> rules, IEnumerable<NetworkLog>? logs = null, IEnumerable<ProjectQuota>? quotas = null)
     {
         var rulesByGroup = rules.GroupBy(r => r.SecurityGroupId).ToDictionary(g => g.Key, g => g.ToEquatableArray());
         var groups = groupDocs.Select(doc =>
@@ -177,6 +190,7 @@ internal static class ModelDocuments
             Ports = ports.ToImmutableSortedDictionary(p => p.Id, p => p),
             SecurityGroups = groups.ToImmutableSortedDictionary(g => g.Id, g => g),
             Logs = (logs ?? []).ToImmutableSortedDictionary(l => l.Id, l => l),
+            Quotas = (quotas ?? []).ToImmutableSortedDictionary(q => q.ProjectId, q => q),
         };
     }
 

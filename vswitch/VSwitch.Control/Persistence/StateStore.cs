@@ -18,8 +18,8 @@ namespace VSwitch.Control.Persistence;
 /// <para><b>Schema.</b> A <c>schema_version</c> table holds one integer; <see cref="s_migrations"/>[i] moves version i to
 /// i + 1, each in its own transaction with the version bump. Each object is a row with its id as primary key and a JSON
 /// document (<see cref="ModelDocuments"/>); rules also carry their group and an autoincrement <c>seq</c> that keeps
-/// Neutron's creation order. Version 2 added the <c>logs</c> table (network logs); a version-1 database is upgraded in
-/// place when it is opened. <c>meta</c> holds <c>initialized</c> (the first commit happened: an empty model is then a
+/// Neutron's creation order. Version 2 added the <c>logs</c> table (network logs), version 3 the <c>quotas</c> table
+/// (projects' quota overrides, keyed by project id); an older database is upgraded in place when it is opened. <c>meta</c> holds <c>initialized</c> (the first commit happened: an empty model is then a
 /// real state, not a fresh directory) and <c>config_baseline</c> (the configuration file as last merged, see
 /// <see cref="ModelService"/>).</para>
 /// <para><b>Refusals.</b> A file that is not SQLite, fails <c>PRAGMA quick_check</c>, or has a schema version newer than
@@ -57,6 +57,11 @@ public sealed class StateStore : IDisposable
         // 1 -> 2: network logs (security-group logging).
         """
         CREATE TABLE logs (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+        """,
+
+        // 2 -> 3: projects' quota overrides.
+        """
+        CREATE TABLE quotas (project_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
         """,
     ];
 
@@ -131,7 +136,8 @@ public sealed class StateStore : IDisposable
             var groups = ReadDocs("SELECT doc FROM security_groups");
             var rules = ReadDocs("SELECT doc FROM security_group_rules ORDER BY seq").Select(ModelDocuments.ReadRule).ToList();
             var logs = ReadDocs("SELECT doc FROM logs").Select(ModelDocuments.ReadLog).ToList();
-            return ModelDocuments.Assemble(networks, ports, groups, rules, logs);
+            var quotas = ReadDocs("SELECT doc FROM quotas").Select(ModelDocuments.ReadQuota).ToList();
+            return ModelDocuments.Assemble(networks, ports, groups, rules, logs, quotas);
         }
         catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or NeutronException)
         {
@@ -169,6 +175,10 @@ public sealed class StateStore : IDisposable
             l => Upsert(tx, "INSERT INTO logs (id, doc) VALUES ($id, $doc) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
                 l.Id, ModelDocuments.Write(l)),
             id => Delete(tx, "logs", id));
+        Diff(before.Quotas, after.Quotas,
+            q => Upsert(tx, "INSERT INTO quotas (project_id, doc) VALUES ($id, $doc) ON CONFLICT (project_id) DO UPDATE SET doc = excluded.doc",
+                q.ProjectId.Value, ModelDocuments.Write(q)),
+            project => Delete(tx, "quotas", project.Value, "project_id"));
         WriteMeta(tx, "initialized", "1");
         if (configBaseline is not null)
         {
@@ -193,7 +203,7 @@ public sealed class StateStore : IDisposable
         return rules;
     }
 
-    private static void Diff<T>(IReadOnlyDictionary<Guid, T> before, IReadOnlyDictionary<Guid, T> after, Action<T> upsert, Action<Guid> delete)
+    private static void Diff<TKey, T>(IReadOnlyDictionary<TKey, T> before, IReadOnlyDictionary<TKey, T> after, Action<T> upsert, Action<TKey> delete)
         where T : class
     {
         if (ReferenceEquals(before, after))
@@ -216,12 +226,14 @@ public sealed class StateStore : IDisposable
         }
     }
 
-    private void Upsert(SqliteTransaction tx, string sql, Guid id, string doc, string? extra = null)
+    private void Upsert(SqliteTransaction tx, string sql, Guid id, string doc, string? extra = null) => Upsert(tx, sql, id.ToString(), doc, extra);
+
+    private void Upsert(SqliteTransaction tx, string sql, string id, string doc, string? extra = null)
     {
         using var cmd = _connection.CreateCommand();
         cmd.Transaction = tx;
         cmd.CommandText = sql;
-        cmd.Parameters.AddWithValue("$id", id.ToString());
+        cmd.Parameters.AddWithValue("$id", id);
         cmd.Parameters.AddWithValue("$doc", doc);
         if (extra is not null)
         {
@@ -230,12 +242,14 @@ public sealed class StateStore : IDisposable
         cmd.ExecuteNonQuery();
     }
 
-    private void Delete(SqliteTransaction tx, string table, Guid id)
+    private void Delete(SqliteTransaction tx, string table, Guid id) => Delete(tx, table, id.ToString(), "id");
+
+    private void Delete(SqliteTransaction tx, string table, string id, string column)
     {
         using var cmd = _connection.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = $"DELETE FROM {table} WHERE id = $id";
-        cmd.Parameters.AddWithValue("$id", id.ToString());
+        cmd.CommandText = $"DELETE FROM {table} WHERE {column} = $id";
+        cmd.Parameters.AddWithValue("$id", id);
         cmd.ExecuteNonQuery();
     }
 

@@ -15,13 +15,17 @@ namespace VSwitch.Daemon.Api;
 /// to projects, and a port may use only its own project's groups.</para>
 /// <para><b>Thread-safety.</b> Immutable; <see cref="ModelService"/> serialises the writes.</para>
 /// </remarks>
-public sealed class ApiContext(ModelService models, Reconciler reconciler, TimeProvider time, ProjectId defaultProject, PortTypes portTypes)
+public sealed class ApiContext(
+    ModelService models, Reconciler reconciler, TimeProvider time, ProjectId defaultProject, PortTypes portTypes, QuotaLimits? quotaDefaults = null)
 {
     public ModelService Models { get; } = models;
 
     public Reconciler Reconciler { get; } = reconciler;
 
     public ProjectId DefaultProject { get; } = defaultProject;
+
+    /// <summary>The quota of a project without overrides (the configuration's <c>quotas</c>).</summary>
+    public QuotaLimits QuotaDefaults { get; } = quotaDefaults ?? QuotaLimits.NeutronDefaults;
 
     /// <summary>The operation context of a request.</summary>
     public OperationContext For(HttpContext http)
@@ -35,6 +39,7 @@ public sealed class ApiContext(ModelService models, Reconciler reconciler, TimeP
             IsAdmin: true)
         {
             PortTypes = portTypes,
+            QuotaDefaults = QuotaDefaults,
         };
     }
 

@@ -72,6 +72,7 @@ public sealed partial class ApiServer(ApiOptions options, ListeningSockets liste
         SecurityGroupsEndpoints.Map(app, api);
         SecurityGroupRulesEndpoints.Map(app, api);
         NetworkLogsEndpoints.Map(app, api);
+        QuotasEndpoints.Map(app, api);
         TraceEndpoints.Map(app, api, datapath);
         StatsEndpoints.Map(app, api);
         FlowsEndpoints.Map(app, api);

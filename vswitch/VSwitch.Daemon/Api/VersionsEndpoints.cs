@@ -30,6 +30,10 @@ internal static class VersionsEndpoints
         ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
         ("net-mtu-writable", "Network MTU (writable)", "Provides a writable MTU attribute for a network resource."),
         ("vlan-transparent", "Vlan", "Provides Vlan Transparent Networks"),
+        ("quotas", "Quota management support", "Expose functions for quotas management per project"),
+        ("quota_details", "Quota details management support", "Expose functions for quotas usage statistics per project"),
+        ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
+        ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
     ];
 
     public static void Map(IEndpointRouteBuilder app)

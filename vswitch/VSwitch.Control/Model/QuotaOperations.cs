@@ -1,0 +1,127 @@
+using System.Collections.Immutable;
+
+namespace VSwitch.Control.Model;
+
+/// <summary>
+/// Neutron's quotas: per-project limits on networks, ports, security groups and rules, enforced when objects are created.
+/// </summary>
+/// <remarks>
+/// <para><b>Limits.</b> A project's limit for a resource is its override (<see cref="SwitchModel.Quotas"/>, set with
+/// <c>PUT /v2.0/quotas/PROJECT</c>) or else the default (<see cref="OperationContext.QuotaDefaults"/>: the configuration's
+/// <c>quotas</c>, Neutron's defaults unless set). -1 is unlimited.</para>
+/// <para><b>Usage</b> counts every object the project owns, as Neutron counts rows: its <c>default</c> group and the
+/// preset groups with their rules count too (a new project starts with 5 groups and 24 rules with the shipped presets).</para>
+/// <para><b>Enforcement.</b> <see cref="Enforce"/> compares the model before and after a create: a project whose usage of
+/// a resource grew beyond its limit refuses the whole change with <c>OverQuota</c> (409), naming the resources, so a
+/// bulk create is refused whole. Creating a project's <c>default</c> group on its first use is part of the change that
+/// used it, as in Neutron. Lowering a limit below the usage is allowed (Neutron without <c>force</c> checking): nothing
+/// is deleted, further creates are refused.</para>
+/// </remarks>
+public static class QuotaOperations
+{
+    /// <summary>The objects <paramref name="project"/> owns, per resource.</summary>
+    public static ImmutableSortedDictionary<string, int> Usage(SwitchModel model, ProjectId project)
+    {
+        var groups = model.SecurityGroups.Values.Where(g => g.ProjectId == project).ToList();
+        return ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new KeyValuePair<string, int>[]
+        {
+            new(QuotaLimits.Network, model.Networks.Values.Count(n => n.ProjectId == project)),
+            new(QuotaLimits.Port, model.Ports.Values.Count(p => p.ProjectId == project)),
+            new(QuotaLimits.SecurityGroup, groups.Count),
+            new(QuotaLimits.SecurityGroupRule, model.SecurityGroups.Values.Sum(g => g.Rules.Count(r => r.ProjectId == project))),
+        });
+    }
+
+    /// <summary>The limits that apply to <paramref name="project"/>: its overrides over the defaults.</summary>
+    public static QuotaLimits Effective(SwitchModel model, ProjectId project, QuotaLimits defaults)
+    {
+        var limits = defaults.Limits;
+        if (model.Quotas.TryGetValue(project, out var quota))
+        {
+            limits = limits.SetItems(quota.Overrides.Limits);
+        }
+        return new QuotaLimits(limits);
+    }
+
+    /// <summary>Refuses <paramref name="after"/> if it takes a project beyond a limit it was within, or further beyond.</summary>
+    public static SwitchModel Enforce(SwitchModel before, SwitchModel after, OperationContext context)
+    {
+        if (context.QuotaDefaults is not { } defaults)
+        {
+            return after;
+        }
+        foreach (var project in ProjectsThatGrew(before, after))
+        {
+            var limits = Effective(after, project, defaults);
+            var was = Usage(before, project);
+            var now = Usage(after, project);
+            var over = QuotaLimits.Resources
+                .Where(r => limits[r] is >= 0 and var limit && now[r] > limit && now[r] > was[r])
+                .ToList();
+            if (over.Count > 0)
+            {
+                throw NeutronErrors.OverQuota(over);
+            }
+        }
+        return after;
+    }
+
+    /// <summary>Sets <paramref name="project"/>'s overrides for the resources named (others keep theirs).</summary>
+    public static ModelChange<QuotaLimits> Update(SwitchModel model, ProjectId project, IReadOnlyDictionary<string, int> limits, OperationContext context)
+    {
+        foreach (var (resource, limit) in limits)
+        {
+            if (!QuotaLimits.Resources.Contains(resource))
+            {
+                throw NeutronErrors.BadRequestMessage($"Unrecognized attribute(s) '{resource}'");
+            }
+            if (limit < -1)
+            {
+                throw NeutronErrors.InvalidAttribute(resource, $"'{limit}' should be greater than or equal to -1");
+            }
+        }
+        if (project.IsNone)
+        {
+            throw NeutronErrors.BadRequestMessage("A quota needs a project id");
+        }
+        var overrides = model.Quotas.TryGetValue(project, out var old) ? old.Overrides.Limits : QuotaLimits.None.Limits;
+        var updated = model with
+        {
+            Quotas = model.Quotas.SetItem(project, new ProjectQuota(project, new QuotaLimits(overrides.SetItems(limits)))),
+        };
+        return new ModelChange<QuotaLimits>(updated, Effective(updated, project, context.QuotaDefaults ?? QuotaLimits.Unlimited));
+    }
+
+    /// <summary>Removes <paramref name="project"/>'s overrides: the defaults apply again (Neutron answers 204 even when there were none).</summary>
+    public static SwitchModel Reset(SwitchModel model, ProjectId project) =>
+        model.Quotas.ContainsKey(project) ? model with { Quotas = model.Quotas.Remove(project) } : model;
+
+    private static IEnumerable<ProjectId> ProjectsThatGrew(SwitchModel before, SwitchModel after)
+    {
+        var projects = new HashSet<ProjectId>();
+        if (!ReferenceEquals(before.Networks, after.Networks))
+        {
+            projects.UnionWith(after.Networks.Values.Where(n => !before.Networks.ContainsKey(n.Id)).Select(n => n.ProjectId));
+        }
+        if (!ReferenceEquals(before.Ports, after.Ports))
+        {
+            projects.UnionWith(after.Ports.Values.Where(p => !before.Ports.ContainsKey(p.Id)).Select(p => p.ProjectId));
+        }
+        if (!ReferenceEquals(before.SecurityGroups, after.SecurityGroups))
+        {
+            foreach (var group in after.SecurityGroups.Values)
+            {
+                if (!before.SecurityGroups.TryGetValue(group.Id, out var old))
+                {
+                    projects.Add(group.ProjectId);
+                    projects.UnionWith(group.Rules.Select(r => r.ProjectId));
+                }
+                else if (!ReferenceEquals(old, group) && group.Rules.Count > old.Rules.Count)
+                {
+                    projects.UnionWith(group.Rules.Select(r => r.ProjectId));
+                }
+            }
+        }
+        return projects;
+    }
+}
