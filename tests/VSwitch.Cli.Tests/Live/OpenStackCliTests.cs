@@ -18,15 +18,19 @@ public sealed class OpenStackCliTests : IDisposable
     public void Dispose() => _daemon.Dispose();
 
     /// <summary>Runs <c>openstack ARGS</c> (bounded to 90 s) with no OS_* variables from the environment.</summary>
-    private Command.Result Os(params string[] args)
+    private Command.Result Os(params string[] args) =>
+        Command.Run(Executable,
+            ["--os-auth-type", "admin_token", "--os-token", Vswitchd.Token, "--os-endpoint", _daemon.Url, .. args],
+            TimeSpan.FromSeconds(90), CleanEnvironment());
+
+    /// <summary>No OS_* variables and no clouds.yaml from the environment.</summary>
+    private Dictionary<string, string?> CleanEnvironment()
     {
         var env = Environment.GetEnvironmentVariables().Keys.Cast<string>()
             .Where(k => k.StartsWith("OS_", StringComparison.Ordinal))
             .ToDictionary(k => k, string? (_) => null);
         env["HOME"] = _daemon.StateDir;
-        return Command.Run(Executable,
-            ["--os-auth-type", "admin_token", "--os-token", Vswitchd.Token, "--os-endpoint", _daemon.Url, .. args],
-            TimeSpan.FromSeconds(90), env);
+        return env;
     }
 
     private string Must(params string[] args)
@@ -83,5 +87,41 @@ public sealed class OpenStackCliTests : IDisposable
 
         var missing = Os("port", "show", "osc-port");
         Assert.NotEqual(0, missing.ExitCode);
+    }
+
+    /// <summary>
+    /// The OpenStack SDK (the library under the CLI; the CLI's own quota verbs look the project up in Keystone, which a
+    /// switch has not) against the daemon: quota show, details and update, and a list it pages through with
+    /// <c>limit</c>, following the <c>next</c> links.
+    /// </summary>
+    [Fact]
+    public void OpenStackSdk_QuotasAndPaging()
+    {
+        const string Script = """
+            import json, sys
+            import openstack
+            url, token = sys.argv[1], sys.argv[2]
+            conn = openstack.connection.Connection(auth_type="admin_token", auth={"token": token, "endpoint": url}, network_endpoint_override=url)
+            out = {}
+            out["quota"] = conn.network.get_quota("sdk-p").security_groups
+            conn.network.update_quota("sdk-p", security_groups=12, ports=-1)
+            details = conn.network.get_quota("sdk-p", details=True)
+            out["details"] = [details.security_groups["limit"], details.ports["limit"], details.networks["used"]]
+            for name in ["sdk-a", "sdk-b", "sdk-c", "sdk-d", "sdk-e"]:
+                conn.network.create_network(name=name)
+            out["paged"] = sorted(n.name for n in conn.network.networks(limit=2))
+            first = conn.network.get("/networks", params={"limit": 2}).json()
+            out["first"] = [len(first["networks"]), sorted(link["rel"] for link in first["networks_links"])]
+            print(json.dumps(out))
+            """;
+        var script = Path.Combine(_daemon.StateDir, "sdk.py");
+        File.WriteAllText(script, Script);
+        var result = Command.Run("/usr/bin/python3", [script, _daemon.Url, Vswitchd.Token], TimeSpan.FromSeconds(90), CleanEnvironment());
+        Assert.True(result.ExitCode == 0, $"python3 sdk.py: {result}");
+        var output = JsonNode.Parse(result.Stdout)!;
+        Assert.Equal(10, (int)output["quota"]!);
+        Assert.Equal([12, -1, 0], output["details"]!.AsArray().Select(v => (int)v!));
+        Assert.Equal(["sdk-a", "sdk-b", "sdk-c", "sdk-d", "sdk-e"], output["paged"]!.AsArray().Select(v => (string)v!));
+        Assert.Equal("""[2,["next","previous"]]""", output["first"]!.ToJsonString());
     }
 }
