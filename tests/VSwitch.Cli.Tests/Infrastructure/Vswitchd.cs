@@ -17,12 +17,14 @@ internal sealed class Vswitchd : IDisposable
 
     private readonly ConcurrentQueue<string> _log = new();
     private readonly bool _tcp;
+    private readonly string? _config;
     private Process _process;
 
-    private Vswitchd(string stateDir, bool tcp)
+    private Vswitchd(string stateDir, bool tcp, string? config)
     {
         StateDir = stateDir;
         _tcp = tcp;
+        _config = config;
         TcpPort = tcp ? FreePort() : 0;
         _process = Launch();
     }
@@ -37,8 +39,12 @@ internal sealed class Vswitchd : IDisposable
 
     public string Log => string.Join('\n', _log);
 
-    public static Vswitchd Start(bool tcp = false) =>
-        new(Directory.CreateTempSubdirectory("vswitch-cli-").FullName, tcp);
+    /// <summary>Starts a daemon; <paramref name="config"/> is the JSON of its configuration file (none by default).</summary>
+    public static Vswitchd Start(bool tcp = false, string? config = null) =>
+        new(Directory.CreateTempSubdirectory("vswitch-cli-").FullName, tcp, config);
+
+    /// <summary>A configuration without quota limits, for tests that make more objects than Neutron's default quota allows.</summary>
+    public const string UnlimitedQuotas = """{"quotas": {"network": -1, "port": -1, "security_group": -1, "security_group_rule": -1}}""";
 
     /// <summary>A client of this daemon's socket.</summary>
     public VSwitchClient Client() => new(VSwitchEndpoint.Socket(SocketPath), timeout: TimeSpan.FromSeconds(30));
@@ -101,6 +107,12 @@ internal sealed class Vswitchd : IDisposable
             var tokenFile = Path.Combine(StateDir, "token");
             File.WriteAllText(tokenFile, Token);
             args.AddRange(["--api-listen", $"127.0.0.1:{TcpPort}", "--api-token-file", tokenFile]);
+        }
+        if (_config is not null)
+        {
+            var configFile = Path.Combine(StateDir, "vswitch.json");
+            File.WriteAllText(configFile, _config);
+            args.AddRange(["--config", configFile]);
         }
         args.ForEach(psi.ArgumentList.Add);
         var process = Process.Start(psi)!;

@@ -30,7 +30,7 @@ public sealed class EnforcementLatencyTests(ITestOutputHelper output)
     [Fact]
     public async Task RuleCreateAndDelete_With10kRulesAnd100Ports_AnswerAfterPublishing()
     {
-        using var daemon = Vswitchd.Start();
+        using var daemon = Vswitchd.Start(config: Vswitchd.UnlimitedQuotas); // 10,000 rules: beyond Neutron's default quota
         using var client = daemon.Client();
         var setup = Stopwatch.StartNew();
         var network = await client.CreateNetworkAsync(new NetworkRequest { Name = "lat-net" });

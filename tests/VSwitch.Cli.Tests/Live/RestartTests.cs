@@ -49,7 +49,7 @@ public sealed class RestartTests(ITestOutputHelper output)
         const int Changes = 200;
         var seed = Environment.TickCount;
         var random = new Random(seed);
-        using var daemon = Vswitchd.Start();
+        using var daemon = Vswitchd.Start(config: Vswitchd.UnlimitedQuotas); // 200 changes may exceed Neutron's default quota
         using var client = daemon.Client();
         var network = await client.CreateNetworkAsync(new NetworkRequest { Name = "kill-net" });
 

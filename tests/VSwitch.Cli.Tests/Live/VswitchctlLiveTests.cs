@@ -81,6 +81,33 @@ public sealed class VswitchctlLiveTests : IDisposable
     }
 
     [Fact]
+    public void Quota_ShowSetListUsageDelete_AndOverQuotaIsOneLine()
+    {
+        Assert.Equal("networks 100\nports 500\nsecgroups 10\nsecgroup-rules 100\n", _daemon.MustCtl("quota", "show", "cli-q", "-f", "value", "-c", "Resource", "-c", "Limit"));
+        _daemon.MustCtl("quota", "set", "cli-q", "--secgroups", "6", "--ports", "-1");
+        var shown = _daemon.MustCtl("quota", "show", "cli-q", "-f", "value");
+        Assert.Equal("networks 100\nports -1\nsecgroups 6\nsecgroup-rules 100\n", shown);
+        Assert.Equal("cli-q 100 -1 6 100\n", _daemon.MustCtl("quota", "list", "-f", "value"));
+        Assert.Contains("secgroups 10\n", _daemon.MustCtl("quota", "show", "cli-q", "--default", "-f", "value"));
+
+        // The daemon acts for its configured project over the socket; its quota applies there.
+        var own = _daemon.MustCtl("quota", "show", "-f", "value", "-c", "Resource");
+        Assert.Equal("networks\nports\nsecgroups\nsecgroup-rules\n", own);
+        _daemon.MustCtl("network", "create", "q-net");
+        var project = (string)Json("network", "show", "q-net")["project_id"]!;
+        _daemon.MustCtl("quota", "set", project, "--networks", "1");
+        Assert.Matches(@"(?m)^networks\s+1\s+1\s+0$", _daemon.MustCtl("quota", "show", project, "--usage", "-f", "value"));
+        AssertFails(1, "vswitchctl: Quota exceeded for resources: ['network']", "network", "create", "q-net2");
+        AssertFails(1, "vswitchctl: Invalid input for security_group", "quota", "set", project, "--secgroups", "-5");
+        AssertFails(1, "vswitchctl: name at least one of", "quota", "set", project);
+
+        _daemon.MustCtl("quota", "delete", project);
+        _daemon.MustCtl("network", "create", "q-net2");
+        _daemon.MustCtl("quota", "delete", "cli-q");
+        Assert.Equal("", _daemon.MustCtl("quota", "list", "-f", "value"));
+    }
+
+    [Fact]
     public void Failures_AreOneLineWithExitStatus()
     {
         _daemon.MustCtl("network", "create", "err-net");
