@@ -110,6 +110,9 @@ public sealed class OpenStackCliTests : IDisposable
             for name in ["sdk-a", "sdk-b", "sdk-c", "sdk-d", "sdk-e"]:
                 conn.network.create_network(name=name)
             out["paged"] = sorted(n.name for n in conn.network.networks(limit=2))
+            net = conn.network.find_network("sdk-c")
+            conn.network.set_tags(net, ["blue", "red"])
+            out["tags"] = [sorted(conn.network.get_network(net.id).tags), [n.name for n in conn.network.networks(tags="blue")]]
             first = conn.network.get("/networks", params={"limit": 2}).json()
             out["first"] = [len(first["networks"]), sorted(link["rel"] for link in first["networks_links"])]
             print(json.dumps(out))
@@ -123,5 +126,6 @@ public sealed class OpenStackCliTests : IDisposable
         Assert.Equal([12, -1, 0], output["details"]!.AsArray().Select(v => (int)v!));
         Assert.Equal(["sdk-a", "sdk-b", "sdk-c", "sdk-d", "sdk-e"], output["paged"]!.AsArray().Select(v => (string)v!));
         Assert.Equal("""[2,["next","previous"]]""", output["first"]!.ToJsonString());
+        Assert.Equal("""[["blue","red"],["sdk-c"]]""", output["tags"]!.ToJsonString());
     }
 }

@@ -18,6 +18,9 @@ public sealed record NetworkSpec(Guid Id, string Name, bool AdminStateUp = true)
 
     public DateTimeOffset? UpdatedAt { get; init; }
 
+    /// <summary>Neutron's <c>tags</c> (<see cref="TagOperations"/>): sorted, no duplicates.</summary>
+    public EquatableArray<string> Tags { get; init; } = EquatableArray<string>.Empty;
+
     /// <summary>
     /// Neutron's <c>mtu</c>: the largest IP packet (L2 payload) the network carries. A port's larger frames that are not
     /// GSO super-frames are dropped and counted (<c>mtu</c>).

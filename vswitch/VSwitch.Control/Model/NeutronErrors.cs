@@ -48,6 +48,8 @@ public static class NeutronErrors
     public static NeutronException OverQuota(IEnumerable<string> resources) =>
         Conflict("OverQuota", $"Quota exceeded for resources: [{string.Join(", ", resources.Select(r => $"'{r}'"))}].");
 
+    public static NeutronException TagNotFound(string tag) => NotFound("TagNotFound", $"Tag {tag} could not be found.");
+
     // ---- Networks and ports ----
 
     public static NeutronException NetworkNotFound(Guid id) => NotFound("NetworkNotFound", $"Network {id} could not be found.");

@@ -45,4 +45,7 @@ public sealed record PortSpec(Guid Id, string Name, Guid NetworkId, string Devic
     public DateTimeOffset? CreatedAt { get; init; }
 
     public DateTimeOffset? UpdatedAt { get; init; }
+
+    /// <summary>Neutron's <c>tags</c> (<see cref="TagOperations"/>): sorted, no duplicates.</summary>
+    public EquatableArray<string> Tags { get; init; } = EquatableArray<string>.Empty;
 }

@@ -31,6 +31,9 @@ public sealed record SecurityGroup(
 
     public DateTimeOffset? UpdatedAt { get; init; }
 
+    /// <summary>Neutron's <c>tags</c> (<see cref="TagOperations"/>): sorted, no duplicates.</summary>
+    public EquatableArray<string> Tags { get; init; } = EquatableArray<string>.Empty;
+
     /// <summary>True for the project's <c>default</c> group.</summary>
     public bool IsDefault => Name == DefaultName;
 }

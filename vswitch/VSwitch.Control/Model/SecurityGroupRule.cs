@@ -43,6 +43,9 @@ public sealed record SecurityGroupRule(
 
     public DateTimeOffset? UpdatedAt { get; init; }
 
+    /// <summary>Neutron's <c>tags</c> (<see cref="TagOperations"/>): sorted, no duplicates.</summary>
+    public EquatableArray<string> Tags { get; init; } = EquatableArray<string>.Empty;
+
     /// <summary>The IP protocol number, or null for any protocol.</summary>
     public int? ProtocolNumber => ProtocolNames.NumberOf(Protocol);
 

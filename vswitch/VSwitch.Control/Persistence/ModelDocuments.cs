@@ -31,20 +31,20 @@ internal static class ModelDocuments
 
     /// <summary>A network; <c>Mtu</c> and <c>VlanTransparent</c> are absent in documents written before they existed.</summary>
     internal sealed record NetworkDoc(Guid Id, string Name, bool AdminStateUp, string? ProjectId, string? Description,
-        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, int? Mtu = null, bool? VlanTransparent = null);
+        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, int? Mtu = null, bool? VlanTransparent = null, string[]? Tags = null);
 
     internal sealed record PairDoc(string IpAddress, string MacAddress);
 
     internal sealed record PortDoc(Guid Id, string Name, Guid NetworkId, string Device, string? MacAddress, bool AdminStateUp,
         string? ProjectId, string? Description, string[]? FixedIps, PairDoc[]? AllowedAddressPairs, Guid[]? SecurityGroups,
-        bool PortSecurityEnabled, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
+        bool PortSecurityEnabled, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null);
 
     internal sealed record GroupDoc(Guid Id, string Name, string? Description, string? ProjectId, bool Stateful,
-        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
+        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null);
 
     internal sealed record RuleDoc(Guid Id, Guid SecurityGroupId, string? ProjectId, string Direction, string Ethertype,
         string? Protocol, int? PortRangeMin, int? PortRangeMax, string? RemoteIpPrefix, Guid? RemoteGroupId, string? Description,
-        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
+        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null);
 
     internal sealed record LogDoc(Guid Id, string Name, string? Description, string? ProjectId, string ResourceType, Guid? ResourceId,
         Guid? TargetId, string Event, bool Enabled, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
@@ -64,21 +64,21 @@ internal static class ModelDocuments
 
     public static string Write(NetworkSpec n) => JsonSerializer.Serialize(
         new NetworkDoc(n.Id, n.Name, n.AdminStateUp, n.ProjectId.Value, n.Description, n.RevisionNumber, n.CreatedAt, n.UpdatedAt,
-            n.Mtu, n.VlanTransparent), s_json);
+            n.Mtu, n.VlanTransparent, TagsOf(n.Tags)), s_json);
 
     public static string Write(PortSpec p) => JsonSerializer.Serialize(
         new PortDoc(p.Id, p.Name, p.NetworkId, p.Device, p.Mac?.ToString(), p.AdminStateUp, p.ProjectId.Value, p.Description,
             [.. p.FixedIps.Select(ip => ip.AddressText)],
             [.. p.AllowedAddressPairs.Select(a => new PairDoc(a.IpAddress.ToString(), a.MacAddress.ToString()))],
-            [.. p.SecurityGroupIds], p.PortSecurityEnabled, p.RevisionNumber, p.CreatedAt, p.UpdatedAt), s_json);
+            [.. p.SecurityGroupIds], p.PortSecurityEnabled, p.RevisionNumber, p.CreatedAt, p.UpdatedAt, TagsOf(p.Tags)), s_json);
 
     public static string Write(SecurityGroup g) => JsonSerializer.Serialize(
-        new GroupDoc(g.Id, g.Name, g.Description, g.ProjectId.Value, g.Stateful, g.RevisionNumber, g.CreatedAt, g.UpdatedAt), s_json);
+        new GroupDoc(g.Id, g.Name, g.Description, g.ProjectId.Value, g.Stateful, g.RevisionNumber, g.CreatedAt, g.UpdatedAt, TagsOf(g.Tags)), s_json);
 
     public static string Write(SecurityGroupRule r) => JsonSerializer.Serialize(
         new RuleDoc(r.Id, r.SecurityGroupId, r.ProjectId.Value, r.Direction.ToNeutron(), r.Ethertype.ToNeutron(), r.Protocol,
             r.PortRangeMin, r.PortRangeMax, r.RemoteIpPrefix?.ToString(), r.RemoteGroupId, r.Description, r.RevisionNumber,
-            r.CreatedAt, r.UpdatedAt), s_json);
+            r.CreatedAt, r.UpdatedAt, TagsOf(r.Tags)), s_json);
 
     public static string Write(NetworkLog l) => JsonSerializer.Serialize(
         new LogDoc(l.Id, l.Name, l.Description, l.ProjectId.Value, l.ResourceType, l.ResourceId, l.TargetId, l.Event.ToNeutron(), l.Enabled,
@@ -111,6 +111,7 @@ internal static class ModelDocuments
             UpdatedAt = d.UpdatedAt,
             Mtu = d.Mtu ?? NetworkSpec.DefaultMtu,
             VlanTransparent = d.VlanTransparent ?? false,
+            Tags = (d.Tags ?? []).ToEquatableArray(),
         };
     }
 
@@ -128,6 +129,7 @@ internal static class ModelDocuments
             RevisionNumber = d.RevisionNumber,
             CreatedAt = d.CreatedAt,
             UpdatedAt = d.UpdatedAt,
+            Tags = (d.Tags ?? []).ToEquatableArray(),
         };
     }
 
@@ -140,6 +142,7 @@ internal static class ModelDocuments
             RevisionNumber = d.RevisionNumber,
             CreatedAt = d.CreatedAt,
             UpdatedAt = d.UpdatedAt,
+            Tags = (d.Tags ?? []).ToEquatableArray(),
         };
     }
 
@@ -156,6 +159,7 @@ internal static class ModelDocuments
             RevisionNumber = d.RevisionNumber,
             CreatedAt = d.CreatedAt,
             UpdatedAt = d.UpdatedAt,
+            Tags = (d.Tags ?? []).ToEquatableArray(),
         };
     }
 
@@ -196,6 +200,9 @@ internal static class ModelDocuments
 
     private static T Deserialize<T>(string json) =>
         JsonSerializer.Deserialize<T>(json, s_json) ?? throw new FormatException($"a null {typeof(T).Name} document");
+
+    /// <summary>Tags as stored: absent when there are none, so documents without tags stay as they were.</summary>
+    private static string[]? TagsOf(EquatableArray<string> tags) => tags.IsEmpty ? null : [.. tags];
 
     private static ProjectId Project(string? text) => string.IsNullOrEmpty(text) ? ProjectId.None : ProjectId.Parse(text);
 

@@ -73,6 +73,7 @@ public sealed partial class ApiServer(ApiOptions options, ListeningSockets liste
         SecurityGroupRulesEndpoints.Map(app, api);
         NetworkLogsEndpoints.Map(app, api);
         QuotasEndpoints.Map(app, api);
+        TagsEndpoints.Map(app, api);
         TraceEndpoints.Map(app, api, datapath);
         StatsEndpoints.Map(app, api);
         FlowsEndpoints.Map(app, api);

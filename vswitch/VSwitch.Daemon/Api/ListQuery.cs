@@ -14,13 +14,17 @@ namespace VSwitch.Daemon.Api;
 /// equals one of the parameter's values (a repeated parameter is an OR, as Neutron). Booleans compare case-insensitively
 /// (<c>admin_state_up=True</c>), numbers as decimal text, list attributes match if any element does
 /// (<c>security_groups=ID</c>), and lists of objects take <c>KEY=VALUE</c> (<c>fixed_ips=ip_address=10.0.0.5</c>). An
-/// unknown attribute is 400 (Neutron's <c>filter-validation</c> extension). Sorting and paging: <see cref="ListPage"/>.</para>
+/// unknown attribute is 400 (Neutron's <c>filter-validation</c> extension). Tags: <c>tags=a,b</c> (all of them),
+/// <c>tags-any</c>, <c>not-tags</c>, <c>not-tags-any</c>. Sorting and paging: <see cref="ListPage"/>.</para>
 /// <para><b>Fields.</b> <c>fields=a&amp;fields=b</c> (or <c>fields=a,b</c>) keeps only those attributes.</para>
 /// <para>Filtering works on the rendered JSON, so it matches exactly what the client sees.</para>
 /// </remarks>
 internal static class ListQuery
 {
-    private static readonly HashSet<string> s_notFilters = ["fields", "verbose", .. ListPage.Parameters];
+    /// <summary>Neutron's tag filters, each a comma-separated list: all of, any of, not all of, none of.</summary>
+    private static readonly string[] s_tagFilters = ["tags", "tags-any", "not-tags", "not-tags-any"];
+
+    private static readonly HashSet<string> s_notFilters = ["fields", "verbose", .. ListPage.Parameters, .. s_tagFilters];
 
     /// <summary>
     /// The list answer <c>{"KEY": [...], "KEY_links": [...]}</c>: <paramref name="resources"/> filtered, sorted, paged
@@ -41,9 +45,12 @@ internal static class ListQuery
     private static IEnumerable<JsonObject> Filter(IEnumerable<JsonObject> resources, IQueryCollection query)
     {
         var filters = query.Where(q => !s_notFilters.Contains(q.Key)).ToList();
+        var tagFilters = s_tagFilters.Where(query.ContainsKey)
+            .Select(key => (Key: key, Tags: query[key].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)).ToHashSet(StringComparer.Ordinal)))
+            .ToList();
         foreach (var resource in resources)
         {
-            var matches = true;
+            var matches = tagFilters.Count == 0 || MatchesTags(resource, tagFilters);
             foreach (var (key, values) in filters)
             {
                 if (!resource.TryGetPropertyValue(key, out var attribute))
@@ -80,6 +87,22 @@ internal static class ListQuery
             }
         }
         return reduced;
+    }
+
+    private static bool MatchesTags(JsonObject resource, List<(string Key, HashSet<string> Tags)> filters)
+    {
+        if (!resource.TryGetPropertyValue("tags", out var node) || node is not JsonArray array)
+        {
+            throw NeutronErrors.BadRequestMessage("[tags] is invalid attribute for filtering");
+        }
+        var has = array.Select(t => (string?)t).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        return filters.All(f => f.Key switch
+        {
+            "tags" => f.Tags.IsSubsetOf(has),
+            "tags-any" => f.Tags.Overlaps(has),
+            "not-tags" => !f.Tags.IsSubsetOf(has),
+            _ => !f.Tags.Overlaps(has),
+        });
     }
 
     private static bool Matches(JsonNode? attribute, string wanted)

@@ -55,14 +55,24 @@ internal static class NetworkLogsEndpoints
             }
             var request = Read(body);
             var context = api.For(http);
-            var log = api.Models.Execute(model => NetworkLogOperations.Update(model, logId, request, context));
+            var expected = IfMatch.Expected(http.Request);
+            var log = api.Models.Execute(model =>
+            {
+                IfMatch.Check(expected, NetworkLogOperations.Get(model, logId, context).RevisionNumber);
+                return NetworkLogOperations.Update(model, logId, request, context);
+            });
             return NeutronResults.One("log", ResourceViews.NetworkLog(log));
         });
         app.MapDelete("/v2.0/log/logs/{id}", (HttpContext http, string id) =>
         {
             var logId = Id(id);
             var context = api.For(http);
-            api.Models.Execute(model => NetworkLogOperations.Delete(model, logId, context));
+            var expected = IfMatch.Expected(http.Request);
+            api.Models.Execute(model =>
+            {
+                IfMatch.Check(expected, NetworkLogOperations.Get(model, logId, context).RevisionNumber);
+                return NetworkLogOperations.Delete(model, logId, context);
+            });
             return Results.NoContent();
         });
     }

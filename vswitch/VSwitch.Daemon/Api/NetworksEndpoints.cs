@@ -44,14 +44,24 @@ internal static class NetworksEndpoints
             using var document = await RequestBody.ReadDocumentAsync(http.Request);
             var request = Read(RequestBody.Envelope(document, "network", s_update));
             var context = api.For(http);
-            var network = api.Models.Execute(model => NetworkOperations.Update(model, networkId, request, context));
+            var expected = IfMatch.Expected(http.Request);
+            var network = api.Models.Execute(model =>
+            {
+                IfMatch.Check(expected, NetworkOperations.Get(model, networkId, context).RevisionNumber);
+                return NetworkOperations.Update(model, networkId, request, context);
+            });
             return NeutronResults.One("network", ResourceViews.Network(network));
         });
         app.MapDelete("/v2.0/networks/{id}", (HttpContext http, string id) =>
         {
             var networkId = Id(id);
             var context = api.For(http);
-            api.Models.Execute(model => NetworkOperations.Delete(model, networkId, context));
+            var expected = IfMatch.Expected(http.Request);
+            api.Models.Execute(model =>
+            {
+                IfMatch.Check(expected, NetworkOperations.Get(model, networkId, context).RevisionNumber);
+                return NetworkOperations.Delete(model, networkId, context);
+            });
             return Results.NoContent();
         });
     }

@@ -57,14 +57,24 @@ internal static class PortsEndpoints
             using var document = await RequestBody.ReadDocumentAsync(http.Request);
             var request = Read(RequestBody.Envelope(document, "port", s_update));
             var context = api.For(http);
-            var port = api.Models.Execute(model => PortOperations.Update(model, portId, request, context));
+            var expected = IfMatch.Expected(http.Request);
+            var port = api.Models.Execute(model =>
+            {
+                IfMatch.Check(expected, PortOperations.Get(model, portId, context).RevisionNumber);
+                return PortOperations.Update(model, portId, request, context);
+            });
             return NeutronResults.One("port", ResourceViews.Port(port, api.Reconciler.Statuses));
         });
         app.MapDelete("/v2.0/ports/{id}", (HttpContext http, string id) =>
         {
             var portId = Id(id);
             var context = api.For(http);
-            api.Models.Execute(model => PortOperations.Delete(model, portId, context));
+            var expected = IfMatch.Expected(http.Request);
+            api.Models.Execute(model =>
+            {
+                IfMatch.Check(expected, PortOperations.Get(model, portId, context).RevisionNumber);
+                return PortOperations.Delete(model, portId, context);
+            });
             return Results.NoContent();
         });
     }

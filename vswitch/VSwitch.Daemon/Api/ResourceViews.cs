@@ -38,7 +38,7 @@ internal static class ResourceViews
         ["revision_number"] = n.RevisionNumber,
         ["created_at"] = Time(n.CreatedAt),
         ["updated_at"] = Time(n.UpdatedAt),
-        ["tags"] = new JsonArray(),
+        ["tags"] = Tags(n.Tags),
     };
 
     public static JsonObject Port(PortSpec p, ImmutableDictionary<Guid, PortStatus> statuses) => new()
@@ -69,7 +69,7 @@ internal static class ResourceViews
         ["revision_number"] = p.RevisionNumber,
         ["created_at"] = Time(p.CreatedAt),
         ["updated_at"] = Time(p.UpdatedAt),
-        ["tags"] = new JsonArray(),
+        ["tags"] = Tags(p.Tags),
     };
 
     /// <summary>
@@ -109,7 +109,7 @@ internal static class ResourceViews
         ["revision_number"] = g.RevisionNumber,
         ["created_at"] = Time(g.CreatedAt),
         ["updated_at"] = Time(g.UpdatedAt),
-        ["tags"] = new JsonArray(),
+        ["tags"] = Tags(g.Tags),
     };
 
     public static JsonObject Rule(SecurityGroupRule r, SecurityGroup? group) => new()
@@ -132,7 +132,10 @@ internal static class ResourceViews
         ["revision_number"] = r.RevisionNumber,
         ["created_at"] = Time(r.CreatedAt),
         ["updated_at"] = Time(r.UpdatedAt),
+        ["tags"] = Tags(r.Tags),
     };
+
+    public static JsonArray Tags(EquatableArray<string> tags) => new([.. tags.Select(t => (JsonNode?)JsonValue.Create(t))]);
 
     public static JsonObject NetworkLog(NetworkLog l) => new()
     {

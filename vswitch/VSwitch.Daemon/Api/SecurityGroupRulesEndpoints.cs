@@ -65,7 +65,12 @@ internal static class SecurityGroupRulesEndpoints
         {
             var ruleId = Id(id);
             var context = api.For(http);
-            api.Models.Execute(model => SecurityGroupRuleOperations.Delete(model, ruleId, context));
+            var expected = IfMatch.Expected(http.Request);
+            api.Models.Execute(model =>
+            {
+                IfMatch.Check(expected, SecurityGroupRuleOperations.Get(model, ruleId, context).RevisionNumber);
+                return SecurityGroupRuleOperations.Delete(model, ruleId, context);
+            });
             return Results.NoContent();
         });
     }

@@ -47,14 +47,24 @@ internal static class SecurityGroupsEndpoints
             using var document = await RequestBody.ReadDocumentAsync(http.Request);
             var request = Read(RequestBody.Envelope(document, "security_group", s_create));
             var context = api.For(http);
-            var group = api.Models.Execute(model => SecurityGroupOperations.Update(model, groupId, request, context));
+            var expected = IfMatch.Expected(http.Request);
+            var group = api.Models.Execute(model =>
+            {
+                IfMatch.Check(expected, SecurityGroupOperations.Get(model, groupId, context).RevisionNumber);
+                return SecurityGroupOperations.Update(model, groupId, request, context);
+            });
             return NeutronResults.One("security_group", ResourceViews.SecurityGroup(group));
         });
         app.MapDelete("/v2.0/security-groups/{id}", (HttpContext http, string id) =>
         {
             var groupId = Id(id);
             var context = api.For(http);
-            api.Models.Execute(model => SecurityGroupOperations.Delete(model, groupId, context));
+            var expected = IfMatch.Expected(http.Request);
+            api.Models.Execute(model =>
+            {
+                IfMatch.Check(expected, SecurityGroupOperations.Get(model, groupId, context).RevisionNumber);
+                return SecurityGroupOperations.Delete(model, groupId, context);
+            });
             return Results.NoContent();
         });
     }

@@ -32,6 +32,8 @@ internal static class VersionsEndpoints
         ("vlan-transparent", "Vlan", "Provides Vlan Transparent Networks"),
         ("quotas", "Quota management support", "Expose functions for quotas management per project"),
         ("quota_details", "Quota details management support", "Expose functions for quotas usage statistics per project"),
+        ("revision-if-match", "If-Match constraints based on revision_number", "Extension indicating that If-Match based on revision_number is supported."),
+        ("standard-attr-tag", "Tag support for resources with standard attribute", "Enables to set tags on networks, ports, security groups and security group rules."),
         ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
         ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
     ];
