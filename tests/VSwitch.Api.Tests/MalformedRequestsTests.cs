@@ -141,6 +141,8 @@ public sealed class MalformedRequestsTests(ITestOutputHelper output)
                 $$$"""{"port": {"network_id": "{{{net}}}", "name": "p", "mac_address": "fa:16:3e:00:00:09", "binding:profile": {"device": "memory:g"}, "security_groups": ["{{{group}}}"], "fixed_ips": [{"ip_address": "198.18.0.10"}], "allowed_address_pairs": [{"ip_address": "198.18.1.0/24"}], "port_security_enabled": true}}"""),
             new("log/logs", log, $$$"""{"log": {"name": "l2", "resource_type": "security_group", "resource_id": "{{{group}}}", "event": "DROP", "enabled": true}}"""),
             new($"networks/{net}/tags", "red", """{"tags": ["red", "blue"]}"""),
+            new("default-security-group-rules", null,
+                """{"default_security_group_rule": {"direction": "ingress", "protocol": "tcp", "port_range_min": 8, "port_range_max": 9, "used_in_default_sg": true}}"""),
             new("quotas", "p1", """{"quota": {"security_group": 20, "port": 10, "force": true}}"""),
             new("vswitch/trace", null, $$$"""{"port_id": "{{{port}}}", "packet": "tcp 198.18.0.10:40000 > 198.18.0.9:22"}"""),
         ]);

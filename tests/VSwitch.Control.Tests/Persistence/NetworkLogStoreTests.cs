@@ -69,11 +69,13 @@ public sealed class NetworkLogStoreTests : IDisposable
             cmd.ExecuteNonQuery();
         }
         using var store = StateStore.Open(_dir);
-        Assert.Equal(3, store.SchemaVersion);
+        Assert.Equal(4, store.SchemaVersion);
         Assert.Equal(StateStore.CurrentVersion, store.SchemaVersion);
         var loaded = store.Load();
         Assert.Equal("old", Assert.Single(loaded.Networks.Values).Name);
         Assert.Empty(loaded.Logs);
+        // Version 4 seeded the default rule templates with the rules groups were always made with.
+        Assert.Equal(DefaultRuleTemplate.Shipped, loaded.DefaultRules.Values);
 
         var context = Given.Context();
         var group = Given.Group(loaded, context);

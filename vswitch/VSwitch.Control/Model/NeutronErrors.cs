@@ -48,6 +48,12 @@ public static class NeutronErrors
     public static NeutronException OverQuota(IEnumerable<string> resources) =>
         Conflict("OverQuota", $"Quota exceeded for resources: [{string.Join(", ", resources.Select(r => $"'{r}'"))}].");
 
+    public static NeutronException DefaultSecurityGroupRuleNotFound(Guid id) =>
+        NotFound("DefaultSecurityGroupRuleNotFound", $"Default Security Group rule {id} does not exist");
+
+    public static NeutronException DefaultSecurityGroupRuleExists(Guid existingId) =>
+        Conflict("DefaultSecurityGroupRuleExists", $"Default security group rule already exists. Rule id is {existingId}.");
+
     public static NeutronException TagNotFound(string tag) => NotFound("TagNotFound", $"Tag {tag} could not be found.");
 
     // ---- Networks and ports ----

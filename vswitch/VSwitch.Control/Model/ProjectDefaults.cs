@@ -37,7 +37,13 @@ public static class ProjectDefaults
     /// Creates the project's <c>default</c> group and its presets if the project has no <c>default</c> group yet;
     /// otherwise returns the model unchanged.
     /// </summary>
-    public static SwitchModel EnsureProject(SwitchModel model, ProjectId projectId, OperationContext context)
+    public static SwitchModel EnsureProject(SwitchModel model, ProjectId projectId, OperationContext context) =>
+        Ensure(model, projectId, context, strict: false);
+
+    // strict: refuse a preset rule that the group already has from a default rule template (checking a preset list
+    // against the shipped templates), instead of keeping the rule once (a project's first use, where the operator's
+    // templates may since have come to include it).
+    private static SwitchModel Ensure(SwitchModel model, ProjectId projectId, OperationContext context, bool strict)
     {
         if (projectId.IsNone || model.DefaultGroupOf(projectId) is not null)
         {
@@ -46,7 +52,7 @@ public static class ProjectDefaults
         // The caller may be another project's (an admin acting for it): the project's own objects are made as admin, and
         // outside the quota (they are not the request's; Neutron makes the default group so too).
         context = context with { IsAdmin = true, QuotaDefaults = null };
-        var defaultGroup = SecurityGroupOperations.NewGroup(
+        var defaultGroup = SecurityGroupOperations.NewGroup(model,
             SecurityGroup.DefaultName, SecurityGroupOperations.DefaultDescription, projectId, stateful: true, isDefault: true, context);
         model = SecurityGroupOperations.WithGroup(model, defaultGroup);
         foreach (var preset in context.Presets)
@@ -56,8 +62,18 @@ public static class ProjectDefaults
                 continue;
             }
             var change = SecurityGroupOperations.Create(model, new SecurityGroupBody(preset.Name, preset.Description, ProjectId: projectId.Value), context);
-            var requests = preset.Rules.Select(r => r with { SecurityGroupId = change.Value.Id, ProjectId = null }).ToList();
-            model = SecurityGroupRuleOperations.CreateBulk(change.Model, requests, context).Model;
+            model = change.Model;
+            foreach (var rule in preset.Rules)
+            {
+                // A default rule template may already have given the new group this rule: it stays once.
+                try
+                {
+                    model = SecurityGroupRuleOperations.Create(model, rule with { SecurityGroupId = change.Value.Id, ProjectId = null }, context).Model;
+                }
+                catch (NeutronException ex) when (!strict && ex.Type == "SecurityGroupRuleExists")
+                {
+                }
+            }
         }
         return model;
     }
@@ -75,7 +91,7 @@ public static class ProjectDefaults
             throw NeutronErrors.InvalidInput($"preset group name '{duplicate.Key}' is used twice");
         }
         var context = new OperationContext(ProjectId.Parse("preset-check"), Guid.NewGuid, () => DateTimeOffset.UnixEpoch, presets.ToEquatableArray());
-        EnsureProject(SwitchModel.Empty, context.ProjectId, context);
+        Ensure(SwitchModel.Empty, context.ProjectId, context, strict: true);
     }
 
     private static EquatableArray<SecurityGroupRuleBody> FromAnywhere(string protocol, params int[] ports) =>

@@ -35,7 +35,7 @@ public static class SecurityGroupOperations
         var description = NeutronAttributes.Description(request.Description);
         var project = NeutronAttributes.Project(request.ProjectId, context);
         model = ProjectDefaults.EnsureProject(model, project, context);
-        var group = NewGroup(name, description, project, request.Stateful ?? true, isDefault: false, context);
+        var group = NewGroup(model, name, description, project, request.Stateful ?? true, isDefault: false, context);
         // The project's automatic groups (made just above) are not the request's: not counted against it.
         return new ModelChange<SecurityGroup>(QuotaOperations.Enforce(model, WithGroup(model, group), context), group);
     }
@@ -110,30 +110,17 @@ public static class SecurityGroupOperations
     public static bool IsInUse(SwitchModel model, Guid id) => model.Ports.Values.Any(p => p.SecurityGroupIds.Contains(id));
 
     /// <summary>
-    /// A new group with its initial rules: egress anywhere for IPv4 and IPv6, and for the <c>default</c> group also
-    /// ingress from members of itself (Neutron's <c>create_security_group(default_sg=True)</c>, ethertype by ethertype).
+    /// A new group with its initial rules, from the model's default rule templates (<see cref="DefaultRuleOperations"/>;
+    /// Neutron's: egress anywhere for IPv4 and IPv6, and for the <c>default</c> group also ingress from its own members).
     /// </summary>
-    internal static SecurityGroup NewGroup(string name, string description, ProjectId project, bool stateful, bool isDefault, OperationContext context)
+    internal static SecurityGroup NewGroup(SwitchModel model, string name, string description, ProjectId project, bool stateful, bool isDefault, OperationContext context)
     {
         var id = context.NewId();
         var now = context.Now();
-        var rules = new List<SecurityGroupRule>(4);
-        foreach (var ethertype in new[] { Ethertype.IPv4, Ethertype.IPv6 })
-        {
-            if (isDefault)
-            {
-                rules.Add(new SecurityGroupRule(context.NewId(), id, project, RuleDirection.Ingress, ethertype, null, null, null, null, id)
-                {
-                    CreatedAt = now,
-                    UpdatedAt = now,
-                });
-            }
-            rules.Add(new SecurityGroupRule(context.NewId(), id, project, RuleDirection.Egress, ethertype, null, null, null, null, null)
-            {
-                CreatedAt = now,
-                UpdatedAt = now,
-            });
-        }
+        var rules = model.DefaultRules.Values
+            .Where(t => isDefault ? t.UsedInDefaultSg : t.UsedInNonDefaultSg)
+            .Select(t => t.For(context.NewId(), id, project, now))
+            .ToList();
         return new SecurityGroup(id, name, description, project, stateful, rules.ToEquatableArray())
         {
             CreatedAt = now,

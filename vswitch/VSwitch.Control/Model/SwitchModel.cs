@@ -27,6 +27,10 @@ public sealed record SwitchModel(ImmutableSortedDictionary<Guid, NetworkSpec> Ne
     /// <summary>Every network log (security-group logging), by id.</summary>
     public ImmutableSortedDictionary<Guid, NetworkLog> Logs { get; init; } = ImmutableSortedDictionary<Guid, NetworkLog>.Empty;
 
+    /// <summary>The rules new groups start with (<see cref="DefaultRuleOperations"/>); Neutron's four until changed.</summary>
+    public ImmutableSortedDictionary<Guid, DefaultRuleTemplate> DefaultRules { get; init; } =
+        DefaultRuleTemplate.Shipped.ToImmutableSortedDictionary(t => t.Id, t => t);
+
     /// <summary>Projects' quota overrides, by project (<see cref="QuotaOperations"/>).</summary>
     public ImmutableSortedDictionary<ProjectId, ProjectQuota> Quotas { get; init; } = ImmutableSortedDictionary<ProjectId, ProjectQuota>.Empty;
 

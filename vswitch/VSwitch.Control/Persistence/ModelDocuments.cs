@@ -49,6 +49,25 @@ internal static class ModelDocuments
     internal sealed record LogDoc(Guid Id, string Name, string? Description, string? ProjectId, string ResourceType, Guid? ResourceId,
         Guid? TargetId, string Event, bool Enabled, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
 
+    /// <summary>A default security group rule (a template of new groups' rules).</summary>
+    internal sealed record TemplateDoc(Guid Id, string Direction, string Ethertype, string? Protocol, int? PortRangeMin, int? PortRangeMax,
+        string? RemoteIpPrefix, bool RemoteIsParent, string? Description, bool UsedInDefaultSg, bool UsedInNonDefaultSg);
+
+    public static string Write(DefaultRuleTemplate t) => JsonSerializer.Serialize(
+        new TemplateDoc(t.Id, t.Direction.ToNeutron(), t.Ethertype.ToNeutron(), t.Protocol, t.PortRangeMin, t.PortRangeMax,
+            t.RemoteIpPrefix?.ToString(), t.RemoteIsParent, t.Description, t.UsedInDefaultSg, t.UsedInNonDefaultSg), s_json);
+
+    public static DefaultRuleTemplate ReadTemplate(string json)
+    {
+        var d = Deserialize<TemplateDoc>(json);
+        if (!RuleDirections.TryParse(d.Direction, out var direction) || !Ethertypes.TryParse(d.Ethertype, out var ethertype))
+        {
+            throw new FormatException($"default rule {d.Id}: direction '{d.Direction}' or ethertype '{d.Ethertype}' is not valid");
+        }
+        return new DefaultRuleTemplate(d.Id, direction, ethertype, d.Protocol, d.PortRangeMin, d.PortRangeMax,
+            d.RemoteIpPrefix is null ? null : Prefix(d.RemoteIpPrefix), d.RemoteIsParent, d.Description ?? "", d.UsedInDefaultSg, d.UsedInNonDefaultSg);
+    }
+
     /// <summary>A project's quota overrides: resource name to limit.</summary>
     internal sealed record QuotaDoc(string ProjectId, Dictionary<string, int> Limits);
 
@@ -180,7 +199,8 @@ internal static class ModelDocuments
 
     /// <summary>Builds a model from its rows: rules go into their groups in the order given.</summary>
     public static SwitchModel Assemble(IEnumerable<NetworkSpec> networks, IEnumerable<PortSpec> ports, IEnumerable<string> groupDocs,
-        IEnumerable<SecurityGroupRule> rules, IEnumerable<NetworkLog>? logs = null, IEnumerable<ProjectQuota>? quotas = null)
+        IEnumerable<SecurityGroupRule> rules, IEnumerable<NetworkLog>? logs = null, IEnumerable<ProjectQuota>? quotas = null,
+        IEnumerable<DefaultRuleTemplate>? defaultRules = null)
     {
         var rulesByGroup = rules.GroupBy(r => r.SecurityGroupId).ToDictionary(g => g.Key, g => g.ToEquatableArray());
         var groups = groupDocs.Select(doc =>
@@ -188,8 +208,10 @@ internal static class ModelDocuments
             var id = Deserialize<GroupDoc>(doc).Id;
             return ReadGroup(doc, rulesByGroup.GetValueOrDefault(id));
         });
-        return SwitchModel.Empty with
+        var empty = SwitchModel.Empty;
+        return empty with
         {
+            DefaultRules = defaultRules is null ? empty.DefaultRules : defaultRules.ToImmutableSortedDictionary(t => t.Id, t => t),
             Networks = networks.ToImmutableSortedDictionary(n => n.Id, n => n),
             Ports = ports.ToImmutableSortedDictionary(p => p.Id, p => p),
             SecurityGroups = groups.ToImmutableSortedDictionary(g => g.Id, g => g),

@@ -19,7 +19,9 @@ namespace VSwitch.Control.Persistence;
 /// i + 1, each in its own transaction with the version bump. Each object is a row with its id as primary key and a JSON
 /// document (<see cref="ModelDocuments"/>); rules also carry their group and an autoincrement <c>seq</c> that keeps
 /// Neutron's creation order. Version 2 added the <c>logs</c> table (network logs), version 3 the <c>quotas</c> table
-/// (projects' quota overrides, keyed by project id); an older database is upgraded in place when it is opened. <c>meta</c> holds <c>initialized</c> (the first commit happened: an empty model is then a
+/// (projects' quota overrides, keyed by project id), version 4 the <c>default_security_group_rules</c> table, seeded
+/// with Neutron's four templates (so groups made after the upgrade get the rules they always got); an older database is
+/// upgraded in place when it is opened. <c>meta</c> holds <c>initialized</c> (the first commit happened: an empty model is then a
 /// real state, not a fresh directory) and <c>config_baseline</c> (the configuration file as last merged, see
 /// <see cref="ModelService"/>).</para>
 /// <para><b>Refusals.</b> A file that is not SQLite, fails <c>PRAGMA quick_check</c>, or has a schema version newer than
@@ -63,6 +65,11 @@ public sealed class StateStore : IDisposable
         """
         CREATE TABLE quotas (project_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
         """,
+
+        // 3 -> 4: default security group rules, seeded with the rules groups were made with until then (Neutron's four).
+        "CREATE TABLE default_security_group_rules (id TEXT PRIMARY KEY, doc TEXT NOT NULL);"
+            + string.Concat(DefaultRuleTemplate.Shipped.Select(t =>
+                $"INSERT INTO default_security_group_rules VALUES ('{t.Id}', '{ModelDocuments.Write(t).Replace("'", "''", StringComparison.Ordinal)}');")),
     ];
 
     private readonly SqliteConnection _connection;
@@ -137,7 +144,8 @@ public sealed class StateStore : IDisposable
             var rules = ReadDocs("SELECT doc FROM security_group_rules ORDER BY seq").Select(ModelDocuments.ReadRule).ToList();
             var logs = ReadDocs("SELECT doc FROM logs").Select(ModelDocuments.ReadLog).ToList();
             var quotas = ReadDocs("SELECT doc FROM quotas").Select(ModelDocuments.ReadQuota).ToList();
-            return ModelDocuments.Assemble(networks, ports, groups, rules, logs, quotas);
+            var templates = ReadDocs("SELECT doc FROM default_security_group_rules").Select(ModelDocuments.ReadTemplate).ToList();
+            return ModelDocuments.Assemble(networks, ports, groups, rules, logs, quotas, templates);
         }
         catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or NeutronException)
         {
@@ -179,6 +187,10 @@ public sealed class StateStore : IDisposable
             q => Upsert(tx, "INSERT INTO quotas (project_id, doc) VALUES ($id, $doc) ON CONFLICT (project_id) DO UPDATE SET doc = excluded.doc",
                 q.ProjectId.Value, ModelDocuments.Write(q)),
             project => Delete(tx, "quotas", project.Value, "project_id"));
+        Diff(before.DefaultRules, after.DefaultRules,
+            t => Upsert(tx, "INSERT INTO default_security_group_rules (id, doc) VALUES ($id, $doc) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                t.Id, ModelDocuments.Write(t)),
+            id => Delete(tx, "default_security_group_rules", id));
         WriteMeta(tx, "initialized", "1");
         if (configBaseline is not null)
         {

@@ -254,6 +254,22 @@ internal sealed class RequestBody(JsonElement resource)
             : Checked(value, name, allowed);
     }
 
+    /// <summary>A rule's <c>protocol</c>: a name or a number (as a JSON number or string), or null for any.</summary>
+    public string? Protocol()
+    {
+        if (!Resource.TryGetProperty("protocol", out var p))
+        {
+            return null;
+        }
+        return p.ValueKind switch
+        {
+            JsonValueKind.Null => null,
+            JsonValueKind.String => p.GetString(),
+            JsonValueKind.Number => p.GetRawText(),
+            _ => throw NeutronErrors.InvalidAttribute("protocol", $"{p.GetRawText()} is not a valid protocol"),
+        };
+    }
+
     /// <summary><c>project_id</c> or <c>tenant_id</c> (they must agree when both are given).</summary>
     public string? Project()
     {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -81,22 +80,11 @@ internal static class SecurityGroupRulesEndpoints
         {
             throw NeutronErrors.InvalidAttribute("remote_address_group_id", "address groups are not supported");
         }
-        string? protocol = null;
-        if (body.Resource.TryGetProperty("protocol", out var p))
-        {
-            protocol = p.ValueKind switch
-            {
-                JsonValueKind.Null => null,
-                JsonValueKind.String => p.GetString(),
-                JsonValueKind.Number => p.GetRawText(),
-                _ => throw NeutronErrors.InvalidAttribute("protocol", $"{p.GetRawText()} is not a valid protocol"),
-            };
-        }
         return new SecurityGroupRuleBody(
             SecurityGroupId: body.Uuid("security_group_id"),
             Direction: body.String("direction"),
             Ethertype: body.String("ethertype"),
-            Protocol: protocol,
+            Protocol: body.Protocol(),
             PortRangeMin: body.Int("port_range_min"),
             PortRangeMax: body.Int("port_range_max"),
             RemoteIpPrefix: body.String("remote_ip_prefix", nullable: true),
