@@ -28,6 +28,30 @@ public class SwitchConfigTests
     }
 
     [Fact]
+    public void PresetGroups_AreTheOperatorsOrNone()
+    {
+        Assert.Equal(VSwitch.Control.Model.ProjectDefaults.ShippedPresets, SwitchConfig.Parse("{}").Presets());
+        var none = SwitchConfig.Parse("""{ "preset_groups": [] }""");
+        Assert.Empty(none.Presets());
+        Assert.Equal(["default"], none.ToModel(portTypes: Given.PortTypes).SecurityGroups.Values.Select(g => g.Name));
+
+        var own = SwitchConfig.Parse("""{ "preset_groups": [ { "name": "dns", "description": "DNS from the lab", "rules": [ { "direction": "ingress", "protocol": "udp", "port_range_min": 53, "port_range_max": 53, "remote_ip_prefix": "198.18.0.0/15" } ] } ] }""");
+        var dns = own.ToModel(portTypes: Given.PortTypes).SecurityGroups.Values.Single(g => g.Name == "dns");
+        Assert.Equal(3, dns.Rules.Count);
+        Assert.Contains(dns.Rules, r => r.PortRangeMin == 53 && r.RemoteIpPrefix?.ToString() == "198.18.0.0/15");
+    }
+
+    [Theory]
+    [InlineData("""{ "preset_groups": [ { "name": "x", "rules": [ { "direction": "ingress", "remote_group": "default" } ] } ] }""", "cannot name a remote_group")]
+    [InlineData("""{ "preset_groups": [ { "name": "x", "rules": [ { "direction": "sideways" } ] } ] }""", "preset_groups: Invalid input for direction")]
+    [InlineData("""{ "preset_groups": [ { "name": "x" }, { "name": "x" } ] }""", "preset_groups: Invalid input for operation: preset group name 'x' is used twice")]
+    [InlineData("""{ "preset_groups": [ { "name": "default" } ] }""", "preset_groups:")]
+    public void PresetGroups_Bad_AreRefusedAtLoad(string json, string message)
+    {
+        Assert.Contains(message, Assert.Throws<ConfigException>(() => SwitchConfig.Parse(json)).Message);
+    }
+
+    [Fact]
     public void ToModel_SameFileTwice_GivesTheSameIds()
     {
         Assert.Equal(SwitchConfig.Parse(Valid).ToModel(portTypes: Given.PortTypes).Ports.Keys, SwitchConfig.Parse(Valid).ToModel(portTypes: Given.PortTypes).Ports.Keys);

@@ -117,7 +117,7 @@ public static partial class DaemonHost
             builder.Services.AddSingleton(new ApiOptions(options.ApiSocket, options.ApiListen, options.ApiToken));
             builder.Services.AddSingleton(sp => new ApiContext(
                 sp.GetRequiredService<ModelService>(), sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<TimeProvider>(),
-                ProjectId.Parse(config.Project), DaemonPortTypes.All, config.Quotas.ToLimits()));
+                ProjectId.Parse(config.Project), DaemonPortTypes.All, config.Quotas.ToLimits(), config.Presets()));
             builder.Services.AddHostedService<ApiServer>();
         }
         if (options.MetricsListen is not null)

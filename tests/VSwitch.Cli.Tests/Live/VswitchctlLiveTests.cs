@@ -108,6 +108,15 @@ public sealed class VswitchctlLiveTests : IDisposable
     }
 
     [Fact]
+    public void PresetGroups_FromTheConfiguration_OrNone()
+    {
+        using var none = Vswitchd.Start(config: """{"preset_groups": []}""");
+        Assert.Equal("default\n", none.MustCtl("security", "group", "list", "-f", "value", "-c", "Name"));
+        using var own = Vswitchd.Start(config: """{"preset_groups": [{"name": "dns", "rules": [{"direction": "ingress", "protocol": "udp", "port_range_min": 53, "port_range_max": 53}]}]}""");
+        Assert.Equal("default\ndns\n", string.Concat(own.MustCtl("security", "group", "list", "-f", "value", "-c", "Name").Split('\n', StringSplitOptions.RemoveEmptyEntries).Order().Select(n => n + "\n")));
+    }
+
+    [Fact]
     public void Failures_AreOneLineWithExitStatus()
     {
         _daemon.MustCtl("network", "create", "err-net");

@@ -173,6 +173,28 @@ public sealed class SwitchConfig
         [JsonPropertyName("mac_address")] public string? MacAddress { get; set; }
     }
 
+    /// <summary>
+    /// The groups every project gets next to <c>default</c> on first use: absent for the shipped presets (ssh,
+    /// remote-desktop-protocol, web, icmp), <c>[]</c> for none. Their rules name no remote group.
+    /// </summary>
+    [JsonPropertyName("preset_groups")] public List<PresetEntry>? PresetGroups { get; set; }
+
+    public sealed class PresetEntry
+    {
+        [JsonPropertyName("name")] public string Name { get; set; } = "";
+
+        [JsonPropertyName("description")] public string? Description { get; set; }
+
+        [JsonPropertyName("rules")] public List<RuleEntry> Rules { get; set; } = [];
+    }
+
+    /// <summary>The presets this file asks for (the shipped ones unless <c>preset_groups</c> is given).</summary>
+    public EquatableArray<PresetGroup> Presets() => PresetGroups is null
+        ? ProjectDefaults.ShippedPresets
+        : PresetGroups.Select(p => new PresetGroup(p.Name, p.Description ?? "", p.Rules.Select(r => new SecurityGroupRuleBody(
+            Direction: r.Direction, Ethertype: r.Ethertype, Protocol: r.Protocol, PortRangeMin: r.PortRangeMin, PortRangeMax: r.PortRangeMax,
+            RemoteIpPrefix: r.RemoteIpPrefix, Description: r.Description)).ToEquatableArray())).ToEquatableArray();
+
     public sealed class GroupEntry
     {
         [JsonPropertyName("name")] public string Name { get; set; } = "";
@@ -248,6 +270,21 @@ public sealed class SwitchConfig
     private void Validate(string source)
     {
         void Fail(string message) => throw new ConfigException($"{source}: {message}");
+        if (PresetGroups is not null)
+        {
+            if (PresetGroups.SelectMany(p => p.Rules).Any(r => r.RemoteGroup is not null))
+            {
+                Fail("preset_groups: a preset's rule cannot name a remote_group");
+            }
+            try
+            {
+                ProjectDefaults.ValidatePresets(Presets());
+            }
+            catch (NeutronException ex)
+            {
+                Fail($"preset_groups: {ex.Message}");
+            }
+        }
         if (Workers is < 1 or > 256)
         {
             Fail($"workers must be between 1 and 256, not {Workers}");
@@ -350,7 +387,7 @@ public sealed class SwitchConfig
             ProjectId.Parse(Project),
             () => nextId != Guid.Empty ? nextId : NameBasedId(scope, (sequence++).ToString(System.Globalization.CultureInfo.InvariantCulture)),
             () => DateTimeOffset.UnixEpoch,
-            ProjectDefaults.ShippedPresets)
+            Presets())
         {
             PortTypes = portTypes ?? PortTypes.MemoryOnly,
         };

@@ -90,6 +90,11 @@ public static class ProjectDefaults
         {
             throw NeutronErrors.InvalidInput($"preset group name '{duplicate.Key}' is used twice");
         }
+        // In any case: "default" itself would otherwise be skipped silently, as a name the project already has.
+        if (presets.Any(p => string.Equals(p.Name, SecurityGroup.DefaultName, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw NeutronErrors.SecurityGroupDefaultAlreadyExists();
+        }
         var context = new OperationContext(ProjectId.Parse("preset-check"), Guid.NewGuid, () => DateTimeOffset.UnixEpoch, presets.ToEquatableArray());
         Ensure(SwitchModel.Empty, context.ProjectId, context, strict: true);
     }

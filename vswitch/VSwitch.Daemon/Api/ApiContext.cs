@@ -16,13 +16,17 @@ namespace VSwitch.Daemon.Api;
 /// <para><b>Thread-safety.</b> Immutable; <see cref="ModelService"/> serialises the writes.</para>
 /// </remarks>
 public sealed class ApiContext(
-    ModelService models, Reconciler reconciler, TimeProvider time, ProjectId defaultProject, PortTypes portTypes, QuotaLimits? quotaDefaults = null)
+    ModelService models, Reconciler reconciler, TimeProvider time, ProjectId defaultProject, PortTypes portTypes, QuotaLimits? quotaDefaults = null,
+    EquatableArray<PresetGroup>? presets = null)
 {
     public ModelService Models { get; } = models;
 
     public Reconciler Reconciler { get; } = reconciler;
 
     public ProjectId DefaultProject { get; } = defaultProject;
+
+    /// <summary>The groups a project gets next to <c>default</c> (the configuration's <c>preset_groups</c>).</summary>
+    public EquatableArray<PresetGroup> Presets { get; } = presets ?? ProjectDefaults.ShippedPresets;
 
     /// <summary>The quota of a project without overrides (the configuration's <c>quotas</c>).</summary>
     public QuotaLimits QuotaDefaults { get; } = quotaDefaults ?? QuotaLimits.NeutronDefaults;
@@ -35,7 +39,7 @@ public sealed class ApiContext(
             string.IsNullOrEmpty(project) ? DefaultProject : ProjectId.Parse(project),
             Guid.NewGuid,
             time.GetUtcNow,
-            ProjectDefaults.ShippedPresets,
+            Presets,
             IsAdmin: true)
         {
             PortTypes = portTypes,
