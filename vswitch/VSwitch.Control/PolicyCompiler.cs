@@ -10,8 +10,9 @@ namespace VSwitch.Control;
 /// </summary>
 /// <remarks>
 /// What: for every port with port security, the union of its groups' rules per direction becomes
-/// <see cref="ClassifierRule"/>s (a <c>remote_group_id</c> rule expands to one entry per member address, a port range
-/// to aligned prefixes inside the classifier), compiled by <see cref="ClassifierCompiler"/>.
+/// <see cref="ClassifierRule"/>s (a <c>remote_group_id</c> rule expands to one entry per member address, a
+/// <c>remote_address_group_id</c> rule to one per address of its ethertype, a port range to aligned prefixes inside the
+/// classifier), compiled by <see cref="ClassifierCompiler"/>.
 /// Why incremental: a port's policy is rebuilt only when its inputs (addresses, rules, resolved member addresses)
 /// changed, so a membership change recompiles the ports whose rules name that group and nothing else; unchanged ports
 /// keep the same <see cref="PortPolicy"/> object.
@@ -146,6 +147,13 @@ public sealed class PolicyCompiler(int maxRules)
             if (rule.RemoteGroupId is { } remote)
             {
                 foreach (var prefix in membership.Addresses(remote, rule.Ethertype))
+                {
+                    rules.Add(new ClassifierRule(index, ipv6, protocol, portMin, portMax, icmpType, icmpCode, prefix.Network.Address, prefix.PrefixLength128));
+                }
+            }
+            else if (rule.RemoteAddressGroupId is { } addressGroup)
+            {
+                foreach (var prefix in AddressGroupOperations.AddressesOf(model, addressGroup, rule.Ethertype))
                 {
                     rules.Add(new ClassifierRule(index, ipv6, protocol, portMin, portMax, icmpType, icmpCode, prefix.Network.Address, prefix.PrefixLength128));
                 }

@@ -54,6 +54,18 @@ public static class NeutronErrors
     public static NeutronException DefaultSecurityGroupRuleExists(Guid existingId) =>
         Conflict("DefaultSecurityGroupRuleExists", $"Default security group rule already exists. Rule id is {existingId}.");
 
+    public static NeutronException AddressGroupNotFound(Guid id) =>
+        NotFound("AddressGroupNotFound", $"Address group {id} could not be found.");
+
+    public static NeutronException AddressGroupInUse(Guid id) =>
+        Conflict("AddressGroupInUse", $"Address group {id} is in use on one or more security group rules.");
+
+    public static NeutronException AddressesAlreadyExist(IEnumerable<string> addresses, Guid id) =>
+        BadRequest("AddressesAlreadyExist", $"Addresses [{string.Join(", ", addresses.Select(a => $"'{a}'"))}] already exist in address group {id}.");
+
+    public static NeutronException AddressesNotFound(IEnumerable<string> addresses, Guid id) =>
+        NotFound("AddressesNotFound", $"Addresses [{string.Join(", ", addresses.Select(a => $"'{a}'"))}] not found in the address group {id}.");
+
     public static NeutronException TagNotFound(string tag) => NotFound("TagNotFound", $"Tag {tag} could not be found.");
 
     // ---- Networks and ports ----

@@ -43,6 +43,9 @@ public sealed record SecurityGroupRule(
 
     public DateTimeOffset? UpdatedAt { get; init; }
 
+    /// <summary>An address group whose addresses (of this rule's ethertype) are the remote side; never with a prefix or group.</summary>
+    public Guid? RemoteAddressGroupId { get; init; }
+
     /// <summary>Neutron's <c>tags</c> (<see cref="TagOperations"/>): sorted, no duplicates.</summary>
     public EquatableArray<string> Tags { get; init; } = EquatableArray<string>.Empty;
 

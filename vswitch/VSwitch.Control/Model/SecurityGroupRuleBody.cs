@@ -14,6 +14,7 @@ namespace VSwitch.Control.Model;
 /// <param name="RemoteGroupId">A group whose members are the remote side (not with a prefix).</param>
 /// <param name="Description">Default <c>""</c>.</param>
 /// <param name="ProjectId">Default: the group's project.</param>
+/// <param name="RemoteAddressGroupId">An address group whose addresses are the remote side (not with a prefix or group).</param>
 public sealed record SecurityGroupRuleBody(
     Guid? SecurityGroupId = null,
     string? Direction = null,
@@ -24,4 +25,5 @@ public sealed record SecurityGroupRuleBody(
     string? RemoteIpPrefix = null,
     Guid? RemoteGroupId = null,
     string? Description = null,
-    string? ProjectId = null);
+    string? ProjectId = null,
+    Guid? RemoteAddressGroupId = null);

@@ -177,7 +177,7 @@ public static class SecurityGroupRuleOperations
         }
 
         // 5. Remote side.
-        if (prefix is not null && request.RemoteGroupId is not null)
+        if ((prefix is not null ? 1 : 0) + (request.RemoteGroupId is not null ? 1 : 0) + (request.RemoteAddressGroupId is not null ? 1 : 0) > 1)
         {
             throw NeutronErrors.SecurityGroupMultipleRemoteEntites();
         }
@@ -185,11 +185,18 @@ public static class SecurityGroupRuleOperations
         {
             SecurityGroupOperations.Get(model, remote, context);
         }
+        if (request.RemoteAddressGroupId is { } addressGroup)
+        {
+            AddressGroupOperations.Get(model, addressGroup, context);
+        }
 
         // 6. The group.
         var group = SecurityGroupOperations.Get(model, groupId, context);
         var project = request.ProjectId is null ? group.ProjectId : ProjectId.Parse(request.ProjectId);
-        return new SecurityGroupRule(Guid.Empty, groupId, project, direction, ethertype, protocol, min, max, prefix, request.RemoteGroupId, description);
+        return new SecurityGroupRule(Guid.Empty, groupId, project, direction, ethertype, protocol, min, max, prefix, request.RemoteGroupId, description)
+        {
+            RemoteAddressGroupId = request.RemoteAddressGroupId,
+        };
     }
 
     private static (int? Min, int? Max) ValidatePortRange(string? protocol, int? min, int? max)
@@ -243,7 +250,8 @@ public static class SecurityGroupRuleOperations
         int? PortRangeMin,
         int? PortRangeMax,
         Guid? RemoteGroupId,
-        IpPrefix? Remote)
+        IpPrefix? Remote,
+        Guid? RemoteAddressGroupId)
     {
         public static RuleKey Of(SecurityGroupRule rule) => new(
             rule.SecurityGroupId,
@@ -253,6 +261,7 @@ public static class SecurityGroupRuleOperations
             rule.PortRangeMin,
             rule.PortRangeMax,
             rule.RemoteGroupId,
-            rule.NormalizedCidr is { IsAny: false } network ? network : null);
+            rule.NormalizedCidr is { IsAny: false } network ? network : null,
+            rule.RemoteAddressGroupId);
     }
 }

@@ -31,6 +31,9 @@ public sealed record SwitchModel(ImmutableSortedDictionary<Guid, NetworkSpec> Ne
     public ImmutableSortedDictionary<Guid, DefaultRuleTemplate> DefaultRules { get; init; } =
         DefaultRuleTemplate.Shipped.ToImmutableSortedDictionary(t => t.Id, t => t);
 
+    /// <summary>Address groups, by id (<see cref="AddressGroupOperations"/>).</summary>
+    public ImmutableSortedDictionary<Guid, AddressGroup> AddressGroups { get; init; } = ImmutableSortedDictionary<Guid, AddressGroup>.Empty;
+
     /// <summary>Projects' quota overrides, by project (<see cref="QuotaOperations"/>).</summary>
     public ImmutableSortedDictionary<ProjectId, ProjectQuota> Quotas { get; init; } = ImmutableSortedDictionary<ProjectId, ProjectQuota>.Empty;
 

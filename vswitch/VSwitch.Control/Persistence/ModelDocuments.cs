@@ -44,7 +44,24 @@ internal static class ModelDocuments
 
     internal sealed record RuleDoc(Guid Id, Guid SecurityGroupId, string? ProjectId, string Direction, string Ethertype,
         string? Protocol, int? PortRangeMin, int? PortRangeMax, string? RemoteIpPrefix, Guid? RemoteGroupId, string? Description,
-        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null);
+        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null, Guid? RemoteAddressGroupId = null);
+
+    internal sealed record AddressGroupDoc(Guid Id, string Name, string? Description, string? ProjectId, string[] Addresses,
+        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
+
+    public static string Write(AddressGroup g) => JsonSerializer.Serialize(
+        new AddressGroupDoc(g.Id, g.Name, g.Description, g.ProjectId.Value, [.. g.Addresses.Select(a => a.ToString())], g.RevisionNumber, g.CreatedAt, g.UpdatedAt), s_json);
+
+    public static AddressGroup ReadAddressGroup(string json)
+    {
+        var d = Deserialize<AddressGroupDoc>(json);
+        return new AddressGroup(d.Id, d.Name, d.Description ?? "", Project(d.ProjectId), (d.Addresses ?? []).Select(Prefix).ToEquatableArray())
+        {
+            RevisionNumber = d.RevisionNumber,
+            CreatedAt = d.CreatedAt,
+            UpdatedAt = d.UpdatedAt,
+        };
+    }
 
     internal sealed record LogDoc(Guid Id, string Name, string? Description, string? ProjectId, string ResourceType, Guid? ResourceId,
         Guid? TargetId, string Event, bool Enabled, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
@@ -97,7 +114,7 @@ internal static class ModelDocuments
     public static string Write(SecurityGroupRule r) => JsonSerializer.Serialize(
         new RuleDoc(r.Id, r.SecurityGroupId, r.ProjectId.Value, r.Direction.ToNeutron(), r.Ethertype.ToNeutron(), r.Protocol,
             r.PortRangeMin, r.PortRangeMax, r.RemoteIpPrefix?.ToString(), r.RemoteGroupId, r.Description, r.RevisionNumber,
-            r.CreatedAt, r.UpdatedAt, TagsOf(r.Tags)), s_json);
+            r.CreatedAt, r.UpdatedAt, TagsOf(r.Tags), r.RemoteAddressGroupId), s_json);
 
     public static string Write(NetworkLog l) => JsonSerializer.Serialize(
         new LogDoc(l.Id, l.Name, l.Description, l.ProjectId.Value, l.ResourceType, l.ResourceId, l.TargetId, l.Event.ToNeutron(), l.Enabled,
@@ -175,6 +192,7 @@ internal static class ModelDocuments
         return new SecurityGroupRule(d.Id, d.SecurityGroupId, Project(d.ProjectId), direction, ethertype, d.Protocol,
             d.PortRangeMin, d.PortRangeMax, d.RemoteIpPrefix is null ? null : Prefix(d.RemoteIpPrefix), d.RemoteGroupId, d.Description ?? "")
         {
+            RemoteAddressGroupId = d.RemoteAddressGroupId,
             RevisionNumber = d.RevisionNumber,
             CreatedAt = d.CreatedAt,
             UpdatedAt = d.UpdatedAt,
@@ -200,7 +218,7 @@ internal static class ModelDocuments
     /// <summary>Builds a model from its rows: rules go into their groups in the order given.</summary>
     public static SwitchModel Assemble(IEnumerable<NetworkSpec> networks, IEnumerable<PortSpec> ports, IEnumerable<string> groupDocs,
         IEnumerable<SecurityGroupRule> rules, IEnumerable<NetworkLog>? logs = null, IEnumerable<ProjectQuota>? quotas = null,
-        IEnumerable<DefaultRuleTemplate>? defaultRules = null)
+        IEnumerable<DefaultRuleTemplate>? defaultRules = null, IEnumerable<AddressGroup>? addressGroups = null)
     {
         var rulesByGroup = rules.GroupBy(r => r.SecurityGroupId).ToDictionary(g => g.Key, g => g.ToEquatableArray());
         var groups = groupDocs.Select(doc =>
@@ -217,6 +235,7 @@ internal static class ModelDocuments
             SecurityGroups = groups.ToImmutableSortedDictionary(g => g.Id, g => g),
             Logs = (logs ?? []).ToImmutableSortedDictionary(l => l.Id, l => l),
             Quotas = (quotas ?? []).ToImmutableSortedDictionary(q => q.ProjectId, q => q),
+            AddressGroups = (addressGroups ?? []).ToImmutableSortedDictionary(g => g.Id, g => g),
         };
     }
 

@@ -20,8 +20,8 @@ namespace VSwitch.Control.Persistence;
 /// document (<see cref="ModelDocuments"/>); rules also carry their group and an autoincrement <c>seq</c> that keeps
 /// Neutron's creation order. Version 2 added the <c>logs</c> table (network logs), version 3 the <c>quotas</c> table
 /// (projects' quota overrides, keyed by project id), version 4 the <c>default_security_group_rules</c> table, seeded
-/// with Neutron's four templates (so groups made after the upgrade get the rules they always got); an older database is
-/// upgraded in place when it is opened. <c>meta</c> holds <c>initialized</c> (the first commit happened: an empty model is then a
+/// with Neutron's four templates (so groups made after the upgrade get the rules they always got), version 5 the
+/// <c>address_groups</c> table; an older database is upgraded in place when it is opened. <c>meta</c> holds <c>initialized</c> (the first commit happened: an empty model is then a
 /// real state, not a fresh directory) and <c>config_baseline</c> (the configuration file as last merged, see
 /// <see cref="ModelService"/>).</para>
 /// <para><b>Refusals.</b> A file that is not SQLite, fails <c>PRAGMA quick_check</c>, or has a schema version newer than
@@ -70,6 +70,9 @@ public sealed class StateStore : IDisposable
         "CREATE TABLE default_security_group_rules (id TEXT PRIMARY KEY, doc TEXT NOT NULL);"
             + string.Concat(DefaultRuleTemplate.Shipped.Select(t =>
                 $"INSERT INTO default_security_group_rules VALUES ('{t.Id}', '{ModelDocuments.Write(t).Replace("'", "''", StringComparison.Ordinal)}');")),
+
+        // 4 -> 5: address groups.
+        "CREATE TABLE address_groups (id TEXT PRIMARY KEY, doc TEXT NOT NULL);",
     ];
 
     private readonly SqliteConnection _connection;
@@ -145,7 +148,8 @@ public sealed class StateStore : IDisposable
             var logs = ReadDocs("SELECT doc FROM logs").Select(ModelDocuments.ReadLog).ToList();
             var quotas = ReadDocs("SELECT doc FROM quotas").Select(ModelDocuments.ReadQuota).ToList();
             var templates = ReadDocs("SELECT doc FROM default_security_group_rules").Select(ModelDocuments.ReadTemplate).ToList();
-            return ModelDocuments.Assemble(networks, ports, groups, rules, logs, quotas, templates);
+            var addressGroups = ReadDocs("SELECT doc FROM address_groups").Select(ModelDocuments.ReadAddressGroup).ToList();
+            return ModelDocuments.Assemble(networks, ports, groups, rules, logs, quotas, templates, addressGroups);
         }
         catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or NeutronException)
         {
@@ -187,6 +191,10 @@ public sealed class StateStore : IDisposable
             q => Upsert(tx, "INSERT INTO quotas (project_id, doc) VALUES ($id, $doc) ON CONFLICT (project_id) DO UPDATE SET doc = excluded.doc",
                 q.ProjectId.Value, ModelDocuments.Write(q)),
             project => Delete(tx, "quotas", project.Value, "project_id"));
+        Diff(before.AddressGroups, after.AddressGroups,
+            g => Upsert(tx, "INSERT INTO address_groups (id, doc) VALUES ($id, $doc) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                g.Id, ModelDocuments.Write(g)),
+            id => Delete(tx, "address_groups", id));
         Diff(before.DefaultRules, after.DefaultRules,
             t => Upsert(tx, "INSERT INTO default_security_group_rules (id, doc) VALUES ($id, $doc) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
                 t.Id, ModelDocuments.Write(t)),

@@ -74,6 +74,7 @@ public sealed partial class ApiServer(ApiOptions options, ListeningSockets liste
         NetworkLogsEndpoints.Map(app, api);
         QuotasEndpoints.Map(app, api);
         TagsEndpoints.Map(app, api);
+        AddressGroupsEndpoints.Map(app, api);
         DefaultSecurityGroupRulesEndpoints.Map(app, api);
         TraceEndpoints.Map(app, api, datapath);
         StatsEndpoints.Map(app, api);

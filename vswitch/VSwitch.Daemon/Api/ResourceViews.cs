@@ -124,7 +124,7 @@ internal static class ResourceViews
         ["remote_ip_prefix"] = r.RemoteIpPrefix?.ToString(),
         ["normalized_cidr"] = r.NormalizedCidr?.ToString(),
         ["remote_group_id"] = r.RemoteGroupId?.ToString(),
-        ["remote_address_group_id"] = null,
+        ["remote_address_group_id"] = r.RemoteAddressGroupId?.ToString(),
         ["description"] = r.Description,
         ["belongs_to_default_sg"] = group?.IsDefault ?? false,
         ["project_id"] = r.ProjectId.Value,
@@ -133,6 +133,19 @@ internal static class ResourceViews
         ["created_at"] = Time(r.CreatedAt),
         ["updated_at"] = Time(r.UpdatedAt),
         ["tags"] = Tags(r.Tags),
+    };
+
+    public static JsonObject AddressGroup(AddressGroup g) => new()
+    {
+        ["id"] = g.Id.ToString(),
+        ["name"] = g.Name,
+        ["description"] = g.Description,
+        ["addresses"] = new JsonArray([.. g.Addresses.Select(a => (JsonNode?)JsonValue.Create(a.ToString()))]),
+        ["project_id"] = g.ProjectId.Value,
+        ["tenant_id"] = g.ProjectId.Value,
+        ["revision_number"] = g.RevisionNumber,
+        ["created_at"] = Time(g.CreatedAt),
+        ["updated_at"] = Time(g.UpdatedAt),
     };
 
     public static JsonArray Tags(EquatableArray<string> tags) => new([.. tags.Select(t => (JsonNode?)JsonValue.Create(t))]);

@@ -76,10 +76,6 @@ internal static class SecurityGroupRulesEndpoints
 
     private static SecurityGroupRuleBody Read(RequestBody body)
     {
-        if (body.String("remote_address_group_id", nullable: true) is not null)
-        {
-            throw NeutronErrors.InvalidAttribute("remote_address_group_id", "address groups are not supported");
-        }
         return new SecurityGroupRuleBody(
             SecurityGroupId: body.Uuid("security_group_id"),
             Direction: body.String("direction"),
@@ -90,7 +86,8 @@ internal static class SecurityGroupRulesEndpoints
             RemoteIpPrefix: body.String("remote_ip_prefix", nullable: true),
             RemoteGroupId: body.Uuid("remote_group_id", nullable: true),
             Description: body.String("description"),
-            ProjectId: body.Project());
+            ProjectId: body.Project(),
+            RemoteAddressGroupId: body.Uuid("remote_address_group_id", nullable: true));
     }
 
     private static Guid Id(string text) => Guid.TryParseExact(text, "D", out var id) ? id : throw NotFound(text);

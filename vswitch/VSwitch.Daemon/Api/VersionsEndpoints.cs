@@ -35,6 +35,8 @@ internal static class VersionsEndpoints
         ("revision-if-match", "If-Match constraints based on revision_number", "Extension indicating that If-Match based on revision_number is supported."),
         ("standard-attr-tag", "Tag support for resources with standard attribute", "Enables to set tags on networks, ports, security groups and security group rules."),
         ("security-groups-default-rules", "Default rules for security groups", "Configure set of security group rules used as default rules for every new security group"),
+        ("address-group", "Address group", "Support address group"),
+        ("security-groups-remote-address-group", "Remote address group id field for security group rules", "Add new field of remote address group id in security group rules"),
         ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
         ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
     ];
@@ -62,7 +64,7 @@ internal static class VersionsEndpoints
     }
 
     private static IResult Resources(HttpContext http) => NeutronResults.Many("resources",
-        new[] { ("network", "networks"), ("port", "ports"), ("security_group", "security-groups"), ("security_group_rule", "security-group-rules"), ("default_security_group_rule", "default-security-group-rules"), ("quota", "quotas") }
+        new[] { ("network", "networks"), ("port", "ports"), ("security_group", "security-groups"), ("security_group_rule", "security-group-rules"), ("default_security_group_rule", "default-security-group-rules"), ("quota", "quotas"), ("address_group", "address-groups") }
             .Select(r => new JsonObject
             {
                 ["name"] = r.Item1,
