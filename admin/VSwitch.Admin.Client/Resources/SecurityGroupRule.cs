@@ -17,6 +17,7 @@ public sealed record SecurityGroupRule
     [JsonPropertyName("port_range_max")] public int? PortRangeMax { get; set; }
     [JsonPropertyName("remote_ip_prefix")] public string? RemoteIpPrefix { get; set; }
     [JsonPropertyName("remote_group_id")] public string? RemoteGroupId { get; set; }
+    [JsonPropertyName("remote_address_group_id")] public string? RemoteAddressGroupId { get; set; }
     [JsonPropertyName("description")] public string? Description { get; set; }
     [JsonPropertyName("project_id")] public string? ProjectId { get; set; }
     [JsonPropertyName("revision_number")] public long RevisionNumber { get; set; }
@@ -35,5 +36,6 @@ public sealed record SecurityGroupRuleRequest
     [JsonPropertyName("port_range_max")] public int? PortRangeMax { get; set; }
     [JsonPropertyName("remote_ip_prefix")] public string? RemoteIpPrefix { get; set; }
     [JsonPropertyName("remote_group_id")] public string? RemoteGroupId { get; set; }
+    [JsonPropertyName("remote_address_group_id")] public string? RemoteAddressGroupId { get; set; }
     [JsonPropertyName("description")] public string? Description { get; set; }
 }

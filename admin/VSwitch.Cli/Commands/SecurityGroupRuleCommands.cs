@@ -30,6 +30,7 @@ internal static class SecurityGroupRuleCommands
         new("port_range", "Port Range", r => Str(PortRangeText(r))),
         new("direction", "Direction", r => Str(r.Direction)),
         new("remote_group_id", "Remote Security Group", r => Str(r.RemoteGroupId)),
+        new("remote_address_group_id", "Remote Address Group", r => Str(r.RemoteAddressGroupId), Listed: false),
         new("security_group_id", "Security Group", r => Str(r.SecurityGroupId)),
         new("port_range_min", "Port Range Min", r => NumOrNull(r.PortRangeMin), Listed: false),
         new("port_range_max", "Port Range Max", r => NumOrNull(r.PortRangeMax), Listed: false),
@@ -67,6 +68,10 @@ internal static class SecurityGroupRuleCommands
         {
             parts.Add($"{peer} group {group}");
         }
+        else if (r.RemoteAddressGroupId is { } addresses)
+        {
+            parts.Add($"{peer} address group {addresses}");
+        }
         parts.Add($"({r.Id})");
         return string.Join(' ', parts);
     }
@@ -98,10 +103,11 @@ internal static class SecurityGroupRuleCommands
         var icmpCode = new Option<int?>("--icmp-code") { Description = "ICMP code (needs --icmp-type)", HelpName = "CODE" };
         var remoteIp = Flags.Text("--remote-ip", "Remote address prefix (default: any)", "CIDR");
         var remoteGroup = Flags.Text("--remote-group", "Remote security group (name or ID)", "GROUP");
+        var remoteAddressGroup = Flags.Text("--remote-address-group", "Remote address group (name or ID)", "ADDRESS_GROUP");
         var description = Flags.Text("--description", "Description", "TEXT");
         var command = new Command("create", "Create a security group rule")
         {
-            group, ingress, egress, ethertype, protocol, dstPort, icmpType, icmpCode, remoteIp, remoteGroup, description,
+            group, ingress, egress, ethertype, protocol, dstPort, icmpType, icmpCode, remoteIp, remoteGroup, remoteAddressGroup, description,
         };
         var output = OutputOptions.AddTo(command);
         app.SetAction(command, async (parse, client, cancellation) =>
@@ -136,9 +142,12 @@ internal static class SecurityGroupRuleCommands
             }
             var ip = parse.GetValue(remoteIp);
             var remote = parse.GetValue(remoteGroup);
-            if (ip is not null && remote is not null)
+            var remoteAddresses = parse.GetValue(remoteAddressGroup);
+            if ((ip is not null ? 1 : 0) + (remote is not null ? 1 : 0) + (remoteAddresses is not null ? 1 : 0) > 1)
             {
-                throw new UsageException("--remote-ip and --remote-group are mutually exclusive");
+                throw new UsageException(remoteAddresses is null
+                    ? "--remote-ip and --remote-group are mutually exclusive"
+                    : "--remote-ip, --remote-group and --remote-address-group are mutually exclusive");
             }
             var ether = parse.GetValue(ethertype)
                 ?? (ip?.Contains(':') == true || proto is "icmpv6" or "ipv6-icmp" or "58" ? "IPv6" : "IPv4");
@@ -151,6 +160,7 @@ internal static class SecurityGroupRuleCommands
                 PortRangeMax = ports?.Max ?? code,
                 RemoteIpPrefix = ip,
                 RemoteGroupId = remote is null ? null : (await client.FindSecurityGroupAsync(remote, cancellation)).Id,
+                RemoteAddressGroupId = remoteAddresses is null ? null : (await client.FindAddressGroupAsync(remoteAddresses, cancellation)).Id,
                 Description = parse.GetValue(description),
             };
         }

@@ -128,4 +128,22 @@ public sealed class OpenStackCliTests : IDisposable
         Assert.Equal("""[2,["next","previous"]]""", output["first"]!.ToJsonString());
         Assert.Equal("""[["blue","red"],["sdk-c"]]""", output["tags"]!.ToJsonString());
     }
+
+    /// <summary>The OpenStack CLI's address group verbs and a rule naming an address group.</summary>
+    [Fact]
+    public void OpenStackCli_AddressGroups()
+    {
+        var group = Json("address", "group", "create", "osc-admins", "--address", "198.18.0.0/30", "--description", "admins");
+        Assert.Contains("198.18.0.0/30", group["addresses"]!.ToJsonString());
+        Must("address", "group", "set", "osc-admins", "--address", "198.18.5.0/24");
+        Must("address", "group", "unset", "osc-admins", "--address", "198.18.0.0/30");
+        Assert.Equal("""["198.18.5.0/24"]""", Json("address", "group", "show", "osc-admins")["addresses"]!.ToJsonString());
+        Json("security", "group", "create", "osc-ssh");
+        var rule = Json("security", "group", "rule", "create", "osc-ssh", "--protocol", "tcp", "--dst-port", "22", "--remote-address-group", "osc-admins");
+        Assert.Equal((string)group["id"]!, (string)rule["remote_address_group_id"]!);
+        Assert.NotEqual(0, Os("address", "group", "delete", "osc-admins").ExitCode);
+        Must("security", "group", "rule", "delete", (string)rule["id"]!);
+        Must("address", "group", "delete", "osc-admins");
+        Assert.DoesNotContain("osc-admins", Must("address", "group", "list", "-f", "value"));
+    }
 }

@@ -117,6 +117,27 @@ public sealed class VswitchctlLiveTests : IDisposable
     }
 
     [Fact]
+    public void AddressGroup_CreateSetUnsetAndARuleNamingIt()
+    {
+        var group = Json("address", "group", "create", "cli-admins", "--address", "198.18.0.0/30", "--address", "2001:db8::1", "--description", "admins");
+        Assert.Equal("""["198.18.0.0/30","2001:db8::1/128"]""", group["addresses"]!.ToJsonString());
+        _daemon.MustCtl("address", "group", "set", "cli-admins", "--address", "198.18.5.0/24", "--name", "cli-admins2");
+        _daemon.MustCtl("address", "group", "unset", "cli-admins2", "--address", "2001:db8::1");
+        Assert.Equal("198.18.0.0/30, 198.18.5.0/24\n", _daemon.MustCtl("address", "group", "show", "cli-admins2", "-f", "value", "-c", "addresses"));
+
+        _daemon.MustCtl("security", "group", "create", "cli-ssh");
+        var rule = Json("security", "group", "rule", "create", "cli-ssh", "--protocol", "tcp", "--dst-port", "22", "--remote-address-group", "cli-admins2");
+        Assert.Equal((string)group["id"]!, (string)rule["remote_address_group_id"]!);
+        Assert.Contains($"from address group {group["id"]}", _daemon.MustCtl("security", "group", "show", "cli-ssh", "-f", "value", "-c", "rules"));
+        AssertFails(1, "vswitchctl: Address group", "address", "group", "delete", "cli-admins2");
+        AssertFails(2, "vswitchctl: --remote-ip, --remote-group and --remote-address-group are mutually exclusive",
+            "security", "group", "rule", "create", "cli-ssh", "--remote-ip", "198.18.0.0/15", "--remote-address-group", "cli-admins2");
+        _daemon.MustCtl("security", "group", "rule", "delete", (string)rule["id"]!);
+        _daemon.MustCtl("address", "group", "delete", "cli-admins2");
+        Assert.Equal("", _daemon.MustCtl("address", "group", "list", "-f", "value"));
+    }
+
+    [Fact]
     public void Failures_AreOneLineWithExitStatus()
     {
         _daemon.MustCtl("network", "create", "err-net");
