@@ -22,6 +22,12 @@ internal sealed class ApiHost : IAsyncDisposable
 {
     public const string Token = "test-token-0123456789";
 
+    /// <summary>A member of project <c>p1</c> (the token file's <c>TOKEN PROJECT ROLE</c> form).</summary>
+    public const string MemberToken = "member-token-p1-0123456789";
+
+    /// <summary>A member of project <c>p2</c>.</summary>
+    public const string OtherMemberToken = "member-token-p2-0123456789";
+
     private readonly Datapath _datapath;
     private readonly Reconciler _reconciler;
     private readonly StateStore _store;
@@ -47,7 +53,8 @@ internal sealed class ApiHost : IAsyncDisposable
         var api = new ApiContext(Models, _reconciler, TimeProvider.System, ProjectId.Parse("admin"), PortTypes, quotas);
         var endpoint = new IPEndPoint(IPAddress.Loopback, tcpPort);
         _listeners = ListeningSockets.Bind(SocketPath, endpoint, metricsListen: null);
-        _server = new ApiServer(new ApiOptions(SocketPath, endpoint, Encoding.UTF8.GetBytes(Token)), _listeners, api, _datapath,
+        _server = new ApiServer(new ApiOptions(SocketPath, endpoint,
+            ApiTokens.Parse($"# the operator\n{Token}\n{MemberToken} p1 member\n{OtherMemberToken} p2 member\n")), _listeners, api, _datapath,
             NullLoggerFactory.Instance);
     }
 

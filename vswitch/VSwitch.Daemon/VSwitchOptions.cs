@@ -27,7 +27,7 @@ public sealed record VSwitchOptions
     public IPEndPoint? ApiListen { get; init; }
 
     /// <summary>The token TCP clients must present (read from <c>--api-token-file</c>); required with <see cref="ApiListen"/>.</summary>
-    public byte[]? ApiToken { get; init; }
+    public VSwitch.Daemon.Api.ApiTokens? ApiToken { get; init; }
 
     /// <summary>Run the operator console on this terminal (the log then goes to <c>STATE_DIR/vswitchd.log</c>); needs <see cref="ApiSocket"/>.</summary>
     public bool Console { get; init; }

@@ -22,8 +22,17 @@ internal static class NeutronAttributes
     }
 
     /// <summary>The owner of a new object: the request's project if given, else the caller's.</summary>
-    public static ProjectId Project(string? requested, OperationContext context) =>
-        requested is null ? context.ProjectId : ProjectId.Parse(requested);
+    public static ProjectId Project(string? requested, OperationContext context)
+    {
+        if (requested is null)
+        {
+            return context.ProjectId;
+        }
+        var project = ProjectId.Parse(requested);
+        return context.IsAdmin || project == context.ProjectId
+            ? project
+            : throw NeutronErrors.BadRequestMessage("Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin privileges");
+    }
 
     /// <summary>Refuses a project in an update (Neutron's <c>project_id</c> is not <c>allow_put</c>).</summary>
     public static void RefuseProjectChange(string? requested, ProjectId current)

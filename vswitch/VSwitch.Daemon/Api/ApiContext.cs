@@ -9,10 +9,12 @@ namespace VSwitch.Daemon.Api;
 /// What every endpoint needs: the model owner, the reconciler (port statuses), the clock, and the caller's project.
 /// </summary>
 /// <remarks>
-/// <para><b>Who asks.</b> The API has one kind of caller, the operator: every request is admin (sees every project)
-/// and acts for the project in the <c>X-Project-Id</c> header (what Keystone's middleware would set), else for
-/// <see cref="DefaultProject"/> (the configuration's <c>project</c>, <c>admin</c> by default). Objects still belong
-/// to projects, and a port may use only its own project's groups.</para>
+/// <para><b>Who asks.</b> Over the Unix socket, the operator: admin (sees every project), acting for the project in the
+/// <c>X-Project-Id</c> header (what Keystone's middleware would set), else for <see cref="DefaultProject"/> (the
+/// configuration's <c>project</c>, <c>admin</c> by default). Over TCP, whoever the token is (<see cref="ApiTokens"/>): an
+/// admin token acts as the operator (its project, if it names one, instead of the default); a member token acts for its
+/// project only (the header is ignored), sees only that project's objects and may not use the admin-only calls
+/// (<see cref="RequireAdmin"/>).</para>
 /// <para><b>Thread-safety.</b> Immutable; <see cref="ModelService"/> serialises the writes.</para>
 /// </remarks>
 public sealed class ApiContext(
@@ -34,17 +36,28 @@ public sealed class ApiContext(
     /// <summary>The operation context of a request.</summary>
     public OperationContext For(HttpContext http)
     {
-        var project = http.Request.Headers["X-Project-Id"].FirstOrDefault();
+        var caller = http.Items[TokenAuthentication.CallerKey] as Caller ?? Caller.Operator;
+        var header = http.Request.Headers["X-Project-Id"].FirstOrDefault();
+        var project = !caller.IsAdmin ? caller.Project!.Value
+            : !string.IsNullOrEmpty(header) ? ProjectId.Parse(header)
+            : caller.Project ?? DefaultProject;
         return new OperationContext(
-            string.IsNullOrEmpty(project) ? DefaultProject : ProjectId.Parse(project),
+            project,
             Guid.NewGuid,
             time.GetUtcNow,
             Presets,
-            IsAdmin: true)
+            IsAdmin: caller.IsAdmin)
         {
             PortTypes = portTypes,
             QuotaDefaults = QuotaDefaults,
         };
+    }
+
+    /// <summary>Refuses a caller that is not admin (Neutron's policy: 403 <c>PolicyNotAuthorized</c>).</summary>
+    public OperationContext RequireAdmin(HttpContext http, string action)
+    {
+        var context = For(http);
+        return context.IsAdmin ? context : throw new NeutronException(403, "PolicyNotAuthorized", $"rule:{action} is disallowed by policy");
     }
 
     /// <summary>

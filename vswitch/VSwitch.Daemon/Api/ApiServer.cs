@@ -54,7 +54,7 @@ public sealed partial class ApiServer(ApiOptions options, ListeningSockets liste
         var app = builder.Build();
         // Routing comes after the guard, so that a routing failure is a NeutronError too, never an empty 500.
         app.Use(Guard);
-        app.Use(new TokenAuthentication(options.Token).InvokeAsync);
+        app.Use(new TokenAuthentication(options.Tokens).InvokeAsync);
         app.UseStatusCodePages(async context =>
         {
             var http = context.HttpContext;

@@ -27,8 +27,8 @@ internal static class DefaultSecurityGroupRulesEndpoints
             NeutronResults.One("default_security_group_rule", ListQuery.Fields(View(DefaultRuleOperations.Get(api.Models.Current, Id(id))), http.Request.Query)));
         app.MapPost("/v2.0/default-security-group-rules", async (HttpContext http) =>
         {
+            var context = api.RequireAdmin(http, "create_default_security_group_rule");
             using var document = await RequestBody.ReadDocumentAsync(http.Request);
-            var context = api.For(http);
             if (RequestBody.Bulk(document, "default_security_group_rules", "default_security_group_rule", s_create) is { } many)
             {
                 var requests = many.Select(Read).ToList();
@@ -46,8 +46,9 @@ internal static class DefaultSecurityGroupRulesEndpoints
             var body = RequestBody.Envelope(document, "default_security_group_rule", s_create);
             throw NeutronErrors.ReadOnlyAttribute(body.Resource.EnumerateObject().Select(p => p.Name).FirstOrDefault() ?? "default_security_group_rule");
         });
-        app.MapDelete("/v2.0/default-security-group-rules/{id}", (string id) =>
+        app.MapDelete("/v2.0/default-security-group-rules/{id}", (HttpContext http, string id) =>
         {
+            api.RequireAdmin(http, "delete_default_security_group_rule");
             var templateId = Id(id);
             api.Models.Execute(model => DefaultRuleOperations.Delete(model, templateId));
             return Results.NoContent();

@@ -40,6 +40,7 @@ internal static class FlowsEndpoints
     {
         app.MapGet("/v2.0/vswitch/flows", (HttpContext http) =>
         {
+            api.RequireAdmin(http, "get_vswitch_flows");
             var portId = StatsEndpoints.PortIdQuery(api, http);
             var limit = Limit(http);
             var reconciler = api.Reconciler;

@@ -27,17 +27,17 @@ internal static class NetworkLogsEndpoints
         app.MapGet("/v2.0/log/loggable-resources", () =>
             NeutronResults.Many("loggable_resources", [new JsonObject { ["type"] = NetworkLog.SecurityGroupType }]));
         app.MapGet("/v2.0/log/logs", (HttpContext http) =>
-            ListQuery.Answer("logs", NetworkLogOperations.List(api.Models.Current, api.For(http)).Select(ResourceViews.NetworkLog), http.Request, NotFound));
+            ListQuery.Answer("logs", NetworkLogOperations.List(api.Models.Current, api.RequireAdmin(http, "get_log")).Select(ResourceViews.NetworkLog), http.Request, NotFound));
         app.MapGet("/v2.0/log/logs/{id}", (HttpContext http, string id) =>
         {
-            var log = NetworkLogOperations.Get(api.Models.Current, Id(id), api.For(http));
+            var log = NetworkLogOperations.Get(api.Models.Current, Id(id), api.RequireAdmin(http, "get_log"));
             return NeutronResults.One("log", ListQuery.Fields(ResourceViews.NetworkLog(log), http.Request.Query));
         });
         app.MapPost("/v2.0/log/logs", async (HttpContext http) =>
         {
             using var document = await RequestBody.ReadDocumentAsync(http.Request);
             var request = Read(RequestBody.Envelope(document, "log", s_create));
-            var context = api.For(http);
+            var context = api.RequireAdmin(http, "manage_log");
             var log = api.Models.Execute(model => NetworkLogOperations.Create(model, request, context));
             return NeutronResults.One("log", ResourceViews.NetworkLog(log), StatusCodes.Status201Created);
         });
@@ -54,7 +54,7 @@ internal static class NetworkLogsEndpoints
                 }
             }
             var request = Read(body);
-            var context = api.For(http);
+            var context = api.RequireAdmin(http, "manage_log");
             var expected = IfMatch.Expected(http.Request);
             var log = api.Models.Execute(model =>
             {
@@ -66,7 +66,7 @@ internal static class NetworkLogsEndpoints
         app.MapDelete("/v2.0/log/logs/{id}", (HttpContext http, string id) =>
         {
             var logId = Id(id);
-            var context = api.For(http);
+            var context = api.RequireAdmin(http, "manage_log");
             var expected = IfMatch.Expected(http.Request);
             api.Models.Execute(model =>
             {

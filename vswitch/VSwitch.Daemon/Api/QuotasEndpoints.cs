@@ -17,8 +17,9 @@ internal static class QuotasEndpoints
 
     public static void Map(IEndpointRouteBuilder app, ApiContext api)
     {
-        app.MapGet("/v2.0/quotas", () =>
+        app.MapGet("/v2.0/quotas", (HttpContext http) =>
         {
+            api.RequireAdmin(http, "get_quota");
             var model = api.Models.Current;
             return NeutronResults.Many("quotas", model.Quotas.Keys.Select(p => View(QuotaOperations.Effective(model, p, api.QuotaDefaults), p)));
         });
@@ -26,17 +27,17 @@ internal static class QuotasEndpoints
         {
             "project" => NeutronResults.One("project", new JsonObject { ["project_id"] = api.For(http).ProjectId.Value }),
             "tenant" => NeutronResults.One("tenant", new JsonObject { ["tenant_id"] = api.For(http).ProjectId.Value }),
-            _ => NeutronResults.One("quota", View(QuotaOperations.Effective(api.Models.Current, Project(project), api.QuotaDefaults), null)),
+            _ => NeutronResults.One("quota", View(QuotaOperations.Effective(api.Models.Current, Readable(api, http, project), api.QuotaDefaults), null)),
         });
-        app.MapGet("/v2.0/quotas/{project}/default", (string project) =>
+        app.MapGet("/v2.0/quotas/{project}/default", (HttpContext http, string project) =>
         {
-            Project(project);
+            Readable(api, http, project);
             return NeutronResults.One("quota", View(api.QuotaDefaults, null));
         });
-        app.MapGet("/v2.0/quotas/{project}/details", (string project) =>
+        app.MapGet("/v2.0/quotas/{project}/details", (HttpContext http, string project) =>
         {
             var model = api.Models.Current;
-            var id = Project(project);
+            var id = Readable(api, http, project);
             var limits = QuotaOperations.Effective(model, id, api.QuotaDefaults);
             var usage = QuotaOperations.Usage(model, id);
             var view = new JsonObject();
@@ -49,15 +50,16 @@ internal static class QuotasEndpoints
         app.MapPut("/v2.0/quotas/{project}", async (HttpContext http, string project) =>
         {
             var id = Project(project);
+            var context = api.RequireAdmin(http, "update_quota");
             using var document = await RequestBody.ReadDocumentAsync(http.Request);
             var limits = Read(RequestBody.Envelope(document, "quota", s_update));
-            var context = api.For(http);
             var effective = api.Models.Execute(model => QuotaOperations.Update(model, id, limits, context));
             return NeutronResults.One("quota", View(effective, null));
         });
-        app.MapDelete("/v2.0/quotas/{project}", (string project) =>
+        app.MapDelete("/v2.0/quotas/{project}", (HttpContext http, string project) =>
         {
             var id = Project(project);
+            api.RequireAdmin(http, "delete_quota");
             api.Models.Execute(model => QuotaOperations.Reset(model, id));
             return Results.NoContent();
         });
@@ -95,6 +97,14 @@ internal static class QuotasEndpoints
             view["tenant_id"] = p.Value;
         }
         return view;
+    }
+
+    /// <summary>A project whose quota the caller may read: an admin any, a member its own (Neutron's policy).</summary>
+    private static ProjectId Readable(ApiContext api, HttpContext http, string text)
+    {
+        var project = Project(text);
+        var context = api.For(http);
+        return context.IsAdmin || context.ProjectId == project ? project : throw new NeutronException(403, "PolicyNotAuthorized", "rule:get_quota is disallowed by policy");
     }
 
     /// <summary>A project id from the path (free text here, as there is no Keystone to ask; <see cref="ProjectId.Parse"/> refuses what no project id can be).</summary>

@@ -29,6 +29,7 @@ internal static class StatsEndpoints
     {
         app.MapGet("/v2.0/vswitch/stats", (HttpContext http) =>
         {
+            api.RequireAdmin(http, "get_vswitch_stats");
             var portId = PortIdQuery(api, http);
             var stats = SwitchStats.Collect(api.Reconciler, includeDetached: true, portId);
             var ports = stats.Ports.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.PortId).Select(Port);

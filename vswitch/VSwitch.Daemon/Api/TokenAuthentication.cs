@@ -1,21 +1,20 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Http;
 
 namespace VSwitch.Daemon.Api;
 
 /// <summary>
-/// Requires <c>X-Auth-Token</c> on every request that arrived over TCP; requests over the Unix socket are trusted
+/// Requires <c>X-Auth-Token</c> on every request that arrived over TCP and records who the token is
+/// (<see cref="Caller"/>, in <see cref="HttpContext.Items"/>); requests over the Unix socket are the operator's
 /// (the socket's mode 0660 and its directory decide who can connect).
 /// </summary>
 /// <remarks>
-/// The comparison is constant-time: both sides are hashed with SHA-256 first (so their lengths leak nothing either) and
-/// the digests compared with <see cref="CryptographicOperations.FixedTimeEquals"/>. A missing or wrong token is 401 with
-/// a NeutronError body, as Keystone's middleware would answer.
+/// The comparison is constant-time (<see cref="ApiTokens.Match"/>). A missing or wrong token is 401 with a NeutronError
+/// body, as Keystone's middleware would answer.
 /// </remarks>
-internal sealed class TokenAuthentication(byte[]? token)
+internal sealed class TokenAuthentication(ApiTokens? tokens)
 {
-    private readonly byte[]? _digest = token is null ? null : SHA256.HashData(token);
+    /// <summary>The key of the request's <see cref="Caller"/> in <see cref="HttpContext.Items"/>.</summary>
+    public static readonly object CallerKey = new();
 
     public async Task InvokeAsync(HttpContext http, RequestDelegate next)
     {
@@ -24,8 +23,8 @@ internal sealed class TokenAuthentication(byte[]? token)
             // Exactly one header: with two, which one a proxy added and which the client sent is anyone's guess.
             var headers = http.Request.Headers["X-Auth-Token"];
             var given = headers.Count == 1 ? headers[0] : null;
-            if (_digest is null || given is null
-                || !CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), _digest))
+            var caller = given is null ? null : tokens?.Match(given);
+            if (caller is null)
             {
                 http.Response.Headers.WWWAuthenticate = "Keystone uri=\"none\"";
                 await NeutronResults.Error(StatusCodes.Status401Unauthorized, "HTTPUnauthorized", headers.Count > 1
@@ -33,6 +32,7 @@ internal sealed class TokenAuthentication(byte[]? token)
                     : "Authentication required: a valid X-Auth-Token header").ExecuteAsync(http);
                 return;
             }
+            http.Items[CallerKey] = caller;
         }
         await next(http);
     }
