@@ -66,6 +66,15 @@ public static class NeutronErrors
     public static NeutronException AddressesNotFound(IEnumerable<string> addresses, Guid id) =>
         NotFound("AddressesNotFound", $"Addresses [{string.Join(", ", addresses.Select(a => $"'{a}'"))}] not found in the address group {id}.");
 
+    public static NeutronException RbacPolicyNotFound(Guid id) => NotFound("RbacPolicyNotFound", $"RBAC policy of type security_group with ID {id} not found");
+
+    public static NeutronException DuplicateRbacPolicy() => Conflict("DuplicateRbacPolicy", "An RBAC policy already exists with those values.");
+
+    public static NeutronException RbacPolicyInUse(Guid objectId) =>
+        Conflict("RbacPolicyInUse", $"RBAC policy on object {objectId} cannot be removed because other objects depend on it.");
+
+    public static NeutronException NotOwner(string action) => new(403, "PolicyNotAuthorized", $"rule:{action} is disallowed by policy");
+
     public static NeutronException TagNotFound(string tag) => NotFound("TagNotFound", $"Tag {tag} could not be found.");
 
     // ---- Networks and ports ----

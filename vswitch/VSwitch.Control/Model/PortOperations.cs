@@ -217,7 +217,8 @@ public static class PortOperations
             throw NeutronErrors.InvalidAttribute("security_groups", $"Duplicate items in the list: {string.Join(", ", twice)}");
         }
         var ids = requested.ToList();
-        var missing = ids.Where(id => !model.SecurityGroups.TryGetValue(id, out var g) || (!project.IsNone && g.ProjectId != project)).ToList();
+        var missing = ids.Where(id => !model.SecurityGroups.TryGetValue(id, out var g)
+            || (!project.IsNone && g.ProjectId != project && !RbacOperations.IsSharedWith(model, id, project))).ToList();
         if (missing.Count > 0)
         {
             throw NeutronErrors.SecurityGroupNotFound(string.Join(", ", missing));

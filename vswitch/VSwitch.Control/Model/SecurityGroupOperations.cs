@@ -47,7 +47,7 @@ public static class SecurityGroupOperations
             RefuseDefaultName(NeutronAttributes.Name(request.Name));
         }
         var description = request.Description is null ? null : NeutronAttributes.Description(request.Description);
-        var group = Get(model, id, context);
+        var group = GetOwned(model, id, context);
         NeutronAttributes.RefuseProjectChange(request.ProjectId, group.ProjectId);
         if (group.IsDefault && request.Name is not null)
         {
@@ -74,7 +74,7 @@ public static class SecurityGroupOperations
         {
             throw NeutronErrors.SecurityGroupInUse(id);
         }
-        var group = Get(model, id, context);
+        var group = GetOwned(model, id, context);
         if (group.IsDefault && !context.IsAdmin)
         {
             throw NeutronErrors.SecurityGroupCannotRemoveDefault();
@@ -93,18 +93,33 @@ public static class SecurityGroupOperations
                 });
             }
         }
-        return NetworkLogOperations.WithoutGroup(model with { SecurityGroups = groups }, id);
+        var policies = model.RbacPolicies.Values.Where(p => p.ObjectId == id).Select(p => p.Id);
+        return NetworkLogOperations.WithoutGroup(model with { SecurityGroups = groups, RbacPolicies = model.RbacPolicies.RemoveRange(policies) }, id);
     }
 
-    /// <summary>Neutron's show: the group, or <c>SecurityGroupNotFound</c> (404) if it is missing or not visible to the caller.</summary>
+    /// <summary>
+    /// Neutron's show: the group, or <c>SecurityGroupNotFound</c> (404) if it is missing or not visible to the caller
+    /// (its own project's, or shared with it by an RBAC policy).
+    /// </summary>
     public static SecurityGroup Get(SwitchModel model, Guid id, OperationContext context) =>
-        model.SecurityGroups.TryGetValue(id, out var group) && context.CanSee(group.ProjectId)
+        model.SecurityGroups.TryGetValue(id, out var group) && IsVisible(model, group, context)
             ? group
             : throw NeutronErrors.SecurityGroupNotFound(id);
 
+    /// <summary>A group the caller may change: visible and its own (or the caller is admin); a shared group is 403.</summary>
+    public static SecurityGroup GetOwned(SwitchModel model, Guid id, OperationContext context)
+    {
+        var group = Get(model, id, context);
+        return context.CanSee(group.ProjectId) ? group : throw NeutronErrors.NotOwner("update_security_group");
+    }
+
     /// <summary>Neutron's list: the groups the caller can see (an API list should first call <see cref="ProjectDefaults.EnsureProject"/>, as Neutron does).</summary>
     public static IEnumerable<SecurityGroup> List(SwitchModel model, OperationContext context) =>
-        model.SecurityGroups.Values.Where(g => context.CanSee(g.ProjectId));
+        model.SecurityGroups.Values.Where(g => IsVisible(model, g, context));
+
+    /// <summary>The caller's project owns the group, or the caller is admin, or a policy shares it with the caller.</summary>
+    public static bool IsVisible(SwitchModel model, SecurityGroup group, OperationContext context) =>
+        context.CanSee(group.ProjectId) || RbacOperations.IsSharedWith(model, group.Id, context.ProjectId);
 
     /// <summary>True if some port is a member of the group.</summary>
     public static bool IsInUse(SwitchModel model, Guid id) => model.Ports.Values.Any(p => p.SecurityGroupIds.Contains(id));

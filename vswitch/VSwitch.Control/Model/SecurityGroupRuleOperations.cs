@@ -100,7 +100,7 @@ public static class SecurityGroupRuleOperations
     public static SwitchModel Delete(SwitchModel model, Guid ruleId, OperationContext context)
     {
         var rule = Get(model, ruleId, context);
-        var group = model.SecurityGroups[rule.SecurityGroupId];
+        var group = SecurityGroupOperations.GetOwned(model, rule.SecurityGroupId, context);
         var updated = group with
         {
             Rules = group.Rules.Where(r => r.Id != ruleId).ToEquatableArray(),
@@ -112,11 +112,15 @@ public static class SecurityGroupRuleOperations
 
     /// <summary>The rule, or <c>SecurityGroupRuleNotFound</c> (404) if it is missing or not visible to the caller.</summary>
     public static SecurityGroupRule Get(SwitchModel model, Guid ruleId, OperationContext context) =>
-        model.FindRule(ruleId) is { } rule && context.CanSee(rule.ProjectId) ? rule : throw NeutronErrors.SecurityGroupRuleNotFound(ruleId);
+        model.FindRule(ruleId) is { } rule && (context.CanSee(rule.ProjectId) || Shared(model, rule, context)) ? rule : throw NeutronErrors.SecurityGroupRuleNotFound(ruleId);
 
     /// <summary>The rules the caller can see, group by group.</summary>
     public static IEnumerable<SecurityGroupRule> List(SwitchModel model, OperationContext context) =>
-        model.SecurityGroups.Values.SelectMany(g => g.Rules).Where(r => context.CanSee(r.ProjectId));
+        model.SecurityGroups.Values.SelectMany(g => g.Rules).Where(r => context.CanSee(r.ProjectId) || Shared(model, r, context));
+
+    /// <summary>The rule's group is shared with the caller (its rules are then visible, read-only).</summary>
+    private static bool Shared(SwitchModel model, SecurityGroupRule rule, OperationContext context) =>
+        RbacOperations.IsSharedWith(model, rule.SecurityGroupId, context.ProjectId);
 
     /// <summary>True if the two rules are the same rule in Neutron's sense (see the remarks on duplicates).</summary>
     public static bool AreDuplicates(SecurityGroupRule a, SecurityGroupRule b) => RuleKey.Of(a) == RuleKey.Of(b);
@@ -190,8 +194,8 @@ public static class SecurityGroupRuleOperations
             AddressGroupOperations.Get(model, addressGroup, context);
         }
 
-        // 6. The group.
-        var group = SecurityGroupOperations.Get(model, groupId, context);
+        // 6. The group, which the caller must own (a group shared with it is read-only).
+        var group = SecurityGroupOperations.GetOwned(model, groupId, context);
         var project = request.ProjectId is null ? group.ProjectId : ProjectId.Parse(request.ProjectId);
         return new SecurityGroupRule(Guid.Empty, groupId, project, direction, ethertype, protocol, min, max, prefix, request.RemoteGroupId, description)
         {

@@ -31,6 +31,9 @@ public sealed record SwitchModel(ImmutableSortedDictionary<Guid, NetworkSpec> Ne
     public ImmutableSortedDictionary<Guid, DefaultRuleTemplate> DefaultRules { get; init; } =
         DefaultRuleTemplate.Shipped.ToImmutableSortedDictionary(t => t.Id, t => t);
 
+    /// <summary>RBAC policies sharing security groups, by id (<see cref="RbacOperations"/>).</summary>
+    public ImmutableSortedDictionary<Guid, RbacPolicy> RbacPolicies { get; init; } = ImmutableSortedDictionary<Guid, RbacPolicy>.Empty;
+
     /// <summary>Address groups, by id (<see cref="AddressGroupOperations"/>).</summary>
     public ImmutableSortedDictionary<Guid, AddressGroup> AddressGroups { get; init; } = ImmutableSortedDictionary<Guid, AddressGroup>.Empty;
 

@@ -82,6 +82,15 @@ public static class TagOperations
     private static ModelChange<EquatableArray<string>> Set(SwitchModel model, TaggedKind kind, Guid id, List<string> sorted, OperationContext context)
     {
         var tags = sorted.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToEquatableArray();
+        // A group shared with the caller is read-only to it, tags included.
+        if (kind == TaggedKind.SecurityGroup)
+        {
+            SecurityGroupOperations.GetOwned(model, id, context);
+        }
+        else if (kind == TaggedKind.SecurityGroupRule)
+        {
+            SecurityGroupOperations.GetOwned(model, SecurityGroupRuleOperations.Get(model, id, context).SecurityGroupId, context);
+        }
         if (Get(model, kind, id, context) == tags)
         {
             return new ModelChange<EquatableArray<string>>(model, tags);

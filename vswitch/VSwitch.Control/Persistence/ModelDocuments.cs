@@ -85,6 +85,16 @@ internal static class ModelDocuments
             d.RemoteIpPrefix is null ? null : Prefix(d.RemoteIpPrefix), d.RemoteIsParent, d.Description ?? "", d.UsedInDefaultSg, d.UsedInNonDefaultSg);
     }
 
+    internal sealed record RbacDoc(Guid Id, string ObjectType, Guid ObjectId, string Action, string Target, string? ProjectId);
+
+    public static string Write(RbacPolicy p) => JsonSerializer.Serialize(new RbacDoc(p.Id, p.ObjectType, p.ObjectId, p.Action, p.Target, p.ProjectId.Value), s_json);
+
+    public static RbacPolicy ReadRbac(string json)
+    {
+        var d = Deserialize<RbacDoc>(json);
+        return new RbacPolicy(d.Id, d.ObjectType, d.ObjectId, d.Action, d.Target, Project(d.ProjectId));
+    }
+
     /// <summary>A project's quota overrides: resource name to limit.</summary>
     internal sealed record QuotaDoc(string ProjectId, Dictionary<string, int> Limits);
 
@@ -218,7 +228,7 @@ internal static class ModelDocuments
     /// <summary>Builds a model from its rows: rules go into their groups in the order given.</summary>
     public static SwitchModel Assemble(IEnumerable<NetworkSpec> networks, IEnumerable<PortSpec> ports, IEnumerable<string> groupDocs,
         IEnumerable<SecurityGroupRule> rules, IEnumerable<NetworkLog>? logs = null, IEnumerable<ProjectQuota>? quotas = null,
-        IEnumerable<DefaultRuleTemplate>? defaultRules = null, IEnumerable<AddressGroup>? addressGroups = null)
+        IEnumerable<DefaultRuleTemplate>? defaultRules = null, IEnumerable<AddressGroup>? addressGroups = null, IEnumerable<RbacPolicy>? rbacPolicies = null)
     {
         var rulesByGroup = rules.GroupBy(r => r.SecurityGroupId).ToDictionary(g => g.Key, g => g.ToEquatableArray());
         var groups = groupDocs.Select(doc =>
@@ -236,6 +246,7 @@ internal static class ModelDocuments
             Logs = (logs ?? []).ToImmutableSortedDictionary(l => l.Id, l => l),
             Quotas = (quotas ?? []).ToImmutableSortedDictionary(q => q.ProjectId, q => q),
             AddressGroups = (addressGroups ?? []).ToImmutableSortedDictionary(g => g.Id, g => g),
+            RbacPolicies = (rbacPolicies ?? []).ToImmutableSortedDictionary(p => p.Id, p => p),
         };
     }
 

@@ -21,7 +21,7 @@ namespace VSwitch.Control.Persistence;
 /// Neutron's creation order. Version 2 added the <c>logs</c> table (network logs), version 3 the <c>quotas</c> table
 /// (projects' quota overrides, keyed by project id), version 4 the <c>default_security_group_rules</c> table, seeded
 /// with Neutron's four templates (so groups made after the upgrade get the rules they always got), version 5 the
-/// <c>address_groups</c> table; an older database is upgraded in place when it is opened. <c>meta</c> holds <c>initialized</c> (the first commit happened: an empty model is then a
+/// <c>address_groups</c> table, version 6 the <c>rbac_policies</c> table; an older database is upgraded in place when it is opened. <c>meta</c> holds <c>initialized</c> (the first commit happened: an empty model is then a
 /// real state, not a fresh directory) and <c>config_baseline</c> (the configuration file as last merged, see
 /// <see cref="ModelService"/>).</para>
 /// <para><b>Refusals.</b> A file that is not SQLite, fails <c>PRAGMA quick_check</c>, or has a schema version newer than
@@ -73,6 +73,9 @@ public sealed class StateStore : IDisposable
 
         // 4 -> 5: address groups.
         "CREATE TABLE address_groups (id TEXT PRIMARY KEY, doc TEXT NOT NULL);",
+
+        // 5 -> 6: RBAC policies (security groups shared with other projects).
+        "CREATE TABLE rbac_policies (id TEXT PRIMARY KEY, doc TEXT NOT NULL);",
     ];
 
     private readonly SqliteConnection _connection;
@@ -149,7 +152,8 @@ public sealed class StateStore : IDisposable
             var quotas = ReadDocs("SELECT doc FROM quotas").Select(ModelDocuments.ReadQuota).ToList();
             var templates = ReadDocs("SELECT doc FROM default_security_group_rules").Select(ModelDocuments.ReadTemplate).ToList();
             var addressGroups = ReadDocs("SELECT doc FROM address_groups").Select(ModelDocuments.ReadAddressGroup).ToList();
-            return ModelDocuments.Assemble(networks, ports, groups, rules, logs, quotas, templates, addressGroups);
+            var rbac = ReadDocs("SELECT doc FROM rbac_policies").Select(ModelDocuments.ReadRbac).ToList();
+            return ModelDocuments.Assemble(networks, ports, groups, rules, logs, quotas, templates, addressGroups, rbac);
         }
         catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or NeutronException)
         {
@@ -195,6 +199,10 @@ public sealed class StateStore : IDisposable
             g => Upsert(tx, "INSERT INTO address_groups (id, doc) VALUES ($id, $doc) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
                 g.Id, ModelDocuments.Write(g)),
             id => Delete(tx, "address_groups", id));
+        Diff(before.RbacPolicies, after.RbacPolicies,
+            p => Upsert(tx, "INSERT INTO rbac_policies (id, doc) VALUES ($id, $doc) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                p.Id, ModelDocuments.Write(p)),
+            id => Delete(tx, "rbac_policies", id));
         Diff(before.DefaultRules, after.DefaultRules,
             t => Upsert(tx, "INSERT INTO default_security_group_rules (id, doc) VALUES ($id, $doc) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
                 t.Id, ModelDocuments.Write(t)),

@@ -96,13 +96,14 @@ internal static class ResourceViews
         return json;
     }
 
-    public static JsonObject SecurityGroup(SecurityGroup g) => new()
+    // shared: Neutron's attribute, true when an RBAC policy shares the group with the caller's project or everyone.
+    public static JsonObject SecurityGroup(SecurityGroup g, bool shared) => new()
     {
         ["id"] = g.Id.ToString(),
         ["name"] = g.Name,
         ["description"] = g.Description,
         ["stateful"] = g.Stateful,
-        ["shared"] = false,
+        ["shared"] = shared,
         ["security_group_rules"] = new JsonArray([.. g.Rules.Select(r => (JsonNode)Rule(r, g))]),
         ["project_id"] = g.ProjectId.Value,
         ["tenant_id"] = g.ProjectId.Value,

@@ -19,13 +19,13 @@ internal static class SecurityGroupsEndpoints
         {
             var context = api.For(http);
             api.EnsureProject(context);
-            return ListQuery.Answer("security_groups", SecurityGroupOperations.List(api.Models.Current, context).Select(ResourceViews.SecurityGroup),
+            return ListQuery.Answer("security_groups", SecurityGroupOperations.List(api.Models.Current, context).Select(g => View(api, g, context)),
                 http.Request, NotFound);
         });
         app.MapGet("/v2.0/security-groups/{id}", (HttpContext http, string id) =>
         {
             var group = SecurityGroupOperations.Get(api.Models.Current, Id(id), api.For(http));
-            return NeutronResults.One("security_group", ListQuery.Fields(ResourceViews.SecurityGroup(group), http.Request.Query));
+            return NeutronResults.One("security_group", ListQuery.Fields(View(api, group, api.For(http)), http.Request.Query));
         });
         app.MapPost("/v2.0/security-groups", async (HttpContext http) =>
         {
@@ -35,11 +35,11 @@ internal static class SecurityGroupsEndpoints
             {
                 var requests = many.Select(Read).ToList();
                 var groups = api.Models.Execute(model => BulkCreate.All(model, requests, (m, r) => SecurityGroupOperations.Create(m, r, context)));
-                return NeutronResults.Many("security_groups", groups.Select(ResourceViews.SecurityGroup), StatusCodes.Status201Created);
+                return NeutronResults.Many("security_groups", groups.Select(g => View(api, g, context)), StatusCodes.Status201Created);
             }
             var request = Read(RequestBody.Envelope(document, "security_group", s_create));
             var group = api.Models.Execute(model => SecurityGroupOperations.Create(model, request, context));
-            return NeutronResults.One("security_group", ResourceViews.SecurityGroup(group), StatusCodes.Status201Created);
+            return NeutronResults.One("security_group", View(api, group, context), StatusCodes.Status201Created);
         });
         app.MapPut("/v2.0/security-groups/{id}", async (HttpContext http, string id) =>
         {
@@ -53,7 +53,7 @@ internal static class SecurityGroupsEndpoints
                 IfMatch.Check(expected, SecurityGroupOperations.Get(model, groupId, context).RevisionNumber);
                 return SecurityGroupOperations.Update(model, groupId, request, context);
             });
-            return NeutronResults.One("security_group", ResourceViews.SecurityGroup(group));
+            return NeutronResults.One("security_group", View(api, group, context));
         });
         app.MapDelete("/v2.0/security-groups/{id}", (HttpContext http, string id) =>
         {
@@ -68,6 +68,9 @@ internal static class SecurityGroupsEndpoints
             return Results.NoContent();
         });
     }
+
+    private static System.Text.Json.Nodes.JsonObject View(ApiContext api, SecurityGroup group, OperationContext context) =>
+        ResourceViews.SecurityGroup(group, RbacOperations.IsSharedWith(api.Models.Current, group.Id, context.ProjectId));
 
     private static SecurityGroupBody Read(RequestBody body) =>
         new(body.String("name"), body.String("description"), body.Bool("stateful"), body.Project());

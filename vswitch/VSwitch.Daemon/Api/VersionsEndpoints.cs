@@ -37,6 +37,8 @@ internal static class VersionsEndpoints
         ("security-groups-default-rules", "Default rules for security groups", "Configure set of security group rules used as default rules for every new security group"),
         ("address-group", "Address group", "Support address group"),
         ("security-groups-remote-address-group", "Remote address group id field for security group rules", "Add new field of remote address group id in security group rules"),
+        ("rbac-policies", "RBAC Policies", "Allows creation and modification of policies that control tenant access to resources."),
+        ("rbac-security-groups", "RBAC Security Groups", "Add RBAC support for security groups"),
         ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
         ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
     ];
@@ -64,7 +66,7 @@ internal static class VersionsEndpoints
     }
 
     private static IResult Resources(HttpContext http) => NeutronResults.Many("resources",
-        new[] { ("network", "networks"), ("port", "ports"), ("security_group", "security-groups"), ("security_group_rule", "security-group-rules"), ("default_security_group_rule", "default-security-group-rules"), ("quota", "quotas"), ("address_group", "address-groups") }
+        new[] { ("network", "networks"), ("port", "ports"), ("security_group", "security-groups"), ("security_group_rule", "security-group-rules"), ("default_security_group_rule", "default-security-group-rules"), ("quota", "quotas"), ("address_group", "address-groups"), ("rbac_policy", "rbac-policies") }
             .Select(r => new JsonObject
             {
                 ["name"] = r.Item1,
