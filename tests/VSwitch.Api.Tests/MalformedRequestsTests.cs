@@ -130,6 +130,8 @@ public sealed class MalformedRequestsTests(ITestOutputHelper output)
         var port = (string)(await client.CreateAsync("ports", "port",
             $$$"""{"port": {"network_id": "{{{net}}}", "binding:profile": {"device": "memory:f"}, "security_groups": ["{{{group}}}"], "fixed_ips": [{"ip_address": "198.18.0.9"}]}}"""))["id"]!;
         var addressGroup = (string)(await client.CreateAsync("address-groups", "address_group", """{"address_group": {"name": "a", "addresses": ["198.18.0.0/24"]}}"""))["id"]!;
+        var rbac = (string)(await client.CreateAsync("rbac-policies", "rbac_policy",
+            $$$"""{"rbac_policy": {"object_type": "security_group", "object_id": "{{{group}}}", "action": "access_as_shared", "target_tenant": "p9"}}"""))["id"]!;
         var log = (string)(await client.CreateAsync("log/logs", "log",
             $$$"""{"log": {"name": "l", "resource_type": "security_group", "resource_id": "{{{group}}}"}}"""))["id"]!;
         return new Targets(
@@ -146,6 +148,7 @@ public sealed class MalformedRequestsTests(ITestOutputHelper output)
                 """{"default_security_group_rule": {"direction": "ingress", "protocol": "tcp", "port_range_min": 8, "port_range_max": 9, "used_in_default_sg": true}}"""),
             new("address-groups", addressGroup, """{"address_group": {"name": "a2", "description": "d", "addresses": ["198.18.1.0/24", "2001:db8::/48"]}}"""),
             new($"address-groups/{addressGroup}", "add_addresses", """{"addresses": ["198.18.9.0/24"]}"""),
+            new("rbac-policies", rbac, $$$"""{"rbac_policy": {"object_type": "security_group", "object_id": "{{{group}}}", "action": "access_as_shared", "target_tenant": "p8"}}"""),
             new("quotas", "p1", """{"quota": {"security_group": 20, "port": 10, "force": true}}"""),
             new("vswitch/trace", null, $$$"""{"port_id": "{{{port}}}", "packet": "tcp 198.18.0.10:40000 > 198.18.0.9:22"}"""),
         ]);

@@ -30,6 +30,7 @@ internal static class NetworkCommands
         network.Subcommands.Add(ListVerb(app));
         network.Subcommands.Add(ShowVerb(app));
         network.Subcommands.Add(DeleteVerb(app));
+        network.Subcommands.Add(RbacCommands.Build(app));
         return network;
     }
 

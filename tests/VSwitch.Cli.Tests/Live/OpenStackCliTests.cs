@@ -146,4 +146,17 @@ public sealed class OpenStackCliTests : IDisposable
         Must("address", "group", "delete", "osc-admins");
         Assert.DoesNotContain("osc-admins", Must("address", "group", "list", "-f", "value"));
     }
+
+    /// <summary>The OpenStack CLI shares a security group with every project (its <c>--target-project</c> needs Keystone).</summary>
+    [Fact]
+    public void OpenStackCli_NetworkRbac()
+    {
+        var group = Json("security", "group", "create", "osc-shared");
+        var policy = Json("network", "rbac", "create", "--type", "security_group", "--action", "access_as_shared", "--target-all-projects", (string)group["id"]!);
+        Assert.Equal("*", (string)policy["target_project_id"]!);
+        Assert.Contains((string)policy["id"]!, Must("network", "rbac", "list", "-f", "value", "-c", "ID"));
+        Assert.Equal("security_group\n", Must("network", "rbac", "show", (string)policy["id"]!, "-f", "value", "-c", "object_type"));
+        Must("network", "rbac", "delete", (string)policy["id"]!);
+        Assert.DoesNotContain((string)policy["id"]!, Must("network", "rbac", "list", "-f", "value", "-c", "ID"));
+    }
 }

@@ -138,6 +138,23 @@ public sealed class VswitchctlLiveTests : IDisposable
     }
 
     [Fact]
+    public void NetworkRbac_SharesAGroup_AndRefusesTakingItBackWhileUsed()
+    {
+        _daemon.MustCtl("security", "group", "create", "cli-shared");
+        var policy = Json("network", "rbac", "create", "cli-shared", "--type", "security_group", "--action", "access_as_shared", "--target-project", "cli-other");
+        Assert.Equal("cli-other", (string)policy["target_project_id"]!);
+        Assert.Contains((string)policy["id"]!, _daemon.MustCtl("network", "rbac", "list", "-f", "value", "-c", "id"));
+        _daemon.MustCtl("network", "rbac", "set", (string)policy["id"]!, "--target-all-projects");
+        Assert.Equal("*\n", _daemon.MustCtl("network", "rbac", "show", (string)policy["id"]!, "-f", "value", "-c", "target_project_id"));
+        AssertFails(2, "vswitchctl: give exactly one of --target-project and --target-all-projects",
+            "network", "rbac", "create", "cli-shared", "--type", "security_group", "--action", "access_as_shared");
+        AssertFails(1, "vswitchctl: An RBAC policy already exists",
+            "network", "rbac", "create", "cli-shared", "--type", "security_group", "--action", "access_as_shared", "--target-all-projects");
+        _daemon.MustCtl("network", "rbac", "delete", (string)policy["id"]!);
+        Assert.Equal("", _daemon.MustCtl("network", "rbac", "list", "-f", "value"));
+    }
+
+    [Fact]
     public void Failures_AreOneLineWithExitStatus()
     {
         _daemon.MustCtl("network", "create", "err-net");
