@@ -11,14 +11,16 @@ namespace VSwitch.Api.Tests;
 /// </summary>
 /// <remarks>
 /// The requests are made from valid ones by a seeded generator (the seed is printed, and a failure names the request),
-/// so a failure reproduces. Mutations: broken JSON, lone surrogate escapes in values and member names, invalid UTF-8,
+/// so a failure reproduces (<c>VSWITCH_FUZZ_SEED=N VSWITCH_FUZZ_ROUNDS=M dotnet test ... --filter MalformedRequests</c>). Mutations: broken JSON, lone surrogate escapes in values and member names, invalid UTF-8,
 /// huge and fractional numbers, deep nesting, wrong types in every attribute, odd paths and methods, and over-long
 /// headers and query strings.
 /// </remarks>
 public sealed class MalformedRequestsTests(ITestOutputHelper output)
 {
-    private const int Seed = 20261202;
-    private const int Rounds = 4000;
+    /// <summary>The generator's seed and length: fixed for CI, or VSWITCH_FUZZ_SEED and VSWITCH_FUZZ_ROUNDS for a longer hunt.</summary>
+    private static readonly int Seed = int.TryParse(Environment.GetEnvironmentVariable("VSWITCH_FUZZ_SEED"), out var seed) ? seed : 20261202;
+
+    private static readonly int Rounds = int.TryParse(Environment.GetEnvironmentVariable("VSWITCH_FUZZ_ROUNDS"), out var rounds) ? rounds : 4000;
 
     private static readonly string[] s_evil =
     [
