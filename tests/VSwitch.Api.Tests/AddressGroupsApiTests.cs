@@ -4,23 +4,8 @@ using System.Text.Json.Nodes;
 namespace VSwitch.Api.Tests;
 
 /// <summary>Neutron's address groups, and rules whose remote side is one (checked in the data path with traces).</summary>
-public sealed class AddressGroupsApiTests : IAsyncLifetime
+public sealed class AddressGroupsApiTests : ApiHostTest
 {
-    private ApiHost _host = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await ApiHost.StartAsync();
-        _client = _host.Client();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
-
     [Fact]
     public async Task CreateAddRemoveUpdateDelete()
     {

@@ -3,23 +3,8 @@ using System.Net;
 namespace VSwitch.Api.Tests;
 
 /// <summary>Bulk create of networks, ports and security groups: one change, all or nothing.</summary>
-public sealed class BulkCreateApiTests : IAsyncLifetime
+public sealed class BulkCreateApiTests : ApiHostTest
 {
-    private ApiHost _host = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await ApiHost.StartAsync();
-        _client = _host.Client();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
-
     [Fact]
     public async Task Networks_CreatedTogether_InRequestOrder()
     {

@@ -4,23 +4,8 @@ using System.Text.Json.Nodes;
 namespace VSwitch.Api.Tests;
 
 /// <summary>Neutron's <c>default-security-group-rules</c>: the templates new groups' rules come from.</summary>
-public sealed class DefaultSecurityGroupRulesApiTests : IAsyncLifetime
+public sealed class DefaultSecurityGroupRulesApiTests : ApiHostTest
 {
-    private ApiHost _host = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await ApiHost.StartAsync();
-        _client = _host.Client();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
-
     [Fact]
     public async Task Shipped_AreNeutronsFour()
     {

@@ -4,23 +4,8 @@ using System.Text.Json.Nodes;
 namespace VSwitch.Api.Tests;
 
 /// <summary>Neutron's <c>revision-if-match</c>: <c>If-Match: revision_number=N</c> on updates and deletes.</summary>
-public sealed class IfMatchApiTests : IAsyncLifetime
+public sealed class IfMatchApiTests : ApiHostTest
 {
-    private ApiHost _host = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await ApiHost.StartAsync();
-        _client = _host.Client();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
-
     [Fact]
     public async Task Update_AtTheNamedRevision_Applies_ElseIs412AndChangesNothing()
     {

@@ -4,28 +4,18 @@ using System.Text.Json.Nodes;
 namespace VSwitch.Api.Tests;
 
 /// <summary>Neutron's <c>sort_key</c>/<c>sort_dir</c>, <c>limit</c>/<c>marker</c>/<c>page_reverse</c> and <c>*_links</c>.</summary>
-public sealed class ListSortingAndPagingTests : IAsyncLifetime
+public sealed class ListSortingAndPagingTests : ApiHostTest
 {
     private static readonly (string Name, int Mtu)[] s_networks =
         [("delta", 1500), ("alpha", 1400), ("echo", 1500), ("charlie", 1400), ("bravo", 9000), ("golf", 1500), ("foxtrot", 1400)];
 
-    private ApiHost _host = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _host = await ApiHost.StartAsync();
-        _client = _host.Client();
+        await base.InitializeAsync();
         foreach (var (name, mtu) in s_networks)
         {
             await _client.CreateAsync("networks", "network", $$$"""{"network": {"name": "{{{name}}}", "mtu": {{{mtu}}}}}""");
         }
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
     }
 
     [Fact]

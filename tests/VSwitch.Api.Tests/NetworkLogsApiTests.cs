@@ -3,23 +3,8 @@ using System.Net;
 namespace VSwitch.Api.Tests;
 
 /// <summary><c>/v2.0/log/logs</c>: Neutron's logging extension contract.</summary>
-public sealed class NetworkLogsApiTests : IAsyncLifetime
+public sealed class NetworkLogsApiTests : ApiHostTest
 {
-    private ApiHost _host = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await ApiHost.StartAsync();
-        _client = _host.Client();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
-
     [Fact]
     public async Task Crud_ShapesFiltersAndFields()
     {

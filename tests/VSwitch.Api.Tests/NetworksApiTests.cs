@@ -2,23 +2,8 @@ using System.Net;
 
 namespace VSwitch.Api.Tests;
 
-public sealed class NetworksApiTests : IAsyncLifetime
+public sealed class NetworksApiTests : ApiHostTest
 {
-    private ApiHost _host = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await ApiHost.StartAsync();
-        _client = _host.Client();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
-
     [Fact]
     public async Task Create_List_Show_Update_Delete_RoundTrip()
     {

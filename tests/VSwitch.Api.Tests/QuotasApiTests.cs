@@ -5,23 +5,8 @@ using VSwitch.Control.Model;
 namespace VSwitch.Api.Tests;
 
 /// <summary>Neutron's quotas: show, defaults, details, update, reset, and enforcement with <c>OverQuota</c> (409).</summary>
-public sealed class QuotasApiTests : IAsyncLifetime
+public sealed class QuotasApiTests : ApiHostTest
 {
-    private ApiHost _host = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await ApiHost.StartAsync();
-        _client = _host.Client();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
-
     [Fact]
     public async Task Show_GivesNeutronsDefaults_AndDetailsCountTheProjectsObjects()
     {

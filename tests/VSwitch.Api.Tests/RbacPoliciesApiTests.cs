@@ -3,27 +3,26 @@ using System.Net;
 namespace VSwitch.Api.Tests;
 
 /// <summary>Sharing a security group with another project (or every project) through <c>/v2.0/rbac-policies</c>.</summary>
-public sealed class RbacPoliciesApiTests : IAsyncLifetime
+public sealed class RbacPoliciesApiTests : ApiHostTest
 {
-    private ApiHost _host = null!;
-    private HttpClient _operator = null!;
     private HttpClient _p1 = null!;
     private HttpClient _p2 = null!;
 
-    public async Task InitializeAsync()
+    /// <summary>The operator, over the Unix socket.</summary>
+    private HttpClient Operator => _client;
+
+    public override async Task InitializeAsync()
     {
-        _host = await ApiHost.StartAsync();
-        _operator = _host.Client();
+        await base.InitializeAsync();
         _p1 = _host.TcpClient(ApiHost.MemberToken);
         _p2 = _host.TcpClient(ApiHost.OtherMemberToken);
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        _operator.Dispose();
         _p1.Dispose();
         _p2.Dispose();
-        await _host.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     [Fact]
@@ -70,7 +69,7 @@ public sealed class RbacPoliciesApiTests : IAsyncLifetime
         Assert.Empty((await _p2.GetJson("v2.0/rbac-policies")).Body!["rbac_policies"]!.AsArray());
         Assert.Single((await _p1.GetJson("v2.0/rbac-policies")).Body!["rbac_policies"]!.AsArray());
         Assert.Equal(HttpStatusCode.NoContent, (await _p1.DeleteJson($"v2.0/security-groups/{id}")).Status);
-        Http.AssertError(await _operator.GetJson($"v2.0/rbac-policies/{policy}"), HttpStatusCode.NotFound, "RbacPolicyNotFound");
+        Http.AssertError(await Operator.GetJson($"v2.0/rbac-policies/{policy}"), HttpStatusCode.NotFound, "RbacPolicyNotFound");
     }
 
     [Theory]

@@ -5,27 +5,26 @@ using VSwitch.Daemon.Api;
 namespace VSwitch.Api.Tests;
 
 /// <summary>Tokens with a project and a role: members see and change only their project's objects, admins everything.</summary>
-public sealed class RolesApiTests : IAsyncLifetime
+public sealed class RolesApiTests : ApiHostTest
 {
-    private ApiHost _host = null!;
-    private HttpClient _operator = null!;
     private HttpClient _p1 = null!;
     private HttpClient _p2 = null!;
 
-    public async Task InitializeAsync()
+    /// <summary>The operator, over the Unix socket.</summary>
+    private HttpClient Operator => _client;
+
+    public override async Task InitializeAsync()
     {
-        _host = await ApiHost.StartAsync();
-        _operator = _host.Client();
+        await base.InitializeAsync();
         _p1 = _host.TcpClient(ApiHost.MemberToken);
         _p2 = _host.TcpClient(ApiHost.OtherMemberToken);
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        _operator.Dispose();
         _p1.Dispose();
         _p2.Dispose();
-        await _host.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     [Fact]
@@ -36,11 +35,11 @@ public sealed class RolesApiTests : IAsyncLifetime
         var theirs = await _p2.CreateAsync("networks", "network", """{"network": {"name": "theirs"}}""");
 
         Assert.Equal(["mine"], (await _p1.GetJson("v2.0/networks")).Body!["networks"]!.AsArray().Select(n => (string)n!["name"]!));
-        Assert.Equal(2, (await _operator.GetJson("v2.0/networks")).Body!["networks"]!.AsArray().Count);
+        Assert.Equal(2, (await Operator.GetJson("v2.0/networks")).Body!["networks"]!.AsArray().Count);
         Http.AssertError(await _p1.GetJson($"v2.0/networks/{theirs["id"]}"), HttpStatusCode.NotFound, "NetworkNotFound");
         Http.AssertError(await _p1.PutJson($"v2.0/networks/{theirs["id"]}", """{"network": {"name": "taken"}}"""), HttpStatusCode.NotFound);
         Http.AssertError(await _p1.DeleteJson($"v2.0/networks/{theirs["id"]}"), HttpStatusCode.NotFound);
-        Assert.Equal("theirs", (string)(await _operator.GetJson($"v2.0/networks/{theirs["id"]}")).Body!["network"]!["name"]!);
+        Assert.Equal("theirs", (string)(await Operator.GetJson($"v2.0/networks/{theirs["id"]}")).Body!["network"]!["name"]!);
 
         // A member's group list shows its own project's groups only, and its ports may use only those.
         var groups = (await _p1.GetJson("v2.0/security-groups")).Body!["security_groups"]!.AsArray();
@@ -62,7 +61,7 @@ public sealed class RolesApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal("p1", (string)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["network"]!["project_id"]!);
         // An admin may.
-        Assert.Equal("p2", (string)(await _operator.CreateAsync("networks", "network", """{"network": {"name": "z", "project_id": "p2"}}"""))["project_id"]!);
+        Assert.Equal("p2", (string)(await Operator.CreateAsync("networks", "network", """{"network": {"name": "z", "project_id": "p2"}}"""))["project_id"]!);
     }
 
     [Theory]

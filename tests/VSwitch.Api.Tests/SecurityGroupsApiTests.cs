@@ -2,23 +2,8 @@ using System.Net;
 
 namespace VSwitch.Api.Tests;
 
-public sealed class SecurityGroupsApiTests : IAsyncLifetime
+public sealed class SecurityGroupsApiTests : ApiHostTest
 {
-    private ApiHost _host = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await ApiHost.StartAsync();
-        _client = _host.Client();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
-
     [Fact]
     public async Task Create_HasTwoEgressRules_AndUpdateDelete()
     {

@@ -4,23 +4,8 @@ using System.Text.Json.Nodes;
 namespace VSwitch.Api.Tests;
 
 /// <summary>Neutron's tags on networks, ports, security groups and rules, and the four tag filters.</summary>
-public sealed class TagsApiTests : IAsyncLifetime
+public sealed class TagsApiTests : ApiHostTest
 {
-    private ApiHost _host = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await ApiHost.StartAsync();
-        _client = _host.Client();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
-
     [Fact]
     public async Task ReplaceAddCheckRemove_OnEveryTaggedResource()
     {
