@@ -165,9 +165,15 @@ internal sealed class RecordingMemoryPortType : IPortType
 /// <summary>JSON requests and answers.</summary>
 internal static class Http
 {
-    public static async Task<(HttpStatusCode Status, JsonNode? Body)> SendJson(this HttpClient client, HttpMethod method, string path, string? json = null)
+    /// <summary>Sends <paramref name="json"/> (if any) with one extra <paramref name="header"/> (if any); the answer's status and body.</summary>
+    public static async Task<(HttpStatusCode Status, JsonNode? Body)> SendJson(this HttpClient client, HttpMethod method, string path, string? json = null,
+        (string Name, string Value)? header = null)
     {
         using var request = new HttpRequestMessage(method, path);
+        if (header is var (name, value))
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
         if (json is not null)
         {
             request.Content = new StringContent(json, Encoding.UTF8);

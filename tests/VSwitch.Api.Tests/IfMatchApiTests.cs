@@ -56,16 +56,6 @@ public sealed class IfMatchApiTests : ApiHostTest
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Put, $"v2.0/networks/{network["id"]}", """{"network": {"name": "x"}}""", "\"some-etag\"")).Status);
     }
 
-    private async Task<(HttpStatusCode Status, JsonNode? Body)> Send(HttpMethod method, string path, string? json, string ifMatch)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
-        if (json is not null)
-        {
-            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
-        }
-        using var response = await _client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
-    }
+    private Task<(HttpStatusCode Status, JsonNode? Body)> Send(HttpMethod method, string path, string? json, string ifMatch) =>
+        _client.SendJson(method, path, json, ("If-Match", ifMatch));
 }

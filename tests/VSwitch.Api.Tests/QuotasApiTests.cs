@@ -145,16 +145,6 @@ public sealed class QuotasApiTests : ApiHostTest
         return body!;
     }
 
-    private async Task<(HttpStatusCode Status, JsonNode? Body)> Send(HttpMethod method, string path, string? json, string project)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        request.Headers.Add("X-Project-Id", project);
-        if (json is not null)
-        {
-            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
-        }
-        using var response = await _client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
-    }
+    private Task<(HttpStatusCode Status, JsonNode? Body)> Send(HttpMethod method, string path, string? json, string project) =>
+        _client.SendJson(method, path, json, ("X-Project-Id", project));
 }

@@ -3,28 +3,8 @@ using System.Net;
 namespace VSwitch.Api.Tests;
 
 /// <summary>Sharing a security group with another project (or every project) through <c>/v2.0/rbac-policies</c>.</summary>
-public sealed class RbacPoliciesApiTests : ApiHostTest
+public sealed class RbacPoliciesApiTests : MembersApiTest
 {
-    private HttpClient _p1 = null!;
-    private HttpClient _p2 = null!;
-
-    /// <summary>The operator, over the Unix socket.</summary>
-    private HttpClient Operator => _client;
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        _p1 = _host.TcpClient(ApiHost.MemberToken);
-        _p2 = _host.TcpClient(ApiHost.OtherMemberToken);
-    }
-
-    public override async Task DisposeAsync()
-    {
-        _p1.Dispose();
-        _p2.Dispose();
-        await base.DisposeAsync();
-    }
-
     [Fact]
     public async Task SharedGroup_IsVisibleAndUsableByTheTarget_ButReadOnly()
     {

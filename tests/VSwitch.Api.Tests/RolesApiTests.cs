@@ -5,28 +5,8 @@ using VSwitch.Daemon.Api;
 namespace VSwitch.Api.Tests;
 
 /// <summary>Tokens with a project and a role: members see and change only their project's objects, admins everything.</summary>
-public sealed class RolesApiTests : ApiHostTest
+public sealed class RolesApiTests : MembersApiTest
 {
-    private HttpClient _p1 = null!;
-    private HttpClient _p2 = null!;
-
-    /// <summary>The operator, over the Unix socket.</summary>
-    private HttpClient Operator => _client;
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        _p1 = _host.TcpClient(ApiHost.MemberToken);
-        _p2 = _host.TcpClient(ApiHost.OtherMemberToken);
-    }
-
-    public override async Task DisposeAsync()
-    {
-        _p1.Dispose();
-        _p2.Dispose();
-        await base.DisposeAsync();
-    }
-
     [Fact]
     public async Task Members_SeeAndChangeOnlyTheirProject()
     {

@@ -42,24 +42,19 @@ internal static class AddressGroupsEndpoints
             });
             return NeutronResults.One("address_group", ResourceViews.AddressGroup(group));
         });
-        app.MapPut("/v2.0/address-groups/{id}/add_addresses", async (HttpContext http, string id) =>
+        foreach (var (action, change) in new (string, Func<SwitchModel, Guid, IReadOnlyList<string>, OperationContext, ModelChange<AddressGroup>>)[]
+            { ("add_addresses", AddressGroupOperations.AddAddresses), ("remove_addresses", AddressGroupOperations.RemoveAddresses) })
         {
-            var groupId = Id(id);
-            using var document = await RequestBody.ReadDocumentAsync(http.Request);
-            var addresses = Addresses(document);
-            var context = api.For(http);
-            var group = api.Models.Execute(model => AddressGroupOperations.AddAddresses(model, groupId, addresses, context));
-            return NeutronResults.One("address_group", ResourceViews.AddressGroup(group));
-        });
-        app.MapPut("/v2.0/address-groups/{id}/remove_addresses", async (HttpContext http, string id) =>
-        {
-            var groupId = Id(id);
-            using var document = await RequestBody.ReadDocumentAsync(http.Request);
-            var addresses = Addresses(document);
-            var context = api.For(http);
-            var group = api.Models.Execute(model => AddressGroupOperations.RemoveAddresses(model, groupId, addresses, context));
-            return NeutronResults.One("address_group", ResourceViews.AddressGroup(group));
-        });
+            app.MapPut($"/v2.0/address-groups/{{id}}/{action}", async (HttpContext http, string id) =>
+            {
+                var groupId = Id(id);
+                using var document = await RequestBody.ReadDocumentAsync(http.Request);
+                var addresses = Addresses(document);
+                var context = api.For(http);
+                var group = api.Models.Execute(model => change(model, groupId, addresses, context));
+                return NeutronResults.One("address_group", ResourceViews.AddressGroup(group));
+            });
+        }
         app.MapDelete("/v2.0/address-groups/{id}", (HttpContext http, string id) =>
         {
             var groupId = Id(id);
