@@ -26,12 +26,14 @@ internal static class TraceEndpoints
     {
         app.MapPost("/v2.0/vswitch/trace", async (HttpContext http) =>
         {
+            // Admin only: a trace shows the rules of the ports the packet reaches, whichever project owns them.
+            var context = api.RequireAdmin(http, "trace_vswitch");
             using var document = await RequestBody.ReadDocumentAsync(http.Request);
             var body = RequestBody.Checked(document.RootElement, "trace", s_body);
             var portId = body.Uuid("port_id") ?? throw NeutronErrors.MissingAttribute("port_id");
             var text = body.String("packet") ?? throw NeutronErrors.MissingAttribute("packet");
             var model = api.Models.Current;
-            var port = PortOperations.Get(model, portId, api.For(http));
+            var port = PortOperations.Get(model, portId, context);
             var packet = PacketDescription.Parse(text);
             var slot = api.Reconciler.SlotOf(port.Id);
             if (slot < 0)
