@@ -84,11 +84,19 @@ public static class PolicyScaleReport
             return found;
         });
 
+        // One rule create on this model, without quotas and with them enforced (limits that never refuse but are limits,
+        // so the count runs; -1 would skip it): what quota enforcement adds to a create (issue 16).
+        var extra = new SecurityGroupRuleBody(groups[0], "egress", "IPv4", "udp", 53, 53, "198.18.255.0/24");
+        var plainUs = Time(() => SecurityGroupRuleOperations.Create(model, extra, context).Value.PortRangeMin ?? 0) / 1000;
+        var quotaContext = context with { QuotaDefaults = QuotaLimits.Of([.. QuotaLimits.Resources.Select(r => new KeyValuePair<string, int>(r, int.MaxValue))]) };
+        var quotaUs = Time(() => SecurityGroupRuleOperations.Create(model, extra, quotaContext).Value.PortRangeMin ?? 0) / 1000;
+
         Console.WriteLine($"model: {rules} rules in {model.SecurityGroups.Count} groups, {model.Ports.Count} ports (built in {buildMs} ms)");
         Console.WriteLine($"compile (all ports, cold): {compileMs:F0} ms; compiled memory: {memory / 1024.0 / 1024.0:F1} MiB; ingress entries: {entries}");
         Console.WriteLine($"recompile after one port changed groups: {recompileMs:F0} ms");
         Console.WriteLine($"busiest port: {busiest.Ingress.RuleCount} ingress rules, mask types v4/v6 {busiest.Ingress.MaskTypeCount}");
         Console.WriteLine($"lookup (miss) compiled: {perLookupNs:F1} ns; linear scan of all {rules} rules: {linearNs:F0} ns; ratio {linearNs / perLookupNs:F0}x");
+        Console.WriteLine($"one rule create on this model: {plainUs:F0} us without quotas, {quotaUs:F0} us with quota enforcement");
     }
 
     private static double Time(Func<int> lookup)
