@@ -121,13 +121,13 @@ public sealed class ForwardingTests(ForwardingLab fixture) : IClassFixture<Forwa
     public async Task Broadcast_ReachesEveryPortOfTheNetworkAndNoOther()
     {
         var tag = "bcast" + Random.Shared.Next(100000);
-        var listeners = new[] { fixture.TapB, fixture.AfC, fixture.AfD, fixture.OtherNet }
-            .Select(vm => (vm, task: RawFrames.Listen(vm, tag))).ToList();
+        var vms = new[] { fixture.TapB, fixture.AfC, fixture.AfD, fixture.OtherNet };
+        var listeners = await RawFrames.ListenAll(vms, tag);
         RawFrames.Send(fixture.TapA, "ff:ff:ff:ff:ff:ff", "02:00:00:00:0a:01", tag);
-        foreach (var (vm, task) in listeners)
+        var received = await Task.WhenAll(listeners);
+        for (var i = 0; i < vms.Length; i++)
         {
-            var got = await task;
-            Assert.True(got == (vm != fixture.OtherNet), $"{vm.Port}: received={got}");
+            Assert.True(received[i] == (vms[i] != fixture.OtherNet), $"{vms[i].Port}: received={received[i]}");
         }
     }
 
@@ -141,11 +141,10 @@ public sealed class ForwardingTests(ForwardingLab fixture) : IClassFixture<Forwa
         await Task.Delay(200);
 
         var tag = "moved" + Random.Shared.Next(100000);
-        var atA = RawFrames.Listen(fixture.TapA, tag);
-        var atD = RawFrames.Listen(fixture.AfD, tag);
+        var listeners = await RawFrames.ListenAll([fixture.TapA, fixture.AfD], tag);
         RawFrames.Send(fixture.TapB, moving, "02:00:00:00:0b:02", tag);
-        Assert.True(await atD, "the frame did not follow the MAC to its new port");
-        Assert.False(await atA, "the frame still went to the MAC's old port");
+        Assert.True(await listeners[1], "the frame did not follow the MAC to its new port");
+        Assert.False(await listeners[0], "the frame still went to the MAC's old port");
     }
 
     [Fact]

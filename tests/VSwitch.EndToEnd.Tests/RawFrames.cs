@@ -37,6 +37,16 @@ internal static class RawFrames
         return listening;
     }
 
+    /// <summary>
+    /// <see cref="Listen"/> in every VM at once, returning once all are bound. Started one after the other, each
+    /// listener's window (it starts at its bind) ran while the next python started, and on a loaded machine the first
+    /// window could close before the frame was sent; started together they open within the same second or two.
+    /// </summary>
+    public static async Task<Task<bool>[]> ListenAll(IEnumerable<Lab.Vm> vms, string tag, double seconds = 5) =>
+        // StartNew (not Task.Run, which would unwrap): each outer task ends when its listener is bound.
+        await Task.WhenAll(vms.Select(vm => Task.Factory.StartNew(() => Listen(vm, tag, seconds), CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+
     public static void Send(Lab.Vm vm, string dstMac, string srcMac, string tag)
     {
         var script = Path.Combine(Path.GetTempPath(), "vsw-send.py");
