@@ -135,11 +135,9 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
             {
                 CreatedAt = old?.CreatedAt ?? now,
                 UpdatedAt = now,
-                Rules = g.Rules.Select(r => r with
-                {
-                    CreatedAt = old?.Rules.FirstOrDefault(o => o.Id == r.Id)?.CreatedAt ?? now,
-                    UpdatedAt = old?.Rules.FirstOrDefault(o => o.Id == r.Id)?.UpdatedAt ?? now,
-                }).ToEquatableArray(),
+                Rules = g.Rules.Select(r => old?.Rules.FirstOrDefault(o => o.Id == r.Id) is { } was
+                    ? r with { CreatedAt = was.CreatedAt, UpdatedAt = was.UpdatedAt }
+                    : r with { CreatedAt = now, UpdatedAt = now }).ToEquatableArray(),
             }),
     });
 

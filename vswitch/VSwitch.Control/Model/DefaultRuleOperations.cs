@@ -30,7 +30,7 @@ public static class DefaultRuleOperations
             _ => throw NeutronErrors.InvalidAttribute("remote_group_id", $"'{request.RemoteGroupId}' is not {DefaultRuleTemplate.Parent}: a template's remote group can only be the group being created"),
         };
         // Validated as a rule of a scratch group, so every check and normalisation of rules applies unchanged.
-        var scratch = SecurityGroupOperations.NewGroup(SwitchModel.Empty with { DefaultRules = System.Collections.Immutable.ImmutableSortedDictionary<Guid, DefaultRuleTemplate>.Empty }, "template-check", "", ProjectId.None, true, false, context);
+        var scratch = new SecurityGroup(context.NewId(), "template-check", "", ProjectId.None, Stateful: true, Rules: []);
         var scratchModel = SecurityGroupOperations.WithGroup(SwitchModel.Empty, scratch);
         var rule = SecurityGroupRuleOperations.Normalize(scratchModel,
             new SecurityGroupRuleBody(scratch.Id, request.Direction, request.Ethertype, request.Protocol, request.PortRangeMin, request.PortRangeMax,

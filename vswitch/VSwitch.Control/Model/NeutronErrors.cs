@@ -73,7 +73,8 @@ public static class NeutronErrors
     public static NeutronException RbacPolicyInUse(Guid objectId) =>
         Conflict("RbacPolicyInUse", $"RBAC policy on object {objectId} cannot be removed because other objects depend on it.");
 
-    public static NeutronException NotOwner(string action) => new(403, "PolicyNotAuthorized", $"rule:{action} is disallowed by policy");
+    /// <summary>Neutron's policy refusal (403): the caller's role or project may not do <paramref name="action"/>.</summary>
+    public static NeutronException PolicyNotAuthorized(string action) => new(403, "PolicyNotAuthorized", $"rule:{action} is disallowed by policy");
 
     public static NeutronException TagNotFound(string tag) => NotFound("TagNotFound", $"Tag {tag} could not be found.");
 

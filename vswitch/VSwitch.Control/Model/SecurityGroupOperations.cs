@@ -110,7 +110,7 @@ public static class SecurityGroupOperations
     public static SecurityGroup GetOwned(SwitchModel model, Guid id, OperationContext context)
     {
         var group = Get(model, id, context);
-        return context.CanSee(group.ProjectId) ? group : throw NeutronErrors.NotOwner("update_security_group");
+        return context.CanSee(group.ProjectId) ? group : throw NeutronErrors.PolicyNotAuthorized("update_security_group");
     }
 
     /// <summary>Neutron's list: the groups the caller can see (an API list should first call <see cref="ProjectDefaults.EnsureProject"/>, as Neutron does).</summary>

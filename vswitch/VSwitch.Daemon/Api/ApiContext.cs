@@ -57,7 +57,7 @@ public sealed class ApiContext(
     public OperationContext RequireAdmin(HttpContext http, string action)
     {
         var context = For(http);
-        return context.IsAdmin ? context : throw new NeutronException(403, "PolicyNotAuthorized", $"rule:{action} is disallowed by policy");
+        return context.IsAdmin ? context : throw NeutronErrors.PolicyNotAuthorized(action);
     }
 
     /// <summary>

@@ -57,11 +57,12 @@ internal sealed class ListPage
             throw NeutronErrors.BadRequestMessage($"[{string.Join(", ", invalid.Select(d => $"'{d}'"))}] is invalid value for sort_dirs, valid value is 'asc' and 'desc'");
         }
         var limitText = query["limit"].LastOrDefault() ?? "0";
-        if (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out var limit)
-            && !(limitText.Length > 0 && limitText.All(char.IsAsciiDigit) && (limit = int.MaxValue) > 0))
+        if (limitText.Length == 0 || !limitText.All(char.IsAsciiDigit))
         {
             throw NeutronErrors.BadRequestMessage($"Limit must be an integer 0 or greater and not '{limitText}'");
         }
+        // Digits beyond int's range are a limit no list reaches: everything.
+        var limit = int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : int.MaxValue;
         var marker = query["marker"].LastOrDefault();
         var reverse = string.Equals(query["page_reverse"].LastOrDefault(), "true", StringComparison.OrdinalIgnoreCase);
         return new ListPage([.. keys.Zip(dirs, (k, d) => (k, d == "asc"))], limit, string.IsNullOrEmpty(marker) ? null : marker, reverse);

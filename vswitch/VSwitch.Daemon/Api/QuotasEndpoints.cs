@@ -104,7 +104,7 @@ internal static class QuotasEndpoints
     {
         var project = Project(text);
         var context = api.For(http);
-        return context.IsAdmin || context.ProjectId == project ? project : throw new NeutronException(403, "PolicyNotAuthorized", "rule:get_quota is disallowed by policy");
+        return context.IsAdmin || context.ProjectId == project ? project : throw NeutronErrors.PolicyNotAuthorized("get_quota");
     }
 
     /// <summary>A project id from the path (free text here, as there is no Keystone to ask; <see cref="ProjectId.Parse"/> refuses what no project id can be).</summary>

@@ -78,5 +78,5 @@ internal static class SecurityGroupsEndpoints
     private static Guid Id(string text) => Guid.TryParseExact(text, "D", out var id) ? id : throw NotFound(text);
 
     /// <summary>The 404 for a path id or a list's marker (a text that is not a UUID is "not found" too, as the OpenStack SDK looks names up this way).</summary>
-    private static NeutronException NotFound(string text) => new(404, "SecurityGroupNotFound", $"Security group {text} does not exist");
+    internal static NeutronException NotFound(string text) => new(404, "SecurityGroupNotFound", $"Security group {text} does not exist");
 }

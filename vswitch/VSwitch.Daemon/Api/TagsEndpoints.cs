@@ -14,21 +14,19 @@ namespace VSwitch.Daemon.Api;
 /// </summary>
 internal static class TagsEndpoints
 {
-    private static readonly (string Collection, TaggedKind Kind, string NotFoundType, string NotFoundMessage)[] s_collections =
+    private static readonly (string Collection, TaggedKind Kind, Func<string, NeutronException> NotFound)[] s_collections =
     [
-        ("networks", TaggedKind.Network, "NetworkNotFound", "Network {0} could not be found."),
-        ("ports", TaggedKind.Port, "PortNotFound", "Port {0} could not be found."),
-        ("security-groups", TaggedKind.SecurityGroup, "SecurityGroupNotFound", "Security group {0} does not exist"),
-        ("security-group-rules", TaggedKind.SecurityGroupRule, "SecurityGroupRuleNotFound", "Security group rule {0} does not exist"),
+        ("networks", TaggedKind.Network, NetworksEndpoints.NotFound),
+        ("ports", TaggedKind.Port, PortsEndpoints.NotFound),
+        ("security-groups", TaggedKind.SecurityGroup, SecurityGroupsEndpoints.NotFound),
+        ("security-group-rules", TaggedKind.SecurityGroupRule, SecurityGroupRulesEndpoints.NotFound),
     ];
 
     public static void Map(IEndpointRouteBuilder app, ApiContext api)
     {
-        foreach (var (collection, kind, type, message) in s_collections)
+        foreach (var (collection, kind, notFound) in s_collections)
         {
-            Guid Id(string text) => Guid.TryParseExact(text, "D", out var id)
-                ? id
-                : throw new NeutronException(404, type, string.Format(System.Globalization.CultureInfo.InvariantCulture, message, text));
+            Guid Id(string text) => Guid.TryParseExact(text, "D", out var id) ? id : throw notFound(text);
             var path = $"/v2.0/{collection}/{{id}}/tags";
             app.MapGet(path, (HttpContext http, string id) =>
                 Answer(TagOperations.Get(api.Models.Current, kind, Id(id), api.For(http))));
