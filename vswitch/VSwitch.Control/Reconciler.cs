@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using VSwitch.Control.Model;
 using VSwitch.Dataplane;
 using VSwitch.Dataplane.Pipeline;
-using VSwitch.Dataplane.Policy;
 using VSwitch.Dataplane.Ports;
 
 namespace VSwitch.Control;
@@ -36,12 +35,10 @@ public sealed class Reconciler : IDisposable
     private readonly SortedSet<int> _freeNetworks;
     private ImmutableDictionary<Guid, PortStatus> _statuses = ImmutableDictionary<Guid, PortStatus>.Empty;
     private readonly PolicyCompiler _compiler;
-    private Dictionary<Guid, PortPolicy?> _policies = [];
     private Dictionary<Guid, (bool Accept, bool Drop)> _logging = [];
     private SwitchModel _applied = SwitchModel.Empty;
     private readonly List<Retired> _retired = [];
     private long _generation;
-    private long _policyGeneration;
 
     /// <summary>
     /// A device that left the snapshot while a worker had not yet switched away from one that references it; it is
@@ -227,12 +224,8 @@ public sealed class Reconciler : IDisposable
                 }
             }
 
-            // 4. Security policies (only ports whose inputs changed are recompiled).
-            if (_compiler.Compile(desired, out var policies))
-            {
-                _policyGeneration++;
-            }
-            _policies = policies;
+            // 4. Security policies (only what the change touched is recompiled).
+            _compiler.Compile(desired);
             _logging = NetworkLogOperations.LoggedPorts(desired);
             foreach (var slot in _compiler.NewSlots)
             {
@@ -448,6 +441,8 @@ public sealed class Reconciler : IDisposable
     private long PublishLocked(ImmutableSortedDictionary<Guid, NetworkSpec> networks)
     {
         var ports = new SwitchPort?[_datapath.Options.MaxPorts];
+        var policyGenerations = new long[ports.Length];
+        Array.Fill(policyGenerations, _compiler.Generation);
         var members = new Dictionary<int, List<int>>();
         foreach (var r in _running.Values)
         {
@@ -456,7 +451,8 @@ public sealed class Reconciler : IDisposable
                 continue;
             }
             var networkUp = networks.TryGetValue(r.Spec.NetworkId, out var n) && n.AdminStateUp;
-            var policy = _policies.GetValueOrDefault(r.Spec.Id);
+            var policy = _compiler.PolicyOf(r.Spec.Id);
+            policyGenerations[r.Slot] = _compiler.GenerationOf(r.Spec.Id);
             var logging = SecurityGroupLogging.None;
             if (policy is not null && _logging.TryGetValue(r.Spec.Id, out var logged))
             {
@@ -481,7 +477,7 @@ public sealed class Reconciler : IDisposable
                 : new NetworkSegment(index, name, slots, stateful, n.Mtu, n.VlanTransparent);
         }
         var generation = ++_generation;
-        if (!_datapath.Publish(new DataplaneSnapshot(generation, ports, segments, _policyGeneration)))
+        if (!_datapath.Publish(new DataplaneSnapshot(generation, ports, segments, _compiler.Generation, policyGenerations, _compiler.AddressSets)))
         {
             ControlLog.PublishTimedOut(_log, generation);
         }

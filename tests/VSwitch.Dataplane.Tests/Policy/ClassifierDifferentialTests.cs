@@ -106,6 +106,41 @@ public class ClassifierDifferentialTests
     }
 
     [Theory]
+    [InlineData(11, 10)]
+    [InlineData(12, 100)]
+    [InlineData(13, 1000)]
+    public void Lookup_RulesNamingAddressSets_EqualsReference(int seed, int ruleCount)
+    {
+        var rnd = new Random(seed);
+        for (var round = 0; round < (ruleCount >= 1000 ? 20 : 200) * s_scale; round++)
+        {
+            // A few sets over the same small address pool, some empty, some holding prefixes, some of both families.
+            var sets = Enumerable.Range(0, rnd.Next(1, 5)).Select(_ => (IReadOnlyList<AddressSet.Member>)Enumerable.Range(0, rnd.Next(0, 6)).Select(_ =>
+            {
+                var ipv6 = rnd.Next(3) == 0;
+                var length = rnd.Next(3) == 0 ? (ipv6 ? rnd.Next(100, 129) : 96 + rnd.Next(24, 33)) : 128;
+                return new AddressSet.Member(Address(rnd, ipv6), length, ipv6);
+            }).ToList()).ToList();
+            var count = rnd.Next(1, ruleCount + 1);
+            var rules = Enumerable.Range(0, count).Select(i =>
+            {
+                var rule = RandomRule(rnd, i);
+                return rnd.Next(2) == 0 ? rule with { AddressSet = rnd.Next(sets.Count + 1) - (rnd.Next(8) == 0 ? 1 : 0) } : rule;
+            }).OrderBy(_ => rnd.Next()).ToList();
+            var compiled = ClassifierCompiler.Compile(rules);
+            var built = sets.Select(s => (AddressSet?)AddressSet.Build(s)).ToArray();
+            var reference = new ReferenceClassifier(rules, sets);
+            for (var i = 0; i < 300; i++)
+            {
+                var q = RandomQuery(rnd, rules);
+                var expected = reference.Lookup(q);
+                var actual = compiled.Lookup(q, built);
+                Assert.True(expected == actual, $"seed {seed} round {round}: query {q.RemoteAddress} proto {q.Protocol} port {q.PortKey} v6 {q.Ipv6} frag {q.LaterFragment}: reference {expected}, compiled {actual}");
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(0, 65535, 1)]
     [InlineData(22, 22, 1)]
     [InlineData(1, 65535, 16)]

@@ -6,7 +6,9 @@ namespace VSwitch.Dataplane.Tests.Policy;
 /// The trivial oracle: a linear first-match scan that reads each rule's fields literally (ranges compared as ranges,
 /// prefixes as prefixes). Deliberately simple so that it is obviously right (OVS <c>tests/test-classifier.c</c>).
 /// </summary>
-internal sealed class ReferenceClassifier(IReadOnlyList<ClassifierRule> rules)
+/// <remarks>A rule naming an address set (<see cref="ClassifierRule.AddressSet"/>) matches when some member of that set
+/// (given as (network, 128-bit length, family) lists) holds the address, read the same literal way.</remarks>
+internal sealed class ReferenceClassifier(IReadOnlyList<ClassifierRule> rules, IReadOnlyList<IReadOnlyList<AddressSet.Member>>? sets = null)
 {
     public int Lookup(in ClassifierQuery q)
     {
@@ -21,7 +23,7 @@ internal sealed class ReferenceClassifier(IReadOnlyList<ClassifierRule> rules)
         return best;
     }
 
-    private static bool Matches(ClassifierRule r, in ClassifierQuery q)
+    private bool Matches(ClassifierRule r, in ClassifierQuery q)
     {
         if (r.Ipv6 != q.Ipv6)
         {
@@ -31,7 +33,16 @@ internal sealed class ReferenceClassifier(IReadOnlyList<ClassifierRule> rules)
         {
             return false;
         }
-        if (r.RemotePrefixLength > 0 && !InPrefix(q.RemoteAddress, r.RemoteAddress, r.RemotePrefixLength))
+        if (r.AddressSet >= 0)
+        {
+            var address = q.RemoteAddress;
+            var ipv6 = q.Ipv6;
+            if (sets is null || r.AddressSet >= sets.Count || !sets[r.AddressSet].Any(m => m.Ipv6 == ipv6 && InPrefix(address, m.Network, m.Length128)))
+            {
+                return false;
+            }
+        }
+        else if (r.RemotePrefixLength > 0 && !InPrefix(q.RemoteAddress, r.RemoteAddress, r.RemotePrefixLength))
         {
             return false;
         }

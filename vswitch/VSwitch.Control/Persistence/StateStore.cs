@@ -183,10 +183,13 @@ public sealed class StateStore : IDisposable
             g => Upsert(tx, "INSERT INTO security_groups (id, doc) VALUES ($id, $doc) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
                 g.Id, ModelDocuments.Write(g)),
             id => Delete(tx, "security_groups", id));
-        Diff(RulesOf(before), RulesOf(after),
-            r => Upsert(tx, "INSERT INTO security_group_rules (id, security_group_id, doc) VALUES ($id, $extra, $doc) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
-                r.Id, ModelDocuments.Write(r), r.SecurityGroupId.ToString()),
-            id => Delete(tx, "security_group_rules", id));
+        // Rules of the groups that changed only (the others are the same objects): a rule create costs the same
+        // whatever the number of rules.
+        ModelDiff.ByReference(before.SecurityGroups, after.SecurityGroups, (_, old, now) =>
+            Diff(RulesOf(old), RulesOf(now),
+                r => Upsert(tx, "INSERT INTO security_group_rules (id, security_group_id, doc) VALUES ($id, $extra, $doc) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                    r.Id, ModelDocuments.Write(r), r.SecurityGroupId.ToString()),
+                id => Delete(tx, "security_group_rules", id)));
         Diff(before.Logs, after.Logs,
             l => Upsert(tx, "INSERT INTO logs (id, doc) VALUES ($id, $doc) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
                 l.Id, ModelDocuments.Write(l)),
@@ -217,16 +220,13 @@ public sealed class StateStore : IDisposable
 
     public void Dispose() => _connection.Dispose();
 
-    /// <summary>Rules by id, in model order (the order new ones are inserted, and so their <c>seq</c>).</summary>
-    private static IReadOnlyDictionary<Guid, SecurityGroupRule> RulesOf(SwitchModel model)
+    /// <summary>A group's rules by id, in model order (the order new ones are inserted, and so their <c>seq</c>).</summary>
+    private static Dictionary<Guid, SecurityGroupRule> RulesOf(SecurityGroup? group)
     {
         var rules = new Dictionary<Guid, SecurityGroupRule>();
-        foreach (var group in model.SecurityGroups.Values)
+        foreach (var rule in group?.Rules ?? EquatableArray<SecurityGroupRule>.Empty)
         {
-            foreach (var rule in group.Rules)
-            {
-                rules[rule.Id] = rule;
-            }
+            rules[rule.Id] = rule;
         }
         return rules;
     }

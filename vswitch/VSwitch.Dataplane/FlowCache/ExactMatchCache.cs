@@ -11,9 +11,10 @@ namespace VSwitch.Dataplane.FlowCache;
 /// <remarks>
 /// What: a fixed array of 64-byte entries (key, policy generation, verdict), two candidate positions per key taken
 /// from the key's hash. Why: most packets belong to a few busy flows; one cache line compare replaces the classifier's
-/// probes. An entry is valid only while its generation equals the snapshot's policy generation, so any change of
-/// rules, groups, membership or port settings (all bump the generation) invalidates every entry at once, without a
-/// flush and without a stale verdict ever being returned.
+/// probes. An entry is stamped with the policy generation it was computed under and is valid only while that is not
+/// older than its port's policy generation (the key holds the port): a change of a port's rules, groups, address sets
+/// or settings invalidates that port's entries at once, without a flush and without a stale verdict ever being
+/// returned, and leaves every other port's entries valid.
 /// Thread-safety: owned by one worker; never shared (STYLE rule 4).
 /// </remarks>
 public sealed class ExactMatchCache
@@ -42,17 +43,18 @@ public sealed class ExactMatchCache
         }
     }
 
+    /// <summary>The verdict of <paramref name="key"/> if one was stored at <paramref name="minGeneration"/> or later.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryGet(in FlowKey key, ulong hash, long generation, out int verdict)
+    public bool TryGet(in FlowKey key, ulong hash, long minGeneration, out int verdict)
     {
         ref var a = ref _entries[(int)hash & _mask];
-        if (a.Generation == generation && a.Key.Equals(key))
+        if (a.Generation >= minGeneration && a.Key.Equals(key))
         {
             verdict = a.Verdict;
             return true;
         }
         ref var b = ref _entries[(int)(hash >> 32) & _mask];
-        if (b.Generation == generation && b.Key.Equals(key))
+        if (b.Generation >= minGeneration && b.Key.Equals(key))
         {
             verdict = b.Verdict;
             return true;
@@ -61,6 +63,7 @@ public sealed class ExactMatchCache
         return false;
     }
 
+    /// <summary>Stores a verdict computed under policy generation <paramref name="generation"/> (the current one).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Put(in FlowKey key, ulong hash, long generation, int verdict)
     {

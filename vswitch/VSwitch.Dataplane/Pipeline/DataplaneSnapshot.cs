@@ -17,12 +17,29 @@ public sealed class DataplaneSnapshot
 {
     public static readonly DataplaneSnapshot Empty = new(0, [], []);
 
-    public DataplaneSnapshot(long generation, SwitchPort?[] ports, NetworkSegment?[] networks, long policyGeneration = 0)
+    /// <param name="generation">This snapshot's number (<see cref="Generation"/>).</param>
+    /// <param name="ports">Ports by slot.</param>
+    /// <param name="networks">Networks by index.</param>
+    /// <param name="policyGeneration">The current policy generation (<see cref="PolicyGeneration"/>).</param>
+    /// <param name="portPolicyGenerations">By slot, the generation at which the port's policy last changed; null: every
+    /// port's is <paramref name="policyGeneration"/> (any change re-checks everything).</param>
+    /// <param name="addressSets">The address sets the ports' classifiers name, by index.</param>
+    public DataplaneSnapshot(long generation, SwitchPort?[] ports, NetworkSegment?[] networks, long policyGeneration = 0,
+        long[]? portPolicyGenerations = null, AddressSet?[]? addressSets = null)
     {
         Generation = generation;
         Ports = ports;
         Networks = networks;
         PolicyGeneration = policyGeneration;
+        AddressSets = addressSets ?? [];
+        if (portPolicyGenerations is null || portPolicyGenerations.Length < ports.Length)
+        {
+            var all = new long[ports.Length];
+            Array.Fill(all, policyGeneration);
+            portPolicyGenerations?.CopyTo(all, 0);
+            portPolicyGenerations = all;
+        }
+        PortPolicyGenerations = portPolicyGenerations;
         Filtered = new bool[networks.Length];
         foreach (var port in ports)
         {
@@ -40,10 +57,30 @@ public sealed class DataplaneSnapshot
     public bool[] Filtered { get; }
 
     /// <summary>
-    /// Changes whenever anything a policy verdict depends on changes (rules, groups, membership, port settings); flow
-    /// cache entries and conntrack admissions of another generation are re-checked.
+    /// Grows whenever anything a policy verdict depends on changes (rules, groups, membership, port settings): flow-cache
+    /// entries and conntrack admissions are stamped with it.
     /// </summary>
     public long PolicyGeneration { get; }
+
+    /// <summary>
+    /// By slot, the policy generation at which the port's verdicts last changed: a flow-cache entry of the port, or a
+    /// connection through it, stamped earlier is re-checked; the other ports' entries and connections stay valid.
+    /// </summary>
+    public long[] PortPolicyGenerations { get; }
+
+    /// <summary>The address sets that rules naming a remote group or an address group look addresses up in.</summary>
+    public AddressSet?[] AddressSets { get; }
+
+    /// <summary>
+    /// The generation a connection between two slots must have been admitted (or re-checked) at to be trusted as is.
+    /// </summary>
+    public long RequiredGeneration(int inSlot, int outSlot)
+    {
+        var generations = PortPolicyGenerations;
+        var a = (uint)inSlot < (uint)generations.Length ? generations[inSlot] : PolicyGeneration;
+        var b = (uint)outSlot < (uint)generations.Length ? generations[outSlot] : PolicyGeneration;
+        return Math.Max(a, b);
+    }
 
     /// <summary>Increases with every published change.</summary>
     public long Generation { get; }

@@ -210,7 +210,7 @@ public sealed partial class Worker
                 {
                     _trace!.Add("conntrack", ct.Verdict.ToString().ToLowerInvariant(),
                         ct.Verdict is ConnVerdict.Established or ConnVerdict.Related
-                            ? $"{(ct.IsReply ? "reply" : "original")} direction of a {ct.State} connection admitted under policy generation {ct.AdmittedGeneration} (current {snapshot.PolicyGeneration})"
+                            ? $"{(ct.IsReply ? "reply" : "original")} direction of a {ct.State} connection admitted under policy generation {ct.AdmittedGeneration} (its ports' policy last changed at {snapshot.RequiredGeneration(ct.OrigInPort, ct.OrigOutPort)})"
                             : ct.Verdict == ConnVerdict.New ? "no connection yet: the rules decide, and an allowed packet is committed"
                             : ct.Verdict == ConnVerdict.Invalid ? "not valid for any tracked connection" : "not tracked (ND, non-echo ICMP, or a later fragment of an ICMP error)");
                 }
@@ -234,7 +234,7 @@ public sealed partial class Worker
                         break;
                     case ConnVerdict.Established:
                     case ConnVerdict.Related:
-                        if (ct.AdmittedGeneration == snapshot.PolicyGeneration)
+                        if (ct.AdmittedGeneration >= snapshot.RequiredGeneration(ct.OrigInPort, ct.OrigOutPort))
                         {
                             _trackMode[i] = TrackMode.Established;
                         }
@@ -392,17 +392,16 @@ public sealed partial class Worker
     {
         var key = FlowKey.FromPacket(in p, (ushort)port.Network, ingress ? port.Slot | IngressKeyFlag : port.Slot);
         var hash = key.Hash();
-        var generation = snapshot.PolicyGeneration;
-        if (_flowCache.TryGet(in key, hash, generation, out var verdict))
+        if (_flowCache.TryGet(in key, hash, snapshot.PortPolicyGenerations[port.Slot], out var verdict))
         {
             Counters.Add(WorkerCounter.FlowCacheHits, 1);
             return verdict;
         }
         Counters.Add(WorkerCounter.FlowCacheMisses, 1);
         var query = ClassifierQuery.From(in p, ingress);
-        var index = (ingress ? policy.Ingress : policy.Egress).Lookup(in query);
+        var index = (ingress ? policy.Ingress : policy.Egress).Lookup(in query, snapshot.AddressSets);
         verdict = index < 0 ? Denied : (ingress ? policy.IngressRuleSlots : policy.EgressRuleSlots)[index];
-        _flowCache.Put(in key, hash, generation, verdict);
+        _flowCache.Put(in key, hash, snapshot.PolicyGeneration, verdict);
         return verdict;
     }
 

@@ -7,9 +7,10 @@ namespace VSwitch.Dataplane.Policy;
 /// address, protocol and destination port (or ICMP type and code).
 /// </summary>
 /// <remarks>
-/// The control plane turns security-group rules into these (one per rule, or one per member address for a
-/// <c>remote_group_id</c> rule). <see cref="Index"/> is what a lookup returns: the lowest index among the matching rules,
-/// so that hit counters name one rule deterministically.
+/// The control plane turns security-group rules into these, one per rule: a <c>remote_group_id</c> or
+/// <c>remote_address_group_id</c> rule names an <see cref="Policy.AddressSet"/> by index instead of carrying its members.
+/// <see cref="Index"/> is what a lookup returns: the lowest index among the matching rules, so that hit counters name
+/// one rule deterministically.
 /// </remarks>
 /// <param name="Index">The rule's number within the port and direction (0-based; lower wins).</param>
 /// <param name="Ipv6">The rule's ethertype: IPv6 if true, else IPv4.</param>
@@ -20,6 +21,8 @@ namespace VSwitch.Dataplane.Policy;
 /// <param name="IcmpCode">ICMP/ICMPv6 code, or -1 for any code (needs a type).</param>
 /// <param name="RemoteAddress">The remote prefix's network address (IPv4 mapped into 128 bits).</param>
 /// <param name="RemotePrefixLength">The prefix length in 128-bit terms (IPv4 /n is 96 + n); 0 matches any address.</param>
+/// <param name="AddressSet">When 0 or more: the remote address must be in this entry of the snapshot's address sets
+/// (<see cref="RemoteAddress"/> and <see cref="RemotePrefixLength"/> are then ignored); -1: no set.</param>
 public sealed record ClassifierRule(
     int Index,
     bool Ipv6,
@@ -29,7 +32,8 @@ public sealed record ClassifierRule(
     int IcmpType,
     int IcmpCode,
     IpAddress128 RemoteAddress,
-    int RemotePrefixLength)
+    int RemotePrefixLength,
+    int AddressSet = -1)
 {
     /// <summary>Protocols whose rules may carry a destination port range (Neutron's list).</summary>
     public static bool HasPorts(int protocol) => protocol is 6 or 17 or 132 or 136 or 33;

@@ -16,6 +16,10 @@ namespace VSwitch.Dataplane.Policy;
 /// The value of an entry is the lowest rule index among the rules that produced the same key, and a lookup returns the
 /// lowest over all mask types, so the attributed rule equals a linear first-match scan's (checked by the differential
 /// tests against <c>ReferenceClassifier</c>).
+/// Address sets: a rule whose remote is a group or an address group compiles to one entry per (protocol, port prefix)
+/// under a mask type that compares no address; the entry lists (rule index, set index) pairs in rule order, and the
+/// lookup asks the snapshot's sets whether they hold the address. The classifier never holds members, so a membership
+/// change rebuilds a set, not the classifiers of the ports that use it.
 /// Thread-safety: immutable after <see cref="ClassifierCompiler.Compile"/>; any number of workers read it.
 /// </remarks>
 public sealed class CompiledClassifier
@@ -25,6 +29,7 @@ public sealed class CompiledClassifier
     private readonly MaskType[] _ipv4;
     private readonly MaskType[] _ipv6;
     private readonly Entry[] _entries;
+    private readonly SetRef[] _setRefs;
     private readonly int _mask;
 
     internal struct Entry
@@ -33,15 +38,22 @@ public sealed class CompiledClassifier
         public ulong Low;
         public ulong Rest;
 
-        /// <summary>Rule index + 1; 0 marks an empty entry.</summary>
+        /// <summary>Rule index + 1 (for an address-set entry: the first <see cref="SetRef"/> + 1); 0 marks an empty entry.</summary>
         public int Value;
+
+        /// <summary>Address-set entries: how many <see cref="SetRef"/>s follow <see cref="Value"/> - 1.</summary>
+        public int SetCount;
     }
 
-    internal CompiledClassifier(MaskType[] ipv4, MaskType[] ipv6, Entry[] entries, int ruleCount, int entryCount)
+    /// <summary>A rule whose remote is an address set, as listed by an address-set entry.</summary>
+    internal readonly record struct SetRef(int Rule, int Set);
+
+    internal CompiledClassifier(MaskType[] ipv4, MaskType[] ipv6, Entry[] entries, SetRef[] setRefs, int ruleCount, int entryCount)
     {
         _ipv4 = ipv4;
         _ipv6 = ipv6;
         _entries = entries;
+        _setRefs = setRefs;
         _mask = entries.Length - 1;
         RuleCount = ruleCount;
         EntryCount = entryCount;
@@ -57,10 +69,21 @@ public sealed class CompiledClassifier
     public (int Ipv4, int Ipv6) MaskTypeCount => (_ipv4.Length, _ipv6.Length);
 
     /// <summary>Approximate bytes of the compiled form.</summary>
-    public long MemorySize => ((long)_entries.Length * Unsafe.SizeOf<Entry>()) + ((_ipv4.Length + _ipv6.Length) * 8L);
+    public long MemorySize => ((long)_entries.Length * Unsafe.SizeOf<Entry>()) + ((long)_setRefs.Length * Unsafe.SizeOf<SetRef>())
+        + ((_ipv4.Length + _ipv6.Length) * 8L);
 
-    /// <summary>The lowest index of a rule that allows <paramref name="query"/>, or -1 when none does.</summary>
-    public int Lookup(in ClassifierQuery query)
+    /// <summary>The address sets the rules name (indices into the snapshot's sets), without duplicates.</summary>
+    public IEnumerable<int> AddressSets => _setRefs.Select(r => r.Set).Distinct();
+
+    /// <summary>The lowest index of a rule that allows <paramref name="query"/>, or -1 when none does (rules naming an
+    /// address set match nothing).</summary>
+    public int Lookup(in ClassifierQuery query) => Lookup(in query, []);
+
+    /// <summary>
+    /// The lowest index of a rule that allows <paramref name="query"/>, or -1 when none does; rules naming an address
+    /// set look the remote address up in <paramref name="sets"/> (a missing or null entry holds nothing).
+    /// </summary>
+    public int Lookup(in ClassifierQuery query, AddressSet?[] sets)
     {
         var masks = query.Ipv6 ? _ipv6 : _ipv4;
         var best = int.MaxValue;
@@ -74,10 +97,30 @@ public sealed class CompiledClassifier
             var high = query.RemoteAddress.High & mt.AddressMaskHigh;
             var low = query.RemoteAddress.Low & mt.AddressMaskLow;
             var rest = MakeRest(mt, mt.MatchProtocol ? query.Protocol : 0, (ushort)(query.PortKey & mt.PortMask));
-            var value = Find(high, low, rest);
-            if (value >= 0 && value < best)
+            var found = Find(high, low, rest);
+            if (found < 0)
             {
-                best = value;
+                continue;
+            }
+            ref readonly var e = ref _entries[found];
+            if (!mt.AddressSet)
+            {
+                best = Math.Min(best, e.Value - 1);
+                continue;
+            }
+            var refs = _setRefs;
+            for (int r = e.Value - 1, end = r + e.SetCount; r < end && (uint)r < (uint)refs.Length; r++)
+            {
+                var setRef = refs[r];
+                if (setRef.Rule >= best)
+                {
+                    break;
+                }
+                if ((uint)setRef.Set < (uint)sets.Length && sets[setRef.Set] is { } set && set.Contains(in query.RemoteAddress, query.Ipv6))
+                {
+                    best = setRef.Rule;
+                    break;
+                }
             }
         }
         return best == int.MaxValue ? -1 : best;
@@ -108,7 +151,7 @@ public sealed class CompiledClassifier
             }
             if (e.Rest == rest && e.High == high && e.Low == low)
             {
-                return e.Value - 1;
+                return i;
             }
             i = (i + 1) & _mask;
         }

@@ -9,7 +9,9 @@ namespace VSwitch.Dataplane.Policy;
 /// <param name="AddressLength">Leading bits of the 128-bit remote address compared (0 = any).</param>
 /// <param name="MatchProtocol">Whether the protocol number is compared.</param>
 /// <param name="PortLength">Leading bits of the 16-bit port key compared (0 = any).</param>
-public readonly record struct MaskType(ushort Id, bool Ipv6, byte AddressLength, bool MatchProtocol, byte PortLength)
+/// <param name="AddressSet">Entries of this type list (rule, address set) pairs: the address is looked up in the sets
+/// rather than compared (<see cref="AddressLength"/> is 0).</param>
+public readonly record struct MaskType(ushort Id, bool Ipv6, byte AddressLength, bool MatchProtocol, byte PortLength, bool AddressSet = false)
 {
     public ulong AddressMaskHigh => AddressLength switch
     {
