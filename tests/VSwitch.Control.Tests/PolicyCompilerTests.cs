@@ -266,6 +266,29 @@ public class PolicyCompilerTests
     }
 
     [Fact]
+    public void PortGoingBackToAGroupList_ReusesItsIdleClassifiers_UnlessAGroupChangedMeanwhile()
+    {
+        var (model, network, web, app, _) = Layout();
+        var a = Port(model, network, "a", "198.18.0.1", web);
+        var compiler = new PolicyCompiler(1024);
+        compiler.Compile(a.Model);
+        var webOnly = compiler.PolicyOf(a.Value.Id)!.Ingress;
+        var joined = PortOperations.Update(a.Model, a.Value.Id, new PortBody(SecurityGroups: [web, app]), _context).Model;
+        compiler.Compile(joined);
+        var left = PortOperations.Update(joined, a.Value.Id, new PortBody(SecurityGroups: [web]), _context).Model;
+        compiler.Compile(left);
+        Assert.Same(webOnly, compiler.PolicyOf(a.Value.Id)!.Ingress);
+
+        // [web, app] is idle; app changes; going back to [web, app] must see app's new rule.
+        var rule = SecurityGroupRuleOperations.Create(left, new SecurityGroupRuleBody(app, "ingress", Protocol: "udp", PortRangeMin: 53, PortRangeMax: 53), _context);
+        compiler.Compile(rule.Model);
+        var back = PortOperations.Update(rule.Model, a.Value.Id, new PortBody(SecurityGroups: [web, app]), _context).Model;
+        compiler.Compile(back);
+        var dns = new ClassifierQuery { RemoteAddress = V4(9), Protocol = 17, PortKey = 53 };
+        Assert.Equal(rule.Value.Id, Compiled(compiler, compiler.PolicyOf(a.Value.Id)!, true, dns));
+    }
+
+    [Fact]
     public void RuleAddedToAGroup_NewerGenerationForItsPortsOnly()
     {
         var (model, network, web, _, other) = Layout();

@@ -38,8 +38,16 @@ public sealed class PolicyCompiler
     private readonly Dictionary<SetSource, SetState> _sets = [];
     private readonly SortedSet<int> _freeSetIndices = [];
     private readonly Dictionary<EquatableArray<Guid>, GroupSet> _groupSets = [];
+    private readonly Dictionary<EquatableArray<Guid>, GroupSet> _idleGroupSets = [];
+    private readonly Queue<GroupSet> _idleOrder = new();
     private readonly Dictionary<Guid, PortState> _ports = [];
     private SwitchModel _model = SwitchModel.Empty;
+
+    /// <summary>
+    /// Group lists no port uses any more whose classifiers are kept, so that a port going back and forth between two
+    /// lists (a VM joining and leaving a group) compiles each once. Dropped when one of their groups changes.
+    /// </summary>
+    public const int IdleGroupSets = 64;
 
     /// <param name="maxRules">Hit-counter slots. The last one is shared by the rules that come after the others are
     /// taken: they still allow what they allow, their hits are counted for no rule.</param>
@@ -91,7 +99,7 @@ public sealed class PolicyCompiler
 
     /// <summary>Approximate bytes of every compiled classifier and address set.</summary>
     public long MemorySize =>
-        _groupSets.Values.Sum(g => g.Ingress.MemorySize + g.Egress.MemorySize) + AddressSets.Sum(s => s?.MemorySize ?? 0);
+        _groupSets.Values.Concat(_idleGroupSets.Values).Sum(g => g.Ingress.MemorySize + g.Egress.MemorySize) + AddressSets.Sum(s => s?.MemorySize ?? 0);
 
     /// <summary>Compiled hash entries of every ingress classifier.</summary>
     public long IngressEntryCount => _groupSets.Values.Sum(g => (long)g.Ingress.EntryCount);
@@ -205,7 +213,12 @@ public sealed class PolicyCompiler
         ModelDiff.ByReference(before.AddressGroups, model.AddressGroups, (id, _, _) => dirtySets.Add(new SetSource(true, id)));
         _model = model;
 
-        // 3. Group sets that contain a changed group are recompiled, and their ports get new policy objects.
+        // 3. Group sets that contain a changed group are recompiled, and their ports get new policy objects; idle ones
+        // are dropped.
+        foreach (var idle in _idleGroupSets.Values.Where(g => g.Groups.Any(changedGroups.Contains)).ToList())
+        {
+            Drop(idle);
+        }
         foreach (var groupSet in _groupSets.Values.Where(g => g.Groups.Any(changedGroups.Contains)).ToList())
         {
             CompileGroupSet(groupSet, generation);
@@ -307,6 +320,10 @@ public sealed class PolicyCompiler
 
     private GroupSet Join(EquatableArray<Guid> groups, Guid portId, long generation)
     {
+        if (_idleGroupSets.Remove(groups, out var idle))
+        {
+            _groupSets[groups] = idle;
+        }
         if (!_groupSets.TryGetValue(groups, out var groupSet))
         {
             groupSet = new GroupSet(groups);
@@ -324,6 +341,28 @@ public sealed class PolicyCompiler
             return;
         }
         _groupSets.Remove(groupSet.Groups);
+        _idleGroupSets[groupSet.Groups] = groupSet;
+        _idleOrder.Enqueue(groupSet);
+        while (_idleGroupSets.Count > IdleGroupSets && _idleOrder.TryDequeue(out var oldest))
+        {
+            if (_idleGroupSets.TryGetValue(oldest.Groups, out var current) && ReferenceEquals(current, oldest))
+            {
+                Drop(oldest);
+            }
+        }
+        if (_idleOrder.Count > 4 * IdleGroupSets)
+        {
+            // Entries of sets that were used again since: keep the queue as long as the idle sets it orders.
+            var live = _idleOrder.Where(g => _idleGroupSets.TryGetValue(g.Groups, out var current) && ReferenceEquals(current, g)).Distinct().ToList();
+            _idleOrder.Clear();
+            live.ForEach(_idleOrder.Enqueue);
+        }
+    }
+
+    /// <summary>Forgets an idle group set and releases its address sets.</summary>
+    private void Drop(GroupSet groupSet)
+    {
+        _idleGroupSets.Remove(groupSet.Groups);
         foreach (var source in groupSet.Sets)
         {
             _sets[source].Users--;

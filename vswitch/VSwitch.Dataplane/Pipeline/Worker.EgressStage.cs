@@ -1,0 +1,191 @@
+using VSwitch.Dataplane.Conntrack;
+using VSwitch.Dataplane.Policy;
+using VSwitch.Packets;
+
+namespace VSwitch.Dataplane.Pipeline;
+
+public sealed partial class Worker
+{
+    /// <summary>
+    /// Stage 2: the sender's port security, connection tracking (when a port of the network is stateful, with
+    /// revalidation of connections admitted under an older policy), and the sender's egress rules.
+    /// </summary>
+    private void EgressPolicyStage<TMode>(DataplaneSnapshot snapshot, SwitchPort inPort, PacketBatch rx, int n)
+        where TMode : struct, IPipelineMode
+    {
+        var output = _output;
+        var parsed = _parsed;
+        var policy = inPort.Policy;
+        var network = snapshot.Networks[inPort.Network];
+        var tracked = network is { Stateful: true };
+        var senderStateful = policy is { Stateful: true };
+        var conntrack = _datapath.Conntrack;
+        var now = tracked ? _datapath.NowMs() : 0;
+        if (tracked && !TMode.IsTrace)
+        {
+            PrefetchConnections(conntrack, inPort.Network, n);
+        }
+        for (var i = 0; i < n; i++)
+        {
+            _trackMode[i] = TrackMode.Stateless;
+            _egressRule[i] = -1;
+            if (output[i] == OutputDrop)
+            {
+                continue;
+            }
+            ref var p = ref parsed[i];
+            var implicitVerdict = ImplicitVerdict.UseRules;
+            if (policy is not null)
+            {
+                implicitVerdict = PortSecurity.CheckEgress(in p, policy.Addresses);
+                if (TMode.IsTrace)
+                {
+                    TraceImplicit(implicitVerdict, inPort, "egress");
+                }
+                if (implicitVerdict != ImplicitVerdict.UseRules)
+                {
+                    if (implicitVerdict != ImplicitVerdict.Allow)
+                    {
+                        output[i] = OutputDrop;
+                        if (implicitVerdict == ImplicitVerdict.DropSpoofing)
+                        {
+                            // Port security, not a security-group decision: counted, not logged (as Neutron's log).
+                            Counters.Drop(inPort.Slot, DropReason.Spoofing, Direction.Egress);
+                        }
+                        else
+                        {
+                            SecurityGroupDrop<TMode>(inPort, DropReason.SecurityGroup, Direction.Egress, in p);
+                        }
+                    }
+                    continue;
+                }
+            }
+            if (tracked && p.IsIp)
+            {
+                ref var ct = ref _ct[i];
+                ct = TMode.IsTrace ? conntrack.Peek(rx[i].Span, in p, inPort.Network, now) : conntrack.TrackPrepared(rx[i].Span, in p, in _probe[i], now);
+                if (TMode.IsTrace)
+                {
+                    _trace!.Add("conntrack", ct.Verdict.ToString().ToLowerInvariant(),
+                        ct.Verdict is ConnVerdict.Established or ConnVerdict.Related
+                            ? $"{(ct.IsReply ? "reply" : "original")} direction of a {ct.State} connection admitted under policy generation {ct.AdmittedGeneration} (its ports' policy last changed at {snapshot.RequiredGeneration(ct.OrigInPort, ct.OrigOutPort)})"
+                            : ct.Verdict == ConnVerdict.New ? "no connection yet: the rules decide, and an allowed packet is committed"
+                            : ct.Verdict == ConnVerdict.Invalid ? "not valid for any tracked connection" : "not tracked (ND, non-echo ICMP, or a later fragment of an ICMP error)");
+                }
+                switch (ct.Verdict)
+                {
+                    case ConnVerdict.New:
+                        _trackMode[i] = TrackMode.New;
+                        break;
+                    case ConnVerdict.Invalid:
+                        _trackMode[i] = TrackMode.Invalid;
+                        if (senderStateful)
+                        {
+                            output[i] = OutputDrop;
+                            SecurityGroupDrop<TMode>(inPort, DropReason.ConntrackInvalid, Direction.Egress, in p);
+                            if (TMode.IsTrace)
+                            {
+                                _trace!.Drop("conntrack", DropReason.ConntrackInvalid, $"port {inPort.Name} is stateful", inPort.Slot);
+                            }
+                            continue;
+                        }
+                        break;
+                    case ConnVerdict.Established:
+                    case ConnVerdict.Related:
+                        if (ct.AdmittedGeneration >= snapshot.RequiredGeneration(ct.OrigInPort, ct.OrigOutPort))
+                        {
+                            _trackMode[i] = TrackMode.Established;
+                        }
+                        else if (ct.Verdict == ConnVerdict.Related)
+                        {
+                            // An error about a connection not yet re-checked: the rules decide it on its own.
+                            _trackMode[i] = TrackMode.Stateless;
+                        }
+                        else if (Revalidate(snapshot, in p, in ct))
+                        {
+                            if (!TMode.IsTrace)
+                            {
+                                conntrack.Revalidated(ct.Handle, snapshot.PolicyGeneration);
+                            }
+                            else
+                            {
+                                _trace!.Add("conntrack", "revalidated", "the current rules still allow the connection");
+                            }
+                            Counters.Add(WorkerCounter.ConntrackRevalidated, 1);
+                            _trackMode[i] = TrackMode.Established;
+                        }
+                        else
+                        {
+                            if (!TMode.IsTrace)
+                            {
+                                conntrack.Remove(ct.Handle);
+                            }
+                            else
+                            {
+                                _trace!.Drop("conntrack", DropReason.SecurityGroup, "the connection was admitted by a rule that no longer allows it: it is cut", inPort.Slot);
+                            }
+                            Counters.Add(WorkerCounter.ConntrackRevoked, 1);
+                            output[i] = OutputDrop;
+                            SecurityGroupDrop<TMode>(inPort, DropReason.SecurityGroup, Direction.Egress, in p);
+                            continue;
+                        }
+                        break;
+                }
+            }
+            if (policy is null || (senderStateful && _trackMode[i] == TrackMode.Established))
+            {
+                if (TMode.IsTrace)
+                {
+                    _trace!.Add("egress", "allowed", policy is null
+                        ? $"port {inPort.Name} has port security disabled"
+                        : $"established connection: port {inPort.Name}'s stateful groups skip their rules", inPort.Slot);
+                }
+                continue;
+            }
+            var ruleSlot = RuleVerdict(snapshot, in p, inPort, policy, ingress: false);
+            if (ruleSlot == Denied)
+            {
+                output[i] = OutputDrop;
+                SecurityGroupDrop<TMode>(inPort, DropReason.SecurityGroup, Direction.Egress, in p);
+                if (TMode.IsTrace)
+                {
+                    _trace!.Drop("egress", DropReason.SecurityGroup, $"no egress rule of port {inPort.Name}'s groups allows it", inPort.Slot);
+                }
+            }
+            else
+            {
+                _egressRule[i] = ruleSlot;
+                Counters.RuleHit(ruleSlot);
+                if (TMode.IsTrace)
+                {
+                    _trace!.Add("egress", "allowed", $"egress rule slot {ruleSlot} of port {inPort.Name}", inPort.Slot, ruleSlot);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Computes every IP packet's connection key and requests its bucket, then requests each first entry: the batch's
+    /// conntrack memory is loaded in parallel before the first lookup (ConnTable.Prefetch.cs).
+    /// </summary>
+    private void PrefetchConnections(ConnTable conntrack, int zone, int n)
+    {
+        var parsed = _parsed;
+        var output = _output;
+        var probe = _probe;
+        for (var i = 0; i < n; i++)
+        {
+            if (output[i] != OutputDrop && parsed[i].IsIp)
+            {
+                conntrack.Prepare(in parsed[i], zone, out probe[i]);
+            }
+        }
+        for (var i = 0; i < n; i++)
+        {
+            if (output[i] != OutputDrop && parsed[i].IsIp)
+            {
+                conntrack.Prefetch(in probe[i]);
+            }
+        }
+    }
+}

@@ -1,0 +1,227 @@
+using System.Runtime.CompilerServices;
+using VSwitch.Dataplane.Conntrack;
+using VSwitch.Dataplane.Policy;
+using VSwitch.Dataplane.Ports;
+using VSwitch.Packets;
+
+namespace VSwitch.Dataplane.Pipeline;
+
+public sealed partial class Worker
+{
+    /// <summary>Stage 4: each receiver's ingress policy, then its transmit batch.</summary>
+    private void OutputStage<TMode>(DataplaneSnapshot snapshot, PacketBatch rx, int inSlot)
+        where TMode : struct, IPipelineMode
+    {
+        var output = _output;
+        var network = snapshot.Networks[snapshot.Ports[inSlot]!.Network];
+        for (var i = 0; i < rx.Count; i++)
+        {
+            var target = output[i];
+            if (target == OutputDrop)
+            {
+                continue;
+            }
+            ref var frame = ref rx[i];
+            if (target == OutputFlood)
+            {
+                Counters.Add(WorkerCounter.Floods, 1);
+                if (network is null)
+                {
+                    continue;
+                }
+                foreach (var member in network.Members)
+                {
+                    if (member != inSlot)
+                    {
+                        Deliver<TMode>(snapshot, member, in frame, i, flooded: true);
+                    }
+                }
+            }
+            else if (target != inSlot)
+            {
+                Deliver<TMode>(snapshot, target, in frame, i, flooded: false);
+            }
+            else if (TMode.IsTrace)
+            {
+                _trace!.Add("output", "none", "the destination is the port the packet came from", inSlot);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Deliver<TMode>(DataplaneSnapshot snapshot, int slot, in Frame frame, int index, bool flooded)
+        where TMode : struct, IPipelineMode
+    {
+        var port = snapshot.Ports[slot];
+        if (port is null || !port.AdminUp || port.Port.Failure is not null || _deregistered[slot])
+        {
+            // A flood simply skips ports that are down; a frame addressed to one is a counted drop.
+            if (!flooded && port is not null)
+            {
+                Counters.Drop(slot, DropReason.PortDown, Direction.Ingress);
+                if (TMode.IsTrace)
+                {
+                    _trace!.Drop("output", DropReason.PortDown, $"port {port.Name} is down", slot);
+                }
+            }
+            return;
+        }
+        var mode = _trackMode[index];
+        var ingressRule = -1;
+        if (port.Policy is { } policy && !IngressAllowed<TMode>(snapshot, port, policy, in _parsed[index], mode, out ingressRule))
+        {
+            return;
+        }
+        if (TMode.IsTrace && port.Policy is null)
+        {
+            _trace!.Add("ingress", "allowed", $"port {port.Name} has port security disabled", slot);
+        }
+        // A later fragment never starts a connection: it belongs to its first fragment's.
+        if (mode == TrackMode.New && !flooded && !_parsed[index].IsLaterFragment && !Commit<TMode>(snapshot, slot, in frame, index, ingressRule))
+        {
+            return;
+        }
+        if (TMode.IsTrace)
+        {
+            _trace!.DeliveredTo.Add(slot);
+            _trace.Add("output", "transmit", $"to port {port.Name}", slot);
+            return;
+        }
+        var tx = _tx[slot]!;
+        if (tx.IsFull)
+        {
+            Flush(port, tx);
+        }
+        tx.Add(in frame);
+        if (!_isDirty[slot])
+        {
+            _isDirty[slot] = true;
+            _dirty[_dirtyCount++] = slot;
+        }
+    }
+
+    /// <summary>
+    /// Commits the connection of a New packet that both ends allowed, when either end is stateful. A full table drops
+    /// the packet (<c>conntrack_full</c>): admitting it untracked would strand its replies. A committed connection is
+    /// the security-group log's ACCEPT event, for each end that logs ACCEPT (the sender's egress, the receiver's ingress).
+    /// </summary>
+    private bool Commit<TMode>(DataplaneSnapshot snapshot, int outSlot, in Frame frame, int index, int ingressRule)
+        where TMode : struct, IPipelineMode
+    {
+        var inPort = snapshot.Ports[frame.InPort]!;
+        var outPort = snapshot.Ports[outSlot]!;
+        if (inPort.Policy is not { Stateful: true } && outPort.Policy is not { Stateful: true })
+        {
+            return true;
+        }
+        if (TMode.IsTrace)
+        {
+            _trace!.Add("conntrack", "commit", "the connection would be committed: its replies and related errors will pass");
+            return true;
+        }
+        var admission = new ConnAdmission(snapshot.PolicyGeneration, frame.InPort, outSlot, _egressRule[index]);
+        var result = _datapath.Conntrack.Commit(frame.Span, in _parsed[index], inPort.Network, _datapath.NowMs(), in admission, out _);
+        if (result == ConnCommitResult.Full)
+        {
+            Counters.Drop(frame.InPort, DropReason.ConntrackFull, Direction.Egress);
+            return false;
+        }
+        if (((inPort.Logging | outPort.Logging) & SecurityGroupLogging.Accept) != 0)
+        {
+            LogAccepted(inPort, outPort, index, ingressRule);
+        }
+        return true;
+    }
+
+    /// <summary>The receiving port's implicit ingress rules and security-group rules; counts the drop when they refuse.</summary>
+    private bool IngressAllowed<TMode>(DataplaneSnapshot snapshot, SwitchPort port, PortPolicy policy, in ParsedPacket p, TrackMode mode, out int ruleSlot)
+        where TMode : struct, IPipelineMode
+    {
+        ruleSlot = -1;
+        var verdict = PortSecurity.CheckIngress(in p);
+        switch (verdict)
+        {
+            case ImplicitVerdict.Allow:
+                if (TMode.IsTrace)
+                {
+                    _trace!.Add("ingress", "allowed", $"implicit rule of port {port.Name} (ARP, DHCP reply, ND, MLD)", port.Slot);
+                }
+                return true;
+            case ImplicitVerdict.UseRules when policy.Stateful && mode == TrackMode.Established:
+                if (TMode.IsTrace)
+                {
+                    _trace!.Add("ingress", "allowed", $"established connection: port {port.Name}'s stateful groups skip their rules", port.Slot);
+                }
+                return true;
+            case ImplicitVerdict.UseRules when policy.Stateful && mode == TrackMode.Invalid:
+                SecurityGroupDrop<TMode>(port, DropReason.ConntrackInvalid, Direction.Ingress, in p);
+                if (TMode.IsTrace)
+                {
+                    _trace!.Drop("ingress", DropReason.ConntrackInvalid, $"port {port.Name} is stateful", port.Slot);
+                }
+                return false;
+            case ImplicitVerdict.UseRules:
+                ruleSlot = RuleVerdict(snapshot, in p, port, policy, ingress: true);
+                if (ruleSlot != Denied)
+                {
+                    Counters.RuleHit(ruleSlot);
+                    if (TMode.IsTrace)
+                    {
+                        _trace!.Add("ingress", "allowed", $"ingress rule slot {ruleSlot} of port {port.Name}", port.Slot, ruleSlot);
+                    }
+                    return true;
+                }
+                ruleSlot = -1;
+                break;
+        }
+        SecurityGroupDrop<TMode>(port, DropReason.SecurityGroup, Direction.Ingress, in p);
+        if (TMode.IsTrace)
+        {
+            _trace!.Drop("ingress", DropReason.SecurityGroup,
+                verdict == ImplicitVerdict.DropNotAllowed ? "neither IP nor ARP" : $"no ingress rule of port {port.Name}'s groups allows it", port.Slot);
+        }
+        return false;
+    }
+
+    private void FlushAll(DataplaneSnapshot snapshot)
+    {
+        for (var d = 0; d < _dirtyCount; d++)
+        {
+            var slot = _dirty[d];
+            _isDirty[slot] = false;
+            var tx = _tx[slot]!;
+            if (tx.Count > 0)
+            {
+                Flush(snapshot.Ports[slot]!, tx);
+            }
+        }
+        _dirtyCount = 0;
+    }
+
+    private void Flush(SwitchPort port, PacketBatch tx)
+    {
+        var errors = default(PortErrors);
+        var sent = port.Port.Transmit(Id, tx, ref errors);
+        long bytes = 0;
+        for (var i = 0; i < sent; i++)
+        {
+            bytes += tx[i].Length;
+        }
+        Counters.Add(port.Slot, PortCounter.TxPackets, sent);
+        Counters.Add(port.Slot, PortCounter.TxBytes, bytes);
+        if (sent < tx.Count)
+        {
+            // Frames the far end was not there for are port_down; the rest the port could not send.
+            var down = Math.Min(errors.TxLinkDown, tx.Count - sent);
+            if (down > 0)
+            {
+                Counters.Drop(port.Slot, DropReason.PortDown, Direction.Ingress, down);
+            }
+            if (tx.Count - sent - down > 0)
+            {
+                Counters.Drop(port.Slot, DropReason.TxFailed, Direction.Ingress, tx.Count - sent - down);
+            }
+        }
+        tx.Count = 0;
+    }
+}

@@ -1,0 +1,66 @@
+using VSwitch.Packets;
+
+namespace VSwitch.Dataplane.Pipeline;
+
+public sealed partial class Worker
+{
+    /// <summary>
+    /// Stage 1: parse every frame; malformed frames, tagged frames on a network that is not VLAN-transparent and frames
+    /// over the network's MTU (not GSO) are dropped and counted. Returns true when the batch holds an IP fragment.
+    /// </summary>
+    private bool ParseStage<TMode>(PacketBatch rx, int inSlot, NetworkSegment? network)
+        where TMode : struct, IPipelineMode
+    {
+        var parsed = _parsed;
+        var output = _output;
+        var mtu = network?.Mtu ?? 0;
+        var vlanTransparent = network?.VlanTransparent ?? true;
+        var fragments = false;
+        for (var i = 0; i < rx.Count; i++)
+        {
+            ref var frame = ref rx[i];
+            var error = PacketParser.Parse(frame.Span, out parsed[i]);
+            if (error == ParseError.None)
+            {
+                ref var p = ref parsed[i];
+                output[i] = 0;
+                if (TMode.IsTrace)
+                {
+                    _trace!.Add("parse", "ok", TraceText.Describe(in p));
+                }
+                // An access port carries untagged frames and priority tags (VLAN 0) only, as Open vSwitch's.
+                if (p.VlanCount != 0 && !vlanTransparent && (p.VlanCount > 1 || (p.OuterVlanTci & 0x0FFF) != 0))
+                {
+                    output[i] = OutputDrop;
+                    Counters.Drop(inSlot, DropReason.Vlan, Direction.Egress);
+                    if (TMode.IsTrace)
+                    {
+                        _trace!.Drop("parse", DropReason.Vlan, $"a frame with {p.VlanCount} VLAN tag(s) on a network that is not VLAN-transparent", inSlot);
+                    }
+                    continue;
+                }
+                if (mtu != 0 && frame.Length - p.L3Offset > mtu && !frame.Vnet.IsGso)
+                {
+                    output[i] = OutputDrop;
+                    Counters.Drop(inSlot, DropReason.Mtu, Direction.Egress);
+                    if (TMode.IsTrace)
+                    {
+                        _trace!.Drop("parse", DropReason.Mtu, $"{frame.Length - p.L3Offset} bytes after the Ethernet header, over the network's MTU of {mtu}", inSlot);
+                    }
+                    continue;
+                }
+                fragments |= (p.Flags & PacketFlags.Fragment) != 0;
+            }
+            else
+            {
+                output[i] = OutputDrop;
+                Counters.Drop(inSlot, DropReason.Malformed, Direction.Egress);
+                if (TMode.IsTrace)
+                {
+                    _trace!.Drop("parse", DropReason.Malformed, error.ToString(), inSlot);
+                }
+            }
+        }
+        return fragments;
+    }
+}

@@ -1,0 +1,45 @@
+
+namespace VSwitch.Dataplane.Pipeline;
+
+public sealed partial class Worker
+{
+    /// <summary>Stage 3: learn every source MAC and look up every destination MAC in the port's network.</summary>
+    private void SwitchStage<TMode>(DataplaneSnapshot snapshot, SwitchPort inPort, int n)
+        where TMode : struct, IPipelineMode
+    {
+        var macs = _datapath.Macs;
+        var network = inPort.Network;
+        var now = _datapath.NowMs();
+        var parsed = _parsed;
+        var output = _output;
+        for (var i = 0; i < n; i++)
+        {
+            if (output[i] == OutputDrop)
+            {
+                continue;
+            }
+            ref var p = ref parsed[i];
+            if (!TMode.IsTrace && !p.EthSource.IsMulticast)
+            {
+                macs.Learn(network, p.EthSource, inPort.Slot, now);
+            }
+            if (p.EthDestination.IsMulticast)
+            {
+                output[i] = OutputFlood;
+                if (TMode.IsTrace)
+                {
+                    _trace!.Add("l2", "flood", $"{p.EthDestination} is a broadcast/multicast address: every other port of the network");
+                }
+                continue;
+            }
+            var slot = macs.Lookup(network, p.EthDestination, now);
+            output[i] = slot < 0 ? OutputFlood : slot;
+            if (TMode.IsTrace)
+            {
+                _trace!.Add("l2", slot < 0 ? "flood" : "unicast",
+                    slot < 0 ? $"{p.EthDestination} is unknown: flooded to every other port of the network"
+                    : $"{p.EthDestination} is on port {snapshot.Ports[slot]?.Name ?? slot.ToString()}", slot);
+            }
+        }
+    }
+}
