@@ -289,6 +289,21 @@ public class PolicyCompilerTests
     }
 
     [Fact]
+    public void Invalidate_GivesThePortANewerGenerationOnly()
+    {
+        var (model, network, web, _, other) = Layout();
+        var a = Port(model, network, "a", "198.18.0.1", web);
+        var b = Port(a.Model, network, "b", "198.18.0.2", other);
+        var compiler = new PolicyCompiler(1024);
+        compiler.Compile(b.Model);
+        var (aGeneration, bGeneration) = (compiler.GenerationOf(a.Value.Id), compiler.GenerationOf(b.Value.Id));
+        compiler.Invalidate(a.Value.Id);
+        Assert.True(compiler.GenerationOf(a.Value.Id) > Math.Max(aGeneration, bGeneration));
+        Assert.Equal(bGeneration, compiler.GenerationOf(b.Value.Id));
+        Assert.Equal(compiler.Generation, compiler.GenerationOf(a.Value.Id));
+    }
+
+    [Fact]
     public void RuleAddedToAGroup_NewerGenerationForItsPortsOnly()
     {
         var (model, network, web, _, other) = Layout();

@@ -135,6 +135,19 @@ public sealed class PolicyCompiler
     }
 
     /// <summary>
+    /// Gives a port a newer generation than any verdict cached so far: for a port that moves to another data-path slot
+    /// (its device was replaced), whose slot may hold flow-cache entries of the port that had it before.
+    /// </summary>
+    public void Invalidate(Guid portId)
+    {
+        Generation++;
+        if (_ports.TryGetValue(portId, out var port))
+        {
+            port.ChangedAt = Generation;
+        }
+    }
+
+    /// <summary>
     /// Brings the compiled policy up to <paramref name="model"/>, touching only what differs from the last model.
     /// Returns whether any verdict may have changed (then <see cref="Generation"/> grew).
     /// </summary>

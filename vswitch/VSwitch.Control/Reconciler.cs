@@ -211,6 +211,8 @@ public sealed class Reconciler : IDisposable
                     _freeSlots.Remove(slot);
                     _datapath.ResetBaseline(slot);
                     _running[spec.Id] = new RunningPort(spec, port, slot);
+                    // The slot's flow-cache entries may be another port's: the port's verdicts start a new generation.
+                    _compiler.Invalidate(spec.Id);
                     ControlLog.PortAttached(_log, spec.Name, spec.Device, slot, desired.Networks[spec.NetworkId].Name);
                     if (port.Fallback is { } fallback)
                     {
