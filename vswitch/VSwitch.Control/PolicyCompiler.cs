@@ -196,17 +196,20 @@ public sealed class PolicyCompiler
 
         // 2. Ports: membership, and the remote groups whose addresses may have changed.
         var dirtySets = new HashSet<SetSource>();
-        var dirtyPorts = new List<(Guid Id, PortSpec? Old, PortSpec? Now)>();
+        var dirtyPorts = new List<(Guid Id, PortSpec? Now)>();
         ModelDiff.ByReference(before.Ports, model.Ports, (id, old, now) =>
         {
-            dirtyPorts.Add((id, old, now));
+            dirtyPorts.Add((id, now));
             var sameAddresses = old is not null && now is not null && old.FixedIps == now.FixedIps
                 && old.AllowedAddressPairs == now.AllowedAddressPairs;
             if (old is not null && (now is null || !sameAddresses || old.SecurityGroupIds != now.SecurityGroupIds))
             {
                 foreach (var g in old.SecurityGroupIds)
                 {
-                    _members.GetValueOrDefault(g)?.Remove(id);
+                    if (_members.TryGetValue(g, out var members) && members.Remove(id) && members.Count == 0)
+                    {
+                        _members.Remove(g);
+                    }
                     dirtySets.Add(new SetSource(false, g));
                 }
             }
@@ -252,7 +255,7 @@ public sealed class PolicyCompiler
         }
 
         // 4. Ports that came, went or changed.
-        foreach (var (id, _, now) in dirtyPorts)
+        foreach (var (id, now) in dirtyPorts)
         {
             changed |= UpdatePort(id, now, generation);
         }

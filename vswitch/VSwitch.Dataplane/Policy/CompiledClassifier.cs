@@ -72,9 +72,6 @@ public sealed class CompiledClassifier
     public long MemorySize => ((long)_entries.Length * Unsafe.SizeOf<Entry>()) + ((long)_setRefs.Length * Unsafe.SizeOf<SetRef>())
         + ((_ipv4.Length + _ipv6.Length) * 8L);
 
-    /// <summary>The address sets the rules name (indices into the snapshot's sets), without duplicates.</summary>
-    public IEnumerable<int> AddressSets => _setRefs.Select(r => r.Set).Distinct();
-
     /// <summary>The lowest index of a rule that allows <paramref name="query"/>, or -1 when none does (rules naming an
     /// address set match nothing).</summary>
     public int Lookup(in ClassifierQuery query) => Lookup(in query, []);
