@@ -22,7 +22,7 @@ public sealed class DurabilityTests
                 ruleId = (string)(await client.CreateAsync("security-group-rules", "security_group_rule",
                     $$$"""{"security_group_rule": {"security_group_id": "{{{groupId}}}", "direction": "ingress", "protocol": "icmp"}}"""))["id"]!;
                 portId = (string)(await client.CreateAsync("ports", "port",
-                    $$$"""{"port": {"network_id": "{{{net["id"]}}}", "binding:profile": {"device": "memory:r"}, "security_groups": ["{{{groupId}}}"], "fixed_ips": [{"ip_address": "198.18.0.40"}]}}"""))["id"]!;
+                    $$$"""{"port": {"network_id": "{{{net["id"]}}}", "binding:profile": {"device": "memory:r", "conntrack_limit": 5}, "security_groups": ["{{{groupId}}}"], "fixed_ips": [{"ip_address": "198.18.0.40"}]}}"""))["id"]!;
             }
             await using var second = await ApiHost.StartAsync(dir);
             using var again = second.Client();
@@ -30,6 +30,7 @@ public sealed class DurabilityTests
             Assert.Equal(HttpStatusCode.OK, port.Status);
             Assert.Equal("ACTIVE", (string)port.Body!["port"]!["status"]!);
             Assert.Equal(groupId, (string)port.Body["port"]!["security_groups"]![0]!);
+            Assert.Equal(5, (int)port.Body["port"]!["binding:profile"]!["conntrack_limit"]!);
             Assert.Equal(HttpStatusCode.OK, (await again.GetJson($"v2.0/security-group-rules/{ruleId}")).Status);
             Assert.True(second.Reconciler.SlotOf(Guid.Parse(portId)) >= 0);
         }

@@ -54,6 +54,46 @@ public sealed class PortsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConntrackLimit_TravelsInTheBindingProfile_AndAProfileWithoutItGoesBackToTheDefault()
+    {
+        var port = await Port("limited", """, "binding:profile": {"device": "memory:limited", "conntrack_limit": 100}""");
+        var id = (string)port["id"]!;
+        Assert.Equal("""{"device":"memory:limited","conntrack_limit":100}""", port["binding:profile"]!.ToJsonString());
+        Assert.Equal(100, _host.Models.Current.Ports[Guid.Parse(id)].ConntrackLimit);
+
+        // The OpenStack CLI sends profile values as strings; 0 is "no limit".
+        var set = await _client.PutJson($"v2.0/ports/{id}", """{"port": {"binding:profile": {"device": "memory:limited", "conntrack_limit": "0"}}}""");
+        Assert.Equal(HttpStatusCode.OK, set.Status);
+        Assert.Equal(0, (int)set.Body!["port"]!["binding:profile"]!["conntrack_limit"]!);
+
+        // Other updates keep it; a profile without it (the profile is replaced whole) gives the switch's default.
+        Assert.Equal(HttpStatusCode.OK, (await _client.PutJson($"v2.0/ports/{id}", """{"port": {"name": "renamed"}}""")).Status);
+        Assert.Equal(0, _host.Models.Current.Ports[Guid.Parse(id)].ConntrackLimit);
+        set = await _client.PutJson($"v2.0/ports/{id}", """{"port": {"binding:profile": {"device": "memory:limited"}}}""");
+        Assert.Equal("""{"device":"memory:limited"}""", set.Body!["port"]!["binding:profile"]!.ToJsonString());
+        Assert.Null(_host.Models.Current.Ports[Guid.Parse(id)].ConntrackLimit);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("\"-5\"")]
+    [InlineData("268435457")]
+    [InlineData("\"many\"")]
+    [InlineData("1.5")]
+    [InlineData("[]")]
+    public async Task ConntrackLimit_OutOfRangeOrNotAnInteger_Is400_AndChangesNothing(string value)
+    {
+        var port = await Port("limited", """, "binding:profile": {"device": "memory:limited", "conntrack_limit": 7}""");
+        var id = (string)port["id"]!;
+        var refused = await _client.PutJson($"v2.0/ports/{id}", $$$$"""{"port": {"name": "x", "binding:profile": {"device": "memory:other", "conntrack_limit": {{{{value}}}}}}}""");
+        Http.AssertError(refused, HttpStatusCode.BadRequest, "HTTPBadRequest");
+        var kept = _host.Models.Current.Ports[Guid.Parse(id)];
+        Assert.Equal((7, "memory:limited", "limited"), (kept.ConntrackLimit, kept.Device, kept.Name));
+        var created = await _client.PostJson("v2.0/ports", $$$$"""{"port": {"network_id": "{{{{_net}}}}", "binding:profile": {"conntrack_limit": {{{{value}}}}}}}""");
+        Http.AssertError(created, HttpStatusCode.BadRequest, "HTTPBadRequest");
+    }
+
+    [Fact]
     public async Task Show_PortWhoseDeviceNoFactoryOpens_IsErrorAndSaysWhy()
     {
         // A well-formed TAP device string, accepted by the API; this host opens only memory ports, so it cannot open it.

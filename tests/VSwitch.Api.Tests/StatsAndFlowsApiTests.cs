@@ -136,7 +136,7 @@ public sealed class StatsAndFlowsApiTests(Xunit.Abstractions.ITestOutputHelper o
         Assert.Equal(["a", "b", "c"], ports.Select(p => (string)p!["name"]!).ToArray());
         foreach (var port in ports)
         {
-            Assert.Equal(["drops", "name", "port_id", "rx_bytes", "rx_errors", "rx_packets", "rx_ring_drops", "status", "tx_bytes", "tx_packets"], port!.AsObject().Select(p => p.Key).Order().ToArray());
+            Assert.Equal(["conntrack_entries", "conntrack_limit", "drops", "name", "port_id", "rx_bytes", "rx_errors", "rx_packets", "rx_ring_drops", "status", "tx_bytes", "tx_packets"], port!.AsObject().Select(p => p.Key).Order().ToArray());
             Assert.Equal("ACTIVE", (string)port["status"]!);
             foreach (var direction in (string[])["ingress", "egress"])
             {
@@ -185,6 +185,30 @@ public sealed class StatsAndFlowsApiTests(Xunit.Abstractions.ITestOutputHelper o
         output.WriteLine(metrics);
         Assert.Contains($"vswitch_port_rx_packets_total{{port=\"a\"}} {(long)PortOf(stats, _a)["rx_packets"]!}\n", metrics, StringComparison.Ordinal);
         Assert.Contains("vswitch_port_dropped_packets_total{port=\"c\",direction=\"ingress\",reason=\"security_group\"} 1\n", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APortsConntrackLimit_RefusesItsNextConnection_CountedInStatsAndMetrics()
+    {
+        var set = await _client.PutJson($"v2.0/ports/{_a}", """{"port": {"binding:profile": {"device": "memory:a", "conntrack_limit": 2}}}""");
+        Assert.Equal(HttpStatusCode.OK, set.Status);
+        for (ushort sport = 41000; sport < 41003; sport++)
+        {
+            _host.MemoryPorts["memory:a"].Inject(Udp(10, 11, sport, 5353));
+        }
+        Assert.True(_host.MemoryPorts["memory:b"].TryTake(out _, TimeSpan.FromSeconds(10)));
+        Assert.True(_host.MemoryPorts["memory:b"].TryTake(out _, TimeSpan.FromSeconds(10)));
+        var stats = await Eventually(() => Stats(), s => (long)PortOf(s, _a)["drops"]!["egress"]!["conntrack_full"]! == 1);
+        var a = PortOf(stats, _a);
+        Assert.Equal(1L, (long)a["drops"]!["egress"]!["conntrack_full"]!);
+        Assert.Equal((2L, 2L), ((long)a["conntrack_entries"]!, (long)a["conntrack_limit"]!));
+        Assert.Equal((2L, 0L), ((long)PortOf(stats, _b)["conntrack_entries"]!, (long)PortOf(stats, _b)["conntrack_limit"]!));
+        Assert.False(_host.MemoryPorts["memory:b"].TryTake(out _, TimeSpan.FromMilliseconds(200)), "the third connection passed");
+
+        var metrics = new MetricsWriter(_host.Reconciler).Render();
+        Assert.Contains("vswitch_port_conntrack_entries{port=\"a\"} 2\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("vswitch_port_conntrack_limit{port=\"a\"} 2\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("vswitch_port_dropped_packets_total{port=\"a\",direction=\"egress\",reason=\"conntrack_full\"} 1\n", metrics, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -147,6 +147,24 @@ public class SwitchConfigTests
     }
 
     [Fact]
+    public void ConntrackLimits_DefaultPerPortAndPortsOwn_AreReadAndChecked()
+    {
+        var config = SwitchConfig.Parse("""
+            { "conntrack_port_limit": 2000, "networks": [ { "name": "n" } ],
+              "ports": [ { "name": "p", "network": "n", "device": "memory", "conntrack_limit": 50 }, { "name": "q", "network": "n", "device": "memory" } ] }
+            """);
+        Assert.Equal(2000, config.ConntrackPortLimit);
+        var model = config.ToModel(portTypes: Given.PortTypes);
+        Assert.Equal(50, model.Ports.Values.Single(p => p.Name == "p").ConntrackLimit);
+        Assert.Null(model.Ports.Values.Single(p => p.Name == "q").ConntrackLimit);
+        Assert.Equal(0, SwitchConfig.Parse("{}").ConntrackPortLimit);
+
+        Assert.Contains("conntrack_port_limit must be between 0", Assert.Throws<ConfigException>(() => SwitchConfig.Parse("""{ "conntrack_port_limit": -1 }""")).Message);
+        var bad = SwitchConfig.Parse("""{ "networks": [ { "name": "n" } ], "ports": [ { "name": "p", "network": "n", "device": "memory", "conntrack_limit": -3 } ] }""");
+        Assert.Contains("ports[p]", Assert.Throws<ConfigException>(() => bad.ToModel(portTypes: Given.PortTypes)).Message);
+    }
+
+    [Fact]
     public void Load_MissingFile_SaysWhichFile()
     {
         var ex = Assert.Throws<ConfigException>(() => SwitchConfig.Load("/nonexistent/vswitch.json"));

@@ -151,6 +151,36 @@ public sealed class ConntrackTests(ConntrackLab fixture) : IClassFixture<Conntra
     }
 
     [Fact]
+    public void APortsConntrackLimit_StopsItsSynFlood_WhileItsNeighboursStillConnect()
+    {
+        var daemon = fixture.Lab.Daemon!;
+        fixture.Lab.SetConntrackLimit(fixture.Flooder.Port, 50);
+        fixture.Lab.Reload();
+        try
+        {
+            Assert.Equal(50, daemon.Metric($"vswitch_port_conntrack_limit{{port=\"{fixture.Flooder.Port}\"}}"));
+            var earlyDrops = daemon.Metric("vswitch_conntrack_early_drops_total");
+            // 3,000 SYNs to a closed port of peer: each would be a connection; only 50 may be.
+            Shell.Run(fixture.Flooder.Exec($"timeout 4 hping3 -q -S -p 7009 -i u500 -c 3000 {fixture.Peer.Ipv4}"), TimeSpan.FromSeconds(10));
+            var full = $"vswitch_port_dropped_packets_total{{port=\"{fixture.Flooder.Port}\",direction=\"egress\",reason=\"conntrack_full\"}}";
+            Assert.True(Shell.Eventually(() => daemon.Metric(full) >= 1000, TimeSpan.FromSeconds(5)), daemon.Metrics());
+            Assert.True(daemon.Metric($"vswitch_port_conntrack_entries{{port=\"{fixture.Flooder.Port}\"}}") <= 50, daemon.Metrics());
+
+            // The table was not filled for the others: nothing was evicted, and web still connects to peer.
+            Assert.Equal(earlyDrops, daemon.Metric("vswitch_conntrack_early_drops_total"));
+            Shell.Must($"setsid {fixture.Peer.Exec("ncat -lk -p 7010")} </dev/null >/dev/null 2>&1 &");
+            WaitListening(fixture.Peer, 7010);
+            Assert.True(Shell.Run(fixture.Web.Exec($"ncat -z -w 3 {fixture.Peer.Ipv4} 7010"), TimeSpan.FromSeconds(10)).Ok, daemon.Metrics());
+        }
+        finally
+        {
+            Shell.Run(fixture.Peer.Exec("pkill -f 'ncat -lk -p 7010'"));
+            fixture.Lab.SetConntrackLimit(fixture.Flooder.Port, null);
+            fixture.Lab.Reload();
+        }
+    }
+
+    [Fact]
     public async Task SynFlood_FillsTheTableWithoutDisturbingAnEstablishedTransfer()
     {
         var dir = Directory.CreateTempSubdirectory("vsw-flood").FullName;

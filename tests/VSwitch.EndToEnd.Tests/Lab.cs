@@ -37,6 +37,8 @@ internal sealed class Lab : IDisposable
         public string[]? fixed_ips { get; init; }
 
         public string[]? security_groups { get; init; }
+
+        public int? conntrack_limit { get; init; }
     }
 
     /// <summary>A security-group rule of the configuration file.</summary>
@@ -62,6 +64,13 @@ internal sealed class Lab : IDisposable
     {
         var i = _ports.FindIndex(p => p.name == port);
         _ports[i] = _ports[i] with { security_groups = groups };
+    }
+
+    /// <summary>Sets (or, with null, clears) a port's connection limit (takes effect at the next <see cref="Reload"/>).</summary>
+    public void SetConntrackLimit(string port, int? limit)
+    {
+        var i = _ports.FindIndex(p => p.name == port);
+        _ports[i] = _ports[i] with { conntrack_limit = limit };
     }
 
     /// <summary>

@@ -461,7 +461,10 @@ public sealed class Reconciler : IDisposable
                 logging = (logged.Accept ? SecurityGroupLogging.Accept : 0) | (logged.Drop ? SecurityGroupLogging.Drop : 0);
             }
             ports[r.Slot] = new SwitchPort(r.Slot, r.Spec.Name, r.Port, net, r.Spec.AdminStateUp && networkUp && r.DownReason is null, r.Spec.Mac,
-                policy, logging);
+                policy, logging)
+            {
+                ConntrackLimit = r.Spec.ConntrackLimit ?? _datapath.Options.ConntrackPortLimit,
+            };
             if (!members.TryGetValue(net, out var list))
             {
                 members[net] = list = [];

@@ -94,6 +94,7 @@ public static partial class DaemonHost
                 MacAgingSeconds = config.MacAgingSeconds,
                 MacTableCapacity = config.MacTableSize,
                 ConntrackMaxEntries = config.ConntrackMaxEntries,
+                ConntrackPortLimit = config.ConntrackPortLimit,
                 FragmentMaxDatagrams = config.FragmentMaxDatagrams,
                 FragmentTimeoutMs = config.FragmentTimeoutMs,
                 ConntrackTimeouts = config.ConntrackTimeouts.ToTimeouts(options.ConfigFile ?? "config"),

@@ -45,6 +45,7 @@ public sealed class Datapath : IDisposable
             MaxEntries = options.ConntrackMaxEntries,
             ShardCount = Math.Min(64, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, options.ConntrackMaxEntries / 1024))),
             Timeouts = options.ConntrackTimeouts,
+            MaxPorts = Math.Min(options.MaxPorts, ushort.MaxValue),
         });
         Fragments = new FragmentTable(options.FragmentMaxDatagrams, options.FragmentTimeoutMs);
         Workers = new Worker[options.Workers];

@@ -37,6 +37,12 @@ public sealed record DatapathOptions
     /// <summary>Connection-tracking entries (preallocated; 152 bytes each).</summary>
     public int ConntrackMaxEntries { get; init; } = 65536;
 
+    /// <summary>
+    /// The most tracked connections a port may have when its own limit is not set (0: no limit); see
+    /// <see cref="Pipeline.SwitchPort.ConntrackLimit"/>.
+    /// </summary>
+    public int ConntrackPortLimit { get; init; }
+
     /// <summary>Connection-tracking timeouts (Linux defaults).</summary>
     public Conntrack.ConnTimeouts ConntrackTimeouts { get; init; } = Conntrack.ConnTimeouts.Default;
 

@@ -31,6 +31,7 @@ public sealed record Port
     [JsonPropertyName("updated_at")] public string? UpdatedAt { get; set; }
 
     /// <summary>The device string (<c>tap:NAME[@NETNS]</c>, <c>afpacket:IF</c>, <c>memory[:NAME]</c>), empty if unattached.</summary>
+    [JsonIgnore] public int? ConntrackLimit => BindingProfile?.ConntrackLimit;
     [JsonIgnore] public string Device => BindingProfile?.Device ?? "";
 
     /// <summary>One <c>binding:vif_details</c> value as text (a string as is, anything else as JSON), or null.</summary>
@@ -54,10 +55,16 @@ public sealed record AddressPair
     [JsonPropertyName("mac_address")] public string? MacAddress { get; set; }
 }
 
-/// <summary>Neutron's <c>binding:profile</c>; this switch reads only <c>device</c>. An empty profile detaches the port.</summary>
+/// <summary>
+/// Neutron's <c>binding:profile</c>; this switch reads <c>device</c> and <c>conntrack_limit</c>. It is replaced whole by
+/// an update: a profile without a device detaches the port, one without a limit gives the port the switch's default.
+/// </summary>
 public sealed record BindingProfile
 {
     [JsonPropertyName("device")] public string? Device { get; set; }
+
+    /// <summary>The most tracked connections the port may have (0: no limit; null: the switch's default).</summary>
+    [JsonPropertyName("conntrack_limit")] public int? ConntrackLimit { get; set; }
 }
 
 /// <summary>The attributes of a port create or update; null members are not sent (left as they are).</summary>

@@ -41,6 +41,7 @@ internal static class PortCommands
             (JsonNode)new JsonObject { ["ip_address"] = a.IpAddress, ["mac_address"] = a.MacAddress })]), Listed: false),
         new("security_group_ids", "Security Groups", p => Strings(p.SecurityGroups), Listed: false),
         new("port_security_enabled", "Port Security", p => Bool(p.PortSecurityEnabled), Listed: false),
+        new("conntrack_limit", "Conntrack Limit", p => p.ConntrackLimit is { } limit ? Num(limit) : Str("default"), Listed: false),
         new("admin_state_up", "State", p => Str(p.AdminStateUp ? "UP" : "DOWN"), Listed: false),
         new("binding_vif_details", "VIF Details", p => new JsonObject([.. (p.VifDetails ?? [])
             .Select(d => KeyValuePair.Create(d.Key, JsonNode.Parse(d.Value.GetRawText())))]), Listed: false),
@@ -77,9 +78,10 @@ internal static class PortCommands
         var description = Flags.Text("--description", "Description", "TEXT");
         var enable = Flags.Flag("--enable", "Administratively up (default)");
         var disable = Flags.Flag("--disable", "Administratively down");
+        var conntrackLimit = ConntrackLimitOption();
         var command = new Command("create", "Create a port")
         {
-            name, network, device, mac, fixedIps, groups, noGroups, enableSecurity, disableSecurity, pairs, description, enable, disable,
+            name, network, device, mac, fixedIps, groups, noGroups, enableSecurity, disableSecurity, pairs, description, enable, disable, conntrackLimit,
         };
         var output = OutputOptions.AddTo(command);
         app.SetAction(command, async (parse, client, cancellation) =>
@@ -99,7 +101,9 @@ internal static class PortCommands
             {
                 Name = parse.GetValue(name),
                 NetworkId = networkId,
-                BindingProfile = parse.GetValue(device) is { } d ? new BindingProfile { Device = d } : null,
+                BindingProfile = parse.GetValue(device) is null && parse.GetValue(conntrackLimit) is null
+                    ? null
+                    : new BindingProfile { Device = parse.GetValue(device), ConntrackLimit = parse.GetValue(conntrackLimit) },
                 MacAddress = parse.GetValue(mac),
                 FixedIps = ips.Count == 0 ? null : ips,
                 AllowedAddressPairs = addressPairs.Count == 0 ? null : addressPairs,
@@ -130,9 +134,11 @@ internal static class PortCommands
         var noPairs = Flags.Flag("--no-allowed-address", "Clear the allowed address pairs (before adding any --allowed-address)");
         var enableSecurity = Flags.Flag("--enable-port-security", "Enforce security groups and anti-spoofing");
         var disableSecurity = Flags.Flag("--disable-port-security", "Stop enforcing (needs no security groups: add --no-security-group)");
+        var conntrackLimit = ConntrackLimitOption();
         var command = new Command("set", "Change a port")
         {
             port, name, description, enable, disable, device, mac, fixedIps, noFixedIps, groups, noGroups, pairs, noPairs, enableSecurity, disableSecurity,
+            conntrackLimit,
         };
         app.SetAction(command, async (parse, client, cancellation) =>
         {
@@ -166,7 +172,14 @@ internal static class PortCommands
                 Name = parse.GetValue(name),
                 Description = parse.GetValue(description),
                 AdminStateUp = adminUp,
-                BindingProfile = parse.GetValue(device) is { } d ? new BindingProfile { Device = d } : null,
+                // The profile is replaced whole: keep what is not being changed.
+                BindingProfile = parse.GetValue(device) is null && parse.GetValue(conntrackLimit) is null
+                    ? null
+                    : new BindingProfile
+                    {
+                        Device = parse.GetValue(device) ?? NullIfEmpty(current.Device),
+                        ConntrackLimit = parse.GetValue(conntrackLimit) ?? current.ConntrackLimit,
+                    },
                 MacAddress = parse.GetValue(mac),
                 FixedIps = newIps,
                 AllowedAddressPairs = newPairs,
@@ -188,9 +201,10 @@ internal static class PortCommands
         var groups = Flags.Many("--security-group", "Remove this security group (name or ID; repeat for more)", "GROUP");
         var pairs = Flags.Many("--allowed-address", "Remove this allowed address pair (repeat for more)", "ip-address=CIDR[,mac-address=MAC]");
         var device = Flags.Flag("--device", "Detach the port from its device");
-        var command = new Command("unset", "Remove fixed IPs, security groups, allowed address pairs or the device from a port")
+        var conntrackLimit = Flags.Flag("--conntrack-limit", "Give the port the switch's default connection limit again");
+        var command = new Command("unset", "Remove fixed IPs, security groups, allowed address pairs, the device or the connection limit from a port")
         {
-            port, fixedIps, groups, pairs, device,
+            port, fixedIps, groups, pairs, device, conntrackLimit,
         };
         app.SetAction(command, async (parse, client, cancellation) =>
         {
@@ -235,7 +249,13 @@ internal static class PortCommands
                 FixedIps = newIps,
                 AllowedAddressPairs = newPairs,
                 SecurityGroups = newGroups,
-                BindingProfile = parse.GetValue(device) ? new BindingProfile() : null,
+                BindingProfile = parse.GetValue(device) || parse.GetValue(conntrackLimit)
+                    ? new BindingProfile
+                    {
+                        Device = parse.GetValue(device) ? null : NullIfEmpty(current.Device),
+                        ConntrackLimit = parse.GetValue(conntrackLimit) ? null : current.ConntrackLimit,
+                    }
+                    : null,
             };
             if (request != new PortRequest())
             {
@@ -302,4 +322,12 @@ internal static class PortCommands
         }
         return ids;
     }
+
+    private static Option<int?> ConntrackLimitOption() => new("--conntrack-limit")
+    {
+        Description = "Most tracked connections the port may have, counted on both ends (0: no limit; default: the switch's conntrack_port_limit)",
+        HelpName = "N",
+    };
+
+    private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
 }

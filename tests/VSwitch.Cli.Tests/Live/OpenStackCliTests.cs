@@ -90,6 +90,37 @@ public sealed class OpenStackCliTests : IDisposable
     }
 
     /// <summary>
+    /// A port's connection limit through the OpenStack CLI's <c>--binding-profile</c> (which merges keys into the
+    /// profile and sends strings) and vswitchctl's <c>--conntrack-limit</c>, each seeing what the other set.
+    /// </summary>
+    [Fact]
+    public void OpenStackCli_PortConntrackLimit_InTheBindingProfile()
+    {
+        Json("network", "create", "osc-lim-net");
+        Json("port", "create", "--network", "osc-lim-net", "--binding-profile", "device=memory:osc-lim", "osc-lim");
+        Must("port", "set", "--binding-profile", "conntrack_limit=64", "osc-lim");
+        var profile = Json("port", "show", "osc-lim")["binding_profile"]!;
+        Assert.Equal(("memory:osc-lim", 64), ((string)profile["device"]!, (int)profile["conntrack_limit"]!));
+        Assert.Equal("64\n", _daemon.MustCtl("port", "show", "osc-lim", "-f", "value", "-c", "conntrack_limit"));
+
+        _daemon.MustCtl("port", "set", "osc-lim", "--conntrack-limit", "10");
+        profile = Json("port", "show", "osc-lim")["binding_profile"]!;
+        Assert.Equal(("memory:osc-lim", 10), ((string)profile["device"]!, (int)profile["conntrack_limit"]!));
+
+        var refused = Os("port", "set", "--binding-profile", "conntrack_limit=-4", "osc-lim");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("conntrack_limit must be from 0", refused.Stderr + refused.Stdout);
+
+        Must("port", "unset", "--binding-profile", "conntrack_limit", "osc-lim");
+        Assert.Equal("default\n", _daemon.MustCtl("port", "show", "osc-lim", "-f", "value", "-c", "conntrack_limit"));
+        Assert.Equal("memory:osc-lim\n", _daemon.MustCtl("port", "show", "osc-lim", "-f", "value", "-c", "device"));
+        _daemon.MustCtl("port", "set", "osc-lim", "--conntrack-limit", "3");
+        _daemon.MustCtl("port", "unset", "osc-lim", "--conntrack-limit");
+        Assert.Equal("default\n", _daemon.MustCtl("port", "show", "osc-lim", "-f", "value", "-c", "conntrack_limit"));
+        Assert.Equal("memory:osc-lim\n", _daemon.MustCtl("port", "show", "osc-lim", "-f", "value", "-c", "device"));
+    }
+
+    /// <summary>
     /// The OpenStack SDK (the library under the CLI; the CLI's own quota verbs look the project up in Keystone, which a
     /// switch has not) against the daemon: quota show, details and update, and a list it pages through with
     /// <c>limit</c>, following the <c>next</c> links.

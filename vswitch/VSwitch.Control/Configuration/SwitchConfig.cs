@@ -33,6 +33,12 @@ public sealed class SwitchConfig
     /// <summary>Connection-tracking entries, preallocated (152 bytes each).</summary>
     [JsonPropertyName("conntrack_max_entries")] public int ConntrackMaxEntries { get; set; } = 262144;
 
+    /// <summary>
+    /// The most tracked connections a port may have unless the port sets its own (<c>conntrack_limit</c>; in the API
+    /// <c>binding:profile</c>), counted on both ends; 0 (the default) is no limit. As OVN's default <c>ct-zone-limit</c>.
+    /// </summary>
+    [JsonPropertyName("conntrack_port_limit")] public int ConntrackPortLimit { get; set; }
+
     /// <summary>Fragmented datagrams whose first fragment the switch remembers at once (64 bytes each; Fragments/README.md).</summary>
     [JsonPropertyName("fragment_max_datagrams")] public int FragmentMaxDatagrams { get; set; } = 8192;
 
@@ -164,6 +170,9 @@ public sealed class SwitchConfig
         [JsonPropertyName("security_groups")] public List<string>? SecurityGroups { get; set; }
 
         [JsonPropertyName("port_security_enabled")] public bool PortSecurityEnabled { get; set; } = true;
+
+        /// <summary>The port's own connection limit (0: none); absent: <c>conntrack_port_limit</c>.</summary>
+        [JsonPropertyName("conntrack_limit")] public int? ConntrackLimit { get; set; }
     }
 
     public sealed class PairEntry
@@ -320,6 +329,10 @@ public sealed class SwitchConfig
         {
             Fail($"fragment_max_datagrams must be between 64 and 16777216, not {FragmentMaxDatagrams}");
         }
+        if (ConntrackPortLimit is < 0 or > PortOperations.MaxConntrackLimit)
+        {
+            Fail($"conntrack_port_limit must be between 0 (no limit) and {PortOperations.MaxConntrackLimit}, not {ConntrackPortLimit}");
+        }
         if (FragmentTimeoutMs is < 10 or > 60_000)
         {
             Fail($"fragment_timeout_ms must be between 10 and 60000, not {FragmentTimeoutMs}");
@@ -466,7 +479,7 @@ public sealed class SwitchConfig
                 model = PortOperations.Create(model, new PortBody(
                     p.Name, networks[p.Network], p.Device, p.MacAddress, p.AdminStateUp, p.FixedIps,
                     p.AllowedAddressPairs.Select(a => new AllowedAddressPairBody(a.IpAddress, a.MacAddress)).ToList(),
-                    portGroups, p.PortSecurityEnabled), context).Model;
+                    portGroups, p.PortSecurityEnabled, ConntrackLimit: p.ConntrackLimit), context).Model;
             }
         }
         catch (NeutronException ex)

@@ -17,6 +17,10 @@ namespace VSwitch.Control.Model;
 /// <param name="PortSecurityEnabled">Default true.</param>
 /// <param name="Description">Default <c>""</c>.</param>
 /// <param name="ProjectId">Create only; default: the caller's project.</param>
+/// <param name="ConntrackLimit">From <c>binding:profile</c> <c>{"conntrack_limit": N}</c>: 0 no limit, N a limit; null:
+/// not given.</param>
+/// <param name="ResetConntrackLimit">True when a <c>binding:profile</c> came without <c>conntrack_limit</c> (the profile
+/// is replaced whole): the port goes back to the switch's default.</param>
 public sealed record PortBody(
     string? Name = null,
     Guid? NetworkId = null,
@@ -28,7 +32,9 @@ public sealed record PortBody(
     IReadOnlyList<Guid>? SecurityGroups = null,
     bool? PortSecurityEnabled = null,
     string? Description = null,
-    string? ProjectId = null);
+    string? ProjectId = null,
+    int? ConntrackLimit = null,
+    bool ResetConntrackLimit = false);
 
 /// <summary>One <c>allowed_address_pairs</c> entry as received.</summary>
 /// <param name="IpAddress">An address or a CIDR (required).</param>

@@ -37,6 +37,9 @@ namespace VSwitch.Control.Model;
 /// </remarks>
 public static class PortOperations
 {
+    /// <summary>The largest per-port connection limit (the largest connection table).</summary>
+    public const int MaxConntrackLimit = 1 << 28;
+
     /// <summary>Neutron's default <c>base_mac</c> prefix.</summary>
     private const ulong BaseMac = 0xFA163E_000000UL;
 
@@ -47,6 +50,7 @@ public static class PortOperations
         var project = NeutronAttributes.Project(request.ProjectId, context);
         var networkId = request.NetworkId ?? throw NeutronErrors.MissingAttribute("network_id");
         var device = ValidateDevice(request.Device ?? "", context.PortTypes);
+        var conntrackLimit = ValidateConntrackLimit(request.ConntrackLimit);
         MacAddress? mac = request.MacAddress is null ? null : ParseMac(request.MacAddress);
         var fixedIps = request.FixedIps is null ? EquatableArray<IpPrefix>.Empty : ParseFixedIps(request.FixedIps);
         var network = NetworkOperations.Get(model, networkId, context);
@@ -61,6 +65,7 @@ public static class PortOperations
             Description = description,
             FixedIps = fixedIps,
             PortSecurityEnabled = request.PortSecurityEnabled ?? true,
+            ConntrackLimit = conntrackLimit,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -90,6 +95,7 @@ public static class PortOperations
         var name = request.Name is null ? null : NeutronAttributes.Name(request.Name);
         var description = request.Description is null ? null : NeutronAttributes.Description(request.Description);
         var device = request.Device is null ? null : ValidateDevice(request.Device, context.PortTypes);
+        var conntrackLimit = ValidateConntrackLimit(request.ConntrackLimit);
         MacAddress? mac = request.MacAddress is null ? null : ParseMac(request.MacAddress);
         EquatableArray<IpPrefix>? fixedIps = request.FixedIps is null ? null : ParseFixedIps(request.FixedIps);
         var port = Get(model, id, context);
@@ -109,6 +115,7 @@ public static class PortOperations
             AdminStateUp = request.AdminStateUp ?? port.AdminStateUp,
             FixedIps = fixedIps ?? port.FixedIps,
             PortSecurityEnabled = request.PortSecurityEnabled ?? port.PortSecurityEnabled,
+            ConntrackLimit = request.ResetConntrackLimit ? null : conntrackLimit ?? port.ConntrackLimit,
             RevisionNumber = port.RevisionNumber + 1,
             UpdatedAt = context.Now(),
         };
@@ -285,6 +292,15 @@ public static class PortOperations
         device.Length == 0 || types.TryParse(device, out _, out var error)
             ? device
             : throw NeutronErrors.InvalidAttribute("binding:profile", error);
+
+    /// <summary>A port's connection limit as stored (null: the switch's default), or 400 naming the range.</summary>
+    private static int? ValidateConntrackLimit(int? limit) => limit switch
+    {
+        null => null,
+        >= 0 and <= MaxConntrackLimit => limit,
+        _ => throw NeutronErrors.InvalidAttribute("binding:profile",
+            $"conntrack_limit must be from 0 (no limit) to {MaxConntrackLimit}, not {limit}"),
+    };
 
     /// <summary>What only one port may use (the type's key), or null for no device or a shared one.</summary>
     private static string? DeviceKey(string device, PortTypes types) =>

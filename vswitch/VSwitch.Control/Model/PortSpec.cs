@@ -39,6 +39,13 @@ public sealed record PortSpec(Guid Id, string Name, Guid NetworkId, string Devic
     /// <summary>Neutron's <c>port_security_enabled</c>: false switches off anti-spoofing and groups (then it has none).</summary>
     public bool PortSecurityEnabled { get; init; } = true;
 
+    /// <summary>
+    /// Switch-specific (in <c>binding:profile</c> as <c>conntrack_limit</c>): the most tracked connections the port
+    /// may have, counted on both ends of each connection, as OVN's <c>ct-zone-limit</c>; 0 is no limit, null the
+    /// switch's default (the configuration's <c>conntrack_port_limit</c>).
+    /// </summary>
+    public int? ConntrackLimit { get; init; }
+
     /// <summary>Neutron's <c>revision_number</c>: bumped by every update.</summary>
     public long RevisionNumber { get; init; }
 

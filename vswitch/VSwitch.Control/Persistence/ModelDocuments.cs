@@ -37,7 +37,8 @@ internal static class ModelDocuments
 
     internal sealed record PortDoc(Guid Id, string Name, Guid NetworkId, string Device, string? MacAddress, bool AdminStateUp,
         string? ProjectId, string? Description, string[]? FixedIps, PairDoc[]? AllowedAddressPairs, Guid[]? SecurityGroups,
-        bool PortSecurityEnabled, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null);
+        bool PortSecurityEnabled, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null,
+        int? ConntrackLimit = null);
 
     internal sealed record GroupDoc(Guid Id, string Name, string? Description, string? ProjectId, bool Stateful,
         long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null);
@@ -116,7 +117,8 @@ internal static class ModelDocuments
         new PortDoc(p.Id, p.Name, p.NetworkId, p.Device, p.Mac?.ToString(), p.AdminStateUp, p.ProjectId.Value, p.Description,
             [.. p.FixedIps.Select(ip => ip.AddressText)],
             [.. p.AllowedAddressPairs.Select(a => new PairDoc(a.IpAddress.ToString(), a.MacAddress.ToString()))],
-            [.. p.SecurityGroupIds], p.PortSecurityEnabled, p.RevisionNumber, p.CreatedAt, p.UpdatedAt, TagsOf(p.Tags)), s_json);
+            [.. p.SecurityGroupIds], p.PortSecurityEnabled, p.RevisionNumber, p.CreatedAt, p.UpdatedAt, TagsOf(p.Tags),
+            p.ConntrackLimit), s_json);
 
     public static string Write(SecurityGroup g) => JsonSerializer.Serialize(
         new GroupDoc(g.Id, g.Name, g.Description, g.ProjectId.Value, g.Stateful, g.RevisionNumber, g.CreatedAt, g.UpdatedAt, TagsOf(g.Tags)), s_json);
@@ -172,6 +174,7 @@ internal static class ModelDocuments
             AllowedAddressPairs = (d.AllowedAddressPairs ?? []).Select(a => new AllowedAddressPair(Prefix(a.IpAddress), Mac(a.MacAddress))).ToEquatableArray(),
             SecurityGroupIds = (d.SecurityGroups ?? []).ToEquatableArray(),
             PortSecurityEnabled = d.PortSecurityEnabled,
+            ConntrackLimit = d.ConntrackLimit,
             RevisionNumber = d.RevisionNumber,
             CreatedAt = d.CreatedAt,
             UpdatedAt = d.UpdatedAt,

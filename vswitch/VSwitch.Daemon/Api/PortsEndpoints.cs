@@ -21,7 +21,7 @@ internal static class PortsEndpoints
     private static readonly HashSet<string> s_create = [.. s_update];
     private static readonly HashSet<string> s_fixedIp = ["ip_address", "subnet_id"];
     private static readonly HashSet<string> s_pair = ["ip_address", "mac_address"];
-    private static readonly HashSet<string> s_profile = ["device"];
+    private static readonly HashSet<string> s_profile = ["device", "conntrack_limit"];
 
     public static void Map(IEndpointRouteBuilder app, ApiContext api)
     {
@@ -94,6 +94,7 @@ internal static class PortsEndpoints
             .ToList();
         var profile = body.Object("binding:profile", s_profile);
         var device = profile is null ? null : profile.String("device") ?? "";
+        var conntrackLimit = profile?.Int("conntrack_limit");
         return new PortBody(
             Name: body.String("name"),
             NetworkId: body.Uuid("network_id"),
@@ -105,7 +106,9 @@ internal static class PortsEndpoints
             SecurityGroups: body.UuidList("security_groups"),
             PortSecurityEnabled: body.Bool("port_security_enabled"),
             Description: body.String("description"),
-            ProjectId: body.Project());
+            ProjectId: body.Project(),
+            ConntrackLimit: conntrackLimit,
+            ResetConntrackLimit: profile is not null && conntrackLimit is null);
     }
 
     private static Guid Id(string text) => Guid.TryParseExact(text, "D", out var id) ? id : throw NotFound(text);

@@ -57,7 +57,7 @@ internal static class ResourceViews
             (JsonNode)new JsonObject { ["ip_address"] = a.IpAddressText, ["mac_address"] = a.MacAddress.ToString() })]),
         ["security_groups"] = new JsonArray([.. p.SecurityGroupIds.Select(id => (JsonNode)JsonValue.Create(id.ToString()))]),
         ["port_security_enabled"] = p.PortSecurityEnabled,
-        ["binding:profile"] = p.Device.Length == 0 ? new JsonObject() : new JsonObject { ["device"] = p.Device },
+        ["binding:profile"] = Profile(p),
         ["binding:host_id"] = "",
         // Neutron's values: "unbound" without a device, "binding_failed" when the device could not be opened.
         ["binding:vif_type"] = p.Device.Length == 0 ? "unbound"
@@ -71,6 +71,24 @@ internal static class ResourceViews
         ["updated_at"] = Time(p.UpdatedAt),
         ["tags"] = Tags(p.Tags),
     };
+
+    /// <summary>
+    /// <c>binding:profile</c>: the port's <c>device</c> and, when set on the port, its <c>conntrack_limit</c>
+    /// (switch-specific keys; an empty object for a port with neither).
+    /// </summary>
+    private static JsonObject Profile(PortSpec p)
+    {
+        var profile = new JsonObject();
+        if (p.Device.Length != 0)
+        {
+            profile["device"] = p.Device;
+        }
+        if (p.ConntrackLimit is { } limit)
+        {
+            profile["conntrack_limit"] = limit;
+        }
+        return profile;
+    }
 
     /// <summary>
     /// Neutron's <c>binding:vif_details</c>, the driver's word on the binding: how the open port works (<c>queues</c>,

@@ -14,7 +14,7 @@ namespace VSwitch.Daemon.Api;
 /// </summary>
 /// <remarks>
 /// <para><b>Shape.</b> <c>{"port_stats": [{"port_id", "name", "status", "rx_packets", "rx_bytes", "tx_packets",
-/// "tx_bytes", "rx_errors", "rx_ring_drops", "drops": {"ingress": {REASON: n, ...}, "egress": {...}}}], "conntrack": {"entries", "max_entries",
+/// "tx_bytes", "rx_errors", "rx_ring_drops", "conntrack_entries", "conntrack_limit", "drops": {"ingress": {REASON: n, ...}, "egress": {...}}}], "conntrack": {"entries", "max_entries",
 /// "created", "early_drops"}, "flow_cache": {"hits", "misses"}, "workers": [{"id", "cpu", "packets",
 /// "busy_seconds"}], "rule_stats": [{"security_group_id", "rule_id", "hits"}]}</c> (rule hits are
 /// <c>vswitch_security_group_rule_hits_total</c>; with <c>port_id</c> the list is empty). The reasons are the <c>reason</c> label values of
@@ -100,6 +100,8 @@ internal static class StatsEndpoints
             ["tx_bytes"] = p.Read(PortCounter.TxBytes),
             ["rx_errors"] = p.Read(PortCounter.RxErrors),
             ["rx_ring_drops"] = p.Read(PortCounter.RxRingDrops),
+            ["conntrack_entries"] = p.ConntrackEntries,
+            ["conntrack_limit"] = p.ConntrackLimit,
             ["drops"] = drops,
         };
     }

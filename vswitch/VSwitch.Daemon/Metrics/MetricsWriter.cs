@@ -81,6 +81,18 @@ public sealed class MetricsWriter(Reconciler reconciler, SecurityGroupLogWriter?
         {
             Sample(sb, "vswitch_port_up", labels[i], ports[i].Status == PortStatus.Active ? 1 : 0);
         }
+        Family(sb, "vswitch_port_conntrack_entries", "gauge",
+            "Connections tracked now that enter or leave on the port (a connection between two ports counts on both).");
+        for (var i = 0; i < ports.Count; i++)
+        {
+            Sample(sb, "vswitch_port_conntrack_entries", labels[i], ports[i].ConntrackEntries);
+        }
+        Family(sb, "vswitch_port_conntrack_limit", "gauge",
+            "The most connections the port may have (0: no limit); past it new connections are dropped with reason conntrack_full.");
+        for (var i = 0; i < ports.Count; i++)
+        {
+            Sample(sb, "vswitch_port_conntrack_limit", labels[i], ports[i].ConntrackLimit);
+        }
         Family(sb, "vswitch_security_group_rule_hits_total", "counter",
             "Packets allowed by each security-group rule (counted once per port and direction that applied it).");
         foreach (var rule in stats.Rules)

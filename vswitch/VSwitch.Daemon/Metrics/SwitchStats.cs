@@ -11,7 +11,10 @@ namespace VSwitch.Daemon.Metrics;
 /// <param name="Attached">True when the port holds a data-path slot (its counters are meaningful).</param>
 /// <param name="Counters">Indexed by <see cref="PortCounter"/>.</param>
 /// <param name="Drops">Indexed by <c>reason * 2 + direction</c> (<see cref="DropReason"/>, <see cref="Direction"/>).</param>
-public sealed record PortStats(Guid PortId, string Name, string Status, bool Attached, long[] Counters, long[] Drops)
+/// <param name="ConntrackEntries">Tracked connections entering or leaving on the port (each counts on both of its ports).</param>
+/// <param name="ConntrackLimit">The most the port may have (its own or the switch's default; 0: no limit).</param>
+public sealed record PortStats(Guid PortId, string Name, string Status, bool Attached, long[] Counters, long[] Drops,
+    long ConntrackEntries = 0, int ConntrackLimit = 0)
 {
     public long Read(PortCounter counter) => Counters[(int)counter];
 
@@ -104,7 +107,8 @@ public sealed record SwitchStats(
                         drops[(r * 2) + 1] = datapath.ReadDrop(slot, (DropReason)r, Direction.Egress);
                     }
                 }
-                ports.Add(new PortStats(spec.Id, spec.Name, status?.State ?? PortStatus.Down, slot >= 0, counters, drops));
+                ports.Add(new PortStats(spec.Id, spec.Name, status?.State ?? PortStatus.Down, slot >= 0, counters, drops,
+                    slot >= 0 ? datapath.Conntrack.PortConnections(slot) : 0, spec.ConntrackLimit ?? datapath.Options.ConntrackPortLimit));
             }
             var rules = new List<RuleStats>();
             if (portId is null)

@@ -9,4 +9,11 @@ namespace VSwitch.Dataplane.Conntrack;
 /// <param name="InPort">The port slot the first packet entered on.</param>
 /// <param name="OutPort">The port slot it left on (-1 when flooded or unknown).</param>
 /// <param name="RuleSlot">The rule that admitted it (-1 when none, e.g. an implicit rule).</param>
-public readonly record struct ConnAdmission(long Generation, int InPort, int OutPort, int RuleSlot);
+public readonly record struct ConnAdmission(long Generation, int InPort, int OutPort, int RuleSlot)
+{
+    /// <summary>The most connections <see cref="InPort"/> may have (0: no limit); past it the commit is refused.</summary>
+    public int InPortLimit { get; init; }
+
+    /// <summary>The most connections <see cref="OutPort"/> may have (0: no limit).</summary>
+    public int OutPortLimit { get; init; }
+}

@@ -65,6 +65,7 @@ internal sealed unsafe class ConnShard
     private readonly ColdEntry[] _cold;
     private readonly int _bucketMask;
     private readonly ulong _seed;
+    private readonly PortConnectionCounts _ports;
     private Hot _hot;
 
     /// <summary>Creation time and early-drop list links: data the per-packet path never reads.</summary>
@@ -106,7 +107,9 @@ internal sealed unsafe class ConnShard
     /// <param name="entryOffset">Byte offset of the shard's first entry (a multiple of 64).</param>
     /// <param name="bucketMemory">The table's bucket memory (zero-filled); this shard uses <see cref="BucketCountFor"/> ints from <paramref name="bucketOffset"/>.</param>
     /// <param name="bucketOffset">Byte offset of the shard's first bucket.</param>
-    public ConnShard(int capacity, ulong seed, HugePageMemory entryMemory, long entryOffset, HugePageMemory bucketMemory, long bucketOffset)
+    /// <param name="ports">The table's per-port connection counts; a removed entry gives its ports' counts back.</param>
+    public ConnShard(int capacity, ulong seed, HugePageMemory entryMemory, long entryOffset, HugePageMemory bucketMemory, long bucketOffset,
+        PortConnectionCounts ports)
     {
         var buckets = BucketCountFor(capacity);
         if (capacity <= 0 || entryOffset % CacheLineSize != 0 || entryOffset + ((long)capacity * ConnEntry.Size) > entryMemory.Length
@@ -116,6 +119,7 @@ internal sealed unsafe class ConnShard
         }
         Capacity = capacity;
         _seed = seed;
+        _ports = ports;
         _entryMemory = entryMemory;
         _bucketMemory = bucketMemory;
         _entries = entryMemory.Start + entryOffset;
@@ -332,6 +336,7 @@ internal sealed unsafe class ConnShard
         {
             UnlinkUnassured(index);
         }
+        _ports.Release(e.OrigInPort, e.OrigOutPort);
         e.State = ConnState.None;
         e.Flags = ConnEntryFlags.None;
         e.Next = _hot.FreeHead;

@@ -59,6 +59,7 @@ public sealed partial class ConnTable : IDisposable
     private readonly int _shardMask;
     private readonly int _shardCapacity;
     private readonly ulong _seed;
+    private readonly PortConnectionCounts _ports;
     private ConnTimeouts _timeouts;
     private long[] _timeoutsMs;
     private bool _disposed;
@@ -90,13 +91,14 @@ public sealed partial class ConnTable : IDisposable
         }
         _seed = options.HashSeed ?? (ulong)Random.Shared.NextInt64();
         _shards = new ConnShard[options.ShardCount];
+        _ports = new PortConnectionCounts(options.MaxPorts);
         var bucketBytes = (long)ConnShard.BucketCountFor(_shardCapacity) * sizeof(int);
         _entryMemory = new HugePageMemory((long)_shardCapacity * ConnEntry.Size * options.ShardCount);
         _bucketMemory = new HugePageMemory(bucketBytes * options.ShardCount);
         HugePagesAdvised = _entryMemory.HugePagesAdvised && _bucketMemory.HugePagesAdvised;
         for (var i = 0; i < _shards.Length; i++)
         {
-            _shards[i] = new ConnShard(_shardCapacity, _seed, _entryMemory, (long)i * _shardCapacity * ConnEntry.Size, _bucketMemory, i * bucketBytes);
+            _shards[i] = new ConnShard(_shardCapacity, _seed, _entryMemory, (long)i * _shardCapacity * ConnEntry.Size, _bucketMemory, i * bucketBytes, _ports);
         }
         _shardMask = options.ShardCount - 1;
         _timeouts = options.Timeouts;
@@ -125,6 +127,12 @@ public sealed partial class ConnTable : IDisposable
             return total;
         }
     }
+
+    /// <summary>
+    /// Live connections whose original direction entered or left on port <paramref name="slot"/> (a connection
+    /// between two ports counts on both); 0 for a slot beyond <see cref="ConnTableOptions.MaxPorts"/>.
+    /// </summary>
+    public int PortConnections(int slot) => _ports.Count(slot);
 
     /// <summary>The idle timeouts; a new value applies to every entry at once.</summary>
     public ConnTimeouts Timeouts
@@ -228,14 +236,17 @@ public sealed partial class ConnTable : IDisposable
     /// <see cref="Track"/> answered <see cref="ConnVerdict.New"/>. Idempotent: when another worker created the entry
     /// meanwhile the answer is <see cref="ConnCommitResult.Exists"/> and <paramref name="handle"/> refers to it.
     /// When the shard is full, the oldest unassured entry is evicted (<see cref="EarlyDropTotal"/>); with none,
-    /// the answer is <see cref="ConnCommitResult.Full"/>.
+    /// the answer is <see cref="ConnCommitResult.Full"/>. A port already at its limit of connections
+    /// (<see cref="ConnAdmission.InPortLimit"/>, <see cref="ConnAdmission.OutPortLimit"/>; counted on both ends, see
+    /// <see cref="PortConnections"/>) refuses the entry: <see cref="ConnCommitResult.InPortLimit"/> or
+    /// <see cref="ConnCommitResult.OutPortLimit"/>.
     /// </summary>
     /// <param name="frame">The frame (for a SYN's window-scale option); may be empty.</param>
     /// <param name="packet">The admitted first packet.</param>
     /// <param name="zone">The conntrack zone, as given to <see cref="Track"/>.</param>
     /// <param name="nowMs">The caller's clock in milliseconds.</param>
     /// <param name="admission">Policy generation, ports and rule to store in the entry.</param>
-    /// <param name="handle">The created (or existing) entry; invalid for Full and Invalid.</param>
+    /// <param name="handle">The created (or existing) entry; invalid for the other answers.</param>
     public ConnCommitResult Commit(ReadOnlySpan<byte> frame, in ParsedPacket packet, int zone, long nowMs,
         in ConnAdmission admission, out ConnHandle handle)
     {
@@ -274,9 +285,19 @@ public sealed partial class ConnTable : IDisposable
                     return ConnCommitResult.Exists;
                 }
             }
+            if (!_ports.TryReserve(admission.InPort, admission.InPortLimit))
+            {
+                return ConnCommitResult.InPortLimit;
+            }
+            if (admission.OutPort != admission.InPort && !_ports.TryReserve(admission.OutPort, admission.OutPortLimit))
+            {
+                _ports.Release(admission.InPort);
+                return ConnCommitResult.OutPortLimit;
+            }
             index = shard.Allocate(nowMs, timeouts);
             if (index < 0)
             {
+                _ports.Release(admission.InPort, admission.OutPort);
                 return ConnCommitResult.Full;
             }
             ref var e = ref shard.At(index);

@@ -14,6 +14,12 @@ public sealed record ConnTableOptions
     /// <summary>Shards (a power of two). Each has its own lock, entries and free list. Default 64.</summary>
     public int ShardCount { get; init; } = 64;
 
+    /// <summary>
+    /// Port slots whose connections are counted (<see cref="ConnTable.PortConnections"/>) and may be limited
+    /// (<see cref="ConnAdmission.InPortLimit"/>); at most 65,535 (entries store slots as ushort). Default 4,096.
+    /// </summary>
+    public int MaxPorts { get; init; } = 4096;
+
     /// <summary>Idle timeouts per state; Linux's defaults unless set.</summary>
     public ConnTimeouts Timeouts { get; init; } = ConnTimeouts.Default;
 
@@ -33,6 +39,10 @@ public sealed record ConnTableOptions
         if (MaxEntries < ShardCount || MaxEntries > (1 << 28))
         {
             throw new ArgumentOutOfRangeException(nameof(MaxEntries), MaxEntries, "MaxEntries must be at least ShardCount and at most 268,435,456.");
+        }
+        if (MaxPorts is < 0 or > ushort.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxPorts), MaxPorts, "MaxPorts must be from 0 to 65,535.");
         }
         ArgumentNullException.ThrowIfNull(Timeouts);
         Timeouts.Validate();

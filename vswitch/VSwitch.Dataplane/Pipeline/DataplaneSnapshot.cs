@@ -103,7 +103,14 @@ public sealed class DataplaneSnapshot
 /// <param name="Logging">Which of the port's security-group decisions go to the security-group log (Neutron network
 /// logs covering the port).</param>
 public sealed record SwitchPort(int Slot, string Name, IPort Port, int Network, bool AdminUp, MacAddress? Mac, PortPolicy? Policy = null,
-    SecurityGroupLogging Logging = SecurityGroupLogging.None);
+    SecurityGroupLogging Logging = SecurityGroupLogging.None)
+{
+    /// <summary>
+    /// The most tracked connections the port may have (0: no limit), counted on both ends of a connection; past it a
+    /// new connection is dropped as <c>conntrack_full</c> (OVN's <c>ct-zone-limit</c>).
+    /// </summary>
+    public int ConntrackLimit { get; init; }
+}
 
 /// <summary>An L2 segment: frames never leave it.</summary>
 /// <param name="Index">Small integer id: the MAC-table and conntrack zone.</param>

@@ -101,8 +101,10 @@ public sealed partial class Worker
     }
 
     /// <summary>
-    /// Commits the connection of a New packet that both ends allowed, when either end is stateful. A full table drops
-    /// the packet (<c>conntrack_full</c>): admitting it untracked would strand its replies. A committed connection is
+    /// Commits the connection of a New packet that both ends allowed, when either end is stateful. A full table, or an
+    /// end already at its per-port limit of connections, drops the packet (<c>conntrack_full</c>, counted on the sender's
+    /// egress, or on the receiver's ingress when the receiver is at its limit): admitting it untracked would strand its
+    /// replies. A committed connection is
     /// the security-group log's ACCEPT event, for each end that logs ACCEPT (the sender's egress, the receiver's ingress).
     /// </summary>
     private bool Commit<TMode>(DataplaneSnapshot snapshot, int outSlot, in Frame frame, int index, int ingressRule)
@@ -116,15 +118,22 @@ public sealed partial class Worker
         }
         if (TMode.IsTrace)
         {
-            _trace!.Add("conntrack", "commit", "the connection would be committed: its replies and related errors will pass");
-            return true;
+            return TraceCommit(inPort, outPort);
         }
-        var admission = new ConnAdmission(snapshot.PolicyGeneration, frame.InPort, outSlot, _egressRule[index]);
-        var result = _datapath.Conntrack.Commit(frame.Span, in _parsed[index], inPort.Network, _datapath.NowMs(), in admission, out _);
-        if (result == ConnCommitResult.Full)
+        var admission = new ConnAdmission(snapshot.PolicyGeneration, frame.InPort, outSlot, _egressRule[index])
         {
-            Counters.Drop(frame.InPort, DropReason.ConntrackFull, Direction.Egress);
-            return false;
+            InPortLimit = inPort.ConntrackLimit,
+            OutPortLimit = outPort.ConntrackLimit,
+        };
+        var result = _datapath.Conntrack.Commit(frame.Span, in _parsed[index], inPort.Network, _datapath.NowMs(), in admission, out _);
+        switch (result)
+        {
+            case ConnCommitResult.Full or ConnCommitResult.InPortLimit:
+                Counters.Drop(frame.InPort, DropReason.ConntrackFull, Direction.Egress);
+                return false;
+            case ConnCommitResult.OutPortLimit:
+                Counters.Drop(outSlot, DropReason.ConntrackFull, Direction.Ingress);
+                return false;
         }
         if (((inPort.Logging | outPort.Logging) & SecurityGroupLogging.Accept) != 0)
         {

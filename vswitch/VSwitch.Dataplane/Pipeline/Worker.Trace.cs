@@ -22,4 +22,21 @@ public sealed partial class Worker
                 break;
         }
     }
+
+    /// <summary>What a commit would do: refused when an end is already at its per-port connection limit.</summary>
+    private bool TraceCommit(SwitchPort inPort, SwitchPort outPort)
+    {
+        foreach (var (port, direction) in (ReadOnlySpan<(SwitchPort, string)>)[(inPort, "egress"), (outPort, "ingress")])
+        {
+            var tracked = _datapath.Conntrack.PortConnections(port.Slot);
+            if (port.ConntrackLimit > 0 && tracked >= port.ConntrackLimit)
+            {
+                _trace!.Drop(direction, DropReason.ConntrackFull,
+                    $"port {port.Name} already tracks {tracked} connections, its limit (conntrack_limit {port.ConntrackLimit})", port.Slot);
+                return false;
+            }
+        }
+        _trace!.Add("conntrack", "commit", "the connection would be committed: its replies and related errors will pass");
+        return true;
+    }
 }
