@@ -33,7 +33,7 @@ public sealed partial class ConnTable
             index = shard.Find(in key, hash);
             if (index < 0 || ConnShard.IsExpired(ref shard.At(index), nowMs, timeouts))
             {
-                return FirstPacket(kind, packet.TcpFlags);
+                return ProtocolTrackers.FirstPacket(kind, packet.TcpFlags);
             }
             copy = shard.At(index);
         }
@@ -42,13 +42,7 @@ public sealed partial class ConnTable
             shard.Exit();
         }
         var dir = swapped != copy.OriginalSwapped ? 1 : 0;
-        var verdict = packet.IsLaterFragment ? ConnVerdict.Established : kind switch
-        {
-            PacketKind.Tcp => TcpTracker.Update(ref copy, dir, in packet, TcpTracker.SegmentLength(in packet),
-                (packet.TcpFlags & TcpFlags.Syn) != 0 ? TcpTracker.ReadWindowScale(frame, in packet) : TcpTracker.ScaleUnknown),
-            PacketKind.IcmpEchoRequest or PacketKind.IcmpEchoReply => IcmpTracker.Update(ref copy, dir),
-            _ => UdpTracker.Update(ref copy, dir),
-        };
+        var verdict = ProtocolTrackers.Update(ref copy, kind, dir, frame, in packet);
         return verdict switch
         {
             ConnVerdict.New => ConnLookup.New,

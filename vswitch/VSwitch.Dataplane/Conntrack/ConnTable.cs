@@ -224,7 +224,7 @@ public sealed partial class ConnTable : IDisposable
         {
             shard.Exit();
         }
-        return FirstPacket(kind, packet.TcpFlags);
+        return ProtocolTrackers.FirstPacket(kind, packet.TcpFlags);
     }
 
     /// <summary>Creates the entry for an admitted first packet (see the full overload). TCP window scaling is then assumed.</summary>
@@ -252,7 +252,7 @@ public sealed partial class ConnTable : IDisposable
     {
         handle = default;
         var kind = Classify(in packet, out var sourcePort, out var destinationPort);
-        if (FirstPacket(kind, packet.TcpFlags).Verdict != ConnVerdict.New || packet.IsLaterFragment)
+        if (ProtocolTrackers.FirstPacket(kind, packet.TcpFlags).Verdict != ConnVerdict.New || packet.IsLaterFragment)
         {
             return ConnCommitResult.Invalid;
         }
@@ -314,18 +314,7 @@ public sealed partial class ConnTable : IDisposable
             e.Flags = swapped ? ConnEntryFlags.OriginalSwapped : ConnEntryFlags.None;
             e.Scale = default;
             e.Tcp = default;
-            switch (kind)
-            {
-                case PacketKind.Tcp:
-                    TcpTracker.Start(ref e, in packet, TcpTracker.SegmentLength(in packet), scale);
-                    break;
-                case PacketKind.IcmpEchoRequest:
-                    e.State = ConnState.IcmpUnreplied;
-                    break;
-                default:
-                    e.State = UdpTracker.InitialState(packet.IpProtocol);
-                    break;
-            }
+            ProtocolTrackers.Start(ref e, kind, in packet, scale);
             shard.Insert(index, hash, nowMs);
             handle = new ConnHandle(Location(shardIndex, index), (uint)hash);
             return ConnCommitResult.Created;
@@ -418,37 +407,12 @@ public sealed partial class ConnTable : IDisposable
         in ParsedPacket packet, PacketKind kind, bool swapped, ulong hash, long nowMs)
     {
         var dir = swapped != e.OriginalSwapped ? 1 : 0;
-        ConnVerdict verdict;
-        if ((packet.Flags & PacketFlags.LaterFragment) != 0)
+        var verdict = ProtocolTrackers.Update(ref e, kind, dir, frame, in packet);
+        if (verdict == ConnVerdict.New)
         {
-            // A later fragment carries its first fragment's L4 fields but no header of its own: it belongs to the
-            // connection, and the tracker judged the segment when the first fragment passed.
-            verdict = ConnVerdict.Established;
-        }
-        else
-        {
-            switch (kind)
-            {
-                case PacketKind.Tcp:
-                    var scale = (packet.TcpFlags & TcpFlags.Syn) != 0
-                        ? TcpTracker.ReadWindowScale(frame, in packet)
-                        : TcpTracker.ScaleUnknown;
-                    verdict = TcpTracker.Update(ref e, dir, in packet, TcpTracker.SegmentLength(in packet), scale);
-                    if (verdict == ConnVerdict.New)
-                    {
-                        // A SYN on a closed connection: forget it; the policy decides about the new one.
-                        shard.Remove(index);
-                        return ConnLookup.New;
-                    }
-                    break;
-                case PacketKind.IcmpEchoRequest:
-                case PacketKind.IcmpEchoReply:
-                    verdict = IcmpTracker.Update(ref e, dir);
-                    break;
-                default:
-                    verdict = UdpTracker.Update(ref e, dir);
-                    break;
-            }
+            // A SYN on a closed connection: forget it; the policy decides about the new one.
+            shard.Remove(index);
+            return ConnLookup.New;
         }
         var handle = new ConnHandle(location, (uint)hash);
         if (verdict == ConnVerdict.Established)
@@ -503,16 +467,6 @@ public sealed partial class ConnTable : IDisposable
         }
         return ConnLookup.Invalid;
     }
-
-    /// <summary>The verdict for a packet with no live entry: New if it may start a connection, else Invalid.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ConnLookup FirstPacket(PacketKind kind, byte tcpFlags) => kind switch
-    {
-        PacketKind.Tcp => TcpTracker.IsConnectionStart(tcpFlags) ? ConnLookup.New : ConnLookup.Invalid,
-        PacketKind.Ports or PacketKind.Other or PacketKind.IcmpEchoRequest => ConnLookup.New,
-        PacketKind.Untracked => ConnLookup.Untracked,
-        _ => ConnLookup.Invalid,
-    };
 
     /// <summary>Sorts a packet into what conntrack does with it and picks the key's ports.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
