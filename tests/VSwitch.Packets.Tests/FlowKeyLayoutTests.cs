@@ -30,8 +30,25 @@ public sealed class FlowKeyLayoutTests
         Assert.Equal(16, (int)Marshal.OffsetOf<FlowKey>(nameof(FlowKey.Destination)));
         Assert.Equal(32, (int)Marshal.OffsetOf<FlowKey>(nameof(FlowKey.SourcePort)));
         Assert.Equal(36, (int)Marshal.OffsetOf<FlowKey>(nameof(FlowKey.Protocol)));
+        Assert.Equal(38, (int)Marshal.OffsetOf<FlowKey>(nameof(FlowKey.IcmpIdentifier)));
         Assert.Equal(40, (int)Marshal.OffsetOf<FlowKey>(nameof(FlowKey.InPort)));
-        Assert.Equal(44, (int)Marshal.OffsetOf<FlowKey>(nameof(FlowKey.IcmpIdentifier)));
+        Assert.Equal(44, (int)Marshal.OffsetOf<FlowKey>(nameof(FlowKey.Zone)));
+    }
+
+    [Fact]
+    public void HashFrom_ThePacketHash_EqualsTheWholeKeysHash_ForEveryPortAndZone()
+    {
+        var packet = ParseOk(Ipv4Frame(IpProtocol.Tcp, Tcp(40000, 443, TcpFlags.Syn)));
+        var key = FlowKey.FromPacket(packet, zone: 0, inPort: 0);
+        var packetHash = key.PacketHash();
+        var seen = new HashSet<ulong>();
+        for (var port = 0; port < 64; port++)
+        {
+            key.InPort = port | (port % 2 == 0 ? 0 : 1 << 30);
+            key.Zone = (ushort)(port / 3);
+            Assert.Equal(FlowKey.FromPacket(packet, key.Zone, key.InPort).Hash(), key.HashFrom(packetHash));
+            Assert.True(seen.Add(key.HashFrom(packetHash)), "two lookups of one packet hash alike");
+        }
     }
 
     [Fact]

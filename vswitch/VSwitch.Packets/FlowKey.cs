@@ -8,9 +8,12 @@ namespace VSwitch.Packets;
 /// </summary>
 /// <remarks>
 /// What: source and destination address (IPv4-mapped into 128 bits), L4 ports (ICMP: type and code), protocol,
-/// flags, the zone (network) and the port the packet entered on.
+/// flags, ICMP echo identifier, then the port (and its direction) the lookup is for and the zone (network).
 /// Why: a fixed, blittable layout compared and hashed as six <see cref="ulong"/> words (VPP <c>fa_5tuple_t</c>);
-/// no strings, tuples or records on the hot path. The size is asserted by a test.
+/// no strings, tuples or records on the hot path. The first five words are the packet's, the sixth the lookup's
+/// (<see cref="InPort"/>, <see cref="Zone"/>): a frame's key is built and its packet words hashed once
+/// (<see cref="PacketHash"/>), and each policy lookup for it (the sender's egress, each receiver's ingress) sets the
+/// last word and finishes the hash with one mixing step (<see cref="HashFrom"/>). The layout is asserted by a test.
 /// </remarks>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
 public struct FlowKey : IEquatable<FlowKey>
@@ -32,14 +35,14 @@ public struct FlowKey : IEquatable<FlowKey>
     /// <summary>See <see cref="FlowKeyFlags"/>.</summary>
     [FieldOffset(37)] public FlowKeyFlags Flags;
 
-    /// <summary>The network (conntrack zone) the packet travels in.</summary>
-    [FieldOffset(38)] public ushort Zone;
+    /// <summary>ICMP echo identifier; zero otherwise.</summary>
+    [FieldOffset(38)] public ushort IcmpIdentifier;
 
-    /// <summary>The switch port slot the packet entered on.</summary>
+    /// <summary>The switch port slot the lookup is for (the pipeline adds a flag bit for its ingress lookups).</summary>
     [FieldOffset(40)] public int InPort;
 
-    /// <summary>ICMP echo identifier; zero otherwise. Keeps the key's last word defined.</summary>
-    [FieldOffset(44)] public ushort IcmpIdentifier;
+    /// <summary>The network (conntrack zone) the packet travels in.</summary>
+    [FieldOffset(44)] public ushort Zone;
 
     [FieldOffset(46)] private readonly ushort _reserved;
 
@@ -76,16 +79,33 @@ public struct FlowKey : IEquatable<FlowKey>
 
     /// <summary>A 64-bit hash of all six words (a multiply-xorshift mix; not symmetric).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly ulong Hash()
+    public readonly ulong Hash() => HashFrom(PacketHash());
+
+    /// <summary>The hash state after the packet's five words; <see cref="HashFrom"/> finishes it with the lookup's word.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly ulong PacketHash()
     {
         var w = Words();
         ulong h = 0x9E37_79B9_7F4A_7C15UL;
-        for (var i = 0; i < 6; i++)
+        for (var i = 0; i < 5; i++)
         {
-            h = (h ^ w[i]) * 0xBF58_476D_1CE4_E5B9UL;
-            h ^= h >> 31;
+            h = Mix(h, w[i]);
         }
         return h;
+    }
+
+    /// <summary>
+    /// <see cref="Hash"/> from the <see cref="PacketHash"/> of a key with the same first five words: mixes in only the
+    /// lookup's word (<see cref="InPort"/>, <see cref="Zone"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly ulong HashFrom(ulong packetHash) => Mix(packetHash, Words()[5]);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Mix(ulong h, ulong word)
+    {
+        h = (h ^ word) * 0xBF58_476D_1CE4_E5B9UL;
+        return h ^ (h >> 31);
     }
 
     public override readonly bool Equals(object? obj) => obj is FlowKey other && Equals(other);

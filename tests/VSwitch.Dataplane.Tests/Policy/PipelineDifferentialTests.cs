@@ -97,6 +97,66 @@ public sealed class PipelineDifferentialTests : IDisposable
         Assert.True(_datapath.Read(WorkerCounter.FlowCacheHits) > 0);
     }
 
+    /// <summary>
+    /// Both ends filter (the sender's egress rules, then the receiver's ingress rules) and frames go in batches of up to
+    /// eight: each frame's flow-cache key is built once and used for both lookups, so a key that kept the wrong port,
+    /// direction or frame would show here. The frames b transmits must be exactly those both references allow.
+    /// </summary>
+    [Theory]
+    [InlineData(21)]
+    [InlineData(22)]
+    public void BatchesFilteredAtBothEnds_EqualTheReferences(int seed)
+    {
+        using var a = new InMemoryPort("memory:a2", 1, captureTransmitted: false);
+        using var b = new InMemoryPort("memory:b2", 1, captureTransmitted: true);
+        var rnd = new Random(seed);
+        for (var set = 0; set < 30; set++)
+        {
+            var egressRules = Enumerable.Range(0, rnd.Next(1, 20)).Select(i => RandomRule(rnd, i)).ToArray();
+            var ingressRules = Enumerable.Range(0, rnd.Next(1, 20)).Select(i => RandomRule(rnd, i)).ToArray();
+            var sender = new PortPolicy(
+                new PortAddresses([(Mac(1), IpAddress128.FromIpv4(0xC612_0000), 30)]), Stateful: false,
+                ClassifierCompiler.Compile([]), ClassifierCompiler.Compile(egressRules), [], egressRules.Select(r => 100 + r.Index).ToArray());
+            var receiver = new PortPolicy(
+                new PortAddresses([(Mac(2), IpAddress128.FromIpv4(0xC612_0009), 32)]), Stateful: false,
+                ClassifierCompiler.Compile(ingressRules), ClassifierCompiler.Compile([]), ingressRules.Select(r => r.Index).ToArray(), []);
+            var ports = new SwitchPort?[4];
+            ports[0] = new SwitchPort(0, "a", a, 0, true, Mac(1), sender);
+            ports[1] = new SwitchPort(1, "b", b, 0, true, Mac(2), receiver);
+            _datapath.Publish(new DataplaneSnapshot(1000 + set, ports, [new NetworkSegment(0, "n", [0, 1])], policyGeneration: 1000 + set));
+            _datapath.Macs.AddStatic(0, Mac(2), 1, 0);
+            _datapath.Workers[0].SyncSnapshot();
+            var egress = new ReferenceClassifier(egressRules);
+            var ingress = new ReferenceClassifier(ingressRules);
+            for (var round = 0; round < 25; round++)
+            {
+                var frames = Enumerable.Range(0, rnd.Next(1, 9)).Select(_ => RandomPacket(rnd)).ToArray();
+                var expected = frames.Where(f =>
+                {
+                    Assert.Equal(ParseError.None, PacketParser.Parse(f, out var parsed));
+                    return egress.Lookup(ClassifierQuery.From(in parsed, ingress: false)) >= 0
+                        && ingress.Lookup(ClassifierQuery.From(in parsed, ingress: true)) >= 0;
+                }).Select(Convert.ToHexString).Order().ToArray();
+                for (var pass = 0; pass < 2; pass++)
+                {
+                    _batch.ResetForReceive();
+                    for (var i = 0; i < frames.Length; i++)
+                    {
+                        frames[i].CopyTo(_batch.Buffer(i));
+                        _batch[i].Length = frames[i].Length;
+                    }
+                    _batch.Count = frames.Length;
+                    var snapshot = _datapath.Publisher.Current;
+                    _datapath.Workers[0].ProcessBatch(snapshot, snapshot.Ports[0]!, _batch);
+                    var delivered = b.Drain(TimeSpan.Zero).Select(Convert.ToHexString).Order().ToArray();
+                    Assert.True(expected.SequenceEqual(delivered),
+                        $"seed {seed} set {set} round {round} pass {pass}: {delivered.Length} delivered, {expected.Length} expected");
+                }
+            }
+        }
+        Assert.True(_datapath.Read(WorkerCounter.FlowCacheHits) > 0);
+    }
+
     private bool Send(byte[] frame)
     {
         var before = _b.TransmittedCount;

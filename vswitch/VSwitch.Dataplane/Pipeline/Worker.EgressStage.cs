@@ -142,7 +142,7 @@ public sealed partial class Worker
                 }
                 continue;
             }
-            var ruleSlot = RuleVerdict(snapshot, in p, inPort, policy, ingress: false);
+            var ruleSlot = RuleVerdict(snapshot, i, in p, inPort, policy, ingress: false);
             if (ruleSlot == Denied)
             {
                 output[i] = OutputDrop;

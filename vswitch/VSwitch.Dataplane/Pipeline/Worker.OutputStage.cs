@@ -68,7 +68,7 @@ public sealed partial class Worker
         }
         var mode = _trackMode[index];
         var ingressRule = -1;
-        if (port.Policy is { } policy && !IngressAllowed<TMode>(snapshot, port, policy, in _parsed[index], mode, out ingressRule))
+        if (port.Policy is { } policy && !IngressAllowed<TMode>(snapshot, port, policy, index, mode, out ingressRule))
         {
             return;
         }
@@ -143,9 +143,10 @@ public sealed partial class Worker
     }
 
     /// <summary>The receiving port's implicit ingress rules and security-group rules; counts the drop when they refuse.</summary>
-    private bool IngressAllowed<TMode>(DataplaneSnapshot snapshot, SwitchPort port, PortPolicy policy, in ParsedPacket p, TrackMode mode, out int ruleSlot)
+    private bool IngressAllowed<TMode>(DataplaneSnapshot snapshot, SwitchPort port, PortPolicy policy, int index, TrackMode mode, out int ruleSlot)
         where TMode : struct, IPipelineMode
     {
+        ref readonly var p = ref _parsed[index];
         ruleSlot = -1;
         var verdict = PortSecurity.CheckIngress(in p);
         switch (verdict)
@@ -170,7 +171,7 @@ public sealed partial class Worker
                 }
                 return false;
             case ImplicitVerdict.UseRules:
-                ruleSlot = RuleVerdict(snapshot, in p, port, policy, ingress: true);
+                ruleSlot = RuleVerdict(snapshot, index, in p, port, policy, ingress: true);
                 if (ruleSlot != Denied)
                 {
                     Counters.RuleHit(ruleSlot);

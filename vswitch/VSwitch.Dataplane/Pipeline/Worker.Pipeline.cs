@@ -13,7 +13,8 @@ namespace VSwitch.Dataplane.Pipeline;
 //                                conntrack: lookup and protocol update under the shard lock   30 ns
 //                                the sender's egress rules (new connections and stateless)
 //   Worker.Revalidation.cs       a connection admitted before its ports' policy changed is re-checked on its next packet
-//   Worker.RuleVerdict.cs        a port's rules for one direction: the flow cache, then the compiled classifier
+//   Worker.RuleVerdict.cs        a port's rules for one direction: the flow cache, then the compiled classifier (a
+//                                frame's cache key is built and hashed once, at its first lookup; later lookups finish it)
 //   Worker.SwitchStage.cs     3. L2: learn every source MAC, look up every destination         4-5 ns
 //   Worker.OutputStage.cs     4. each receiver's ingress rules, the commit of new connections,
 //                                the per-port transmit batches, then one flush per port        6-10 ns + 2 ns
@@ -81,6 +82,8 @@ public sealed partial class Worker
             return;
         }
 
+        // Each frame's flow-cache key is built at its first policy lookup (Worker.RuleVerdict.cs).
+        _flowKeyBuilt.AsSpan(0, n).Clear();
         var network = snapshot.Networks[inPort.Network];
         var fragments = ParseStage<TMode>(rx, inSlot, network);
         if (fragments && snapshot.Filtered[inPort.Network])

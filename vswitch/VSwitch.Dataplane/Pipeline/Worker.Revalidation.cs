@@ -38,7 +38,7 @@ public sealed partial class Worker
             {
                 return false;
             }
-            if (sp.Stateful && RuleVerdict(snapshot, in original, sender, sp, ingress: false) == Denied)
+            if (sp.Stateful && RuleVerdict(snapshot, NoFrame, in original, sender, sp, ingress: false) == Denied)
             {
                 return false;
             }
@@ -49,7 +49,7 @@ public sealed partial class Worker
             {
                 return false;
             }
-            if (rp.Stateful && RuleVerdict(snapshot, in original, receiver, rp, ingress: true) == Denied)
+            if (rp.Stateful && RuleVerdict(snapshot, NoFrame, in original, receiver, rp, ingress: true) == Denied)
             {
                 return false;
             }

@@ -41,6 +41,9 @@ public sealed partial class Worker : IDisposable
     private readonly ConnProbe[] _probe = new ConnProbe[PacketBatch.MaxSize];
     private readonly TrackMode[] _trackMode = new TrackMode[PacketBatch.MaxSize];
     private readonly int[] _egressRule = new int[PacketBatch.MaxSize];
+    private readonly FlowKey[] _flowKeys = new FlowKey[PacketBatch.MaxSize];
+    private readonly ulong[] _flowKeyPacketHash = new ulong[PacketBatch.MaxSize];
+    private readonly bool[] _flowKeyBuilt = new bool[PacketBatch.MaxSize];
     private DataplaneSnapshot _snapshot = DataplaneSnapshot.Empty;
     private int _dirtyCount;
     private long _seenGeneration;
