@@ -65,12 +65,12 @@ internal static class TraceEndpoints
             {
                 node["port_id"] = portId.ToString();
             }
-            if (ruleBySlot.TryGetValue(step.RuleSlot, out var rule))
+            if (step.Event is TraceEvent.EgressRule or TraceEvent.IngressRule && ruleBySlot.TryGetValue(step.RuleSlot, out var rule))
             {
                 node["rule_id"] = rule.Id.ToString();
                 node["security_group_id"] = rule.SecurityGroupId.ToString();
                 var group = model.SecurityGroups.GetValueOrDefault(rule.SecurityGroupId);
-                node["detail"] = $"{step.Detail.Split(" rule slot ")[0]} rule {rule.Id} of group {group?.Name ?? "?"} " +
+                node["detail"] = $"{step.Stage} rule {rule.Id} of group {group?.Name ?? "?"} " +
                     $"({rule.Direction.ToString().ToLowerInvariant()} {rule.Ethertype} {rule.Protocol ?? "any"}" +
                     $"{(rule.PortRangeMin is { } min ? $" {min}-{rule.PortRangeMax}" : "")}" +
                     $"{(rule.RemoteIpPrefix is { } prefix ? $" from/to {prefix}" : rule.RemoteGroupId is { } g ? $" remote group {model.SecurityGroups.GetValueOrDefault(g)?.Name ?? g.ToString()}" : "")})";

@@ -1,11 +1,90 @@
 using System.Globalization;
+using VSwitch.Dataplane.Conntrack;
+using VSwitch.Dataplane.Fragments;
 using VSwitch.Packets;
+using static VSwitch.Dataplane.Pipeline.TraceEvent;
 
 namespace VSwitch.Dataplane.Pipeline;
 
-/// <summary>Readable one-line descriptions of parsed packets, for traces (never on the data path).</summary>
+/// <summary>
+/// The words of a trace: each coded step (<see cref="TraceEvent"/>) rendered as its stage, result and sentence, and
+/// one-line descriptions of parsed packets. Never on the data path: only <see cref="TraceLog.Steps"/> calls it.
+/// </summary>
 internal static class TraceText
 {
+    /// <summary>The step in words; <paramref name="portName"/> names a port slot.</summary>
+    public static TraceStep Render(in TraceRecord r, Func<int, string> portName)
+    {
+        var p = r.Packet;
+        var name = r.Port >= 0 ? portName(r.Port) : "";
+        var (stage, result, detail) = r.Event switch
+        {
+            Parsed => ("parse", "ok", Describe(in p)),
+            VlanTagged => ("parse", "", $"a frame with {p.VlanCount} VLAN tag(s) on a network that is not VLAN-transparent"),
+            OverMtu => ("parse", "", $"{r.A} bytes after the Ethernet header, over the network's MTU of {r.B}"),
+            Malformed => ("parse", "", ((ParseError)r.C).ToString()),
+            SenderDown => ("port_security", "", $"port {name} is down"),
+            SenderUnfiltered => ("port_security", "disabled", $"port {name} has port security disabled: nothing is filtered"),
+            ImplicitEgress => ("port_security", "allowed", $"implicit egress rule of port {name} (ARP with own addresses, DHCP client, ND, MLD)"),
+            SourceChecked => ("port_security", "passed", $"source MAC and IP belong to port {name}"),
+            Spoofed => ("port_security", "", $"source MAC/IP not port {name}'s, or a DHCP server reply / router advertisement from a VM"),
+            NotIpOrArp => ("port_security", "", "neither IP nor ARP: no rule can allow it"),
+            FirstFragment => ("fragment", "first",
+                $"first fragment of datagram {p.FragmentId}: its later fragments are judged with its L4 fields ({p.FragmentDataLength} bytes of data)"),
+            LaterFragmentMatched => ("fragment", "matched",
+                $"later fragment (offset {p.FragmentOffset}) of datagram {p.FragmentId}: judged as its first fragment, {Describe(in p)}"),
+            FragmentOverlap => ("fragment", "",
+                $"later fragment at offset {p.FragmentOffset} overlaps its first fragment's data: it could rewrite the L4 header the rules judged"),
+            FragmentHeld => ("fragment", "",
+                $"later fragment (offset {p.FragmentOffset}) of datagram {p.FragmentId}, whose first fragment has not been seen: it waits up to {FragmentHold.HoldMs} ms for it, then is dropped"),
+            ConntrackLookup => Lookup(in r),
+            ConntrackInvalid => ("conntrack", "", $"port {name} is stateful"),
+            Revalidated => ("conntrack", "revalidated", "the current rules still allow the connection"),
+            Revoked => ("conntrack", "", "the connection was admitted by a rule that no longer allows it: it is cut"),
+            EgressUnfiltered => ("egress", "allowed", $"port {name} has port security disabled"),
+            EgressEstablished => ("egress", "allowed", $"established connection: port {name}'s stateful groups skip their rules"),
+            EgressRule => ("egress", "allowed", $"egress rule slot {r.RuleSlot} of port {name}"),
+            EgressDenied => ("egress", "", $"no egress rule of port {name}'s groups allows it"),
+            Multicast => ("l2", "flood", $"{p.EthDestination} is a broadcast/multicast address: every other port of the network"),
+            UnknownDestination => ("l2", "flood", $"{p.EthDestination} is unknown: flooded to every other port of the network"),
+            KnownDestination => ("l2", "unicast", $"{p.EthDestination} is on port {name}"),
+            SamePort => ("output", "none", "the destination is the port the packet came from"),
+            ReceiverDown => ("output", "", $"port {name} is down"),
+            IngressUnfiltered => ("ingress", "allowed", $"port {name} has port security disabled"),
+            ImplicitIngress => ("ingress", "allowed", $"implicit rule of port {name} (ARP, DHCP reply, ND, MLD)"),
+            IngressEstablished => ("ingress", "allowed", $"established connection: port {name}'s stateful groups skip their rules"),
+            IngressInvalid => ("ingress", "", $"port {name} is stateful"),
+            IngressRule => ("ingress", "allowed", $"ingress rule slot {r.RuleSlot} of port {name}"),
+            IngressNotIpOrArp => ("ingress", "", "neither IP nor ARP"),
+            IngressDenied => ("ingress", "", $"no ingress rule of port {name}'s groups allows it"),
+            SenderConnectionLimit => ("egress", "", $"port {name} already tracks {r.A} connections, its limit (conntrack_limit {r.B})"),
+            ReceiverConnectionLimit => ("ingress", "", $"port {name} already tracks {r.A} connections, its limit (conntrack_limit {r.B})"),
+            Commit => ("conntrack", "commit", "the connection would be committed: its replies and related errors will pass"),
+            Transmit => ("output", "transmit", $"to port {name}"),
+            _ => ("unknown", "", r.Event.ToString()),
+        };
+        return r.Reason is { } reason
+            ? new TraceStep(r.Event, stage, "dropped", $"{reason.Label()}: {detail}", r.Port)
+            : new TraceStep(r.Event, stage, result, detail, r.Port, r.RuleSlot);
+    }
+
+    /// <summary>The conntrack lookup's step: its verdict and, for a tracked connection, its direction, state and generations.</summary>
+    private static (string, string, string) Lookup(in TraceRecord r)
+    {
+        var verdict = (ConnVerdict)(r.C & 0xFF);
+        var state = (ConnState)((r.C >> 8) & 0xFF);
+        var reply = (r.C & (1 << 16)) != 0;
+        var detail = verdict switch
+        {
+            ConnVerdict.Established or ConnVerdict.Related =>
+                $"{(reply ? "reply" : "original")} direction of a {state} connection admitted under policy generation {r.A} (its ports' policy last changed at {r.B})",
+            ConnVerdict.New => "no connection yet: the rules decide, and an allowed packet is committed",
+            ConnVerdict.Invalid => "not valid for any tracked connection",
+            _ => "not tracked (ND, non-echo ICMP, or a later fragment of an ICMP error)",
+        };
+        return ("conntrack", verdict.ToString().ToLowerInvariant(), detail);
+    }
+
     public static string Describe(in ParsedPacket p)
     {
         var l2 = $"{p.EthSource} > {p.EthDestination}";

@@ -40,7 +40,7 @@ public sealed partial class Worker
                 implicitVerdict = PortSecurity.CheckEgress(in p, policy.Addresses);
                 if (TMode.IsTrace)
                 {
-                    TraceImplicit(implicitVerdict, inPort, "egress");
+                    TraceImplicitEgress(implicitVerdict, inPort);
                 }
                 if (implicitVerdict != ImplicitVerdict.UseRules)
                 {
@@ -66,11 +66,10 @@ public sealed partial class Worker
                 ct = TMode.IsTrace ? conntrack.Peek(rx[i].Span, in p, inPort.Network, now) : conntrack.TrackPrepared(rx[i].Span, in p, in _probe[i], now);
                 if (TMode.IsTrace)
                 {
-                    _trace!.Add("conntrack", ct.Verdict.ToString().ToLowerInvariant(),
-                        ct.Verdict is ConnVerdict.Established or ConnVerdict.Related
-                            ? $"{(ct.IsReply ? "reply" : "original")} direction of a {ct.State} connection admitted under policy generation {ct.AdmittedGeneration} (its ports' policy last changed at {snapshot.RequiredGeneration(ct.OrigInPort, ct.OrigOutPort)})"
-                            : ct.Verdict == ConnVerdict.New ? "no connection yet: the rules decide, and an allowed packet is committed"
-                            : ct.Verdict == ConnVerdict.Invalid ? "not valid for any tracked connection" : "not tracked (ND, non-echo ICMP, or a later fragment of an ICMP error)");
+                    var tracedConnection = ct.Verdict is ConnVerdict.Established or ConnVerdict.Related;
+                    _trace!.Record(TraceEvent.ConntrackLookup, a: ct.AdmittedGeneration,
+                        b: tracedConnection ? snapshot.RequiredGeneration(ct.OrigInPort, ct.OrigOutPort) : 0,
+                        c: (int)ct.Verdict | ((int)ct.State << 8) | (ct.IsReply ? 1 << 16 : 0));
                 }
                 switch (ct.Verdict)
                 {
@@ -85,7 +84,7 @@ public sealed partial class Worker
                             SecurityGroupDrop<TMode>(inPort, DropReason.ConntrackInvalid, Direction.Egress, in p);
                             if (TMode.IsTrace)
                             {
-                                _trace!.Drop("conntrack", DropReason.ConntrackInvalid, $"port {inPort.Name} is stateful", inPort.Slot);
+                                _trace!.Drop(TraceEvent.ConntrackInvalid, DropReason.ConntrackInvalid, inPort.Slot);
                             }
                             continue;
                         }
@@ -109,7 +108,7 @@ public sealed partial class Worker
                             }
                             else
                             {
-                                _trace!.Add("conntrack", "revalidated", "the current rules still allow the connection");
+                                _trace!.Record(TraceEvent.Revalidated);
                             }
                             Counters.Add(WorkerCounter.ConntrackRevalidated, 1);
                             _trackMode[i] = TrackMode.Established;
@@ -122,7 +121,7 @@ public sealed partial class Worker
                             }
                             else
                             {
-                                _trace!.Drop("conntrack", DropReason.SecurityGroup, "the connection was admitted by a rule that no longer allows it: it is cut", inPort.Slot);
+                                _trace!.Drop(TraceEvent.Revoked, DropReason.SecurityGroup, inPort.Slot);
                             }
                             Counters.Add(WorkerCounter.ConntrackRevoked, 1);
                             output[i] = OutputDrop;
@@ -136,9 +135,7 @@ public sealed partial class Worker
             {
                 if (TMode.IsTrace)
                 {
-                    _trace!.Add("egress", "allowed", policy is null
-                        ? $"port {inPort.Name} has port security disabled"
-                        : $"established connection: port {inPort.Name}'s stateful groups skip their rules", inPort.Slot);
+                    _trace!.Record(policy is null ? TraceEvent.EgressUnfiltered : TraceEvent.EgressEstablished, inPort.Slot);
                 }
                 continue;
             }
@@ -149,7 +146,7 @@ public sealed partial class Worker
                 SecurityGroupDrop<TMode>(inPort, DropReason.SecurityGroup, Direction.Egress, in p);
                 if (TMode.IsTrace)
                 {
-                    _trace!.Drop("egress", DropReason.SecurityGroup, $"no egress rule of port {inPort.Name}'s groups allows it", inPort.Slot);
+                    _trace!.Drop(TraceEvent.EgressDenied, DropReason.SecurityGroup, inPort.Slot);
                 }
             }
             else
@@ -158,7 +155,7 @@ public sealed partial class Worker
                 Counters.RuleHit(ruleSlot);
                 if (TMode.IsTrace)
                 {
-                    _trace!.Add("egress", "allowed", $"egress rule slot {ruleSlot} of port {inPort.Name}", inPort.Slot, ruleSlot);
+                    _trace!.Record(TraceEvent.EgressRule, inPort.Slot, ruleSlot);
                 }
             }
         }

@@ -35,7 +35,7 @@ public sealed partial class Worker
             {
                 if (TMode.IsTrace)
                 {
-                    _trace!.Add("fragment", "first", $"first fragment of datagram {p.FragmentId}: its later fragments are judged with its L4 fields ({p.FragmentDataLength} bytes of data)");
+                    _trace!.Record(TraceEvent.FirstFragment, in p);
                     continue;
                 }
                 table.RecordFirst(in p, inSlot, now);
@@ -54,7 +54,7 @@ public sealed partial class Worker
                     Counters.Add(WorkerCounter.FragmentsMatched, 1);
                     if (TMode.IsTrace)
                     {
-                        _trace!.Add("fragment", "matched", $"later fragment (offset {p.FragmentOffset}) of datagram {p.FragmentId}: judged as its first fragment, {TraceText.Describe(in p)}");
+                        _trace!.Record(TraceEvent.LaterFragmentMatched, in p);
                     }
                     break;
                 case FragmentMatch.Overlap:
@@ -62,14 +62,14 @@ public sealed partial class Worker
                     Counters.Drop(inSlot, DropReason.Fragment, Direction.Egress);
                     if (TMode.IsTrace)
                     {
-                        _trace!.Drop("fragment", DropReason.Fragment, $"later fragment at offset {p.FragmentOffset} overlaps its first fragment's data: it could rewrite the L4 header the rules judged", inSlot);
+                        _trace!.Drop(TraceEvent.FragmentOverlap, DropReason.Fragment, in p, inSlot);
                     }
                     break;
                 default:
                     output[i] = OutputDrop;
                     if (TMode.IsTrace)
                     {
-                        _trace!.Drop("fragment", DropReason.Fragment, $"later fragment (offset {p.FragmentOffset}) of datagram {p.FragmentId}, whose first fragment has not been seen: it waits up to {FragmentHold.HoldMs} ms for it, then is dropped", inSlot);
+                        _trace!.Drop(TraceEvent.FragmentHeld, DropReason.Fragment, in p, inSlot);
                     }
                     else if (!replay && _hold.TryHold(in rx[i], in p, inSlot, inPort.Port, now + FragmentHold.HoldMs))
                     {

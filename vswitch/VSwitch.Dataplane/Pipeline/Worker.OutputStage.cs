@@ -43,7 +43,7 @@ public sealed partial class Worker
             }
             else if (TMode.IsTrace)
             {
-                _trace!.Add("output", "none", "the destination is the port the packet came from", inSlot);
+                _trace!.Record(TraceEvent.SamePort, inSlot);
             }
         }
     }
@@ -61,7 +61,7 @@ public sealed partial class Worker
                 Counters.Drop(slot, DropReason.PortDown, Direction.Ingress);
                 if (TMode.IsTrace)
                 {
-                    _trace!.Drop("output", DropReason.PortDown, $"port {port.Name} is down", slot);
+                    _trace!.Drop(TraceEvent.ReceiverDown, DropReason.PortDown, slot);
                 }
             }
             return;
@@ -74,7 +74,7 @@ public sealed partial class Worker
         }
         if (TMode.IsTrace && port.Policy is null)
         {
-            _trace!.Add("ingress", "allowed", $"port {port.Name} has port security disabled", slot);
+            _trace!.Record(TraceEvent.IngressUnfiltered, slot);
         }
         // A later fragment never starts a connection: it belongs to its first fragment's.
         if (mode == TrackMode.New && !flooded && !_parsed[index].IsLaterFragment && !Commit<TMode>(snapshot, slot, in frame, index, ingressRule))
@@ -84,7 +84,7 @@ public sealed partial class Worker
         if (TMode.IsTrace)
         {
             _trace!.DeliveredTo.Add(slot);
-            _trace.Add("output", "transmit", $"to port {port.Name}", slot);
+            _trace.Record(TraceEvent.Transmit, slot);
             return;
         }
         var tx = _tx[slot]!;
@@ -154,20 +154,20 @@ public sealed partial class Worker
             case ImplicitVerdict.Allow:
                 if (TMode.IsTrace)
                 {
-                    _trace!.Add("ingress", "allowed", $"implicit rule of port {port.Name} (ARP, DHCP reply, ND, MLD)", port.Slot);
+                    _trace!.Record(TraceEvent.ImplicitIngress, port.Slot);
                 }
                 return true;
             case ImplicitVerdict.UseRules when policy.Stateful && mode == TrackMode.Established:
                 if (TMode.IsTrace)
                 {
-                    _trace!.Add("ingress", "allowed", $"established connection: port {port.Name}'s stateful groups skip their rules", port.Slot);
+                    _trace!.Record(TraceEvent.IngressEstablished, port.Slot);
                 }
                 return true;
             case ImplicitVerdict.UseRules when policy.Stateful && mode == TrackMode.Invalid:
                 SecurityGroupDrop<TMode>(port, DropReason.ConntrackInvalid, Direction.Ingress, in p);
                 if (TMode.IsTrace)
                 {
-                    _trace!.Drop("ingress", DropReason.ConntrackInvalid, $"port {port.Name} is stateful", port.Slot);
+                    _trace!.Drop(TraceEvent.IngressInvalid, DropReason.ConntrackInvalid, port.Slot);
                 }
                 return false;
             case ImplicitVerdict.UseRules:
@@ -177,7 +177,7 @@ public sealed partial class Worker
                     Counters.RuleHit(ruleSlot);
                     if (TMode.IsTrace)
                     {
-                        _trace!.Add("ingress", "allowed", $"ingress rule slot {ruleSlot} of port {port.Name}", port.Slot, ruleSlot);
+                        _trace!.Record(TraceEvent.IngressRule, port.Slot, ruleSlot);
                     }
                     return true;
                 }
@@ -187,8 +187,7 @@ public sealed partial class Worker
         SecurityGroupDrop<TMode>(port, DropReason.SecurityGroup, Direction.Ingress, in p);
         if (TMode.IsTrace)
         {
-            _trace!.Drop("ingress", DropReason.SecurityGroup,
-                verdict == ImplicitVerdict.DropNotAllowed ? "neither IP nor ARP" : $"no ingress rule of port {port.Name}'s groups allows it", port.Slot);
+            _trace!.Drop(verdict == ImplicitVerdict.DropNotAllowed ? TraceEvent.IngressNotIpOrArp : TraceEvent.IngressDenied, DropReason.SecurityGroup, port.Slot);
         }
         return false;
     }

@@ -26,7 +26,7 @@ public sealed partial class Worker
                 output[i] = 0;
                 if (TMode.IsTrace)
                 {
-                    _trace!.Add("parse", "ok", TraceText.Describe(in p));
+                    _trace!.Record(TraceEvent.Parsed, in p);
                 }
                 // An access port carries untagged frames and priority tags (VLAN 0) only, as Open vSwitch's.
                 if (p.VlanCount != 0 && !vlanTransparent && (p.VlanCount > 1 || (p.OuterVlanTci & 0x0FFF) != 0))
@@ -35,7 +35,7 @@ public sealed partial class Worker
                     Counters.Drop(inSlot, DropReason.Vlan, Direction.Egress);
                     if (TMode.IsTrace)
                     {
-                        _trace!.Drop("parse", DropReason.Vlan, $"a frame with {p.VlanCount} VLAN tag(s) on a network that is not VLAN-transparent", inSlot);
+                        _trace!.Drop(TraceEvent.VlanTagged, DropReason.Vlan, in p, inSlot);
                     }
                     continue;
                 }
@@ -45,7 +45,7 @@ public sealed partial class Worker
                     Counters.Drop(inSlot, DropReason.Mtu, Direction.Egress);
                     if (TMode.IsTrace)
                     {
-                        _trace!.Drop("parse", DropReason.Mtu, $"{frame.Length - p.L3Offset} bytes after the Ethernet header, over the network's MTU of {mtu}", inSlot);
+                        _trace!.Drop(TraceEvent.OverMtu, DropReason.Mtu, inSlot, frame.Length - p.L3Offset, mtu);
                     }
                     continue;
                 }
@@ -57,7 +57,7 @@ public sealed partial class Worker
                 Counters.Drop(inSlot, DropReason.Malformed, Direction.Egress);
                 if (TMode.IsTrace)
                 {
-                    _trace!.Drop("parse", DropReason.Malformed, error.ToString(), inSlot);
+                    _trace!.Drop(TraceEvent.Malformed, DropReason.Malformed, inSlot, c: (int)error);
                 }
             }
         }

@@ -19,7 +19,8 @@ namespace VSwitch.Dataplane.Pipeline;
 //   Worker.OutputStage.cs     4. each receiver's ingress rules, the commit of new connections,
 //                                the per-port transmit batches, then one flush per port        6-10 ns + 2 ns
 //   Worker.SecurityGroupLog.cs   ACCEPT/DROP events of ports covered by a network log (off the common path)
-//   Worker.Trace.cs              the sentences of a trace run (TMode = Tracing only)
+//   Worker.Trace.cs              trace steps that take more than one line (TMode = Tracing only); every step is a
+//                                coded TraceEvent with its numbers, put into words by TraceText.cs when read
 //
 // The costs are those of an established UDP packet with 4,096 active flows (perf/RESULTS.md, "By stage", commit
 // acf244c): 70-76 ns in all. A new connection adds the classifier lookups on a flow-cache miss and the commit.
@@ -77,7 +78,7 @@ public sealed partial class Worker
             counters.Drop(inSlot, DropReason.PortDown, Direction.Egress, n);
             if (TMode.IsTrace)
             {
-                _trace!.Drop("port_security", DropReason.PortDown, $"port {inPort.Name} is down", inSlot);
+                _trace!.Drop(TraceEvent.SenderDown, DropReason.PortDown, inSlot);
             }
             return;
         }
@@ -99,7 +100,7 @@ public sealed partial class Worker
             _trackMode.AsSpan(0, n).Clear();
             if (TMode.IsTrace)
             {
-                _trace!.Add("port_security", "disabled", $"port {inPort.Name} has port security disabled: nothing is filtered", inSlot);
+                _trace!.Record(TraceEvent.SenderUnfiltered, inSlot);
             }
         }
         SwitchStage<TMode>(snapshot, inPort, n);

@@ -28,7 +28,7 @@ public sealed partial class Worker
                 output[i] = OutputFlood;
                 if (TMode.IsTrace)
                 {
-                    _trace!.Add("l2", "flood", $"{p.EthDestination} is a broadcast/multicast address: every other port of the network");
+                    _trace!.Record(TraceEvent.Multicast, in p);
                 }
                 continue;
             }
@@ -36,9 +36,7 @@ public sealed partial class Worker
             output[i] = slot < 0 ? OutputFlood : slot;
             if (TMode.IsTrace)
             {
-                _trace!.Add("l2", slot < 0 ? "flood" : "unicast",
-                    slot < 0 ? $"{p.EthDestination} is unknown: flooded to every other port of the network"
-                    : $"{p.EthDestination} is on port {snapshot.Ports[slot]?.Name ?? slot.ToString()}", slot);
+                _trace!.Record(slot < 0 ? TraceEvent.UnknownDestination : TraceEvent.KnownDestination, in p, slot);
             }
         }
     }

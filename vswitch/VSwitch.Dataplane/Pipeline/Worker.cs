@@ -135,7 +135,7 @@ public sealed partial class Worker : IDisposable
         {
             throw new ArgumentException($"frame of {frame.Length} bytes is larger than a buffer ({_rx.BufferSize})", nameof(frame));
         }
-        _trace = new TraceLog();
+        _trace = new TraceLog(snapshot.Ports);
         try
         {
             _rx.ResetForReceive();
