@@ -98,22 +98,30 @@ public sealed class PipelineDifferentialTests : IDisposable
     }
 
     /// <summary>
-    /// Both ends filter (the sender's egress rules, then the receiver's ingress rules) and frames go in batches of up to
-    /// eight: each frame's flow-cache key is built once and used for both lookups, so a key that kept the wrong port,
-    /// direction or frame would show here. The frames b transmits must be exactly those both references allow.
+    /// Both ends filter (the sender's egress rules, then the receiver's ingress rules), some rules name address sets, and
+    /// frames go in batches of up to eight: each frame's flow-cache key is built once and used for both lookups, so a key
+    /// that kept the wrong port, direction or frame would show here. Between batches a set's members change (a VM joining
+    /// or leaving a remote group) and only the ports whose rules name that set get a newer policy generation, as the
+    /// compiler does: the other port's cached verdicts must stay right. The frames b transmits must be exactly those both
+    /// references allow, reading the sets' members literally.
     /// </summary>
     [Theory]
     [InlineData(21)]
     [InlineData(22)]
-    public void BatchesFilteredAtBothEnds_EqualTheReferences(int seed)
+    [InlineData(23)]
+    public void BatchesFilteredAtBothEnds_WithChangingAddressSets_EqualTheReferences(int seed)
     {
         using var a = new InMemoryPort("memory:a2", 1, captureTransmitted: false);
         using var b = new InMemoryPort("memory:b2", 1, captureTransmitted: true);
         var rnd = new Random(seed);
+        var generation = 1000L;
         for (var set = 0; set < 30; set++)
         {
-            var egressRules = Enumerable.Range(0, rnd.Next(1, 20)).Select(i => RandomRule(rnd, i)).ToArray();
-            var ingressRules = Enumerable.Range(0, rnd.Next(1, 20)).Select(i => RandomRule(rnd, i)).ToArray();
+            // Two sets over the addresses the random packets use (sources 198.18.0.0-3, destination 198.18.0.9).
+            var members = Enumerable.Range(0, 2).Select(_ => RandomMembers(rnd)).ToList();
+            ClassifierRule WithSet(ClassifierRule r) => rnd.Next(3) == 0 ? r with { AddressSet = rnd.Next(2) } : r;
+            var egressRules = Enumerable.Range(0, rnd.Next(1, 20)).Select(i => WithSet(RandomRule(rnd, i))).ToArray();
+            var ingressRules = Enumerable.Range(0, rnd.Next(1, 20)).Select(i => WithSet(RandomRule(rnd, i))).ToArray();
             var sender = new PortPolicy(
                 new PortAddresses([(Mac(1), IpAddress128.FromIpv4(0xC612_0000), 30)]), Stateful: false,
                 ClassifierCompiler.Compile([]), ClassifierCompiler.Compile(egressRules), [], egressRules.Select(r => 100 + r.Index).ToArray());
@@ -123,13 +131,33 @@ public sealed class PipelineDifferentialTests : IDisposable
             var ports = new SwitchPort?[4];
             ports[0] = new SwitchPort(0, "a", a, 0, true, Mac(1), sender);
             ports[1] = new SwitchPort(1, "b", b, 0, true, Mac(2), receiver);
-            _datapath.Publish(new DataplaneSnapshot(1000 + set, ports, [new NetworkSegment(0, "n", [0, 1])], policyGeneration: 1000 + set));
+            var portGenerations = new long[4];
+            Array.Fill(portGenerations, ++generation);
+            void Publish() => _datapath.Publish(new DataplaneSnapshot(generation, ports, [new NetworkSegment(0, "n", [0, 1])], generation,
+                (long[])portGenerations.Clone(), [.. members.Select(m => (AddressSet?)AddressSet.Build(m))]));
+            Publish();
             _datapath.Macs.AddStatic(0, Mac(2), 1, 0);
             _datapath.Workers[0].SyncSnapshot();
-            var egress = new ReferenceClassifier(egressRules);
-            var ingress = new ReferenceClassifier(ingressRules);
             for (var round = 0; round < 25; round++)
             {
+                if (rnd.Next(3) == 0)
+                {
+                    var changed = rnd.Next(2);
+                    members[changed] = RandomMembers(rnd);
+                    generation++;
+                    if (egressRules.Any(r => r.AddressSet == changed))
+                    {
+                        portGenerations[0] = generation;
+                    }
+                    if (ingressRules.Any(r => r.AddressSet == changed))
+                    {
+                        portGenerations[1] = generation;
+                    }
+                    Publish();
+                    _datapath.Workers[0].SyncSnapshot();
+                }
+                var egress = new ReferenceClassifier(egressRules, members);
+                var ingress = new ReferenceClassifier(ingressRules, members);
                 var frames = Enumerable.Range(0, rnd.Next(1, 9)).Select(_ => RandomPacket(rnd)).ToArray();
                 var expected = frames.Where(f =>
                 {
@@ -156,6 +184,12 @@ public sealed class PipelineDifferentialTests : IDisposable
         }
         Assert.True(_datapath.Read(WorkerCounter.FlowCacheHits) > 0);
     }
+
+    /// <summary>0-4 members: hosts among the addresses the random packets use, or the /30 around the sources.</summary>
+    private static IReadOnlyList<AddressSet.Member> RandomMembers(Random rnd) =>
+        [.. Enumerable.Range(0, rnd.Next(0, 5)).Select(_ => rnd.Next(5) == 0
+            ? new AddressSet.Member(IpAddress128.FromIpv4(0xC612_0000), 96 + 30, false)
+            : new AddressSet.Member(IpAddress128.FromIpv4(rnd.Next(5) == 0 ? 0xC612_0009u : 0xC612_0000u | (uint)rnd.Next(4)), 128, false))];
 
     private bool Send(byte[] frame)
     {
