@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using VSwitch.Control.Model;
 using VSwitch.Control.Persistence;
@@ -39,6 +40,9 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
     /// <summary>The model last committed and applied.</summary>
     public SwitchModel Current => Volatile.Read(ref _current);
 
+    /// <summary>Where the time of the last change that replaced the model went (for profiles; read after it returned).</summary>
+    public ChangeTimings LastChange { get; private set; }
+
     /// <summary>
     /// Loads the stored model, merges the configuration file's model into it (see remarks), persists and applies it.
     /// Called once at start.
@@ -68,8 +72,10 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
         lock (_gate)
         {
             var before = _current;
+            var start = Stopwatch.GetTimestamp();
             var change = operation(before);
-            Replace(before, change.Model, configBaseline: null);
+            var operationTime = Stopwatch.GetElapsedTime(start);
+            Replace(before, change.Model, configBaseline: null, operationTime);
             return change.Value;
         }
     }
@@ -94,16 +100,19 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
         }
     }
 
-    private void Replace(SwitchModel before, SwitchModel after, SwitchModel? configBaseline)
+    private void Replace(SwitchModel before, SwitchModel after, SwitchModel? configBaseline, TimeSpan operationTime = default)
     {
         if (ReferenceEquals(before, after) && configBaseline is null)
         {
             return;
         }
+        var start = Stopwatch.GetTimestamp();
         store.Commit(before, after, configBaseline);
+        var committed = Stopwatch.GetTimestamp();
         try
         {
             reconciler.Apply(after);
+            LastChange = new ChangeTimings(operationTime, Stopwatch.GetElapsedTime(start, committed), Stopwatch.GetElapsedTime(committed), reconciler.LastCompile, reconciler.LastPublish);
         }
         catch
         {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using VSwitch.Control.Model;
 using VSwitch.Dataplane;
@@ -120,6 +121,12 @@ public sealed class Reconciler : IDisposable
     /// <summary>What each port of the applied model is doing.</summary>
     public ImmutableDictionary<Guid, PortStatus> Statuses => Volatile.Read(ref _statuses);
 
+    /// <summary>How long the last <see cref="Apply"/> spent compiling the policy (see <see cref="ChangeTimings"/>).</summary>
+    public TimeSpan LastCompile { get; private set; }
+
+    /// <summary>How long the last snapshot publish waited for the workers to switch to it (see <see cref="ChangeTimings"/>).</summary>
+    public TimeSpan LastPublish { get; private set; }
+
     /// <summary>The data-path slot of a network, or -1.</summary>
     public int NetworkIndex(Guid networkId)
     {
@@ -227,7 +234,9 @@ public sealed class Reconciler : IDisposable
             }
 
             // 4. Security policies (only what the change touched is recompiled).
+            var compileStart = Stopwatch.GetTimestamp();
             _compiler.Compile(desired);
+            LastCompile = Stopwatch.GetElapsedTime(compileStart);
             _logging = NetworkLogOperations.LoggedPorts(desired);
             foreach (var slot in _compiler.NewSlots)
             {
@@ -247,7 +256,12 @@ public sealed class Reconciler : IDisposable
             PublishLocked(desired.Networks);
             foreach (var r in _running.Values)
             {
-                statuses[r.Spec.Id] = StatusOf(r, desired);
+                // Only a status that changed is written: the builder's tree is copied along every path it writes.
+                var status = StatusOf(r, desired);
+                if (!statuses.TryGetValue(r.Spec.Id, out var old) || !SameStatus(old, status))
+                {
+                    statuses[r.Spec.Id] = status;
+                }
             }
             Volatile.Write(ref _statuses, statuses.ToImmutable());
             ControlLog.Applied(_log, _generation, _running.Count, desired.Networks.Count);
@@ -482,10 +496,12 @@ public sealed class Reconciler : IDisposable
                 : new NetworkSegment(index, name, slots, stateful, n.Mtu, n.VlanTransparent);
         }
         var generation = ++_generation;
+        var publishStart = Stopwatch.GetTimestamp();
         if (!_datapath.Publish(new DataplaneSnapshot(generation, ports, segments, _compiler.Generation, policyGenerations, _compiler.AddressSets)))
         {
             ControlLog.PublishTimedOut(_log, generation);
         }
+        LastPublish = Stopwatch.GetElapsedTime(publishStart);
         return generation;
     }
 

@@ -93,6 +93,9 @@ public sealed class Datapath : IDisposable
         _started = true;
     }
 
+    /// <summary>How long <see cref="Publish"/> yields to the workers before it sleeps between checks of their switch.</summary>
+    private const long PublishYieldMicroseconds = 500;
+
     /// <summary>
     /// Makes <paramref name="snapshot"/> current and, when the workers run, waits until each of them has switched to
     /// it (their next batch boundary). Returns false if a worker did not switch within <paramref name="timeout"/>
@@ -110,17 +113,29 @@ public sealed class Datapath : IDisposable
         {
             w.Ring();
         }
-        var deadline = Stopwatch.GetTimestamp() + (long)((timeout ?? Options.PublishTimeout).TotalSeconds * Stopwatch.Frequency);
+        var start = Stopwatch.GetTimestamp();
+        var deadline = start + (long)((timeout ?? Options.PublishTimeout).TotalSeconds * Stopwatch.Frequency);
+        var yieldUntil = start + (PublishYieldMicroseconds * Stopwatch.Frequency / 1_000_000);
         var spinner = default(SpinWait);
         foreach (var w in Workers)
         {
             while (w.SeenGeneration < snapshot.Generation)
             {
-                if (Stopwatch.GetTimestamp() > deadline)
+                var now = Stopwatch.GetTimestamp();
+                if (now > deadline)
                 {
                     return false;
                 }
-                spinner.SpinOnce(sleep1Threshold: 20);
+                // A worker blocked in epoll wakes on its doorbell within tens of microseconds: yield the core to it
+                // (never sleep a whole millisecond, which every change paid before) for a short while, then sleep.
+                if (now < yieldUntil)
+                {
+                    spinner.SpinOnce(sleep1Threshold: -1);
+                }
+                else
+                {
+                    Thread.Sleep(1);
+                }
             }
         }
         return true;
