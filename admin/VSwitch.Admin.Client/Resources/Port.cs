@@ -31,8 +31,10 @@ public sealed record Port
     [JsonPropertyName("updated_at")] public string? UpdatedAt { get; set; }
 
     /// <summary>The device string (<c>tap:NAME[@NETNS]</c>, <c>afpacket:IF</c>, <c>memory[:NAME]</c>), empty if unattached.</summary>
-    [JsonIgnore] public int? ConntrackLimit => BindingProfile?.ConntrackLimit;
     [JsonIgnore] public string Device => BindingProfile?.Device ?? "";
+
+    /// <summary>The port's own connection limit (0: none), or null for the switch's default.</summary>
+    [JsonIgnore] public int? ConntrackLimit => BindingProfile?.ConntrackLimit;
 
     /// <summary>One <c>binding:vif_details</c> value as text (a string as is, anything else as JSON), or null.</summary>
     public string? VifDetail(string key) =>

@@ -104,8 +104,8 @@ public sealed partial class Worker
     /// Commits the connection of a New packet that both ends allowed, when either end is stateful. A full table, or an
     /// end already at its per-port limit of connections, drops the packet (<c>conntrack_full</c>, counted on the sender's
     /// egress, or on the receiver's ingress when the receiver is at its limit): admitting it untracked would strand its
-    /// replies. A committed connection is
-    /// the security-group log's ACCEPT event, for each end that logs ACCEPT (the sender's egress, the receiver's ingress).
+    /// replies. A committed connection is the security-group log's ACCEPT event, for each end that logs ACCEPT (the
+    /// sender's egress, the receiver's ingress).
     /// </summary>
     private bool Commit<TMode>(DataplaneSnapshot snapshot, int outSlot, in Frame frame, int index, int ingressRule)
         where TMode : struct, IPipelineMode

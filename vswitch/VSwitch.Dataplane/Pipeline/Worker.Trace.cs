@@ -32,7 +32,7 @@ public sealed partial class Worker
             var tracked = _datapath.Conntrack.PortConnections(port.Slot);
             if (port.ConntrackLimit > 0 && tracked >= port.ConntrackLimit)
             {
-                _trace!.Drop(port == inPort ? TraceEvent.SenderConnectionLimit : TraceEvent.ReceiverConnectionLimit, DropReason.ConntrackFull,
+                _trace!.Drop(port.Slot == inPort.Slot ? TraceEvent.SenderConnectionLimit : TraceEvent.ReceiverConnectionLimit, DropReason.ConntrackFull,
                     port.Slot, tracked, port.ConntrackLimit);
                 return false;
             }
