@@ -20,7 +20,7 @@ public class SecurityGroupMembershipTests
     }
 
     private ModelChange<PortSpec> Port(SwitchModel model, string name, EquatableArray<Guid> groups, params string[] ips) =>
-        PortOperations.Create(model, new PortBody(name, _network, FixedIps: ips, SecurityGroups: groups.ToArray()), _context);
+        PortOperations.Create(model, new PortBody(name, _network, FixedIps: [.. ips.Select(ip => (FixedIpBody)ip)], SecurityGroups: groups.ToArray()), _context);
 
     [Fact]
     public void Addresses_FixedIpsAndAllowedPairsOfMembers()

@@ -477,7 +477,7 @@ public sealed class SwitchConfig
                 }
                 Use("port", NameBasedId("port", p.Name));
                 model = PortOperations.Create(model, new PortBody(
-                    p.Name, networks[p.Network], p.Device, p.MacAddress, p.AdminStateUp, p.FixedIps,
+                    p.Name, networks[p.Network], p.Device, p.MacAddress, p.AdminStateUp, [.. p.FixedIps.Select(ip => (FixedIpBody)ip)],
                     p.AllowedAddressPairs.Select(a => new AllowedAddressPairBody(a.IpAddress, a.MacAddress)).ToList(),
                     portGroups, p.PortSecurityEnabled, ConntrackLimit: p.ConntrackLimit), context).Model;
             }

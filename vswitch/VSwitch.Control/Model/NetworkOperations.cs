@@ -62,7 +62,12 @@ public static class NetworkOperations
         {
             throw NeutronErrors.NetworkInUse(id);
         }
-        return model with { Networks = model.Networks.Remove(id) };
+        // Its subnets go with it (Neutron deletes a network's subnets once no port uses them).
+        return model with
+        {
+            Networks = model.Networks.Remove(id),
+            Subnets = model.Subnets.RemoveRange(model.Subnets.Values.Where(s => s.NetworkId == id).Select(s => s.Id)),
+        };
     }
 
     /// <summary>The network, or <c>NetworkNotFound</c> (404) if it is missing or not visible to the caller.</summary>

@@ -85,6 +85,37 @@ public static class NeutronErrors
     public static NeutronException NetworkInUse(Guid id) =>
         Conflict("NetworkInUse", $"Unable to complete operation on network {id}. There are one or more ports still in use on the network.");
 
+    public static NeutronException SubnetNotFound(Guid id) => NotFound("SubnetNotFound", $"Subnet {id} could not be found.");
+
+    public static NeutronException SubnetInUse(Guid id) =>
+        Conflict("SubnetInUse", $"Unable to complete operation on subnet {id}: One or more ports have an IP allocation from this subnet.");
+
+    public static NeutronException InvalidAllocationPool(string pool) => BadRequest("InvalidAllocationPool", $"The allocation pool {pool} is not valid.");
+
+    public static NeutronException OutOfBoundsAllocationPool(string pool, string cidr) =>
+        BadRequest("OutOfBoundsAllocationPool", $"The allocation pool {pool} spans beyond the subnet cidr {cidr}.");
+
+    public static NeutronException OverlappingAllocationPools(string first, string second, string cidr) =>
+        Conflict("OverlappingAllocationPools", $"Found overlapping allocation pools: {first} and {second} for subnet {cidr}.");
+
+    public static NeutronException GatewayConflictWithAllocationPools(string gateway, string pool) =>
+        Conflict("GatewayConflictWithAllocationPools", $"Gateway ip {gateway} conflicts with allocation pool {pool}.");
+
+    public static NeutronException GatewayIpInUse(string gateway, Guid portId) =>
+        Conflict("GatewayIpInUse", $"Current gateway ip {gateway} already in use by port {portId}. Unable to update.");
+
+    public static NeutronException IpAddressGenerationFailure(Guid networkId) =>
+        Conflict("IpAddressGenerationFailure", $"No more IP addresses available on network {networkId}.");
+
+    public static NeutronException InvalidIpForSubnet(string address) =>
+        BadRequest("InvalidIpForSubnet", $"IP address {address} is not a valid IP for the specified subnet.");
+
+    public static NeutronException InvalidIpForNetwork(string address) =>
+        BadRequest("InvalidIpForNetwork", $"IP address {address} is not a valid IP for any of the subnets on the specified network.");
+
+    public static NeutronException IpAddressAlreadyAllocated(string address, Guid subnetId) =>
+        Conflict("IpAddressAlreadyAllocated", $"IP address {address} already allocated in subnet {subnetId}");
+
     public static NeutronException PortNotFound(Guid id) => NotFound("PortNotFound", $"Port {id} could not be found.");
 
     public static NeutronException MacAddressInUse(Guid networkId, MacAddress mac) =>

@@ -11,7 +11,7 @@ namespace VSwitch.Control.Model;
 /// <param name="Device">The backend from <c>binding:profile</c> <c>{"device": ...}</c>; default <c>""</c> (not attached).</param>
 /// <param name="MacAddress">Default: generated (<c>fa:16:3e:xx:xx:xx</c>, Neutron's base MAC).</param>
 /// <param name="AdminStateUp">Default true.</param>
-/// <param name="FixedIps">The <c>ip_address</c> of each <c>fixed_ips</c> entry (no subnets here).</param>
+/// <param name="FixedIps">The <c>fixed_ips</c> entries: an <c>ip_address</c>, a <c>subnet_id</c> to allocate from, or both.</param>
 /// <param name="AllowedAddressPairs">Neutron's <c>allowed_address_pairs</c>.</param>
 /// <param name="SecurityGroups">Group ids (see remarks).</param>
 /// <param name="PortSecurityEnabled">Default true.</param>
@@ -27,7 +27,7 @@ public sealed record PortBody(
     string? Device = null,
     string? MacAddress = null,
     bool? AdminStateUp = null,
-    IReadOnlyList<string>? FixedIps = null,
+    IReadOnlyList<FixedIpBody>? FixedIps = null,
     IReadOnlyList<AllowedAddressPairBody>? AllowedAddressPairs = null,
     IReadOnlyList<Guid>? SecurityGroups = null,
     bool? PortSecurityEnabled = null,

@@ -10,10 +10,15 @@ namespace VSwitch.Control.Model;
 /// <remarks>
 /// <para><b>Addresses.</b> The MAC is validated as Neutron's <c>validate_mac_address</c> (six octets, not all zeros, not
 /// broadcast) and must be unique in the network (<c>MacAddressInUse</c>, 409); without one the port gets a MAC under
-/// Neutron's base <c>fa:16:3e</c>, derived from its id and the first free one in the network. Fixed IPs are plain
-/// addresses (no subnets or IPAM: <c>{"ip_address": ...}</c>); one given twice is refused as
-/// <c>validate_fixed_ips</c> does, and one another port of the network holds is <c>IpAddressInUse</c> (409; Neutron's
-/// IPAM says <c>IpAddressAlreadyAllocated</c> for a subnet, and we have no subnets). Allowed address pairs take an
+/// Neutron's base <c>fa:16:3e</c>, derived from its id and the first free one in the network. Fixed IPs (Neutron's
+/// IPAM, <see cref="Ipam"/>): an entry names an <c>ip_address</c>, a <c>subnet_id</c> to allocate from (the lowest free
+/// address of its pools; the EUI-64 address on a SLAAC subnet), or both. On a network with subnets an address must lie
+/// in one (<c>InvalidIpForNetwork</c>; in the named one, <c>InvalidIpForSubnet</c>), not be an IPv4 network or broadcast
+/// address, nor the gateway (<c>IpAddressAlreadyAllocated</c>); on a network without subnets any address is accepted, as
+/// before subnets existed. A port created without <c>fixed_ips</c> gets one address of the first IPv4 subnet with a free
+/// one, its EUI-64 address on each SLAAC subnet and one of the first other IPv6 subnet; a full subnet is
+/// <c>IpAddressGenerationFailure</c> (409). One given twice is refused as <c>validate_fixed_ips</c> does, and one another
+/// port of the network holds is <c>IpAddressInUse</c> (409). A port's addresses are freed with it. Allowed address pairs take an
 /// address or CIDR and an optional MAC, the port's by default; the same pair twice is
 /// <c>DuplicateAddressPairInRequest</c> (400).</para>
 /// <para><b>Port security</b> (ML2's <c>_portsec_ext_port_create_processing</c> and the port-security extension):</para>
@@ -52,7 +57,6 @@ public static class PortOperations
         var device = ValidateDevice(request.Device ?? "", context.PortTypes);
         var conntrackLimit = ValidateConntrackLimit(request.ConntrackLimit);
         MacAddress? mac = request.MacAddress is null ? null : ParseMac(request.MacAddress);
-        var fixedIps = request.FixedIps is null ? EquatableArray<IpPrefix>.Empty : ParseFixedIps(request.FixedIps);
         var network = NetworkOperations.Get(model, networkId, context);
         model = ProjectDefaults.EnsureProject(model, project, context);
         var before = model; // a project's automatic groups are not the request's: not counted against it
@@ -63,12 +67,12 @@ public static class PortOperations
         {
             ProjectId = project,
             Description = description,
-            FixedIps = fixedIps,
             PortSecurityEnabled = request.PortSecurityEnabled ?? true,
             ConntrackLimit = conntrackLimit,
             CreatedAt = now,
             UpdatedAt = now,
         };
+        port = port with { FixedIps = ResolveFixedIps(model, port, request.FixedIps) };
         var pairs = request.AllowedAddressPairs is null ? EquatableArray<AllowedAddressPair>.Empty : ParsePairs(request.AllowedAddressPairs, port.Mac);
         if (!pairs.IsEmpty && !port.PortSecurityEnabled)
         {
@@ -97,7 +101,6 @@ public static class PortOperations
         var device = request.Device is null ? null : ValidateDevice(request.Device, context.PortTypes);
         var conntrackLimit = ValidateConntrackLimit(request.ConntrackLimit);
         MacAddress? mac = request.MacAddress is null ? null : ParseMac(request.MacAddress);
-        EquatableArray<IpPrefix>? fixedIps = request.FixedIps is null ? null : ParseFixedIps(request.FixedIps);
         var port = Get(model, id, context);
         if (request.NetworkId is { } networkId && networkId != port.NetworkId)
         {
@@ -113,12 +116,15 @@ public static class PortOperations
             Device = device ?? port.Device,
             Mac = mac ?? port.Mac,
             AdminStateUp = request.AdminStateUp ?? port.AdminStateUp,
-            FixedIps = fixedIps ?? port.FixedIps,
             PortSecurityEnabled = request.PortSecurityEnabled ?? port.PortSecurityEnabled,
             ConntrackLimit = request.ResetConntrackLimit ? null : conntrackLimit ?? port.ConntrackLimit,
             RevisionNumber = port.RevisionNumber + 1,
             UpdatedAt = context.Now(),
         };
+        if (request.FixedIps is not null)
+        {
+            updated = updated with { FixedIps = ResolveFixedIps(model, updated, request.FixedIps) };
+        }
         var pairs = request.AllowedAddressPairs is null
             ? port.AllowedAddressPairs
             : ParsePairs(request.AllowedAddressPairs, updated.Mac);
@@ -159,22 +165,106 @@ public static class PortOperations
             ? mac
             : throw NeutronErrors.InvalidAttribute("mac_address", $"'{text}' is not a valid MAC address");
 
-    private static EquatableArray<IpPrefix> ParseFixedIps(IReadOnlyList<string> texts)
+    /// <summary>
+    /// The port's fixed IPs from the request (see the class remarks): each entry an address, a subnet to allocate from,
+    /// or both; none given on create: one address from the network's first IPv4 subnet with a free one, the EUI-64
+    /// address on each SLAAC subnet, one from the first other IPv6 subnet. Null on a port create with no subnets: none.
+    /// </summary>
+    private static EquatableArray<IpPrefix> ResolveFixedIps(SwitchModel model, PortSpec port, IReadOnlyList<FixedIpBody>? requested)
     {
-        var addresses = ImmutableArray.CreateBuilder<IpPrefix>(texts.Count);
-        foreach (var text in texts)
+        var subnets = SubnetOperations.Of(model, port.NetworkId).ToList();
+        // Taken: other ports' addresses and the gateways (kept for the network's router).
+        var used = new HashSet<UInt128>();
+        foreach (var other in model.Ports.Values)
         {
-            if (!IpPrefix.TryParseHost(text, out var address))
+            if (other.NetworkId == port.NetworkId && other.Id != port.Id)
             {
-                throw NeutronErrors.InvalidAttribute("fixed_ips", $"'{text}' is not a valid IP address");
+                foreach (var ip in other.FixedIps)
+                {
+                    used.Add(Ipam.Value(ip.Address));
+                }
             }
-            if (addresses.Contains(address))
+        }
+        foreach (var subnet in subnets)
+        {
+            if (subnet.GatewayIp is { } gateway)
+            {
+                used.Add(Ipam.Value(gateway.Address));
+            }
+        }
+        var chosen = ImmutableArray.CreateBuilder<IpPrefix>();
+        void Take(IpPrefix address, string text)
+        {
+            if (chosen.Contains(address))
             {
                 throw NeutronErrors.InvalidAttribute("fixed_ips", $"Duplicate IP address '{text}'");
             }
-            addresses.Add(address);
+            chosen.Add(address);
+            used.Add(Ipam.Value(address.Address));
         }
-        return addresses.ToImmutable();
+        IpPrefix Allocate(Subnet subnet) =>
+            subnet.IsAutoAddress && port.Mac is { } mac ? Ipam.Eui64(subnet.Cidr, mac)
+            : Ipam.NextFree(subnet, used) ?? throw NeutronErrors.IpAddressGenerationFailure(port.NetworkId);
+
+        if (requested is null)
+        {
+            if (subnets.FirstOrDefault(s => s.Cidr.Family == Ethertype.IPv4) is not null)
+            {
+                var free = subnets.Where(s => s.Cidr.Family == Ethertype.IPv4).Select(s => Ipam.NextFree(s, used)).FirstOrDefault(a => a is not null);
+                Take(free ?? throw NeutronErrors.IpAddressGenerationFailure(port.NetworkId), "");
+            }
+            foreach (var subnet in subnets.Where(s => s.Cidr.Family == Ethertype.IPv6 && s.IsAutoAddress && port.Mac is not null))
+            {
+                Take(Allocate(subnet), "");
+            }
+            if (subnets.FirstOrDefault(s => s.Cidr.Family == Ethertype.IPv6 && !s.IsAutoAddress) is { } stateful)
+            {
+                Take(Allocate(stateful), "");
+            }
+            return chosen.ToImmutable();
+        }
+        foreach (var entry in requested)
+        {
+            IpPrefix? address = null;
+            if (entry.IpAddress is { } text)
+            {
+                address = IpPrefix.TryParseHost(text, out var parsed)
+                    ? parsed : throw NeutronErrors.InvalidAttribute("fixed_ips", $"'{text}' is not a valid IP address");
+            }
+            Subnet? subnet = null;
+            if (entry.SubnetId is { } subnetId)
+            {
+                subnet = model.Subnets.TryGetValue(subnetId, out var s) && s.NetworkId == port.NetworkId ? s
+                    : throw NeutronErrors.InvalidInput($"Failed to create port on network {port.NetworkId}, because fixed_ips included invalid subnet {subnetId}");
+                if (address is { } a && !subnet.Cidr.Contains(a.Address, a.Family))
+                {
+                    throw NeutronErrors.InvalidIpForSubnet(a.AddressText);
+                }
+            }
+            else if (address is { } a && subnets.Count > 0)
+            {
+                subnet = subnets.FirstOrDefault(s => s.Cidr.Contains(a.Address, a.Family)) ?? throw NeutronErrors.InvalidIpForNetwork(a.AddressText);
+            }
+            else if (address is null)
+            {
+                throw NeutronErrors.InvalidAttribute("fixed_ips", "each entry needs an ip_address or a subnet_id");
+            }
+            if (address is { } given && subnet is not null)
+            {
+                var (first, last) = Ipam.Range(subnet.Cidr);
+                var value = Ipam.Value(given.Address);
+                if (subnet.Cidr.Family == Ethertype.IPv4 && subnet.Cidr.PrefixLength <= 30 && (value == first || value == last))
+                {
+                    throw NeutronErrors.InvalidIpForSubnet(given.AddressText);
+                }
+                if (subnet.GatewayIp == given)
+                {
+                    throw NeutronErrors.IpAddressAlreadyAllocated(given.AddressText, subnet.Id);
+                }
+            }
+            Take(address ?? Allocate(subnet!), entry.IpAddress ?? "");
+        }
+        return chosen.ToImmutable();
     }
 
     /// <param name="requests">The pairs as received.</param>

@@ -34,6 +34,9 @@ public sealed record SwitchModel(ImmutableSortedDictionary<Guid, NetworkSpec> Ne
     /// <summary>RBAC policies sharing security groups, by id (<see cref="RbacOperations"/>).</summary>
     public ImmutableSortedDictionary<Guid, RbacPolicy> RbacPolicies { get; init; } = ImmutableSortedDictionary<Guid, RbacPolicy>.Empty;
 
+    /// <summary>Subnets, by id (<see cref="SubnetOperations"/>).</summary>
+    public ImmutableSortedDictionary<Guid, Subnet> Subnets { get; init; } = ImmutableSortedDictionary<Guid, Subnet>.Empty;
+
     /// <summary>Address groups, by id (<see cref="AddressGroupOperations"/>).</summary>
     public ImmutableSortedDictionary<Guid, AddressGroup> AddressGroups { get; init; } = ImmutableSortedDictionary<Guid, AddressGroup>.Empty;
 

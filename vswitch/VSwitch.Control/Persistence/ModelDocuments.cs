@@ -50,6 +50,36 @@ internal static class ModelDocuments
     internal sealed record AddressGroupDoc(Guid Id, string Name, string? Description, string? ProjectId, string[] Addresses,
         long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt);
 
+    internal sealed record SubnetDoc(Guid Id, string Name, Guid NetworkId, string? ProjectId, string Cidr, string? GatewayIp,
+        string[][]? AllocationPools, bool EnableDhcp, string[]? DnsNameservers, string[][]? HostRoutes, string? Ipv6RaMode,
+        string? Ipv6AddressMode, string? Description, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null);
+
+    public static string Write(Subnet s) => JsonSerializer.Serialize(
+        new SubnetDoc(s.Id, s.Name, s.NetworkId, s.ProjectId.Value, s.Cidr.ToString(), s.GatewayIp?.AddressText,
+            [.. s.AllocationPools.Select(p => new[] { p.Start.AddressText, p.End.AddressText })], s.EnableDhcp,
+            [.. s.DnsNameservers.Select(d => d.AddressText)], [.. s.HostRoutes.Select(r => new[] { r.Destination.ToString(), r.NextHop.AddressText })],
+            s.Ipv6RaMode, s.Ipv6AddressMode, s.Description, s.RevisionNumber, s.CreatedAt, s.UpdatedAt, TagsOf(s.Tags)), s_json);
+
+    public static Subnet ReadSubnet(string json)
+    {
+        var d = Deserialize<SubnetDoc>(json);
+        return new Subnet(d.Id, d.Name, d.NetworkId, Project(d.ProjectId), Prefix(d.Cidr))
+        {
+            GatewayIp = d.GatewayIp is null ? null : Host(d.GatewayIp),
+            AllocationPools = (d.AllocationPools ?? []).Select(p => new AllocationPool(Host(p[0]), Host(p[1]))).ToEquatableArray(),
+            EnableDhcp = d.EnableDhcp,
+            DnsNameservers = (d.DnsNameservers ?? []).Select(Host).ToEquatableArray(),
+            HostRoutes = (d.HostRoutes ?? []).Select(r => new HostRoute(Prefix(r[0]), Host(r[1]))).ToEquatableArray(),
+            Ipv6RaMode = d.Ipv6RaMode,
+            Ipv6AddressMode = d.Ipv6AddressMode,
+            Description = d.Description ?? "",
+            RevisionNumber = d.RevisionNumber,
+            CreatedAt = d.CreatedAt,
+            UpdatedAt = d.UpdatedAt,
+            Tags = (d.Tags ?? []).ToEquatableArray(),
+        };
+    }
+
     public static string Write(AddressGroup g) => JsonSerializer.Serialize(
         new AddressGroupDoc(g.Id, g.Name, g.Description, g.ProjectId.Value, [.. g.Addresses.Select(a => a.ToString())], g.RevisionNumber, g.CreatedAt, g.UpdatedAt), s_json);
 
@@ -231,7 +261,8 @@ internal static class ModelDocuments
     /// <summary>Builds a model from its rows: rules go into their groups in the order given.</summary>
     public static SwitchModel Assemble(IEnumerable<NetworkSpec> networks, IEnumerable<PortSpec> ports, IEnumerable<string> groupDocs,
         IEnumerable<SecurityGroupRule> rules, IEnumerable<NetworkLog>? logs = null, IEnumerable<ProjectQuota>? quotas = null,
-        IEnumerable<DefaultRuleTemplate>? defaultRules = null, IEnumerable<AddressGroup>? addressGroups = null, IEnumerable<RbacPolicy>? rbacPolicies = null)
+        IEnumerable<DefaultRuleTemplate>? defaultRules = null, IEnumerable<AddressGroup>? addressGroups = null, IEnumerable<RbacPolicy>? rbacPolicies = null,
+        IEnumerable<Subnet>? subnets = null)
     {
         var rulesByGroup = rules.GroupBy(r => r.SecurityGroupId).ToDictionary(g => g.Key, g => g.ToEquatableArray());
         var groups = groupDocs.Select(doc =>
@@ -250,6 +281,7 @@ internal static class ModelDocuments
             Quotas = (quotas ?? []).ToImmutableSortedDictionary(q => q.ProjectId, q => q),
             AddressGroups = (addressGroups ?? []).ToImmutableSortedDictionary(g => g.Id, g => g),
             RbacPolicies = (rbacPolicies ?? []).ToImmutableSortedDictionary(p => p.Id, p => p),
+            Subnets = (subnets ?? []).ToImmutableSortedDictionary(s => s.Id, s => s),
         };
     }
 

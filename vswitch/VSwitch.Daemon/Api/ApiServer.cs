@@ -75,6 +75,7 @@ public sealed partial class ApiServer(ApiOptions options, ListeningSockets liste
         QuotasEndpoints.Map(app, api);
         TagsEndpoints.Map(app, api);
         AddressGroupsEndpoints.Map(app, api);
+        SubnetsEndpoints.Map(app, api);
         RbacPoliciesEndpoints.Map(app, api);
         DefaultSecurityGroupRulesEndpoints.Map(app, api);
         TraceEndpoints.Map(app, api, datapath);

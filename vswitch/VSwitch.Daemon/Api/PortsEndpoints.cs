@@ -7,8 +7,8 @@ namespace VSwitch.Daemon.Api;
 
 /// <summary>
 /// <c>/v2.0/ports</c>: list, show, create, update, delete. The device travels in <c>binding:profile</c>
-/// (<c>{"device": "tap:web0@vm-web"}</c>); fixed IPs are <c>{"ip_address": ...}</c> entries (a <c>subnet_id</c> may be
-/// given only as null: there are no subnets).
+/// (<c>{"device": "tap:web0@vm-web"}</c>); fixed IPs are <c>{"ip_address": ...}</c>, <c>{"subnet_id": ...}</c> or both
+/// (<see cref="PortOperations"/> allocates and checks them against the network's subnets).
 /// </summary>
 internal static class PortsEndpoints
 {
@@ -29,12 +29,12 @@ internal static class PortsEndpoints
         {
             var context = api.For(http);
             var statuses = api.Reconciler.Statuses;
-            return ListQuery.Answer("ports", PortOperations.List(api.Models.Current, context).Select(p => ResourceViews.Port(p, statuses)), http.Request, NotFound);
+            return ListQuery.Answer("ports", PortOperations.List(api.Models.Current, context).Select(p => ResourceViews.Port(p, statuses, api.Models.Current)), http.Request, NotFound);
         });
         app.MapGet("/v2.0/ports/{id}", (HttpContext http, string id) =>
         {
             var port = PortOperations.Get(api.Models.Current, Id(id), api.For(http));
-            return NeutronResults.One("port", ListQuery.Fields(ResourceViews.Port(port, api.Reconciler.Statuses), http.Request.Query));
+            return NeutronResults.One("port", ListQuery.Fields(ResourceViews.Port(port, api.Reconciler.Statuses, api.Models.Current), http.Request.Query));
         });
         app.MapPost("/v2.0/ports", async (HttpContext http) =>
         {
@@ -45,11 +45,11 @@ internal static class PortsEndpoints
                 var requests = many.Select(Read).ToList();
                 var ports = api.Models.Execute(model => BulkCreate.All(model, requests, (m, r) => PortOperations.Create(m, r, context)));
                 var statuses = api.Reconciler.Statuses;
-                return NeutronResults.Many("ports", ports.Select(p => ResourceViews.Port(p, statuses)), StatusCodes.Status201Created);
+                return NeutronResults.Many("ports", ports.Select(p => ResourceViews.Port(p, statuses, api.Models.Current)), StatusCodes.Status201Created);
             }
             var request = Read(RequestBody.Envelope(document, "port", s_create));
             var port = api.Models.Execute(model => PortOperations.Create(model, request, context));
-            return NeutronResults.One("port", ResourceViews.Port(port, api.Reconciler.Statuses), StatusCodes.Status201Created);
+            return NeutronResults.One("port", ResourceViews.Port(port, api.Reconciler.Statuses, api.Models.Current), StatusCodes.Status201Created);
         });
         app.MapPut("/v2.0/ports/{id}", async (HttpContext http, string id) =>
         {
@@ -63,7 +63,7 @@ internal static class PortsEndpoints
                 IfMatch.Check(expected, PortOperations.Get(model, portId, context).RevisionNumber);
                 return PortOperations.Update(model, portId, request, context);
             });
-            return NeutronResults.One("port", ResourceViews.Port(port, api.Reconciler.Statuses));
+            return NeutronResults.One("port", ResourceViews.Port(port, api.Reconciler.Statuses, api.Models.Current));
         });
         app.MapDelete("/v2.0/ports/{id}", (HttpContext http, string id) =>
         {
@@ -81,14 +81,7 @@ internal static class PortsEndpoints
 
     private static PortBody Read(RequestBody body)
     {
-        var fixedIps = body.ObjectList("fixed_ips", s_fixedIp)?.Select(ip =>
-        {
-            if (ip.String("subnet_id", nullable: true) is not null)
-            {
-                throw NeutronErrors.InvalidAttribute("fixed_ips", "subnets are not supported: give only ip_address");
-            }
-            return ip.String("ip_address") ?? throw NeutronErrors.InvalidAttribute("fixed_ips", "each entry needs an ip_address");
-        }).ToList();
+        var fixedIps = body.ObjectList("fixed_ips", s_fixedIp)?.Select(ip => new FixedIpBody(ip.String("ip_address", nullable: true), SubnetId(ip))).ToList();
         var pairs = body.ObjectList("allowed_address_pairs", s_pair)?
             .Select(p => new AllowedAddressPairBody(p.String("ip_address"), p.String("mac_address", nullable: true)))
             .ToList();
@@ -109,6 +102,15 @@ internal static class PortsEndpoints
             ProjectId: body.Project(),
             ConntrackLimit: conntrackLimit,
             ResetConntrackLimit: profile is not null && conntrackLimit is null);
+    }
+
+    /// <summary>A <c>fixed_ips</c> entry's <c>subnet_id</c> (absent or null: none); a malformed one is the entry's 400.</summary>
+    private static Guid? SubnetId(RequestBody entry)
+    {
+        var text = entry.String("subnet_id", nullable: true);
+        return text is null ? null
+            : Guid.TryParse(text, out var id) ? id
+            : throw NeutronErrors.InvalidAttribute("fixed_ips", $"'{text}' is not a valid UUID");
     }
 
     private static Guid Id(string text) => Guid.TryParseExact(text, "D", out var id) ? id : throw NotFound(text);

@@ -41,7 +41,7 @@ internal static class ResourceViews
         ["tags"] = Tags(n.Tags),
     };
 
-    public static JsonObject Port(PortSpec p, ImmutableDictionary<Guid, PortStatus> statuses) => new()
+    public static JsonObject Port(PortSpec p, ImmutableDictionary<Guid, PortStatus> statuses, SwitchModel model) => new()
     {
         ["id"] = p.Id.ToString(),
         ["name"] = p.Name,
@@ -52,7 +52,11 @@ internal static class ResourceViews
         ["status"] = statuses.TryGetValue(p.Id, out var s) ? s.State : PortStatus.Down,
         ["device_id"] = "",
         ["device_owner"] = "",
-        ["fixed_ips"] = new JsonArray([.. p.FixedIps.Select(ip => (JsonNode)new JsonObject { ["subnet_id"] = null, ["ip_address"] = ip.AddressText })]),
+        ["fixed_ips"] = new JsonArray([.. p.FixedIps.Select(ip => (JsonNode)new JsonObject
+        {
+            ["subnet_id"] = SubnetOperations.Holding(model, p.NetworkId, ip)?.Id.ToString(),
+            ["ip_address"] = ip.AddressText,
+        })]),
         ["allowed_address_pairs"] = new JsonArray([.. p.AllowedAddressPairs.Select(a =>
             (JsonNode)new JsonObject { ["ip_address"] = a.IpAddressText, ["mac_address"] = a.MacAddress.ToString() })]),
         ["security_groups"] = new JsonArray([.. p.SecurityGroupIds.Select(id => (JsonNode)JsonValue.Create(id.ToString()))]),
@@ -152,6 +156,32 @@ internal static class ResourceViews
         ["created_at"] = Time(r.CreatedAt),
         ["updated_at"] = Time(r.UpdatedAt),
         ["tags"] = Tags(r.Tags),
+    };
+
+    public static JsonObject Subnet(Subnet s) => new()
+    {
+        ["id"] = s.Id.ToString(),
+        ["name"] = s.Name,
+        ["description"] = s.Description,
+        ["network_id"] = s.NetworkId.ToString(),
+        ["ip_version"] = s.IpVersion,
+        ["cidr"] = s.Cidr.ToString(),
+        ["gateway_ip"] = s.GatewayIp?.AddressText,
+        ["allocation_pools"] = new JsonArray([.. s.AllocationPools.Select(p => (JsonNode)new JsonObject { ["start"] = p.Start.AddressText, ["end"] = p.End.AddressText })]),
+        ["enable_dhcp"] = s.EnableDhcp,
+        ["dns_nameservers"] = new JsonArray([.. s.DnsNameservers.Select(d => (JsonNode?)JsonValue.Create(d.AddressText))]),
+        ["host_routes"] = new JsonArray([.. s.HostRoutes.Select(r => (JsonNode)new JsonObject { ["destination"] = r.Destination.ToString(), ["nexthop"] = r.NextHop.AddressText })]),
+        ["ipv6_ra_mode"] = s.Ipv6RaMode,
+        ["ipv6_address_mode"] = s.Ipv6AddressMode,
+        ["subnetpool_id"] = null,
+        ["segment_id"] = null,
+        ["service_types"] = new JsonArray(),
+        ["project_id"] = s.ProjectId.Value,
+        ["tenant_id"] = s.ProjectId.Value,
+        ["revision_number"] = s.RevisionNumber,
+        ["created_at"] = Time(s.CreatedAt),
+        ["updated_at"] = Time(s.UpdatedAt),
+        ["tags"] = Tags(s.Tags),
     };
 
     public static JsonObject AddressGroup(AddressGroup g) => new()

@@ -66,7 +66,7 @@ internal static class VersionsEndpoints
     }
 
     private static IResult Resources(HttpContext http) => NeutronResults.Many("resources",
-        new[] { ("network", "networks"), ("port", "ports"), ("security_group", "security-groups"), ("security_group_rule", "security-group-rules"), ("default_security_group_rule", "default-security-group-rules"), ("quota", "quotas"), ("address_group", "address-groups"), ("rbac_policy", "rbac-policies") }
+        new[] { ("network", "networks"), ("subnet", "subnets"), ("port", "ports"), ("security_group", "security-groups"), ("security_group_rule", "security-group-rules"), ("default_security_group_rule", "default-security-group-rules"), ("quota", "quotas"), ("address_group", "address-groups"), ("rbac_policy", "rbac-policies") }
             .Select(r => new JsonObject
             {
                 ["name"] = r.Item1,
