@@ -131,6 +131,8 @@ public sealed class MalformedRequestsTests(ITestOutputHelper output)
             $$$"""{"security_group_rule": {"security_group_id": "{{{group}}}", "direction": "ingress", "protocol": "tcp", "port_range_min": 22, "port_range_max": 22}}"""))["id"]!;
         var port = (string)(await client.CreateAsync("ports", "port",
             $$$"""{"port": {"network_id": "{{{net}}}", "binding:profile": {"device": "memory:f"}, "security_groups": ["{{{group}}}"], "fixed_ips": [{"ip_address": "198.18.0.9"}]}}"""))["id"]!;
+        var subnet = (string)(await client.CreateAsync("subnets", "subnet",
+            $$$"""{"subnet": {"network_id": "{{{net}}}", "ip_version": 4, "cidr": "198.18.0.0/24"}}"""))["id"]!;
         var addressGroup = (string)(await client.CreateAsync("address-groups", "address_group", """{"address_group": {"name": "a", "addresses": ["198.18.0.0/24"]}}"""))["id"]!;
         var rbac = (string)(await client.CreateAsync("rbac-policies", "rbac_policy",
             $$$"""{"rbac_policy": {"object_type": "security_group", "object_id": "{{{group}}}", "action": "access_as_shared", "target_tenant": "p9"}}"""))["id"]!;
@@ -144,6 +146,8 @@ public sealed class MalformedRequestsTests(ITestOutputHelper output)
                 $$$"""{"security_group_rule": {"security_group_id": "{{{group}}}", "direction": "egress", "ethertype": "IPv4", "protocol": "udp", "port_range_min": 53, "port_range_max": 53, "remote_ip_prefix": "198.18.0.0/16"}}"""),
             new("ports", port,
                 $$$"""{"port": {"network_id": "{{{net}}}", "name": "p", "mac_address": "fa:16:3e:00:00:09", "binding:profile": {"device": "memory:g"}, "security_groups": ["{{{group}}}"], "fixed_ips": [{"ip_address": "198.18.0.10"}], "allowed_address_pairs": [{"ip_address": "198.18.1.0/24"}], "port_security_enabled": true}}"""),
+            new("subnets", subnet,
+                $$$"""{"subnet": {"network_id": "{{{net}}}", "ip_version": 4, "cidr": "198.18.4.0/24", "name": "s2", "gateway_ip": "198.18.4.1", "allocation_pools": [{"start": "198.18.4.10", "end": "198.18.4.20"}], "dns_nameservers": ["198.18.0.53"], "host_routes": [{"destination": "198.19.0.0/16", "nexthop": "198.18.4.254"}], "enable_dhcp": true}}"""),
             new("log/logs", log, $$$"""{"log": {"name": "l2", "resource_type": "security_group", "resource_id": "{{{group}}}", "event": "DROP", "enabled": true}}"""),
             new($"networks/{net}/tags", "red", """{"tags": ["red", "blue"]}"""),
             new("default-security-group-rules", null,
