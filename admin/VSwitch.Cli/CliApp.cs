@@ -33,6 +33,7 @@ internal sealed class CliApp(TextWriter output, TextWriter error, Func<string, s
         var root = new RootCommand("vswitchctl: manage VSwitch networks, ports and security groups, and inspect the data path");
         Connection.AddTo(root);
         root.Subcommands.Add(NetworkCommands.Build(this));
+        root.Subcommands.Add(SubnetCommands.Build(this));
         root.Subcommands.Add(PortCommands.Build(this));
         root.Subcommands.Add(SecurityGroupCommands.Build(this));
         root.Subcommands.Add(AddressGroupCommands.Build(this));

@@ -138,7 +138,7 @@ public sealed class CommandLineTests
     [InlineData("network list -f yaml")]
     [InlineData("network list -c NoSuchColumn")]
     [InlineData("port set p1 --enable --disable")]
-    [InlineData("port create p --network net1 --fixed-ip subnet=x")]
+    [InlineData("port create p --network net1 --fixed-ip colour=x")]
     [InlineData("port create p --network net1 --allowed-address mac-address=fa:16:3e:00:00:01")]
     [InlineData("security group create g --stateful --stateless")]
     [InlineData("security group rule create web --remote-ip 198.18.0.0/15 --remote-group web")]

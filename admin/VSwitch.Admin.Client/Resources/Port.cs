@@ -46,7 +46,8 @@ public sealed record Port
 /// <summary>One fixed IP of a port (there are no subnets: <c>subnet_id</c> is always null).</summary>
 public sealed record FixedIp
 {
-    [JsonPropertyName("ip_address")] public string IpAddress { get; set; } = "";
+    /// <summary>The address; in a request, null lets the switch allocate one from <see cref="SubnetId"/>.</summary>
+    [JsonPropertyName("ip_address")] public string? IpAddress { get; set; }
     [JsonPropertyName("subnet_id")] public string? SubnetId { get; set; }
 }
 

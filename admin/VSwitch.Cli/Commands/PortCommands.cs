@@ -24,7 +24,7 @@ namespace VSwitch.Cli.Commands;
 /// </remarks>
 internal static class PortCommands
 {
-    private static readonly string[] s_fixedIpKeys = ["ip-address"];
+    private static readonly string[] s_fixedIpKeys = ["ip-address", "subnet"];
     private static readonly string[] s_pairKeys = ["ip-address", "mac-address"];
 
     public static readonly Column<Port>[] Columns =
@@ -32,7 +32,7 @@ internal static class PortCommands
         new("id", "ID", p => Str(p.Id)),
         new("name", "Name", p => Str(p.Name)),
         new("mac_address", "MAC Address", p => Str(p.MacAddress)),
-        new("fixed_ips", "Fixed IP Addresses", p => Strings(p.FixedIps.Select(ip => ip.IpAddress))),
+        new("fixed_ips", "Fixed IP Addresses", p => Strings(p.FixedIps.Select(ip => ip.IpAddress ?? ""))),
         new("status", "Status", p => Str(p.Status)),
         new("device", "Device", p => Str(p.Device)),
         new("description", "Description", p => Str(p.Description), Listed: false),
@@ -69,7 +69,7 @@ internal static class PortCommands
         var network = new Option<string>("--network") { Description = "Network (name or ID)", Required = true, HelpName = "NETWORK" };
         var device = Flags.Text("--device", "Device: tap:IF[@NETNS][?io=uring|syscalls] or afpacket:IF[?rx=v2|v3] (none: created detached)", "DEVICE");
         var mac = Flags.Text("--mac-address", "MAC address (default: a free fa:16:3e:xx:xx:xx)", "MAC");
-        var fixedIps = Flags.Many("--fixed-ip", "Fixed IP of the port (repeat for more)", "ip-address=IP");
+        var fixedIps = Flags.Many("--fixed-ip", "Fixed IP of the port: an address, a subnet to allocate from, or both (repeat for more)", "subnet=SUBNET,ip-address=IP");
         var groups = Flags.Many("--security-group", "Security group (name or ID; repeat for more; default: the project's default group)", "GROUP");
         var noGroups = Flags.Flag("--no-security-group", "No security group");
         var enableSecurity = Flags.Flag("--enable-port-security", "Enforce security groups and anti-spoofing (default)");
@@ -93,7 +93,7 @@ internal static class PortCommands
             {
                 throw new UsageException("--no-security-group and --security-group are mutually exclusive");
             }
-            var ips = FixedIps(parse.GetValue(fixedIps));
+            var ips = await ResolveSubnets(client, FixedIps(parse.GetValue(fixedIps)), cancellation);
             var addressPairs = Pairs(parse.GetValue(pairs));
             var networkId = (await client.FindNetworkAsync(parse.GetValue(network)!, cancellation)).Id;
             var groupIds = parse.GetValue(noGroups) ? [] : groupNames.Length == 0 ? null : await GroupIds(client, groupNames, cancellation);
@@ -126,7 +126,7 @@ internal static class PortCommands
         var disable = Flags.Flag("--disable", "Administratively down");
         var device = Flags.Text("--device", "Device: tap:IF[@NETNS][?io=uring|syscalls] or afpacket:IF[?rx=v2|v3]", "DEVICE");
         var mac = Flags.Text("--mac-address", "MAC address", "MAC");
-        var fixedIps = Flags.Many("--fixed-ip", "Add a fixed IP (repeat for more)", "ip-address=IP");
+        var fixedIps = Flags.Many("--fixed-ip", "Add a fixed IP: an address, a subnet to allocate from, or both (repeat for more)", "subnet=SUBNET,ip-address=IP");
         var noFixedIps = Flags.Flag("--no-fixed-ip", "Clear the fixed IPs (before adding any --fixed-ip)");
         var groups = Flags.Many("--security-group", "Add a security group (name or ID; repeat for more)", "GROUP");
         var noGroups = Flags.Flag("--no-security-group", "Clear the security groups (before adding any --security-group)");
@@ -144,7 +144,7 @@ internal static class PortCommands
         {
             var adminUp = Flags.Either(parse, enable, disable);
             var security = Flags.Either(parse, enableSecurity, disableSecurity);
-            var addIps = FixedIps(parse.GetValue(fixedIps));
+            var addIps = await ResolveSubnets(client, FixedIps(parse.GetValue(fixedIps)), cancellation);
             var addPairs = Pairs(parse.GetValue(pairs));
             var addGroups = parse.GetValue(groups) ?? [];
             var current = await client.FindPortAsync(parse.GetValue(port)!, cancellation);
@@ -301,9 +301,26 @@ internal static class PortCommands
         return command;
     }
 
-    /// <summary>Parses <c>--fixed-ip ip-address=IP</c> values.</summary>
+    /// <summary>Parses <c>--fixed-ip subnet=SUBNET,ip-address=IP</c> values (either or both); the subnet as typed, see <see cref="ResolveSubnets"/>.</summary>
     internal static List<FixedIp> FixedIps(string[]? values) =>
-        [.. (values ?? []).Select(v => new FixedIp { IpAddress = KeyValues.Parse("--fixed-ip", v, s_fixedIpKeys, s_fixedIpKeys)["ip-address"] })];
+        [.. (values ?? []).Select(v =>
+        {
+            var kv = KeyValues.Parse("--fixed-ip", v, s_fixedIpKeys, []);
+            return kv.Count > 0
+                ? new FixedIp { IpAddress = kv.GetValueOrDefault("ip-address"), SubnetId = kv.GetValueOrDefault("subnet") }
+                : throw new UsageException("--fixed-ip needs subnet=SUBNET, ip-address=IP or both");
+        })];
+
+    /// <summary>The fixed IPs with each named subnet resolved to its id (a name or an id may be given).</summary>
+    private static async Task<List<FixedIp>> ResolveSubnets(VSwitchClient client, List<FixedIp> ips, CancellationToken cancellation)
+    {
+        var resolved = new List<FixedIp>(ips.Count);
+        foreach (var ip in ips)
+        {
+            resolved.Add(ip.SubnetId is null ? ip : ip with { SubnetId = (await client.FindSubnetAsync(ip.SubnetId, cancellation)).Id });
+        }
+        return resolved;
+    }
 
     /// <summary>Parses <c>--allowed-address ip-address=CIDR[,mac-address=MAC]</c> values.</summary>
     internal static List<AddressPair> Pairs(string[]? values) =>

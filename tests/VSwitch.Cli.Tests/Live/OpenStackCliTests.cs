@@ -90,6 +90,30 @@ public sealed class OpenStackCliTests : IDisposable
     }
 
     /// <summary>
+    /// Subnets through the OpenStack CLI: create with pools, a port whose address the switch allocates from the
+    /// subnet (<c>--fixed-ip subnet=</c>), the subnet in use, then gone.
+    /// </summary>
+    [Fact]
+    public void OpenStackCli_SubnetsAndAllocatedFixedIps()
+    {
+        Json("network", "create", "osc-sub-net");
+        var subnet = Json("subnet", "create", "--network", "osc-sub-net", "--subnet-range", "198.18.30.0/24",
+            "--allocation-pool", "start=198.18.30.10,end=198.18.30.20", "--dns-nameserver", "198.18.0.53", "osc-sub");
+        Assert.Equal(("198.18.30.1", "198.18.30.10-198.18.30.20"), ((string)subnet["gateway_ip"]!, (string)subnet["allocation_pools"]![0]!["start"]! + "-" + (string)subnet["allocation_pools"]![0]!["end"]!));
+        var port = Json("port", "create", "--network", "osc-sub-net", "--fixed-ip", "subnet=osc-sub", "osc-sub-port");
+        Assert.Equal(("198.18.30.10", (string)subnet["id"]!), ((string)port["fixed_ips"]![0]!["ip_address"]!, (string)port["fixed_ips"]![0]!["subnet_id"]!));
+        Assert.Contains("osc-sub", Must("subnet", "list", "--network", "osc-sub-net", "-f", "value", "-c", "Name"));
+        Must("subnet", "set", "--name", "osc-sub2", "--no-dhcp", "osc-sub");
+        Assert.Equal("False\n", Must("subnet", "show", "osc-sub2", "-f", "value", "-c", "enable_dhcp"));
+
+        var inUse = Os("subnet", "delete", "osc-sub2");
+        Assert.NotEqual(0, inUse.ExitCode);
+        Must("port", "delete", "osc-sub-port");
+        Must("subnet", "delete", "osc-sub2");
+        Must("network", "delete", "osc-sub-net");
+    }
+
+    /// <summary>
     /// A port's connection limit through the OpenStack CLI's <c>--binding-profile</c> (which merges keys into the
     /// profile and sends strings) and vswitchctl's <c>--conntrack-limit</c>, each seeing what the other set.
     /// </summary>

@@ -138,6 +138,37 @@ public sealed class VswitchctlLiveTests : IDisposable
     }
 
     [Fact]
+    public void Subnet_CreateSetShowDelete_AndPortsAllocatedFromIt()
+    {
+        _daemon.MustCtl("network", "create", "cli-sub-net");
+        var subnet = Json("subnet", "create", "cli-sub", "--network", "cli-sub-net", "--subnet-range", "198.18.20.0/24",
+            "--allocation-pool", "start=198.18.20.100,end=198.18.20.199", "--dns-nameserver", "198.18.0.53");
+        Assert.Equal(("198.18.20.1", 4), ((string)subnet["gateway_ip"]!, (int)subnet["ip_version"]!));
+        Assert.Equal("198.18.20.100-198.18.20.199", (string)subnet["allocation_pools"]![0]!);
+        var v6 = Json("subnet", "create", "cli-sub6", "--network", "cli-sub-net", "--subnet-range", "2001:db8:20::/64",
+            "--ipv6-ra-mode", "slaac", "--ipv6-address-mode", "slaac", "--gateway", "none");
+        Assert.Equal((6, "slaac"), ((int)v6["ip_version"]!, (string)v6["ipv6_address_mode"]!));
+        Assert.Null(v6["gateway_ip"]);
+
+        var auto = Json("port", "create", "cli-sub-p1", "--network", "cli-sub-net", "--mac-address", "fa:16:3e:00:20:01");
+        Assert.Equal(["198.18.20.100", "2001:db8:20:0:f816:3eff:fe00:2001"], auto["fixed_ips"]!.AsArray().Select(ip => (string)ip!));
+        var named = Json("port", "create", "cli-sub-p2", "--network", "cli-sub-net", "--fixed-ip", "subnet=cli-sub,ip-address=198.18.20.50");
+        Assert.Equal(["198.18.20.50"], named["fixed_ips"]!.AsArray().Select(ip => (string)ip!));
+
+        _daemon.MustCtl("subnet", "set", "cli-sub", "--name", "cli-sub-renamed", "--no-dhcp", "--dns-nameserver", "198.18.0.54");
+        Assert.Equal("198.18.0.53, 198.18.0.54\n", _daemon.MustCtl("subnet", "show", "cli-sub-renamed", "-f", "value", "-c", "dns_nameservers"));
+        Assert.Equal("false\n", _daemon.MustCtl("subnet", "show", "cli-sub-renamed", "-f", "value", "-c", "enable_dhcp").ToLowerInvariant());
+        Assert.Contains("cli-sub6", _daemon.MustCtl("subnet", "list", "--network", "cli-sub-net", "--ip-version", "6", "-f", "value", "-c", "name"));
+
+        var inUse = _daemon.Ctl("subnet", "delete", "cli-sub-renamed");
+        Assert.NotEqual(0, inUse.ExitCode);
+        Assert.Contains("One or more ports have an IP allocation from this subnet", inUse.Stderr);
+        _daemon.MustCtl("port", "delete", "cli-sub-p1", "cli-sub-p2");
+        _daemon.MustCtl("subnet", "delete", "cli-sub-renamed", "cli-sub6");
+        Assert.Equal("", _daemon.MustCtl("subnet", "list", "-f", "value"));
+    }
+
+    [Fact]
     public void NetworkRbac_SharesAGroup_AndRefusesTakingItBackWhileUsed()
     {
         _daemon.MustCtl("security", "group", "create", "cli-shared");
