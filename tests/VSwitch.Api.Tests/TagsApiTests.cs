@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace VSwitch.Api.Tests;
 
-/// <summary>Neutron's tags on networks, ports, security groups and rules, and the four tag filters.</summary>
+/// <summary>Neutron's tags on networks, subnets, ports, security groups and rules, and the four tag filters.</summary>
 public sealed class TagsApiTests : ApiHostTest
 {
     [Fact]
@@ -13,7 +13,8 @@ public sealed class TagsApiTests : ApiHostTest
         var group = await _client.CreateAsync("security-groups", "security_group", """{"security_group": {"name": "g"}}""");
         var port = await _client.CreateAsync("ports", "port", $$$"""{"port": {"network_id": "{{{net["id"]}}}"}}""");
         var rule = group["security_group_rules"]![0]!;
-        foreach (var (collection, key, obj) in new[] { ("networks", "network", (JsonNode)net), ("ports", "port", port), ("security-groups", "security_group", group), ("security-group-rules", "security_group_rule", rule) })
+        var subnet = await _client.CreateAsync("subnets", "subnet", $$$"""{"subnet": {"network_id": "{{{net["id"]}}}", "ip_version": 4, "cidr": "198.18.40.0/24"}}""");
+        foreach (var (collection, key, obj) in new[] { ("networks", "network", (JsonNode)net), ("subnets", "subnet", subnet), ("ports", "port", port), ("security-groups", "security_group", group), ("security-group-rules", "security_group_rule", rule) })
         {
             var path = $"v2.0/{collection}/{obj["id"]}";
             var revision = (long)obj["revision_number"]!;

@@ -7,6 +7,7 @@ public enum TaggedKind
     Port,
     SecurityGroup,
     SecurityGroupRule,
+    Subnet,
 }
 
 /// <summary>
@@ -31,6 +32,7 @@ public static class TagOperations
         TaggedKind.Network => NetworkOperations.Get(model, id, context).Tags,
         TaggedKind.Port => PortOperations.Get(model, id, context).Tags,
         TaggedKind.SecurityGroup => SecurityGroupOperations.Get(model, id, context).Tags,
+        TaggedKind.Subnet => SubnetOperations.Get(model, id, context).Tags,
         _ => SecurityGroupRuleOperations.Get(model, id, context).Tags,
     };
 
@@ -105,6 +107,10 @@ public static class TagOperations
             case TaggedKind.Port:
                 var port = model.Ports[id];
                 model = model with { Ports = model.Ports.SetItem(id, port with { Tags = tags, RevisionNumber = port.RevisionNumber + 1, UpdatedAt = now }) };
+                break;
+            case TaggedKind.Subnet:
+                var subnet = model.Subnets[id];
+                model = model with { Subnets = model.Subnets.SetItem(id, subnet with { Tags = tags, RevisionNumber = subnet.RevisionNumber + 1, UpdatedAt = now }) };
                 break;
             case TaggedKind.SecurityGroup:
                 var group = model.SecurityGroups[id];

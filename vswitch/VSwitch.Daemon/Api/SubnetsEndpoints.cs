@@ -109,5 +109,5 @@ internal static class SubnetsEndpoints
 
     private static Guid Id(string text) => Guid.TryParseExact(text, "D", out var id) ? id : throw NotFound(text);
 
-    private static NeutronException NotFound(string text) => new(404, "SubnetNotFound", $"Subnet {text} could not be found.");
+    internal static NeutronException NotFound(string text) => new(404, "SubnetNotFound", $"Subnet {text} could not be found.");
 }

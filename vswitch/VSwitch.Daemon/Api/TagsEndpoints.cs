@@ -8,7 +8,7 @@ using VSwitch.Control.Model;
 namespace VSwitch.Daemon.Api;
 
 /// <summary>
-/// <c>/v2.0/{networks|ports|security-groups|security-group-rules}/{id}/tags[/{tag}]</c> (Neutron's
+/// <c>/v2.0/{networks|subnets|ports|security-groups|security-group-rules}/{id}/tags[/{tag}]</c> (Neutron's
 /// <c>standard-attr-tag</c>): list, check one, replace all, add one, remove one, remove all. See
 /// <see cref="TagOperations"/>.
 /// </summary>
@@ -17,6 +17,7 @@ internal static class TagsEndpoints
     private static readonly (string Collection, TaggedKind Kind, Func<string, NeutronException> NotFound)[] s_collections =
     [
         ("networks", TaggedKind.Network, NetworksEndpoints.NotFound),
+        ("subnets", TaggedKind.Subnet, SubnetsEndpoints.NotFound),
         ("ports", TaggedKind.Port, PortsEndpoints.NotFound),
         ("security-groups", TaggedKind.SecurityGroup, SecurityGroupsEndpoints.NotFound),
         ("security-group-rules", TaggedKind.SecurityGroupRule, SecurityGroupRulesEndpoints.NotFound),
