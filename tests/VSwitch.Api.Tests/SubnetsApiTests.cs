@@ -84,6 +84,39 @@ public sealed class SubnetsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConfigurationFileSubnets_AreMergedAtStart_KeptOnRestart_AndGoWhenTheFileDropsThem()
+    {
+        var dir = Directory.CreateTempSubdirectory("vswitch-api-cfg-subnets-").FullName;
+        try
+        {
+            static VSwitch.Control.Model.SwitchModel File(string subnets) => VSwitch.Control.Configuration.SwitchConfig.Parse(
+                $$$"""{"networks": [{"name": "cfg"}], "subnets": [{{{subnets}}}]}""").ToModel();
+            const string V4 = """{"name": "cfg-v4", "network": "cfg", "cidr": "198.18.50.0/24"}""";
+            string id;
+            await using (var host = await ApiHost.StartAsync(dir, fileModel: File(V4)))
+            {
+                using var client = host.Client();
+                var subnet = (await client.GetJson("v2.0/subnets?name=cfg-v4")).Body!["subnets"]!.AsArray().Single()!;
+                id = (string)subnet["id"]!;
+                Assert.Equal("198.18.50.1", (string)subnet["gateway_ip"]!);
+            }
+            await using (var host = await ApiHost.StartAsync(dir, fileModel: File(V4)))
+            {
+                using var client = host.Client();
+                Assert.Equal(HttpStatusCode.OK, (await client.GetJson($"v2.0/subnets/{id}")).Status);
+            }
+            await using (var host = await ApiHost.StartAsync(dir, fileModel: File("")))
+            {
+                Assert.Empty(host.Models.Current.Subnets);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Subnets_SurviveARestart()
     {
         var dir = Directory.CreateTempSubdirectory("vswitch-api-subnets-").FullName;

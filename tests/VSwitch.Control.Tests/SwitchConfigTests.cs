@@ -165,6 +165,30 @@ public class SwitchConfigTests
     }
 
     [Fact]
+    public void Subnets_AreBuiltWithNeutronsChecks_AndPortsWithoutFixedIpsGetAddressesFromThem()
+    {
+        var config = SwitchConfig.Parse("""
+            { "networks": [ { "name": "lab" } ],
+              "subnets": [ { "name": "lab-v4", "network": "lab", "cidr": "198.18.10.0/24", "allocation_pools": [ { "start": "198.18.10.50", "end": "198.18.10.60" } ],
+                             "dns_nameservers": [ "198.18.0.53" ] },
+                           { "name": "lab-v6", "network": "lab", "cidr": "2001:db8:10::/64", "ipv6_address_mode": "dhcpv6-stateful", "no_gateway": true } ],
+              "ports": [ { "name": "a", "network": "lab", "device": "memory" }, { "name": "b", "network": "lab", "device": "memory", "fixed_ips": [ "198.18.10.7" ] } ] }
+            """);
+        var model = config.ToModel(portTypes: Given.PortTypes);
+        Assert.Equal(["lab-v4", "lab-v6"], model.Subnets.Values.Select(s => s.Name).Order());
+        Assert.Null(model.Subnets.Values.Single(s => s.Name == "lab-v6").GatewayIp);
+        var a = model.Ports.Values.Single(p => p.Name == "a");
+        Assert.Equal(["198.18.10.50", "2001:db8:10::1"], a.FixedIps.Select(ip => ip.AddressText));
+        Assert.Equal(["198.18.10.7"], model.Ports.Values.Single(p => p.Name == "b").FixedIps.Select(ip => ip.AddressText));
+        Assert.Equal(model.Subnets.Keys, config.ToModel(portTypes: Given.PortTypes).Subnets.Keys); // name-based ids
+
+        var bad = SwitchConfig.Parse("""{ "networks": [ { "name": "lab" } ], "subnets": [ { "name": "s", "network": "lab", "cidr": "198.18.10.9/24" } ] }""");
+        Assert.Contains("subnets[s]", Assert.Throws<ConfigException>(() => bad.ToModel(portTypes: Given.PortTypes)).Message);
+        var orphan = SwitchConfig.Parse("""{ "subnets": [ { "name": "s", "network": "nowhere", "cidr": "198.18.10.0/24" } ] }""");
+        Assert.Contains("no network named 'nowhere'", Assert.Throws<ConfigException>(() => orphan.ToModel(portTypes: Given.PortTypes)).Message);
+    }
+
+    [Fact]
     public void Load_MissingFile_SaysWhichFile()
     {
         var ex = Assert.Throws<ConfigException>(() => SwitchConfig.Load("/nonexistent/vswitch.json"));

@@ -137,6 +137,8 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
     {
         Networks = MergeMap(current.Networks, baseline.Networks, file.Networks,
             (n, old) => n with { CreatedAt = old?.CreatedAt ?? now, UpdatedAt = now }),
+        Subnets = MergeMap(current.Subnets, baseline.Subnets, file.Subnets,
+            (s, old) => s with { CreatedAt = old?.CreatedAt ?? now, UpdatedAt = now }),
         Ports = MergeMap(current.Ports, baseline.Ports, file.Ports,
             (p, old) => p with { CreatedAt = old?.CreatedAt ?? now, UpdatedAt = now }),
         SecurityGroups = MergeMap(current.SecurityGroups, baseline.SecurityGroups, file.SecurityGroups,
@@ -179,9 +181,16 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
         return result;
     }
 
-    /// <summary>Every port's network and groups, and every rule's remote group, must exist after a merge.</summary>
+    /// <summary>Every subnet's and port's network, every port's groups, and every rule's remote group, must exist after a merge.</summary>
     private static void CheckReferences(SwitchModel model)
     {
+        foreach (var subnet in model.Subnets.Values)
+        {
+            if (!model.Networks.ContainsKey(subnet.NetworkId))
+            {
+                throw NeutronErrors.NetworkNotFound(subnet.NetworkId);
+            }
+        }
         foreach (var port in model.Ports.Values)
         {
             if (!model.Networks.ContainsKey(port.NetworkId))

@@ -135,7 +135,54 @@ public sealed class SwitchConfig
 
     [JsonPropertyName("networks")] public List<NetworkEntry> Networks { get; set; } = [];
 
+    [JsonPropertyName("subnets")] public List<SubnetEntry> Subnets { get; set; } = [];
+
     [JsonPropertyName("security_groups")] public List<GroupEntry> SecurityGroups { get; set; } = [];
+
+    /// <summary>A subnet of the file (Neutron's fields; ports of its network without fixed_ips get addresses from it).</summary>
+    public sealed class SubnetEntry
+    {
+        [JsonPropertyName("name")] public string Name { get; set; } = "";
+
+        [JsonPropertyName("network")] public string Network { get; set; } = "";
+
+        [JsonPropertyName("cidr")] public string Cidr { get; set; } = "";
+
+        /// <summary>4 or 6; absent: the CIDR's.</summary>
+        [JsonPropertyName("ip_version")] public int? IpVersion { get; set; }
+
+        /// <summary>Absent: the first address.</summary>
+        [JsonPropertyName("gateway_ip")] public string? GatewayIp { get; set; }
+
+        /// <summary>True: no gateway (the API's <c>gateway_ip: null</c>).</summary>
+        [JsonPropertyName("no_gateway")] public bool NoGateway { get; set; }
+
+        [JsonPropertyName("allocation_pools")] public List<PoolEntry>? AllocationPools { get; set; }
+
+        [JsonPropertyName("enable_dhcp")] public bool EnableDhcp { get; set; } = true;
+
+        [JsonPropertyName("dns_nameservers")] public List<string> DnsNameservers { get; set; } = [];
+
+        [JsonPropertyName("host_routes")] public List<RouteEntry> HostRoutes { get; set; } = [];
+
+        [JsonPropertyName("ipv6_ra_mode")] public string? Ipv6RaMode { get; set; }
+
+        [JsonPropertyName("ipv6_address_mode")] public string? Ipv6AddressMode { get; set; }
+    }
+
+    public sealed class PoolEntry
+    {
+        [JsonPropertyName("start")] public string Start { get; set; } = "";
+
+        [JsonPropertyName("end")] public string End { get; set; } = "";
+    }
+
+    public sealed class RouteEntry
+    {
+        [JsonPropertyName("destination")] public string Destination { get; set; } = "";
+
+        [JsonPropertyName("nexthop")] public string NextHop { get; set; } = "";
+    }
 
     [JsonPropertyName("ports")] public List<PortEntry> Ports { get; set; } = [];
 
@@ -162,7 +209,8 @@ public sealed class SwitchConfig
 
         [JsonPropertyName("admin_state_up")] public bool AdminStateUp { get; set; } = true;
 
-        [JsonPropertyName("fixed_ips")] public List<string> FixedIps { get; set; } = [];
+        /// <summary>Addresses; absent: allocated from the network's subnets, if it has any (as a port created without them).</summary>
+        [JsonPropertyName("fixed_ips")] public List<string>? FixedIps { get; set; }
 
         [JsonPropertyName("allowed_address_pairs")] public List<PairEntry> AllowedAddressPairs { get; set; } = [];
 
@@ -424,6 +472,24 @@ public sealed class SwitchConfig
                 model = change.Model;
                 networks[n.Name] = change.Value.Id;
             }
+            var subnets = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var s in Subnets)
+            {
+                where = $"subnets[{s.Name}]";
+                if (string.IsNullOrWhiteSpace(s.Name) || !subnets.Add(s.Name))
+                {
+                    throw new ConfigException($"{source}: {where}: a subnet needs a name of its own");
+                }
+                if (!networks.TryGetValue(s.Network, out var subnetNetwork))
+                {
+                    throw new ConfigException($"{source}: {where}.network: no network named '{s.Network}'");
+                }
+                Use("subnet", NameBasedId("subnet", s.Name));
+                model = SubnetOperations.Create(model, new SubnetBody(
+                    s.Name, subnetNetwork, s.IpVersion ?? (s.Cidr.Contains(':', StringComparison.Ordinal) ? 6 : 4), s.Cidr, s.GatewayIp, s.NoGateway,
+                    s.AllocationPools?.Select(p => ((string?)p.Start, (string?)p.End)).ToList(), s.EnableDhcp, s.DnsNameservers,
+                    [.. s.HostRoutes.Select(r => ((string?)r.Destination, (string?)r.NextHop))], s.Ipv6RaMode, s.Ipv6AddressMode), context).Model;
+            }
             var groups = new Dictionary<string, Guid>(StringComparer.Ordinal);
             foreach (var g in model.SecurityGroups.Values)
             {
@@ -477,7 +543,7 @@ public sealed class SwitchConfig
                 }
                 Use("port", NameBasedId("port", p.Name));
                 model = PortOperations.Create(model, new PortBody(
-                    p.Name, networks[p.Network], p.Device, p.MacAddress, p.AdminStateUp, [.. p.FixedIps.Select(ip => (FixedIpBody)ip)],
+                    p.Name, networks[p.Network], p.Device, p.MacAddress, p.AdminStateUp, p.FixedIps?.Select(ip => (FixedIpBody)ip).ToList(),
                     p.AllowedAddressPairs.Select(a => new AllowedAddressPairBody(a.IpAddress, a.MacAddress)).ToList(),
                     portGroups, p.PortSecurityEnabled, ConntrackLimit: p.ConntrackLimit), context).Model;
             }

@@ -244,18 +244,20 @@ internal static class ModelDocuments
     }
 
     /// <summary>A whole model as one document (the configuration-file baseline kept in <c>meta</c>).</summary>
-    internal sealed record ModelDoc(string[] Networks, string[] Ports, string[] Groups, string[] Rules);
+    internal sealed record ModelDoc(string[] Networks, string[] Ports, string[] Groups, string[] Rules, string[]? Subnets = null);
 
     public static string WriteModel(SwitchModel model) => JsonSerializer.Serialize(new ModelDoc(
         [.. model.Networks.Values.Select(Write)],
         [.. model.Ports.Values.Select(Write)],
         [.. model.SecurityGroups.Values.Select(Write)],
-        [.. model.SecurityGroups.Values.SelectMany(g => g.Rules).Select(Write)]), s_json);
+        [.. model.SecurityGroups.Values.SelectMany(g => g.Rules).Select(Write)],
+        [.. model.Subnets.Values.Select(Write)]), s_json);
 
     public static SwitchModel ReadModel(string json)
     {
         var d = Deserialize<ModelDoc>(json);
-        return Assemble(d.Networks.Select(ReadNetwork), d.Ports.Select(ReadPort), d.Groups, d.Rules.Select(ReadRule));
+        return Assemble(d.Networks.Select(ReadNetwork), d.Ports.Select(ReadPort), d.Groups, d.Rules.Select(ReadRule),
+            subnets: (d.Subnets ?? []).Select(ReadSubnet));
     }
 
     /// <summary>Builds a model from its rows: rules go into their groups in the order given.</summary>
