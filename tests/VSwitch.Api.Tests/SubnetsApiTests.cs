@@ -38,6 +38,8 @@ public sealed class SubnetsApiTests : IAsyncLifetime
 
         var v6 = await Subnet("2001:db8:10::/64", 6, """, "ipv6_ra_mode": "slaac", "ipv6_address_mode": "slaac", "gateway_ip": null""");
         Assert.Null(v6["gateway_ip"]);
+        var network = (await _client.GetJson($"v2.0/networks/{_net}")).Body!["network"]!;
+        Assert.Equal(new[] { id, (string)v6["id"]! }.Order(), network["subnets"]!.AsArray().Select(s => (string)s!).Order());
         var listed = (await _client.GetJson($"v2.0/subnets?network_id={_net}&ip_version=6")).Body!["subnets"]!.AsArray();
         Assert.Equal((string)v6["id"]!, (string)listed.Single()!["id"]!);
 

@@ -17,12 +17,12 @@ internal static class NetworksEndpoints
         {
             var context = api.For(http);
             var model = api.Models.Current;
-            return ListQuery.Answer("networks", NetworkOperations.List(model, context).Select(ResourceViews.Network), http.Request, NotFound);
+            return ListQuery.Answer("networks", NetworkOperations.List(model, context).Select(n => ResourceViews.Network(n, model)), http.Request, NotFound);
         });
         app.MapGet("/v2.0/networks/{id}", (HttpContext http, string id) =>
         {
             var network = NetworkOperations.Get(api.Models.Current, Id(id), api.For(http));
-            return NeutronResults.One("network", ListQuery.Fields(ResourceViews.Network(network), http.Request.Query));
+            return NeutronResults.One("network", ListQuery.Fields(ResourceViews.Network(network, api.Models.Current), http.Request.Query));
         });
         app.MapPost("/v2.0/networks", async (HttpContext http) =>
         {
@@ -32,11 +32,11 @@ internal static class NetworksEndpoints
             {
                 var requests = many.Select(ReadCreate).ToList();
                 var networks = api.Models.Execute(model => BulkCreate.All(model, requests, (m, r) => NetworkOperations.Create(m, r, context)));
-                return NeutronResults.Many("networks", networks.Select(ResourceViews.Network), StatusCodes.Status201Created);
+                return NeutronResults.Many("networks", networks.Select(n => ResourceViews.Network(n, api.Models.Current)), StatusCodes.Status201Created);
             }
             var request = ReadCreate(RequestBody.Envelope(document, "network", s_create));
             var network = api.Models.Execute(model => NetworkOperations.Create(model, request, context));
-            return NeutronResults.One("network", ResourceViews.Network(network), StatusCodes.Status201Created);
+            return NeutronResults.One("network", ResourceViews.Network(network, api.Models.Current), StatusCodes.Status201Created);
         });
         app.MapPut("/v2.0/networks/{id}", async (HttpContext http, string id) =>
         {
@@ -50,7 +50,7 @@ internal static class NetworksEndpoints
                 IfMatch.Check(expected, NetworkOperations.Get(model, networkId, context).RevisionNumber);
                 return NetworkOperations.Update(model, networkId, request, context);
             });
-            return NeutronResults.One("network", ResourceViews.Network(network));
+            return NeutronResults.One("network", ResourceViews.Network(network, api.Models.Current));
         });
         app.MapDelete("/v2.0/networks/{id}", (HttpContext http, string id) =>
         {

@@ -11,21 +11,21 @@ namespace VSwitch.Daemon.Api;
 /// <remarks>
 /// <para><b>Shapes.</b> Every resource carries <c>project_id</c> and its old name <c>tenant_id</c>, the standard attributes
 /// (<c>revision_number</c>, <c>created_at</c>/<c>updated_at</c> as <c>YYYY-MM-DDTHH:MM:SSZ</c>, <c>tags</c>) and the
-/// attributes of the extensions listed by <c>GET /v2.0/extensions</c>. Fixed IPs are <c>{"subnet_id": null,
-/// "ip_address": ...}</c> (no subnets here); a port's device is <c>binding:profile.device</c>.</para>
+/// attributes of the extensions listed by <c>GET /v2.0/extensions</c>. Fixed IPs are <c>{"subnet_id", "ip_address"}</c>
+/// (the subnet holding the address, null on a network without subnets); a port's device is <c>binding:profile.device</c>.</para>
 /// <para><b>Status.</b> A network is ACTIVE unless it is administratively down; a port's status is the reconciler's
 /// (ACTIVE, DOWN or ERROR), DOWN for a port with no device.</para>
 /// </remarks>
 internal static class ResourceViews
 {
-    public static JsonObject Network(NetworkSpec n) => new()
+    public static JsonObject Network(NetworkSpec n, SwitchModel model) => new()
     {
         ["id"] = n.Id.ToString(),
         ["name"] = n.Name,
         ["description"] = n.Description,
         ["admin_state_up"] = n.AdminStateUp,
         ["status"] = n.AdminStateUp ? "ACTIVE" : "DOWN",
-        ["subnets"] = new JsonArray(),
+        ["subnets"] = new JsonArray([.. SubnetOperations.Of(model, n.Id).Select(s => (JsonNode?)JsonValue.Create(s.Id.ToString()))]),
         ["shared"] = false,
         ["mtu"] = n.Mtu,
         ["vlan_transparent"] = n.VlanTransparent,
