@@ -11,7 +11,7 @@ public sealed class QuotasApiTests : ApiHostTest
     public async Task Show_GivesNeutronsDefaults_AndDetailsCountTheProjectsObjects()
     {
         var quota = (await Get("v2.0/quotas/p1"))["quota"]!;
-        Assert.Equal((100, 500, 10, 100), ((int)quota["network"]!, (int)quota["port"]!, (int)quota["security_group"]!, (int)quota["security_group_rule"]!));
+        Assert.Equal((100, 100, 500, 10, 100), ((int)quota["network"]!, (int)quota["subnet"]!, (int)quota["port"]!, (int)quota["security_group"]!, (int)quota["security_group_rule"]!));
         Assert.Equal(quota.ToJsonString(), (await Get("v2.0/quotas/p1/default"))["quota"]!.ToJsonString());
 
         await Send(HttpMethod.Post, "v2.0/networks", """{"network": {"name": "n"}}""", "p1");
@@ -51,6 +51,18 @@ public sealed class QuotasApiTests : ApiHostTest
         var model = _host.Models.Current;
         Http.AssertError(await _client.PutJson("v2.0/quotas/p1", json), HttpStatusCode.BadRequest);
         Assert.Same(model, _host.Models.Current);
+    }
+
+    [Fact]
+    public async Task Subnets_BeyondTheLimit_AreOverQuota()
+    {
+        await _client.PutJson("v2.0/quotas/p1", """{"quota": {"subnet": 1}}""");
+        var net = (await Send(HttpMethod.Post, "v2.0/networks", """{"network": {"name": "n"}}""", "p1")).Body!["network"]!["id"]!.ToString();
+        Assert.Equal(HttpStatusCode.Created, (await Send(HttpMethod.Post, "v2.0/subnets",
+            $$$"""{"subnet": {"network_id": "{{{net}}}", "ip_version": 4, "cidr": "198.18.60.0/24"}}""", "p1")).Status);
+        var refused = await Send(HttpMethod.Post, "v2.0/subnets", $$$"""{"subnet": {"network_id": "{{{net}}}", "ip_version": 4, "cidr": "198.18.61.0/24"}}""", "p1");
+        Assert.Contains("['subnet']", Http.AssertError(refused, HttpStatusCode.Conflict, "OverQuota"));
+        Assert.Equal(1, (int)(await Get("v2.0/quotas/p1/details"))["quota"]!["subnet"]!["used"]!);
     }
 
     [Fact]

@@ -7,6 +7,7 @@ public sealed record Quota
 {
     [JsonPropertyName("project_id")] public string? ProjectId { get; set; }
     [JsonPropertyName("network")] public int Network { get; set; }
+    [JsonPropertyName("subnet")] public int Subnet { get; set; }
     [JsonPropertyName("port")] public int Port { get; set; }
     [JsonPropertyName("security_group")] public int SecurityGroup { get; set; }
     [JsonPropertyName("security_group_rule")] public int SecurityGroupRule { get; set; }
@@ -16,6 +17,7 @@ public sealed record Quota
 public sealed record QuotaRequest
 {
     [JsonPropertyName("network")] public int? Network { get; set; }
+    [JsonPropertyName("subnet")] public int? Subnet { get; set; }
     [JsonPropertyName("port")] public int? Port { get; set; }
     [JsonPropertyName("security_group")] public int? SecurityGroup { get; set; }
     [JsonPropertyName("security_group_rule")] public int? SecurityGroupRule { get; set; }

@@ -6,19 +6,21 @@ using static VSwitch.Cli.Output.Renderer;
 namespace VSwitch.Cli.Commands;
 
 /// <summary>
-/// <c>quota list|show|set|delete</c>, spelled as <c>openstack quota</c>: a project's limits on networks, ports, security
-/// groups and rules (<c>--networks</c>, <c>--ports</c>, <c>--secgroups</c>, <c>--secgroup-rules</c>; -1 is unlimited).
+/// <c>quota list|show|set|delete</c>, spelled as <c>openstack quota</c>: a project's limits on networks, subnets, ports,
+/// security groups and rules (<c>--networks</c>, <c>--subnets</c>, <c>--ports</c>, <c>--secgroups</c>,
+/// <c>--secgroup-rules</c>; -1 is unlimited).
 /// </summary>
 internal static class QuotaCommands
 {
     /// <summary>The API's resources with the names <c>openstack quota show</c> prints.</summary>
     private static readonly (string Resource, string Name)[] s_resources =
-        [("network", "networks"), ("port", "ports"), ("security_group", "secgroups"), ("security_group_rule", "secgroup-rules")];
+        [("network", "networks"), ("subnet", "subnets"), ("port", "ports"), ("security_group", "secgroups"), ("security_group_rule", "secgroup-rules")];
 
     public static readonly Column<Quota>[] ListColumns =
     [
         new("project_id", "Project ID", q => Str(q.ProjectId)),
         new("networks", "Networks", q => Num(q.Network)),
+        new("subnets", "Subnets", q => Num(q.Subnet)),
         new("ports", "Ports", q => Num(q.Port)),
         new("secgroups", "Security Groups", q => Num(q.SecurityGroup)),
         new("secgroup-rules", "Security Group Rules", q => Num(q.SecurityGroupRule)),
@@ -80,7 +82,7 @@ internal static class QuotaCommands
             var limits = parse.GetValue(defaults) ? await client.GetDefaultQuotaAsync(id, cancellation) : await client.GetQuotaAsync(id, cancellation);
             List(app.Out, output.Read(parse), s_limitColumns,
             [
-                new Row("networks", limits.Network), new Row("ports", limits.Port),
+                new Row("networks", limits.Network), new Row("subnets", limits.Subnet), new Row("ports", limits.Port),
                 new Row("secgroups", limits.SecurityGroup), new Row("secgroup-rules", limits.SecurityGroupRule),
             ]);
         });
@@ -91,22 +93,24 @@ internal static class QuotaCommands
     {
         var project = Flags.Name("PROJECT", "Project ID");
         var networks = Limit("--networks", "networks");
+        var subnets = Limit("--subnets", "subnets");
         var ports = Limit("--ports", "ports");
         var groups = Limit("--secgroups", "security groups");
         var rules = Limit("--secgroup-rules", "security group rules");
-        var command = new Command("set", "Set a project's quota (the resources not named keep theirs)") { project, networks, ports, groups, rules };
+        var command = new Command("set", "Set a project's quota (the resources not named keep theirs)") { project, networks, subnets, ports, groups, rules };
         app.SetAction(command, async (parse, client, cancellation) =>
         {
             var request = new QuotaRequest
             {
                 Network = parse.GetValue(networks),
+                Subnet = parse.GetValue(subnets),
                 Port = parse.GetValue(ports),
                 SecurityGroup = parse.GetValue(groups),
                 SecurityGroupRule = parse.GetValue(rules),
             };
-            if (request is { Network: null, Port: null, SecurityGroup: null, SecurityGroupRule: null })
+            if (request is { Network: null, Subnet: null, Port: null, SecurityGroup: null, SecurityGroupRule: null })
             {
-                throw new CommandException("name at least one of --networks, --ports, --secgroups, --secgroup-rules");
+                throw new CommandException("name at least one of --networks, --subnets, --ports, --secgroups, --secgroup-rules");
             }
             await client.UpdateQuotaAsync(parse.GetValue(project)!, request, cancellation);
         });

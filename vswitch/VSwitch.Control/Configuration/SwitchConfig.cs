@@ -52,6 +52,8 @@ public sealed class SwitchConfig
     {
         [JsonPropertyName("network")] public int Network { get; set; } = 100;
 
+        [JsonPropertyName("subnet")] public int Subnet { get; set; } = 100;
+
         [JsonPropertyName("port")] public int Port { get; set; } = 500;
 
         [JsonPropertyName("security_group")] public int SecurityGroup { get; set; } = 10;
@@ -59,7 +61,7 @@ public sealed class SwitchConfig
         [JsonPropertyName("security_group_rule")] public int SecurityGroupRule { get; set; } = 100;
 
         public QuotaLimits ToLimits() => QuotaLimits.Of(
-            new(QuotaLimits.Network, Network), new(QuotaLimits.Port, Port),
+            new(QuotaLimits.Network, Network), new(QuotaLimits.Subnet, Subnet), new(QuotaLimits.Port, Port),
             new(QuotaLimits.SecurityGroup, SecurityGroup), new(QuotaLimits.SecurityGroupRule, SecurityGroupRule));
     }
 

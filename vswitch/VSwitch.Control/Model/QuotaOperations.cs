@@ -28,6 +28,7 @@ public static class QuotaOperations
     public static int Count(SwitchModel model, ProjectId project, string resource) => resource switch
     {
         QuotaLimits.Network => model.Networks.Values.Count(n => n.ProjectId == project),
+        QuotaLimits.Subnet => model.Subnets.Values.Count(s => s.ProjectId == project),
         QuotaLimits.Port => model.Ports.Values.Count(p => p.ProjectId == project),
         QuotaLimits.SecurityGroup => model.SecurityGroups.Values.Count(g => g.ProjectId == project),
         _ => model.SecurityGroups.Values.Sum(g => g.Rules.Count(r => r.ProjectId == project)),
@@ -110,6 +111,10 @@ public static class QuotaOperations
         if (!ReferenceEquals(before.Networks, after.Networks))
         {
             grown.UnionWith(after.Networks.Values.Where(n => !before.Networks.ContainsKey(n.Id)).Select(n => (n.ProjectId, QuotaLimits.Network)));
+        }
+        if (!ReferenceEquals(before.Subnets, after.Subnets))
+        {
+            grown.UnionWith(after.Subnets.Values.Where(s => !before.Subnets.ContainsKey(s.Id)).Select(s => (s.ProjectId, QuotaLimits.Subnet)));
         }
         if (!ReferenceEquals(before.Ports, after.Ports))
         {

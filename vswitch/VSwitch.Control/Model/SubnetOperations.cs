@@ -82,7 +82,7 @@ public static class SubnetOperations
             CreatedAt = now,
             UpdatedAt = now,
         };
-        return new ModelChange<Subnet>(model with { Subnets = model.Subnets.Add(subnet.Id, subnet) }, subnet);
+        return new ModelChange<Subnet>(QuotaOperations.Enforce(model, model with { Subnets = model.Subnets.Add(subnet.Id, subnet) }, context), subnet);
     }
 
     public static ModelChange<Subnet> Update(SwitchModel model, Guid id, SubnetBody request, OperationContext context)
