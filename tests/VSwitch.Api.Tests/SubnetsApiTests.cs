@@ -79,6 +79,9 @@ public sealed class SubnetsApiTests : IAsyncLifetime
         Http.AssertError(await _client.PostJson("v2.0/ports", $$$"""{"port": {"network_id": "{{{_net}}}", "fixed_ips": [{"ip_address": "198.18.10.77"}]}}"""),
             HttpStatusCode.Conflict, "IpAddressInUse");
         Http.AssertError(await _client.DeleteJson($"v2.0/subnets/{subnet}"), HttpStatusCode.Conflict, "SubnetInUse");
+        // What `openstack port list --fixed-ip subnet=S` asks.
+        var onSubnet = (await _client.GetJson($"v2.0/ports?fixed_ips=subnet_id%3D{subnet}")).Body!["ports"]!.AsArray();
+        Assert.Equal(new[] { (string)auto["id"]!, (string)named["id"]! }.Order(), onSubnet.Select(p => (string)p!["id"]!).Order());
 
         Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteJson($"v2.0/ports/{auto["id"]}")).Status);
         Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteJson($"v2.0/ports/{named["id"]}")).Status);
