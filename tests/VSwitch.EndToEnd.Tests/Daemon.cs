@@ -136,6 +136,17 @@ internal sealed class Daemon : IDisposable
     }
 
     /// <summary>Reads <c>/metrics</c>.</summary>
+    /// <summary>GET <paramref name="path"/> (e.g. <c>v2.0/ports?name=a</c>) on the daemon's API socket; the JSON answer.</summary>
+    public System.Text.Json.Nodes.JsonNode Api(string path)
+    {
+        var result = Shell.Run($"curl -sf --max-time 5 --unix-socket {Path.Combine(StateDir, "api.sock")} 'http://vswitch/{path}'", TimeSpan.FromSeconds(10));
+        if (!result.Ok)
+        {
+            throw new InvalidOperationException($"GET {path} failed: {result}");
+        }
+        return System.Text.Json.Nodes.JsonNode.Parse(result.Stdout)!;
+    }
+
     public string Metrics()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };

@@ -98,6 +98,36 @@ internal sealed class Lab : IDisposable
     /// <summary>A network entry of the configuration file.</summary>
     private sealed record NetworkConfig(string name, int? mtu = null, bool? vlan_transparent = null);
 
+    /// <summary>A subnet entry of the configuration file.</summary>
+    private sealed record SubnetConfig(string name, string network, string cidr, string? ipv6_address_mode = null, string? ipv6_ra_mode = null)
+    {
+        public object[]? allocation_pools { get; init; }
+    }
+
+    private readonly List<SubnetConfig> _subnets = [];
+
+    /// <summary>Adds a subnet (ports of its network without fixed IPs get addresses from it); IPv6 ones are SLAAC.</summary>
+    public void Subnet(string name, string network, string cidr, string? poolStart = null, string? poolEnd = null)
+    {
+        var ipv6 = cidr.Contains(':', StringComparison.Ordinal);
+        _subnets.Add(new SubnetConfig(name, network, cidr, ipv6 ? "slaac" : null, ipv6 ? "slaac" : null)
+        {
+            allocation_pools = poolStart is null ? null : [new { start = poolStart, end = poolEnd }],
+        });
+    }
+
+    /// <summary>
+    /// Adds a VM on a TAP port with port security, MAC fa:16:3e:00:01:HOST and no fixed IPs in the configuration: the
+    /// switch allocates them from the network's subnets (read them back with <see cref="Daemon.Api"/>).
+    /// </summary>
+    public Vm AllocatedVm(string name, string network, int host, string[]? groups)
+    {
+        var vm = TapVm(name, network, host, mac: $"fa:16:3e:00:01:{host:x2}");
+        var i = _ports.FindIndex(p => p.name == name);
+        _ports[i] = _ports[i] with { port_security_enabled = true, security_groups = groups };
+        return vm with { Ipv4 = "", Ipv6 = "" };
+    }
+
     /// <summary>Adds a network (Neutron's mtu and vlan_transparent when given).</summary>
     public void Network(string name, int? mtu = null, bool? vlanTransparent = null) => _networks.Add(new NetworkConfig(name, mtu, vlanTransparent));
 
@@ -216,6 +246,7 @@ internal sealed class Lab : IDisposable
             workers,
             conntrack_max_entries = ConntrackMaxEntries,
             networks = _networks.ToArray(),
+            subnets = _subnets.Count == 0 ? null : _subnets.ToArray(),
             security_groups = _groups.ToArray(),
             ports = _ports.ToArray(),
         };

@@ -1,0 +1,72 @@
+namespace VSwitch.EndToEnd.Tests;
+
+/// <summary>
+/// A lab whose VMs take the addresses the switch allocated from the configuration's subnets (IPv4 from a pool, IPv6
+/// by SLAAC's EUI-64): real traffic between them passes, and an address the switch did not give is spoofing.
+/// </summary>
+public sealed class SubnetLab : IDisposable
+{
+    internal Lab Lab { get; } = new();
+
+    internal Lab.Vm A { get; }
+    internal Lab.Vm B { get; }
+
+    public SubnetLab()
+    {
+        Root.Require();
+        Lab.Network("n1");
+        Lab.Subnet("n1-v4", "n1", "198.18.70.0/24", "198.18.70.100", "198.18.70.110");
+        Lab.Subnet("n1-v6", "n1", "2001:db8:70::/64");
+        Lab.Group("lab", stateful: true,
+            new Lab.Rule("ingress", "IPv4", remote_ip_prefix: "198.18.70.0/24"),
+            new Lab.Rule("ingress", "IPv6", remote_ip_prefix: "2001:db8:70::/64"));
+        var a = Lab.AllocatedVm("a", "n1", 1, ["lab"]);
+        var b = Lab.AllocatedVm("b", "n1", 2, ["lab"]);
+        var daemon = Lab.Start(1);
+        A = WithAllocatedAddresses(daemon, a);
+        B = WithAllocatedAddresses(daemon, b);
+    }
+
+    /// <summary>Reads the port's addresses from the API and gives them to the VM's interface.</summary>
+    private static Lab.Vm WithAllocatedAddresses(Daemon daemon, Lab.Vm vm)
+    {
+        var port = daemon.Api($"v2.0/ports?name={vm.Port}")["ports"]!.AsArray().Single()!;
+        var ips = port["fixed_ips"]!.AsArray().Select(ip => (string)ip!["ip_address"]!).ToList();
+        var allocated = vm with { Ipv4 = ips.Single(ip => !ip.Contains(':', StringComparison.Ordinal)), Ipv6 = ips.Single(ip => ip.Contains(':', StringComparison.Ordinal)) };
+        Lab.ConfigureAddresses(allocated);
+        return allocated;
+    }
+
+    public void Dispose() => Lab.Dispose();
+}
+
+[Collection(LabCollection.Name)]
+public sealed class SubnetTests(SubnetLab fixture) : IClassFixture<SubnetLab>
+{
+    [Fact]
+    public void VmsOnAllocatedAddresses_Talk_AndAnAddressTheSwitchDidNotGiveIsSpoofing()
+    {
+        Assert.Equal(("198.18.70.100", "198.18.70.101"), (fixture.A.Ipv4, fixture.B.Ipv4));
+        Assert.Equal("2001:db8:70:0:f816:3eff:fe00:101", fixture.A.Ipv6);
+        var v4 = Shell.Run(fixture.A.Exec($"ping -c 2 -i 0.2 -W 2 {fixture.B.Ipv4}"), TimeSpan.FromSeconds(15));
+        Assert.True(v4.Ok, v4.ToString());
+        var v6 = Shell.Run(fixture.A.Exec($"ping -6 -c 2 -i 0.2 -W 2 {fixture.B.Ipv6}"), TimeSpan.FromSeconds(15));
+        Assert.True(v6.Ok, v6.ToString());
+
+        // Another address of the subnet, not allocated to a: dropped at a's egress as spoofing.
+        var daemon = fixture.Lab.Daemon!;
+        var spoofing = $"vswitch_port_dropped_packets_total{{port=\"a\",direction=\"egress\",reason=\"spoofing\"}}";
+        var before = daemon.Metric(spoofing);
+        Shell.Must(fixture.A.Exec($"ip addr add 198.18.70.150/24 dev {fixture.A.Interface}"));
+        try
+        {
+            var spoofed = Shell.Run(fixture.A.Exec($"ping -c 2 -i 0.2 -W 1 -I 198.18.70.150 {fixture.B.Ipv4}"), TimeSpan.FromSeconds(15));
+            Assert.False(spoofed.Ok, "a ping from an address the switch did not give passed");
+            Assert.True(Shell.Eventually(() => daemon.Metric(spoofing) >= before + 2, TimeSpan.FromSeconds(5)), daemon.Metrics());
+        }
+        finally
+        {
+            Shell.Run(fixture.A.Exec($"ip addr del 198.18.70.150/24 dev {fixture.A.Interface}"));
+        }
+    }
+}
