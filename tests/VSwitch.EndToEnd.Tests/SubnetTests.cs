@@ -11,6 +11,9 @@ public sealed class SubnetLab : IDisposable
     internal Lab.Vm A { get; }
     internal Lab.Vm B { get; }
 
+    /// <summary>A VM with no address configured: it asks the switch's DHCP server.</summary>
+    internal Lab.Vm C { get; }
+
     public SubnetLab()
     {
         Root.Require();
@@ -22,6 +25,7 @@ public sealed class SubnetLab : IDisposable
             new Lab.Rule("ingress", "IPv6", remote_ip_prefix: "2001:db8:70::/64"));
         var a = Lab.AllocatedVm("a", "n1", 1, ["lab"]);
         var b = Lab.AllocatedVm("b", "n1", 2, ["lab"]);
+        C = Lab.AllocatedVm("c", "n1", 3, ["lab"]);
         var daemon = Lab.Start(1);
         A = WithAllocatedAddresses(daemon, a);
         B = WithAllocatedAddresses(daemon, b);
@@ -68,5 +72,19 @@ public sealed class SubnetTests(SubnetLab fixture) : IClassFixture<SubnetLab>
         {
             Shell.Run(fixture.A.Exec($"ip addr del 198.18.70.150/24 dev {fixture.A.Interface}"));
         }
+    }
+
+    [Fact]
+    public void AVmWithoutAnAddress_GetsItsOwnFromTheSwitchsDhcp()
+    {
+        var daemon = fixture.Lab.Daemon!;
+        var allocated = (string)daemon.Api("v2.0/ports?name=c")["ports"]!.AsArray().Single()!["fixed_ips"]!.AsArray()
+            .Select(ip => ip!["ip_address"]!).Single(ip => !((string)ip!).Contains(':', StringComparison.Ordinal))!;
+        Shell.Must(fixture.C.Exec($"ip link set {fixture.C.Interface} up"));
+        // busybox's udhcpc: discover, offer, request, ack; the script that would configure the address is left out.
+        var dhcp = Shell.Run(fixture.C.Exec($"busybox udhcpc -i {fixture.C.Interface} -n -q -f -t 5 -T 1 -s /bin/true"), TimeSpan.FromSeconds(20));
+        Assert.True(dhcp.Ok, dhcp.ToString());
+        Assert.Contains($"lease of {allocated} obtained", dhcp.Stdout + dhcp.Stderr, StringComparison.Ordinal);
+        Assert.True(daemon.Metric("vswitch_dhcp_replies_total") >= 2, daemon.Metrics());
     }
 }

@@ -478,6 +478,7 @@ public sealed class Reconciler : IDisposable
                 policy, logging)
             {
                 ConntrackLimit = r.Spec.ConntrackLimit ?? _datapath.Options.ConntrackPortLimit,
+                Dhcp = DhcpSettings.For(_applied, r.Spec),
             };
             if (!members.TryGetValue(net, out var list))
             {

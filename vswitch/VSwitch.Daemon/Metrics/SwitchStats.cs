@@ -69,7 +69,9 @@ public sealed record SwitchStats(
     long FlowCacheMisses,
     long SecurityGroupLogDropped = 0,
     long SecurityGroupLogSuppressed = 0,
-    FragmentStats? Fragments = null)
+    FragmentStats? Fragments = null,
+    long DhcpReplies = 0,
+    long DhcpIgnored = 0)
 {
     /// <summary>Reads every counter.</summary>
     /// <param name="reconciler">The running state.</param>
@@ -136,6 +138,7 @@ public sealed record SwitchStats(
             datapath.Read(WorkerCounter.ConntrackRevoked), datapath.Read(WorkerCounter.FlowCacheHits), datapath.Read(WorkerCounter.FlowCacheMisses),
             datapath.Read(WorkerCounter.SecurityGroupLogDropped),
             Fragments: new FragmentStats(datapath.Fragments.RecordedTotal, datapath.Read(WorkerCounter.FragmentsMatched),
-                datapath.Read(WorkerCounter.FragmentsHeld), datapath.Fragments.EvictedTotal, datapath.Fragments.Capacity));
+                datapath.Read(WorkerCounter.FragmentsHeld), datapath.Fragments.EvictedTotal, datapath.Fragments.Capacity),
+            DhcpReplies: datapath.Read(WorkerCounter.DhcpReplies), DhcpIgnored: datapath.Read(WorkerCounter.DhcpIgnored));
     }
 }

@@ -110,6 +110,12 @@ public sealed record SwitchPort(int Slot, string Name, IPort Port, int Network, 
     /// new connection is dropped as <c>conntrack_full</c> (OVN's <c>ct-zone-limit</c>).
     /// </summary>
     public int ConntrackLimit { get; init; }
+
+    /// <summary>
+    /// The DHCPv4 server the switch runs for the port (its address on a subnet with DHCP enabled), or null: then DHCP
+    /// client messages are forwarded as before.
+    /// </summary>
+    public VSwitch.Packets.Dhcp.DhcpV4Server? Dhcp { get; init; }
 }
 
 /// <summary>An L2 segment: frames never leave it.</summary>

@@ -67,6 +67,12 @@ public enum WorkerCounter
     /// <summary>Later IP fragments held because they arrived before their first fragment.</summary>
     FragmentsHeld,
 
+    /// <summary>DHCPv4 replies the switch sent to its ports (offers, acks, naks).</summary>
+    DhcpReplies,
+
+    /// <summary>DHCPv4 client messages the switch did not answer (malformed, another client's MAC, for another server, release).</summary>
+    DhcpIgnored,
+
     /// <summary>Sentinel: the number of counters.</summary>
     Count,
 }

@@ -37,6 +37,12 @@ public enum TraceEvent : byte
     /// <summary>port_security: dropped, neither IP nor ARP.</summary>
     NotIpOrArp,
 
+    /// <summary>dhcp: the switch answered the port's DHCPv4 message (C: the reply's <see cref="VSwitch.Packets.Dhcp.DhcpMessageType"/>; A: the address).</summary>
+    DhcpAnswered,
+
+    /// <summary>dhcp: a DHCPv4 client message the switch does not answer (malformed, another MAC, another server, release).</summary>
+    DhcpIgnored,
+
     /// <summary>fragment: a first fragment, remembered for its later fragments.</summary>
     FirstFragment,
 

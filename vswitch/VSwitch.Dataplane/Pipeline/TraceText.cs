@@ -29,6 +29,9 @@ internal static class TraceText
             SourceChecked => ("port_security", "passed", $"source MAC and IP belong to port {name}"),
             Spoofed => ("port_security", "", $"source MAC/IP not port {name}'s, or a DHCP server reply / router advertisement from a VM"),
             NotIpOrArp => ("port_security", "", "neither IP nor ARP: no rule can allow it"),
+            DhcpAnswered => ("dhcp", ((VSwitch.Packets.Dhcp.DhcpMessageType)r.C).ToString().ToLowerInvariant(),
+                $"the switch answers port {name}'s DHCP request with {((VSwitch.Packets.Dhcp.DhcpMessageType)r.C).ToString().ToUpperInvariant()} for {Ipv4Text((uint)r.A)}; it is not forwarded"),
+            DhcpIgnored => ("dhcp", "ignored", $"a DHCP client message of port {name} the switch does not answer (malformed, another client's MAC, another server, or a release): not forwarded"),
             FirstFragment => ("fragment", "first",
                 $"first fragment of datagram {p.FragmentId}: its later fragments are judged with its L4 fields ({p.FragmentDataLength} bytes of data)"),
             LaterFragmentMatched => ("fragment", "matched",
@@ -67,6 +70,9 @@ internal static class TraceText
             ? new TraceStep(r.Event, stage, "dropped", $"{reason.Label()}: {detail}", r.Port)
             : new TraceStep(r.Event, stage, result, detail, r.Port, r.RuleSlot);
     }
+
+    private static string Ipv4Text(uint address) =>
+        $"{address >> 24}.{(address >> 16) & 0xFF}.{(address >> 8) & 0xFF}.{address & 0xFF}";
 
     /// <summary>The conntrack lookup's step: its verdict and, for a tracked connection, its direction, state and generations.</summary>
     private static (string, string, string) Lookup(in TraceRecord r)

@@ -87,6 +87,13 @@ public sealed partial class Worker
             _trace.Record(TraceEvent.Transmit, slot);
             return;
         }
+        Enqueue(port, slot, in frame);
+    }
+
+    /// <summary>Puts <paramref name="frame"/> on the port's transmit batch (flushed when full, and at the end of the batch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Enqueue(SwitchPort port, int slot, in Frame frame)
+    {
         var tx = _tx[slot]!;
         if (tx.IsFull)
         {
@@ -205,6 +212,7 @@ public sealed partial class Worker
             }
         }
         _dirtyCount = 0;
+        _dhcpReplyCount = 0;
     }
 
     private void Flush(SwitchPort port, PacketBatch tx)

@@ -1,0 +1,47 @@
+using VSwitch.Control.Model;
+using VSwitch.Packets;
+using VSwitch.Packets.Dhcp;
+
+namespace VSwitch.Control;
+
+/// <summary>
+/// The DHCPv4 server the data path runs for a port (<see cref="DhcpV4Server"/>): the port's IPv4 address on a subnet with
+/// <c>enable_dhcp</c>, with that subnet's mask, gateway, DNS servers and host routes, and the network's MTU.
+/// </summary>
+/// <remarks>
+/// The server identifies itself with the subnet's gateway address (the router that will own it answers for the
+/// subnet), or, without a gateway, the subnet's last address; its MAC is a locally administered <c>02:76:73:xx:xx:xx</c>
+/// derived from the subnet, so it never clashes with a port's <c>fa:16:3e</c> MAC. Leases are Neutron's default
+/// <c>dhcp_lease_duration</c>, 86,400 s. A port with several IPv4 addresses is served its first one on such a subnet.
+/// </remarks>
+public static class DhcpSettings
+{
+    public const int LeaseSeconds = 86_400;
+
+    public static DhcpV4Server? For(SwitchModel model, PortSpec port)
+    {
+        if (model.Subnets.IsEmpty)
+        {
+            return null;
+        }
+        foreach (var ip in port.FixedIps)
+        {
+            if (ip.Family != Ethertype.IPv4 || SubnetOperations.Holding(model, port.NetworkId, ip) is not { EnableDhcp: true } subnet)
+            {
+                continue;
+            }
+            var router = subnet.GatewayIp?.Address.Ipv4 ?? 0;
+            var server = router != 0 ? router : Ipam.Address(Ipam.Range(subnet.Cidr).Last - 1).Ipv4;
+            Span<byte> id = stackalloc byte[16];
+            subnet.Id.TryWriteBytes(id);
+            var mac = new MacAddress(0x02_76_73_00_00_00UL | ((ulong)id[13] << 16) | ((ulong)id[14] << 8) | id[15]);
+            return new DhcpV4Server(
+                ip.Address.Ipv4, subnet.Cidr.PrefixLength, server, mac, router,
+                [.. subnet.DnsNameservers.Where(d => d.Family == Ethertype.IPv4).Select(d => d.Address.Ipv4)],
+                model.Networks.TryGetValue(port.NetworkId, out var network) ? network.Mtu : 0,
+                LeaseSeconds,
+                [.. subnet.HostRoutes.Select(r => (r.Destination.Address.Ipv4, r.Destination.PrefixLength, r.NextHop.Address.Ipv4))]);
+        }
+        return null;
+    }
+}
