@@ -86,5 +86,17 @@ public sealed class SubnetTests(SubnetLab fixture) : IClassFixture<SubnetLab>
         Assert.True(dhcp.Ok, dhcp.ToString());
         Assert.Contains($"lease of {allocated} obtained", dhcp.Stdout + dhcp.Stderr, StringComparison.Ordinal);
         Assert.True(daemon.Metric("vswitch_dhcp_replies_total") >= 2, daemon.Metrics());
+
+        // ISC dhclient too (in the foreground, its script left out; it keeps running to renew, so it is stopped after).
+        var dir = Directory.CreateTempSubdirectory("vsw-dhclient").FullName;
+        try
+        {
+            var dhclient = Shell.Run(fixture.C.Exec($"timeout 8 dhclient -d -1 -v -sf /bin/true -lf {dir}/leases -pf {dir}/pid {fixture.C.Interface}"), TimeSpan.FromSeconds(20));
+            Assert.Contains($"bound to {allocated}", dhclient.Stdout + dhclient.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }
