@@ -89,6 +89,40 @@ public sealed class DhcpStageTests : IDisposable
         Assert.Equal(0, _datapath.Read(WorkerCounter.DhcpReplies));
     }
 
+    [Fact]
+    public void ARouterSolicitation_IsAnsweredWithAnAdvertisement_OnThatPortOnly()
+    {
+        var ports = new SwitchPort?[4];
+        var settings = new VSwitch.Packets.Ndp.RouterAdvertisementSettings(new MacAddress(0x027673000002), [(0x2001_0DB8_0070_0000UL, true)], false, false, true, 1500);
+        ports[0] = new SwitchPort(0, "a", _a, 0, true, Mac(1)) { RouterAdvertisement = settings };
+        ports[1] = new SwitchPort(1, "b", _b, 0, true, Mac(2));
+        _datapath.Publish(new DataplaneSnapshot(1, ports, [new NetworkSegment(0, "n", [0, 1])]));
+        _datapath.Workers[0].SyncSnapshot();
+
+        // A router solicitation from a's link-local address to all routers (ff02::2).
+        var rs = new byte[14 + 40 + 8];
+        new MacAddress(0x333300000002).Write(rs);
+        Mac(1).Write(rs.AsSpan(6));
+        BinaryPrimitives.WriteUInt16BigEndian(rs.AsSpan(12), EtherType.Ipv6);
+        rs[14] = 0x60;
+        BinaryPrimitives.WriteUInt16BigEndian(rs.AsSpan(18), 8);
+        rs[20] = IpProtocol.Icmpv6;
+        rs[21] = 255;
+        BinaryPrimitives.WriteUInt64BigEndian(rs.AsSpan(22), 0xFE80_0000_0000_0000UL);
+        BinaryPrimitives.WriteUInt64BigEndian(rs.AsSpan(30), 0x0000_00FF_FE00_0001UL);
+        BinaryPrimitives.WriteUInt64BigEndian(rs.AsSpan(38), 0xFF02_0000_0000_0000UL);
+        BinaryPrimitives.WriteUInt64BigEndian(rs.AsSpan(46), 2);
+        rs[54] = 133;
+        SendFromA(rs);
+
+        Assert.True(_a.TryTake(out var ra, TimeSpan.FromSeconds(1)), "no advertisement on a");
+        Assert.Equal(ParseError.None, PacketParser.Parse(ra, out var p));
+        Assert.Equal((ushort)134, p.SourcePort);
+        Assert.Equal(0, _b.TransmittedCount);
+        Assert.Equal(1, _datapath.Read(WorkerCounter.RouterAdvertisements));
+        Assert.Contains(_datapath.Trace(0, rs).Steps, s => s.Stage == "nd" && s.Result == "advertised");
+    }
+
     public void Dispose()
     {
         _batch.Dispose();

@@ -14,6 +14,9 @@ public sealed class SubnetLab : IDisposable
     /// <summary>A VM with no address configured: it asks the switch's DHCP server.</summary>
     internal Lab.Vm C { get; }
 
+    /// <summary>A VM whose kernel autoconfigures IPv6 from the switch's router advertisements.</summary>
+    internal Lab.Vm D { get; }
+
     public SubnetLab()
     {
         Root.Require();
@@ -26,6 +29,7 @@ public sealed class SubnetLab : IDisposable
         var a = Lab.AllocatedVm("a", "n1", 1, ["lab"]);
         var b = Lab.AllocatedVm("b", "n1", 2, ["lab"]);
         C = Lab.AllocatedVm("c", "n1", 3, ["lab"]);
+        D = Lab.AllocatedVm("d", "n1", 4, ["lab"]);
         var daemon = Lab.Start(1);
         A = WithAllocatedAddresses(daemon, a);
         B = WithAllocatedAddresses(daemon, b);
@@ -37,7 +41,15 @@ public sealed class SubnetLab : IDisposable
         var port = daemon.Api($"v2.0/ports?name={vm.Port}")["ports"]!.AsArray().Single()!;
         var ips = port["fixed_ips"]!.AsArray().Select(ip => (string)ip!["ip_address"]!).ToList();
         var allocated = vm with { Ipv4 = ips.Single(ip => !ip.Contains(':', StringComparison.Ordinal)), Ipv6 = ips.Single(ip => ip.Contains(':', StringComparison.Ordinal)) };
-        Lab.ConfigureAddresses(allocated);
+        if (!Shell.Eventually(() => Shell.Run(vm.Exec($"ip link show {vm.Interface}")).Ok, TimeSpan.FromSeconds(10)))
+        {
+            throw new InvalidOperationException($"{vm.Interface} did not appear in {vm.Namespace}");
+        }
+        Shell.Must(vm.Exec("ip link set lo up"));
+        Shell.Must(vm.Exec($"ip link set {vm.Interface} up"));
+        Shell.Must(vm.Exec($"ip addr add {allocated.Ipv4}/24 dev {vm.Interface}"));
+        // `replace`: the kernel may already have configured the same address from the switch's router advertisement.
+        Shell.Must(vm.Exec($"ip -6 addr replace {allocated.Ipv6}/64 dev {vm.Interface} nodad"));
         return allocated;
     }
 
@@ -54,7 +66,8 @@ public sealed class SubnetTests(SubnetLab fixture) : IClassFixture<SubnetLab>
         Assert.Equal("2001:db8:70:0:f816:3eff:fe00:101", fixture.A.Ipv6);
         var v4 = Shell.Run(fixture.A.Exec($"ping -c 2 -i 0.2 -W 2 {fixture.B.Ipv4}"), TimeSpan.FromSeconds(15));
         Assert.True(v4.Ok, v4.ToString());
-        var v6 = Shell.Run(fixture.A.Exec($"ping -6 -c 2 -i 0.2 -W 2 {fixture.B.Ipv6}"), TimeSpan.FromSeconds(15));
+        // From the allocated address: the kernel may also hold a temporary SLAAC address (use_tempaddr), which is not a's.
+        var v6 = Shell.Run(fixture.A.Exec($"ping -6 -c 2 -i 0.2 -W 2 -I {fixture.A.Ipv6} {fixture.B.Ipv6}"), TimeSpan.FromSeconds(15));
         Assert.True(v6.Ok, v6.ToString());
 
         // Another address of the subnet, not allocated to a: dropped at a's egress as spoofing.
@@ -98,5 +111,21 @@ public sealed class SubnetTests(SubnetLab fixture) : IClassFixture<SubnetLab>
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public void AVmsKernel_AutoconfiguresItsIpv6Address_FromTheSwitchsRouterAdvertisement()
+    {
+        var daemon = fixture.Lab.Daemon!;
+        var allocated = (string)daemon.Api("v2.0/ports?name=d")["ports"]!.AsArray().Single()!["fixed_ips"]!.AsArray()
+            .Select(ip => ip!["ip_address"]!).Single(ip => ((string)ip!).Contains(':', StringComparison.Ordinal))!;
+        Assert.Equal("2001:db8:70:0:f816:3eff:fe00:104", allocated);
+        Shell.Must(fixture.D.Exec($"sysctl -qw net.ipv6.conf.{fixture.D.Interface}.accept_ra=1 net.ipv6.conf.{fixture.D.Interface}.autoconf=1"));
+        Shell.Must(fixture.D.Exec($"ip link set {fixture.D.Interface} up"));
+        // The kernel solicits once its link-local address passed DAD (about a second), then retries every 4 s.
+        Assert.True(Shell.Eventually(() => Shell.Run(fixture.D.Exec($"ip -6 addr show dev {fixture.D.Interface} scope global")).Stdout
+            .Contains("2001:db8:70:0:f816:3eff:fe00:104/64", StringComparison.Ordinal), TimeSpan.FromSeconds(15)),
+            Shell.Run(fixture.D.Exec($"ip -6 addr show dev {fixture.D.Interface}")).ToString() + daemon.Metrics());
+        Assert.True(daemon.Metric("vswitch_router_advertisements_total") >= 1);
     }
 }

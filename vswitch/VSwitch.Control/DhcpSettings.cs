@@ -1,12 +1,14 @@
 using VSwitch.Control.Model;
 using VSwitch.Packets;
 using VSwitch.Packets.Dhcp;
+using VSwitch.Packets.Ndp;
 
 namespace VSwitch.Control;
 
 /// <summary>
 /// The DHCPv4 server the data path runs for a port (<see cref="DhcpV4Server"/>): the port's IPv4 address on a subnet with
-/// <c>enable_dhcp</c>, with that subnet's mask, gateway, DNS servers and host routes, and the network's MTU.
+/// <c>enable_dhcp</c>, with that subnet's mask, gateway, DNS servers and host routes, and the network's MTU; and the router
+/// advertisements it answers the port's solicitations with (<see cref="RouterAdvertisementSettings"/>).
 /// </summary>
 /// <remarks>
 /// The server identifies itself with the subnet's gateway address (the router that will own it answers for the
@@ -43,5 +45,34 @@ public static class DhcpSettings
                 [.. subnet.HostRoutes.Select(r => (r.Destination.Address.Ipv4, r.Destination.PrefixLength, r.NextHop.Address.Ipv4))]);
         }
         return null;
+    }
+
+    /// <summary>
+    /// The advertisement for a port of a network whose IPv6 subnets have an <c>ipv6_ra_mode</c> (Neutron sends RAs only
+    /// then): every such /64 as a prefix (autonomous for <c>slaac</c> and <c>dhcpv6-stateless</c>), M for a stateful
+    /// subnet, O for a stateless one, a default router when one has a gateway, the network's MTU. The router's MAC is a
+    /// <c>02:76:73</c> one derived from the network; null when the network has no such subnet.
+    /// </summary>
+    public static RouterAdvertisementSettings? RouterAdvertisementFor(SwitchModel model, PortSpec port)
+    {
+        if (model.Subnets.IsEmpty)
+        {
+            return null;
+        }
+        var subnets = SubnetOperations.Of(model, port.NetworkId).Where(s => s.Cidr.Family == Ethertype.IPv6 && s.Ipv6RaMode is not null).ToList();
+        if (subnets.Count == 0)
+        {
+            return null;
+        }
+        Span<byte> id = stackalloc byte[16];
+        port.NetworkId.TryWriteBytes(id);
+        var mac = new MacAddress(0x02_76_73_00_00_00UL | ((ulong)id[13] << 16) | ((ulong)id[14] << 8) | id[15]);
+        return new RouterAdvertisementSettings(
+            mac,
+            [.. subnets.Where(s => s.Cidr.PrefixLength == 64).Select(s => (s.Cidr.Network.Address.High, s.Ipv6RaMode is SubnetOperations.Slaac or SubnetOperations.Dhcpv6Stateless))],
+            Managed: subnets.Any(s => s.Ipv6RaMode == SubnetOperations.Dhcpv6Stateful),
+            OtherConfig: subnets.Any(s => s.Ipv6RaMode == SubnetOperations.Dhcpv6Stateless),
+            DefaultRouter: subnets.Any(s => s.GatewayIp is not null),
+            Mtu: model.Networks.TryGetValue(port.NetworkId, out var network) ? network.Mtu : 0);
     }
 }

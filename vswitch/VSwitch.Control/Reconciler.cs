@@ -479,6 +479,7 @@ public sealed class Reconciler : IDisposable
             {
                 ConntrackLimit = r.Spec.ConntrackLimit ?? _datapath.Options.ConntrackPortLimit,
                 Dhcp = DhcpSettings.For(_applied, r.Spec),
+                RouterAdvertisement = DhcpSettings.RouterAdvertisementFor(_applied, r.Spec),
             };
             if (!members.TryGetValue(net, out var list))
             {

@@ -109,6 +109,8 @@ public sealed class MetricsWriter(Reconciler reconciler, SecurityGroupLogWriter?
         Scalar(sb, "vswitch_dhcp_replies_total", "counter", "DHCPv4 replies the switch sent to its ports (offers, acks, naks).", stats.DhcpReplies);
         Scalar(sb, "vswitch_dhcp_ignored_total", "counter",
             "DHCPv4 client messages of served ports the switch did not answer (malformed, another client's MAC, another server, releases).", stats.DhcpIgnored);
+        Scalar(sb, "vswitch_router_advertisements_total", "counter",
+            "Router advertisements the switch sent in answer to its ports' router solicitations (networks with IPv6 subnets that have an ipv6_ra_mode).", stats.RouterAdvertisements);
         Scalar(sb, "vswitch_flow_cache_hits_total", "counter", "Policy verdicts answered by the per-worker exact-match flow cache.", stats.FlowCacheHits);
         Scalar(sb, "vswitch_flow_cache_misses_total", "counter", "Policy verdicts that needed a classifier lookup.", stats.FlowCacheMisses);
         Scalar(sb, "vswitch_conntrack_entries", "gauge", "Connections tracked now.", stats.ConntrackEntries);

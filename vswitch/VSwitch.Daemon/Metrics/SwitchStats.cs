@@ -71,7 +71,8 @@ public sealed record SwitchStats(
     long SecurityGroupLogSuppressed = 0,
     FragmentStats? Fragments = null,
     long DhcpReplies = 0,
-    long DhcpIgnored = 0)
+    long DhcpIgnored = 0,
+    long RouterAdvertisements = 0)
 {
     /// <summary>Reads every counter.</summary>
     /// <param name="reconciler">The running state.</param>
@@ -139,6 +140,7 @@ public sealed record SwitchStats(
             datapath.Read(WorkerCounter.SecurityGroupLogDropped),
             Fragments: new FragmentStats(datapath.Fragments.RecordedTotal, datapath.Read(WorkerCounter.FragmentsMatched),
                 datapath.Read(WorkerCounter.FragmentsHeld), datapath.Fragments.EvictedTotal, datapath.Fragments.Capacity),
-            DhcpReplies: datapath.Read(WorkerCounter.DhcpReplies), DhcpIgnored: datapath.Read(WorkerCounter.DhcpIgnored));
+            DhcpReplies: datapath.Read(WorkerCounter.DhcpReplies), DhcpIgnored: datapath.Read(WorkerCounter.DhcpIgnored),
+            RouterAdvertisements: datapath.Read(WorkerCounter.RouterAdvertisements));
     }
 }

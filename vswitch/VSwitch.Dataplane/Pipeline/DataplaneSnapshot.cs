@@ -116,6 +116,12 @@ public sealed record SwitchPort(int Slot, string Name, IPort Port, int Network, 
     /// client messages are forwarded as before.
     /// </summary>
     public VSwitch.Packets.Dhcp.DhcpV4Server? Dhcp { get; init; }
+
+    /// <summary>
+    /// What the switch advertises to the port's router solicitations (its network's IPv6 subnets with an
+    /// <c>ipv6_ra_mode</c>), or null: then solicitations are forwarded as before.
+    /// </summary>
+    public VSwitch.Packets.Ndp.RouterAdvertisementSettings? RouterAdvertisement { get; init; }
 }
 
 /// <summary>An L2 segment: frames never leave it.</summary>

@@ -73,6 +73,9 @@ public enum WorkerCounter
     /// <summary>DHCPv4 client messages the switch did not answer (malformed, another client's MAC, for another server, release).</summary>
     DhcpIgnored,
 
+    /// <summary>Router advertisements the switch sent in answer to its ports' router solicitations.</summary>
+    RouterAdvertisements,
+
     /// <summary>Sentinel: the number of counters.</summary>
     Count,
 }

@@ -43,6 +43,9 @@ public enum TraceEvent : byte
     /// <summary>dhcp: a DHCPv4 client message the switch does not answer (malformed, another MAC, another server, release).</summary>
     DhcpIgnored,
 
+    /// <summary>nd: the switch answers the port's router solicitation with a router advertisement.</summary>
+    RouterAdvertised,
+
     /// <summary>fragment: a first fragment, remembered for its later fragments.</summary>
     FirstFragment,
 

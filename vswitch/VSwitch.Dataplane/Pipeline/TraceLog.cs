@@ -4,7 +4,7 @@ namespace VSwitch.Dataplane.Pipeline;
 
 /// <summary>One decision of a traced packet, in words (rendered from its <see cref="TraceEvent"/> by <see cref="TraceText"/>).</summary>
 /// <param name="Event">The coded decision.</param>
-/// <param name="Stage">parse, dhcp, port_security, fragment, conntrack, egress, l2, ingress, output.</param>
+/// <param name="Stage">parse, dhcp, nd, port_security, fragment, conntrack, egress, l2, ingress, output.</param>
 /// <param name="Result">What the stage decided (allowed, dropped, established, flood, ...).</param>
 /// <param name="Detail">Why, in words.</param>
 /// <param name="Port">The port slot the step is about, or -1.</param>

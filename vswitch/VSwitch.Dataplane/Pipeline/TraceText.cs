@@ -32,6 +32,7 @@ internal static class TraceText
             DhcpAnswered => ("dhcp", ((VSwitch.Packets.Dhcp.DhcpMessageType)r.C).ToString().ToLowerInvariant(),
                 $"the switch answers port {name}'s DHCP request with {((VSwitch.Packets.Dhcp.DhcpMessageType)r.C).ToString().ToUpperInvariant()} for {Ipv4Text((uint)r.A)}; it is not forwarded"),
             DhcpIgnored => ("dhcp", "ignored", $"a DHCP client message of port {name} the switch does not answer (malformed, another client's MAC, another server, or a release): not forwarded"),
+            RouterAdvertised => ("nd", "advertised", $"the switch answers port {name}'s router solicitation with its subnets' prefixes; it is not forwarded"),
             FirstFragment => ("fragment", "first",
                 $"first fragment of datagram {p.FragmentId}: its later fragments are judged with its L4 fields ({p.FragmentDataLength} bytes of data)"),
             LaterFragmentMatched => ("fragment", "matched",

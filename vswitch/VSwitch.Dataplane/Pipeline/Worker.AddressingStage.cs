@@ -1,0 +1,97 @@
+using VSwitch.Packets;
+using VSwitch.Packets.Dhcp;
+using VSwitch.Packets.Ndp;
+
+namespace VSwitch.Dataplane.Pipeline;
+
+public sealed partial class Worker
+{
+    /// <summary>
+    /// Address configuration for a port the switch serves: its DHCPv4 client messages (<see cref="SwitchPort.Dhcp"/>) are
+    /// answered from the port's own settings (OFFER, ACK or NAK) and its router solicitations
+    /// (<see cref="SwitchPort.RouterAdvertisement"/>) with a router advertisement, onto the port's transmit batch; neither
+    /// is forwarded, so a VM only ever learns its own settings and no other VM sees its requests. Replies are built in
+    /// the worker's reply buffers, which live until the batch is flushed; nothing is allocated.
+    /// </summary>
+    private void AddressingStage<TMode>(SwitchPort inPort, PacketBatch rx, int n)
+        where TMode : struct, IPipelineMode
+    {
+        var output = _output;
+        for (var i = 0; i < n; i++)
+        {
+            if (output[i] == OutputDrop)
+            {
+                continue;
+            }
+            ref var p = ref _parsed[i];
+            if (inPort.Dhcp is { } server && DhcpV4.IsClientMessage(in p))
+            {
+                output[i] = OutputDrop;
+                AnswerDhcp<TMode>(inPort, server, rx[i].Span, in p);
+            }
+            else if (inPort.RouterAdvertisement is { } advertisement && RouterAdvertisement.IsSolicitation(in p))
+            {
+                output[i] = OutputDrop;
+                if (TMode.IsTrace)
+                {
+                    _trace!.Record(TraceEvent.RouterAdvertised, inPort.Slot);
+                }
+                else if (NextReply(out var k))
+                {
+                    Send(inPort, k, RouterAdvertisement.Write(_dhcpReplies.Buffer(k), p.EthSource, p.IpSource, advertisement));
+                    Counters.Add(WorkerCounter.RouterAdvertisements, 1);
+                }
+            }
+        }
+    }
+
+    private void AnswerDhcp<TMode>(SwitchPort inPort, DhcpV4Server server, ReadOnlySpan<byte> frame, in ParsedPacket p)
+        where TMode : struct, IPipelineMode
+    {
+        var answer = DhcpMessageType.None;
+        if (DhcpV4.TryReadRequest(frame, in p, out var request) && (inPort.Mac is not { } mac || (request.ClientMac == mac && p.EthSource == mac)))
+        {
+            answer = DhcpV4.Answer(in request, server);
+        }
+        if (answer == DhcpMessageType.None)
+        {
+            Counters.Add(WorkerCounter.DhcpIgnored, 1);
+            if (TMode.IsTrace)
+            {
+                _trace!.Record(TraceEvent.DhcpIgnored, inPort.Slot);
+            }
+            return;
+        }
+        if (TMode.IsTrace)
+        {
+            _trace!.Record(TraceEvent.DhcpAnswered, inPort.Slot, a: server.ClientAddress, c: (int)answer);
+            return;
+        }
+        if (NextReply(out var k))
+        {
+            Send(inPort, k, DhcpV4.WriteReply(_dhcpReplies.Buffer(k), in request, answer, server));
+            Counters.Add(WorkerCounter.DhcpReplies, 1);
+        }
+    }
+
+    /// <summary>A free reply buffer of this batch; false (the request counted as ignored) when all are taken.</summary>
+    private bool NextReply(out int index)
+    {
+        index = _dhcpReplyCount;
+        if (index == PacketBatch.MaxSize)
+        {
+            Counters.Add(WorkerCounter.DhcpIgnored, 1);
+            return false;
+        }
+        _dhcpReplyCount++;
+        return true;
+    }
+
+    private void Send(SwitchPort port, int replyIndex, int length)
+    {
+        ref var reply = ref _dhcpReplies[replyIndex];
+        reply.Length = length;
+        reply.InPort = port.Slot;
+        Enqueue(port, port.Slot, in reply);
+    }
+}
