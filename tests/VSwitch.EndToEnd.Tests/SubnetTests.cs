@@ -26,13 +26,22 @@ public sealed class SubnetLab : IDisposable
         Lab.Group("lab", stateful: true,
             new Lab.Rule("ingress", "IPv4", remote_ip_prefix: "198.18.70.0/24"),
             new Lab.Rule("ingress", "IPv6", remote_ip_prefix: "2001:db8:70::/64"));
-        var a = Lab.AllocatedVm("a", "n1", 1, ["lab"]);
-        var b = Lab.AllocatedVm("b", "n1", 2, ["lab"]);
-        C = Lab.AllocatedVm("c", "n1", 3, ["lab"]);
-        D = Lab.AllocatedVm("d", "n1", 4, ["lab"]);
-        var daemon = Lab.Start(1);
-        A = WithAllocatedAddresses(daemon, a);
-        B = WithAllocatedAddresses(daemon, b);
+        try
+        {
+            var a = Lab.AllocatedVm("a", "n1", 1, ["lab"]);
+            var b = Lab.AllocatedVm("b", "n1", 2, ["lab"]);
+            C = Lab.AllocatedVm("c", "n1", 3, ["lab"]);
+            D = Lab.AllocatedVm("d", "n1", 4, ["lab"]);
+            var daemon = Lab.Start(1);
+            A = WithAllocatedAddresses(daemon, a);
+            B = WithAllocatedAddresses(daemon, b);
+        }
+        catch
+        {
+            // xunit does not dispose a fixture whose constructor threw: leave no namespace or daemon behind.
+            Lab.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Reads the port's addresses from the API and gives them to the VM's interface.</summary>
