@@ -34,9 +34,7 @@ public static class DhcpSettings
             }
             var router = subnet.GatewayIp?.Address.Ipv4 ?? 0;
             var server = router != 0 ? router : Ipam.Address(Ipam.Range(subnet.Cidr).Last - 1).Ipv4;
-            Span<byte> id = stackalloc byte[16];
-            subnet.Id.TryWriteBytes(id);
-            var mac = new MacAddress(0x02_76_73_00_00_00UL | ((ulong)id[13] << 16) | ((ulong)id[14] << 8) | id[15]);
+            var mac = DerivedMac(subnet.Id);
             return new DhcpV4Server(
                 ip.Address.Ipv4, subnet.Cidr.PrefixLength, server, mac, router,
                 [.. subnet.DnsNameservers.Where(d => d.Family == Ethertype.IPv4).Select(d => d.Address.Ipv4)],
@@ -64,9 +62,7 @@ public static class DhcpSettings
         {
             return null;
         }
-        Span<byte> id = stackalloc byte[16];
-        port.NetworkId.TryWriteBytes(id);
-        var mac = new MacAddress(0x02_76_73_00_00_00UL | ((ulong)id[13] << 16) | ((ulong)id[14] << 8) | id[15]);
+        var mac = DerivedMac(port.NetworkId);
         return new RouterAdvertisementSettings(
             mac,
             [.. subnets.Where(s => s.Cidr.PrefixLength == 64).Select(s => (s.Cidr.Network.Address.High, s.Ipv6RaMode is SubnetOperations.Slaac or SubnetOperations.Dhcpv6Stateless))],
@@ -74,5 +70,13 @@ public static class DhcpSettings
             OtherConfig: subnets.Any(s => s.Ipv6RaMode == SubnetOperations.Dhcpv6Stateless),
             DefaultRouter: subnets.Any(s => s.GatewayIp is not null),
             Mtu: model.Networks.TryGetValue(port.NetworkId, out var network) ? network.Mtu : 0);
+    }
+
+    /// <summary>The switch's own locally administered <c>02:76:73:xx:xx:xx</c> MAC for a subnet or network (its id's last three bytes).</summary>
+    private static MacAddress DerivedMac(Guid id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        id.TryWriteBytes(bytes);
+        return new MacAddress(0x02_76_73_00_00_00UL | ((ulong)bytes[13] << 16) | ((ulong)bytes[14] << 8) | bytes[15]);
     }
 }

@@ -20,9 +20,6 @@ internal sealed class PortConnectionCounts(int slots)
 {
     private readonly int[] _counts = new int[Math.Clamp(slots, 0, ushort.MaxValue)];
 
-    /// <summary>Port slots counted (higher slots are never counted nor limited).</summary>
-    public int Slots => _counts.Length;
-
     /// <summary>Connections naming <paramref name="slot"/> (0 for a slot out of range).</summary>
     public int Count(int slot) => (uint)slot < (uint)_counts.Length ? Volatile.Read(ref _counts[slot]) : 0;
 

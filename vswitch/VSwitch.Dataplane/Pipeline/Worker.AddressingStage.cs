@@ -38,7 +38,7 @@ public sealed partial class Worker
                 }
                 else if (NextReply(out var k))
                 {
-                    Send(inPort, k, RouterAdvertisement.Write(_dhcpReplies.Buffer(k), p.EthSource, p.IpSource, advertisement));
+                    Send(inPort, k, RouterAdvertisement.Write(_replies.Buffer(k), p.EthSource, p.IpSource, advertisement));
                     Counters.Add(WorkerCounter.RouterAdvertisements, 1);
                 }
             }
@@ -69,27 +69,33 @@ public sealed partial class Worker
         }
         if (NextReply(out var k))
         {
-            Send(inPort, k, DhcpV4.WriteReply(_dhcpReplies.Buffer(k), in request, answer, server));
+            Send(inPort, k, DhcpV4.WriteReply(_replies.Buffer(k), in request, answer, server));
             Counters.Add(WorkerCounter.DhcpReplies, 1);
+        }
+        else
+        {
+            Counters.Add(WorkerCounter.DhcpIgnored, 1);
         }
     }
 
-    /// <summary>A free reply buffer of this batch; false (the request counted as ignored) when all are taken.</summary>
+    /// <summary>
+    /// A free reply buffer until the batch is flushed. There are as many as a batch has frames and each frame gets at most
+    /// one reply, so this fails only if that ever changes; the request then goes unanswered.
+    /// </summary>
     private bool NextReply(out int index)
     {
-        index = _dhcpReplyCount;
+        index = _replyCount;
         if (index == PacketBatch.MaxSize)
         {
-            Counters.Add(WorkerCounter.DhcpIgnored, 1);
             return false;
         }
-        _dhcpReplyCount++;
+        _replyCount++;
         return true;
     }
 
     private void Send(SwitchPort port, int replyIndex, int length)
     {
-        ref var reply = ref _dhcpReplies[replyIndex];
+        ref var reply = ref _replies[replyIndex];
         reply.Length = length;
         reply.InPort = port.Slot;
         Enqueue(port, port.Slot, in reply);

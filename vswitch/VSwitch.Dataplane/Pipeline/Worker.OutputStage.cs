@@ -212,7 +212,7 @@ public sealed partial class Worker
             }
         }
         _dirtyCount = 0;
-        _dhcpReplyCount = 0;
+        _replyCount = 0;
     }
 
     private void Flush(SwitchPort port, PacketBatch tx)

@@ -41,8 +41,8 @@ public sealed partial class Worker : IDisposable
     private readonly ConnProbe[] _probe = new ConnProbe[PacketBatch.MaxSize];
     private readonly TrackMode[] _trackMode = new TrackMode[PacketBatch.MaxSize];
     private readonly int[] _egressRule = new int[PacketBatch.MaxSize];
-    private readonly PacketBatch _dhcpReplies = new(1024);
-    private int _dhcpReplyCount;
+    private readonly PacketBatch _replies = new(1024);
+    private int _replyCount;
     private readonly FlowKey[] _flowKeys = new FlowKey[PacketBatch.MaxSize];
     private readonly ulong[] _flowKeyPacketHash = new ulong[PacketBatch.MaxSize];
     private readonly bool[] _flowKeyBuilt = new bool[PacketBatch.MaxSize];
@@ -179,7 +179,7 @@ public sealed partial class Worker : IDisposable
         LibC.close(_epollFd);
         LibC.close(_doorbellFd);
         _rx.Dispose();
-        _dhcpReplies.Dispose();
+        _replies.Dispose();
         _hold.Dispose();
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using VSwitch.Packets.Offloads;
 
 namespace VSwitch.Packets.Dhcp;
 
@@ -179,7 +180,7 @@ public static class DhcpV4
         ip[9] = IpProtocol.Udp;
         BinaryPrimitives.WriteUInt32BigEndian(ip[12..], server.ServerAddress);
         BinaryPrimitives.WriteUInt32BigEndian(ip[16..], uint.MaxValue);
-        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], HeaderChecksum(ip[..20]));
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Finish(InternetChecksum.Add(ip[..20])));
         var udp = ip[20..];
         BinaryPrimitives.WriteUInt16BigEndian(udp, ServerPort);
         BinaryPrimitives.WriteUInt16BigEndian(udp[2..], ClientPort);
@@ -233,19 +234,5 @@ public static class DhcpV4
         }
         m[length] = (byte)(o - length - 1);
         return o;
-    }
-
-    private static ushort HeaderChecksum(ReadOnlySpan<byte> header)
-    {
-        uint sum = 0;
-        for (var i = 0; i < header.Length; i += 2)
-        {
-            sum += BinaryPrimitives.ReadUInt16BigEndian(header[i..]);
-        }
-        while (sum > 0xFFFF)
-        {
-            sum = (sum & 0xFFFF) + (sum >> 16);
-        }
-        return (ushort)~sum;
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using VSwitch.Packets.Offloads;
 
 namespace VSwitch.Packets.Ndp;
 
@@ -96,30 +97,9 @@ public static class RouterAdvertisement
             BinaryPrimitives.WriteUInt64BigEndian(icmp[(o + 16)..], network);
             o += 32;
         }
-        BinaryPrimitives.WriteUInt16BigEndian(icmp[2..], Checksum(ip[8..40], icmp[..icmpLength]));
+        // The ICMPv6 checksum covers the pseudo-header: both addresses, the message length and the next header.
+        var pseudo = InternetChecksum.Add(ip[8..40], (ulong)icmpLength + IpProtocol.Icmpv6);
+        BinaryPrimitives.WriteUInt16BigEndian(icmp[2..], InternetChecksum.Finish(InternetChecksum.Add(icmp[..icmpLength], pseudo)));
         return 14 + 40 + icmpLength;
-    }
-
-    /// <summary>The ICMPv6 checksum: the pseudo-header (addresses, length, next header) and the message.</summary>
-    private static ushort Checksum(ReadOnlySpan<byte> addresses, ReadOnlySpan<byte> message)
-    {
-        ulong sum = (uint)message.Length + IpProtocol.Icmpv6;
-        for (var i = 0; i < addresses.Length; i += 2)
-        {
-            sum += BinaryPrimitives.ReadUInt16BigEndian(addresses[i..]);
-        }
-        for (var i = 0; i + 1 < message.Length; i += 2)
-        {
-            sum += BinaryPrimitives.ReadUInt16BigEndian(message[i..]);
-        }
-        if ((message.Length & 1) != 0)
-        {
-            sum += (uint)message[^1] << 8;
-        }
-        while (sum > 0xFFFF)
-        {
-            sum = (sum & 0xFFFF) + (sum >> 16);
-        }
-        return (ushort)~sum;
     }
 }
