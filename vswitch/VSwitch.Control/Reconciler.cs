@@ -195,6 +195,16 @@ public sealed class Reconciler : IDisposable
                     _running[spec.Id] = new RunningPort(spec, existing.Port, existing.Slot) { DownReason = existing.DownReason };
                     continue;
                 }
+                if (spec.IsRouterInterface)
+                {
+                    // The switch answers on a router's interface itself: nothing to open.
+                    var up = spec.AdminStateUp && Guid.TryParse(spec.DeviceId, out var routerId)
+                        && desired.Routers.TryGetValue(routerId, out var router) && router.AdminStateUp;
+                    statuses[spec.Id] = up
+                        ? new PortStatus(spec.Id, PortStatus.Active, -1, null)
+                        : new PortStatus(spec.Id, PortStatus.Down, -1, "router or port admin_state_up is false");
+                    continue;
+                }
                 if (spec.Device.Length == 0)
                 {
                     // An API port without a binding:profile device is not attached: DOWN, as an unbound Neutron port.

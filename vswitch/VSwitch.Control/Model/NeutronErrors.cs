@@ -116,6 +116,28 @@ public static class NeutronErrors
     public static NeutronException IpAddressAlreadyAllocated(string address, Guid subnetId) =>
         Conflict("IpAddressAlreadyAllocated", $"IP address {address} already allocated in subnet {subnetId}");
 
+    public static NeutronException RouterNotFound(Guid id) => NotFound("RouterNotFound", $"Router {id} could not be found.");
+
+    public static NeutronException RouterInUse(Guid id) => Conflict("RouterInUse", $"Router {id} still has ports.");
+
+    public static NeutronException RouterInterfaceNotFound(Guid routerId, Guid portId) =>
+        NotFound("RouterInterfaceNotFound", $"Router {routerId} does not have an interface with id {portId}.");
+
+    public static NeutronException RouterInterfaceNotFoundForSubnet(Guid routerId, Guid subnetId) =>
+        NotFound("RouterInterfaceNotFoundForSubnet", $"Router {routerId} has no interface on subnet {subnetId}.");
+
+    public static NeutronException RouterInterfaceInUseByRoute(Guid routerId, Guid subnetId) =>
+        Conflict("RouterInterfaceInUseByRoute", $"Router interface for subnet {subnetId} on router {routerId} cannot be deleted, as it is required by one or more routes.");
+
+    public static NeutronException InvalidRoutes(string routes, string reason) =>
+        BadRequest("InvalidRoutes", $"Invalid format for routes: {routes}, {reason}");
+
+    public static NeutronException PortInUse(Guid portId, Guid networkId, string deviceId) =>
+        Conflict("PortInUse", $"Unable to complete operation on port {portId} for network {networkId}. Port already has an attached device {deviceId}.");
+
+    public static NeutronException ServicePortInUse(Guid portId, string owner) =>
+        Conflict("ServicePortInUse", $"Port {portId} cannot be deleted directly via the port API: has device owner {owner}.");
+
     public static NeutronException PortNotFound(Guid id) => NotFound("PortNotFound", $"Port {id} could not be found.");
 
     public static NeutronException MacAddressInUse(Guid networkId, MacAddress mac) =>

@@ -106,6 +106,12 @@ public static class PortOperations
         {
             throw NeutronErrors.ReadOnlyAttribute("network_id");
         }
+        if (port.IsRouterInterface && (device is { Length: > 0 } || request.PortSecurityEnabled == true || request.SecurityGroups is { Count: > 0 }
+            || request.FixedIps is not null || request.AllowedAddressPairs is { Count: > 0 }))
+        {
+            // The switch answers on a router's interface itself: it has no device, no port security and keeps its addresses.
+            throw NeutronErrors.BadRequestMessage($"Port {id} is a router interface ({port.DeviceOwner}): its device, addresses and port security are the router's");
+        }
         NeutronAttributes.RefuseProjectChange(request.ProjectId, port.ProjectId);
         model = ProjectDefaults.EnsureProject(model, port.ProjectId, context);
 
@@ -148,7 +154,10 @@ public static class PortOperations
 
     public static SwitchModel Delete(SwitchModel model, Guid id, OperationContext context)
     {
-        Get(model, id, context);
+        if (Get(model, id, context) is { IsRouterInterface: true } routerPort)
+        {
+            throw NeutronErrors.ServicePortInUse(id, routerPort.DeviceOwner);
+        }
         // The network logs whose target_id is the port go with it (the logging plugin's _clean_logs).
         return NetworkLogOperations.WithoutPort(model with { Ports = model.Ports.Remove(id) }, id);
     }
@@ -328,7 +337,7 @@ public static class PortOperations
     }
 
     /// <summary>MAC, fixed IPs and device must not be another port's (MAC and IPs within the network).</summary>
-    private static void CheckUnique(SwitchModel model, PortSpec port, PortTypes types)
+    internal static void CheckUnique(SwitchModel model, PortSpec port, PortTypes types)
     {
         var deviceKey = DeviceKey(port.Device, types);
         foreach (var other in model.Ports.Values)
@@ -360,7 +369,7 @@ public static class PortOperations
     }
 
     /// <summary>A free <c>fa:16:3e:xx:xx:xx</c> in the network, starting from the port id's first three octets.</summary>
-    private static MacAddress FreeMac(SwitchModel model, Guid networkId, Guid portId)
+    internal static MacAddress FreeMac(SwitchModel model, Guid networkId, Guid portId)
     {
         var used = model.Ports.Values.Where(p => p.NetworkId == networkId && p.Mac is not null).Select(p => p.Mac!.Value.Value).ToHashSet();
         Span<byte> bytes = stackalloc byte[16];

@@ -46,6 +46,18 @@ public sealed record PortSpec(Guid Id, string Name, Guid NetworkId, string Devic
     /// </summary>
     public int? ConntrackLimit { get; init; }
 
+    /// <summary>
+    /// Neutron's <c>device_owner</c>: empty for a VM's port, <see cref="RouterOperations.InterfaceOwner"/> for a router's
+    /// interface (created and deleted through the router, never attached to a device).
+    /// </summary>
+    public string DeviceOwner { get; init; } = "";
+
+    /// <summary>Neutron's <c>device_id</c>: the owning router's id for a router interface, else empty.</summary>
+    public string DeviceId { get; init; } = "";
+
+    /// <summary>True for a router's interface port.</summary>
+    public bool IsRouterInterface => DeviceOwner == RouterOperations.InterfaceOwner;
+
     /// <summary>Neutron's <c>revision_number</c>: bumped by every update.</summary>
     public long RevisionNumber { get; init; }
 

@@ -37,6 +37,9 @@ public sealed record SwitchModel(ImmutableSortedDictionary<Guid, NetworkSpec> Ne
     /// <summary>Subnets, by id (<see cref="SubnetOperations"/>).</summary>
     public ImmutableSortedDictionary<Guid, Subnet> Subnets { get; init; } = ImmutableSortedDictionary<Guid, Subnet>.Empty;
 
+    /// <summary>Routers, by id (<see cref="RouterOperations"/>); their interfaces are ports.</summary>
+    public ImmutableSortedDictionary<Guid, Router> Routers { get; init; } = ImmutableSortedDictionary<Guid, Router>.Empty;
+
     /// <summary>Address groups, by id (<see cref="AddressGroupOperations"/>).</summary>
     public ImmutableSortedDictionary<Guid, AddressGroup> AddressGroups { get; init; } = ImmutableSortedDictionary<Guid, AddressGroup>.Empty;
 

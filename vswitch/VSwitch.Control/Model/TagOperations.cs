@@ -8,6 +8,7 @@ public enum TaggedKind
     SecurityGroup,
     SecurityGroupRule,
     Subnet,
+    Router,
 }
 
 /// <summary>
@@ -33,6 +34,7 @@ public static class TagOperations
         TaggedKind.Port => PortOperations.Get(model, id, context).Tags,
         TaggedKind.SecurityGroup => SecurityGroupOperations.Get(model, id, context).Tags,
         TaggedKind.Subnet => SubnetOperations.Get(model, id, context).Tags,
+        TaggedKind.Router => RouterOperations.Get(model, id, context).Tags,
         _ => SecurityGroupRuleOperations.Get(model, id, context).Tags,
     };
 
@@ -111,6 +113,10 @@ public static class TagOperations
             case TaggedKind.Subnet:
                 var subnet = model.Subnets[id];
                 model = model with { Subnets = model.Subnets.SetItem(id, subnet with { Tags = tags, RevisionNumber = subnet.RevisionNumber + 1, UpdatedAt = now }) };
+                break;
+            case TaggedKind.Router:
+                var router = model.Routers[id];
+                model = model with { Routers = model.Routers.SetItem(id, router with { Tags = tags, RevisionNumber = router.RevisionNumber + 1, UpdatedAt = now }) };
                 break;
             case TaggedKind.SecurityGroup:
                 var group = model.SecurityGroups[id];

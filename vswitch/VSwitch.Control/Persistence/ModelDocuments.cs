@@ -38,7 +38,7 @@ internal static class ModelDocuments
     internal sealed record PortDoc(Guid Id, string Name, Guid NetworkId, string Device, string? MacAddress, bool AdminStateUp,
         string? ProjectId, string? Description, string[]? FixedIps, PairDoc[]? AllowedAddressPairs, Guid[]? SecurityGroups,
         bool PortSecurityEnabled, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null,
-        int? ConntrackLimit = null);
+        int? ConntrackLimit = null, string? DeviceOwner = null, string? DeviceId = null);
 
     internal sealed record GroupDoc(Guid Id, string Name, string? Description, string? ProjectId, bool Stateful,
         long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null);
@@ -53,6 +53,29 @@ internal static class ModelDocuments
     internal sealed record SubnetDoc(Guid Id, string Name, Guid NetworkId, string? ProjectId, string Cidr, string? GatewayIp,
         string[][]? AllocationPools, bool EnableDhcp, string[]? DnsNameservers, string[][]? HostRoutes, string? Ipv6RaMode,
         string? Ipv6AddressMode, string? Description, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null);
+
+    internal sealed record RouterDoc(Guid Id, string Name, string? ProjectId, string? Description, bool AdminStateUp, string[][]? Routes,
+        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null);
+
+    public static string Write(Router r) => JsonSerializer.Serialize(
+        new RouterDoc(r.Id, r.Name, r.ProjectId.Value, r.Description, r.AdminStateUp,
+            r.Routes.IsEmpty ? null : [.. r.Routes.Select(x => new[] { x.Destination.ToString(), x.NextHop.AddressText })],
+            r.RevisionNumber, r.CreatedAt, r.UpdatedAt, TagsOf(r.Tags)), s_json);
+
+    public static Router ReadRouter(string json)
+    {
+        var d = Deserialize<RouterDoc>(json);
+        return new Router(d.Id, d.Name, Project(d.ProjectId))
+        {
+            Description = d.Description ?? "",
+            AdminStateUp = d.AdminStateUp,
+            Routes = (d.Routes ?? []).Select(r => new HostRoute(Prefix(r[0]), Host(r[1]))).ToEquatableArray(),
+            RevisionNumber = d.RevisionNumber,
+            CreatedAt = d.CreatedAt,
+            UpdatedAt = d.UpdatedAt,
+            Tags = (d.Tags ?? []).ToEquatableArray(),
+        };
+    }
 
     public static string Write(Subnet s) => JsonSerializer.Serialize(
         new SubnetDoc(s.Id, s.Name, s.NetworkId, s.ProjectId.Value, s.Cidr.ToString(), s.GatewayIp?.AddressText,
@@ -148,7 +171,7 @@ internal static class ModelDocuments
             [.. p.FixedIps.Select(ip => ip.AddressText)],
             [.. p.AllowedAddressPairs.Select(a => new PairDoc(a.IpAddress.ToString(), a.MacAddress.ToString()))],
             [.. p.SecurityGroupIds], p.PortSecurityEnabled, p.RevisionNumber, p.CreatedAt, p.UpdatedAt, TagsOf(p.Tags),
-            p.ConntrackLimit), s_json);
+            p.ConntrackLimit, p.DeviceOwner.Length == 0 ? null : p.DeviceOwner, p.DeviceId.Length == 0 ? null : p.DeviceId), s_json);
 
     public static string Write(SecurityGroup g) => JsonSerializer.Serialize(
         new GroupDoc(g.Id, g.Name, g.Description, g.ProjectId.Value, g.Stateful, g.RevisionNumber, g.CreatedAt, g.UpdatedAt, TagsOf(g.Tags)), s_json);
@@ -205,6 +228,8 @@ internal static class ModelDocuments
             SecurityGroupIds = (d.SecurityGroups ?? []).ToEquatableArray(),
             PortSecurityEnabled = d.PortSecurityEnabled,
             ConntrackLimit = d.ConntrackLimit,
+            DeviceOwner = d.DeviceOwner ?? "",
+            DeviceId = d.DeviceId ?? "",
             RevisionNumber = d.RevisionNumber,
             CreatedAt = d.CreatedAt,
             UpdatedAt = d.UpdatedAt,
@@ -264,7 +289,7 @@ internal static class ModelDocuments
     public static SwitchModel Assemble(IEnumerable<NetworkSpec> networks, IEnumerable<PortSpec> ports, IEnumerable<string> groupDocs,
         IEnumerable<SecurityGroupRule> rules, IEnumerable<NetworkLog>? logs = null, IEnumerable<ProjectQuota>? quotas = null,
         IEnumerable<DefaultRuleTemplate>? defaultRules = null, IEnumerable<AddressGroup>? addressGroups = null, IEnumerable<RbacPolicy>? rbacPolicies = null,
-        IEnumerable<Subnet>? subnets = null)
+        IEnumerable<Subnet>? subnets = null, IEnumerable<Router>? routers = null)
     {
         var rulesByGroup = rules.GroupBy(r => r.SecurityGroupId).ToDictionary(g => g.Key, g => g.ToEquatableArray());
         var groups = groupDocs.Select(doc =>
@@ -284,6 +309,7 @@ internal static class ModelDocuments
             AddressGroups = (addressGroups ?? []).ToImmutableSortedDictionary(g => g.Id, g => g),
             RbacPolicies = (rbacPolicies ?? []).ToImmutableSortedDictionary(p => p.Id, p => p),
             Subnets = (subnets ?? []).ToImmutableSortedDictionary(s => s.Id, s => s),
+            Routers = (routers ?? []).ToImmutableSortedDictionary(r => r.Id, r => r),
         };
     }
 

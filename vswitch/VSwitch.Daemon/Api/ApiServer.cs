@@ -76,6 +76,7 @@ public sealed partial class ApiServer(ApiOptions options, ListeningSockets liste
         TagsEndpoints.Map(app, api);
         AddressGroupsEndpoints.Map(app, api);
         SubnetsEndpoints.Map(app, api);
+        RoutersEndpoints.Map(app, api);
         RbacPoliciesEndpoints.Map(app, api);
         DefaultSecurityGroupRulesEndpoints.Map(app, api);
         TraceEndpoints.Map(app, api, datapath);

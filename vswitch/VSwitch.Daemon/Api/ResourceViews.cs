@@ -50,8 +50,8 @@ internal static class ResourceViews
         ["mac_address"] = p.Mac?.ToString(),
         ["admin_state_up"] = p.AdminStateUp,
         ["status"] = statuses.TryGetValue(p.Id, out var s) ? s.State : PortStatus.Down,
-        ["device_id"] = "",
-        ["device_owner"] = "",
+        ["device_id"] = p.DeviceId,
+        ["device_owner"] = p.DeviceOwner,
         ["fixed_ips"] = new JsonArray([.. p.FixedIps.Select(ip => (JsonNode)new JsonObject
         {
             ["subnet_id"] = SubnetOperations.Holding(model, p.NetworkId, ip)?.Id.ToString(),
@@ -182,6 +182,28 @@ internal static class ResourceViews
         ["created_at"] = Time(s.CreatedAt),
         ["updated_at"] = Time(s.UpdatedAt),
         ["tags"] = Tags(s.Tags),
+    };
+
+    public static JsonObject Router(Router r) => new()
+    {
+        ["id"] = r.Id.ToString(),
+        ["name"] = r.Name,
+        ["description"] = r.Description,
+        ["admin_state_up"] = r.AdminStateUp,
+        ["status"] = "ACTIVE",
+        ["external_gateway_info"] = null,
+        ["routes"] = new JsonArray([.. r.Routes.Select(x => (JsonNode)new JsonObject { ["destination"] = x.Destination.ToString(), ["nexthop"] = x.NextHop.AddressText })]),
+        ["distributed"] = true,
+        ["ha"] = false,
+        ["flavor_id"] = null,
+        ["availability_zone_hints"] = new JsonArray(),
+        ["availability_zones"] = new JsonArray(),
+        ["project_id"] = r.ProjectId.Value,
+        ["tenant_id"] = r.ProjectId.Value,
+        ["revision_number"] = r.RevisionNumber,
+        ["created_at"] = Time(r.CreatedAt),
+        ["updated_at"] = Time(r.UpdatedAt),
+        ["tags"] = Tags(r.Tags),
     };
 
     public static JsonObject AddressGroup(AddressGroup g) => new()

@@ -39,6 +39,9 @@ internal static class VersionsEndpoints
         ("security-groups-remote-address-group", "Remote address group id field for security group rules", "Add new field of remote address group id in security group rules"),
         ("rbac-policies", "RBAC Policies", "Allows creation and modification of policies that control tenant access to resources."),
         ("rbac-security-groups", "RBAC Security Groups", "Add RBAC support for security groups"),
+        ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway."),
+        ("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
+        ("extraroute-atomic", "Atomically add/remove extra routes", "Edit extra routes of a router on server side by atomically adding/removing extra routes"),
         ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
         ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
     ];
@@ -66,7 +69,7 @@ internal static class VersionsEndpoints
     }
 
     private static IResult Resources(HttpContext http) => NeutronResults.Many("resources",
-        new[] { ("network", "networks"), ("subnet", "subnets"), ("port", "ports"), ("security_group", "security-groups"), ("security_group_rule", "security-group-rules"), ("default_security_group_rule", "default-security-group-rules"), ("quota", "quotas"), ("address_group", "address-groups"), ("rbac_policy", "rbac-policies") }
+        new[] { ("network", "networks"), ("subnet", "subnets"), ("router", "routers"), ("port", "ports"), ("security_group", "security-groups"), ("security_group_rule", "security-group-rules"), ("default_security_group_rule", "default-security-group-rules"), ("quota", "quotas"), ("address_group", "address-groups"), ("rbac_policy", "rbac-policies") }
             .Select(r => new JsonObject
             {
                 ["name"] = r.Item1,

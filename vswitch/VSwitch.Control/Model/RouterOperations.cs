@@ -1,0 +1,270 @@
+namespace VSwitch.Control.Model;
+
+/// <summary>
+/// Neutron's routers (<c>neutron/db/l3_db.py</c> and the extraroute extension): create, update, delete and read, and
+/// interfaces added and removed by subnet or by port.
+/// </summary>
+/// <remarks>
+/// <para><b>Interfaces.</b> Adding a subnet creates a port on its network that holds the subnet's gateway address
+/// (<c>Subnet for router interface must have a gateway IP</c> without one), owned by the router
+/// (<see cref="InterfaceOwner"/>, <c>device_id</c> the router), without port security and never attached to a device: the
+/// switch itself answers on it. Adding a port takes a port that has no device and no owner (<c>PortInUse</c>, 409) and
+/// one IPv4 address at most on a subnet. Either way the new subnet must not overlap one the router already has
+/// (400), nor be one it has. Removing an interface (by subnet or by port) deletes its port; a route whose next hop
+/// only that subnet reaches keeps it (<c>RouterInterfaceInUseByRoute</c>, 409). A router's interface port cannot be
+/// deleted through the ports API (<c>ServicePortInUse</c>, 409), and a router with interfaces cannot be deleted
+/// (<c>RouterInUse</c>, 409).</para>
+/// <para><b>Routes</b> (<c>routes</c>): a destination CIDR via a next hop inside one of the router's subnets that is not
+/// the router's own address; at most <see cref="MaxRoutes"/> (Neutron's <c>max_routes</c>).</para>
+/// <para><b>External gateways</b> are refused with a clear 400 until SNAT is built: a gateway that would not route is
+/// worse than none.</para>
+/// </remarks>
+public static class RouterOperations
+{
+    /// <summary>Neutron's <c>device_owner</c> of a router's interface port.</summary>
+    public const string InterfaceOwner = "network:router_interface";
+
+    /// <summary>Neutron's default <c>max_routes</c>.</summary>
+    public const int MaxRoutes = 30;
+
+    public static IEnumerable<Router> List(SwitchModel model, OperationContext context) =>
+        model.Routers.Values.Where(r => context.CanSee(r.ProjectId));
+
+    public static Router Get(SwitchModel model, Guid id, OperationContext context) =>
+        model.Routers.TryGetValue(id, out var router) && context.CanSee(router.ProjectId) ? router : throw NeutronErrors.RouterNotFound(id);
+
+    /// <summary>The router's interface ports.</summary>
+    public static IEnumerable<PortSpec> Interfaces(SwitchModel model, Guid routerId)
+    {
+        var id = routerId.ToString();
+        return model.Ports.Values.Where(p => p.IsRouterInterface && p.DeviceId == id);
+    }
+
+    /// <summary>The subnets the router has an interface on (each interface port's addresses' subnets).</summary>
+    public static IEnumerable<(PortSpec Port, Subnet Subnet)> Subnets(SwitchModel model, Guid routerId) =>
+        Interfaces(model, routerId).SelectMany(p => p.FixedIps
+            .Select(ip => SubnetOperations.Holding(model, p.NetworkId, ip))
+            .Where(s => s is not null)
+            .Select(s => (p, s!)));
+
+    public static ModelChange<Router> Create(SwitchModel model, RouterBody request, OperationContext context)
+    {
+        var name = NeutronAttributes.Name(request.Name);
+        var description = NeutronAttributes.Description(request.Description);
+        var project = NeutronAttributes.Project(request.ProjectId, context);
+        RefuseGateway(request);
+        var now = context.Now();
+        var router = new Router(context.NewId(), name, project)
+        {
+            Description = description,
+            AdminStateUp = request.AdminStateUp ?? true,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        if (request.Routes is { Count: > 0 } routes)
+        {
+            // A new router has no interfaces: no next hop is connected yet.
+            throw NeutronErrors.InvalidRoutes(RoutesText(routes), "the nexthop is not connected with router");
+        }
+        return new ModelChange<Router>(model with { Routers = model.Routers.Add(router.Id, router) }, router);
+    }
+
+    public static ModelChange<Router> Update(SwitchModel model, Guid id, RouterBody request, OperationContext context)
+    {
+        var router = Get(model, id, context);
+        NeutronAttributes.RefuseProjectChange(request.ProjectId, router.ProjectId);
+        RefuseGateway(request);
+        var updated = router with
+        {
+            Name = request.Name is null ? router.Name : NeutronAttributes.Name(request.Name),
+            Description = request.Description is null ? router.Description : NeutronAttributes.Description(request.Description),
+            AdminStateUp = request.AdminStateUp ?? router.AdminStateUp,
+            Routes = request.Routes is null ? router.Routes : ValidateRoutes(model, router.Id, request.Routes),
+        };
+        if (updated == router)
+        {
+            return new ModelChange<Router>(model, router);
+        }
+        updated = updated with { RevisionNumber = router.RevisionNumber + 1, UpdatedAt = context.Now() };
+        return new ModelChange<Router>(model with { Routers = model.Routers.SetItem(id, updated) }, updated);
+    }
+
+    public static SwitchModel Delete(SwitchModel model, Guid id, OperationContext context)
+    {
+        Get(model, id, context);
+        if (Interfaces(model, id).Any())
+        {
+            throw NeutronErrors.RouterInUse(id);
+        }
+        return model with { Routers = model.Routers.Remove(id) };
+    }
+
+    /// <summary>Adds an interface on <paramref name="subnetId"/> (a new port at its gateway) or <paramref name="portId"/>.</summary>
+    public static ModelChange<RouterInterfaceInfo> AddInterface(SwitchModel model, Guid routerId, Guid? subnetId, Guid? portId, OperationContext context)
+    {
+        var router = Get(model, routerId, context);
+        if (subnetId is not null && portId is not null)
+        {
+            throw NeutronErrors.BadRequestMessage("Cannot specify both subnet-id and port-id");
+        }
+        PortSpec port;
+        Subnet subnet;
+        if (portId is { } pid)
+        {
+            port = PortOperations.Get(model, pid, context);
+            if (port.DeviceId.Length != 0 || port.Device.Length != 0)
+            {
+                throw NeutronErrors.PortInUse(port.Id, port.NetworkId, port.DeviceId.Length != 0 ? port.DeviceId : port.Device);
+            }
+            var subnets = port.FixedIps.Select(ip => SubnetOperations.Holding(model, port.NetworkId, ip)).ToList();
+            if (subnets.Count == 0 || subnets.Any(s => s is null))
+            {
+                throw NeutronErrors.BadRequestMessage("Router port must have at least one fixed IP, each on a subnet");
+            }
+            if (subnets.Count(s => s!.IpVersion == 4) > 1)
+            {
+                throw NeutronErrors.BadRequestMessage($"Cannot have multiple IPv4 subnets on router port {port.Id}");
+            }
+            subnet = subnets[0]!;
+            foreach (var s in subnets)
+            {
+                CheckNoOverlap(model, router.Id, s!);
+            }
+            port = port with
+            {
+                DeviceOwner = InterfaceOwner,
+                DeviceId = router.Id.ToString(),
+                PortSecurityEnabled = false,
+                SecurityGroupIds = [],
+                AllowedAddressPairs = [],
+                RevisionNumber = port.RevisionNumber + 1,
+                UpdatedAt = context.Now(),
+            };
+        }
+        else
+        {
+            var sid = subnetId ?? throw NeutronErrors.BadRequestMessage("Either subnet_id or port_id must be specified");
+            subnet = SubnetOperations.Get(model, sid, context);
+            var gateway = subnet.GatewayIp ?? throw NeutronErrors.BadRequestMessage($"Bad router request: Subnet for router interface must have a gateway IP.");
+            CheckNoOverlap(model, router.Id, subnet);
+            var now = context.Now();
+            var id = context.NewId();
+            port = new PortSpec(id, "", subnet.NetworkId, "", PortOperations.FreeMac(model, subnet.NetworkId, id))
+            {
+                ProjectId = router.ProjectId,
+                FixedIps = [gateway],
+                PortSecurityEnabled = false,
+                DeviceOwner = InterfaceOwner,
+                DeviceId = router.Id.ToString(),
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
+        }
+        PortOperations.CheckUnique(model, port, context.PortTypes);
+        var after = model with { Ports = model.Ports.SetItem(port.Id, port) };
+        return new ModelChange<RouterInterfaceInfo>(after, new RouterInterfaceInfo(router.Id, port.Id, subnet.Id, subnet.NetworkId, router.ProjectId));
+    }
+
+    /// <summary>Removes the interface on <paramref name="subnetId"/> or <paramref name="portId"/> (both: they must agree), deleting its port.</summary>
+    public static ModelChange<RouterInterfaceInfo> RemoveInterface(SwitchModel model, Guid routerId, Guid? subnetId, Guid? portId, OperationContext context)
+    {
+        var router = Get(model, routerId, context);
+        var attached = Subnets(model, router.Id).ToList();
+        (PortSpec Port, Subnet Subnet) found;
+        if (portId is { } pid)
+        {
+            var matches = attached.Where(a => a.Port.Id == pid).ToList();
+            if (matches.Count == 0)
+            {
+                throw NeutronErrors.RouterInterfaceNotFound(router.Id, pid);
+            }
+            found = subnetId is { } sid
+                ? matches.FirstOrDefault(a => a.Subnet.Id == sid) is { Port: not null } m ? m
+                    : throw NeutronErrors.BadRequestMessage($"Subnet {sid} does not match the subnets of port {pid}")
+                : matches[0];
+        }
+        else
+        {
+            var sid = subnetId ?? throw NeutronErrors.BadRequestMessage("Either subnet_id or port_id must be specified");
+            found = attached.FirstOrDefault(a => a.Subnet.Id == sid) is { Port: not null } m ? m
+                : throw NeutronErrors.RouterInterfaceNotFoundForSubnet(router.Id, sid);
+        }
+        var remaining = attached.Where(a => a.Port.Id != found.Port.Id).Select(a => a.Subnet).ToList();
+        foreach (var route in router.Routes)
+        {
+            if (found.Subnet.Cidr.Contains(route.NextHop.Address, route.NextHop.Family)
+                && !remaining.Any(s => s.Cidr.Contains(route.NextHop.Address, route.NextHop.Family)))
+            {
+                throw NeutronErrors.RouterInterfaceInUseByRoute(router.Id, found.Subnet.Id);
+            }
+        }
+        var after = NetworkLogOperations.WithoutPort(model with { Ports = model.Ports.Remove(found.Port.Id) }, found.Port.Id);
+        return new ModelChange<RouterInterfaceInfo>(after,
+            new RouterInterfaceInfo(router.Id, found.Port.Id, found.Subnet.Id, found.Subnet.NetworkId, router.ProjectId));
+    }
+
+    private static void RefuseGateway(RouterBody request)
+    {
+        if (request.ExternalGateway)
+        {
+            throw NeutronErrors.BadRequestMessage("external_gateway_info is not supported yet by this switch: routers route between their subnets only (no SNAT)");
+        }
+    }
+
+    private static void CheckNoOverlap(SwitchModel model, Guid routerId, Subnet subnet)
+    {
+        foreach (var (_, other) in Subnets(model, routerId))
+        {
+            if (other.Id == subnet.Id)
+            {
+                throw NeutronErrors.BadRequestMessage($"Bad router request: Router already has a port on subnet {subnet.Id}.");
+            }
+            if (other.Cidr.Family == subnet.Cidr.Family
+                && (other.Cidr.Contains(subnet.Cidr.Address, subnet.Cidr.Family) || subnet.Cidr.Contains(other.Cidr.Address, other.Cidr.Family)))
+            {
+                throw NeutronErrors.BadRequestMessage(
+                    $"Bad router request: Cidr {subnet.Cidr} of subnet {subnet.Id} overlaps with cidr {other.Cidr} of subnet {other.Id}.");
+            }
+        }
+    }
+
+    private static EquatableArray<HostRoute> ValidateRoutes(SwitchModel model, Guid routerId, IReadOnlyList<(string? Destination, string? NextHop)> requested)
+    {
+        if (requested.Count > MaxRoutes)
+        {
+            throw NeutronErrors.BadRequestMessage($"Unable to complete operation for {routerId}. The number of routes exceeds the maximum {MaxRoutes}.");
+        }
+        var connected = Subnets(model, routerId).ToList();
+        var routes = new List<HostRoute>();
+        foreach (var (destinationText, nextHopText) in requested)
+        {
+            var text = $"[{{'destination': '{destinationText}', 'nexthop': '{nextHopText}'}}]";
+            if (!IpPrefix.TryParse(destinationText, out var destination) || !(destinationText ?? "").Contains('/', StringComparison.Ordinal)
+                || !IpPrefix.TryParseHost(nextHopText, out var nextHop))
+            {
+                throw NeutronErrors.InvalidRoutes(text, "a destination CIDR and a nexthop address are required");
+            }
+            if (destination.Family != nextHop.Family)
+            {
+                throw NeutronErrors.InvalidRoutes(text, "the destination and the nexthop are of different IP versions");
+            }
+            if (!connected.Any(c => c.Subnet.Cidr.Contains(nextHop.Address, nextHop.Family)))
+            {
+                throw NeutronErrors.InvalidRoutes(text, "the nexthop is not connected with router");
+            }
+            if (connected.Any(c => c.Port.FixedIps.Contains(nextHop)))
+            {
+                throw NeutronErrors.InvalidRoutes(text, "the nexthop is used by router");
+            }
+            var route = new HostRoute(destination.Network, nextHop);
+            if (!routes.Contains(route))
+            {
+                routes.Add(route);
+            }
+        }
+        return routes.ToEquatableArray();
+    }
+
+    private static string RoutesText(IReadOnlyList<(string? Destination, string? NextHop)> routes) =>
+        "[" + string.Join(", ", routes.Select(r => $"{{'destination': '{r.Destination}', 'nexthop': '{r.NextHop}'}}")) + "]";
+}
