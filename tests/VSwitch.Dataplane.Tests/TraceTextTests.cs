@@ -11,7 +11,7 @@ namespace VSwitch.Dataplane.Tests;
 /// </summary>
 public sealed class TraceTextTests
 {
-    private static readonly string[] s_stages = ["parse", "dhcp", "nd", "port_security", "fragment", "conntrack", "egress", "l2", "ingress", "output"];
+    private static readonly string[] s_stages = ["parse", "dhcp", "nd", "port_security", "fragment", "conntrack", "egress", "l3", "l2", "ingress", "output"];
 
     private static string Name(int slot) => $"port{slot}";
 

@@ -53,6 +53,69 @@ public sealed class ZeroAllocationTests
     }
 
     [Fact]
+    public unsafe void ProcessBatch_Routing_AllocatesNothing()
+    {
+        // Routed frames, ARP and pings answered by the router, and ICMP errors (TTL, no route): all on reused buffers.
+        using var datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 8, BufferSize = 2048 });
+        var a = new InMemoryPort("memory:a", 1, captureTransmitted: false);
+        var b = new InMemoryPort("memory:b", 1, captureTransmitted: false);
+        var router0 = new MacAddress(0xFA16_3E00_0001UL);
+        var router1 = new MacAddress(0xFA16_3E00_0002UL);
+        var ports = new SwitchPort?[8];
+        ports[0] = new SwitchPort(0, "a", a, 0, true, Mac(1));
+        ports[1] = new SwitchPort(1, "b", b, 1, true, Mac(2));
+        var if0 = new Routing.RouterInterface(0, 0, router0, 0xC612_0101, []);
+        var if1 = new Routing.RouterInterface(0, 1, router1, 0xC612_0201, []);
+        var router = new Routing.LogicalRouter(0, "r", true, [if0, if1],
+            [new(IpAddress128.FromIpv4(0xC612_0100), 120, 0, default), new(IpAddress128.FromIpv4(0xC612_0200), 120, 1, default)],
+            [new(IpAddress128.FromIpv4(0xC612_010A), new Routing.Neighbor(0, Mac(1))), new(IpAddress128.FromIpv4(0xC612_0214), new Routing.Neighbor(1, Mac(2)))]);
+        datapath.Publish(new DataplaneSnapshot(1, ports,
+            [new NetworkSegment(0, "n0", [0]) { RouterInterfaces = [if0] }, new NetworkSegment(1, "n1", [1]) { Zone = 0, RouterInterfaces = [if1] }])
+        {
+            Routers = [router],
+        });
+        var worker = datapath.Workers[0];
+        var events = stackalloc VSwitch.Interop.epoll_event[4];
+        worker.PollOnce(events, 4, 0);
+
+        using var batch = new PacketBatch(2048);
+        var frames = new[]
+        {
+            RoutingTests.Ipv4(Mac(1), router0, 0xC612_010A, 0xC612_0214, IpProtocol.Udp, RoutingTests.UdpL4(1000, 53)),
+            RoutingTests.Ipv4(Mac(1), router0, 0xC612_010A, 0xC612_0214, IpProtocol.Udp, RoutingTests.UdpL4(1000, 53), ttl: 1),
+            RoutingTests.Ipv4(Mac(1), router0, 0xC612_010A, 0xC612_6309, IpProtocol.Udp, RoutingTests.UdpL4(1000, 53)),
+            RoutingTests.Ipv4(Mac(1), router0, 0xC612_010A, 0xC612_0201, IpProtocol.Icmp, RoutingTests.EchoL4()),
+            RoutingTests.ArpRequest(Mac(1), 0xC612_010A, 0xC612_0101),
+        };
+        void Fill()
+        {
+            batch.ResetForReceive();
+            for (var i = 0; i < PacketBatch.MaxSize; i++)
+            {
+                var f = frames[i % frames.Length];
+                f.CopyTo(batch.Buffer(i));
+                batch[i].Length = f.Length;
+            }
+            batch.Count = PacketBatch.MaxSize;
+        }
+        for (var i = 0; i < 100; i++)
+        {
+            Fill();
+            worker.ProcessBatch(datapath.Publisher.Current, ports[0]!, batch);
+        }
+        var allocated = SteadyStateAllocation.MinimumBytes(_ =>
+        {
+            Fill();
+            worker.ProcessBatch(datapath.Publisher.Current, ports[0]!, batch);
+        });
+        Assert.Equal(0, allocated);
+        Assert.True(b.TransmittedCount > 0);
+        Assert.True(datapath.Read(WorkerCounter.RouterIcmpErrors) > 0);
+        a.Dispose();
+        b.Dispose();
+    }
+
+    [Fact]
     public unsafe void ProcessBatch_WithFragments_AllocatesNothing()
     {
         // Fragments in order and reversed, and orphans that fill the hold and are then dropped, then replayed.

@@ -150,6 +150,19 @@ internal sealed class Lab : IDisposable
         return new Vm(ns, ifname, $"198.18.0.{host}", $"2001:db8::{host:x}", port);
     }
 
+    /// <summary>
+    /// A namespace for a VM whose port the test creates through the API (device <c>tap:IFNAME@NAMESPACE</c>): the
+    /// namespace and the interface name, removed with the lab.
+    /// </summary>
+    public (string Namespace, string Interface) Namespace(string name)
+    {
+        var ns = $"{Prefix}-{name}";
+        Shell.Must($"ip netns add {ns}");
+        _namespaces.Add(ns);
+        var ifname = $"t{Prefix}{name}";
+        return (ns, ifname.Length > 15 ? ifname[..15] : ifname);
+    }
+
     /// <summary>The host end (in the switch's namespace) of AF_PACKET VM <paramref name="name"/>'s veth pair.</summary>
     public string AfPacketHostEnd(string name)
     {

@@ -62,7 +62,11 @@ public static class DhcpSettings
         {
             return null;
         }
-        var mac = DerivedMac(port.NetworkId);
+        // A router's interface on one of these subnets advertises itself (its MAC, its link-local address): hosts then
+        // route through it. Without one the switch's own derived MAC speaks for the subnets.
+        var routerPort = model.Routers.IsEmpty ? null : model.Ports.Values.FirstOrDefault(p => p.IsRouterInterface && p.NetworkId == port.NetworkId
+            && p.Mac is not null && p.FixedIps.Any(ip => subnets.Any(s => s.Cidr.Contains(ip.Address, ip.Family))));
+        var mac = routerPort?.Mac ?? DerivedMac(port.NetworkId);
         return new RouterAdvertisementSettings(
             mac,
             [.. subnets.Where(s => s.Cidr.PrefixLength == 64).Select(s => (s.Cidr.Network.Address.High, s.Ipv6RaMode is SubnetOperations.Slaac or SubnetOperations.Dhcpv6Stateless))],

@@ -497,19 +497,37 @@ public sealed class Reconciler : IDisposable
             }
             list.Add(r.Slot);
         }
+        var routers = RouterTables.Build(_applied, _networkIndex, _running.Values.Select(r => (r.Spec, r.Slot)));
         var segments = new NetworkSegment?[_networkIndex.Count == 0 ? 0 : _networkIndex.Values.Max() + 1];
+        // A zone is stateful when any port of any of its networks is: a routed connection is tracked at both ends.
+        var statefulZones = new HashSet<int>();
+        foreach (var (_, index) in _networkIndex)
+        {
+            if (members.TryGetValue(index, out var m) && m.Any(slot => ports[slot]?.Policy is { Stateful: true }))
+            {
+                statefulZones.Add(routers.ZoneOf(index));
+            }
+        }
         foreach (var (id, index) in _networkIndex)
         {
             var name = networks.TryGetValue(id, out var n) ? n.Name : id.ToString();
             var slots = members.TryGetValue(index, out var m) ? m.Order().ToArray() : [];
-            var stateful = slots.Any(slot => ports[slot]?.Policy is { Stateful: true });
-            segments[index] = n is null
+            var stateful = statefulZones.Contains(routers.ZoneOf(index));
+            var segment = n is null
                 ? new NetworkSegment(index, name, slots, stateful)
                 : new NetworkSegment(index, name, slots, stateful, n.Mtu, n.VlanTransparent);
+            segments[index] = routers.Zones.Count == 0 ? segment : segment with
+            {
+                Zone = routers.ZoneOf(index),
+                RouterInterfaces = routers.ByNetwork.TryGetValue(index, out var interfaces) ? [.. interfaces] : [],
+            };
         }
         var generation = ++_generation;
         var publishStart = Stopwatch.GetTimestamp();
-        if (!_datapath.Publish(new DataplaneSnapshot(generation, ports, segments, _compiler.Generation, policyGenerations, _compiler.AddressSets)))
+        if (!_datapath.Publish(new DataplaneSnapshot(generation, ports, segments, _compiler.Generation, policyGenerations, _compiler.AddressSets)
+            {
+                Routers = routers.Routers,
+            }))
         {
             ControlLog.PublishTimedOut(_log, generation);
         }

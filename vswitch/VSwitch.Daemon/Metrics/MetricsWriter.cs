@@ -111,6 +111,12 @@ public sealed class MetricsWriter(Reconciler reconciler, SecurityGroupLogWriter?
             "DHCPv4 client messages of served ports the switch did not answer (malformed, another client's MAC, another server, releases).", stats.DhcpIgnored);
         Scalar(sb, "vswitch_router_advertisements_total", "counter",
             "Router advertisements the switch sent in answer to its ports' router solicitations (networks with IPv6 subnets that have an ipv6_ra_mode).", stats.RouterAdvertisements);
+        var router = stats.Router ?? new RouterStats(0, 0, 0, 0, 0);
+        Scalar(sb, "vswitch_router_forwarded_packets_total", "counter", "Packets the switch's routers forwarded from one network to another.", router.Forwarded);
+        Scalar(sb, "vswitch_router_neighbor_replies_total", "counter", "ARP requests and neighbor solicitations for router addresses that the switch answered.", router.NeighborReplies);
+        Scalar(sb, "vswitch_router_echo_replies_total", "counter", "Echo requests to router addresses that the switch answered.", router.EchoReplies);
+        Scalar(sb, "vswitch_router_icmp_errors_total", "counter", "ICMP errors the switch's routers sent (time exceeded, unreachable, fragmentation needed).", router.IcmpErrors);
+        Scalar(sb, "vswitch_router_icmp_rate_limited_total", "counter", "ICMP errors the switch's routers did not send because of their rate limit.", router.IcmpRateLimited);
         Scalar(sb, "vswitch_flow_cache_hits_total", "counter", "Policy verdicts answered by the per-worker exact-match flow cache.", stats.FlowCacheHits);
         Scalar(sb, "vswitch_flow_cache_misses_total", "counter", "Policy verdicts that needed a classifier lookup.", stats.FlowCacheMisses);
         Scalar(sb, "vswitch_conntrack_entries", "gauge", "Connections tracked now.", stats.ConntrackEntries);

@@ -72,7 +72,8 @@ public sealed record SwitchStats(
     FragmentStats? Fragments = null,
     long DhcpReplies = 0,
     long DhcpIgnored = 0,
-    long RouterAdvertisements = 0)
+    long RouterAdvertisements = 0,
+    RouterStats? Router = null)
 {
     /// <summary>Reads every counter.</summary>
     /// <param name="reconciler">The running state.</param>
@@ -141,6 +142,16 @@ public sealed record SwitchStats(
             Fragments: new FragmentStats(datapath.Fragments.RecordedTotal, datapath.Read(WorkerCounter.FragmentsMatched),
                 datapath.Read(WorkerCounter.FragmentsHeld), datapath.Fragments.EvictedTotal, datapath.Fragments.Capacity),
             DhcpReplies: datapath.Read(WorkerCounter.DhcpReplies), DhcpIgnored: datapath.Read(WorkerCounter.DhcpIgnored),
-            RouterAdvertisements: datapath.Read(WorkerCounter.RouterAdvertisements));
+            RouterAdvertisements: datapath.Read(WorkerCounter.RouterAdvertisements),
+            Router: new RouterStats(datapath.Read(WorkerCounter.RouterForwarded), datapath.Read(WorkerCounter.RouterNeighborReplies),
+                datapath.Read(WorkerCounter.RouterEchoReplies), datapath.Read(WorkerCounter.RouterIcmpErrors), datapath.Read(WorkerCounter.RouterIcmpRateLimited)));
     }
 }
+
+/// <summary>What the switch's routers did, summed over their workers.</summary>
+/// <param name="Forwarded">Packets routed from one network to another.</param>
+/// <param name="NeighborReplies">ARP and neighbor solicitations for router addresses answered.</param>
+/// <param name="EchoReplies">Pings to router addresses answered.</param>
+/// <param name="IcmpErrors">ICMP errors sent (time exceeded, unreachable, fragmentation needed).</param>
+/// <param name="IcmpRateLimited">ICMP errors not sent, over the rate limit.</param>
+public sealed record RouterStats(long Forwarded, long NeighborReplies, long EchoReplies, long IcmpErrors, long IcmpRateLimited);

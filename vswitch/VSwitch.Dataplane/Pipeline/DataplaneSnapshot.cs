@@ -1,5 +1,6 @@
 using VSwitch.Dataplane.Policy;
 using VSwitch.Dataplane.Ports;
+using VSwitch.Dataplane.Routing;
 using VSwitch.Packets;
 
 namespace VSwitch.Dataplane.Pipeline;
@@ -45,10 +46,22 @@ public sealed class DataplaneSnapshot
         {
             if (port?.Policy is not null && (uint)port.Network < (uint)networks.Length)
             {
-                Filtered[port.Network] = true;
+                Filtered[networks[port.Network]?.Zone ?? port.Network] = true;
+            }
+        }
+        // Networks joined by a router share their zone: a routed packet is judged at both ends, so any filtered port in
+        // the zone makes every network of it filtered.
+        for (var i = 0; i < networks.Length; i++)
+        {
+            if (networks[i] is { } network && network.Zone != i)
+            {
+                Filtered[i] = Filtered[network.Zone];
             }
         }
     }
+
+    /// <summary>Routers by index (<see cref="RouterInterface.Router"/>); null where free.</summary>
+    public LogicalRouter?[] Routers { get; init; } = [];
 
     /// <summary>
     /// By network index: some port of the network has port security, so its traffic is judged and later IP fragments
@@ -124,7 +137,7 @@ public sealed record SwitchPort(int Slot, string Name, IPort Port, int Network, 
     public VSwitch.Packets.Ndp.RouterAdvertisementSettings? RouterAdvertisement { get; init; }
 }
 
-/// <summary>An L2 segment: frames never leave it.</summary>
+/// <summary>An L2 segment: frames leave it only through a router's interface on it.</summary>
 /// <param name="Index">Small integer id: the MAC-table and conntrack zone.</param>
 /// <param name="Name">The network's name.</param>
 /// <param name="Members">Slots of the network's ports, the flood list.</param>
@@ -133,4 +146,17 @@ public sealed record SwitchPort(int Slot, string Name, IPort Port, int Network, 
 /// super-frames are dropped (<c>mtu</c>). 0: no limit.</param>
 /// <param name="VlanTransparent">Tagged frames from ports are carried (Neutron's <c>vlan_transparent</c>); otherwise a frame
 /// with a VLAN tag other than a priority tag (VLAN 0) is dropped (<c>vlan</c>), as on an access port.</param>
-public sealed record NetworkSegment(int Index, string Name, int[] Members, bool Stateful = false, int Mtu = 0, bool VlanTransparent = false);
+public sealed record NetworkSegment(int Index, string Name, int[] Members, bool Stateful = false, int Mtu = 0, bool VlanTransparent = false)
+{
+    private readonly int _zone = -1;
+
+    /// <summary>
+    /// The conntrack zone of the network's traffic: its own index, unless routers join it to other networks; then every
+    /// network they join shares the lowest index among them, so that a routed connection is one entry whichever end
+    /// sends (routed packets keep their addresses, and Neutron forbids overlapping subnets on a router).
+    /// </summary>
+    public int Zone { get => _zone < 0 ? Index : _zone; init => _zone = value; }
+
+    /// <summary>The router interfaces on this network: frames to their MACs are routed, ARP and ND for their addresses answered.</summary>
+    public RouterInterface[] RouterInterfaces { get; init; } = [];
+}

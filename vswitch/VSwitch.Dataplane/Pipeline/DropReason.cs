@@ -39,6 +39,12 @@ public enum DropReason
     /// <summary>A frame larger than the network's MTU that is not a GSO super-frame.</summary>
     Mtu,
 
+    /// <summary>A packet to a router that it cannot forward: no route to its destination, no port holds the next hop, or the router is down.</summary>
+    NoRoute,
+
+    /// <summary>A packet to a router whose TTL or hop limit would reach zero.</summary>
+    TtlExceeded,
+
     /// <summary>Sentinel: the number of reasons.</summary>
     Count,
 }
@@ -57,7 +63,7 @@ public enum Direction
 public static class DropReasonNames
 {
     private static readonly string[] s_reasons =
-        ["security_group", "spoofing", "conntrack_invalid", "conntrack_full", "malformed", "port_down", "tx_failed", "fragment", "vlan", "mtu"];
+        ["security_group", "spoofing", "conntrack_invalid", "conntrack_full", "malformed", "port_down", "tx_failed", "fragment", "vlan", "mtu", "no_route", "ttl_exceeded"];
 
     public static string Label(this DropReason reason) => s_reasons[(int)reason];
 

@@ -76,6 +76,21 @@ public enum WorkerCounter
     /// <summary>Router advertisements the switch sent in answer to its ports' router solicitations.</summary>
     RouterAdvertisements,
 
+    /// <summary>Packets the switch's routers forwarded from one network to another.</summary>
+    RouterForwarded,
+
+    /// <summary>ARP and neighbor solicitations for a router's address that the switch answered.</summary>
+    RouterNeighborReplies,
+
+    /// <summary>Echo requests to a router's address that the switch answered.</summary>
+    RouterEchoReplies,
+
+    /// <summary>ICMP errors the switch's routers sent (time exceeded, unreachable, fragmentation needed).</summary>
+    RouterIcmpErrors,
+
+    /// <summary>ICMP errors the switch's routers did not send because of their rate limit.</summary>
+    RouterIcmpRateLimited,
+
     /// <summary>Sentinel: the number of counters.</summary>
     Count,
 }

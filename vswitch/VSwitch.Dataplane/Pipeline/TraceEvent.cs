@@ -82,6 +82,33 @@ public enum TraceEvent : byte
     /// <summary>egress: dropped, no egress rule allows it.</summary>
     EgressDenied,
 
+    /// <summary>l3: the switch answers an ARP request or neighbor solicitation for a router's address (A: the router).</summary>
+    RouterNeighborAnswered,
+
+    /// <summary>l3: the switch answers an echo request to a router's address (A: the router).</summary>
+    RouterEchoAnswered,
+
+    /// <summary>l3: dropped, to a router's own address and not an echo request (A: the router).</summary>
+    RouterLocal,
+
+    /// <summary>l3: dropped, the router is administratively down (A: the router).</summary>
+    RouterDown,
+
+    /// <summary>l3: dropped, TTL or hop limit exhausted; time exceeded sent (A: the router, B: the TTL).</summary>
+    RouterTtlExceeded,
+
+    /// <summary>l3: dropped, no route to the destination; unreachable sent (A: the router).</summary>
+    RouterNoRoute,
+
+    /// <summary>l3: dropped, no port holds the next hop; unreachable sent (A: the router).</summary>
+    RouterUnresolved,
+
+    /// <summary>l3: dropped, over the next network's MTU with DF set; fragmentation needed sent (A: the router, B: the MTU).</summary>
+    RouterFragmentationNeeded,
+
+    /// <summary>l3: routed by the router to the step's port (A: the router, B: the out network).</summary>
+    Routed,
+
     /// <summary>l2: flooded, a broadcast or multicast destination.</summary>
     Multicast,
 

@@ -33,11 +33,18 @@ public sealed class TraceLog
     private readonly List<TraceRecord> _records = [];
     private List<TraceStep>? _steps;
 
+    private readonly Routing.LogicalRouter?[] _routers;
+
     /// <param name="ports">The traced snapshot's ports, by slot (for their names).</param>
-    internal TraceLog(SwitchPort?[] ports) => _ports = ports;
+    /// <param name="routers">The traced snapshot's routers, by index (for their names).</param>
+    internal TraceLog(SwitchPort?[] ports, Routing.LogicalRouter?[]? routers = null)
+    {
+        _ports = ports;
+        _routers = routers ?? [];
+    }
 
     /// <summary>The steps in words, in the order the pipeline took them.</summary>
-    public IReadOnlyList<TraceStep> Steps => _steps ??= [.. _records.Select(r => TraceText.Render(in r, PortName))];
+    public IReadOnlyList<TraceStep> Steps => _steps ??= [.. _records.Select(r => TraceText.Render(in r, PortName, RouterName))];
 
     /// <summary>Port slots the packet would be transmitted on.</summary>
     public List<int> DeliveredTo { get; } = [];
@@ -70,6 +77,9 @@ public sealed class TraceLog
         _records.Add(record);
         _steps = null;
     }
+
+    private string RouterName(int index) =>
+        (uint)index < (uint)_routers.Length && _routers[index] is { } router ? router.Name : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private string PortName(int slot) =>
         (uint)slot < (uint)_ports.Length && _ports[slot] is { } port ? port.Name : slot.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -12,9 +12,10 @@ namespace VSwitch.Dataplane.Pipeline;
 /// </summary>
 internal static class TraceText
 {
-    /// <summary>The step in words; <paramref name="portName"/> names a port slot.</summary>
-    public static TraceStep Render(in TraceRecord r, Func<int, string> portName)
+    /// <summary>The step in words; <paramref name="portName"/> names a port slot, <paramref name="routerName"/> a router.</summary>
+    public static TraceStep Render(in TraceRecord r, Func<int, string> portName, Func<int, string>? routerName = null)
     {
+        var router = routerName?.Invoke((int)r.A) ?? r.A.ToString(CultureInfo.InvariantCulture);
         var p = r.Packet;
         var name = r.Port >= 0 ? portName(r.Port) : "";
         var (stage, result, detail) = r.Event switch
@@ -49,6 +50,15 @@ internal static class TraceText
             EgressEstablished => ("egress", "allowed", $"established connection: port {name}'s stateful groups skip their rules"),
             EgressRule => ("egress", "allowed", $"egress rule slot {r.RuleSlot} of port {name}"),
             EgressDenied => ("egress", "", $"no egress rule of port {name}'s groups allows it"),
+            RouterNeighborAnswered => ("l3", "answered", $"router {router} answers for its own address: not forwarded"),
+            RouterEchoAnswered => ("l3", "answered", $"router {router} answers the echo request to its own address"),
+            RouterLocal => ("l3", "", $"to router {router}'s own address, and not an echo request"),
+            RouterDown => ("l3", "", $"router {router} is administratively down"),
+            RouterTtlExceeded => ("l3", "", $"TTL/hop limit {r.B} would reach zero at router {router}: ICMP time exceeded sent back"),
+            RouterNoRoute => ("l3", "", $"router {router} has no route to the destination: ICMP unreachable sent back"),
+            RouterUnresolved => ("l3", "", $"router {router} routes it, but no port holds the next hop: ICMP unreachable sent back"),
+            RouterFragmentationNeeded => ("l3", "", $"larger than the next network's MTU of {r.B} with don't-fragment set: router {router} sends fragmentation needed back"),
+            Routed => ("l3", "routed", $"router {router} routes it to port {name}: MACs rewritten, TTL/hop limit decremented"),
             Multicast => ("l2", "flood", $"{p.EthDestination} is a broadcast/multicast address: every other port of the network"),
             UnknownDestination => ("l2", "flood", $"{p.EthDestination} is unknown: flooded to every other port of the network"),
             KnownDestination => ("l2", "unicast", $"{p.EthDestination} is on port {name}"),

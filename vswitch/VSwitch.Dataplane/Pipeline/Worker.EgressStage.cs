@@ -23,7 +23,7 @@ public sealed partial class Worker
         var now = tracked ? _datapath.NowMs() : 0;
         if (tracked && !TMode.IsTrace)
         {
-            PrefetchConnections(conntrack, inPort.Network, n);
+            PrefetchConnections(conntrack, network!.Zone, n);
         }
         for (var i = 0; i < n; i++)
         {
@@ -63,7 +63,7 @@ public sealed partial class Worker
             if (tracked && p.IsIp)
             {
                 ref var ct = ref _ct[i];
-                ct = TMode.IsTrace ? conntrack.Peek(rx[i].Span, in p, inPort.Network, now) : conntrack.TrackPrepared(rx[i].Span, in p, in _probe[i], now);
+                ct = TMode.IsTrace ? conntrack.Peek(rx[i].Span, in p, network!.Zone, now) : conntrack.TrackPrepared(rx[i].Span, in p, in _probe[i], now);
                 if (TMode.IsTrace)
                 {
                     var tracedConnection = ct.Verdict is ConnVerdict.Established or ConnVerdict.Related;

@@ -132,7 +132,7 @@ public sealed partial class Worker
             InPortLimit = inPort.ConntrackLimit,
             OutPortLimit = outPort.ConntrackLimit,
         };
-        var result = _datapath.Conntrack.Commit(frame.Span, in _parsed[index], inPort.Network, _datapath.NowMs(), in admission, out _);
+        var result = _datapath.Conntrack.Commit(frame.Span, in _parsed[index], snapshot.Networks[inPort.Network]?.Zone ?? inPort.Network, _datapath.NowMs(), in admission, out _);
         switch (result)
         {
             case ConnCommitResult.Full or ConnCommitResult.InPortLimit:

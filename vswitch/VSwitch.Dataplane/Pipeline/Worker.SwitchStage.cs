@@ -1,12 +1,18 @@
+using VSwitch.Packets;
+
 
 namespace VSwitch.Dataplane.Pipeline;
 
 public sealed partial class Worker
 {
-    /// <summary>Stage 3: learn every source MAC and look up every destination MAC in the port's network.</summary>
-    private void SwitchStage<TMode>(DataplaneSnapshot snapshot, SwitchPort inPort, int n)
+    /// <summary>
+    /// Stage 3: learn every source MAC and look up every destination MAC in the port's network; on a network with a
+    /// router interface, frames for the router are answered or routed instead (Worker.RoutingStage.cs).
+    /// </summary>
+    private void SwitchStage<TMode>(DataplaneSnapshot snapshot, SwitchPort inPort, PacketBatch rx, int n)
         where TMode : struct, IPipelineMode
     {
+        var routerInterfaces = snapshot.Networks[inPort.Network]?.RouterInterfaces ?? [];
         var macs = _datapath.Macs;
         var network = inPort.Network;
         var now = _datapath.NowMs();
@@ -22,6 +28,10 @@ public sealed partial class Worker
             if (!TMode.IsTrace && !p.EthSource.IsMulticast)
             {
                 macs.Learn(network, p.EthSource, inPort.Slot, now);
+            }
+            if (routerInterfaces.Length != 0 && RoutingStage<TMode>(snapshot, inPort, routerInterfaces, rx, i))
+            {
+                continue;
             }
             if (p.EthDestination.IsMulticast)
             {

@@ -43,6 +43,7 @@ public sealed partial class Worker : IDisposable
     private readonly int[] _egressRule = new int[PacketBatch.MaxSize];
     private readonly PacketBatch _replies = new(1024);
     private int _replyCount;
+    private readonly Routing.IcmpRateLimit _icmpBudget = new();
     private readonly FlowKey[] _flowKeys = new FlowKey[PacketBatch.MaxSize];
     private readonly ulong[] _flowKeyPacketHash = new ulong[PacketBatch.MaxSize];
     private readonly bool[] _flowKeyBuilt = new bool[PacketBatch.MaxSize];
@@ -137,7 +138,7 @@ public sealed partial class Worker : IDisposable
         {
             throw new ArgumentException($"frame of {frame.Length} bytes is larger than a buffer ({_rx.BufferSize})", nameof(frame));
         }
-        _trace = new TraceLog(snapshot.Ports);
+        _trace = new TraceLog(snapshot.Ports, snapshot.Routers);
         try
         {
             _rx.ResetForReceive();

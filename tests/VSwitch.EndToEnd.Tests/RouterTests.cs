@@ -1,0 +1,198 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+
+namespace VSwitch.EndToEnd.Tests;
+
+/// <summary>
+/// Two networks behind one router, built with the real <c>openstack</c> CLI over the daemon's TCP API: VMs on TAP ports
+/// in namespaces take their addresses and default route from the switch's DHCP, then ping and connect across the
+/// router; a VM whose groups admit nothing is reached by nothing (dropped at its ingress, counted).
+/// </summary>
+public sealed class RouterLab : IDisposable
+{
+    public const string Token = "router-lab-token-0123456789";
+
+    internal Lab Lab { get; } = new();
+
+    internal string Url { get; }
+
+    private readonly string _tokenFile;
+
+    /// <summary>The VMs: (namespace, interface), front (default group), back (default group), locked (a group with no ingress rule).</summary>
+    internal (string Ns, string If) Front { get; }
+
+    internal (string Ns, string If) Back { get; }
+
+    internal (string Ns, string If) Locked { get; }
+
+    public RouterLab()
+    {
+        Root.Require();
+        _tokenFile = Path.Combine(Path.GetTempPath(), $"{Lab.Prefix}-token");
+        try
+        {
+            File.WriteAllText(_tokenFile, Token);
+            var port = FreePort();
+            Url = $"http://127.0.0.1:{port}";
+            Lab.StartWith(1, ["--api-listen", $"127.0.0.1:{port}", "--api-token-file", _tokenFile]);
+            Front = Lab.Namespace("front");
+            Back = Lab.Namespace("back");
+            Locked = Lab.Namespace("locked");
+
+            Os("network create front");
+            Os("network create back");
+            Os("subnet create front-v4 --network front --subnet-range 198.18.81.0/24");
+            Os("subnet create back-v4 --network back --subnet-range 198.18.82.0/24");
+            Os("router create edge");
+            Os("router add subnet edge front-v4");
+            Os("router add subnet edge back-v4");
+            Os("security group create locked");
+            Os($"port create front-vm --network front --binding-profile device=tap:{Front.If}@{Front.Ns}");
+            Os($"port create back-vm --network back --binding-profile device=tap:{Back.If}@{Back.Ns}");
+            Os($"port create locked-vm --network back --security-group locked --binding-profile device=tap:{Locked.If}@{Locked.Ns}");
+            foreach (var vm in new[] { Front, Back, Locked })
+            {
+                Dhcp(vm);
+            }
+        }
+        catch
+        {
+            // xunit does not dispose a fixture whose constructor threw: leave no namespace or daemon behind.
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs <c>openstack ARGS</c> against the lab's daemon (no OS_* variables from the environment); its output.</summary>
+    internal string Os(string args)
+    {
+        var result = Shell.Run($"env -i PATH=/usr/bin:/bin HOME={Lab.Daemon!.StateDir} /usr/bin/openstack --os-auth-type admin_token --os-token {Token} --os-endpoint {Url} {args}",
+            TimeSpan.FromSeconds(90));
+        if (!result.Ok)
+        {
+            throw new InvalidOperationException($"openstack {args}: {result}\n{Lab.Daemon.Log}");
+        }
+        return result.Stdout;
+    }
+
+    internal JsonNode OsJson(string args) => JsonNode.Parse(Os($"{args} -f json"))!;
+
+    /// <summary>
+    /// Brings the VM's interface up and runs busybox's DHCP client with a script that configures what the switch
+    /// offered: the address, its prefix and the default route through the router.
+    /// </summary>
+    internal void Dhcp((string Ns, string If) vm)
+    {
+        if (!Shell.Eventually(() => Shell.Run($"ip netns exec {vm.Ns} ip link show {vm.If}").Ok, TimeSpan.FromSeconds(10)))
+        {
+            throw new InvalidOperationException($"{vm.If} did not appear in {vm.Ns}");
+        }
+        var script = Path.Combine(Path.GetTempPath(), $"{Lab.Prefix}-udhcpc.sh");
+        File.WriteAllText(script, """
+            #!/bin/sh
+            [ "$1" = bound ] || [ "$1" = renew ] || exit 0
+            ip addr replace "$ip/$mask" dev "$interface"
+            ip route replace default via "${router%% *}" dev "$interface"
+            """);
+        Shell.Must($"chmod 700 {script}");
+        Shell.Must($"ip netns exec {vm.Ns} ip link set lo up");
+        Shell.Must($"ip netns exec {vm.Ns} ip link set {vm.If} up");
+        var dhcp = Shell.Run($"ip netns exec {vm.Ns} busybox udhcpc -i {vm.If} -n -q -f -t 5 -T 1 -s {script}", TimeSpan.FromSeconds(20));
+        if (!dhcp.Ok)
+        {
+            throw new InvalidOperationException($"DHCP in {vm.Ns} failed: {dhcp}");
+        }
+    }
+
+    /// <summary>The VM's IPv4 address, as the switch allocated it.</summary>
+    internal string Address(string port) =>
+        (string)Lab.Daemon!.Api($"v2.0/ports?name={port}")["ports"]!.AsArray().Single()!["fixed_ips"]!.AsArray().Single()!["ip_address"]!;
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        Lab.Dispose();
+        File.Delete(_tokenFile);
+        File.Delete(Path.Combine(Path.GetTempPath(), $"{Lab.Prefix}-udhcpc.sh"));
+    }
+}
+
+[Collection(LabCollection.Name)]
+public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
+{
+    private static string Exec((string Ns, string If) vm, string command) => $"ip netns exec {vm.Ns} {command}";
+
+    [Fact]
+    public async Task VmsOnTwoSubnets_PingAndConnectThroughTheRouter_WithTheirAddressesAndRouteFromDhcp()
+    {
+        var daemon = fixture.Lab.Daemon!;
+        var back = fixture.Address("back-vm");
+        Assert.StartsWith("198.18.82.", back, StringComparison.Ordinal);
+        var route = Shell.Run(Exec(fixture.Front, "ip route show default")).Stdout;
+        Assert.Contains("via 198.18.81.1", route, StringComparison.Ordinal);
+
+        // The gateway answers for itself; the far side answers through it (the default group admits its own members).
+        var gateway = Shell.Run(Exec(fixture.Front, "ping -c 1 -W 2 198.18.81.1"), TimeSpan.FromSeconds(10));
+        Assert.True(gateway.Ok, gateway.ToString() + daemon.Log);
+        var ping = Shell.Run(Exec(fixture.Front, $"ping -c 2 -i 0.2 -W 2 {back}"), TimeSpan.FromSeconds(15));
+        Assert.True(ping.Ok, ping.ToString() + daemon.Metrics());
+        Assert.Contains("ttl=63", ping.Stdout, StringComparison.Ordinal);
+
+        // TCP across the router: the listener's reply comes back through the same connection.
+        var server = Task.Run(() => Shell.Run(Exec(fixture.Back, "timeout 15 ncat -l -p 8080 --send-only -c 'echo routed-hello'"), TimeSpan.FromSeconds(20)));
+        Lab.WaitListening(new Lab.Vm(fixture.Back.Ns, fixture.Back.If, back, "", "back-vm"), 8080);
+        var tcp = Shell.Run(Exec(fixture.Front, $"ncat -w 3 --recv-only {back} 8080"), TimeSpan.FromSeconds(10));
+        Assert.Contains("routed-hello", tcp.Stdout, StringComparison.Ordinal);
+        await server;
+        Assert.True(daemon.Metric("vswitch_router_forwarded_packets_total") >= 6, daemon.Metrics());
+        Assert.True(daemon.Metric("vswitch_router_echo_replies_total") >= 1);
+    }
+
+    [Fact]
+    public void AVmWhoseGroupsAdmitNothing_IsNotReachedThroughTheRouter_AndTheDropIsCountedAtItsIngress()
+    {
+        var daemon = fixture.Lab.Daemon!;
+        var locked = fixture.Address("locked-vm");
+        var dropped = "vswitch_port_dropped_packets_total{port=\"locked-vm\",direction=\"ingress\",reason=\"security_group\"}";
+        var before = Math.Max(0, daemon.Metric(dropped));
+        var ping = Shell.Run(Exec(fixture.Front, $"ping -c 2 -i 0.2 -W 1 {locked}"), TimeSpan.FromSeconds(15));
+        Assert.False(ping.Ok, "a VM whose groups admit nothing answered a ping through the router");
+        Assert.True(Shell.Eventually(() => daemon.Metric(dropped) >= before + 2, TimeSpan.FromSeconds(5)), daemon.Metrics());
+
+        // The trace says where: routed by the router, then refused by the receiver's ingress.
+        var show = fixture.OsJson("router show edge");
+        Assert.Equal(2, show["interfaces_info"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public void ATtlThatRunsOut_AtTheRouter_ComesBackAsTimeExceededFromTheGateway()
+    {
+        var back = fixture.Address("back-vm");
+        var ping = Shell.Run(Exec(fixture.Front, $"ping -c 1 -t 1 -W 2 {back}"), TimeSpan.FromSeconds(10));
+        Assert.Contains("From 198.18.81.1", ping.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Time to live exceeded", ping.Stdout, StringComparison.Ordinal);
+        Assert.True(fixture.Lab.Daemon!.Metric("vswitch_router_icmp_errors_total") >= 1);
+    }
+
+    [Fact]
+    public void RoutersAndLeases_SurviveKill9()
+    {
+        var back = fixture.Address("back-vm");
+        var front = fixture.Address("front-vm");
+        var daemon = fixture.Lab.RestartAfterSigkill(1);
+        Assert.Equal("edge", (string)daemon.Api("v2.0/routers")["routers"]!.AsArray().Single()!["name"]!);
+        // The TAP devices went with the old process: the VMs ask for their leases again and get the same addresses.
+        fixture.Dhcp(fixture.Front);
+        fixture.Dhcp(fixture.Back);
+        Assert.Equal((front, back), (fixture.Address("front-vm"), fixture.Address("back-vm")));
+        var ping = Shell.Run(Exec(fixture.Front, $"ping -c 2 -i 0.2 -W 2 {back}"), TimeSpan.FromSeconds(15));
+        Assert.True(ping.Ok, ping.ToString() + daemon.Log);
+    }
+}

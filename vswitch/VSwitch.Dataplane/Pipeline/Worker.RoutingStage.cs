@@ -1,0 +1,210 @@
+using VSwitch.Dataplane.Routing;
+using VSwitch.Packets;
+using VSwitch.Packets.Routing;
+
+namespace VSwitch.Dataplane.Pipeline;
+
+public sealed partial class Worker
+{
+    /// <summary>
+    /// Stage 3, L3 (only on a network with a router interface): a frame for a router (to its MAC, or an ARP request or
+    /// neighbor solicitation for its address) is answered or routed here instead of switched. A routed frame leaves
+    /// with the next hop's MAC and one less TTL, bound for the port that holds the next hop, whose ingress rules judge
+    /// it in stage 4 as they judge switched frames; the sender's egress rules judged it in stage 2. Errors (time
+    /// exceeded, unreachable, fragmentation needed) go back to the sender within the worker's ICMP budget.
+    /// </summary>
+    /// <returns>True when the frame was the router's (decided here); false to switch it.</returns>
+    private bool RoutingStage<TMode>(DataplaneSnapshot snapshot, SwitchPort inPort, RouterInterface[] interfaces, PacketBatch rx, int i)
+        where TMode : struct, IPipelineMode
+    {
+        ref var p = ref _parsed[i];
+        RouterInterface? iface = null;
+        if (p.EthDestination.IsMulticast)
+        {
+            // Only a question about a router's own address is the router's; other broadcasts are switched.
+            if (ArpReply.IsRequest(in p) || NeighborAdvertisement.IsSolicitation(in p))
+            {
+                var asked = p.IsArp ? p.IpDestination : p.NdTarget;
+                foreach (var candidate in interfaces)
+                {
+                    if (candidate.Owns(asked))
+                    {
+                        iface = candidate;
+                        break;
+                    }
+                }
+            }
+            if (iface is null)
+            {
+                return false;
+            }
+        }
+        else
+        {
+            foreach (var candidate in interfaces)
+            {
+                if (candidate.Mac == p.EthDestination)
+                {
+                    iface = candidate;
+                    break;
+                }
+            }
+            if (iface is null)
+            {
+                return false;
+            }
+        }
+        _output[i] = OutputDrop;
+        var router = (uint)iface.Router < (uint)snapshot.Routers.Length ? snapshot.Routers[iface.Router] : null;
+        if (router is null || !router.AdminUp)
+        {
+            Counters.Drop(inPort.Slot, DropReason.NoRoute, Direction.Egress);
+            if (TMode.IsTrace)
+            {
+                _trace!.Drop(TraceEvent.RouterDown, DropReason.NoRoute, inPort.Slot, a: iface.Router);
+            }
+            return true;
+        }
+        ref var frame = ref rx[i];
+        if (ArpReply.IsRequest(in p) || NeighborAdvertisement.IsSolicitation(in p))
+        {
+            AnswerNeighbor<TMode>(inPort, iface, ref frame, in p);
+            return true;
+        }
+        if (!p.IsIp)
+        {
+            // An ARP reply or another protocol to the router's MAC: nothing to answer, nothing to route.
+            return true;
+        }
+        if (router.Owns(p.IpDestination))
+        {
+            if (IcmpEcho.IsRequest(in p) && (TMode.IsTrace || IcmpEcho.AnswerInPlace(frame.Span, in p, iface.Mac)))
+            {
+                if (TMode.IsTrace)
+                {
+                    _trace!.Record(TraceEvent.RouterEchoAnswered, inPort.Slot, a: router.Index);
+                }
+                else
+                {
+                    Enqueue(inPort, inPort.Slot, in frame);
+                    Counters.Add(WorkerCounter.RouterEchoReplies, 1);
+                }
+            }
+            else if (TMode.IsTrace)
+            {
+                _trace!.Drop(TraceEvent.RouterLocal, DropReason.NoRoute, inPort.Slot, a: router.Index);
+            }
+            return true;
+        }
+        var hopLimit = RoutedFrame.HopLimit(frame.Span, in p);
+        if (hopLimit <= 1)
+        {
+            Counters.Drop(inPort.Slot, DropReason.TtlExceeded, Direction.Egress);
+            SendIcmpError<TMode>(inPort, iface, in frame, in p, p.IsIpv4 ? IcmpError.Ipv4TimeExceeded : IcmpError.Ipv6TimeExceeded, 0);
+            if (TMode.IsTrace)
+            {
+                _trace!.Drop(TraceEvent.RouterTtlExceeded, DropReason.TtlExceeded, inPort.Slot, a: router.Index, b: hopLimit);
+            }
+            return true;
+        }
+        if (!router.TryRoute(p.IpDestination, out var outIndex, out var nextHop))
+        {
+            Counters.Drop(inPort.Slot, DropReason.NoRoute, Direction.Egress);
+            SendIcmpError<TMode>(inPort, iface, in frame, in p,
+                p.IsIpv4 ? IcmpError.Ipv4Unreachable : IcmpError.Ipv6Unreachable, p.IsIpv4 ? IcmpError.Ipv4NetUnreachable : IcmpError.Ipv6NoRoute);
+            if (TMode.IsTrace)
+            {
+                _trace!.Drop(TraceEvent.RouterNoRoute, DropReason.NoRoute, inPort.Slot, a: router.Index);
+            }
+            return true;
+        }
+        if (!router.TryResolve(nextHop, out var neighbor))
+        {
+            Counters.Drop(inPort.Slot, DropReason.NoRoute, Direction.Egress);
+            SendIcmpError<TMode>(inPort, iface, in frame, in p,
+                p.IsIpv4 ? IcmpError.Ipv4Unreachable : IcmpError.Ipv6Unreachable, p.IsIpv4 ? IcmpError.Ipv4HostUnreachable : IcmpError.Ipv6AddressUnreachable);
+            if (TMode.IsTrace)
+            {
+                _trace!.Drop(TraceEvent.RouterUnresolved, DropReason.NoRoute, inPort.Slot, a: router.Index);
+            }
+            return true;
+        }
+        var outInterface = router.Interfaces[outIndex];
+        var outMtu = (uint)outInterface.Network < (uint)snapshot.Networks.Length ? snapshot.Networks[outInterface.Network]?.Mtu ?? 0 : 0;
+        if (outMtu != 0 && p.IpLength > outMtu && !frame.Vnet.IsGso)
+        {
+            // IPv6 is never fragmented by routers; IPv4 with DF neither. The switch does not fragment either way.
+            Counters.Drop(inPort.Slot, DropReason.Mtu, Direction.Egress);
+            if (p.IsIpv6 || RoutedFrame.DontFragment(frame.Span, in p))
+            {
+                SendIcmpError<TMode>(inPort, iface, in frame, in p,
+                    p.IsIpv4 ? IcmpError.Ipv4Unreachable : IcmpError.Ipv6PacketTooBig, p.IsIpv4 ? IcmpError.Ipv4FragmentationNeeded : (byte)0, outMtu);
+            }
+            if (TMode.IsTrace)
+            {
+                _trace!.Drop(TraceEvent.RouterFragmentationNeeded, DropReason.Mtu, inPort.Slot, a: router.Index, b: outMtu);
+            }
+            return true;
+        }
+        RoutedFrame.Forward(frame.Span, in p, neighbor.Mac, outInterface.Mac);
+        p.EthSource = outInterface.Mac;
+        p.EthDestination = neighbor.Mac;
+        p.Ttl = (byte)(hopLimit - 1);
+        _output[i] = neighbor.Slot;
+        Counters.Add(WorkerCounter.RouterForwarded, 1);
+        if (TMode.IsTrace)
+        {
+            _trace!.Record(TraceEvent.Routed, neighbor.Slot, a: router.Index, b: outInterface.Network);
+        }
+        return true;
+    }
+
+    /// <summary>ARP (in place) or a neighbor advertisement (into a reply buffer) for the router interface's address, to the asker.</summary>
+    private void AnswerNeighbor<TMode>(SwitchPort inPort, RouterInterface iface, ref Frame frame, in ParsedPacket p)
+        where TMode : struct, IPipelineMode
+    {
+        if (TMode.IsTrace)
+        {
+            _trace!.Record(TraceEvent.RouterNeighborAnswered, inPort.Slot, a: iface.Router);
+            return;
+        }
+        if (p.IsArp)
+        {
+            ArpReply.AnswerInPlace(frame.Span, in p, iface.Mac);
+            Enqueue(inPort, inPort.Slot, in frame);
+        }
+        else if (NextReply(out var k))
+        {
+            Send(inPort, k, NeighborAdvertisement.Write(_replies.Buffer(k), in p, iface.Mac));
+        }
+        else
+        {
+            return;
+        }
+        Counters.Add(WorkerCounter.RouterNeighborReplies, 1);
+    }
+
+    /// <summary>An ICMP error about the frame to its sender, from the router's interface on the sender's network, within the budget.</summary>
+    private void SendIcmpError<TMode>(SwitchPort inPort, RouterInterface iface, in Frame frame, in ParsedPacket p, byte type, byte code, int mtu = 0)
+        where TMode : struct, IPipelineMode
+    {
+        if (TMode.IsTrace || !IcmpError.MayAnswer(in p) || (p.IsIpv4 && iface.Ipv4 == 0))
+        {
+            return;
+        }
+        if (!_icmpBudget.TryTake(_datapath.NowMs()))
+        {
+            Counters.Add(WorkerCounter.RouterIcmpRateLimited, 1);
+            return;
+        }
+        if (!NextReply(out var k))
+        {
+            return;
+        }
+        var length = p.IsIpv4
+            ? IcmpError.WriteIpv4(_replies.Buffer(k), frame.Span, in p, iface.Mac, iface.Ipv4, type, code, mtu)
+            : IcmpError.WriteIpv6(_replies.Buffer(k), frame.Span, in p, iface.Mac, iface.Ipv6Source, type, code, mtu);
+        Send(inPort, k, length);
+        Counters.Add(WorkerCounter.RouterIcmpErrors, 1);
+    }
+}

@@ -1,0 +1,81 @@
+using System.Collections.Frozen;
+using VSwitch.Packets;
+
+namespace VSwitch.Dataplane.Routing;
+
+/// <summary>
+/// A router as the data path sees it: its interfaces, its table (connected subnets and extra routes, longest prefix
+/// first) and its neighbours (every address of every port on its networks, from the model: the switch knows where each
+/// address lives, as OVN does, so nothing is learned and no ARP is sent).
+/// </summary>
+/// <remarks>
+/// Immutable, built by the control plane with the snapshot. A table holds a few entries per subnet: the lookup scans
+/// it in order (longest prefix first), which beats a trie at this size; neighbours are a frozen hash table.
+/// </remarks>
+public sealed class LogicalRouter
+{
+    private readonly Route[] _routes;
+    private readonly FrozenDictionary<IpAddress128, Neighbor> _neighbors;
+
+    /// <param name="index">The router's index in the snapshot.</param>
+    /// <param name="name">For traces and logs.</param>
+    /// <param name="adminUp">False: the router forwards and answers nothing.</param>
+    /// <param name="interfaces">The router's interfaces.</param>
+    /// <param name="routes">Its table in any order.</param>
+    /// <param name="neighbors">Its neighbours' addresses.</param>
+    public LogicalRouter(int index, string name, bool adminUp, RouterInterface[] interfaces, IEnumerable<Route> routes,
+        IEnumerable<KeyValuePair<IpAddress128, Neighbor>> neighbors)
+    {
+        Index = index;
+        Name = name;
+        AdminUp = adminUp;
+        Interfaces = interfaces;
+        _routes = [.. routes.OrderByDescending(r => r.PrefixLength128)];
+        _neighbors = neighbors.ToFrozenDictionary();
+    }
+
+    public int Index { get; }
+
+    public string Name { get; }
+
+    public bool AdminUp { get; }
+
+    public RouterInterface[] Interfaces { get; }
+
+    public ReadOnlySpan<Route> Routes => _routes;
+
+    public int NeighborCount => _neighbors.Count;
+
+    /// <summary>The longest-prefix route to <paramref name="destination"/>: its interface and the address to resolve.</summary>
+    public bool TryRoute(IpAddress128 destination, out int interfaceIndex, out IpAddress128 nextHop)
+    {
+        foreach (ref readonly var route in _routes.AsSpan())
+        {
+            if (route.Contains(destination))
+            {
+                interfaceIndex = route.Interface;
+                nextHop = route.IsConnected ? destination : route.NextHop;
+                return true;
+            }
+        }
+        interfaceIndex = -1;
+        nextHop = default;
+        return false;
+    }
+
+    /// <summary>The port and MAC of <paramref name="address"/>.</summary>
+    public bool TryResolve(IpAddress128 address, out Neighbor neighbor) => _neighbors.TryGetValue(address, out neighbor);
+
+    /// <summary>True when <paramref name="address"/> is one of the router's own (on any interface).</summary>
+    public bool Owns(IpAddress128 address)
+    {
+        foreach (var i in Interfaces)
+        {
+            if (i.Owns(address))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,32 @@
+using VSwitch.Packets;
+
+namespace VSwitch.Dataplane.Routing;
+
+/// <summary>
+/// One entry of a router's table: packets to <see cref="Network"/>/<see cref="PrefixLength128"/> leave by interface
+/// <see cref="Interface"/>, to their own destination (a connected subnet) or to <see cref="NextHop"/> (an extra route).
+/// </summary>
+/// <param name="Network">The destination prefix, host bits clear; IPv4 prefixes IPv4-mapped.</param>
+/// <param name="PrefixLength128">The prefix length in 128-bit terms (an IPv4 /24 is 120).</param>
+/// <param name="Interface">Index into <see cref="LogicalRouter.Interfaces"/>.</param>
+/// <param name="NextHop">The gateway to send to; the zero address for a connected subnet (the destination itself).</param>
+public readonly record struct Route(IpAddress128 Network, int PrefixLength128, int Interface, IpAddress128 NextHop)
+{
+    public bool IsConnected => NextHop.High == 0 && NextHop.Low == 0;
+
+    public bool Contains(IpAddress128 address)
+    {
+        var (high, low) = Mask(PrefixLength128);
+        return (address.High & high) == Network.High && (address.Low & low) == Network.Low;
+    }
+
+    /// <summary>The 128-bit mask of a prefix length, as its two halves.</summary>
+    public static (ulong High, ulong Low) Mask(int length) => length switch
+    {
+        <= 0 => (0, 0),
+        < 64 => (~0UL << (64 - length), 0),
+        64 => (~0UL, 0),
+        < 128 => (~0UL, ~0UL << (128 - length)),
+        _ => (~0UL, ~0UL),
+    };
+}
