@@ -34,6 +34,7 @@ internal sealed class CliApp(TextWriter output, TextWriter error, Func<string, s
         Connection.AddTo(root);
         root.Subcommands.Add(NetworkCommands.Build(this));
         root.Subcommands.Add(SubnetCommands.Build(this));
+        root.Subcommands.Add(RouterCommands.Build(this));
         root.Subcommands.Add(PortCommands.Build(this));
         root.Subcommands.Add(SecurityGroupCommands.Build(this));
         root.Subcommands.Add(AddressGroupCommands.Build(this));

@@ -18,6 +18,8 @@ public sealed record Port
     [JsonPropertyName("security_groups")] public IReadOnlyList<string> SecurityGroups { get; set; } = [];
     [JsonPropertyName("port_security_enabled")] public bool PortSecurityEnabled { get; set; }
     [JsonPropertyName("binding:profile")] public BindingProfile? BindingProfile { get; set; }
+    [JsonPropertyName("device_owner")] public string? DeviceOwner { get; set; }
+    [JsonPropertyName("device_id")] public string? DeviceId { get; set; }
 
     /// <summary>
     /// How the switch runs the port: <c>queues</c>, <c>io</c>/<c>io_fallback</c> (TAP), <c>rx</c> (AF_PACKET),
@@ -43,7 +45,7 @@ public sealed record Port
             : null;
 }
 
-/// <summary>One fixed IP of a port (there are no subnets: <c>subnet_id</c> is always null).</summary>
+/// <summary>One fixed IP of a port: the address and the subnet holding it (null on a network without subnets).</summary>
 public sealed record FixedIp
 {
     /// <summary>The address; in a request, null lets the switch allocate one from <see cref="SubnetId"/>.</summary>

@@ -113,6 +113,29 @@ public sealed class OpenStackCliTests : IDisposable
         Must("network", "delete", "osc-sub-net");
     }
 
+    /// <summary>The OpenStack CLI's router verbs: create, add subnet (its gateway), routes, show with interfaces, remove, delete.</summary>
+    [Fact]
+    public void OpenStackCli_RoutersInterfacesAndRoutes()
+    {
+        Json("network", "create", "osc-r-net");
+        Json("subnet", "create", "--network", "osc-r-net", "--subnet-range", "198.18.31.0/24", "osc-r-sub");
+        var router = Json("router", "create", "osc-r");
+        Assert.Equal("ACTIVE", (string)router["status"]!);
+        Must("router", "add", "subnet", "osc-r", "osc-r-sub");
+        var port = Json("port", "list", "--router", "osc-r").AsArray().Single()!;
+        Assert.Equal("198.18.31.1", (string)port["Fixed IP Addresses"]![0]!["ip_address"]!);
+        Must("router", "set", "osc-r", "--route", "destination=198.19.0.0/16,gateway=198.18.31.9");
+        var shown = Json("router", "show", "osc-r");
+        Assert.Equal("198.18.31.1", (string)shown["interfaces_info"]![0]!["ip_address"]!);
+        Assert.Equal("198.19.0.0/16", (string)shown["routes"]![0]!["destination"]!);
+        Assert.NotEqual(0, Os("router", "delete", "osc-r").ExitCode);
+        Must("router", "unset", "--route", "destination=198.19.0.0/16,gateway=198.18.31.9", "osc-r");
+        Must("router", "remove", "subnet", "osc-r", "osc-r-sub");
+        Must("router", "delete", "osc-r");
+        Must("subnet", "delete", "osc-r-sub");
+        Must("network", "delete", "osc-r-net");
+    }
+
     /// <summary>
     /// A port's connection limit through the OpenStack CLI's <c>--binding-profile</c> (which merges keys into the
     /// profile and sends strings) and vswitchctl's <c>--conntrack-limit</c>, each seeing what the other set.

@@ -169,6 +169,43 @@ public sealed class VswitchctlLiveTests : IDisposable
     }
 
     [Fact]
+    public void Router_CreateAddSubnetsRoutesShowRemoveDelete()
+    {
+        _daemon.MustCtl("network", "create", "cli-r-a");
+        _daemon.MustCtl("network", "create", "cli-r-b");
+        _daemon.MustCtl("subnet", "create", "cli-r-a4", "--network", "cli-r-a", "--subnet-range", "198.18.40.0/24");
+        _daemon.MustCtl("subnet", "create", "cli-r-b4", "--network", "cli-r-b", "--subnet-range", "198.18.41.0/24");
+        var router = Json("router", "create", "cli-r", "--description", "edge");
+        Assert.Equal(("cli-r", "UP"), ((string)router["name"]!, (string)router["admin_state_up"]!));
+        _daemon.MustCtl("router", "add", "subnet", "cli-r", "cli-r-a4");
+        _daemon.MustCtl("router", "add", "subnet", "cli-r", "cli-r-b4");
+        var again = _daemon.Ctl("router", "add", "subnet", "cli-r", "cli-r-a4");
+        Assert.NotEqual(0, again.ExitCode);
+        Assert.Contains("already has a port on subnet", again.Stderr);
+
+        _daemon.MustCtl("router", "set", "cli-r", "--route", "destination=198.19.0.0/16,gateway=198.18.41.9", "--disable");
+        var shown = Json("router", "show", "cli-r");
+        Assert.Equal(["198.18.40.1", "198.18.41.1"], shown["interfaces_info"]!.AsArray().Select(i => (string)i!["ip_address"]!).Order());
+        Assert.Equal("""[{"destination":"198.19.0.0/16","gateway":"198.18.41.9"}]""", shown["routes"]!.ToJsonString());
+        Assert.Equal("DOWN", (string)shown["admin_state_up"]!);
+        var unconnected = _daemon.Ctl("router", "set", "cli-r", "--route", "destination=198.19.0.0/16,gateway=198.18.99.9");
+        Assert.NotEqual(0, unconnected.ExitCode);
+        Assert.Contains("not connected with router", unconnected.Stderr);
+        Assert.Contains("cli-r", _daemon.MustCtl("router", "list", "-f", "value", "-c", "name"));
+
+        var inUse = _daemon.Ctl("router", "remove", "subnet", "cli-r", "cli-r-b4");
+        Assert.NotEqual(0, inUse.ExitCode);
+        Assert.Contains("required by one or more routes", inUse.Stderr);
+        _daemon.MustCtl("router", "unset", "cli-r", "--route", "destination=198.19.0.0/16,gateway=198.18.41.9");
+        _daemon.MustCtl("router", "remove", "subnet", "cli-r", "cli-r-b4");
+        _daemon.MustCtl("router", "remove", "subnet", "cli-r", "cli-r-a4");
+        Assert.Empty(Json("router", "show", "cli-r")["interfaces_info"]!.AsArray());
+        _daemon.MustCtl("router", "delete", "cli-r");
+        _daemon.MustCtl("subnet", "delete", "cli-r-a4", "cli-r-b4");
+        _daemon.MustCtl("network", "delete", "cli-r-a", "cli-r-b");
+    }
+
+    [Fact]
     public void NetworkRbac_SharesAGroup_AndRefusesTakingItBackWhileUsed()
     {
         _daemon.MustCtl("security", "group", "create", "cli-shared");

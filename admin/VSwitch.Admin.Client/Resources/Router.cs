@@ -1,0 +1,36 @@
+using System.Text.Json.Serialization;
+
+namespace VSwitch.Admin.Client.Resources;
+
+/// <summary>A router (<c>GET /v2.0/routers/{id}</c>): it routes between the subnets it has interfaces on.</summary>
+public sealed record Router
+{
+    [JsonPropertyName("id")] public string Id { get; set; } = "";
+    [JsonPropertyName("name")] public string Name { get; set; } = "";
+    [JsonPropertyName("description")] public string? Description { get; set; }
+    [JsonPropertyName("admin_state_up")] public bool AdminStateUp { get; set; }
+    [JsonPropertyName("status")] public string? Status { get; set; }
+    [JsonPropertyName("routes")] public List<HostRoute> Routes { get; set; } = [];
+    [JsonPropertyName("project_id")] public string? ProjectId { get; set; }
+    [JsonPropertyName("revision_number")] public long RevisionNumber { get; set; }
+    [JsonPropertyName("created_at")] public string? CreatedAt { get; set; }
+    [JsonPropertyName("updated_at")] public string? UpdatedAt { get; set; }
+}
+
+/// <summary>A router create or update; null members are not sent (an empty <see cref="Routes"/> clears them).</summary>
+public sealed record RouterRequest
+{
+    [JsonPropertyName("name")] public string? Name { get; set; }
+    [JsonPropertyName("description")] public string? Description { get; set; }
+    [JsonPropertyName("admin_state_up")] public bool? AdminStateUp { get; set; }
+    [JsonPropertyName("routes")] public List<HostRoute>? Routes { get; set; }
+}
+
+/// <summary>The answer to adding or removing a router interface.</summary>
+public sealed record RouterInterface
+{
+    [JsonPropertyName("id")] public string RouterId { get; set; } = "";
+    [JsonPropertyName("port_id")] public string PortId { get; set; } = "";
+    [JsonPropertyName("subnet_id")] public string SubnetId { get; set; } = "";
+    [JsonPropertyName("network_id")] public string NetworkId { get; set; } = "";
+}
