@@ -25,6 +25,7 @@ public sealed class RoutingTests : IDisposable
     private static readonly MacAddress s_router1 = new(0xFA16_3E00_0002UL);
 
     private static readonly ClassifierRule s_any = new(0, false, -1, -1, -1, -1, -1, default, 0);
+    private static readonly ClassifierRule s_any6 = new(1, true, -1, -1, -1, -1, -1, default, 0);
 
     private readonly Datapath _datapath = new(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 8, BufferSize = 2048, MaxRules = 64 });
     private readonly InMemoryPort _a = new("memory:a");
@@ -41,9 +42,12 @@ public sealed class RoutingTests : IDisposable
         _datapath.Dispose();
     }
 
+    /// <summary>2001:db8:NET::HOST.</summary>
+    private static IpAddress128 V6(int net, int host) => new(0x2001_0DB8_0000_0000UL | ((ulong)net << 16), (ulong)host);
+
     private static PortPolicy Policy(uint ip, MacAddress mac, bool ingress, bool egress) =>
-        new(new PortAddresses([(mac, IpAddress128.FromIpv4(ip), 32)]), true,
-            ClassifierCompiler.Compile(ingress ? [s_any] : []), ClassifierCompiler.Compile(egress ? [s_any] : []), [10], [20]);
+        new(new PortAddresses([(mac, IpAddress128.FromIpv4(ip), 32), (mac, V6(ip == IpA ? 1 : 2, ip == IpA ? 10 : 20), 128)]), true,
+            ClassifierCompiler.Compile(ingress ? [s_any, s_any6] : []), ClassifierCompiler.Compile(egress ? [s_any, s_any6] : []), [10, 11], [20, 21]);
 
     /// <summary>Ports a, b, c; by default every port allows everything (stateful).</summary>
     private void Publish(bool routerUp = true, PortPolicy? policyA = null, PortPolicy? policyB = null, int mtu1 = 0)
@@ -52,18 +56,22 @@ public sealed class RoutingTests : IDisposable
         ports[0] = new SwitchPort(0, "a", _a, 0, true, Mac(1), policyA ?? Policy(IpA, Mac(1), true, true));
         ports[1] = new SwitchPort(1, "b", _b, 1, true, Mac(2), policyB ?? Policy(IpB, Mac(2), true, true));
         ports[2] = new SwitchPort(2, "c", _c, 1, true, Mac(3), null);
-        var if0 = new RouterInterface(0, 0, s_router0, Gateway0, []);
-        var if1 = new RouterInterface(0, 1, s_router1, Gateway1, []);
+        var if0 = new RouterInterface(0, 0, s_router0, Gateway0, [V6(1, 1)]);
+        var if1 = new RouterInterface(0, 1, s_router1, Gateway1, [V6(2, 1)]);
         var router = new LogicalRouter(0, "r", routerUp, [if0, if1],
             [
                 new Route(IpAddress128.FromIpv4(0xC612_0100), 120, 0, default),
                 new Route(IpAddress128.FromIpv4(0xC612_0200), 120, 1, default),
                 new Route(IpAddress128.FromIpv4(0xC613_0000), 112, 1, IpAddress128.FromIpv4(IpC)), // 198.19.0.0/16 via c
+                new Route(V6(1, 0), 64, 0, default),
+                new Route(V6(2, 0), 64, 1, default),
             ],
             [
                 new(IpAddress128.FromIpv4(IpA), new Neighbor(0, Mac(1))),
                 new(IpAddress128.FromIpv4(IpB), new Neighbor(1, Mac(2))),
                 new(IpAddress128.FromIpv4(IpC), new Neighbor(2, Mac(3))),
+                new(V6(1, 10), new Neighbor(0, Mac(1))),
+                new(V6(2, 20), new Neighbor(1, Mac(2))),
             ]);
         NetworkSegment?[] networks =
         [
@@ -149,6 +157,40 @@ public sealed class RoutingTests : IDisposable
         BinaryPrimitives.WriteUInt32BigEndian(arp[14..], senderIp);
         BinaryPrimitives.WriteUInt32BigEndian(arp[24..], targetIp);
         return frame;
+    }
+
+    /// <summary>An IPv6 frame; <paramref name="l4"/> follows the 40-byte header (its checksum is the caller's).</summary>
+    internal static byte[] Ipv6(MacAddress src, MacAddress dst, IpAddress128 srcIp, IpAddress128 dstIp, byte nextHeader, byte[] l4, byte hopLimit = 64)
+    {
+        var frame = new byte[14 + 40 + l4.Length];
+        dst.Write(frame);
+        src.Write(frame.AsSpan(6));
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), EtherType.Ipv6);
+        var ip = frame.AsSpan(14);
+        ip[0] = 0x60;
+        BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)l4.Length);
+        ip[6] = nextHeader;
+        ip[7] = hopLimit;
+        BinaryPrimitives.WriteUInt64BigEndian(ip[8..], srcIp.High);
+        BinaryPrimitives.WriteUInt64BigEndian(ip[16..], srcIp.Low);
+        BinaryPrimitives.WriteUInt64BigEndian(ip[24..], dstIp.High);
+        BinaryPrimitives.WriteUInt64BigEndian(ip[32..], dstIp.Low);
+        l4.CopyTo(ip[40..]);
+        if (nextHeader == IpProtocol.Icmpv6)
+        {
+            var pseudo = InternetChecksum.Add(ip[8..40], (ulong)l4.Length + IpProtocol.Icmpv6);
+            BinaryPrimitives.WriteUInt16BigEndian(ip[42..], InternetChecksum.Finish(InternetChecksum.Add(ip[40..], pseudo)));
+        }
+        return frame;
+    }
+
+    /// <summary>True when the frame's ICMPv6 checksum (over the pseudo-header) is right.</summary>
+    private static bool Icmpv6ChecksumOk(byte[] frame)
+    {
+        var ip = frame.AsSpan(14);
+        var length = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
+        var pseudo = InternetChecksum.Add(ip[8..40], (ulong)length + IpProtocol.Icmpv6);
+        return InternetChecksum.Fold(InternetChecksum.Add(ip.Slice(40, length), pseudo)) == 0xFFFF;
     }
 
     private static void AssertValidIpv4(byte[] frame)
@@ -291,6 +333,51 @@ public sealed class RoutingTests : IDisposable
         Send(1, Ipv4(Mac(2), s_router1, IpB, IpA, IpProtocol.Udp, UdpL4(55, 1000)));
         Assert.Empty(Drained(_a));
         Assert.Equal(1, _datapath.ReadDrop(0, DropReason.SecurityGroup, Direction.Ingress));
+    }
+
+    [Fact]
+    public void Ipv6_NeighborSolicitationsAndPingsAreAnswered_RoutedFramesLoseAHop_AndAnExpiredOneGetsTimeExceeded()
+    {
+        // A solicitation for the gateway (to its solicited-node address) gets a router's advertisement with its MAC.
+        var ns = new byte[32];
+        ns[0] = 135;
+        BinaryPrimitives.WriteUInt64BigEndian(ns.AsSpan(8), V6(1, 1).High);
+        BinaryPrimitives.WriteUInt64BigEndian(ns.AsSpan(16), V6(1, 1).Low);
+        ns[24] = 1;
+        ns[25] = 1;
+        Mac(1).Write(ns.AsSpan(26));
+        Send(0, Ipv6(Mac(1), new MacAddress(0x3333_FF00_0001UL), V6(1, 10), new IpAddress128(0xFF02_0000_0000_0000UL, 0x0000_0001_FF00_0001UL), IpProtocol.Icmpv6, ns, hopLimit: 255));
+        var na = Assert.Single(Drained(_a));
+        PacketParser.Parse(na, out var advert);
+        Assert.Equal(((ushort)136, V6(1, 1), s_router0), (advert.SourcePort, advert.NdTarget, advert.NdLinkLayerAddress));
+        Assert.True(Icmpv6ChecksumOk(na));
+        Assert.Equal(0xE0, na[14 + 40 + 4]); // router, solicited, override
+
+        // Its link-local address (what router advertisements come from) is answered too.
+        var linkLocal = new RouterInterface(0, 0, s_router0, 0, []).LinkLocal;
+        BinaryPrimitives.WriteUInt64BigEndian(ns.AsSpan(8), linkLocal.High);
+        BinaryPrimitives.WriteUInt64BigEndian(ns.AsSpan(16), linkLocal.Low);
+        Send(0, Ipv6(Mac(1), new MacAddress(0x3333_FF00_0001UL), V6(1, 10), new IpAddress128(0xFF02_0000_0000_0000UL, 0x0000_0001_FF00_0001UL), IpProtocol.Icmpv6, ns, hopLimit: 255));
+        Assert.Single(Drained(_a));
+
+        var echo = new byte[8 + 8];
+        echo[0] = 128;
+        Send(0, Ipv6(Mac(1), s_router0, V6(1, 10), V6(2, 1), IpProtocol.Icmpv6, echo));
+        var reply = Assert.Single(Drained(_a));
+        PacketParser.Parse(reply, out var p);
+        Assert.Equal(((ushort)129, V6(2, 1), V6(1, 10)), (p.SourcePort, p.IpSource, p.IpDestination));
+        Assert.True(Icmpv6ChecksumOk(reply));
+
+        Send(0, Ipv6(Mac(1), s_router0, V6(1, 10), V6(2, 20), IpProtocol.Udp, UdpL4(1000, 53), hopLimit: 9));
+        var routed = Assert.Single(Drained(_b));
+        Assert.Equal((Mac(2), s_router1, (byte)8), (MacAddress.Read(routed), MacAddress.Read(routed.AsSpan(6)), routed[14 + 7]));
+
+        Send(0, Ipv6(Mac(1), s_router0, V6(1, 10), V6(2, 20), IpProtocol.Udp, UdpL4(1000, 53), hopLimit: 1));
+        Assert.Empty(Drained(_b));
+        var expired = Assert.Single(Drained(_a));
+        PacketParser.Parse(expired, out var error);
+        Assert.Equal(((ushort)3, V6(1, 1), V6(1, 10)), (error.SourcePort, error.IpSource, error.IpDestination));
+        Assert.True(Icmpv6ChecksumOk(expired));
     }
 
     [Fact]
