@@ -136,6 +136,29 @@ public sealed class RoutersApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Trace_ToAnotherSubnet_GoesThroughTheGateway_AndShowsTheRoutingStep()
+    {
+        var a = await Network("a");
+        var b = await Network("b");
+        var router = await Router();
+        foreach (var (net, cidr) in new[] { (a, "198.18.10.0/24"), (b, "198.18.11.0/24") })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await AddInterface(router, $$"""{"subnet_id": "{{await Subnet(net, cidr)}}"}""")).Status);
+        }
+        var from = await _client.CreateAsync("ports", "port", $$$$"""{"port": {"network_id": "{{{{a}}}}", "port_security_enabled": false, "binding:profile": {"device": "memory:ta"}}}""");
+        var to = await _client.CreateAsync("ports", "port", $$$$"""{"port": {"network_id": "{{{{b}}}}", "port_security_enabled": false, "binding:profile": {"device": "memory:tb"}}}""");
+        var destination = (string)to["fixed_ips"]![0]!["ip_address"]!;
+        var (status, body) = await _client.PostJson("/v2.0/vswitch/trace",
+            new JsonObject { ["port_id"] = (string)from["id"]!, ["packet"] = $"udp {(string)from["fixed_ips"]![0]!["ip_address"]!}:5000 > {destination}:53" }.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, status);
+        var trace = body!["trace"]!;
+        Assert.Equal(("allowed", (string)to["id"]!), ((string)trace["verdict"]!, (string)trace["delivered_to"]![0]!));
+        var routed = trace["steps"]!.AsArray().Single(s => (string)s!["stage"]! == "l3")!;
+        Assert.Equal("routed", (string)routed["result"]!);
+        Assert.Contains("router r", (string)routed["detail"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ExternalGateway_IsRefusedClearly_AndCreatesNothing()
     {
         var net = await Network("ext");

@@ -381,6 +381,18 @@ public sealed class RoutingTests : IDisposable
     }
 
     [Fact]
+    public void Ipv6FromALinkLocalSource_IsNotForwarded_AndTheSenderHearsBeyondScope()
+    {
+        var linkLocalA = new IpAddress128(0xFE80_0000_0000_0000UL, 0x0000_00FF_FE00_0001UL);
+        Send(2, Ipv6(Mac(3), s_router1, linkLocalA, V6(1, 10), IpProtocol.Udp, UdpL4(1000, 53)));
+        Assert.Empty(Drained(_a));
+        var error = Assert.Single(Drained(_c));
+        PacketParser.Parse(error, out var p);
+        Assert.Equal(((ushort)1, (ushort)2, new RouterInterface(0, 1, s_router1, 0, []).LinkLocal), (p.SourcePort, p.DestinationPort, p.IpSource));
+        Assert.Equal(1, _datapath.ReadDrop(2, DropReason.NoRoute, Direction.Egress));
+    }
+
+    [Fact]
     public void ARouterThatIsDown_RoutesAndAnswersNothing()
     {
         Publish(routerUp: false);

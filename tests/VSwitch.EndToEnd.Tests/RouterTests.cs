@@ -44,9 +44,13 @@ public sealed class RouterLab : IDisposable
             Os("network create back");
             Os("subnet create front-v4 --network front --subnet-range 198.18.81.0/24");
             Os("subnet create back-v4 --network back --subnet-range 198.18.82.0/24");
+            Os("subnet create front-v6 --network front --ip-version 6 --subnet-range 2001:db8:81::/64 --ipv6-ra-mode slaac --ipv6-address-mode slaac");
+            Os("subnet create back-v6 --network back --ip-version 6 --subnet-range 2001:db8:82::/64 --ipv6-ra-mode slaac --ipv6-address-mode slaac");
             Os("router create edge");
-            Os("router add subnet edge front-v4");
-            Os("router add subnet edge back-v4");
+            foreach (var subnet in new[] { "front-v4", "back-v4", "front-v6", "back-v6" })
+            {
+                Os($"router add subnet edge {subnet}");
+            }
             Os("security group create locked");
             Os($"port create front-vm --network front --binding-profile device=tap:{Front.If}@{Front.Ns}");
             Os($"port create back-vm --network back --binding-profile device=tap:{Back.If}@{Back.Ns}");
@@ -97,6 +101,7 @@ public sealed class RouterLab : IDisposable
             """);
         Shell.Must($"chmod 700 {script}");
         Shell.Must($"ip netns exec {vm.Ns} ip link set lo up");
+        Shell.Must($"ip netns exec {vm.Ns} sysctl -qw net.ipv6.conf.{vm.If}.accept_ra=1 net.ipv6.conf.{vm.If}.autoconf=1 net.ipv6.conf.{vm.If}.use_tempaddr=0");
         Shell.Must($"ip netns exec {vm.Ns} ip link set {vm.If} up");
         var dhcp = Shell.Run($"ip netns exec {vm.Ns} busybox udhcpc -i {vm.If} -n -q -f -t 5 -T 1 -s {script}", TimeSpan.FromSeconds(20));
         if (!dhcp.Ok)
@@ -105,9 +110,10 @@ public sealed class RouterLab : IDisposable
         }
     }
 
-    /// <summary>The VM's IPv4 address, as the switch allocated it.</summary>
-    internal string Address(string port) =>
-        (string)Lab.Daemon!.Api($"v2.0/ports?name={port}")["ports"]!.AsArray().Single()!["fixed_ips"]!.AsArray().Single()!["ip_address"]!;
+    /// <summary>The VM's IPv4 (or IPv6) address, as the switch allocated it.</summary>
+    internal string Address(string port, bool ipv6 = false) =>
+        Lab.Daemon!.Api($"v2.0/ports?name={port}")["ports"]!.AsArray().Single()!["fixed_ips"]!.AsArray()
+            .Select(ip => (string)ip!["ip_address"]!).Single(ip => ip.Contains(':', StringComparison.Ordinal) == ipv6);
 
     private static int FreePort()
     {
@@ -168,7 +174,27 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
 
         // The trace says where: routed by the router, then refused by the receiver's ingress.
         var show = fixture.OsJson("router show edge");
-        Assert.Equal(2, show["interfaces_info"]!.AsArray().Count);
+        Assert.Equal(4, show["interfaces_info"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public void Ipv6_VmsAutoconfigureFromTheRoutersAdvertisements_AndPingAcrossIt()
+    {
+        var daemon = fixture.Lab.Daemon!;
+        var (front, back) = (fixture.Address("front-vm", ipv6: true), fixture.Address("back-vm", ipv6: true));
+        Assert.StartsWith("2001:db8:82:0:f816:3e", back, StringComparison.Ordinal);
+        foreach (var (vm, address) in new[] { (fixture.Front, front), (fixture.Back, back) })
+        {
+            // The kernel takes its SLAAC address and its default route from the router interface's advertisement; until the
+            // address passed duplicate address detection it would send from its link-local address, which no router forwards.
+            Assert.True(Shell.Eventually(() => Shell.Run(Exec(vm, "ip -6 route show default")).Stdout.Contains("via fe80::", StringComparison.Ordinal)
+                && Shell.Run(Exec(vm, "ip -6 addr show scope global")).Stdout is var global
+                && global.Contains(address, StringComparison.Ordinal) && !global.Contains("tentative", StringComparison.Ordinal), TimeSpan.FromSeconds(20)),
+                Shell.Run(Exec(vm, "ip -6 addr; ip -6 route")).ToString() + daemon.Metrics());
+        }
+        var ping = Shell.Run(Exec(fixture.Front, $"ping -6 -c 2 -i 0.2 -W 2 {back}"), TimeSpan.FromSeconds(15));
+        Assert.True(ping.Ok, ping.ToString() + daemon.Metrics());
+        Assert.Contains("ttl=63", ping.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

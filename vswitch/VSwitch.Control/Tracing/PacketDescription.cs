@@ -17,8 +17,8 @@ namespace VSwitch.Control.Tracing;
 /// </summary>
 /// <remarks>
 /// The source MAC defaults to the sending port's; the destination MAC to the MAC of the port of the same network that
-/// owns the destination address (a fixed IP or an allowed address pair), so that the trace follows the same L2 path
-/// as real traffic. Errors are <see cref="NeutronException"/>s (400) naming what is wrong.
+/// owns the destination address (a fixed IP or an allowed address pair), or else to the network's router interface (the
+/// VM's gateway), so that the trace follows the same L2 and L3 path as real traffic. Errors are <see cref="NeutronException"/>s (400) naming what is wrong.
 /// </remarks>
 public sealed record PacketDescription(
     string Protocol,
@@ -281,6 +281,9 @@ public sealed record PacketDescription(
                 return p.AllowedAddressPairs.FirstOrDefault(a => a.IpAddress.Contains(Destination))?.MacAddress ?? mac;
             }
         }
-        return null;
+        // Off the network: a VM sends to its gateway, the router interface on its network of the destination's family.
+        var ipv6 = !Destination.IsIpv4Mapped;
+        return model.Ports.Values.FirstOrDefault(p => p.IsRouterInterface && p.NetworkId == networkId && p.Mac is not null
+            && p.FixedIps.Any(ip => (ip.Family == Ethertype.IPv6) == ipv6))?.Mac;
     }
 }

@@ -94,6 +94,9 @@ public enum TraceEvent : byte
     /// <summary>l3: dropped, the router is administratively down (A: the router).</summary>
     RouterDown,
 
+    /// <summary>l3: dropped, an IPv6 link-local source or destination, which no router forwards (A: the router).</summary>
+    RouterLinkLocal,
+
     /// <summary>l3: dropped, TTL or hop limit exhausted; time exceeded sent (A: the router, B: the TTL).</summary>
     RouterTtlExceeded,
 

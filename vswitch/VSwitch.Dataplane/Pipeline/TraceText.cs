@@ -54,6 +54,7 @@ internal static class TraceText
             RouterEchoAnswered => ("l3", "answered", $"router {router} answers the echo request to its own address"),
             RouterLocal => ("l3", "", $"to router {router}'s own address, and not an echo request"),
             RouterDown => ("l3", "", $"router {router} is administratively down"),
+            RouterLinkLocal => ("l3", "", $"a link-local source or destination never leaves its link: router {router} sends unreachable (beyond scope) back"),
             RouterTtlExceeded => ("l3", "", $"TTL/hop limit {r.B} would reach zero at router {router}: ICMP time exceeded sent back"),
             RouterNoRoute => ("l3", "", $"router {router} has no route to the destination: ICMP unreachable sent back"),
             RouterUnresolved => ("l3", "", $"router {router} routes it, but no port holds the next hop: ICMP unreachable sent back"),

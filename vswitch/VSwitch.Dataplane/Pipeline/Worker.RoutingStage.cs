@@ -96,6 +96,18 @@ public sealed partial class Worker
             }
             return true;
         }
+        if (p.IsIpv6 && (RoutedFrame.IsLinkLocal(p.IpSource) || RoutedFrame.IsLinkLocal(p.IpDestination)))
+        {
+            // A link-local address means this link only: routers never forward it (RFC 4291 §2.5.6). A host uses one as
+            // its source while its global address is still tentative.
+            Counters.Drop(inPort.Slot, DropReason.NoRoute, Direction.Egress);
+            SendIcmpError<TMode>(inPort, iface, in frame, in p, IcmpError.Ipv6Unreachable, IcmpError.Ipv6BeyondScope);
+            if (TMode.IsTrace)
+            {
+                _trace!.Drop(TraceEvent.RouterLinkLocal, DropReason.NoRoute, inPort.Slot, a: router.Index);
+            }
+            return true;
+        }
         var hopLimit = RoutedFrame.HopLimit(frame.Span, in p);
         if (hopLimit <= 1)
         {
@@ -203,7 +215,8 @@ public sealed partial class Worker
         }
         var length = p.IsIpv4
             ? IcmpError.WriteIpv4(_replies.Buffer(k), frame.Span, in p, iface.Mac, iface.Ipv4, type, code, mtu)
-            : IcmpError.WriteIpv6(_replies.Buffer(k), frame.Span, in p, iface.Mac, iface.Ipv6Source, type, code, mtu);
+            : IcmpError.WriteIpv6(_replies.Buffer(k), frame.Span, in p, iface.Mac,
+                RoutedFrame.IsLinkLocal(p.IpSource) ? iface.LinkLocal : iface.Ipv6Source, type, code, mtu);
         Send(inPort, k, length);
         Counters.Add(WorkerCounter.RouterIcmpErrors, 1);
     }

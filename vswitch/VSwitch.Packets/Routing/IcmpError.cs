@@ -27,6 +27,7 @@ public static class IcmpError
     public const byte Ipv6PacketTooBig = 2;
     public const byte Ipv6TimeExceeded = 3;
     public const byte Ipv6NoRoute = 0;
+    public const byte Ipv6BeyondScope = 2;
     public const byte Ipv6AddressUnreachable = 3;
 
     /// <summary>True when an error may be sent about <paramref name="p"/> (see remarks).</summary>

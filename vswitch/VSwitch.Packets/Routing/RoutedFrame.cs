@@ -12,6 +12,9 @@ public static class RoutedFrame
     /// <summary>The packet's TTL (IPv4) or hop limit (IPv6).</summary>
     public static byte HopLimit(ReadOnlySpan<byte> frame, in ParsedPacket p) => p.IsIpv4 ? frame[p.L3Offset + 8] : frame[p.L3Offset + 7];
 
+    /// <summary>True for an IPv6 link-local address (fe80::/10).</summary>
+    public static bool IsLinkLocal(IpAddress128 address) => (address.High >> 54) == (0xFE80UL >> 6);
+
     /// <summary>True for an IPv4 packet with the don't-fragment flag.</summary>
     public static bool DontFragment(ReadOnlySpan<byte> frame, in ParsedPacket p) => p.IsIpv4 && (frame[p.L3Offset + 6] & 0x40) != 0;
 
