@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ "${1:-}" != "--no-run" ]]; then
   dotnet run -c Release --project perf/VSwitch.Benchmarks -- --job short \
-    --filter '*PacketParserBenchmarks*' '*.PipelineBenchmarks*' '*StatefulPipelineBenchmarks*' '*ClassifierBenchmarks*' \
+    --filter '*PacketParserBenchmarks*' '*.PipelineBenchmarks*' '*StatefulPipelineBenchmarks*' '*RoutedPipelineBenchmarks*' '*ClassifierBenchmarks*' \
              '*MacTableBenchmarks*' '*ConnTableBenchmarks*' '*ExactMatchCacheBenchmarks*' '*FragmentBenchmarks*' '*VhostUserPortBenchmarks*' >/dev/null
 fi
 python3 - <<'PY'
