@@ -50,6 +50,7 @@ public sealed partial class Worker
         SyncSnapshot();
         Counters.Add(timeoutMs == 0 ? WorkerCounter.BusyPolls : WorkerCounter.Waits, 1);
         var ready = LibC.epoll_wait(_epollFd, events, capacity, timeoutMs);
+        AdvertisePeriodically();
         if (ready <= 0)
         {
             if (_hold.Count > 0)
