@@ -26,6 +26,9 @@ public sealed class RouterLab : IDisposable
 
     internal (string Ns, string If) Locked { get; }
 
+    /// <summary>A VM on network v6, whose subnets are DHCPv6 stateful (2001:db8:83::/64) and stateless (2001:db8:84::/64).</summary>
+    internal (string Ns, string If) Dhcp6 { get; }
+
     public RouterLab()
     {
         Root.Require();
@@ -39,6 +42,7 @@ public sealed class RouterLab : IDisposable
             Front = Lab.Namespace("front");
             Back = Lab.Namespace("back");
             Locked = Lab.Namespace("locked");
+            Dhcp6 = Lab.Namespace("dhcp6");
 
             Os("network create front");
             Os("network create back");
@@ -51,6 +55,10 @@ public sealed class RouterLab : IDisposable
             {
                 Os($"router add subnet edge {subnet}");
             }
+            Os("network create v6");
+            Os("subnet create v6-stateful --network v6 --ip-version 6 --subnet-range 2001:db8:83::/64 --ipv6-ra-mode dhcpv6-stateful --ipv6-address-mode dhcpv6-stateful --dns-nameserver 2001:db8::53");
+            Os("subnet create v6-stateless --network v6 --ip-version 6 --subnet-range 2001:db8:84::/64 --ipv6-ra-mode dhcpv6-stateless --ipv6-address-mode dhcpv6-stateless --dns-nameserver 2001:db8::54");
+            Os($"port create v6-vm --network v6 --binding-profile device=tap:{Dhcp6.If}@{Dhcp6.Ns}");
             Os("security group create locked");
             Os($"port create front-vm --network front --binding-profile device=tap:{Front.If}@{Front.Ns}");
             Os($"port create back-vm --network back --binding-profile device=tap:{Back.If}@{Back.Ns}");
@@ -111,9 +119,10 @@ public sealed class RouterLab : IDisposable
     }
 
     /// <summary>The VM's IPv4 (or IPv6) address, as the switch allocated it.</summary>
-    internal string Address(string port, bool ipv6 = false) =>
-        Lab.Daemon!.Api($"v2.0/ports?name={port}")["ports"]!.AsArray().Single()!["fixed_ips"]!.AsArray()
-            .Select(ip => (string)ip!["ip_address"]!).Single(ip => ip.Contains(':', StringComparison.Ordinal) == ipv6);
+    internal string Address(string port, bool ipv6 = false) => Addresses(port).Single(ip => ip.Contains(':', StringComparison.Ordinal) == ipv6);
+
+    internal IEnumerable<string> Addresses(string port) =>
+        Lab.Daemon!.Api($"v2.0/ports?name={port}")["ports"]!.AsArray().Single()!["fixed_ips"]!.AsArray().Select(ip => (string)ip!["ip_address"]!);
 
     private static int FreePort()
     {
@@ -195,6 +204,38 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
         var ping = Shell.Run(Exec(fixture.Front, $"ping -6 -c 2 -i 0.2 -W 2 {back}"), TimeSpan.FromSeconds(15));
         Assert.True(ping.Ok, ping.ToString() + daemon.Metrics());
         Assert.Contains("ttl=63", ping.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Dhcpv6_DhclientGetsThePortsStatefulAddress_AndAStatelessClientItsDnsServers()
+    {
+        var daemon = fixture.Lab.Daemon!;
+        var vm = fixture.Dhcp6;
+        var stateful = fixture.Addresses("v6-vm").Single(ip => ip.StartsWith("2001:db8:83:", StringComparison.Ordinal));
+        Assert.True(Shell.Eventually(() => Shell.Run(Exec(vm, $"ip link show {vm.If}")).Ok, TimeSpan.FromSeconds(10)));
+        Shell.Must(Exec(vm, $"sysctl -qw net.ipv6.conf.{vm.If}.accept_dad=0"));
+        Shell.Must(Exec(vm, $"ip link set {vm.If} up"));
+        var dir = Directory.CreateTempSubdirectory("vsw-dhclient6").FullName;
+        try
+        {
+            // ISC dhclient in the foreground, its script left out; it stays to renew, so it is stopped after.
+            var bound = Shell.Run(Exec(vm, $"timeout 8 dhclient -6 -d -1 -v -sf /bin/true -lf {dir}/leases -pf {dir}/pid {vm.If}"), TimeSpan.FromSeconds(20));
+            Assert.Contains(stateful, bound.Stdout + bound.Stderr, StringComparison.Ordinal);
+            Assert.Contains("RCV: Reply message", bound.Stdout + bound.Stderr, StringComparison.Ordinal);
+            // Stateless: an Information-request; the script records the DNS servers dhclient was given.
+            File.WriteAllText($"{dir}/record.sh", $"#!/bin/sh\necho \"$reason $new_dhcp6_name_servers\" >> {dir}/given\n");
+            Shell.Must($"chmod 700 {dir}/record.sh");
+            var info = Shell.Run(Exec(vm, $"timeout 8 dhclient -6 -S -d -1 -v -sf {dir}/record.sh -lf {dir}/leases-s -pf {dir}/pid-s {vm.If}"), TimeSpan.FromSeconds(20));
+            Assert.Contains("RCV: Reply message", info.Stdout + info.Stderr, StringComparison.Ordinal);
+            var given = File.Exists($"{dir}/given") ? File.ReadAllText($"{dir}/given") : "";
+            Assert.Contains("2001:db8::54", given, StringComparison.Ordinal);
+            Assert.Contains("2001:db8::53", given, StringComparison.Ordinal);
+            Assert.True(daemon.Metric("vswitch_dhcpv6_replies_total") >= 3, daemon.Metrics());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

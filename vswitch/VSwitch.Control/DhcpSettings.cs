@@ -46,6 +46,41 @@ public static class DhcpSettings
     }
 
     /// <summary>
+    /// The DHCPv6 server for a port of a network with DHCP-enabled IPv6 subnets in <c>dhcpv6-stateful</c> or
+    /// <c>dhcpv6-stateless</c> address mode (Neutron's dnsmasq serves exactly those): the port's address on the first
+    /// stateful one (none when all are stateless: Information-requests only), their IPv6 DNS servers, Neutron's lease.
+    /// The server's MAC is a <c>02:76:73</c> one derived from the first such subnet. Null when the network has none.
+    /// </summary>
+    public static DhcpV6Server? V6For(SwitchModel model, PortSpec port)
+    {
+        if (model.Subnets.IsEmpty)
+        {
+            return null;
+        }
+        var subnets = SubnetOperations.Of(model, port.NetworkId)
+            .Where(s => s.Cidr.Family == Ethertype.IPv6 && s.EnableDhcp && s.Ipv6AddressMode is SubnetOperations.Dhcpv6Stateful or SubnetOperations.Dhcpv6Stateless)
+            .ToList();
+        if (subnets.Count == 0)
+        {
+            return null;
+        }
+        IpAddress128? address = null;
+        foreach (var subnet in subnets.Where(s => s.Ipv6AddressMode == SubnetOperations.Dhcpv6Stateful))
+        {
+            foreach (var ip in port.FixedIps)
+            {
+                if (address is null && ip.Family == Ethertype.IPv6 && subnet.Cidr.Contains(ip.Address, ip.Family))
+                {
+                    address = ip.Address;
+                }
+            }
+        }
+        return new DhcpV6Server(address, DerivedMac(subnets[0].Id),
+            [.. subnets.SelectMany(s => s.DnsNameservers).Where(d => d.Family == Ethertype.IPv6).Select(d => d.Address).Distinct()],
+            LeaseSeconds);
+    }
+
+    /// <summary>
     /// The advertisement for a port of a network whose IPv6 subnets have an <c>ipv6_ra_mode</c> (Neutron sends RAs only
     /// then): every such /64 as a prefix (autonomous for <c>slaac</c> and <c>dhcpv6-stateless</c>), M for a stateful
     /// subnet, O for a stateless one, a default router when one has a gateway, the network's MTU. The router's MAC is a

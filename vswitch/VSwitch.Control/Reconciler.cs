@@ -489,6 +489,7 @@ public sealed class Reconciler : IDisposable
             {
                 ConntrackLimit = r.Spec.ConntrackLimit ?? _datapath.Options.ConntrackPortLimit,
                 Dhcp = DhcpSettings.For(_applied, r.Spec),
+                DhcpV6 = DhcpSettings.V6For(_applied, r.Spec),
                 RouterAdvertisement = DhcpSettings.RouterAdvertisementFor(_applied, r.Spec),
             };
             if (!members.TryGetValue(net, out var list))

@@ -109,6 +109,9 @@ public sealed class MetricsWriter(Reconciler reconciler, SecurityGroupLogWriter?
         Scalar(sb, "vswitch_dhcp_replies_total", "counter", "DHCPv4 replies the switch sent to its ports (offers, acks, naks).", stats.DhcpReplies);
         Scalar(sb, "vswitch_dhcp_ignored_total", "counter",
             "DHCPv4 client messages of served ports the switch did not answer (malformed, another client's MAC, another server, releases).", stats.DhcpIgnored);
+        Scalar(sb, "vswitch_dhcpv6_replies_total", "counter", "DHCPv6 replies the switch sent to its ports (advertise, reply).", stats.Dhcpv6Replies);
+        Scalar(sb, "vswitch_dhcpv6_ignored_total", "counter",
+            "DHCPv6 client messages of served ports the switch did not answer (malformed, another server, an address asked on a stateless network).", stats.Dhcpv6Ignored);
         Scalar(sb, "vswitch_router_advertisements_total", "counter",
             "Router advertisements the switch sent in answer to its ports' router solicitations (networks with IPv6 subnets that have an ipv6_ra_mode).", stats.RouterAdvertisements);
         var router = stats.Router ?? new RouterStats(0, 0, 0, 0, 0);

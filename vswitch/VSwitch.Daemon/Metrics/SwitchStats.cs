@@ -73,7 +73,9 @@ public sealed record SwitchStats(
     long DhcpReplies = 0,
     long DhcpIgnored = 0,
     long RouterAdvertisements = 0,
-    RouterStats? Router = null)
+    RouterStats? Router = null,
+    long Dhcpv6Replies = 0,
+    long Dhcpv6Ignored = 0)
 {
     /// <summary>Reads every counter.</summary>
     /// <param name="reconciler">The running state.</param>
@@ -143,6 +145,7 @@ public sealed record SwitchStats(
                 datapath.Read(WorkerCounter.FragmentsHeld), datapath.Fragments.EvictedTotal, datapath.Fragments.Capacity),
             DhcpReplies: datapath.Read(WorkerCounter.DhcpReplies), DhcpIgnored: datapath.Read(WorkerCounter.DhcpIgnored),
             RouterAdvertisements: datapath.Read(WorkerCounter.RouterAdvertisements),
+            Dhcpv6Replies: datapath.Read(WorkerCounter.Dhcpv6Replies), Dhcpv6Ignored: datapath.Read(WorkerCounter.Dhcpv6Ignored),
             Router: new RouterStats(datapath.Read(WorkerCounter.RouterForwarded), datapath.Read(WorkerCounter.RouterNeighborReplies),
                 datapath.Read(WorkerCounter.RouterEchoReplies), datapath.Read(WorkerCounter.RouterIcmpErrors), datapath.Read(WorkerCounter.RouterIcmpRateLimited)));
     }

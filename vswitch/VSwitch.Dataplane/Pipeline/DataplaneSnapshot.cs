@@ -131,6 +131,12 @@ public sealed record SwitchPort(int Slot, string Name, IPort Port, int Network, 
     public VSwitch.Packets.Dhcp.DhcpV4Server? Dhcp { get; init; }
 
     /// <summary>
+    /// The DHCPv6 server the switch runs for the port (its network has subnets with <c>dhcpv6-stateful</c> or
+    /// <c>dhcpv6-stateless</c> address modes and DHCP enabled), or null: then DHCPv6 client messages are forwarded as before.
+    /// </summary>
+    public VSwitch.Packets.Dhcp.DhcpV6Server? DhcpV6 { get; init; }
+
+    /// <summary>
     /// What the switch advertises to the port's router solicitations (its network's IPv6 subnets with an
     /// <c>ipv6_ra_mode</c>), or null: then solicitations are forwarded as before.
     /// </summary>

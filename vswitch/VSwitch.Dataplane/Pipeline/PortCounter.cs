@@ -73,6 +73,12 @@ public enum WorkerCounter
     /// <summary>DHCPv4 client messages the switch did not answer (malformed, another client's MAC, for another server, release).</summary>
     DhcpIgnored,
 
+    /// <summary>DHCPv6 replies the switch sent to its ports (advertise, reply).</summary>
+    Dhcpv6Replies,
+
+    /// <summary>DHCPv6 client messages the switch did not answer (malformed, another server, an address asked on a stateless network).</summary>
+    Dhcpv6Ignored,
+
     /// <summary>Router advertisements the switch sent in answer to its ports' router solicitations.</summary>
     RouterAdvertisements,
 

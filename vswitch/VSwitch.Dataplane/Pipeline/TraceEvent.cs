@@ -43,6 +43,12 @@ public enum TraceEvent : byte
     /// <summary>dhcp: a DHCPv4 client message the switch does not answer (malformed, another MAC, another server, release).</summary>
     DhcpIgnored,
 
+    /// <summary>dhcp: the switch answered the port's DHCPv6 message (C: the reply's <see cref="VSwitch.Packets.Dhcp.DhcpV6MessageType"/>).</summary>
+    Dhcpv6Answered,
+
+    /// <summary>dhcp: a DHCPv6 client message the switch does not answer (malformed, another server, an address on a stateless network).</summary>
+    Dhcpv6Ignored,
+
     /// <summary>nd: the switch answers the port's router solicitation with a router advertisement.</summary>
     RouterAdvertised,
 

@@ -8,7 +8,8 @@ public sealed partial class Worker
 {
     /// <summary>
     /// Address configuration for a port the switch serves: its DHCPv4 client messages (<see cref="SwitchPort.Dhcp"/>) are
-    /// answered from the port's own settings (OFFER, ACK or NAK) and its router solicitations
+    /// answered from the port's own settings (OFFER, ACK or NAK), its DHCPv6 ones (<see cref="SwitchPort.DhcpV6"/>) with
+    /// its own stateful address or the network's DNS servers, and its router solicitations
     /// (<see cref="SwitchPort.RouterAdvertisement"/>) with a router advertisement, onto the port's transmit batch; neither
     /// is forwarded, so a VM only ever learns its own settings and no other VM sees its requests. Replies are built in
     /// the worker's reply buffers, which live until the batch is flushed; nothing is allocated.
@@ -28,6 +29,11 @@ public sealed partial class Worker
             {
                 output[i] = OutputDrop;
                 AnswerDhcp<TMode>(inPort, server, rx[i].Span, in p);
+            }
+            else if (inPort.DhcpV6 is { } server6 && DhcpV6.IsClientMessage(in p))
+            {
+                output[i] = OutputDrop;
+                AnswerDhcpV6<TMode>(inPort, server6, rx[i].Span, in p);
             }
             else if (inPort.RouterAdvertisement is { } advertisement && RouterAdvertisement.IsSolicitation(in p))
             {
@@ -75,6 +81,39 @@ public sealed partial class Worker
         else
         {
             Counters.Add(WorkerCounter.DhcpIgnored, 1);
+        }
+    }
+
+    private void AnswerDhcpV6<TMode>(SwitchPort inPort, DhcpV6Server server, ReadOnlySpan<byte> frame, in ParsedPacket p)
+        where TMode : struct, IPipelineMode
+    {
+        var answer = DhcpV6MessageType.None;
+        if (DhcpV6.TryReadRequest(frame, in p, out var request) && (inPort.Mac is not { } mac || p.EthSource == mac))
+        {
+            answer = DhcpV6.Answer(in request, server);
+        }
+        if (answer == DhcpV6MessageType.None)
+        {
+            Counters.Add(WorkerCounter.Dhcpv6Ignored, 1);
+            if (TMode.IsTrace)
+            {
+                _trace!.Record(TraceEvent.Dhcpv6Ignored, inPort.Slot);
+            }
+            return;
+        }
+        if (TMode.IsTrace)
+        {
+            _trace!.Record(TraceEvent.Dhcpv6Answered, inPort.Slot, c: (int)answer);
+            return;
+        }
+        if (NextReply(out var k))
+        {
+            Send(inPort, k, DhcpV6.WriteReply(_replies.Buffer(k), in p, in request, answer, server));
+            Counters.Add(WorkerCounter.Dhcpv6Replies, 1);
+        }
+        else
+        {
+            Counters.Add(WorkerCounter.Dhcpv6Ignored, 1);
         }
     }
 

@@ -7,7 +7,7 @@ namespace VSwitch.Dataplane.Pipeline;
 //
 //   Worker.Pipeline.cs        ProcessBatch: the order of the stages below, the batch's counters, the port-down check
 //   Worker.ParseStage.cs      1. parse; malformed, VLAN and MTU drops                         11.4 ns/packet
-//   Worker.AddressingStage.cs    DHCPv4 and router solicitations of a port the switch serves: answered, never forwarded
+//   Worker.AddressingStage.cs    DHCPv4, DHCPv6 and router solicitations of a port the switch serves: answered, never forwarded
 //   Worker.Fragments.cs          later IP fragments get their first fragment's L4 fields (only when the batch has one)
 //   Worker.EgressStage.cs     2. the sender's port security                                    4.5 ns
 //                                conntrack: key, hash and two prefetch passes                 14.5 ns
@@ -90,7 +90,7 @@ public sealed partial class Worker
         _flowKeyBuilt.AsSpan(0, n).Clear();
         var network = snapshot.Networks[inPort.Network];
         var fragments = ParseStage<TMode>(rx, inSlot, network);
-        if (inPort.Dhcp is not null || inPort.RouterAdvertisement is not null)
+        if (inPort.Dhcp is not null || inPort.DhcpV6 is not null || inPort.RouterAdvertisement is not null)
         {
             AddressingStage<TMode>(inPort, rx, n);
         }
