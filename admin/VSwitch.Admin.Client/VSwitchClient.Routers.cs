@@ -19,8 +19,43 @@ public sealed partial class VSwitchClient
     public Task<Router> CreateRouterAsync(RouterRequest request, CancellationToken cancellation = default) =>
         OneAsync(HttpMethod.Post, "v2.0/routers", "router", Json.Router, Envelope("router", request, Json.RouterRequest), cancellation);
 
-    public Task<Router> UpdateRouterAsync(string id, RouterRequest request, CancellationToken cancellation = default) =>
-        OneAsync(HttpMethod.Put, $"v2.0/routers/{Escape(id)}", "router", Json.Router, Envelope("router", request, Json.RouterRequest), cancellation);
+    public Task<Router> UpdateRouterAsync(string id, RouterRequest request, CancellationToken cancellation = default)
+    {
+        var body = Envelope("router", request, Json.RouterRequest);
+        if (request.ClearGateway)
+        {
+            body["router"]!["external_gateway_info"] = new JsonObject();
+        }
+        return OneAsync(HttpMethod.Put, $"v2.0/routers/{Escape(id)}", "router", Json.Router, body, cancellation);
+    }
+
+    public Task<List<FloatingIp>> ListFloatingIpsAsync(IEnumerable<KeyValuePair<string, string>>? filters = null, CancellationToken cancellation = default) =>
+        ListAsync("v2.0/floatingips", "floatingips", Json.ListFloatingIp, filters, cancellation);
+
+    public Task<FloatingIp> GetFloatingIpAsync(string id, CancellationToken cancellation = default) =>
+        OneAsync(HttpMethod.Get, $"v2.0/floatingips/{Escape(id)}", "floatingip", Json.FloatingIp, null, cancellation);
+
+    /// <summary>A floating IP by id or by its address (floating IPs have no names).</summary>
+    public async Task<FloatingIp> FindFloatingIpAsync(string idOrAddress, CancellationToken cancellation = default) =>
+        (await ListFloatingIpsAsync([new(idOrAddress.Contains('.', StringComparison.Ordinal) || idOrAddress.Contains(':', StringComparison.Ordinal)
+            ? "floating_ip_address" : "id", idOrAddress)], cancellation)).SingleOrDefault()
+        ?? throw new VSwitchApiException(404, "FloatingIPNotFound", $"No floating IP found for {idOrAddress}");
+
+    public Task<FloatingIp> CreateFloatingIpAsync(FloatingIpRequest request, CancellationToken cancellation = default) =>
+        OneAsync(HttpMethod.Post, "v2.0/floatingips", "floatingip", Json.FloatingIp, Envelope("floatingip", request, Json.FloatingIpRequest), cancellation);
+
+    public Task<FloatingIp> UpdateFloatingIpAsync(string id, FloatingIpRequest request, CancellationToken cancellation = default)
+    {
+        var body = Envelope("floatingip", request, Json.FloatingIpRequest);
+        if (request.Disassociate)
+        {
+            body["floatingip"]!["port_id"] = null;
+        }
+        return OneAsync(HttpMethod.Put, $"v2.0/floatingips/{Escape(id)}", "floatingip", Json.FloatingIp, body, cancellation);
+    }
+
+    public Task DeleteFloatingIpAsync(string id, CancellationToken cancellation = default) =>
+        SendAsync(HttpMethod.Delete, $"v2.0/floatingips/{Escape(id)}", null, cancellation);
 
     public Task DeleteRouterAsync(string id, CancellationToken cancellation = default) =>
         SendAsync(HttpMethod.Delete, $"v2.0/routers/{Escape(id)}", null, cancellation);

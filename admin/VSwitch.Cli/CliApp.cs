@@ -35,6 +35,7 @@ internal sealed class CliApp(TextWriter output, TextWriter error, Func<string, s
         root.Subcommands.Add(NetworkCommands.Build(this));
         root.Subcommands.Add(SubnetCommands.Build(this));
         root.Subcommands.Add(RouterCommands.Build(this));
+        root.Subcommands.Add(FloatingIpCommands.Build(this));
         root.Subcommands.Add(PortCommands.Build(this));
         root.Subcommands.Add(SecurityGroupCommands.Build(this));
         root.Subcommands.Add(AddressGroupCommands.Build(this));

@@ -127,6 +127,6 @@ public sealed class NetworksApiTests : ApiHostTest
         Assert.Contains("standard-attr-revisions", aliases);
         Assert.Equal(HttpStatusCode.OK, (await _client.GetJson("v2.0/extensions/binding")).Status);
         Http.AssertError(await _client.GetJson("v2.0/extensions/qos"), HttpStatusCode.NotFound);
-        Http.AssertError(await _client.GetJson("v2.0/floatingips"), HttpStatusCode.NotFound);
+        Http.AssertError(await _client.GetJson("v2.0/qos/policies"), HttpStatusCode.NotFound);
     }
 }

@@ -159,14 +159,29 @@ public sealed class RoutersApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ExternalGateway_IsRefusedClearly_AndCreatesNothing()
+    public async Task ExternalGateway_NeedsAnExternalNetwork_RefusesSnatClearly_AndGivesTheRouterAPortThere()
     {
-        var net = await Network("ext");
-        var message = Http.AssertError(await _client.PostJson("v2.0/routers", $$$$"""{"router": {"name": "r", "external_gateway_info": {"network_id": "{{{{net}}}}"}}}"""), HttpStatusCode.BadRequest);
-        Assert.Contains("external_gateway_info", message, StringComparison.Ordinal);
+        var internalNet = await Network("int");
+        var message = Http.AssertError(await _client.PostJson("v2.0/routers", $$$$"""{"router": {"name": "r", "external_gateway_info": {"network_id": "{{{{internalNet}}}}", "enable_snat": false}}}"""), HttpStatusCode.BadRequest);
+        Assert.Contains("not a valid external network", message, StringComparison.Ordinal);
+        var ext = (string)(await _client.CreateAsync("networks", "network", """{"network": {"name": "ext", "router:external": true}}"""))["id"]!;
+        var extSubnet = await Subnet(ext, "198.18.90.0/24");
+        var snat = Http.AssertError(await _client.PostJson("v2.0/routers", $$$$"""{"router": {"name": "r", "external_gateway_info": {"network_id": "{{{{ext}}}}"}}}"""), HttpStatusCode.BadRequest);
+        Assert.Contains("enable_snat", snat, StringComparison.Ordinal);
         Assert.Empty(_host.Models.Current.Routers);
         Http.AssertError(await _client.PostJson("v2.0/routers", """{"router": {"name": "r", "colour": "red"}}"""), HttpStatusCode.BadRequest);
-        Assert.Empty(_host.Models.Current.Routers);
+
+        var router = await _client.CreateAsync("routers", "router", $$$$"""{"router": {"name": "edge", "external_gateway_info": {"network_id": "{{{{ext}}}}", "enable_snat": false}}}""");
+        var gateway = router["external_gateway_info"]!;
+        Assert.Equal((ext, false, extSubnet, "198.18.90.2"), ((string)gateway["network_id"]!, (bool)gateway["enable_snat"]!,
+            (string)gateway["external_fixed_ips"]![0]!["subnet_id"]!, (string)gateway["external_fixed_ips"]![0]!["ip_address"]!));
+        var port = (await _client.GetJson($"v2.0/ports?device_owner=network:router_gateway")).Body!["ports"]!.AsArray().Single()!;
+        Assert.Equal(((string)router["id"]!, "ACTIVE"), ((string)port["device_id"]!, (string)port["status"]!));
+        Http.AssertError(await _client.DeleteJson($"v2.0/ports/{port["id"]}"), HttpStatusCode.Conflict, "ServicePortInUse");
+
+        var cleared = await _client.PutJson($"v2.0/routers/{router["id"]}", """{"router": {"external_gateway_info": {}}}""");
+        Assert.Null(cleared.Body!["router"]!["external_gateway_info"]);
+        Assert.Empty((await _client.GetJson($"v2.0/ports?device_owner=network:router_gateway")).Body!["ports"]!.AsArray());
     }
 
     [Fact]

@@ -34,4 +34,7 @@ internal static partial class ControlLog
 
     [LoggerMessage(8, LogLevel.Information, "state {Path}: {Networks} networks, {Ports} ports, {Groups} security groups")]
     public static partial void StateLoaded(ILogger logger, string path, int networks, int ports, int groups);
+
+    [LoggerMessage(10, LogLevel.Information, "floating IP {FloatingIp} no longer translates to {FixedIp}: {Connections} connections through it cut")]
+    public static partial void FloatingIpConnectionsCut(ILogger logger, string floatingIp, string fixedIp, int connections);
 }

@@ -195,11 +195,11 @@ public sealed class Reconciler : IDisposable
                     _running[spec.Id] = new RunningPort(spec, existing.Port, existing.Slot) { DownReason = existing.DownReason };
                     continue;
                 }
-                if (spec.IsRouterInterface)
+                if (spec.IsServicePort)
                 {
-                    // The switch answers on a router's interface itself: nothing to open.
-                    var up = spec.AdminStateUp && Guid.TryParse(spec.DeviceId, out var routerId)
-                        && desired.Routers.TryGetValue(routerId, out var router) && router.AdminStateUp;
+                    // The switch answers on a router's ports and floating IPs itself: nothing to open.
+                    var up = spec.AdminStateUp && (!spec.IsRouterPort || (Guid.TryParse(spec.DeviceId, out var routerId)
+                        && desired.Routers.TryGetValue(routerId, out var router) && router.AdminStateUp));
                     statuses[spec.Id] = up
                         ? new PortStatus(spec.Id, PortStatus.Active, -1, null)
                         : new PortStatus(spec.Id, PortStatus.Down, -1, "router or port admin_state_up is false");
@@ -262,8 +262,10 @@ public sealed class Reconciler : IDisposable
                     _datapath.Macs.AddStatic(_networkIndex[r.Spec.NetworkId], mac, r.Slot, now);
                 }
             }
+            var previous = _applied;
             _applied = desired;
             PublishLocked(desired.Networks);
+            CutDetachedFloatingIps(previous, desired);
             foreach (var r in _running.Values)
             {
                 // Only a status that changed is written: the builder's tree is copied along every path it writes.
@@ -275,6 +277,34 @@ public sealed class Reconciler : IDisposable
             }
             Volatile.Write(ref _statuses, statuses.ToImmutable());
             ControlLog.Applied(_log, _generation, _running.Count, desired.Networks.Count);
+        }
+    }
+
+    /// <summary>
+    /// A floating IP that no longer translates to a fixed IP (disassociated, moved or deleted) cuts the connections it
+    /// carried at once, as a rule removal does: the fixed IP's tracked connections with addresses outside its router's
+    /// inside subnets are removed, so their next packet is judged (and, without the floating IP, goes nowhere).
+    /// </summary>
+    private void CutDetachedFloatingIps(SwitchModel before, SwitchModel after)
+    {
+        if (before.FloatingIps.IsEmpty)
+        {
+            return;
+        }
+        foreach (var old in before.FloatingIps.Values)
+        {
+            if (old is not { PortId: { } portId, FixedIpAddress: { } fixedIp, RouterId: { } routerId }
+                || (after.FloatingIps.TryGetValue(old.Id, out var now) && now.PortId == portId && now.FixedIpAddress == fixedIp && now.RouterId == routerId)
+                || !before.Ports.TryGetValue(portId, out var port) || !_networkIndex.TryGetValue(port.NetworkId, out var network))
+            {
+                continue;
+            }
+            var zone = _datapath.Publisher.Current.Networks is { } segments && network < segments.Length ? segments[network]?.Zone ?? network : network;
+            var inside = RouterOperations.Subnets(before, routerId).Select(s => s.Subnet.Cidr).ToList();
+            var address = fixedIp.Address;
+            var cut = _datapath.Conntrack.RemoveWhere(c => c.Zone == zone && (c.Source == address || c.Destination == address)
+                && !inside.Any(cidr => cidr.Contains(c.Source == address ? c.Destination : c.Source, cidr.Family)));
+            ControlLog.FloatingIpConnectionsCut(_log, old.FloatingIpAddress.AddressText, fixedIp.AddressText, cut);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using VSwitch.Control.Model;
 using VSwitch.Dataplane.Routing;
 using VSwitch.Packets;
@@ -58,16 +59,35 @@ public sealed class RouterTables
             var routes = new List<Route>();
             var neighbors = new Dictionary<IpAddress128, Neighbor>();
             var connected = new List<(IpPrefix Cidr, int Interface)>();
-            foreach (var port in RouterOperations.Interfaces(model, router.Id).Where(p => p.Mac is not null && p.AdminStateUp))
+            var gatewayPort = RouterOperations.GatewayPort(model, router.Id);
+            var floating = model.FloatingIps.Values
+                .Where(f => f.RouterId == router.Id && f.PortId is not null && f.FixedIpAddress is { Family: Ethertype.IPv4 })
+                .ToDictionary(f => f.FloatingIpAddress.Address.Ipv4, f => f.FixedIpAddress!.Value.Address.Ipv4);
+            var gatewayInterface = -1;
+            var internalNetworks = new List<int>();
+            var ports = RouterOperations.Interfaces(model, router.Id).Append(gatewayPort).Where(p => p is { Mac: not null, AdminStateUp: true }).Select(p => p!);
+            foreach (var port in ports)
             {
                 if (!networkIndex.TryGetValue(port.NetworkId, out var network))
                 {
                     continue;
                 }
                 var ipv4 = port.FixedIps.FirstOrDefault(ip => ip.Family == Ethertype.IPv4);
+                var isGateway = port.DeviceOwner == RouterOperations.GatewayOwner;
                 var iface = new RouterInterface(index, network, port.Mac!.Value, ipv4.Address.IsIpv4Mapped ? ipv4.Address.Ipv4 : 0,
-                    [.. port.FixedIps.Where(ip => ip.Family == Ethertype.IPv6).Select(ip => ip.Address)]);
+                    [.. port.FixedIps.Where(ip => ip.Family == Ethertype.IPv6).Select(ip => ip.Address)])
+                {
+                    FloatingIpv4 = isGateway ? [.. floating.Keys] : [],
+                };
                 var ifaceIndex = interfaces.Count;
+                if (isGateway)
+                {
+                    gatewayInterface = ifaceIndex;
+                }
+                else
+                {
+                    internalNetworks.Add(network);
+                }
                 interfaces.Add(iface);
                 if (!byNetwork.TryGetValue(network, out var onNetwork))
                 {
@@ -80,11 +100,17 @@ public sealed class RouterTables
                     {
                         connected.Add((subnet.Cidr, ifaceIndex));
                         routes.Add(new Route(subnet.Cidr.Network.Address, subnet.Cidr.PrefixLength128, ifaceIndex, default));
+                        if (isGateway && subnet.GatewayIp is { } upstream)
+                        {
+                            // The router's default route: through the external subnet's gateway (the outside's router).
+                            routes.Add(new Route(subnet.Cidr.Family == Ethertype.IPv4 ? IpAddress128.FromIpv4(0) : default,
+                                subnet.Cidr.Family == Ethertype.IPv4 ? 96 : 0, ifaceIndex, upstream.Address));
+                        }
                     }
                 }
                 foreach (var (spec, slot) in portsByNetwork.GetValueOrDefault(port.NetworkId) ?? [])
                 {
-                    if (spec.Mac is not { } mac || spec.IsRouterInterface)
+                    if (spec.Mac is not { } mac || spec.IsServicePort)
                     {
                         continue;
                     }
@@ -106,7 +132,8 @@ public sealed class RouterTables
                     routes.Add(new Route(extra.Destination.Network.Address, extra.Destination.PrefixLength128, connected[via].Interface, extra.NextHop.Address));
                 }
             }
-            var networks = interfaces.Select(i => i.Network).Distinct().ToList();
+            // Only the inside networks share a zone: on the way in, a floating IP's traffic is tracked by its inside tuple.
+            var networks = internalNetworks.Distinct().ToList();
             foreach (var n in networks.Skip(1))
             {
                 var (a, b) = (Find(networks[0]), Find(n));
@@ -120,7 +147,12 @@ public sealed class RouterTables
                 parent.TryAdd(n, n);
             }
             routers[index] = new LogicalRouter(index, router.Name.Length != 0 ? router.Name : router.Id.ToString(), router.AdminStateUp,
-                [.. interfaces], routes, neighbors);
+                [.. interfaces], routes, neighbors)
+            {
+                GatewayInterface = gatewayInterface,
+                FloatingToFixed = floating.ToFrozenDictionary(),
+                FixedToFloating = floating.ToFrozenDictionary(kv => kv.Value, kv => kv.Key),
+            };
             index++;
         }
         var zones = parent.Keys.ToDictionary(n => n, Find);

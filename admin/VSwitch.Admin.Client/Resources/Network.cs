@@ -12,6 +12,7 @@ public sealed record Network
     [JsonPropertyName("status")] public string? Status { get; set; }
     [JsonPropertyName("mtu")] public int? Mtu { get; set; }
     [JsonPropertyName("vlan_transparent")] public bool? VlanTransparent { get; set; }
+    [JsonPropertyName("router:external")] public bool? External { get; set; }
     [JsonPropertyName("project_id")] public string? ProjectId { get; set; }
     [JsonPropertyName("revision_number")] public long RevisionNumber { get; set; }
     [JsonPropertyName("created_at")] public string? CreatedAt { get; set; }
@@ -26,4 +27,5 @@ public sealed record NetworkRequest
     [JsonPropertyName("admin_state_up")] public bool? AdminStateUp { get; set; }
     [JsonPropertyName("mtu")] public int? Mtu { get; set; }
     [JsonPropertyName("vlan_transparent")] public bool? VlanTransparent { get; set; }
+    [JsonPropertyName("router:external")] public bool? External { get; set; }
 }

@@ -17,6 +17,7 @@ internal static class NetworkCommands
         new("admin_state_up", "State", n => Str(n.AdminStateUp ? "UP" : "DOWN"), Listed: false),
         new("mtu", "MTU", n => NumOrNull(n.Mtu), Listed: false),
         new("vlan_transparent", "VLAN Transparent", n => n.VlanTransparent is { } v ? Bool(v) : null, Listed: false),
+        new("router:external", "Router Type", n => Str(n.External == true ? "External" : "Internal"), Listed: false),
         new("project_id", "Project", n => Str(n.ProjectId), Listed: false),
         new("revision_number", "Revision", n => Num(n.RevisionNumber), Listed: false),
         new("created_at", "Created At", n => Str(n.CreatedAt), Listed: false),
@@ -43,7 +44,8 @@ internal static class NetworkCommands
         var mtu = new Option<int?>("--mtu") { Description = "Largest IP packet the network carries (68-9216; default 1500)", HelpName = "MTU" };
         var transparent = Flags.Flag("--transparent-vlan", "Carry VLAN-tagged frames from ports (default: drop them)");
         var noTransparent = Flags.Flag("--no-transparent-vlan", "Drop VLAN-tagged frames from ports (default)");
-        var command = new Command("create", "Create a network") { name, description, enable, disable, mtu, transparent, noTransparent };
+        var external = Flags.Flag("--external", "Where the outside is attached: routers' gateways and floating IPs (router:external)");
+        var command = new Command("create", "Create a network") { name, description, enable, disable, mtu, transparent, noTransparent, external };
         var output = OutputOptions.AddTo(command);
         app.SetAction(command, async (parse, client, cancellation) =>
         {
@@ -54,6 +56,7 @@ internal static class NetworkCommands
                 AdminStateUp = Flags.Either(parse, enable, disable),
                 Mtu = parse.GetValue(mtu),
                 VlanTransparent = Flags.Either(parse, transparent, noTransparent),
+                External = parse.GetValue(external) ? true : null,
             }, cancellation);
             Show(app.Out, output.Read(parse), Columns, created);
         });

@@ -28,6 +28,13 @@ internal static class RouterCommands
         new("project_id", "Project", r => Str(r.Router.ProjectId)),
         new("interfaces_info", "Interfaces Info", r => new JsonArray([.. r.Interfaces.SelectMany(p => p.FixedIps.Select(ip =>
             (JsonNode)new JsonObject { ["port_id"] = p.Id, ["ip_address"] = ip.IpAddress, ["subnet_id"] = ip.SubnetId }))]), Listed: false),
+        new("external_gateway_info", "External Gateway Info", r => r.Router.ExternalGateway is { } g ? new JsonObject
+        {
+            ["network_id"] = g.NetworkId,
+            ["enable_snat"] = g.EnableSnat,
+            ["external_fixed_ips"] = new JsonArray([.. (g.ExternalFixedIps ?? []).Select(ip =>
+                (JsonNode)new JsonObject { ["subnet_id"] = ip.SubnetId, ["ip_address"] = ip.IpAddress })]),
+        } : null, Listed: false),
         new("routes", "Routes", r => new JsonArray([.. r.Router.Routes.Select(x =>
             (JsonNode)new JsonObject { ["destination"] = x.Destination, ["gateway"] = x.NextHop })]), Listed: false),
         new("description", "Description", r => Str(r.Router.Description), Listed: false),
@@ -102,7 +109,10 @@ internal static class RouterCommands
         var disable = Flags.Flag("--disable", "Route nothing, answer nothing");
         var routes = Flags.Many("--route", "Add a route (repeat for more); the gateway must be on one of the router's subnets", "destination=CIDR,gateway=IP");
         var noRoute = Flags.Flag("--no-route", "Clear the routes (before adding any --route)");
-        var command = new Command("set", "Change a router") { name, newName, description, enable, disable, routes, noRoute };
+        var gateway = Flags.Text("--external-gateway", "Set the gateway on this external network (name or ID)", "NETWORK");
+        var disableSnat = Flags.Flag("--disable-snat", "No SNAT on the gateway (the only mode served yet: ports reach out through floating IPs)");
+        var enableSnat = Flags.Flag("--enable-snat", "SNAT on the gateway (refused until served)");
+        var command = new Command("set", "Change a router") { name, newName, description, enable, disable, routes, noRoute, gateway, disableSnat, enableSnat };
         app.SetAction(command, async (parse, client, cancellation) =>
         {
             var current = await client.FindRouterAsync(parse.GetValue(name)!, cancellation);
@@ -114,6 +124,9 @@ internal static class RouterCommands
                 Description = parse.GetValue(description),
                 AdminStateUp = Flags.Either(parse, enable, disable),
                 Routes = clear || added.Count > 0 ? [.. (clear ? [] : current.Routes).Concat(added).Distinct()] : null,
+                ExternalGateway = parse.GetValue(gateway) is { } network
+                    ? new RouterGatewayInfo { NetworkId = (await client.FindNetworkAsync(network, cancellation)).Id, EnableSnat = Flags.Either(parse, enableSnat, disableSnat) }
+                    : null,
             };
             if (request != new RouterRequest())
             {
@@ -127,14 +140,19 @@ internal static class RouterCommands
     {
         var name = Flags.Name("ROUTER", "Router (name or ID)");
         var routes = Flags.Many("--route", "Remove a route (repeat for more)", "destination=CIDR,gateway=IP");
-        var command = new Command("unset", "Remove routes from a router") { name, routes };
+        var gateway = Flags.Flag("--external-gateway", "Remove the router's gateway");
+        var command = new Command("unset", "Remove routes or the gateway from a router") { name, routes, gateway };
         app.SetAction(command, async (parse, client, cancellation) =>
         {
             var current = await client.FindRouterAsync(parse.GetValue(name)!, cancellation);
             var removed = Routes(parse.GetValue(routes));
-            if (removed.Count > 0)
+            if (removed.Count > 0 || parse.GetValue(gateway))
             {
-                await client.UpdateRouterAsync(current.Id, new RouterRequest { Routes = [.. current.Routes.Where(r => !removed.Contains(r))] }, cancellation);
+                await client.UpdateRouterAsync(current.Id, new RouterRequest
+                {
+                    Routes = removed.Count > 0 ? [.. current.Routes.Where(r => !removed.Contains(r))] : null,
+                    ClearGateway = parse.GetValue(gateway),
+                }, cancellation);
             }
         });
         return command;

@@ -27,6 +27,7 @@ public static class NetworkOperations
             UpdatedAt = now,
             Mtu = mtu,
             VlanTransparent = request.VlanTransparent ?? false,
+            External = request.External ?? false,
         };
         return new ModelChange<NetworkSpec>(
             QuotaOperations.Enforce(before, model with { Networks = model.Networks.Add(network.Id, network) }, context), network);
@@ -43,12 +44,18 @@ public static class NetworkOperations
         }
         var network = Get(model, id, context);
         NeutronAttributes.RefuseProjectChange(request.ProjectId, network.ProjectId);
+        if (request.External == false && network.External
+            && (model.Routers.Values.Any(r => r.ExternalGateway?.NetworkId == id) || model.FloatingIps.Values.Any(f => f.FloatingNetworkId == id)))
+        {
+            throw NeutronErrors.ExternalNetworkInUse(id);
+        }
         var updated = network with
         {
             Name = name ?? network.Name,
             Description = description ?? network.Description,
             AdminStateUp = request.AdminStateUp ?? network.AdminStateUp,
             Mtu = mtu ?? network.Mtu,
+            External = request.External ?? network.External,
             RevisionNumber = network.RevisionNumber + 1,
             UpdatedAt = context.Now(),
         };

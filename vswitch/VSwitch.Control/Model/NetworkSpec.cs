@@ -27,6 +27,12 @@ public sealed record NetworkSpec(Guid Id, string Name, bool AdminStateUp = true)
     /// </summary>
     public int Mtu { get; init; } = DefaultMtu;
 
+    /// <summary>
+    /// Neutron's <c>router:external</c>: the network where the outside world is attached (a port with port security
+    /// off); routers set their external gateway on it and floating IPs come from its subnets.
+    /// </summary>
+    public bool External { get; init; }
+
     /// <summary>Neutron's <c>vlan_transparent</c> (set at creation): VLAN-tagged frames from ports are carried.</summary>
     public bool VlanTransparent { get; init; }
 

@@ -138,6 +138,22 @@ public static class NeutronErrors
     public static NeutronException ServicePortInUse(Guid portId, string owner) =>
         Conflict("ServicePortInUse", $"Port {portId} cannot be deleted directly via the port API: has device owner {owner}.");
 
+    public static NeutronException ExternalNetworkInUse(Guid id) =>
+        Conflict("ExternalNetworkInUse", $"External network {id} cannot be updated to be internal: router gateways or floating IPs use it.");
+
+    public static NeutronException NetworkNotExternal(Guid id) => BadRequest("BadRequest", $"Network {id} is not a valid external network");
+
+    public static NeutronException RouterExternalGatewayInUseByFloatingIp(Guid routerId, Guid networkId) =>
+        Conflict("RouterExternalGatewayInUseByFloatingIp", $"Gateway cannot be updated for router {routerId}, since a gateway to external network {networkId} is required by one or more floating IPs.");
+
+    public static NeutronException FloatingIpNotFound(Guid id) => NotFound("FloatingIPNotFound", $"Floating IP {id} could not be found");
+
+    public static NeutronException ExternalGatewayForFloatingIpNotFound(Guid networkId, Guid subnetId, Guid portId) =>
+        NotFound("ExternalGatewayForFloatingIPNotFound", $"External network {networkId} is not reachable from subnet {subnetId}. Therefore, cannot associate Port {portId} with a Floating IP.");
+
+    public static NeutronException FloatingIpPortAlreadyAssociated(string fixedIp, Guid portId, Guid floatingIpId) =>
+        Conflict("FloatingIPPortAlreadyAssociated", $"Cannot associate floating IP with port {portId} using fixed IP {fixedIp}, as that fixed IP already has a floating IP {floatingIpId}.");
+
     public static NeutronException PortNotFound(Guid id) => NotFound("PortNotFound", $"Port {id} could not be found.");
 
     public static NeutronException MacAddressInUse(Guid networkId, MacAddress mac) =>

@@ -106,11 +106,11 @@ public static class PortOperations
         {
             throw NeutronErrors.ReadOnlyAttribute("network_id");
         }
-        if (port.IsRouterInterface && (device is { Length: > 0 } || request.PortSecurityEnabled == true || request.SecurityGroups is { Count: > 0 }
+        if (port.IsServicePort && (device is { Length: > 0 } || request.PortSecurityEnabled == true || request.SecurityGroups is { Count: > 0 }
             || request.FixedIps is not null || request.AllowedAddressPairs is { Count: > 0 }))
         {
             // The switch answers on a router's interface itself: it has no device, no port security and keeps its addresses.
-            throw NeutronErrors.BadRequestMessage($"Port {id} is a router interface ({port.DeviceOwner}): its device, addresses and port security are the router's");
+            throw NeutronErrors.BadRequestMessage($"Port {id} belongs to the switch ({port.DeviceOwner}): its device, addresses and port security are not the user's to set");
         }
         NeutronAttributes.RefuseProjectChange(request.ProjectId, port.ProjectId);
         model = ProjectDefaults.EnsureProject(model, port.ProjectId, context);
@@ -154,9 +154,14 @@ public static class PortOperations
 
     public static SwitchModel Delete(SwitchModel model, Guid id, OperationContext context)
     {
-        if (Get(model, id, context) is { IsRouterInterface: true } routerPort)
+        if (Get(model, id, context) is { IsServicePort: true } servicePort)
         {
-            throw NeutronErrors.ServicePortInUse(id, routerPort.DeviceOwner);
+            throw NeutronErrors.ServicePortInUse(id, servicePort.DeviceOwner);
+        }
+        // A floating IP on the port lets go of it (Neutron's disassociate_floatingips).
+        foreach (var fip in model.FloatingIps.Values.Where(f => f.PortId == id))
+        {
+            model = model with { FloatingIps = model.FloatingIps.SetItem(fip.Id, fip with { PortId = null, FixedIpAddress = null, RouterId = null }) };
         }
         // The network logs whose target_id is the port go with it (the logging plugin's _clean_logs).
         return NetworkLogOperations.WithoutPort(model with { Ports = model.Ports.Remove(id) }, id);
@@ -179,7 +184,7 @@ public static class PortOperations
     /// or both; none given on create: one address from the network's first IPv4 subnet with a free one, the EUI-64
     /// address on each SLAAC subnet, one from the first other IPv6 subnet. Null on a port create with no subnets: none.
     /// </summary>
-    private static EquatableArray<IpPrefix> ResolveFixedIps(SwitchModel model, PortSpec port, IReadOnlyList<FixedIpBody>? requested)
+    internal static EquatableArray<IpPrefix> ResolveFixedIps(SwitchModel model, PortSpec port, IReadOnlyList<FixedIpBody>? requested)
     {
         var subnets = SubnetOperations.Of(model, port.NetworkId).ToList();
         // Taken: other ports' addresses and the gateways (kept for the network's router).

@@ -58,6 +58,15 @@ public sealed record PortSpec(Guid Id, string Name, Guid NetworkId, string Devic
     /// <summary>True for a router's interface port.</summary>
     public bool IsRouterInterface => DeviceOwner == RouterOperations.InterfaceOwner;
 
+    /// <summary>True for a router's interface or gateway port.</summary>
+    public bool IsRouterPort => IsRouterInterface || DeviceOwner == RouterOperations.GatewayOwner;
+
+    /// <summary>
+    /// True for a port the switch owns and answers on itself (a router's interface or gateway, a floating IP's address):
+    /// never attached to a device, not deletable through the ports API.
+    /// </summary>
+    public bool IsServicePort => DeviceOwner.StartsWith("network:", StringComparison.Ordinal);
+
     /// <summary>Neutron's <c>revision_number</c>: bumped by every update.</summary>
     public long RevisionNumber { get; init; }
 

@@ -16,13 +16,20 @@ namespace VSwitch.Control.Model;
 /// (<c>RouterInUse</c>, 409).</para>
 /// <para><b>Routes</b> (<c>routes</c>): a destination CIDR via a next hop inside one of the router's subnets that is not
 /// the router's own address; at most <see cref="MaxRoutes"/> (Neutron's <c>max_routes</c>).</para>
-/// <para><b>External gateways</b> are refused with a clear 400 until SNAT is built: a gateway that would not route is
-/// worse than none.</para>
+/// <para><b>External gateway</b> (<c>external_gateway_info</c>): a network with <c>router:external</c> (else 400); the
+/// router gets a port there (<see cref="GatewayOwner"/>) with an address from its subnets (or the
+/// <c>external_fixed_ips</c> given) and a default route through the external subnet's gateway. <c>enable_snat</c> true
+/// (Neutron's default) is refused with a clear 400 until SNAT is built: ports reach the outside through floating IPs, or
+/// untranslated. Clearing it (null or <c>{}</c>) deletes the port, unless floating IPs need it
+/// (<c>RouterExternalGatewayInUseByFloatingIp</c>, 409). Deleting a router deletes its gateway port.</para>
 /// </remarks>
 public static class RouterOperations
 {
     /// <summary>Neutron's <c>device_owner</c> of a router's interface port.</summary>
     public const string InterfaceOwner = "network:router_interface";
+
+    /// <summary>Neutron's <c>device_owner</c> of a router's gateway port (on the external network).</summary>
+    public const string GatewayOwner = "network:router_gateway";
 
     /// <summary>Neutron's default <c>max_routes</c>.</summary>
     public const int MaxRoutes = 30;
@@ -32,6 +39,13 @@ public static class RouterOperations
 
     public static Router Get(SwitchModel model, Guid id, OperationContext context) =>
         model.Routers.TryGetValue(id, out var router) && context.CanSee(router.ProjectId) ? router : throw NeutronErrors.RouterNotFound(id);
+
+    /// <summary>The router's gateway port, or null.</summary>
+    public static PortSpec? GatewayPort(SwitchModel model, Guid routerId)
+    {
+        var id = routerId.ToString();
+        return model.Ports.Values.FirstOrDefault(p => p.DeviceOwner == GatewayOwner && p.DeviceId == id);
+    }
 
     /// <summary>The router's interface ports.</summary>
     public static IEnumerable<PortSpec> Interfaces(SwitchModel model, Guid routerId)
@@ -52,7 +66,6 @@ public static class RouterOperations
         var name = NeutronAttributes.Name(request.Name);
         var description = NeutronAttributes.Description(request.Description);
         var project = NeutronAttributes.Project(request.ProjectId, context);
-        RefuseGateway(request);
         var now = context.Now();
         var router = new Router(context.NewId(), name, project)
         {
@@ -66,14 +79,33 @@ public static class RouterOperations
             // A new router has no interfaces: no next hop is connected yet.
             throw NeutronErrors.InvalidRoutes(RoutesText(routes), "the nexthop is not connected with router");
         }
+        if (request.Gateway is { } gateway)
+        {
+            (model, router) = SetGateway(model, router, gateway, context);
+        }
         return new ModelChange<Router>(model with { Routers = model.Routers.Add(router.Id, router) }, router);
     }
 
     public static ModelChange<Router> Update(SwitchModel model, Guid id, RouterBody request, OperationContext context)
     {
-        var router = Get(model, id, context);
-        NeutronAttributes.RefuseProjectChange(request.ProjectId, router.ProjectId);
-        RefuseGateway(request);
+        var original = Get(model, id, context);
+        NeutronAttributes.RefuseProjectChange(request.ProjectId, original.ProjectId);
+        var before = model;
+        var router = original;
+        if (request.Gateway is { } gateway)
+        {
+            (model, router) = SetGateway(model, router, gateway, context);
+        }
+        else if (request.ClearGateway && router.ExternalGateway is { } old)
+        {
+            if (model.FloatingIps.Values.Any(f => f.RouterId == router.Id))
+            {
+                throw NeutronErrors.RouterExternalGatewayInUseByFloatingIp(router.Id, old.NetworkId);
+            }
+            var port = GatewayPort(model, router.Id);
+            router = router with { ExternalGateway = null };
+            model = port is null ? model : model with { Ports = model.Ports.Remove(port.Id) };
+        }
         var updated = router with
         {
             Name = request.Name is null ? router.Name : NeutronAttributes.Name(request.Name),
@@ -81,22 +113,75 @@ public static class RouterOperations
             AdminStateUp = request.AdminStateUp ?? router.AdminStateUp,
             Routes = request.Routes is null ? router.Routes : ValidateRoutes(model, router.Id, request.Routes),
         };
-        if (updated == router)
+        if (updated == original && ReferenceEquals(model.Ports, before.Ports))
         {
-            return new ModelChange<Router>(model, router);
+            return new ModelChange<Router>(before, original);
         }
-        updated = updated with { RevisionNumber = router.RevisionNumber + 1, UpdatedAt = context.Now() };
+        updated = updated with { RevisionNumber = original.RevisionNumber + 1, UpdatedAt = context.Now() };
         return new ModelChange<Router>(model with { Routers = model.Routers.SetItem(id, updated) }, updated);
     }
 
     public static SwitchModel Delete(SwitchModel model, Guid id, OperationContext context)
     {
         Get(model, id, context);
-        if (Interfaces(model, id).Any())
+        if (Interfaces(model, id).Any() || model.FloatingIps.Values.Any(f => f.RouterId == id))
         {
             throw NeutronErrors.RouterInUse(id);
         }
-        return model with { Routers = model.Routers.Remove(id) };
+        var gateway = GatewayPort(model, id);
+        return model with
+        {
+            Routers = model.Routers.Remove(id),
+            Ports = gateway is null ? model.Ports : model.Ports.Remove(gateway.Id),
+        };
+    }
+
+    /// <summary>Sets (or changes) the router's gateway: the port on the external network, and SNAT's setting.</summary>
+    private static (SwitchModel, Router) SetGateway(SwitchModel model, Router router, GatewayBody request, OperationContext context)
+    {
+        var networkId = request.NetworkId ?? throw NeutronErrors.InvalidAttribute("external_gateway_info", "network_id is required");
+        var network = NetworkOperations.Get(model, networkId, context);
+        if (!network.External)
+        {
+            throw NeutronErrors.NetworkNotExternal(networkId);
+        }
+        if (request.EnableSnat ?? true)
+        {
+            throw NeutronErrors.BadRequestMessage(
+                "enable_snat is not supported yet by this switch: set enable_snat false (openstack router set --external-gateway NET --disable-snat); ports reach the outside through floating IPs");
+        }
+        var existing = GatewayPort(model, router.Id);
+        if (router.ExternalGateway is { } old && old.NetworkId != networkId && model.FloatingIps.Values.Any(f => f.RouterId == router.Id))
+        {
+            throw NeutronErrors.RouterExternalGatewayInUseByFloatingIp(router.Id, old.NetworkId);
+        }
+        if (existing is not null && (existing.NetworkId != networkId || request.ExternalFixedIps is not null))
+        {
+            model = model with { Ports = model.Ports.Remove(existing.Id) };
+            existing = null;
+        }
+        if (existing is null)
+        {
+            var id = context.NewId();
+            var now = context.Now();
+            var port = new PortSpec(id, "", networkId, "", PortOperations.FreeMac(model, networkId, id))
+            {
+                ProjectId = ProjectId.None,
+                PortSecurityEnabled = false,
+                DeviceOwner = GatewayOwner,
+                DeviceId = router.Id.ToString(),
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
+            port = port with { FixedIps = PortOperations.ResolveFixedIps(model, port, request.ExternalFixedIps) };
+            if (port.FixedIps.IsEmpty)
+            {
+                throw NeutronErrors.BadRequestMessage($"External network {networkId} has no subnet to give the router's gateway an address");
+            }
+            PortOperations.CheckUnique(model, port, context.PortTypes);
+            model = model with { Ports = model.Ports.Add(port.Id, port) };
+        }
+        return (model, router with { ExternalGateway = new RouterGateway(networkId, EnableSnat: false) });
     }
 
     /// <summary>Adds an interface on <paramref name="subnetId"/> (a new port at its gateway) or <paramref name="portId"/>.</summary>
@@ -190,6 +275,11 @@ public static class RouterOperations
                 : throw NeutronErrors.RouterInterfaceNotFoundForSubnet(router.Id, sid);
         }
         var remaining = attached.Where(a => a.Port.Id != found.Port.Id).Select(a => a.Subnet).ToList();
+        if (model.FloatingIps.Values.Any(f => f.RouterId == router.Id && f.FixedIpAddress is { } ip && found.Subnet.Cidr.Contains(ip.Address, ip.Family)))
+        {
+            throw new NeutronException(409, "RouterInterfaceInUseByFloatingIP",
+                $"Router interface for subnet {found.Subnet.Id} on router {router.Id} cannot be deleted, as it is required by one or more floating IPs.");
+        }
         foreach (var route in router.Routes)
         {
             if (found.Subnet.Cidr.Contains(route.NextHop.Address, route.NextHop.Family)
@@ -201,14 +291,6 @@ public static class RouterOperations
         var after = NetworkLogOperations.WithoutPort(model with { Ports = model.Ports.Remove(found.Port.Id) }, found.Port.Id);
         return new ModelChange<RouterInterfaceInfo>(after,
             new RouterInterfaceInfo(router.Id, found.Port.Id, found.Subnet.Id, found.Subnet.NetworkId, router.ProjectId));
-    }
-
-    private static void RefuseGateway(RouterBody request)
-    {
-        if (request.ExternalGateway)
-        {
-            throw NeutronErrors.BadRequestMessage("external_gateway_info is not supported yet by this switch: routers route between their subnets only (no SNAT)");
-        }
     }
 
     private static void CheckNoOverlap(SwitchModel model, Guid routerId, Subnet subnet)

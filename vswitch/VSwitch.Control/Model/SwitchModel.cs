@@ -40,6 +40,9 @@ public sealed record SwitchModel(ImmutableSortedDictionary<Guid, NetworkSpec> Ne
     /// <summary>Routers, by id (<see cref="RouterOperations"/>); their interfaces are ports.</summary>
     public ImmutableSortedDictionary<Guid, Router> Routers { get; init; } = ImmutableSortedDictionary<Guid, Router>.Empty;
 
+    /// <summary>Floating IPs, by id (<see cref="FloatingIpOperations"/>).</summary>
+    public ImmutableSortedDictionary<Guid, FloatingIp> FloatingIps { get; init; } = ImmutableSortedDictionary<Guid, FloatingIp>.Empty;
+
     /// <summary>Address groups, by id (<see cref="AddressGroupOperations"/>).</summary>
     public ImmutableSortedDictionary<Guid, AddressGroup> AddressGroups { get; init; } = ImmutableSortedDictionary<Guid, AddressGroup>.Empty;
 

@@ -9,6 +9,7 @@ public enum TaggedKind
     SecurityGroupRule,
     Subnet,
     Router,
+    FloatingIp,
 }
 
 /// <summary>
@@ -35,6 +36,7 @@ public static class TagOperations
         TaggedKind.SecurityGroup => SecurityGroupOperations.Get(model, id, context).Tags,
         TaggedKind.Subnet => SubnetOperations.Get(model, id, context).Tags,
         TaggedKind.Router => RouterOperations.Get(model, id, context).Tags,
+        TaggedKind.FloatingIp => FloatingIpOperations.Get(model, id, context).Tags,
         _ => SecurityGroupRuleOperations.Get(model, id, context).Tags,
     };
 
@@ -117,6 +119,10 @@ public static class TagOperations
             case TaggedKind.Router:
                 var router = model.Routers[id];
                 model = model with { Routers = model.Routers.SetItem(id, router with { Tags = tags, RevisionNumber = router.RevisionNumber + 1, UpdatedAt = now }) };
+                break;
+            case TaggedKind.FloatingIp:
+                var fip = model.FloatingIps[id];
+                model = model with { FloatingIps = model.FloatingIps.SetItem(id, fip with { Tags = tags, RevisionNumber = fip.RevisionNumber + 1, UpdatedAt = now }) };
                 break;
             case TaggedKind.SecurityGroup:
                 var group = model.SecurityGroups[id];

@@ -31,7 +31,8 @@ internal static class ModelDocuments
 
     /// <summary>A network; <c>Mtu</c> and <c>VlanTransparent</c> are absent in documents written before they existed.</summary>
     internal sealed record NetworkDoc(Guid Id, string Name, bool AdminStateUp, string? ProjectId, string? Description,
-        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, int? Mtu = null, bool? VlanTransparent = null, string[]? Tags = null);
+        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, int? Mtu = null, bool? VlanTransparent = null, string[]? Tags = null,
+        bool? RouterExternal = null);
 
     internal sealed record PairDoc(string IpAddress, string MacAddress);
 
@@ -55,12 +56,37 @@ internal static class ModelDocuments
         string? Ipv6AddressMode, string? Description, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null);
 
     internal sealed record RouterDoc(Guid Id, string Name, string? ProjectId, string? Description, bool AdminStateUp, string[][]? Routes,
-        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null);
+        long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt, string[]? Tags = null,
+        Guid? GatewayNetworkId = null, bool? EnableSnat = null);
+
+    internal sealed record FloatingIpDoc(Guid Id, string? ProjectId, Guid FloatingNetworkId, string FloatingIpAddress, Guid? PortId,
+        string? FixedIpAddress, Guid? RouterId, string? Description, long RevisionNumber, DateTimeOffset? CreatedAt, DateTimeOffset? UpdatedAt,
+        string[]? Tags = null);
+
+    public static string Write(FloatingIp f) => JsonSerializer.Serialize(
+        new FloatingIpDoc(f.Id, f.ProjectId.Value, f.FloatingNetworkId, f.FloatingIpAddress.AddressText, f.PortId, f.FixedIpAddress?.AddressText,
+            f.RouterId, f.Description, f.RevisionNumber, f.CreatedAt, f.UpdatedAt, TagsOf(f.Tags)), s_json);
+
+    public static FloatingIp ReadFloatingIp(string json)
+    {
+        var d = Deserialize<FloatingIpDoc>(json);
+        return new FloatingIp(d.Id, Project(d.ProjectId), d.FloatingNetworkId, Host(d.FloatingIpAddress))
+        {
+            PortId = d.PortId,
+            FixedIpAddress = d.FixedIpAddress is null ? null : Host(d.FixedIpAddress),
+            RouterId = d.RouterId,
+            Description = d.Description ?? "",
+            RevisionNumber = d.RevisionNumber,
+            CreatedAt = d.CreatedAt,
+            UpdatedAt = d.UpdatedAt,
+            Tags = (d.Tags ?? []).ToEquatableArray(),
+        };
+    }
 
     public static string Write(Router r) => JsonSerializer.Serialize(
         new RouterDoc(r.Id, r.Name, r.ProjectId.Value, r.Description, r.AdminStateUp,
             r.Routes.IsEmpty ? null : [.. r.Routes.Select(x => new[] { x.Destination.ToString(), x.NextHop.AddressText })],
-            r.RevisionNumber, r.CreatedAt, r.UpdatedAt, TagsOf(r.Tags)), s_json);
+            r.RevisionNumber, r.CreatedAt, r.UpdatedAt, TagsOf(r.Tags), r.ExternalGateway?.NetworkId, r.ExternalGateway?.EnableSnat), s_json);
 
     public static Router ReadRouter(string json)
     {
@@ -70,6 +96,7 @@ internal static class ModelDocuments
             Description = d.Description ?? "",
             AdminStateUp = d.AdminStateUp,
             Routes = (d.Routes ?? []).Select(r => new HostRoute(Prefix(r[0]), Host(r[1]))).ToEquatableArray(),
+            ExternalGateway = d.GatewayNetworkId is { } gateway ? new RouterGateway(gateway, d.EnableSnat ?? false) : null,
             RevisionNumber = d.RevisionNumber,
             CreatedAt = d.CreatedAt,
             UpdatedAt = d.UpdatedAt,
@@ -164,7 +191,7 @@ internal static class ModelDocuments
 
     public static string Write(NetworkSpec n) => JsonSerializer.Serialize(
         new NetworkDoc(n.Id, n.Name, n.AdminStateUp, n.ProjectId.Value, n.Description, n.RevisionNumber, n.CreatedAt, n.UpdatedAt,
-            n.Mtu, n.VlanTransparent, TagsOf(n.Tags)), s_json);
+            n.Mtu, n.VlanTransparent, TagsOf(n.Tags), n.External ? true : null), s_json);
 
     public static string Write(PortSpec p) => JsonSerializer.Serialize(
         new PortDoc(p.Id, p.Name, p.NetworkId, p.Device, p.Mac?.ToString(), p.AdminStateUp, p.ProjectId.Value, p.Description,
@@ -212,6 +239,7 @@ internal static class ModelDocuments
             UpdatedAt = d.UpdatedAt,
             Mtu = d.Mtu ?? NetworkSpec.DefaultMtu,
             VlanTransparent = d.VlanTransparent ?? false,
+            External = d.RouterExternal ?? false,
             Tags = (d.Tags ?? []).ToEquatableArray(),
         };
     }
@@ -289,7 +317,7 @@ internal static class ModelDocuments
     public static SwitchModel Assemble(IEnumerable<NetworkSpec> networks, IEnumerable<PortSpec> ports, IEnumerable<string> groupDocs,
         IEnumerable<SecurityGroupRule> rules, IEnumerable<NetworkLog>? logs = null, IEnumerable<ProjectQuota>? quotas = null,
         IEnumerable<DefaultRuleTemplate>? defaultRules = null, IEnumerable<AddressGroup>? addressGroups = null, IEnumerable<RbacPolicy>? rbacPolicies = null,
-        IEnumerable<Subnet>? subnets = null, IEnumerable<Router>? routers = null)
+        IEnumerable<Subnet>? subnets = null, IEnumerable<Router>? routers = null, IEnumerable<FloatingIp>? floatingIps = null)
     {
         var rulesByGroup = rules.GroupBy(r => r.SecurityGroupId).ToDictionary(g => g.Key, g => g.ToEquatableArray());
         var groups = groupDocs.Select(doc =>
@@ -310,6 +338,7 @@ internal static class ModelDocuments
             RbacPolicies = (rbacPolicies ?? []).ToImmutableSortedDictionary(p => p.Id, p => p),
             Subnets = (subnets ?? []).ToImmutableSortedDictionary(s => s.Id, s => s),
             Routers = (routers ?? []).ToImmutableSortedDictionary(r => r.Id, r => r),
+            FloatingIps = (floatingIps ?? []).ToImmutableSortedDictionary(f => f.Id, f => f),
         };
     }
 

@@ -21,7 +21,7 @@ namespace VSwitch.Control.Persistence;
 /// Neutron's creation order. Version 2 added the <c>logs</c> table (network logs), version 3 the <c>quotas</c> table
 /// (projects' quota overrides, keyed by project id), version 4 the <c>default_security_group_rules</c> table, seeded
 /// with Neutron's four templates (so groups made after the upgrade get the rules they always got), version 5 the
-/// <c>address_groups</c> table, version 6 the <c>rbac_policies</c> table, version 7 the <c>subnets</c> table, version 8 the <c>routers</c> table; an older database is upgraded in place when it is opened. <c>meta</c> holds <c>initialized</c> (the first commit happened: an empty model is then a
+/// <c>address_groups</c> table, version 6 the <c>rbac_policies</c> table, version 7 the <c>subnets</c> table, version 8 the <c>routers</c> table, version 9 the <c>floatingips</c> table; an older database is upgraded in place when it is opened. <c>meta</c> holds <c>initialized</c> (the first commit happened: an empty model is then a
 /// real state, not a fresh directory) and <c>config_baseline</c> (the configuration file as last merged, see
 /// <see cref="ModelService"/>).</para>
 /// <para><b>Refusals.</b> A file that is not SQLite, fails <c>PRAGMA quick_check</c>, or has a schema version newer than
@@ -82,6 +82,9 @@ public sealed class StateStore : IDisposable
 
         // 7 -> 8: routers (their interfaces are ports).
         "CREATE TABLE routers (id TEXT PRIMARY KEY, doc TEXT NOT NULL);",
+
+        // 8 -> 9: floating IPs.
+        "CREATE TABLE floatingips (id TEXT PRIMARY KEY, doc TEXT NOT NULL);",
     ];
 
     private readonly SqliteConnection _connection;
@@ -161,7 +164,8 @@ public sealed class StateStore : IDisposable
             var rbac = ReadDocs("SELECT doc FROM rbac_policies").Select(ModelDocuments.ReadRbac).ToList();
             var subnets = ReadDocs("SELECT doc FROM subnets").Select(ModelDocuments.ReadSubnet).ToList();
             var routers = ReadDocs("SELECT doc FROM routers").Select(ModelDocuments.ReadRouter).ToList();
-            return ModelDocuments.Assemble(networks, ports, groups, rules, logs, quotas, templates, addressGroups, rbac, subnets, routers);
+            var floatingIps = ReadDocs("SELECT doc FROM floatingips").Select(ModelDocuments.ReadFloatingIp).ToList();
+            return ModelDocuments.Assemble(networks, ports, groups, rules, logs, quotas, templates, addressGroups, rbac, subnets, routers, floatingIps);
         }
         catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or NeutronException)
         {
@@ -191,6 +195,10 @@ public sealed class StateStore : IDisposable
             r => Upsert(tx, "INSERT INTO routers (id, doc) VALUES ($id, $doc) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
                 r.Id, ModelDocuments.Write(r)),
             id => Delete(tx, "routers", id));
+        Diff(before.FloatingIps, after.FloatingIps,
+            f => Upsert(tx, "INSERT INTO floatingips (id, doc) VALUES ($id, $doc) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                f.Id, ModelDocuments.Write(f)),
+            id => Delete(tx, "floatingips", id));
         Diff(before.Ports, after.Ports,
             p => Upsert(tx, "INSERT INTO ports (id, network_id, doc) VALUES ($id, $extra, $doc) ON CONFLICT (id) DO UPDATE SET network_id = excluded.network_id, doc = excluded.doc",
                 p.Id, ModelDocuments.Write(p), p.NetworkId.ToString()),

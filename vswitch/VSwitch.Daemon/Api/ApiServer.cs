@@ -77,6 +77,7 @@ public sealed partial class ApiServer(ApiOptions options, ListeningSockets liste
         AddressGroupsEndpoints.Map(app, api);
         SubnetsEndpoints.Map(app, api);
         RoutersEndpoints.Map(app, api);
+        FloatingIpsEndpoints.Map(app, api);
         RbacPoliciesEndpoints.Map(app, api);
         DefaultSecurityGroupRulesEndpoints.Map(app, api);
         TraceEndpoints.Map(app, api, datapath);

@@ -8,8 +8,8 @@ namespace VSwitch.Daemon.Api;
 /// <summary><c>/v2.0/networks</c>: list, show, create (one, or in bulk, all or nothing), update (name, description, admin_state_up, mtu), delete.</summary>
 internal static class NetworksEndpoints
 {
-    private static readonly HashSet<string> s_create = ["name", "description", "admin_state_up", "project_id", "tenant_id", "shared", "mtu", "vlan_transparent"];
-    private static readonly HashSet<string> s_update = ["name", "description", "admin_state_up", "project_id", "tenant_id", "mtu", "vlan_transparent"];
+    private static readonly HashSet<string> s_create = ["name", "description", "admin_state_up", "project_id", "tenant_id", "shared", "mtu", "vlan_transparent", "router:external"];
+    private static readonly HashSet<string> s_update = ["name", "description", "admin_state_up", "project_id", "tenant_id", "mtu", "vlan_transparent", "router:external"];
 
     public static void Map(IEndpointRouteBuilder app, ApiContext api)
     {
@@ -71,7 +71,8 @@ internal static class NetworksEndpoints
         : Read(body);
 
     private static NetworkBody Read(RequestBody body) =>
-        new(body.String("name"), body.Bool("admin_state_up"), body.String("description"), body.Project(), body.Int("mtu"), body.Bool("vlan_transparent"));
+        new(body.String("name"), body.Bool("admin_state_up"), body.String("description"), body.Project(), body.Int("mtu"), body.Bool("vlan_transparent"),
+            body.Bool("router:external"));
 
     private static Guid Id(string text) => Guid.TryParseExact(text, "D", out var id) ? id : throw NotFound(text);
 

@@ -30,7 +30,7 @@ internal static class ResourceViews
         ["mtu"] = n.Mtu,
         ["vlan_transparent"] = n.VlanTransparent,
         ["port_security_enabled"] = true,
-        ["router:external"] = false,
+        ["router:external"] = n.External,
         ["availability_zone_hints"] = new JsonArray(),
         ["availability_zones"] = new JsonArray(),
         ["project_id"] = n.ProjectId.Value,
@@ -184,14 +184,23 @@ internal static class ResourceViews
         ["tags"] = Tags(s.Tags),
     };
 
-    public static JsonObject Router(Router r) => new()
+    public static JsonObject Router(Router r, SwitchModel model) => new()
     {
         ["id"] = r.Id.ToString(),
         ["name"] = r.Name,
         ["description"] = r.Description,
         ["admin_state_up"] = r.AdminStateUp,
         ["status"] = "ACTIVE",
-        ["external_gateway_info"] = null,
+        ["external_gateway_info"] = r.ExternalGateway is { } gateway ? new JsonObject
+        {
+            ["network_id"] = gateway.NetworkId.ToString(),
+            ["enable_snat"] = gateway.EnableSnat,
+            ["external_fixed_ips"] = new JsonArray([.. (RouterOperations.GatewayPort(model, r.Id)?.FixedIps ?? []).Select(ip => (JsonNode)new JsonObject
+            {
+                ["subnet_id"] = SubnetOperations.Holding(model, gateway.NetworkId, ip)?.Id.ToString(),
+                ["ip_address"] = ip.AddressText,
+            })]),
+        } : null,
         ["routes"] = new JsonArray([.. r.Routes.Select(x => (JsonNode)new JsonObject { ["destination"] = x.Destination.ToString(), ["nexthop"] = x.NextHop.AddressText })]),
         ["distributed"] = true,
         ["ha"] = false,
@@ -204,6 +213,25 @@ internal static class ResourceViews
         ["created_at"] = Time(r.CreatedAt),
         ["updated_at"] = Time(r.UpdatedAt),
         ["tags"] = Tags(r.Tags),
+    };
+
+    public static JsonObject FloatingIp(FloatingIp f) => new()
+    {
+        ["id"] = f.Id.ToString(),
+        ["floating_ip_address"] = f.FloatingIpAddress.AddressText,
+        ["floating_network_id"] = f.FloatingNetworkId.ToString(),
+        ["router_id"] = f.RouterId?.ToString(),
+        ["port_id"] = f.PortId?.ToString(),
+        ["fixed_ip_address"] = f.FixedIpAddress?.AddressText,
+        ["status"] = f.Status,
+        ["description"] = f.Description,
+        ["port_forwardings"] = new JsonArray(),
+        ["project_id"] = f.ProjectId.Value,
+        ["tenant_id"] = f.ProjectId.Value,
+        ["revision_number"] = f.RevisionNumber,
+        ["created_at"] = Time(f.CreatedAt),
+        ["updated_at"] = Time(f.UpdatedAt),
+        ["tags"] = Tags(f.Tags),
     };
 
     public static JsonObject AddressGroup(AddressGroup g) => new()

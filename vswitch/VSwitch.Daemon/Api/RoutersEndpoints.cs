@@ -24,20 +24,22 @@ internal static class RoutersEndpoints
     private static readonly HashSet<string> s_route = ["destination", "nexthop"];
     private static readonly HashSet<string> s_routesOnly = ["routes"];
     private static readonly HashSet<string> s_interface = ["subnet_id", "port_id"];
+    private static readonly HashSet<string> s_gateway = ["network_id", "enable_snat", "external_fixed_ips", "qos_policy_id"];
+    private static readonly HashSet<string> s_fixedIp = ["subnet_id", "ip_address"];
 
     public static void Map(IEndpointRouteBuilder app, ApiContext api)
     {
         app.MapGet("/v2.0/routers", (HttpContext http) =>
-            ListQuery.Answer("routers", RouterOperations.List(api.Models.Current, api.For(http)).Select(ResourceViews.Router), http.Request, NotFound));
+            ListQuery.Answer("routers", RouterOperations.List(api.Models.Current, api.For(http)).Select(r => ResourceViews.Router(r, api.Models.Current)), http.Request, NotFound));
         app.MapGet("/v2.0/routers/{id}", (HttpContext http, string id) =>
-            NeutronResults.One("router", ListQuery.Fields(ResourceViews.Router(RouterOperations.Get(api.Models.Current, Id(id), api.For(http))), http.Request.Query)));
+            NeutronResults.One("router", ListQuery.Fields(ResourceViews.Router(RouterOperations.Get(api.Models.Current, Id(id), api.For(http)), api.Models.Current), http.Request.Query)));
         app.MapPost("/v2.0/routers", async (HttpContext http) =>
         {
             using var document = await RequestBody.ReadDocumentAsync(http.Request);
             var request = Read(RequestBody.Envelope(document, "router", s_create));
             var context = api.For(http);
             var router = api.Models.Execute(model => RouterOperations.Create(model, request, context));
-            return NeutronResults.One("router", ResourceViews.Router(router), StatusCodes.Status201Created);
+            return NeutronResults.One("router", ResourceViews.Router(router, api.Models.Current), StatusCodes.Status201Created);
         });
         app.MapPut("/v2.0/routers/{id}", async (HttpContext http, string id) =>
         {
@@ -51,7 +53,7 @@ internal static class RoutersEndpoints
                 IfMatch.Check(expected, RouterOperations.Get(model, routerId, context).RevisionNumber);
                 return RouterOperations.Update(model, routerId, request, context);
             });
-            return NeutronResults.One("router", ResourceViews.Router(router));
+            return NeutronResults.One("router", ResourceViews.Router(router, api.Models.Current));
         });
         app.MapDelete("/v2.0/routers/{id}", (HttpContext http, string id) =>
         {
@@ -110,7 +112,7 @@ internal static class RoutersEndpoints
                 : current.Where(r => !routes.Any(x => Same(x, r))).ToList();
             return RouterOperations.Update(model, routerId, new RouterBody(Routes: next), context);
         });
-        return NeutronResults.One("router", ResourceViews.Router(router));
+        return NeutronResults.One("router", ResourceViews.Router(router, api.Models.Current));
     }
 
     /// <summary>Two routes given as text name the same route (a destination's host bits and spelling do not matter).</summary>
@@ -120,14 +122,28 @@ internal static class RoutersEndpoints
 
     private static RouterBody Read(RequestBody body)
     {
-        var gateway = body.Resource.TryGetProperty("external_gateway_info", out var g) && g.ValueKind != JsonValueKind.Null
-            && !(g.ValueKind == JsonValueKind.Object && !g.EnumerateObject().Any());
+        GatewayBody? gateway = null;
+        var clear = false;
+        if (body.Resource.TryGetProperty("external_gateway_info", out var g))
+        {
+            if (g.ValueKind == JsonValueKind.Null || (g.ValueKind == JsonValueKind.Object && !g.EnumerateObject().Any()))
+            {
+                clear = true;
+            }
+            else
+            {
+                var info = body.Object("external_gateway_info", s_gateway)!;
+                gateway = new GatewayBody(info.Uuid("network_id"), info.Bool("enable_snat"),
+                    info.ObjectList("external_fixed_ips", s_fixedIp)?.Select(f => new FixedIpBody(f.String("ip_address"), f.Uuid("subnet_id"))).ToList());
+            }
+        }
         return new RouterBody(
             Name: body.String("name"),
             Description: body.String("description"),
             AdminStateUp: body.Bool("admin_state_up"),
             Routes: Routes(body),
-            ExternalGateway: gateway,
+            Gateway: gateway,
+            ClearGateway: clear,
             ProjectId: body.Project());
     }
 

@@ -19,6 +19,7 @@ internal static class TagsEndpoints
         ("networks", TaggedKind.Network, NetworksEndpoints.NotFound),
         ("subnets", TaggedKind.Subnet, SubnetsEndpoints.NotFound),
         ("routers", TaggedKind.Router, RoutersEndpoints.NotFound),
+        ("floatingips", TaggedKind.FloatingIp, FloatingIpsEndpoints.NotFound),
         ("ports", TaggedKind.Port, PortsEndpoints.NotFound),
         ("security-groups", TaggedKind.SecurityGroup, SecurityGroupsEndpoints.NotFound),
         ("security-group-rules", TaggedKind.SecurityGroupRule, SecurityGroupRulesEndpoints.NotFound),

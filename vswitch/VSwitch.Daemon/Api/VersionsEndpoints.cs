@@ -40,6 +40,8 @@ internal static class VersionsEndpoints
         ("rbac-policies", "RBAC Policies", "Allows creation and modification of policies that control tenant access to resources."),
         ("rbac-security-groups", "RBAC Security Groups", "Add RBAC support for security groups"),
         ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway."),
+        ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
+        ("ext-gw-mode", "Neutron L3 Configurable external gateway mode", "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway"),
         ("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
         ("extraroute-atomic", "Atomically add/remove extra routes", "Edit extra routes of a router on server side by atomically adding/removing extra routes"),
         ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
@@ -69,7 +71,7 @@ internal static class VersionsEndpoints
     }
 
     private static IResult Resources(HttpContext http) => NeutronResults.Many("resources",
-        new[] { ("network", "networks"), ("subnet", "subnets"), ("router", "routers"), ("port", "ports"), ("security_group", "security-groups"), ("security_group_rule", "security-group-rules"), ("default_security_group_rule", "default-security-group-rules"), ("quota", "quotas"), ("address_group", "address-groups"), ("rbac_policy", "rbac-policies") }
+        new[] { ("network", "networks"), ("subnet", "subnets"), ("router", "routers"), ("floatingip", "floatingips"), ("port", "ports"), ("security_group", "security-groups"), ("security_group_rule", "security-group-rules"), ("default_security_group_rule", "default-security-group-rules"), ("quota", "quotas"), ("address_group", "address-groups"), ("rbac_policy", "rbac-policies") }
             .Select(r => new JsonObject
             {
                 ["name"] = r.Item1,

@@ -97,6 +97,9 @@ public enum WorkerCounter
     /// <summary>ICMP errors the switch's routers did not send because of their rate limit.</summary>
     RouterIcmpRateLimited,
 
+    /// <summary>Packets whose address a floating IP translated (to the fixed IP on the way in, to the floating IP on the way out).</summary>
+    NatTranslated,
+
     /// <summary>Sentinel: the number of counters.</summary>
     Count,
 }

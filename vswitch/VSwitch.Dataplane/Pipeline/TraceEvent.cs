@@ -115,6 +115,9 @@ public enum TraceEvent : byte
     /// <summary>l3: dropped, over the next network's MTU with DF set; fragmentation needed sent (A: the router, B: the MTU).</summary>
     RouterFragmentationNeeded,
 
+    /// <summary>l3: a floating IP's destination translated to the fixed IP of the step's port (A: the router).</summary>
+    FloatingIpTranslated,
+
     /// <summary>l3: routed by the router to the step's port (A: the router, B: the out network).</summary>
     Routed,
 

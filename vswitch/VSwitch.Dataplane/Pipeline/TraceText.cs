@@ -62,6 +62,7 @@ internal static class TraceText
             RouterNoRoute => ("l3", "", $"router {router} has no route to the destination: ICMP unreachable sent back"),
             RouterUnresolved => ("l3", "", $"router {router} routes it, but no port holds the next hop: ICMP unreachable sent back"),
             RouterFragmentationNeeded => ("l3", "", $"larger than the next network's MTU of {r.B} with don't-fragment set: router {router} sends fragmentation needed back"),
+            FloatingIpTranslated => ("l3", "dnat", $"router {router} translates the floating IP to the fixed IP of port {name}; its groups judge it by the outside address"),
             Routed => ("l3", "routed", $"router {router} routes it to port {name}: MACs rewritten, TTL/hop limit decremented"),
             Multicast => ("l2", "flood", $"{p.EthDestination} is a broadcast/multicast address: every other port of the network"),
             UnknownDestination => ("l2", "flood", $"{p.EthDestination} is unknown: flooded to every other port of the network"),

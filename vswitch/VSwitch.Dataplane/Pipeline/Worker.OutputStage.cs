@@ -132,7 +132,9 @@ public sealed partial class Worker
             InPortLimit = inPort.ConntrackLimit,
             OutPortLimit = outPort.ConntrackLimit,
         };
-        var result = _datapath.Conntrack.Commit(frame.Span, in _parsed[index], snapshot.Networks[inPort.Network]?.Zone ?? inPort.Network, _datapath.NowMs(), in admission, out _);
+        // A frame whose source a floating IP replaced is tracked as it left its VM (the connection's inside tuple).
+        ref readonly var tracked = ref _natted[index] ? ref _preNat[index] : ref _parsed[index];
+        var result = _datapath.Conntrack.Commit(frame.Span, in tracked, _ctZone[index], _datapath.NowMs(), in admission, out _);
         switch (result)
         {
             case ConnCommitResult.Full or ConnCommitResult.InPortLimit:

@@ -89,6 +89,8 @@ public sealed partial class Worker
         // Each frame's flow-cache key is built at its first policy lookup (Worker.RuleVerdict.cs).
         _flowKeyBuilt.AsSpan(0, n).Clear();
         var network = snapshot.Networks[inPort.Network];
+        _ctZone.AsSpan(0, n).Fill(network?.Zone ?? inPort.Network);
+        _natted.AsSpan(0, n).Clear();
         var fragments = ParseStage<TMode>(rx, inSlot, network);
         if (inPort.Dhcp is not null || inPort.DhcpV6 is not null || inPort.RouterAdvertisement is not null)
         {

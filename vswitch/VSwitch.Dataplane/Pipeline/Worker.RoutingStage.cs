@@ -1,3 +1,4 @@
+using VSwitch.Dataplane.Conntrack;
 using VSwitch.Dataplane.Routing;
 using VSwitch.Packets;
 using VSwitch.Packets.Routing;
@@ -27,7 +28,7 @@ public sealed partial class Worker
                 var asked = p.IsArp ? p.IpDestination : p.NdTarget;
                 foreach (var candidate in interfaces)
                 {
-                    if (candidate.Owns(asked))
+                    if (candidate.AnswersFor(asked))
                     {
                         iface = candidate;
                         break;
@@ -75,6 +76,15 @@ public sealed partial class Worker
         {
             // An ARP reply or another protocol to the router's MAC: nothing to answer, nothing to route.
             return true;
+        }
+        // A floating IP arriving on the gateway: its destination becomes the fixed IP, then it is routed inside.
+        var translated = false;
+        if (p.IsIpv4 && iface == GatewayOf(router) && router.FloatingToFixed.TryGetValue(p.IpDestination.Ipv4, out var fixedIp))
+        {
+            AddressTranslation.RewriteDestination(frame.Span, in p, fixedIp, (frame.Vnet.Flags & VirtioNetHeader.NeedsChecksum) != 0);
+            p.IpDestination = IpAddress128.FromIpv4(fixedIp);
+            translated = true;
+            Counters.Add(WorkerCounter.NatTranslated, 1);
         }
         if (router.Owns(p.IpDestination))
         {
@@ -158,6 +168,24 @@ public sealed partial class Worker
             }
             return true;
         }
+        if (p.IsIpv4 && outIndex == router.GatewayInterface && router.FixedToFloating.TryGetValue(p.IpSource.Ipv4, out var floatingIp))
+        {
+            // Leaving by the gateway from a fixed IP with a floating IP: the outside sees the floating IP. The connection
+            // stays tracked by its inside tuple (committed from _preNat).
+            _preNat[i] = p;
+            _natted[i] = true;
+            AddressTranslation.RewriteSource(frame.Span, in p, floatingIp, (frame.Vnet.Flags & VirtioNetHeader.NeedsChecksum) != 0);
+            p.IpSource = IpAddress128.FromIpv4(floatingIp);
+            Counters.Add(WorkerCounter.NatTranslated, 1);
+        }
+        if (translated)
+        {
+            TrackInside<TMode>(snapshot, frame.Span, in p, outInterface.Network, i);
+            if (TMode.IsTrace)
+            {
+                _trace!.Record(TraceEvent.FloatingIpTranslated, neighbor.Slot, a: router.Index);
+            }
+        }
         RoutedFrame.Forward(frame.Span, in p, neighbor.Mac, outInterface.Mac);
         p.EthSource = outInterface.Mac;
         p.EthDestination = neighbor.Mac;
@@ -169,6 +197,38 @@ public sealed partial class Worker
             _trace!.Record(TraceEvent.Routed, neighbor.Slot, a: router.Index, b: outInterface.Network);
         }
         return true;
+    }
+
+    private static RouterInterface? GatewayOf(LogicalRouter router) =>
+        router.GatewayInterface >= 0 ? router.Interfaces[router.GatewayInterface] : null;
+
+    /// <summary>
+    /// The connection of a frame a floating IP translated on its way in: looked up by its inside tuple in the inside
+    /// network's zone (the outside port's egress tracked nothing), so that the receiver's stateful groups see the
+    /// connection its VM answers on, and a new one is committed there (<see cref="_ctZone"/>).
+    /// </summary>
+    private void TrackInside<TMode>(DataplaneSnapshot snapshot, ReadOnlySpan<byte> frame, in ParsedPacket p, int network, int i)
+        where TMode : struct, IPipelineMode
+    {
+        var segment = (uint)network < (uint)snapshot.Networks.Length ? snapshot.Networks[network] : null;
+        var zone = segment?.Zone ?? network;
+        _ctZone[i] = zone;
+        if (segment is not { Stateful: true })
+        {
+            _trackMode[i] = TrackMode.Stateless;
+            return;
+        }
+        var now = _datapath.NowMs();
+        var ct = TMode.IsTrace ? _datapath.Conntrack.Peek(frame, in p, zone, now) : _datapath.Conntrack.Track(frame, in p, zone, now);
+        _trackMode[i] = ct.Verdict switch
+        {
+            ConnVerdict.New => TrackMode.New,
+            ConnVerdict.Invalid => TrackMode.Invalid,
+            ConnVerdict.Established or ConnVerdict.Related when ct.AdmittedGeneration >= snapshot.RequiredGeneration(ct.OrigInPort, ct.OrigOutPort)
+                => TrackMode.Established,
+            // Admitted under an older policy, or untracked: the receiver's rules judge it on its own.
+            _ => TrackMode.Stateless,
+        };
     }
 
     /// <summary>ARP (in place) or a neighbor advertisement (into a reply buffer) for the router interface's address, to the asker.</summary>

@@ -41,6 +41,14 @@ public sealed partial class Worker : IDisposable
     private readonly ConnProbe[] _probe = new ConnProbe[PacketBatch.MaxSize];
     private readonly TrackMode[] _trackMode = new TrackMode[PacketBatch.MaxSize];
     private readonly int[] _egressRule = new int[PacketBatch.MaxSize];
+
+    /// <summary>Per frame: the conntrack zone its connection lives in (the sender's network's, or the inside's after a floating IP's DNAT).</summary>
+    private readonly int[] _ctZone = new int[PacketBatch.MaxSize];
+
+    /// <summary>Per frame: its source was translated to a floating IP; <see cref="_preNat"/> holds it as tracked (the fixed IP).</summary>
+    private readonly bool[] _natted = new bool[PacketBatch.MaxSize];
+
+    private readonly ParsedPacket[] _preNat = new ParsedPacket[PacketBatch.MaxSize];
     private readonly PacketBatch _replies = new(1024);
     private int _replyCount;
     private readonly Routing.IcmpRateLimit _icmpBudget = new();

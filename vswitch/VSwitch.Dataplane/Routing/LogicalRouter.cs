@@ -5,7 +5,7 @@ namespace VSwitch.Dataplane.Routing;
 
 /// <summary>
 /// A router as the data path sees it: its interfaces, its table (connected subnets and extra routes, longest prefix
-/// first) and its neighbours (every address of every port on its networks, from the model: the switch knows where each
+/// first), its floating IPs (1:1 NAT on its gateway) and its neighbours (every address of every port on its networks, from the model: the switch knows where each
 /// address lives, as OVN does, so nothing is learned and no ARP is sent).
 /// </summary>
 /// <remarks>
@@ -45,6 +45,15 @@ public sealed class LogicalRouter
     public ReadOnlySpan<Route> Routes => _routes;
 
     public int NeighborCount => _neighbors.Count;
+
+    /// <summary>The index of the gateway interface (on the external network), or -1.</summary>
+    public int GatewayInterface { get; init; } = -1;
+
+    /// <summary>Floating IP → fixed IP (IPv4, host order): packets to the floating IP arriving on the gateway are translated.</summary>
+    public FrozenDictionary<uint, uint> FloatingToFixed { get; init; } = FrozenDictionary<uint, uint>.Empty;
+
+    /// <summary>Fixed IP → floating IP: packets from the fixed IP leaving by the gateway are translated.</summary>
+    public FrozenDictionary<uint, uint> FixedToFloating { get; init; } = FrozenDictionary<uint, uint>.Empty;
 
     /// <summary>The longest-prefix route to <paramref name="destination"/>: its interface and the address to resolve.</summary>
     public bool TryRoute(IpAddress128 destination, out int interfaceIndex, out IpAddress128 nextHop)

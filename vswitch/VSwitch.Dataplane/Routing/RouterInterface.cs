@@ -35,6 +35,29 @@ public sealed record RouterInterface(int Router, int Network, MacAddress Mac, ui
         return false;
     }
 
+    /// <summary>On a router's gateway interface: the floating IPs (host order) it answers ARP for and translates.</summary>
+    public uint[] FloatingIpv4 { get; init; } = [];
+
+    /// <summary>True when the interface answers ARP or ND for <paramref name="address"/>: its own, or a floating IP.</summary>
+    public bool AnswersFor(IpAddress128 address)
+    {
+        if (Owns(address))
+        {
+            return true;
+        }
+        if (address.IsIpv4Mapped)
+        {
+            foreach (var fip in FloatingIpv4)
+            {
+                if (fip == address.Ipv4)
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /// <summary>The address ICMPv6 errors come from: the first global address, else the link-local one.</summary>
     public IpAddress128 Ipv6Source => Ipv6.Length > 0 ? Ipv6[0] : LinkLocal;
 }
