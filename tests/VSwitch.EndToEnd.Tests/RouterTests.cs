@@ -26,6 +26,12 @@ public sealed class RouterLab : IDisposable
 
     internal (string Ns, string If) Locked { get; }
 
+    /// <summary>The outside world: a namespace on the external network <c>ext</c> (port security off).</summary>
+    internal (string Ns, string If) Outside { get; }
+
+    /// <summary>front-vm's floating IP on ext.</summary>
+    internal string FloatingIp { get; }
+
     /// <summary>A VM on network v6, whose subnets are DHCPv6 stateful (2001:db8:83::/64) and stateless (2001:db8:84::/64).</summary>
     internal (string Ns, string If) Dhcp6 { get; }
 
@@ -43,6 +49,7 @@ public sealed class RouterLab : IDisposable
             Back = Lab.Namespace("back");
             Locked = Lab.Namespace("locked");
             Dhcp6 = Lab.Namespace("dhcp6");
+            Outside = Lab.Namespace("outside");
 
             Os("network create front");
             Os("network create back");
@@ -59,11 +66,16 @@ public sealed class RouterLab : IDisposable
             Os("subnet create v6-stateful --network v6 --ip-version 6 --subnet-range 2001:db8:83::/64 --ipv6-ra-mode dhcpv6-stateful --ipv6-address-mode dhcpv6-stateful --dns-nameserver 2001:db8::53");
             Os("subnet create v6-stateless --network v6 --ip-version 6 --subnet-range 2001:db8:84::/64 --ipv6-ra-mode dhcpv6-stateless --ipv6-address-mode dhcpv6-stateless --dns-nameserver 2001:db8::54");
             Os($"port create v6-vm --network v6 --binding-profile device=tap:{Dhcp6.If}@{Dhcp6.Ns}");
+            Os("network create ext --external");
+            Os("subnet create ext-v4 --network ext --subnet-range 198.18.89.0/24");
+            Os("router set edge --external-gateway ext --disable-snat");
+            Os($"port create outside-vm --network ext --disable-port-security --binding-profile device=tap:{Outside.If}@{Outside.Ns}");
             Os("security group create locked");
             Os($"port create front-vm --network front --binding-profile device=tap:{Front.If}@{Front.Ns}");
             Os($"port create back-vm --network back --binding-profile device=tap:{Back.If}@{Back.Ns}");
             Os($"port create locked-vm --network back --security-group locked --binding-profile device=tap:{Locked.If}@{Locked.Ns}");
-            foreach (var vm in new[] { Front, Back, Locked })
+            FloatingIp = (string)OsJson("floating ip create ext --port front-vm")["floating_ip_address"]!;
+            foreach (var vm in new[] { Front, Back, Locked, Outside })
             {
                 Dhcp(vm);
             }
@@ -236,6 +248,55 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task TheOutside_ReachesAFloatingIp_OnlyOnWhatItsGroupsAllow_AndDetachingItCutsTheConnection()
+    {
+        var daemon = fixture.Lab.Daemon!;
+        var fip = fixture.FloatingIp;
+        var front = new Lab.Vm(fixture.Front.Ns, fixture.Front.If, fixture.Address("front-vm"), "", "front-vm");
+        var outside = fixture.Address("outside-vm");
+        Assert.StartsWith("198.18.89.", fip, StringComparison.Ordinal);
+
+        // `default` admits its own members only: nothing from the outside, not even a ping.
+        var dropped = "vswitch_port_dropped_packets_total{port=\"front-vm\",direction=\"ingress\",reason=\"security_group\"}";
+        var before = Math.Max(0, daemon.Metric(dropped));
+        var ping = Shell.Run(Exec(fixture.Outside, $"ping -c 2 -i 0.2 -W 1 {fip}"), TimeSpan.FromSeconds(10));
+        Assert.False(ping.Ok, "the outside pinged a floating IP whose groups admit nothing from outside");
+        Assert.True(Shell.Eventually(() => daemon.Metric(dropped) >= before + 2, TimeSpan.FromSeconds(5)), daemon.Metrics());
+
+        // With the project's preset ssh group, port 22 opens (and only it): a line streams in through the floating IP.
+        fixture.Os("port set front-vm --security-group ssh");
+        var received = Path.Combine(Path.GetTempPath(), $"{fixture.Lab.Prefix}-fip-received");
+        var server = Task.Run(() => Shell.Run(Exec(fixture.Front, $"timeout 12 ncat -l -p 22 --recv-only -o {received}"), TimeSpan.FromSeconds(16)));
+        Lab.WaitListening(front, 22);
+        var client = Task.Run(() => Shell.Run(Exec(fixture.Outside, $"bash -c 'for i in $(seq 50); do echo line-$i; sleep 0.2; done | timeout 11 ncat {fip} 22'"), TimeSpan.FromSeconds(20)));
+        Assert.True(Shell.Eventually(() => File.Exists(received) && File.ReadAllText(received).Contains("line-3", StringComparison.Ordinal), TimeSpan.FromSeconds(10)),
+            daemon.Metrics());
+
+        // Detaching the floating IP cuts the open connection at once, like a rule removal.
+        fixture.Os($"floating ip unset --port {fip}");
+        Assert.Contains("connections through it cut", daemon.Log, StringComparison.Ordinal);
+        var atCut = File.ReadAllText(received).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        await client;
+        await server;
+        var total = File.ReadAllText(received).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        Assert.True(total < 50 && total <= atCut + 2, $"{total} lines arrived, {atCut} before the floating IP was detached");
+        Assert.True(daemon.Metric("vswitch_nat_translated_packets_total") > 0);
+        File.Delete(received);
+
+        // Attached again, the VM reaches out as its floating IP: the outside sees that address.
+        fixture.Os($"floating ip set --port front-vm {fip}");
+        var echo = Task.Run(() => Shell.Run(Exec(fixture.Outside,
+            "/usr/bin/python3 -c \"import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('0.0.0.0',7000)); s.settimeout(10); d,a=s.recvfrom(100); s.sendto(a[0].encode(),a)\""),
+            TimeSpan.FromSeconds(15)));
+        Lab.WaitListening(new Lab.Vm(fixture.Outside.Ns, fixture.Outside.If, outside, "", "outside-vm"), 7000, "u");
+        var seen = Shell.Run(Exec(fixture.Front,
+            $"/usr/bin/python3 -c \"import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(4); s.sendto(b'hi',('{outside}',7000)); print(s.recv(100).decode())\""),
+            TimeSpan.FromSeconds(10));
+        Assert.True(fip == seen.Stdout.Trim(), seen.ToString() + daemon.Metrics());
+        await echo;
     }
 
     [Fact]

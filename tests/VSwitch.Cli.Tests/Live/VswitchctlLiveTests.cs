@@ -206,6 +206,40 @@ public sealed class VswitchctlLiveTests : IDisposable
     }
 
     [Fact]
+    public void FloatingIp_OnAnExternalNetwork_ThroughARoutersGateway()
+    {
+        _daemon.MustCtl("network", "create", "cli-ext", "--external");
+        Assert.Equal("External\n", _daemon.MustCtl("network", "show", "cli-ext", "-f", "value", "-c", "router:external"));
+        _daemon.MustCtl("subnet", "create", "cli-ext4", "--network", "cli-ext", "--subnet-range", "198.18.42.0/24");
+        _daemon.MustCtl("network", "create", "cli-in");
+        _daemon.MustCtl("subnet", "create", "cli-in4", "--network", "cli-in", "--subnet-range", "198.18.43.0/24");
+        _daemon.MustCtl("router", "create", "cli-edge");
+        _daemon.MustCtl("router", "add", "subnet", "cli-edge", "cli-in4");
+        var snat = _daemon.Ctl("router", "set", "cli-edge", "--external-gateway", "cli-ext");
+        Assert.NotEqual(0, snat.ExitCode);
+        Assert.Contains("enable_snat", snat.Stderr);
+        _daemon.MustCtl("router", "set", "cli-edge", "--external-gateway", "cli-ext", "--disable-snat");
+        Assert.Equal("198.18.42.2", (string)Json("router", "show", "cli-edge")["external_gateway_info"]!["external_fixed_ips"]![0]!["ip_address"]!);
+        _daemon.MustCtl("port", "create", "cli-vm", "--network", "cli-in");
+
+        var fip = Json("floating", "ip", "create", "cli-ext", "--port", "cli-vm", "--floating-ip-address", "198.18.42.50");
+        Assert.Equal(("198.18.42.50", "198.18.43.2"), ((string)fip["floating_ip_address"]!, (string)fip["fixed_ip_address"]!));
+        Assert.Contains("198.18.42.50", _daemon.MustCtl("floating", "ip", "list", "--port", "cli-vm", "-f", "value", "-c", "floating_ip_address"));
+        _daemon.MustCtl("floating", "ip", "unset", "198.18.42.50", "--port");
+        Assert.Equal("DOWN\n", _daemon.MustCtl("floating", "ip", "show", "198.18.42.50", "-f", "value", "-c", "status"));
+        _daemon.MustCtl("floating", "ip", "set", "198.18.42.50", "--port", "cli-vm");
+        var inUse = _daemon.Ctl("router", "unset", "cli-edge", "--external-gateway");
+        Assert.NotEqual(0, inUse.ExitCode);
+        _daemon.MustCtl("floating", "ip", "delete", "198.18.42.50");
+        _daemon.MustCtl("router", "unset", "cli-edge", "--external-gateway");
+        _daemon.MustCtl("router", "remove", "subnet", "cli-edge", "cli-in4");
+        _daemon.MustCtl("router", "delete", "cli-edge");
+        _daemon.MustCtl("port", "delete", "cli-vm");
+        _daemon.MustCtl("subnet", "delete", "cli-ext4", "cli-in4");
+        _daemon.MustCtl("network", "delete", "cli-ext", "cli-in");
+    }
+
+    [Fact]
     public void NetworkRbac_SharesAGroup_AndRefusesTakingItBackWhileUsed()
     {
         _daemon.MustCtl("security", "group", "create", "cli-shared");

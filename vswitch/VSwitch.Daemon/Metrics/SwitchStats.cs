@@ -75,7 +75,8 @@ public sealed record SwitchStats(
     long RouterAdvertisements = 0,
     RouterStats? Router = null,
     long Dhcpv6Replies = 0,
-    long Dhcpv6Ignored = 0)
+    long Dhcpv6Ignored = 0,
+    long NatTranslated = 0)
 {
     /// <summary>Reads every counter.</summary>
     /// <param name="reconciler">The running state.</param>
@@ -146,6 +147,7 @@ public sealed record SwitchStats(
             DhcpReplies: datapath.Read(WorkerCounter.DhcpReplies), DhcpIgnored: datapath.Read(WorkerCounter.DhcpIgnored),
             RouterAdvertisements: datapath.Read(WorkerCounter.RouterAdvertisements),
             Dhcpv6Replies: datapath.Read(WorkerCounter.Dhcpv6Replies), Dhcpv6Ignored: datapath.Read(WorkerCounter.Dhcpv6Ignored),
+            NatTranslated: datapath.Read(WorkerCounter.NatTranslated),
             Router: new RouterStats(datapath.Read(WorkerCounter.RouterForwarded), datapath.Read(WorkerCounter.RouterNeighborReplies),
                 datapath.Read(WorkerCounter.RouterEchoReplies), datapath.Read(WorkerCounter.RouterIcmpErrors), datapath.Read(WorkerCounter.RouterIcmpRateLimited)));
     }
