@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Frozen;
 using BenchmarkDotNet.Attributes;
 using VSwitch.Dataplane;
 using VSwitch.Dataplane.Pipeline;
@@ -13,7 +14,9 @@ namespace VSwitch.Benchmarks.Pipeline;
 /// Routed against switched: the whole pipeline with stateful groups at both ends, batches of 32 packets of established
 /// TCP connections (4,096 active), from a to b on a's network (<see cref="SwitchedBatch"/>) or from a through a router
 /// to c on another network (<see cref="RoutedBatch"/>: the router's lookup, the next hop, the MAC and TTL rewrite).
-/// Issue 18's target: a routed packet costs at most 1.3 times a switched one. One core; divide by 32 for a packet.
+/// <see cref="FloatingIpBatch"/>: from outside to b's floating IP (translated on the router's gateway, tracked by its
+/// inside tuple). Issue 18's target: routed and floating-IP packets cost at most 1.3 times a switched one. One core;
+/// divide by 32 for a packet.
 /// </summary>
 [MemoryDiagnoser]
 public class RoutedPipelineBenchmarks
@@ -22,6 +25,9 @@ public class RoutedPipelineBenchmarks
     private const uint ClientBase = 0xC612_0000; // 198.18.0.0/16, network 0
     private const uint ServerB = 0xC612_FF01;    // on network 0
     private const uint ServerC = 0xC613_0001;    // 198.19.0.1, network 1
+    private const uint Outside = 0xC613_FF0A;    // on network 2, the external one
+    private const uint Floating = 0xC613_FE01;   // b's floating IP on network 2
+    private static readonly MacAddress s_gateway = new(0xFA16_3E00_0003UL);
     private static readonly MacAddress s_router0 = new(0xFA16_3E00_0001UL);
     private static readonly MacAddress s_router1 = new(0xFA16_3E00_0002UL);
 
@@ -31,6 +37,7 @@ public class RoutedPipelineBenchmarks
     private PacketBatch _batch = null!;
     private byte[][] _switched = null!;
     private byte[][] _routed = null!;
+    private byte[][] _floating = null!;
     private int _next;
 
     private static byte[] Tcp(MacAddress src, MacAddress dst, uint from, uint to, ushort sport, ushort dport, byte flags, uint seq, uint ack)
@@ -63,7 +70,7 @@ public class RoutedPipelineBenchmarks
         _datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 8, BufferSize = 2048, ConntrackMaxEntries = 1 << 16 });
         var (macA, macB, macC) = (BenchmarkFrames.Mac(1), BenchmarkFrames.Mac(2), BenchmarkFrames.Mac(3));
         var any = new ClassifierRule(0, false, -1, -1, -1, -1, -1, default, 0);
-        var http = new ClassifierRule(0, false, 6, 80, 80, -1, -1, IpAddress128.FromIpv4(ClientBase), 96 + 16);
+        var http = new ClassifierRule(0, false, 6, 80, 80, -1, -1, default, 0);
         PortPolicy Server(MacAddress mac, uint ip) => new(new PortAddresses([(mac, IpAddress128.FromIpv4(ip), 32)]), true,
             ClassifierCompiler.Compile([http]), ClassifierCompiler.Compile([any]), [1], [0]);
         var ports = new SwitchPort?[8];
@@ -71,15 +78,30 @@ public class RoutedPipelineBenchmarks
             new PortPolicy(new PortAddresses([(macA, IpAddress128.FromIpv4(ClientBase), 16)]), true, ClassifierCompiler.Compile([]), ClassifierCompiler.Compile([any]), [], [0]));
         ports[1] = new SwitchPort(1, "b", new InMemoryPort("memory:b", 1, captureTransmitted: false), 0, true, macB, Server(macB, ServerB));
         ports[2] = new SwitchPort(2, "c", new InMemoryPort("memory:c", 1, captureTransmitted: false), 1, true, macC, Server(macC, ServerC));
+        var macO = BenchmarkFrames.Mac(4);
+        ports[3] = new SwitchPort(3, "o", new InMemoryPort("memory:o", 1, captureTransmitted: false), 2, true, macO);
         var if0 = new RouterInterface(0, 0, s_router0, 0xC612_FFFE, []);
         var if1 = new RouterInterface(0, 1, s_router1, 0xC613_FFFE, []);
-        var router = new LogicalRouter(0, "r", true, [if0, if1],
-            [new(IpAddress128.FromIpv4(ClientBase), 96 + 16, 0, default), new(IpAddress128.FromIpv4(0xC613_0000), 96 + 16, 1, default)],
-            [new(IpAddress128.FromIpv4(ServerB), new Neighbor(1, macB)), new(IpAddress128.FromIpv4(ServerC), new Neighbor(2, macC))]);
+        var gw = new RouterInterface(0, 2, s_gateway, 0xC613_FF01, []) { FloatingIpv4 = [Floating] };
+        var router = new LogicalRouter(0, "r", true, [if0, if1, gw],
+            [
+                new(IpAddress128.FromIpv4(ClientBase), 96 + 16, 0, default), new(IpAddress128.FromIpv4(0xC613_0000), 96 + 24, 1, default),
+                new(IpAddress128.FromIpv4(0xC613_FF00), 96 + 24, 2, default),
+            ],
+            [
+                new(IpAddress128.FromIpv4(ServerB), new Neighbor(1, macB)), new(IpAddress128.FromIpv4(ServerC), new Neighbor(2, macC)),
+                new(IpAddress128.FromIpv4(Outside), new Neighbor(3, macO)),
+            ])
+        {
+            GatewayInterface = 2,
+            FloatingToFixed = new Dictionary<uint, uint> { [Floating] = ServerB }.ToFrozenDictionary(),
+            FixedToFloating = new Dictionary<uint, uint> { [ServerB] = Floating }.ToFrozenDictionary(),
+        };
         _snapshot = new DataplaneSnapshot(1, ports,
             [
                 new NetworkSegment(0, "n0", [0, 1], Stateful: true) { RouterInterfaces = [if0] },
                 new NetworkSegment(1, "n1", [2], Stateful: true) { Zone = 0, RouterInterfaces = [if1] },
+                new NetworkSegment(2, "ext", [3]) { RouterInterfaces = [gw] },
             ], policyGeneration: 1)
         {
             Routers = [router],
@@ -88,6 +110,7 @@ public class RoutedPipelineBenchmarks
         _datapath.Macs.AddStatic(0, macA, 0, 0);
         _datapath.Macs.AddStatic(0, macB, 1, 0);
         _datapath.Macs.AddStatic(1, macC, 2, 0);
+        _datapath.Macs.AddStatic(2, macO, 3, 0);
         _worker = _datapath.Workers[0];
         _worker.SyncSnapshot();
         _batch = new PacketBatch(2048);
@@ -95,6 +118,7 @@ public class RoutedPipelineBenchmarks
         // Establish every connection both ways: SYN, SYN-ACK, ACK (the routed ones through the router in both directions).
         _switched = new byte[Flows][];
         _routed = new byte[Flows][];
+        _floating = new byte[Flows][];
         for (var flow = 0; flow < Flows; flow++)
         {
             var client = ClientBase | (uint)(flow >> 8);
@@ -107,8 +131,14 @@ public class RoutedPipelineBenchmarks
             _routed[flow] = Tcp(macA, s_router0, client, ServerC, port, 80, TcpFlags.Ack, 1001, 5001);
             Send(0, _switched[flow]);
             Send(0, _routed[flow]);
+            // From the outside to b's floating IP, admitted by b's rule for port 80.
+            var outsidePort = (ushort)(20000 + flow);
+            Send(3, Tcp(macO, s_gateway, Outside, Floating, outsidePort, 80, TcpFlags.Syn, 1000, 0));
+            Send(1, Tcp(macB, s_router0, ServerB, Outside, 80, outsidePort, TcpFlags.Syn | TcpFlags.Ack, 5000, 1001));
+            _floating[flow] = Tcp(macO, s_gateway, Outside, Floating, outsidePort, 80, TcpFlags.Ack, 1001, 5001);
+            Send(3, _floating[flow]);
         }
-        if (_datapath.Conntrack.Count < 2 * Flows)
+        if (_datapath.Conntrack.Count < 3 * Flows)
         {
             throw new InvalidOperationException($"only {_datapath.Conntrack.Count} connections were established");
         }
@@ -123,7 +153,7 @@ public class RoutedPipelineBenchmarks
         _worker.ProcessBatch(_snapshot, _snapshot.Ports[inSlot]!, _batch);
     }
 
-    private void Run(byte[][] frames)
+    private void Run(byte[][] frames, int inSlot = 0)
     {
         var batch = _batch;
         batch.ResetForReceive();
@@ -135,7 +165,7 @@ public class RoutedPipelineBenchmarks
             batch[i].Length = f.Length;
         }
         batch.Count = PacketBatch.MaxSize;
-        _worker.ProcessBatch(_snapshot, _snapshot.Ports[0]!, batch);
+        _worker.ProcessBatch(_snapshot, _snapshot.Ports[inSlot]!, batch);
     }
 
     /// <summary>32 established packets a → b, on one network.</summary>
@@ -145,6 +175,10 @@ public class RoutedPipelineBenchmarks
     /// <summary>32 established packets a → router → c, across two networks.</summary>
     [Benchmark]
     public void RoutedBatch() => Run(_routed);
+
+    /// <summary>32 established packets from the outside to b's floating IP: DNAT, the inside lookup, routed to b.</summary>
+    [Benchmark]
+    public void FloatingIpBatch() => Run(_floating, inSlot: 3);
 
     [GlobalCleanup]
     public void Cleanup()
