@@ -152,4 +152,27 @@ public sealed class FloatingIpRoutingTests : IDisposable
         // Port 443 is not in a's ingress rules: the SYN-ACK passed as the reply of a's own connection.
         Assert.Equal(0, _datapath.ReadDrop(0, DropReason.SecurityGroup, Direction.Ingress));
     }
+
+    [Fact]
+    public void IcmpErrorsThroughTheFloatingIp_QuoteTheTranslatedPacket_AndPassAsRelated()
+    {
+        // a sends UDP out (as its floating IP); the outside answers "port unreachable", quoting what it received.
+        var udp = RoutingTests.Ipv4(Mac(1), s_inside, IpA, IpO, IpProtocol.Udp, RoutingTests.UdpL4(5353, 9999));
+        Send(0, udp);
+        var leaving = Assert.Single(_o.Drain(TimeSpan.FromMilliseconds(20)));
+        var icmp = new byte[8 + 28];
+        icmp[0] = 3;
+        icmp[1] = 3;
+        leaving.AsSpan(14, 28).CopyTo(icmp.AsSpan(8));
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(2), InternetChecksum.Finish(InternetChecksum.Add(icmp)));
+        Send(1, RoutingTests.Ipv4(Mac(2), s_gateway, IpO, Floating, IpProtocol.Icmp, icmp));
+
+        // a's rules admit TCP 22 only: the error passes as related to a's connection, quoting a's own packet.
+        var error = Assert.Single(_a.Drain(TimeSpan.FromMilliseconds(20)));
+        Assert.Equal(0xFFFF, InternetChecksum.Fold(InternetChecksum.Add(error.AsSpan(14 + 20))));
+        var quoted = error.AsSpan(14 + 20 + 8, 20);
+        Assert.Equal((IpA, IpO), (BinaryPrimitives.ReadUInt32BigEndian(quoted[12..]), BinaryPrimitives.ReadUInt32BigEndian(quoted[16..])));
+        Assert.Equal(0xFFFF, InternetChecksum.Fold(InternetChecksum.Add(quoted)));
+        Assert.Equal(0, _datapath.ReadDrop(0, DropReason.SecurityGroup, Direction.Ingress));
+    }
 }

@@ -82,6 +82,8 @@ public sealed partial class Worker
         if (p.IsIpv4 && iface == GatewayOf(router) && router.FloatingToFixed.TryGetValue(p.IpDestination.Ipv4, out var fixedIp))
         {
             AddressTranslation.RewriteDestination(frame.Span, in p, fixedIp, (frame.Vnet.Flags & VirtioNetHeader.NeedsChecksum) != 0);
+            // An error about a connection the VM opened quotes the VM's packet as the outside saw it: from the floating IP.
+            AddressTranslation.RewriteQuoted(frame.Span, in p, source: true, p.IpDestination.Ipv4, fixedIp);
             p.IpDestination = IpAddress128.FromIpv4(fixedIp);
             translated = true;
             Counters.Add(WorkerCounter.NatTranslated, 1);
@@ -175,6 +177,8 @@ public sealed partial class Worker
             _preNat[i] = p;
             _natted[i] = true;
             AddressTranslation.RewriteSource(frame.Span, in p, floatingIp, (frame.Vnet.Flags & VirtioNetHeader.NeedsChecksum) != 0);
+            // An error the VM sends about the outside's packet quotes it as sent: to the floating IP.
+            AddressTranslation.RewriteQuoted(frame.Span, in p, source: false, p.IpSource.Ipv4, floatingIp);
             p.IpSource = IpAddress128.FromIpv4(floatingIp);
             Counters.Add(WorkerCounter.NatTranslated, 1);
         }

@@ -49,6 +49,51 @@ public static class AddressTranslation
         BinaryPrimitives.WriteUInt16BigEndian(l4, p.IpProtocol == IpProtocol.Udp && updated == 0 && !partialChecksum ? (ushort)0xFFFF : updated);
     }
 
+    /// <summary>
+    /// In an ICMP error (destination unreachable, source quench, redirect, time exceeded, parameter problem), replaces
+    /// <paramref name="from"/> by <paramref name="to"/> as the quoted packet's source (<paramref name="source"/>) or
+    /// destination, as a NAT must so that the error reaches the connection it is about (RFC 5508 §4): the quoted address,
+    /// its IPv4 header checksum and a quoted UDP or TCP checksum incrementally, then the ICMP checksum over the message.
+    /// Nothing changes when the quote is short, not IPv4, or holds another address.
+    /// </summary>
+    public static void RewriteQuoted(Span<byte> frame, in ParsedPacket p, bool source, uint from, uint to)
+    {
+        if (!p.IsIpv4 || p.IpProtocol != IpProtocol.Icmp || !p.HasL4 || (p.Flags & PacketFlags.Fragment) != 0 || p.SourcePort is not (3 or 4 or 5 or 11 or 12))
+        {
+            return;
+        }
+        var end = Math.Min(frame.Length, p.L3Offset + p.IpLength);
+        var inner = p.L4Offset + 8;
+        if (inner + 20 > end || frame[inner] >> 4 != 4)
+        {
+            return;
+        }
+        var headerLength = (frame[inner] & 0x0F) * 4;
+        var field = inner + (source ? 12 : 16);
+        if (headerLength < 20 || inner + headerLength > end || BinaryPrimitives.ReadUInt32BigEndian(frame[field..]) != from)
+        {
+            return;
+        }
+        BinaryPrimitives.WriteUInt32BigEndian(frame[field..], to);
+        BinaryPrimitives.WriteUInt16BigEndian(frame[(inner + 10)..], Update(BinaryPrimitives.ReadUInt16BigEndian(frame[(inner + 10)..]), from, to));
+        var l4 = inner + headerLength;
+        var checksumAt = frame[inner + 9] switch
+        {
+            IpProtocol.Udp => l4 + 6,
+            IpProtocol.Tcp => l4 + 16,
+            _ => -1,
+        };
+        if (checksumAt > 0 && checksumAt + 2 <= end && BinaryPrimitives.ReadUInt16BigEndian(frame[checksumAt..]) is var quoted
+            && !(frame[inner + 9] == IpProtocol.Udp && quoted == 0))
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(frame[checksumAt..], Update(quoted, from, to));
+        }
+        var icmp = frame[p.L4Offset..end];
+        icmp[2] = 0;
+        icmp[3] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(icmp[2..], Offloads.InternetChecksum.Finish(Offloads.InternetChecksum.Add(icmp)));
+    }
+
     /// <summary>A complemented checksum over data where the 32-bit word <paramref name="from"/> became <paramref name="to"/> (RFC 1624 eqn. 3).</summary>
     public static ushort Update(ushort checksum, uint from, uint to)
     {
