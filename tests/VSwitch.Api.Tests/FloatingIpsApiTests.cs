@@ -93,6 +93,17 @@ public sealed class FloatingIpsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APortGivingUpItsFixedIp_LetsGoOfItsFloatingIp()
+    {
+        var fip = (string)(await Fip($""", "port_id": "{_vm}" """))["id"]!;
+        var moved = await _client.PutJson($"v2.0/ports/{_vm}", """{"port": {"fixed_ips": [{"ip_address": "198.18.91.77"}]}}""");
+        Assert.Equal(HttpStatusCode.OK, moved.Status);
+        var shown = (await _client.GetJson($"v2.0/floatingips/{fip}")).Body!["floatingip"]!;
+        Assert.Equal("DOWN", (string)shown["status"]!);
+        Assert.Null(shown["fixed_ip_address"]);
+    }
+
+    [Fact]
     public async Task FloatingIpsAndGateways_SurviveARestart()
     {
         var fip = (string)(await Fip($""", "port_id": "{_vm}" """))["id"]!;

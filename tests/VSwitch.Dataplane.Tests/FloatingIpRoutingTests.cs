@@ -25,6 +25,8 @@ public sealed class FloatingIpRoutingTests : IDisposable
     private readonly Datapath _datapath = new(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 8, BufferSize = 2048, MaxRules = 64 });
     private readonly InMemoryPort _a = new("memory:a");
     private readonly InMemoryPort _o = new("memory:o");
+    private readonly InMemoryPort _b = new("memory:b");
+    private const uint IpB = 0xC612_0114; // inside, without a floating IP
     private readonly PacketBatch _batch = new(2048);
 
     public FloatingIpRoutingTests()
@@ -35,11 +37,16 @@ public sealed class FloatingIpRoutingTests : IDisposable
         ports[0] = new SwitchPort(0, "a", _a, 0, true, Mac(1),
             new PortPolicy(new PortAddresses([(Mac(1), IpAddress128.FromIpv4(IpA), 32)]), true, ClassifierCompiler.Compile([ssh]), ClassifierCompiler.Compile([any]), [10], [20]));
         ports[1] = new SwitchPort(1, "o", _o, 1, true, Mac(2));
+        ports[2] = new SwitchPort(2, "b", _b, 0, true, Mac(3),
+            new PortPolicy(new PortAddresses([(Mac(3), IpAddress128.FromIpv4(IpB), 32)]), true, ClassifierCompiler.Compile([ssh]), ClassifierCompiler.Compile([any]), [10], [20]));
         var inside = new RouterInterface(0, 0, s_inside, 0xC612_0101, []);
         var gateway = new RouterInterface(0, 1, s_gateway, 0xC613_0002, []) { FloatingIpv4 = [Floating] };
         var router = new LogicalRouter(0, "edge", true, [inside, gateway],
             [new(IpAddress128.FromIpv4(0xC612_0100), 120, 0, default), new(IpAddress128.FromIpv4(0xC613_0000), 120, 1, default)],
-            [new(IpAddress128.FromIpv4(IpA), new Neighbor(0, Mac(1))), new(IpAddress128.FromIpv4(IpO), new Neighbor(1, Mac(2)))])
+            [
+                new(IpAddress128.FromIpv4(IpA), new Neighbor(0, Mac(1))), new(IpAddress128.FromIpv4(IpO), new Neighbor(1, Mac(2))),
+                new(IpAddress128.FromIpv4(IpB), new Neighbor(2, Mac(3))),
+            ])
         {
             GatewayInterface = 1,
             FloatingToFixed = new Dictionary<uint, uint> { [Floating] = IpA }.ToFrozenDictionary(),
@@ -47,7 +54,7 @@ public sealed class FloatingIpRoutingTests : IDisposable
         };
         _datapath.Publish(new DataplaneSnapshot(1, ports,
             [
-                new NetworkSegment(0, "inside", [0], Stateful: true) { RouterInterfaces = [inside] },
+                new NetworkSegment(0, "inside", [0, 2], Stateful: true) { RouterInterfaces = [inside] },
                 new NetworkSegment(1, "ext", [1]) { RouterInterfaces = [gateway] },
             ], 1)
         {
@@ -174,5 +181,17 @@ public sealed class FloatingIpRoutingTests : IDisposable
         Assert.Equal((IpA, IpO), (BinaryPrimitives.ReadUInt32BigEndian(quoted[12..]), BinaryPrimitives.ReadUInt32BigEndian(quoted[16..])));
         Assert.Equal(0xFFFF, InternetChecksum.Fold(InternetChecksum.Add(quoted)));
         Assert.Equal(0, _datapath.ReadDrop(0, DropReason.SecurityGroup, Direction.Ingress));
+    }
+
+    [Fact]
+    public void AVmWithoutAFloatingIp_ReachesTheOutsideUntranslated_AndItsRepliesPassAsItsConnections()
+    {
+        Send(2, Tcp(Mac(3), s_inside, IpB, IpO, 50001, 443, TcpFlags.Syn, 7000, 0));
+        PacketParser.Parse(Assert.Single(_o.Drain(TimeSpan.FromMilliseconds(20))), out var p);
+        Assert.Equal(IpAddress128.FromIpv4(IpB), p.IpSource);
+        // b admits TCP 22 only: the SYN-ACK from 443 passes as the reply of b's connection, looked up inside.
+        Send(1, Tcp(Mac(2), s_gateway, IpO, IpB, 443, 50001, TcpFlags.Syn | TcpFlags.Ack, 9000, 7001));
+        Assert.Single(_b.Drain(TimeSpan.FromMilliseconds(20)));
+        Assert.Equal(0, _datapath.ReadDrop(2, DropReason.SecurityGroup, Direction.Ingress));
     }
 }

@@ -291,6 +291,39 @@ public sealed class RoutingTests : IDisposable
     }
 
     [Fact]
+    public void AUnicastArpProbe_IsAnsweredOnlyForTheRoutersOwnAddress()
+    {
+        var probe = ArpRequest(Mac(1), IpA, 0xC612_0163);
+        s_router0.Write(probe);
+        Send(0, probe);
+        Assert.Empty(Drained(_a));
+        var own = ArpRequest(Mac(1), IpA, Gateway0);
+        s_router0.Write(own);
+        Send(0, own);
+        Assert.Single(Drained(_a));
+    }
+
+    [Fact]
+    public void UdpToTheRoutersAddress_IsCounted_AndTheSenderHearsPortUnreachable()
+    {
+        Send(0, Ipv4(Mac(1), s_router0, IpA, Gateway0, IpProtocol.Udp, UdpL4(5000, 53)));
+        PacketParser.Parse(Assert.Single(Drained(_a)), out var p);
+        Assert.Equal(((ushort)3, (ushort)3), (p.SourcePort, p.DestinationPort));
+        Assert.Equal(1, _datapath.ReadDrop(0, DropReason.NoRoute, Direction.Egress));
+    }
+
+    [Fact]
+    public void RoutesMatchTheirOwnAddressFamilyOnly()
+    {
+        var v6Default = new Route(default, 0, 0, default);
+        var v4Default = new Route(IpAddress128.FromIpv4(0), 96, 0, default);
+        Assert.False(v6Default.Contains(IpAddress128.FromIpv4(0x0808_0808)));
+        Assert.True(v6Default.Contains(V6(9, 9)));
+        Assert.True(v4Default.Contains(IpAddress128.FromIpv4(0x0808_0808)));
+        Assert.False(v4Default.Contains(V6(9, 9)));
+    }
+
+    [Fact]
     public void TheRouterAnswersArpAndPingsForItsAddresses_AndNothingIsFlooded()
     {
         Send(0, ArpRequest(Mac(1), IpA, Gateway0));

@@ -300,7 +300,11 @@ public sealed class Reconciler : IDisposable
                 continue;
             }
             var zone = _datapath.Publisher.Current.Networks is { } segments && network < segments.Length ? segments[network]?.Zone ?? network : network;
-            var inside = RouterOperations.Subnets(before, routerId).Select(s => s.Subnet.Cidr).ToList();
+            // Inside: what the router reaches without its gateway (its subnets, its extra routes) and the port's own subnets.
+            var inside = RouterOperations.Subnets(before, routerId).Select(s => s.Subnet.Cidr)
+                .Concat(before.Routers.TryGetValue(routerId, out var r) ? r.Routes.Select(x => x.Destination) : [])
+                .Concat(SubnetOperations.Of(before, port.NetworkId).Select(s => s.Cidr))
+                .ToList();
             var address = fixedIp.Address;
             var cut = _datapath.Conntrack.RemoveWhere(c => c.Zone == zone && (c.Source == address || c.Destination == address)
                 && !inside.Any(cidr => cidr.Contains(c.Source == address ? c.Destination : c.Source, cidr.Family)));

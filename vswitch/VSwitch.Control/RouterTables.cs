@@ -60,8 +60,11 @@ public sealed class RouterTables
             var neighbors = new Dictionary<IpAddress128, Neighbor>();
             var connected = new List<(IpPrefix Cidr, int Interface)>();
             var gatewayPort = RouterOperations.GatewayPort(model, router.Id);
+            // Only a floating IP whose port still holds its fixed IP translates, and a fixed IP takes one.
             var floating = model.FloatingIps.Values
-                .Where(f => f.RouterId == router.Id && f.PortId is not null && f.FixedIpAddress is { Family: Ethertype.IPv4 })
+                .Where(f => f.RouterId == router.Id && f.FixedIpAddress is { Family: Ethertype.IPv4 } ip && f.PortId is { } portId
+                    && model.Ports.TryGetValue(portId, out var holder) && holder.FixedIps.Contains(ip))
+                .DistinctBy(f => f.FixedIpAddress)
                 .ToDictionary(f => f.FloatingIpAddress.Address.Ipv4, f => f.FixedIpAddress!.Value.Address.Ipv4);
             var gatewayInterface = -1;
             var internalNetworks = new List<int>();

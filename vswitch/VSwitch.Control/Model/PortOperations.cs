@@ -149,6 +149,11 @@ public static class PortOperations
         }
         updated = updated with { AllowedAddressPairs = pairs, SecurityGroupIds = groups };
         CheckUnique(model, updated, context.PortTypes);
+        // A floating IP whose fixed IP the port gives up lets go of it: the address may go to another port next.
+        foreach (var fip in model.FloatingIps.Values.Where(f => f.PortId == id && f.FixedIpAddress is { } ip && !updated.FixedIps.Contains(ip)))
+        {
+            model = model with { FloatingIps = model.FloatingIps.SetItem(fip.Id, fip with { PortId = null, FixedIpAddress = null, RouterId = null }) };
+        }
         return new ModelChange<PortSpec>(model with { Ports = model.Ports.SetItem(id, updated) }, updated);
     }
 

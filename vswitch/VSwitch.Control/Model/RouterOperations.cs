@@ -140,7 +140,11 @@ public static class RouterOperations
     private static (SwitchModel, Router) SetGateway(SwitchModel model, Router router, GatewayBody request, OperationContext context)
     {
         var networkId = request.NetworkId ?? throw NeutronErrors.InvalidAttribute("external_gateway_info", "network_id is required");
-        var network = NetworkOperations.Get(model, networkId, context);
+        // An external network is every project's to use, as Neutron's external-net extension makes it visible to all.
+        if (!model.Networks.TryGetValue(networkId, out var network) || !(network.External || context.CanSee(network.ProjectId)))
+        {
+            throw NeutronErrors.NetworkNotFound(networkId);
+        }
         if (!network.External)
         {
             throw NeutronErrors.NetworkNotExternal(networkId);
@@ -316,7 +320,12 @@ public static class RouterOperations
         {
             throw NeutronErrors.BadRequestMessage($"Unable to complete operation for {routerId}. The number of routes exceeds the maximum {MaxRoutes}.");
         }
+        // The gateway's subnets are connected too (Neutron checks every port of the router).
         var connected = Subnets(model, routerId).ToList();
+        if (GatewayPort(model, routerId) is { } gateway)
+        {
+            connected.AddRange(gateway.FixedIps.Select(ip => SubnetOperations.Holding(model, gateway.NetworkId, ip)).Where(s => s is not null).Select(s => (gateway, s!)));
+        }
         var routes = new List<HostRoute>();
         foreach (var (destinationText, nextHopText) in requested)
         {

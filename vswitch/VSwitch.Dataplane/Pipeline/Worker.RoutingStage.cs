@@ -69,7 +69,11 @@ public sealed partial class Worker
         ref var frame = ref rx[i];
         if (ArpReply.IsRequest(in p) || NeighborAdvertisement.IsSolicitation(in p))
         {
-            AnswerNeighbor<TMode>(inPort, iface, ref frame, in p);
+            // Also a unicast probe (a host confirming its cache) is answered only for an address the router has.
+            if (iface.AnswersFor(p.IsArp ? p.IpDestination : p.NdTarget))
+            {
+                AnswerNeighbor<TMode>(inPort, iface, ref frame, in p);
+            }
             return true;
         }
         if (!p.IsIp)
@@ -81,7 +85,7 @@ public sealed partial class Worker
         var translated = false;
         if (p.IsIpv4 && iface == GatewayOf(router) && router.FloatingToFixed.TryGetValue(p.IpDestination.Ipv4, out var fixedIp))
         {
-            AddressTranslation.RewriteDestination(frame.Span, in p, fixedIp, (frame.Vnet.Flags & VirtioNetHeader.NeedsChecksum) != 0);
+            AddressTranslation.RewriteDestination(frame.Span, in p, fixedIp, PartialL4Checksum(in frame, in p));
             // An error about a connection the VM opened quotes the VM's packet as the outside saw it: from the floating IP.
             AddressTranslation.RewriteQuoted(frame.Span, in p, source: true, p.IpDestination.Ipv4, fixedIp);
             p.IpDestination = IpAddress128.FromIpv4(fixedIp);
@@ -102,9 +106,19 @@ public sealed partial class Worker
                     Counters.Add(WorkerCounter.RouterEchoReplies, 1);
                 }
             }
-            else if (TMode.IsTrace)
+            else
             {
-                _trace!.Drop(TraceEvent.RouterLocal, DropReason.NoRoute, inPort.Slot, a: router.Index);
+                // No service listens on a router's address: counted, and a UDP sender hears port unreachable at once.
+                Counters.Drop(inPort.Slot, DropReason.NoRoute, Direction.Egress);
+                if (p.IpProtocol == IpProtocol.Udp)
+                {
+                    SendIcmpError<TMode>(inPort, iface, in frame, in p,
+                        p.IsIpv4 ? IcmpError.Ipv4Unreachable : IcmpError.Ipv6Unreachable, p.IsIpv4 ? IcmpError.Ipv4PortUnreachable : IcmpError.Ipv6PortUnreachable);
+                }
+                if (TMode.IsTrace)
+                {
+                    _trace!.Drop(TraceEvent.RouterLocal, DropReason.NoRoute, inPort.Slot, a: router.Index);
+                }
             }
             return true;
         }
@@ -176,16 +190,17 @@ public sealed partial class Worker
             // stays tracked by its inside tuple (committed from _preNat).
             _preNat[i] = p;
             _natted[i] = true;
-            AddressTranslation.RewriteSource(frame.Span, in p, floatingIp, (frame.Vnet.Flags & VirtioNetHeader.NeedsChecksum) != 0);
+            AddressTranslation.RewriteSource(frame.Span, in p, floatingIp, PartialL4Checksum(in frame, in p));
             // An error the VM sends about the outside's packet quotes it as sent: to the floating IP.
             AddressTranslation.RewriteQuoted(frame.Span, in p, source: false, p.IpSource.Ipv4, floatingIp);
             p.IpSource = IpAddress128.FromIpv4(floatingIp);
             Counters.Add(WorkerCounter.NatTranslated, 1);
         }
-        if (translated)
+        if (translated || (iface == GatewayOf(router) && outIndex != router.GatewayInterface))
         {
+            // From the outside inward (translated or not): the inside zone holds the connection its VM answers on.
             TrackInside<TMode>(snapshot, frame.Span, in p, outInterface.Network, i);
-            if (TMode.IsTrace)
+            if (TMode.IsTrace && translated)
             {
                 _trace!.Record(TraceEvent.FloatingIpTranslated, neighbor.Slot, a: router.Index);
             }
@@ -230,10 +245,40 @@ public sealed partial class Worker
             ConnVerdict.Invalid => TrackMode.Invalid,
             ConnVerdict.Established or ConnVerdict.Related when ct.AdmittedGeneration >= snapshot.RequiredGeneration(ct.OrigInPort, ct.OrigOutPort)
                 => TrackMode.Established,
-            // Admitted under an older policy, or untracked: the receiver's rules judge it on its own.
+            // Admitted under an older policy: re-checked as the egress stage does, and kept or cut.
+            ConnVerdict.Established when Revalidate(snapshot, in p, in ct) => Revalidated<TMode>(in ct, snapshot),
+            ConnVerdict.Established => Revoked<TMode>(in ct),
+            // An error about a connection not yet re-checked, or untracked: the receiver's rules judge it on its own.
             _ => TrackMode.Stateless,
         };
     }
+
+    private TrackMode Revalidated<TMode>(in ConnLookup ct, DataplaneSnapshot snapshot)
+        where TMode : struct, IPipelineMode
+    {
+        if (!TMode.IsTrace)
+        {
+            _datapath.Conntrack.Revalidated(ct.Handle, snapshot.PolicyGeneration);
+        }
+        Counters.Add(WorkerCounter.ConntrackRevalidated, 1);
+        return TrackMode.Established;
+    }
+
+    /// <summary>A connection no longer allowed: removed; the packet is then judged as new by the receiver's rules.</summary>
+    private TrackMode Revoked<TMode>(in ConnLookup ct)
+        where TMode : struct, IPipelineMode
+    {
+        if (!TMode.IsTrace)
+        {
+            _datapath.Conntrack.Remove(ct.Handle);
+        }
+        Counters.Add(WorkerCounter.ConntrackRevoked, 1);
+        return TrackMode.New;
+    }
+
+    /// <summary>The frame's L4 checksum is a partial sum a virtio device finishes (<c>NEEDS_CSUM</c> starting at its L4 header).</summary>
+    private static bool PartialL4Checksum(in Frame frame, in ParsedPacket p) =>
+        (frame.Vnet.Flags & VirtioNetHeader.NeedsChecksum) != 0 && frame.Vnet.ChecksumStart == p.L4Offset;
 
     /// <summary>ARP (in place) or a neighbor advertisement (into a reply buffer) for the router interface's address, to the asker.</summary>
     private void AnswerNeighbor<TMode>(SwitchPort inPort, RouterInterface iface, ref Frame frame, in ParsedPacket p)

@@ -16,6 +16,11 @@ public readonly record struct Route(IpAddress128 Network, int PrefixLength128, i
 
     public bool Contains(IpAddress128 address)
     {
+        // An IPv6 ::/0 must not take IPv4 (IPv4-mapped) destinations, nor an IPv4 route IPv6 ones.
+        if (address.IsIpv4Mapped != Network.IsIpv4Mapped)
+        {
+            return false;
+        }
         var (high, low) = Mask(PrefixLength128);
         return (address.High & high) == Network.High && (address.Low & low) == Network.Low;
     }

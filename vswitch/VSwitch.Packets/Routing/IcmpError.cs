@@ -21,6 +21,7 @@ public static class IcmpError
     public const byte Ipv4TimeExceeded = 11;
     public const byte Ipv4NetUnreachable = 0;
     public const byte Ipv4HostUnreachable = 1;
+    public const byte Ipv4PortUnreachable = 3;
     public const byte Ipv4FragmentationNeeded = 4;
 
     public const byte Ipv6Unreachable = 1;
@@ -28,6 +29,7 @@ public static class IcmpError
     public const byte Ipv6TimeExceeded = 3;
     public const byte Ipv6NoRoute = 0;
     public const byte Ipv6BeyondScope = 2;
+    public const byte Ipv6PortUnreachable = 4;
     public const byte Ipv6AddressUnreachable = 3;
 
     /// <summary>True when an error may be sent about <paramref name="p"/> (see remarks).</summary>
