@@ -99,9 +99,12 @@ public sealed class RouterTablesTests : IDisposable
         Assert.False(_datapath.Publisher.Current.Routers.Single()!.AdminUp);
         Assert.All(_reconciler.Statuses.Values.Where(s => s.Slot < 0), s => Assert.Equal(PortStatus.Down, s.State));
 
+        var joined = _datapath.Publisher.Current.Networks[_reconciler.NetworkIndex(networks[1])]!.Zone;
         model = RouterOperations.RemoveInterface(model, routerId, subnets[1], null, _context).Model;
         _reconciler.Apply(model);
         var snapshot = _datapath.Publisher.Current;
+        // Its connections from the joined days are still found in the zone it had then.
+        Assert.Equal(joined, snapshot.Networks[_reconciler.NetworkIndex(networks[1])]!.PreviousZone);
         Assert.NotEqual(snapshot.Networks[_reconciler.NetworkIndex(networks[0])]!.Zone, snapshot.Networks[_reconciler.NetworkIndex(networks[1])]!.Zone);
         Assert.Empty(snapshot.Networks[_reconciler.NetworkIndex(networks[1])]!.RouterInterfaces);
     }

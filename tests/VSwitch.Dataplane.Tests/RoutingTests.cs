@@ -313,6 +313,33 @@ public sealed class RoutingTests : IDisposable
     }
 
     [Fact]
+    public void AConnectionTrackedBeforeARouterJoinedItsNetwork_CarriesOnFromItsPreviousZone()
+    {
+        // b → c on network 1 while network 1 was its own zone (1): c takes nothing new (no ingress rule).
+        var ports = new SwitchPort?[8];
+        ports[1] = new SwitchPort(1, "b", _b, 1, true, Mac(2), Policy(IpB, Mac(2), true, true));
+        ports[2] = new SwitchPort(2, "c", _c, 1, true, Mac(3), Policy(IpC, Mac(3), ingress: false, egress: true));
+        _datapath.Publish(new DataplaneSnapshot(10, ports, [null, new NetworkSegment(1, "n1", [1, 2], true)], 10));
+        _datapath.Workers[0].SyncSnapshot();
+        Send(2, Ipv4(Mac(3), Mac(2), IpC, IpB, IpProtocol.Udp, UdpL4(7000, 53)));
+        Assert.Single(Drained(_b));
+
+        // A router joins network 1 to network 0: its zone becomes 0, the previous one 1. b's reply still matches.
+        _datapath.Publish(new DataplaneSnapshot(11, ports,
+            [new NetworkSegment(0, "n0", [], true), new NetworkSegment(1, "n1", [1, 2], true) { Zone = 0, PreviousZone = 1 }], 10));
+        _datapath.Workers[0].SyncSnapshot();
+        Send(1, Ipv4(Mac(2), Mac(3), IpB, IpC, IpProtocol.Udp, UdpL4(53, 7000)));
+        Assert.Single(Drained(_c));
+
+        // Without the previous zone the reply would be new, and c's groups refuse new traffic.
+        _datapath.Publish(new DataplaneSnapshot(12, ports,
+            [new NetworkSegment(0, "n0", [], true), new NetworkSegment(1, "n1", [1, 2], true) { Zone = 0 }], 10));
+        _datapath.Workers[0].SyncSnapshot();
+        Send(1, Ipv4(Mac(2), Mac(3), IpB, IpC, IpProtocol.Udp, UdpL4(53, 7000)));
+        Assert.Empty(Drained(_c));
+    }
+
+    [Fact]
     public void RoutesMatchTheirOwnAddressFamilyOnly()
     {
         var v6Default = new Route(default, 0, 0, default);

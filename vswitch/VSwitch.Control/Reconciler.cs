@@ -39,6 +39,9 @@ public sealed class Reconciler : IDisposable
     private Dictionary<Guid, (bool Accept, bool Drop)> _logging = [];
     private SwitchModel _applied = SwitchModel.Empty;
     private readonly List<Retired> _retired = [];
+
+    /// <summary>By network index: the zone last published, and the one before it when a router changed it.</summary>
+    private readonly Dictionary<int, (int Zone, int Previous)> _zones = [];
     private long _generation;
 
     /// <summary>
@@ -175,6 +178,7 @@ public sealed class Reconciler : IDisposable
             foreach (var id in _networkIndex.Keys.Where(id => !desired.Networks.ContainsKey(id)).ToList())
             {
                 _freeNetworks.Add(_networkIndex[id]);
+                _zones.Remove(_networkIndex[id]);
                 _networkIndex.Remove(id);
             }
             foreach (var id in desired.Networks.Keys)
@@ -551,9 +555,17 @@ public sealed class Reconciler : IDisposable
             var segment = n is null
                 ? new NetworkSegment(index, name, slots, stateful)
                 : new NetworkSegment(index, name, slots, stateful, n.Mtu, n.VlanTransparent);
-            segments[index] = routers.Zones.Count == 0 ? segment : segment with
+            var zone = routers.ZoneOf(index);
+            var previous = -1;
+            if (_zones.TryGetValue(index, out var known))
             {
-                Zone = routers.ZoneOf(index),
+                previous = known.Zone != zone ? known.Zone : known.Previous;
+            }
+            _zones[index] = (zone, previous);
+            segments[index] = routers.Zones.Count == 0 && previous < 0 ? segment : segment with
+            {
+                Zone = zone,
+                PreviousZone = previous,
                 RouterInterfaces = routers.ByNetwork.TryGetValue(index, out var interfaces) ? [.. interfaces] : [],
             };
         }

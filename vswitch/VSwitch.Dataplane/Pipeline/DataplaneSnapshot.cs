@@ -163,6 +163,13 @@ public sealed record NetworkSegment(int Index, string Name, int[] Members, bool 
     /// </summary>
     public int Zone { get => _zone < 0 ? Index : _zone; init => _zone = value; }
 
+    /// <summary>
+    /// The zone the network had before a router joined or left it (-1: none): connections tracked there are still found
+    /// (a lookup that finds nothing in <see cref="Zone"/> tries it), so adding or removing a router interface cuts no
+    /// established connection; they age out of the old zone as they end.
+    /// </summary>
+    public int PreviousZone { get; init; } = -1;
+
     /// <summary>The router interfaces on this network: frames to their MACs are routed, ARP and ND for their addresses answered.</summary>
     public RouterInterface[] RouterInterfaces { get; init; } = [];
 }

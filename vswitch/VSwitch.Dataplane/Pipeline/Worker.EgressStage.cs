@@ -64,6 +64,10 @@ public sealed partial class Worker
             {
                 ref var ct = ref _ct[i];
                 ct = TMode.IsTrace ? conntrack.Peek(rx[i].Span, in p, network!.Zone, now) : conntrack.TrackPrepared(rx[i].Span, in p, in _probe[i], now);
+                if (ct.Verdict == ConnVerdict.New && network!.PreviousZone >= 0)
+                {
+                    ct = InPreviousZone<TMode>(conntrack, rx[i].Span, in p, network, now, i, in ct);
+                }
                 if (TMode.IsTrace)
                 {
                     var tracedConnection = ct.Verdict is ConnVerdict.Established or ConnVerdict.Related;
@@ -159,6 +163,23 @@ public sealed partial class Worker
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A connection tracked before a router joined or left the network is in its previous zone: found there, it carries
+    /// on (and its later packets keep finding it there, <see cref="_ctZone"/>); otherwise the packet is new.
+    /// </summary>
+    private ConnLookup InPreviousZone<TMode>(ConnTable conntrack, ReadOnlySpan<byte> frame, in ParsedPacket p, NetworkSegment network, long now, int i,
+        in ConnLookup current)
+        where TMode : struct, IPipelineMode
+    {
+        var old = TMode.IsTrace ? conntrack.Peek(frame, in p, network.PreviousZone, now) : conntrack.Track(frame, in p, network.PreviousZone, now);
+        if (old.Verdict is ConnVerdict.Established or ConnVerdict.Related)
+        {
+            _ctZone[i] = network.PreviousZone;
+            return old;
+        }
+        return current;
     }
 
     /// <summary>
