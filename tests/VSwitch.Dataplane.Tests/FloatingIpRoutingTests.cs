@@ -194,4 +194,23 @@ public sealed class FloatingIpRoutingTests : IDisposable
         Assert.Single(_b.Drain(TimeSpan.FromMilliseconds(20)));
         Assert.Equal(0, _datapath.ReadDrop(2, DropReason.SecurityGroup, Direction.Ingress));
     }
+
+    [Fact]
+    public void AnErrorTheRouterSendsAboutATranslatedPacket_QuotesItAsTheSenderSentIt()
+    {
+        var expiring = Tcp(Mac(2), s_gateway, IpO, Floating, 40000, 22, TcpFlags.Syn, 1000, 0);
+        expiring[14 + 8] = 1;
+        expiring[14 + 10] = 0;
+        expiring[14 + 11] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(expiring.AsSpan(14 + 10), InternetChecksum.Finish(InternetChecksum.Add(expiring.AsSpan(14, 20))));
+        Send(1, expiring);
+        Assert.Empty(_a.Drain(TimeSpan.FromMilliseconds(20)));
+        var error = Assert.Single(_o.Drain(TimeSpan.FromMilliseconds(20)));
+        PacketParser.Parse(error, out var p);
+        Assert.Equal(((ushort)11, IpAddress128.FromIpv4(IpO)), (p.SourcePort, p.IpDestination));
+        var quoted = error.AsSpan(14 + 20 + 8, 20);
+        Assert.Equal((IpO, Floating), (BinaryPrimitives.ReadUInt32BigEndian(quoted[12..]), BinaryPrimitives.ReadUInt32BigEndian(quoted[16..])));
+        Assert.Equal(0xFFFF, InternetChecksum.Fold(InternetChecksum.Add(quoted)));
+        Assert.Equal(0xFFFF, InternetChecksum.Fold(InternetChecksum.Add(error.AsSpan(14 + 20))));
+    }
 }

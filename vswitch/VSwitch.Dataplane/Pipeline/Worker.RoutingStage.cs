@@ -83,8 +83,10 @@ public sealed partial class Worker
         }
         // A floating IP arriving on the gateway: its destination becomes the fixed IP, then it is routed inside.
         var translated = false;
+        _quotedFloating = 0;
         if (p.IsIpv4 && iface == GatewayOf(router) && router.FloatingToFixed.TryGetValue(p.IpDestination.Ipv4, out var fixedIp))
         {
+            _quotedFloating = p.IpDestination.Ipv4;
             AddressTranslation.RewriteDestination(frame.Span, in p, fixedIp, PartialL4Checksum(in frame, in p));
             // An error about a connection the VM opened quotes the VM's packet as the outside saw it: from the floating IP.
             AddressTranslation.RewriteQuoted(frame.Span, in p, source: true, p.IpDestination.Ipv4, fixedIp);
@@ -322,10 +324,16 @@ public sealed partial class Worker
         {
             return;
         }
+        var buffer = _replies.Buffer(k);
         var length = p.IsIpv4
-            ? IcmpError.WriteIpv4(_replies.Buffer(k), frame.Span, in p, iface.Mac, iface.Ipv4, type, code, mtu)
-            : IcmpError.WriteIpv6(_replies.Buffer(k), frame.Span, in p, iface.Mac,
+            ? IcmpError.WriteIpv4(buffer, frame.Span, in p, iface.Mac, iface.Ipv4, type, code, mtu)
+            : IcmpError.WriteIpv6(buffer, frame.Span, in p, iface.Mac,
                 RoutedFrame.IsLinkLocal(p.IpSource) ? iface.LinkLocal : iface.Ipv6Source, type, code, mtu);
+        if (_quotedFloating != 0 && PacketParser.Parse(buffer[..length], out var error) == ParseError.None)
+        {
+            // The packet was translated on its way in: the sender knows it by the floating IP, so the quote says that.
+            AddressTranslation.RewriteQuoted(buffer[..length], in error, source: false, p.IpDestination.Ipv4, _quotedFloating);
+        }
         Send(inPort, k, length);
         Counters.Add(WorkerCounter.RouterIcmpErrors, 1);
     }

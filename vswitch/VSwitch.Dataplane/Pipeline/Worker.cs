@@ -49,6 +49,9 @@ public sealed partial class Worker : IDisposable
     private readonly bool[] _natted = new bool[PacketBatch.MaxSize];
 
     private readonly ParsedPacket[] _preNat = new ParsedPacket[PacketBatch.MaxSize];
+
+    /// <summary>The floating IP the frame being routed was sent to (0: none), for the quotes of the errors it causes.</summary>
+    private uint _quotedFloating;
     private readonly PacketBatch _replies = new(1024);
     private int _replyCount;
     private readonly Routing.IcmpRateLimit _icmpBudget = new();
