@@ -36,29 +36,8 @@ public class StatefulPipelineBenchmarks
     [Params(4_096, Connections)]
     public int ActiveFlows { get; set; }
 
-    private static byte[] Tcp(MacAddress src, MacAddress dst, uint from, uint to, ushort sport, ushort dport, byte flags, uint seq, uint ack)
-    {
-        var f = new byte[60];
-        dst.Write(f);
-        src.Write(f.AsSpan(6));
-        BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(12), EtherType.Ipv4);
-        var ip = f.AsSpan(14);
-        ip[0] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(2), 40);
-        ip[8] = 64;
-        ip[9] = IpProtocol.Tcp;
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(12), from);
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(16), to);
-        var tcp = ip.Slice(20);
-        BinaryPrimitives.WriteUInt16BigEndian(tcp, sport);
-        BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(2), dport);
-        BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(4), seq);
-        BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(8), ack);
-        tcp[12] = 0x50;
-        tcp[13] = flags;
-        BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(14), 65535);
-        return f;
-    }
+    private static byte[] Tcp(MacAddress src, MacAddress dst, uint from, uint to, ushort sport, ushort dport, byte flags, uint seq, uint ack) =>
+        BenchmarkFrames.Tcp(src, dst, from, to, sport, dport, flags, seq, ack);
 
     /// <summary>The datapath under test (for the profile loop's report).</summary>
     internal Datapath Datapath => _datapath;
