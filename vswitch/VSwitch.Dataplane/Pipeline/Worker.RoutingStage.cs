@@ -224,9 +224,11 @@ public sealed partial class Worker
         router.GatewayInterface >= 0 ? router.Interfaces[router.GatewayInterface] : null;
 
     /// <summary>
-    /// The connection of a frame a floating IP translated on its way in: looked up by its inside tuple in the inside
-    /// network's zone (the outside port's egress tracked nothing), so that the receiver's stateful groups see the
-    /// connection its VM answers on, and a new one is committed there (<see cref="_ctZone"/>).
+    /// The connection of a frame routed inward from the gateway (a floating IP translated, or not): looked up by its
+    /// inside tuple in the inside network's zone (the outside port's egress tracked nothing), so that the receiver's
+    /// stateful groups see the connection its VM answers on, and a new one is committed there (<see cref="_ctZone"/>).
+    /// Forwarding only marks the frame: <see cref="InsideLookupStage{TMode}"/> looks the batch's marked frames up
+    /// together, with the egress stage's two prefetch passes. A trace looks up at once.
     /// </summary>
     private void TrackInside<TMode>(DataplaneSnapshot snapshot, ReadOnlySpan<byte> frame, in ParsedPacket p, int network, int i)
         where TMode : struct, IPipelineMode
@@ -234,13 +236,58 @@ public sealed partial class Worker
         var segment = (uint)network < (uint)snapshot.Networks.Length ? snapshot.Networks[network] : null;
         var zone = segment?.Zone ?? network;
         _ctZone[i] = zone;
+        _trackMode[i] = TrackMode.Stateless;
         if (segment is not { Stateful: true })
         {
-            _trackMode[i] = TrackMode.Stateless;
             return;
         }
+        if (!TMode.IsTrace)
+        {
+            _insideLookup[i] = true;
+            _insideLookups++;
+            return;
+        }
+        InsideVerdict<TMode>(snapshot, in p, _datapath.Conntrack.Peek(frame, in p, zone, _datapath.NowMs()), i);
+    }
+
+    /// <summary>
+    /// Stage 3, end: the inside lookups <see cref="TrackInside{TMode}"/> marked, as a batch: every key prepared and its
+    /// bucket prefetched, every first entry prefetched, then each looked up (ConnTable.Prefetch.cs).
+    /// </summary>
+    private void InsideLookupStage<TMode>(DataplaneSnapshot snapshot, PacketBatch rx, int n)
+        where TMode : struct, IPipelineMode
+    {
+        var conntrack = _datapath.Conntrack;
+        var marked = _insideLookup;
+        for (var i = 0; i < n; i++)
+        {
+            if (marked[i])
+            {
+                conntrack.Prepare(in _parsed[i], _ctZone[i], out _probe[i]);
+            }
+        }
+        for (var i = 0; i < n; i++)
+        {
+            if (marked[i])
+            {
+                conntrack.Prefetch(in _probe[i]);
+            }
+        }
         var now = _datapath.NowMs();
-        var ct = TMode.IsTrace ? _datapath.Conntrack.Peek(frame, in p, zone, now) : _datapath.Conntrack.Track(frame, in p, zone, now);
+        for (var i = 0; i < n; i++)
+        {
+            if (marked[i])
+            {
+                marked[i] = false;
+                InsideVerdict<TMode>(snapshot, in _parsed[i], conntrack.TrackPrepared(rx[i].Span, in _parsed[i], in _probe[i], now), i);
+            }
+        }
+        _insideLookups = 0;
+    }
+
+    private void InsideVerdict<TMode>(DataplaneSnapshot snapshot, in ParsedPacket p, in ConnLookup ct, int i)
+        where TMode : struct, IPipelineMode
+    {
         _trackMode[i] = ct.Verdict switch
         {
             ConnVerdict.New => TrackMode.New,

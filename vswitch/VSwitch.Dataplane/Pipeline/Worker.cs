@@ -50,6 +50,11 @@ public sealed partial class Worker : IDisposable
 
     private readonly ParsedPacket[] _preNat = new ParsedPacket[PacketBatch.MaxSize];
 
+    /// <summary>Per frame: routed inward from a gateway, its inside connection lookup waits for <see cref="InsideLookupStage{TMode}"/>.</summary>
+    private readonly bool[] _insideLookup = new bool[PacketBatch.MaxSize];
+
+    private int _insideLookups;
+
     /// <summary>The floating IP the frame being routed was sent to (0: none), for the quotes of the errors it causes.</summary>
     private uint _quotedFloating;
     private readonly PacketBatch _replies = new(1024);
