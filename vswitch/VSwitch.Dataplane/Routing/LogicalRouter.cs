@@ -42,8 +42,6 @@ public sealed class LogicalRouter
 
     public RouterInterface[] Interfaces { get; }
 
-    public ReadOnlySpan<Route> Routes => _routes;
-
     public int NeighborCount => _neighbors.Count;
 
     /// <summary>The index of the gateway interface (on the external network), or -1.</summary>

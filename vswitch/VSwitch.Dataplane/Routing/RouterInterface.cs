@@ -12,7 +12,7 @@ namespace VSwitch.Dataplane.Routing;
 public sealed record RouterInterface(int Router, int Network, MacAddress Mac, uint Ipv4, IpAddress128[] Ipv6)
 {
     /// <summary>The interface's link-local address, fe80::/64 with the EUI-64 of its MAC (what router advertisements come from).</summary>
-    public IpAddress128 LinkLocal { get; } = new(0xFE80_0000_0000_0000UL, RouterAdvertisement.InterfaceId(Mac));
+    public IpAddress128 LinkLocal { get; } = RouterAdvertisement.LinkLocal(Mac);
 
     /// <summary>True when <paramref name="address"/> is one of the interface's own.</summary>
     public bool Owns(IpAddress128 address)

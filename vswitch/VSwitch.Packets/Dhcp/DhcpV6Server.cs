@@ -12,7 +12,7 @@ namespace VSwitch.Packets.Dhcp;
 public sealed record DhcpV6Server(IpAddress128? ClientAddress, MacAddress ServerMac, IpAddress128[] DnsServers, int LeaseSeconds)
 {
     /// <summary>The server's link-local address, fe80::/64 with the EUI-64 of <see cref="ServerMac"/>: the replies' source.</summary>
-    public IpAddress128 LinkLocal { get; } = new(0xFE80_0000_0000_0000UL, Ndp.RouterAdvertisement.InterfaceId(ServerMac));
+    public IpAddress128 LinkLocal { get; } = Ndp.RouterAdvertisement.LinkLocal(ServerMac);
 }
 
 /// <summary>DHCPv6 message types (RFC 8415 §7.3).</summary>

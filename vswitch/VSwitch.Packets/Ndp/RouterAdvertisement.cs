@@ -18,7 +18,7 @@ public sealed record RouterAdvertisementSettings(MacAddress RouterMac, (ulong Ne
     bool DefaultRouter, int Mtu)
 {
     /// <summary>The router's link-local address, fe80::/64 with the EUI-64 of <see cref="RouterMac"/>.</summary>
-    public IpAddress128 LinkLocal => new(0xFE80_0000_0000_0000UL, RouterAdvertisement.InterfaceId(RouterMac));
+    public IpAddress128 LinkLocal => RouterAdvertisement.LinkLocal(RouterMac);
 }
 
 /// <summary>
@@ -36,6 +36,9 @@ public static class RouterAdvertisement
     /// <summary>True for an ICMPv6 router solicitation.</summary>
     public static bool IsSolicitation(in ParsedPacket p) =>
         p.IsIpv6 && p.IpProtocol == IpProtocol.Icmpv6 && p.HasL4 && p.SourcePort == SolicitationType;
+
+    /// <summary>The link-local address fe80::/64 with the EUI-64 of <paramref name="mac"/>.</summary>
+    public static IpAddress128 LinkLocal(MacAddress mac) => new(0xFE80_0000_0000_0000UL, InterfaceId(mac));
 
     /// <summary>The modified EUI-64 interface identifier of <paramref name="mac"/> (RFC 4291 appendix A).</summary>
     public static ulong InterfaceId(MacAddress mac)
