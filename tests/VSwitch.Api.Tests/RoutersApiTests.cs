@@ -159,16 +159,20 @@ public sealed class RoutersApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ExternalGateway_NeedsAnExternalNetwork_RefusesSnatClearly_AndGivesTheRouterAPortThere()
+    public async Task ExternalGateway_NeedsAnExternalNetwork_SnatByDefault_AndGivesTheRouterAPortThere()
     {
         var internalNet = await Network("int");
         var message = Http.AssertError(await _client.PostJson("v2.0/routers", $$$$"""{"router": {"name": "r", "external_gateway_info": {"network_id": "{{{{internalNet}}}}", "enable_snat": false}}}"""), HttpStatusCode.BadRequest);
         Assert.Contains("not a valid external network", message, StringComparison.Ordinal);
         var ext = (string)(await _client.CreateAsync("networks", "network", """{"network": {"name": "ext", "router:external": true}}"""))["id"]!;
         var extSubnet = await Subnet(ext, "198.18.90.0/24");
-        var snat = Http.AssertError(await _client.PostJson("v2.0/routers", $$$$"""{"router": {"name": "r", "external_gateway_info": {"network_id": "{{{{ext}}}}"}}}"""), HttpStatusCode.BadRequest);
-        Assert.Contains("enable_snat", snat, StringComparison.Ordinal);
         Assert.Empty(_host.Models.Current.Routers);
+        var snat = await _client.CreateAsync("routers", "router", $$$$"""{"router": {"name": "snat", "external_gateway_info": {"network_id": "{{{{ext}}}}"}}}""");
+        Assert.True((bool)snat["external_gateway_info"]!["enable_snat"]!);
+        Assert.Equal("198.18.90.2", (string)snat["external_gateway_info"]!["external_fixed_ips"]![0]!["ip_address"]!);
+        var disabled = await _client.PutJson($"v2.0/routers/{snat["id"]}", $$$$"""{"router": {"external_gateway_info": {"network_id": "{{{{ext}}}}", "enable_snat": false}}}""");
+        Assert.False((bool)disabled.Body!["router"]!["external_gateway_info"]!["enable_snat"]!);
+        Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteJson($"v2.0/routers/{snat["id"]}")).Status);
         Http.AssertError(await _client.PostJson("v2.0/routers", """{"router": {"name": "r", "colour": "red"}}"""), HttpStatusCode.BadRequest);
 
         var router = await _client.CreateAsync("routers", "router", $$$$"""{"router": {"name": "edge", "external_gateway_info": {"network_id": "{{{{ext}}}}", "enable_snat": false}}}""");

@@ -12,7 +12,7 @@ namespace VSwitch.Api.Tests;
 /// </summary>
 public sealed class StatsAndFlowsApiTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly string[] s_reasons = ["security_group", "spoofing", "conntrack_invalid", "conntrack_full", "malformed", "port_down", "tx_failed", "fragment", "vlan", "mtu", "no_route", "ttl_exceeded"];
+    private static readonly string[] s_reasons = ["security_group", "spoofing", "conntrack_invalid", "conntrack_full", "malformed", "port_down", "tx_failed", "fragment", "vlan", "mtu", "no_route", "ttl_exceeded", "nat_exhausted"];
 
     private ApiHost _host = null!;
     private HttpClient _client = null!;

@@ -53,6 +53,74 @@ public sealed class ZeroAllocationTests
     }
 
     [Fact]
+    public unsafe void ProcessBatch_Snat_AllocatesNothing()
+    {
+        // Connections leaving through a router's SNAT (bindings found and, at first, created) and their replies coming back.
+        using var datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 8, BufferSize = 2048 });
+        var a = new InMemoryPort("memory:a", 1, captureTransmitted: false);
+        var o = new InMemoryPort("memory:o", 1, captureTransmitted: false);
+        var inside = new MacAddress(0xFA16_3E00_0001UL);
+        var outside = new MacAddress(0xFA16_3E00_0002UL);
+        var ports = new SwitchPort?[8];
+        ports[0] = new SwitchPort(0, "a", a, 0, true, Mac(1));
+        ports[1] = new SwitchPort(1, "o", o, 1, true, Mac(2));
+        var if0 = new Routing.RouterInterface(0, 0, inside, 0xC612_0101, []);
+        var if1 = new Routing.RouterInterface(0, 1, outside, 0xC613_0002, []);
+        var router = new Routing.LogicalRouter(0, "r", true, [if0, if1],
+            [new(IpAddress128.FromIpv4(0xC612_0100), 120, 0, default), new(IpAddress128.FromIpv4(0xC613_0000), 120, 1, default)],
+            [new(IpAddress128.FromIpv4(0xC612_010A), new Routing.Neighbor(0, Mac(1))), new(IpAddress128.FromIpv4(0xC613_000A), new Routing.Neighbor(1, Mac(2)))])
+        {
+            GatewayInterface = 1,
+            SnatIpv4 = 0xC613_0002,
+            NatZone = Conntrack.ConnTable.NatZone(1),
+        };
+        datapath.Publish(new DataplaneSnapshot(1, ports,
+            [new NetworkSegment(0, "n0", [0], Stateful: true) { RouterInterfaces = [if0] }, new NetworkSegment(1, "ext", [1]) { RouterInterfaces = [if1] }])
+        {
+            Routers = [router],
+        });
+        var worker = datapath.Workers[0];
+        var events = stackalloc VSwitch.Interop.epoll_event[4];
+        worker.PollOnce(events, 4, 0);
+
+        using var batch = new PacketBatch(2048);
+        var outward = new byte[PacketBatch.MaxSize][];
+        var inward = new byte[PacketBatch.MaxSize][];
+        for (var i = 0; i < PacketBatch.MaxSize; i++)
+        {
+            outward[i] = RoutingTests.Ipv4(Mac(1), inside, 0xC612_010A, 0xC613_000A, IpProtocol.Udp, RoutingTests.UdpL4((ushort)(5000 + i), 53));
+            inward[i] = RoutingTests.Ipv4(Mac(2), outside, 0xC613_000A, 0xC613_0002, IpProtocol.Udp, RoutingTests.UdpL4(53, (ushort)(5000 + i)));
+        }
+        void Run(byte[][] frames, int slot)
+        {
+            batch.ResetForReceive();
+            for (var i = 0; i < PacketBatch.MaxSize; i++)
+            {
+                frames[i].CopyTo(batch.Buffer(i));
+                batch[i].Length = frames[i].Length;
+            }
+            batch.Count = PacketBatch.MaxSize;
+            worker.ProcessBatch(datapath.Publisher.Current, ports[slot]!, batch);
+        }
+        for (var i = 0; i < 100; i++)
+        {
+            Run(outward, 0);
+            Run(inward, 1);
+        }
+        var allocated = SteadyStateAllocation.MinimumBytes(_ =>
+        {
+            Run(outward, 0);
+            Run(inward, 1);
+        });
+        Assert.Equal(0, allocated);
+        Assert.True(a.TransmittedCount > 0 && o.TransmittedCount > 0);
+        // a has no groups: only the bindings are tracked, one per flow.
+        Assert.Equal(PacketBatch.MaxSize, datapath.Conntrack.Count);
+        a.Dispose();
+        o.Dispose();
+    }
+
+    [Fact]
     public unsafe void ProcessBatch_Routing_AllocatesNothing()
     {
         // Routed frames, ARP and pings answered by the router, and ICMP errors (TTL, no route): all on reused buffers.

@@ -68,7 +68,7 @@ public sealed class RouterLab : IDisposable
             Os($"port create v6-vm --network v6 --binding-profile device=tap:{Dhcp6.If}@{Dhcp6.Ns}");
             Os("network create ext --external");
             Os("subnet create ext-v4 --network ext --subnet-range 198.18.89.0/24");
-            Os("router set edge --external-gateway ext --disable-snat");
+            Os("router set edge --external-gateway ext");
             Os($"port create outside-vm --network ext --disable-port-security --binding-profile device=tap:{Outside.If}@{Outside.Ns}");
             Os("security group create locked");
             Os($"port create front-vm --network front --binding-profile device=tap:{Front.If}@{Front.Ns}");
@@ -297,6 +297,58 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
             TimeSpan.FromSeconds(10));
         Assert.True(fip == seen.Stdout.Trim(), seen.ToString() + daemon.Metrics());
         await echo;
+    }
+
+    [Fact]
+    public async Task VmsWithoutAFloatingIp_ReachOutThroughSnat_FromTheGatewayAddress_AndErrorsComeBackThroughIt()
+    {
+        var daemon = fixture.Lab.Daemon!;
+        var outside = fixture.Address("outside-vm");
+        var gateway = (string)fixture.OsJson("router show edge")["external_gateway_info"]!["external_fixed_ips"]![0]!["ip_address"]!;
+        var script = Path.Combine(Path.GetTempPath(), $"{fixture.Lab.Prefix}-snat.py");
+        // The outside answers each datagram or connection with the address and port it came from.
+        File.WriteAllText(script, """
+            import socket, sys
+            mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+            if mode == "serve":
+                u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("0.0.0.0", port))
+                t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); t.bind(("0.0.0.0", port)); t.listen(4)
+                u.settimeout(20)
+                for _ in range(2):
+                    d, a = u.recvfrom(100); u.sendto(f"{a[0]}:{a[1]}".encode(), a)
+                t.settimeout(20)
+                c, a = t.accept(); c.sendall(f"{a[0]}:{a[1]}".encode()); c.close()
+            elif mode == "udp":
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5555)); s.settimeout(4)
+                s.sendto(b"hi", (host, port)); print(s.recv(100).decode())
+            elif mode == "tcp":
+                s = socket.create_connection((host, port), timeout=4); print(s.recv(100).decode())
+            else:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(4); s.connect((host, port)); s.send(b"hi")
+                try:
+                    s.recv(100); print("answered")
+                except ConnectionRefusedError:
+                    print("refused")
+            """);
+        var server = Task.Run(() => Shell.Run(Exec(fixture.Outside, $"/usr/bin/python3 {script} serve - 7001"), TimeSpan.FromSeconds(30)));
+        Lab.WaitListening(new Lab.Vm(fixture.Outside.Ns, fixture.Outside.If, outside, "", "outside-vm"), 7001, "u");
+
+        // Two VMs without a floating IP send from the same port: both leave from the gateway, on different ports.
+        var back = Shell.Run(Exec(fixture.Back, $"/usr/bin/python3 {script} udp {outside} 7001"), TimeSpan.FromSeconds(10));
+        Assert.True($"{gateway}:5555" == back.Stdout.Trim(), back + daemon.Metrics());
+        var locked = Shell.Run(Exec(fixture.Locked, $"/usr/bin/python3 {script} udp {outside} 7001"), TimeSpan.FromSeconds(10));
+        Assert.StartsWith($"{gateway}:", locked.Stdout.Trim(), StringComparison.Ordinal);
+        Assert.NotEqual($"{gateway}:5555", locked.Stdout.Trim());
+        // TCP too; locked-vm's group admits nothing inward, yet the replies of its own connections come back.
+        var tcp = Shell.Run(Exec(fixture.Locked, $"/usr/bin/python3 {script} tcp {outside} 7001"), TimeSpan.FromSeconds(10));
+        Assert.StartsWith($"{gateway}:", tcp.Stdout.Trim(), StringComparison.Ordinal);
+        Assert.True((await server).Ok);
+
+        // A datagram to a closed port: the outside's "port unreachable" comes back through the NAT to its sender.
+        var refused = Shell.Run(Exec(fixture.Back, $"/usr/bin/python3 {script} refused {outside} 7009"), TimeSpan.FromSeconds(10));
+        Assert.True("refused" == refused.Stdout.Trim(), refused + daemon.Metrics());
+        Assert.True(daemon.Metric("vswitch_nat_translated_packets_total") >= 6);
+        File.Delete(script);
     }
 
     [Fact]

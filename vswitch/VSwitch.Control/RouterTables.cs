@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using VSwitch.Control.Model;
+using VSwitch.Dataplane.Conntrack;
 using VSwitch.Dataplane.Routing;
 using VSwitch.Packets;
 
@@ -153,6 +154,8 @@ public sealed class RouterTables
                 [.. interfaces], routes, neighbors)
             {
                 GatewayInterface = gatewayInterface,
+                SnatIpv4 = router.ExternalGateway is { EnableSnat: true } && gatewayInterface >= 0 ? interfaces[gatewayInterface].Ipv4 : 0,
+                NatZone = gatewayInterface >= 0 ? ConnTable.NatZone(interfaces[gatewayInterface].Network) : 0,
                 FloatingToFixed = floating.ToFrozenDictionary(),
                 FixedToFloating = floating.ToFrozenDictionary(kv => kv.Value, kv => kv.Key),
             };

@@ -110,8 +110,8 @@ internal static class RouterCommands
         var routes = Flags.Many("--route", "Add a route (repeat for more); the gateway must be on one of the router's subnets", "destination=CIDR,gateway=IP");
         var noRoute = Flags.Flag("--no-route", "Clear the routes (before adding any --route)");
         var gateway = Flags.Text("--external-gateway", "Set the gateway on this external network (name or ID)", "NETWORK");
-        var disableSnat = Flags.Flag("--disable-snat", "No SNAT on the gateway (the only mode served yet: ports reach out through floating IPs)");
-        var enableSnat = Flags.Flag("--enable-snat", "SNAT on the gateway (refused until served)");
+        var disableSnat = Flags.Flag("--disable-snat", "No SNAT on the gateway: ports without a floating IP leave untranslated");
+        var enableSnat = Flags.Flag("--enable-snat", "SNAT on the gateway (the default): ports without a floating IP leave from the gateway's address");
         var command = new Command("set", "Change a router") { name, newName, description, enable, disable, routes, noRoute, gateway, disableSnat, enableSnat };
         app.SetAction(command, async (parse, client, cancellation) =>
         {

@@ -18,9 +18,9 @@ namespace VSwitch.Control.Model;
 /// the router's own address; at most <see cref="MaxRoutes"/> (Neutron's <c>max_routes</c>).</para>
 /// <para><b>External gateway</b> (<c>external_gateway_info</c>): a network with <c>router:external</c> (else 400); the
 /// router gets a port there (<see cref="GatewayOwner"/>) with an address from its subnets (or the
-/// <c>external_fixed_ips</c> given) and a default route through the external subnet's gateway. <c>enable_snat</c> true
-/// (Neutron's default) is refused with a clear 400 until SNAT is built: ports reach the outside through floating IPs, or
-/// untranslated. Clearing it (null or <c>{}</c>) deletes the port, unless floating IPs need it
+/// <c>external_fixed_ips</c> given) and a default route through the external subnet's gateway. <c>enable_snat</c> (true unless
+/// given, as Neutron's <c>enable_snat_by_default</c>): inside ports without a floating IP reach out from the gateway's
+/// IPv4 address (source ports allocated per connection, ConnTable.Nat.cs); false: they leave untranslated. Clearing it (null or <c>{}</c>) deletes the port, unless floating IPs need it
 /// (<c>RouterExternalGatewayInUseByFloatingIp</c>, 409). Deleting a router deletes its gateway port.</para>
 /// </remarks>
 public static class RouterOperations
@@ -149,11 +149,6 @@ public static class RouterOperations
         {
             throw NeutronErrors.NetworkNotExternal(networkId);
         }
-        if (request.EnableSnat ?? true)
-        {
-            throw NeutronErrors.BadRequestMessage(
-                "enable_snat is not supported yet by this switch: set enable_snat false (openstack router set --external-gateway NET --disable-snat); ports reach the outside through floating IPs");
-        }
         var existing = GatewayPort(model, router.Id);
         if (router.ExternalGateway is { } old && old.NetworkId != networkId && model.FloatingIps.Values.Any(f => f.RouterId == router.Id))
         {
@@ -185,7 +180,7 @@ public static class RouterOperations
             PortOperations.CheckUnique(model, port, context.PortTypes);
             model = model with { Ports = model.Ports.Add(port.Id, port) };
         }
-        return (model, router with { ExternalGateway = new RouterGateway(networkId, EnableSnat: false) });
+        return (model, router with { ExternalGateway = new RouterGateway(networkId, EnableSnat: request.EnableSnat ?? true) });
     }
 
     /// <summary>Adds an interface on <paramref name="subnetId"/> (a new port at its gateway) or <paramref name="portId"/>.</summary>

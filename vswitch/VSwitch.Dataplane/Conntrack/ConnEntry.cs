@@ -9,7 +9,7 @@
 //   offset  size  field
 //        0    40  Key (ConnKey, canonical)
 //       40     8  LastSeenMs
-//       48     8  AdmittedGeneration
+//       48     8  AdmittedGeneration (a NAT binding: NatInside, the inside endpoint; ConnTable.Nat.cs)
 //       56    16  Packets[2]
 //       72    16  Bytes[2]
 //       88     4  RuleSlot
@@ -95,6 +95,12 @@ internal struct ConnEntry
 
     /// <summary>The policy generation that admitted (or last revalidated) the connection.</summary>
     [FieldOffset(48)] public long AdmittedGeneration;
+
+    /// <summary>
+    /// In a SNAT binding (an entry of a NAT zone, ConnTable.Nat.cs), instead of a generation: the inside endpoint the
+    /// binding's port stands for, IPv4 address (host order) &lt;&lt; 16 | port.
+    /// </summary>
+    [FieldOffset(48)] public long NatInside;
 
     /// <summary>Packets per direction.</summary>
     [FieldOffset(56)] public DirectionPair<long> Packets;

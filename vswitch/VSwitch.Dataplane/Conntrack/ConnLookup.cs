@@ -42,6 +42,12 @@ public readonly struct ConnLookup
     /// <summary>The rule slot that admitted the connection (-1 when none).</summary>
     public readonly int RuleSlot;
 
+    /// <summary>For a lookup in a NAT zone (ConnTable.Nat.cs): the inside address (IPv4, host order) the binding translates to.</summary>
+    public uint NatInsideAddress => (uint)((ulong)AdmittedGeneration >> 16);
+
+    /// <summary>For a lookup in a NAT zone: the inside port (or echo identifier) the binding translates to.</summary>
+    public ushort NatInsidePort => (ushort)AdmittedGeneration;
+
     private ConnLookup(ConnVerdict verdict)
     {
         Verdict = verdict;

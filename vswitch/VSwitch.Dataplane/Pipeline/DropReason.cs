@@ -45,6 +45,9 @@ public enum DropReason
     /// <summary>A packet to a router whose TTL or hop limit would reach zero.</summary>
     TtlExceeded,
 
+    /// <summary>A connection leaving through a router's SNAT found every candidate port toward its remote endpoint taken.</summary>
+    NatExhausted,
+
     /// <summary>Sentinel: the number of reasons.</summary>
     Count,
 }
@@ -63,7 +66,7 @@ public enum Direction
 public static class DropReasonNames
 {
     private static readonly string[] s_reasons =
-        ["security_group", "spoofing", "conntrack_invalid", "conntrack_full", "malformed", "port_down", "tx_failed", "fragment", "vlan", "mtu", "no_route", "ttl_exceeded"];
+        ["security_group", "spoofing", "conntrack_invalid", "conntrack_full", "malformed", "port_down", "tx_failed", "fragment", "vlan", "mtu", "no_route", "ttl_exceeded", "nat_exhausted"];
 
     public static string Label(this DropReason reason) => s_reasons[(int)reason];
 

@@ -97,7 +97,10 @@ public enum WorkerCounter
     /// <summary>ICMP errors the switch's routers did not send because of their rate limit.</summary>
     RouterIcmpRateLimited,
 
-    /// <summary>Packets whose address a floating IP translated (to the fixed IP on the way in, to the floating IP on the way out).</summary>
+    /// <summary>
+    /// Packets whose address a router translated: a floating IP (to the fixed IP on the way in, to the floating IP on the way
+    /// out) or SNAT (from the gateway address and a port of its own on the way out, back to the inside endpoint on the way in).
+    /// </summary>
     NatTranslated,
 
     /// <summary>Sentinel: the number of counters.</summary>

@@ -118,6 +118,15 @@ public enum TraceEvent : byte
     /// <summary>l3: a floating IP's destination translated to the fixed IP of the step's port (A: the router).</summary>
     FloatingIpTranslated,
 
+    /// <summary>l3: leaving by the gateway, the source becomes the router's SNAT address (A: the router, B: the port as the packet had it).</summary>
+    SourceNatTranslated,
+
+    /// <summary>l3: a reply to the router's SNAT address, translated back to the inside endpoint (A: the router, B: the inside port).</summary>
+    SourceNatReversed,
+
+    /// <summary>l3: dropped, no SNAT binding could be found or made (A: the router).</summary>
+    SourceNatFailed,
+
     /// <summary>l3: routed by the router to the step's port (A: the router, B: the out network).</summary>
     Routed,
 

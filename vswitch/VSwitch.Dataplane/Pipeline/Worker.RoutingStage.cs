@@ -94,6 +94,11 @@ public sealed partial class Worker
             translated = true;
             Counters.Add(WorkerCounter.NatTranslated, 1);
         }
+        else if (p.IsIpv4 && router.SnatIpv4 != 0 && p.IpDestination.Ipv4 == router.SnatIpv4 && iface == GatewayOf(router))
+        {
+            // A reply to the SNAT address (or an error about a packet sent from it) goes back to its inside endpoint.
+            translated = ReverseSnat<TMode>(router, ref frame, ref p);
+        }
         if (router.Owns(p.IpDestination))
         {
             if (IcmpEcho.IsRequest(in p) && (TMode.IsTrace || IcmpEcho.AnswerInPlace(frame.Span, in p, iface.Mac)))
@@ -198,6 +203,16 @@ public sealed partial class Worker
             p.IpSource = IpAddress128.FromIpv4(floatingIp);
             Counters.Add(WorkerCounter.NatTranslated, 1);
         }
+        else if (p.IsIpv4 && outIndex == router.GatewayInterface && router.SnatIpv4 != 0 && iface != GatewayOf(router)
+            && !(_trackMode[i] == TrackMode.Established && _ct[i].IsReply))
+        {
+            // Leaving by the gateway without a floating IP: from the router's address and a port of its own, unless the
+            // connection came in from outside to the fixed IP (its replies go back as they came).
+            if (!Snat<TMode>(inPort, router, ref frame, ref p, i))
+            {
+                return true;
+            }
+        }
         if (translated || (iface == GatewayOf(router) && outIndex != router.GatewayInterface))
         {
             // From the outside inward (translated or not): the inside zone holds the connection its VM answers on.
@@ -217,6 +232,115 @@ public sealed partial class Worker
         {
             _trace!.Record(TraceEvent.Routed, neighbor.Slot, a: router.Index, b: outInterface.Network);
         }
+        return true;
+    }
+
+    /// <summary>
+    /// Source NAT of a packet leaving by the gateway: its binding's port from <see cref="ConnTable.Snat"/>, then the
+    /// source address and port rewritten (an ICMP error's quote too: it quotes the packet as the remote sent it). The
+    /// connection stays tracked by its inside tuple (<see cref="_preNat"/>). False when dropped (counted).
+    /// </summary>
+    private bool Snat<TMode>(SwitchPort inPort, LogicalRouter router, ref Frame frame, ref ParsedPacket p, int i)
+        where TMode : struct, IPipelineMode
+    {
+        var isEcho = IcmpEcho.IsIpv4Echo(in p);
+        var original = isEcho ? p.IcmpIdentifier : p.SourcePort;
+        if (TMode.IsTrace)
+        {
+            // A trace changes no binding: the port is chosen when the packet is forwarded.
+            _trace!.Record(TraceEvent.SourceNatTranslated, inPort.Slot, a: router.Index, b: original);
+            p.IpSource = IpAddress128.FromIpv4(router.SnatIpv4);
+            return true;
+        }
+        var result = _datapath.Conntrack.Snat(frame.Span, in p, router.NatZone, router.SnatIpv4, _datapath.NowMs(),
+            _trackMode[i] == TrackMode.New, out var port);
+        if (result != SnatResult.Translated)
+        {
+            Counters.Drop(inPort.Slot, result switch
+            {
+                SnatResult.Full => DropReason.ConntrackFull,
+                SnatResult.Exhausted => DropReason.NatExhausted,
+                _ => DropReason.ConntrackInvalid,
+            }, Direction.Egress);
+            return false;
+        }
+        _preNat[i] = p;
+        _natted[i] = true;
+        var span = frame.Span;
+        var partial = PartialL4Checksum(in frame, in p);
+        var inside = p.IpSource.Ipv4;
+        AddressTranslation.RewriteSource(span, in p, router.SnatIpv4, partial);
+        if (IcmpError.IsIpv4Error(in p))
+        {
+            AddressTranslation.RewriteQuoted(span, in p, source: false, inside, router.SnatIpv4);
+            if (IcmpQuote.TryRead(span, in p, out var quoted) && quoted.DestinationPort != port)
+            {
+                AddressTranslation.RewriteQuotedPort(span, in p, source: false, quoted.DestinationPort, port);
+            }
+        }
+        else if (port != original)
+        {
+            AddressTranslation.RewriteSourcePort(span, in p, port, partial);
+            if (isEcho)
+            {
+                p.IcmpIdentifier = port;
+            }
+            else
+            {
+                p.SourcePort = port;
+            }
+        }
+        p.IpSource = IpAddress128.FromIpv4(router.SnatIpv4);
+        Counters.Add(WorkerCounter.NatTranslated, 1);
+        return true;
+    }
+
+    /// <summary>
+    /// A packet to the router's SNAT address on its gateway: when it is a reply of a binding (or an error about a packet
+    /// one sent), its destination becomes the binding's inside endpoint (an error's quote too). False when no binding
+    /// holds it: the packet is then the router's own.
+    /// </summary>
+    private bool ReverseSnat<TMode>(LogicalRouter router, ref Frame frame, ref ParsedPacket p)
+        where TMode : struct, IPipelineMode
+    {
+        var zone = router.NatZone;
+        var span = frame.Span;
+        var ct = TMode.IsTrace ? _datapath.Conntrack.Peek(span, in p, zone, _datapath.NowMs()) : _datapath.Conntrack.Track(span, in p, zone, _datapath.NowMs());
+        if (ct.Verdict is not (ConnVerdict.Established or ConnVerdict.Related) || !ct.IsReply)
+        {
+            return false;
+        }
+        var inside = ct.NatInsideAddress;
+        var insidePort = ct.NatInsidePort;
+        if (TMode.IsTrace)
+        {
+            _trace!.Record(TraceEvent.SourceNatReversed, -1, a: router.Index, b: insidePort);
+        }
+        var partial = PartialL4Checksum(in frame, in p);
+        AddressTranslation.RewriteDestination(span, in p, inside, partial);
+        if (ct.Verdict == ConnVerdict.Related)
+        {
+            AddressTranslation.RewriteQuoted(span, in p, source: true, router.SnatIpv4, inside);
+            if (IcmpQuote.TryRead(span, in p, out var quoted) && quoted.SourcePort != insidePort)
+            {
+                AddressTranslation.RewriteQuotedPort(span, in p, source: true, quoted.SourcePort, insidePort);
+            }
+        }
+        else if (IcmpEcho.IsIpv4Echo(in p))
+        {
+            if (p.IcmpIdentifier != insidePort)
+            {
+                AddressTranslation.RewriteDestinationPort(span, in p, insidePort, partial);
+                p.IcmpIdentifier = insidePort;
+            }
+        }
+        else if (p.DestinationPort != insidePort && p.IpProtocol is IpProtocol.Tcp or IpProtocol.Udp)
+        {
+            AddressTranslation.RewriteDestinationPort(span, in p, insidePort, partial);
+            p.DestinationPort = insidePort;
+        }
+        p.IpDestination = IpAddress128.FromIpv4(inside);
+        Counters.Add(WorkerCounter.NatTranslated, 1);
         return true;
     }
 

@@ -47,6 +47,15 @@ public sealed class LogicalRouter
     /// <summary>The index of the gateway interface (on the external network), or -1.</summary>
     public int GatewayInterface { get; init; } = -1;
 
+    /// <summary>
+    /// The gateway address inside connections leave from when the router does SNAT (IPv4, host order), or 0. Fixed IPs
+    /// with a floating IP leave from that instead.
+    /// </summary>
+    public uint SnatIpv4 { get; init; }
+
+    /// <summary>The conntrack zone of its SNAT bindings (<see cref="Conntrack.ConnTable.NatZone"/> of its external network).</summary>
+    public int NatZone { get; init; }
+
     /// <summary>Floating IP → fixed IP (IPv4, host order): packets to the floating IP arriving on the gateway are translated.</summary>
     public FrozenDictionary<uint, uint> FloatingToFixed { get; init; } = FrozenDictionary<uint, uint>.Empty;
 

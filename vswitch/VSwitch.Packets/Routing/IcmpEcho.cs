@@ -15,6 +15,10 @@ public static class IcmpEcho
         && ((p.IsIpv4 && p.IpProtocol == IpProtocol.Icmp && p.SourcePort == 8)
             || (p.IsIpv6 && p.IpProtocol == IpProtocol.Icmpv6 && p.SourcePort == 128));
 
+    /// <summary>True for an ICMP (IPv4) echo request or reply, whose identifier a source NAT translates like a port.</summary>
+    public static bool IsIpv4Echo(in ParsedPacket p) =>
+        p.HasL4 && p.IsIpv4 && p.IpProtocol == IpProtocol.Icmp && p.SourcePort is 0 or 8;
+
     /// <summary>
     /// Turns the request in <paramref name="frame"/> into its reply from <paramref name="mac"/>; false (frame untouched)
     /// when the IP packet does not fit the frame (the parser's length checks make that a malformed frame).

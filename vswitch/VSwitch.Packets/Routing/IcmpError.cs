@@ -32,6 +32,10 @@ public static class IcmpError
     public const byte Ipv6PortUnreachable = 4;
     public const byte Ipv6AddressUnreachable = 3;
 
+    /// <summary>True for an ICMP (IPv4) error that quotes a packet: unreachable, source quench, redirect, time exceeded, parameter problem.</summary>
+    public static bool IsIpv4Error(in ParsedPacket p) =>
+        p.HasL4 && p.IsIpv4 && p.IpProtocol == IpProtocol.Icmp && !p.IsLaterFragment && p.SourcePort is 3 or 4 or 5 or 11 or 12;
+
     /// <summary>True when an error may be sent about <paramref name="p"/> (see remarks).</summary>
     public static bool MayAnswer(in ParsedPacket p)
     {
