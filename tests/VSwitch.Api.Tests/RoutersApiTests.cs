@@ -159,6 +159,37 @@ public sealed class RoutersApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TurningSnatOff_RemovesTheGatewaysBindings()
+    {
+        var ext = (string)(await _client.CreateAsync("networks", "network", """{"network": {"name": "ext", "router:external": true}}"""))["id"]!;
+        await Subnet(ext, "198.18.90.0/24");
+        var router = await _client.CreateAsync("routers", "router", $$$$"""{"router": {"name": "edge", "external_gateway_info": {"network_id": "{{{{ext}}}}"}}}""");
+        var snapshot = _host.Datapath.Publisher.Current;
+        var edge = Assert.Single(snapshot.Routers)!;
+        Assert.Equal(0xC612_5A02u, edge.SnatIpv4);
+        // A connection of an inside VM, as the data path binds it.
+        var udp = new byte[14 + 20 + 8];
+        udp[12] = 0x08;
+        udp[14] = 0x45;
+        udp[14 + 3] = 28;
+        udp[14 + 8] = 64;
+        udp[14 + 9] = 17;
+        new byte[] { 10, 0, 0, 5, 198, 19, 0, 10 }.CopyTo(udp, 14 + 12);
+        udp[14 + 20] = 0x13;
+        udp[14 + 22] = 0x00;
+        udp[14 + 23] = 53;
+        udp[14 + 25] = 8;
+        Assert.Equal(Packets.ParseError.None, Packets.PacketParser.Parse(udp, out var parsed));
+        Assert.Equal(Dataplane.Conntrack.SnatResult.Translated,
+            _host.Datapath.Conntrack.Snat(udp, in parsed, edge.NatZone, edge.SnatIpv4, _host.Datapath.NowMs(), true, out _));
+        Assert.Equal(1, _host.Datapath.Conntrack.Count);
+
+        await _client.PutJson($"v2.0/routers/{router["id"]}", $$$$"""{"router": {"external_gateway_info": {"network_id": "{{{{ext}}}}", "enable_snat": false}}}""");
+        Assert.Equal(0u, Assert.Single(_host.Datapath.Publisher.Current.Routers)!.SnatIpv4);
+        Assert.Equal(0, _host.Datapath.Conntrack.Count);
+    }
+
+    [Fact]
     public async Task ExternalGateway_NeedsAnExternalNetwork_SnatByDefault_AndGivesTheRouterAPortThere()
     {
         var internalNet = await Network("int");

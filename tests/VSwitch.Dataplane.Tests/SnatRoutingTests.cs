@@ -247,6 +247,80 @@ public sealed class SnatRoutingTests : IDisposable
     }
 
     [Fact]
+    public void AFragmentedReply_ReachesItsVm_EveryFragmentTranslated()
+    {
+        Send(0, Transport(Mac(1), s_inside, IpA, IpO, IpProtocol.Udp, 5000, 53));
+        Receive(_o);
+        var reply = FragmentFrames.UdpDatagram(false, IpAddress128.FromIpv4(IpO), IpAddress128.FromIpv4(Gateway), 53, 5000, 600);
+        var fragments = FragmentFrames.Fragment(reply, Mac(2), s_gateway, 256, 77);
+        Assert.Equal(3, fragments.Count);
+        foreach (var fragment in fragments)
+        {
+            fragment[14 + 10] = 0;
+            fragment[14 + 11] = 0;
+            BinaryPrimitives.WriteUInt16BigEndian(fragment.AsSpan(14 + 10), InternetChecksum.Finish(InternetChecksum.Add(fragment.AsSpan(14, 20))));
+            Send(1, fragment);
+        }
+        var delivered = _a.Drain(TimeSpan.FromMilliseconds(20));
+        Assert.Equal(3, delivered.Count);
+        foreach (var frame in delivered)
+        {
+            Assert.Equal(IpA, BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan(14 + 16)));
+            Assert.Equal(0xFFFF, InternetChecksum.Fold(InternetChecksum.Add(frame.AsSpan(14, 20))));
+        }
+    }
+
+    [Fact]
+    public void TheRoutersOwnErrors_AboutAReplyItTranslated_QuoteTheGatewaysPort()
+    {
+        Send(0, Transport(Mac(1), s_inside, IpA, IpO, IpProtocol.Udp, 5000, 53));
+        Receive(_o);
+        Send(2, Transport(Mac(3), s_inside, IpB, IpO, IpProtocol.Udp, 5000, 53));
+        var port = Receive(_o).SourcePort;
+        var expiring = Transport(Mac(2), s_gateway, IpO, Gateway, IpProtocol.Udp, 53, port);
+        expiring[14 + 8] = 1;
+        expiring[14 + 10] = 0;
+        expiring[14 + 11] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(expiring.AsSpan(14 + 10), InternetChecksum.Finish(InternetChecksum.Add(expiring.AsSpan(14, 20))));
+        Send(1, expiring);
+        Assert.Empty(_b.Drain(TimeSpan.FromMilliseconds(20)));
+        var error = Assert.Single(_o.Drain(TimeSpan.FromMilliseconds(20)));
+        Assert.Equal(0xFFFF, InternetChecksum.Fold(InternetChecksum.Add(error.AsSpan(14 + 20))));
+        var quoted = error.AsSpan(14 + 20 + 8, 28);
+        Assert.Equal((Gateway, port), (BinaryPrimitives.ReadUInt32BigEndian(quoted[16..]), BinaryPrimitives.ReadUInt16BigEndian(quoted[22..])));
+        Assert.Equal(0xFFFF, InternetChecksum.Fold(InternetChecksum.Add(quoted[..20])));
+    }
+
+    [Fact]
+    public void AnEchoRequestFromOutside_WithAnInsidePingsIdentifier_IsTheRoutersToAnswer()
+    {
+        Send(0, RoutingTests.Ipv4(Mac(1), s_inside, IpA, IpO, IpProtocol.Icmp, RoutingTests.EchoL4(id: 7)));
+        Receive(_o);
+        Send(1, RoutingTests.Ipv4(Mac(2), s_gateway, IpO, Gateway, IpProtocol.Icmp, RoutingTests.EchoL4(id: 7)));
+        var answer = Receive(_o);
+        Assert.Equal((IpAddress128.FromIpv4(Gateway), (ushort)0), (answer.IpSource, answer.SourcePort));
+        Assert.Empty(_a.Drain(TimeSpan.FromMilliseconds(20)));
+    }
+
+    [Fact]
+    public void AConnectionThatCannotBeCommitted_GivesItsBindingBack()
+    {
+        var current = _datapath.Publisher.Current;
+        var ports = (SwitchPort?[])current.Ports.Clone();
+        ports[0] = ports[0]! with { ConntrackLimit = 1 };
+        _datapath.Publish(new DataplaneSnapshot(2, ports, current.Networks, 1) { Routers = current.Routers });
+        _datapath.Workers[0].SyncSnapshot();
+        Send(0, Transport(Mac(1), s_inside, IpA, IpO, IpProtocol.Tcp, 40000, 443, TcpFlags.Syn));
+        Receive(_o);
+        Assert.Equal(2, _datapath.Conntrack.Count);
+        // At its limit: the second connection is refused, and its binding with it.
+        Send(0, Transport(Mac(1), s_inside, IpA, IpO, IpProtocol.Tcp, 40001, 443, TcpFlags.Syn));
+        Assert.Empty(_o.Drain(TimeSpan.FromMilliseconds(20)));
+        Assert.Equal(1, _datapath.ReadDrop(0, DropReason.ConntrackFull, Direction.Egress));
+        Assert.Equal(2, _datapath.Conntrack.Count);
+    }
+
+    [Fact]
     public void ATrace_ShowsTheSnatStep_AndChangesNothing()
     {
         var trace = _datapath.Trace(0, Transport(Mac(1), s_inside, IpA, IpO, IpProtocol.Tcp, 40000, 443, TcpFlags.Syn));

@@ -37,4 +37,7 @@ internal static partial class ControlLog
 
     [LoggerMessage(10, LogLevel.Information, "floating IP {FloatingIp} no longer translates to {FixedIp}: {Connections} connections through it cut")]
     public static partial void FloatingIpConnectionsCut(ILogger logger, string floatingIp, string fixedIp, int connections);
+
+    [LoggerMessage(11, LogLevel.Information, "SNAT from {Address} stopped (router deleted, gateway moved or enable_snat off): {Bindings} bindings removed")]
+    public static partial void SnatBindingsRemoved(ILogger logger, string address, int bindings);
 }

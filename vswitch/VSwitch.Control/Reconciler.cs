@@ -5,6 +5,7 @@ using VSwitch.Control.Model;
 using VSwitch.Dataplane;
 using VSwitch.Dataplane.Pipeline;
 using VSwitch.Dataplane.Ports;
+using VSwitch.Packets;
 
 namespace VSwitch.Control;
 
@@ -42,6 +43,9 @@ public sealed class Reconciler : IDisposable
 
     /// <summary>By network index: the zone last published, and the one before it when a router changed it.</summary>
     private readonly Dictionary<int, (int Zone, int Previous)> _zones = [];
+
+    /// <summary>The routers' SNAT addresses in the last snapshot, with their NAT zones: bindings of one that goes away are removed.</summary>
+    private HashSet<(int Zone, uint Address)> _snatAddresses = [];
     private long _generation;
 
     /// <summary>
@@ -317,6 +321,22 @@ public sealed class Reconciler : IDisposable
     }
 
     /// <summary>
+    /// Removes the SNAT bindings of a gateway address no router translates to any more (the router deleted, its gateway
+    /// cleared or moved, <c>enable_snat</c> off), so that a router given the address later never inherits them.
+    /// </summary>
+    private void RemoveStaleSnatBindings(RouterTables routers)
+    {
+        var now = routers.Routers.Where(r => r is { SnatIpv4: not 0 }).Select(r => (r!.NatZone, r.SnatIpv4)).ToHashSet();
+        foreach (var (zone, address) in _snatAddresses.Where(a => !now.Contains(a)))
+        {
+            var gateway = IpAddress128.FromIpv4(address);
+            var removed = _datapath.Conntrack.RemoveWhere(c => c.Zone == zone && (c.Source == gateway || c.Destination == gateway));
+            ControlLog.SnatBindingsRemoved(_log, gateway.ToString(), removed);
+        }
+        _snatAddresses = now;
+    }
+
+    /// <summary>
     /// Reports ports whose interface vanished (marking them down), and re-opens ports whose type says their device can
     /// come back (<see cref="PortDevice.Revives"/>: an <c>afpacket</c> interface) once it has. Called periodically by the daemon.
     /// </summary>
@@ -537,6 +557,7 @@ public sealed class Reconciler : IDisposable
             list.Add(r.Slot);
         }
         var routers = RouterTables.Build(_applied, _networkIndex, _running.Values.Select(r => (r.Spec, r.Slot)));
+        RemoveStaleSnatBindings(routers);
         var segments = new NetworkSegment?[_networkIndex.Count == 0 ? 0 : _networkIndex.Values.Max() + 1];
         // A zone is stateful when any port of any of its networks is: a routed connection is tracked at both ends.
         var statefulZones = new HashSet<int>();

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using BenchmarkDotNet.Attributes;
 using VSwitch.Dataplane;
+using VSwitch.Dataplane.Conntrack;
 using VSwitch.Dataplane.Pipeline;
 using VSwitch.Dataplane.Policy;
 using VSwitch.Dataplane.Ports;
@@ -14,7 +15,9 @@ namespace VSwitch.Benchmarks.Pipeline;
 /// TCP connections (4,096 active), from a to b on a's network (<see cref="SwitchedBatch"/>) or from a through a router
 /// to c on another network (<see cref="RoutedBatch"/>: the router's lookup, the next hop, the MAC and TTL rewrite).
 /// <see cref="FloatingIpBatch"/>: from outside to b's floating IP (translated on the router's gateway, tracked by its
-/// inside tuple). Issue 18's target: routed and floating-IP packets cost at most 1.3 times a switched one. One core;
+/// inside tuple). <see cref="SnatOutBatch"/> and <see cref="SnatReplyBatch"/>: a's connections to the outside through the
+/// router's SNAT (the binding's lookup, address and port translated), and their replies (the binding's lookup, the
+/// translation back, the inside lookup). Issue 18's target: routed and NATed packets cost at most 1.3 times a switched one. One core;
 /// divide by 32 for a packet.
 /// </summary>
 [MemoryDiagnoser]
@@ -37,6 +40,8 @@ public class RoutedPipelineBenchmarks
     private byte[][] _switched = null!;
     private byte[][] _routed = null!;
     private byte[][] _floating = null!;
+    private byte[][] _snatOut = null!;
+    private byte[][] _snatReply = null!;
     private int _next;
 
     private static byte[] Tcp(MacAddress src, MacAddress dst, uint from, uint to, ushort sport, ushort dport, byte flags, uint seq, uint ack) =>
@@ -69,9 +74,13 @@ public class RoutedPipelineBenchmarks
             [
                 new(IpAddress128.FromIpv4(ServerB), new Neighbor(1, macB)), new(IpAddress128.FromIpv4(ServerC), new Neighbor(2, macC)),
                 new(IpAddress128.FromIpv4(Outside), new Neighbor(3, macO)),
+                // a's addresses, which SNAT's replies are routed to.
+                .. Enumerable.Range(0, Flows >> 8).Select(c => new KeyValuePair<IpAddress128, Neighbor>(IpAddress128.FromIpv4(ClientBase | (uint)c), new Neighbor(0, macA))),
             ])
         {
             GatewayInterface = 2,
+            SnatIpv4 = 0xC613_FF01,
+            NatZone = ConnTable.NatZone(2),
             FloatingToFixed = new Dictionary<uint, uint> { [Floating] = ServerB }.ToFrozenDictionary(),
             FixedToFloating = new Dictionary<uint, uint> { [ServerB] = Floating }.ToFrozenDictionary(),
         };
@@ -97,6 +106,8 @@ public class RoutedPipelineBenchmarks
         _switched = new byte[Flows][];
         _routed = new byte[Flows][];
         _floating = new byte[Flows][];
+        _snatOut = new byte[Flows][];
+        _snatReply = new byte[Flows][];
         for (var flow = 0; flow < Flows; flow++)
         {
             var client = ClientBase | (uint)(flow >> 8);
@@ -115,10 +126,31 @@ public class RoutedPipelineBenchmarks
             Send(1, Tcp(macB, s_router0, ServerB, Outside, 80, outsidePort, TcpFlags.Syn | TcpFlags.Ack, 5000, 1001));
             _floating[flow] = Tcp(macO, s_gateway, Outside, Floating, outsidePort, 80, TcpFlags.Ack, 1001, 5001);
             Send(3, _floating[flow]);
+            // From a to the outside through SNAT: one remote port per client, so every client keeps its ports.
+            var remotePort = (ushort)(443 + (flow >> 8));
+            Send(0, Tcp(macA, s_router0, client, Outside, port, remotePort, TcpFlags.Syn, 1000, 0));
+            Send(3, Tcp(macO, s_gateway, Outside, 0xC613_FF01, remotePort, port, TcpFlags.Syn | TcpFlags.Ack, 5000, 1001));
+            _snatOut[flow] = Tcp(macA, s_router0, client, Outside, port, remotePort, TcpFlags.Ack, 1001, 5001);
+            _snatReply[flow] = Tcp(macO, s_gateway, Outside, 0xC613_FF01, remotePort, port, TcpFlags.Ack, 5001, 1001);
+            Send(0, _snatOut[flow]);
+            Send(3, _snatReply[flow]);
         }
-        if (_datapath.Conntrack.Count < 3 * Flows)
+        if (_datapath.Conntrack.Count < 5 * Flows)
         {
             throw new InvalidOperationException($"only {_datapath.Conntrack.Count} connections were established");
+        }
+        // Every benchmark's packets must be delivered, or it would measure drops.
+        foreach (var (frames, inSlot, outSlot) in new[] { (_switched, 0, 1), (_routed, 0, 2), (_floating, 3, 1), (_snatOut, 0, 3), (_snatReply, 3, 0) })
+        {
+            var output = (InMemoryPort)_snapshot.Ports[outSlot]!.Port;
+            var before = output.TransmittedCount;
+            Run(frames, inSlot);
+            if (output.TransmittedCount - before != PacketBatch.MaxSize)
+            {
+                var drops = string.Join(", ", Enum.GetValues<DropReason>().Where(r => r != DropReason.Count)
+                    .Select(r => $"{r.Label()} {_datapath.ReadDrop(inSlot, r, Direction.Egress)}/{_datapath.ReadDrop(outSlot, r, Direction.Ingress)}"));
+                throw new InvalidOperationException($"{output.TransmittedCount - before} of {PacketBatch.MaxSize} packets from port {inSlot} reached port {outSlot} (drops egress/ingress: {drops})");
+            }
         }
     }
 
@@ -157,6 +189,14 @@ public class RoutedPipelineBenchmarks
     /// <summary>32 established packets from the outside to b's floating IP: DNAT, the inside lookup, routed to b.</summary>
     [Benchmark]
     public void FloatingIpBatch() => Run(_floating, inSlot: 3);
+
+    /// <summary>32 established packets a → router → outside through SNAT: the binding's lookup, source address and port translated.</summary>
+    [Benchmark]
+    public void SnatOutBatch() => Run(_snatOut);
+
+    /// <summary>32 replies outside → gateway → a: the binding's lookup, destination translated back, the inside lookup.</summary>
+    [Benchmark]
+    public void SnatReplyBatch() => Run(_snatReply, inSlot: 3);
 
     [GlobalCleanup]
     public void Cleanup()

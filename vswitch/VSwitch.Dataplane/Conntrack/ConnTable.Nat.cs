@@ -12,11 +12,12 @@
 //   The outward direction (Snat) must find the binding from the inside tuple. The port is not stored anywhere else:
 //   it is searched along a short sequence of candidates the inside tuple determines. The first is the inside port
 //   itself (port preservation, as Linux's NAT tries first), the others are spread over 1024-65535 by a seeded hash;
-//   a candidate is the packet's binding when its entry holds the packet's inside endpoint. A new connection takes its
-//   first free candidate (or its own stale binding, renewed as Track renews a closed TCP connection); a packet of a
-//   connection already under way takes the binding it finds, and creates one at the first free candidate only when
-//   none exists and the packet may start a connection (a port without stateful groups, or a binding that expired
-//   before its connection). Protocols without ports translate the address only: one candidate, port 0; SCTP keeps its port (one candidate).
+//   a candidate is the packet's binding when its entry holds the packet's inside endpoint. A new connection (its
+//   stateful inside zone has no entry for it) takes its own port when free (or its own stale binding, renewed as
+//   Track renews a closed TCP connection); otherwise, and for every packet of a connection under way, all candidates
+//   are searched for its binding, and only when none holds it is one created at the first free candidate, if the
+//   packet may start a connection (a port without stateful groups, or a binding that expired before its connection).
+//   So a connection's port never changes while its binding lives, even when an earlier candidate frees up. Protocols without ports translate the address only: one candidate, port 0; SCTP keeps its port (one candidate).
 //   An ICMP error the inside endpoint sends about a packet it received through a binding finds that binding from its
 //   quote, by the same candidates, without changing it (SnatError).
 //
@@ -61,8 +62,8 @@ public sealed partial class ConnTable
     /// <summary>
     /// The port an IPv4 <paramref name="packet"/> from an inside endpoint leaves from when its source becomes
     /// <paramref name="outside"/> (host order): its binding is found, or created, and its tracker updated with the
-    /// packet. <paramref name="newConnection"/> tells that the inside zone has no live connection for the packet (its
-    /// egress lookup answered New), so its first free candidate may be taken at once. An ICMP error the inside endpoint
+    /// packet. <paramref name="newConnection"/> tells that the inside zone has no live connection for the packet (a
+    /// stateful sender's egress lookup answered New), so its own port may be taken at once when free. An ICMP error the inside endpoint
     /// sends about a packet it received through a binding gets that binding's port (see <see cref="SnatError"/>).
     /// </summary>
     /// <param name="frame">The frame (a SYN's window scale, an error's quote).</param>
@@ -74,7 +75,47 @@ public sealed partial class ConnTable
     /// <param name="port">The translated source port (or echo identifier; for an error, the quoted destination's); the packet's own when unchanged.</param>
     public SnatResult Snat(ReadOnlySpan<byte> frame, in ParsedPacket packet, int natZone, uint outside, long nowMs, bool newConnection, out ushort port)
     {
+        PrepareSnat(in packet, natZone, outside, out var probe);
+        return SnatPrepared(frame, in packet, natZone, outside, nowMs, newConnection, in probe, out port, out _);
+    }
+
+    /// <summary>
+    /// The key and hash of a packet's first candidate binding (its own port), and its bucket requested from memory, as
+    /// <see cref="Prepare"/> does for a lookup: a batch's bindings are then fetched together (<see cref="Prefetch"/>)
+    /// before <see cref="SnatPrepared"/> probes them.
+    /// </summary>
+    public void PrepareSnat(in ParsedPacket packet, int natZone, uint outside, out ConnProbe probe)
+    {
+        probe = default;
+        probe.Zone = natZone;
+        var kind = Classify(in packet, out var sourcePort, out var destinationPort);
+        probe.Kind = kind;
+        if (kind is PacketKind.Untracked or PacketKind.IcmpError || !packet.IsIpv4)
+        {
+            return;
+        }
+        var binding = new Binding(natZone, packet.IpProtocol, kind, outside, packet.IpDestination.Ipv4, destinationPort, 0);
+        probe.Key = binding.Key(sourcePort, out probe.Swapped);
+        probe.Hash = probe.Key.Hash(_seed);
+        _shards[ShardOf(probe.Hash)].PrefetchBucket(probe.Hash);
+    }
+
+    /// <summary><see cref="Snat"/> for a packet whose first candidate <see cref="PrepareSnat"/> computed.</summary>
+    /// <param name="frame">The frame (a SYN's window scale, an error's quote).</param>
+    /// <param name="packet">The packet as it left the VM (inside source).</param>
+    /// <param name="natZone">The router's NAT zone (<see cref="NatZone"/>).</param>
+    /// <param name="outside">The router's gateway address.</param>
+    /// <param name="nowMs">The caller's clock in milliseconds.</param>
+    /// <param name="newConnection">No live inside connection holds the packet.</param>
+    /// <param name="probe">From <see cref="PrepareSnat"/> with the same packet, zone and address.</param>
+    /// <param name="port">The translated source port, as <see cref="Snat"/> gives it.</param>
+    /// <param name="created">The binding, when this packet created it (for <see cref="Remove"/> if the packet is dropped
+    /// before its connection is committed); invalid when it existed.</param>
+    public SnatResult SnatPrepared(ReadOnlySpan<byte> frame, in ParsedPacket packet, int natZone, uint outside, long nowMs, bool newConnection,
+        in ConnProbe probe, out ushort port, out ConnHandle created)
+    {
         port = 0;
+        created = default;
         var kind = Classify(in packet, out var sourcePort, out var destinationPort);
         if (kind == PacketKind.IcmpError && packet.IsIpv4)
         {
@@ -94,7 +135,10 @@ public sealed partial class ConnTable
         for (var k = 0; k < candidates; k++)
         {
             var candidate = Candidate(in binding, sourcePort, k);
-            switch (ProbeBinding(frame, in packet, in binding, candidate, create: newConnection && mayStart, nowMs))
+            var outcome = k == 0
+                ? ProbeBinding(frame, in packet, in binding, in probe.Key, probe.Hash, probe.Swapped, create: newConnection && mayStart, nowMs, out created)
+                : ProbeBinding(frame, in packet, in binding, candidate, create: false, nowMs, out created);
+            switch (outcome)
             {
                 case BindingProbe.Bound:
                     port = candidate;
@@ -107,10 +151,10 @@ public sealed partial class ConnTable
                     break;
             }
         }
-        if (firstFree >= 0 && mayStart && !newConnection)
+        if (firstFree >= 0 && mayStart)
         {
             var candidate = Candidate(in binding, sourcePort, firstFree);
-            switch (ProbeBinding(frame, in packet, in binding, candidate, create: true, nowMs))
+            switch (ProbeBinding(frame, in packet, in binding, candidate, create: true, nowMs, out created))
             {
                 case BindingProbe.Bound:
                     port = candidate;
@@ -213,13 +257,21 @@ public sealed partial class ConnTable
         Full,
     }
 
-    /// <summary>One candidate under its shard's lock: the packet's binding is updated; a free slot is taken when <paramref name="create"/>.</summary>
-    private BindingProbe ProbeBinding(ReadOnlySpan<byte> frame, in ParsedPacket packet, in Binding binding, ushort candidate, bool create, long nowMs)
+    private BindingProbe ProbeBinding(ReadOnlySpan<byte> frame, in ParsedPacket packet, in Binding binding, ushort candidate, bool create, long nowMs,
+        out ConnHandle created)
     {
-        var kind = binding.Kind;
         var key = binding.Key(candidate, out var swapped);
-        var hash = key.Hash(_seed);
-        var shard = _shards[ShardOf(hash)];
+        return ProbeBinding(frame, in packet, in binding, in key, key.Hash(_seed), swapped, create, nowMs, out created);
+    }
+
+    /// <summary>One candidate under its shard's lock: the packet's binding is updated; a free slot is taken when <paramref name="create"/>.</summary>
+    private BindingProbe ProbeBinding(ReadOnlySpan<byte> frame, in ParsedPacket packet, in Binding binding, in ConnKey key, ulong hash, bool swapped,
+        bool create, long nowMs, out ConnHandle created)
+    {
+        created = default;
+        var kind = binding.Kind;
+        var shardIndex = ShardOf(hash);
+        var shard = _shards[shardIndex];
         var timeouts = Volatile.Read(ref _timeoutsMs);
         var scale = create && kind == PacketKind.Tcp ? TcpTracker.ReadWindowScale(frame, in packet) : (byte)0;
         shard.Enter();
@@ -268,22 +320,23 @@ public sealed partial class ConnTable
             {
                 return BindingProbe.Full;
             }
-            ref var created = ref shard.At(index);
-            created.Key = key;
-            created.LastSeenMs = nowMs;
-            created.NatInside = binding.Inside;
-            created.Packets[0] = 1;
-            created.Packets[1] = 0;
-            created.Bytes[0] = packet.IpLength;
-            created.Bytes[1] = 0;
-            created.RuleSlot = -1;
-            created.OrigInPortPlusOne = 0;
-            created.OrigOutPortPlusOne = 0;
-            created.Flags = swapped ? ConnEntryFlags.OriginalSwapped : ConnEntryFlags.None;
-            created.Scale = default;
-            created.Tcp = default;
-            ProtocolTrackers.Start(ref created, kind, in packet, scale);
+            ref var entry = ref shard.At(index);
+            entry.Key = key;
+            entry.LastSeenMs = nowMs;
+            entry.NatInside = binding.Inside;
+            entry.Packets[0] = 1;
+            entry.Packets[1] = 0;
+            entry.Bytes[0] = packet.IpLength;
+            entry.Bytes[1] = 0;
+            entry.RuleSlot = -1;
+            entry.OrigInPortPlusOne = 0;
+            entry.OrigOutPortPlusOne = 0;
+            entry.Flags = swapped ? ConnEntryFlags.OriginalSwapped : ConnEntryFlags.None;
+            entry.Scale = default;
+            entry.Tcp = default;
+            ProtocolTrackers.Start(ref entry, kind, in packet, scale);
             shard.Insert(index, hash, nowMs);
+            created = new ConnHandle(Location(shardIndex, index), (uint)hash);
             return BindingProbe.Bound;
         }
         finally

@@ -57,6 +57,11 @@ public sealed class DataplaneSnapshot
             {
                 Filtered[i] = Filtered[network.Zone];
             }
+            // A router translates ports (SNAT): its later fragments need their first fragment's ports too.
+            if (networks[i] is { RouterInterfaces.Length: > 0 })
+            {
+                Filtered[i] = true;
+            }
         }
     }
 
@@ -64,8 +69,8 @@ public sealed class DataplaneSnapshot
     public LogicalRouter?[] Routers { get; init; } = [];
 
     /// <summary>
-    /// By network index: some port of the network has port security, so its traffic is judged and later IP fragments
-    /// need their first fragment's L4 fields.
+    /// By network index: some port of the network has port security, so its traffic is judged, or a router has an
+    /// interface there, whose NAT translates ports: later IP fragments need their first fragment's L4 fields.
     /// </summary>
     public bool[] Filtered { get; }
 

@@ -124,9 +124,6 @@ public enum TraceEvent : byte
     /// <summary>l3: a reply to the router's SNAT address, translated back to the inside endpoint (A: the router, B: the inside port).</summary>
     SourceNatReversed,
 
-    /// <summary>l3: dropped, no SNAT binding could be found or made (A: the router).</summary>
-    SourceNatFailed,
-
     /// <summary>l3: routed by the router to the step's port (A: the router, B: the out network).</summary>
     Routed,
 

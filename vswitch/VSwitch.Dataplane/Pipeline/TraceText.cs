@@ -65,7 +65,6 @@ internal static class TraceText
             FloatingIpTranslated => ("l3", "dnat", $"router {router} translates the floating IP to the fixed IP of port {name}; its groups judge it by the outside address"),
             SourceNatTranslated => ("l3", "snat", $"router {router} sends it from its gateway address (SNAT; port {r.B} kept when free toward the destination)"),
             SourceNatReversed => ("l3", "unsnat", $"router {router} translates the reply back to its inside endpoint (port {r.B}) by the connection's SNAT binding"),
-            SourceNatFailed => ("l3", "", $"router {router} has no SNAT binding for it: every candidate port is taken, the table is full, or it cannot start a connection"),
             Routed => ("l3", "routed", $"router {router} routes it to port {name}: MACs rewritten, TTL/hop limit decremented"),
             Multicast => ("l2", "flood", $"{p.EthDestination} is a broadcast/multicast address: every other port of the network"),
             UnknownDestination => ("l2", "flood", $"{p.EthDestination} is unknown: flooded to every other port of the network"),

@@ -139,9 +139,11 @@ public sealed partial class Worker
         {
             case ConnCommitResult.Full or ConnCommitResult.InPortLimit:
                 Counters.Drop(frame.InPort, DropReason.ConntrackFull, Direction.Egress);
+                ForgetSnatBinding(index);
                 return false;
             case ConnCommitResult.OutPortLimit:
                 Counters.Drop(outSlot, DropReason.ConntrackFull, Direction.Ingress);
+                ForgetSnatBinding(index);
                 return false;
         }
         if (((inPort.Logging | outPort.Logging) & SecurityGroupLogging.Accept) != 0)
@@ -149,6 +151,15 @@ public sealed partial class Worker
             LogAccepted(inPort, outPort, index, ingressRule);
         }
         return true;
+    }
+
+    /// <summary>A connection that could not be committed gives back the SNAT binding its first packet took (a port at its limit takes none).</summary>
+    private void ForgetSnatBinding(int index)
+    {
+        if (_natted[index] && _snatCreated[index].IsValid)
+        {
+            _datapath.Conntrack.Remove(_snatCreated[index]);
+        }
     }
 
     /// <summary>The receiving port's implicit ingress rules and security-group rules; counts the drop when they refuse.</summary>

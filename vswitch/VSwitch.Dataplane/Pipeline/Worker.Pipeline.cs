@@ -19,7 +19,8 @@ namespace VSwitch.Dataplane.Pipeline;
 //   Worker.SwitchStage.cs     3. L2: learn every source MAC, look up every destination         4-5 ns
 //   Worker.RoutingStage.cs       L3 on networks with a router interface: frames to the router answered (ARP, ND,
 //                                echo) or routed (next hop's MAC, TTL - 1, ICMP errors, floating IPs); frames routed
-//                                inward from a gateway are then looked up in the inside zone as a prefetched batch
+//                                inward from a gateway are then looked up in the inside zone as a prefetched batch,
+//                                frames leaving by a gateway get their SNAT bindings as a prefetched batch
 //   Worker.OutputStage.cs     4. each receiver's ingress rules, the commit of new connections,
 //                                the per-port transmit batches, then one flush per port        6-10 ns + 2 ns
 //   Worker.SecurityGroupLog.cs   ACCEPT/DROP events of ports covered by a network log (off the common path)
@@ -114,6 +115,10 @@ public sealed partial class Worker
             }
         }
         SwitchStage<TMode>(snapshot, inPort, rx, n);
+        if (_snatPending > 0)
+        {
+            SnatStage(snapshot, rx, n);
+        }
         if (_insideLookups > 0)
         {
             InsideLookupStage<TMode>(snapshot, rx, n);

@@ -84,6 +84,7 @@ public sealed partial class Worker
         // A floating IP arriving on the gateway: its destination becomes the fixed IP, then it is routed inside.
         var translated = false;
         _quotedFloating = 0;
+        _quotedSnat = 0;
         if (p.IsIpv4 && iface == GatewayOf(router) && router.FloatingToFixed.TryGetValue(p.IpDestination.Ipv4, out var fixedIp))
         {
             _quotedFloating = p.IpDestination.Ipv4;
@@ -97,7 +98,11 @@ public sealed partial class Worker
         else if (p.IsIpv4 && router.SnatIpv4 != 0 && p.IpDestination.Ipv4 == router.SnatIpv4 && iface == GatewayOf(router))
         {
             // A reply to the SNAT address (or an error about a packet sent from it) goes back to its inside endpoint.
-            translated = ReverseSnat<TMode>(router, ref frame, ref p);
+            translated = ReverseSnat<TMode>(router, ref frame, ref p, i);
+            if (translated && TMode.IsTrace)
+            {
+                _trace!.Record(TraceEvent.SourceNatReversed, inPort.Slot, a: router.Index, b: p.IpProtocol == IpProtocol.Icmp ? p.IcmpIdentifier : p.DestinationPort);
+            }
         }
         if (router.Owns(p.IpDestination))
         {
@@ -197,6 +202,7 @@ public sealed partial class Worker
             // stays tracked by its inside tuple (committed from _preNat).
             _preNat[i] = p;
             _natted[i] = true;
+            _snatCreated[i] = default;
             AddressTranslation.RewriteSource(frame.Span, in p, floatingIp, PartialL4Checksum(in frame, in p));
             // An error the VM sends about the outside's packet quotes it as sent: to the floating IP.
             AddressTranslation.RewriteQuoted(frame.Span, in p, source: false, p.IpSource.Ipv4, floatingIp);
@@ -206,18 +212,25 @@ public sealed partial class Worker
         else if (p.IsIpv4 && outIndex == router.GatewayInterface && router.SnatIpv4 != 0 && iface != GatewayOf(router)
             && !(_trackMode[i] == TrackMode.Established && _ct[i].IsReply))
         {
-            // Leaving by the gateway without a floating IP: from the router's address and a port of its own, unless the
-            // connection came in from outside to the fixed IP (its replies go back as they came).
-            if (!Snat<TMode>(inPort, router, ref frame, ref p, i))
+            // Leaving by the gateway without a floating IP: from the router's address and a port of its own (SnatStage),
+            // unless the connection came in from outside to the fixed IP (its replies go back as they came).
+            if (TMode.IsTrace)
             {
-                return true;
+                // A trace changes no binding: the port is chosen when the packet is forwarded.
+                _trace!.Record(TraceEvent.SourceNatTranslated, inPort.Slot, a: router.Index, b: IcmpEcho.IsIpv4Echo(in p) ? p.IcmpIdentifier : p.SourcePort);
+                p.IpSource = IpAddress128.FromIpv4(router.SnatIpv4);
+            }
+            else
+            {
+                _snatRouter[i] = router;
+                _snatPending++;
             }
         }
         if (translated || (iface == GatewayOf(router) && outIndex != router.GatewayInterface))
         {
             // From the outside inward (translated or not): the inside zone holds the connection its VM answers on.
             TrackInside<TMode>(snapshot, frame.Span, in p, outInterface.Network, i);
-            if (TMode.IsTrace && translated)
+            if (TMode.IsTrace && _quotedFloating != 0)
             {
                 _trace!.Record(TraceEvent.FloatingIpTranslated, neighbor.Slot, a: router.Index);
             }
@@ -236,33 +249,61 @@ public sealed partial class Worker
     }
 
     /// <summary>
-    /// Source NAT of a packet leaving by the gateway: its binding's port from <see cref="ConnTable.Snat"/>, then the
-    /// source address and port rewritten (an ICMP error's quote too: it quotes the packet as the remote sent it). The
-    /// connection stays tracked by its inside tuple (<see cref="_preNat"/>). False when dropped (counted).
+    /// Stage 3, end: source NAT of the frames the routing stage sent out by a gateway with SNAT, as a batch: every first
+    /// candidate binding's key prepared and its bucket prefetched, every first entry prefetched, then each translated.
+    /// A frame with no binding to be had is dropped here (counted).
     /// </summary>
-    private bool Snat<TMode>(SwitchPort inPort, LogicalRouter router, ref Frame frame, ref ParsedPacket p, int i)
-        where TMode : struct, IPipelineMode
+    private void SnatStage(DataplaneSnapshot snapshot, PacketBatch rx, int n)
     {
-        var isEcho = IcmpEcho.IsIpv4Echo(in p);
-        var original = isEcho ? p.IcmpIdentifier : p.SourcePort;
-        if (TMode.IsTrace)
+        var conntrack = _datapath.Conntrack;
+        var routers = _snatRouter;
+        for (var i = 0; i < n; i++)
         {
-            // A trace changes no binding: the port is chosen when the packet is forwarded.
-            _trace!.Record(TraceEvent.SourceNatTranslated, inPort.Slot, a: router.Index, b: original);
-            p.IpSource = IpAddress128.FromIpv4(router.SnatIpv4);
-            return true;
+            if (routers[i] is { } router)
+            {
+                conntrack.PrepareSnat(in _parsed[i], router.NatZone, router.SnatIpv4, out _probe[i]);
+            }
         }
-        var result = _datapath.Conntrack.Snat(frame.Span, in p, router.NatZone, router.SnatIpv4, _datapath.NowMs(),
-            _trackMode[i] == TrackMode.New, out var port);
+        for (var i = 0; i < n; i++)
+        {
+            if (routers[i] is not null)
+            {
+                conntrack.Prefetch(in _probe[i]);
+            }
+        }
+        var now = _datapath.NowMs();
+        for (var i = 0; i < n; i++)
+        {
+            if (routers[i] is { } router)
+            {
+                routers[i] = null;
+                // Only a stateful sender's New is a new connection: a stateless one's packets are all New.
+                var newConnection = _trackMode[i] == TrackMode.New && snapshot.Ports[rx[i].InPort]?.Policy is { Stateful: true };
+                Snat(router, ref rx[i], ref _parsed[i], i, newConnection, now);
+            }
+        }
+        _snatPending = 0;
+    }
+
+    /// <summary>
+    /// Source NAT of one frame: its binding's port from <see cref="ConnTable.SnatPrepared"/>, then the source address and
+    /// port rewritten (an ICMP error's quote too: it quotes the packet as the remote sent it). The connection stays
+    /// tracked by its inside tuple (<see cref="_preNat"/>).
+    /// </summary>
+    private void Snat(LogicalRouter router, ref Frame frame, ref ParsedPacket p, int i, bool newConnection, long now)
+    {
+        var result = _datapath.Conntrack.SnatPrepared(frame.Span, in p, router.NatZone, router.SnatIpv4, now, newConnection, in _probe[i], out var port, out _snatCreated[i]);
         if (result != SnatResult.Translated)
         {
-            Counters.Drop(inPort.Slot, result switch
+            _output[i] = OutputDrop;
+            Counters.Add(WorkerCounter.RouterForwarded, -1);
+            Counters.Drop(frame.InPort, result switch
             {
                 SnatResult.Full => DropReason.ConntrackFull,
                 SnatResult.Exhausted => DropReason.NatExhausted,
                 _ => DropReason.ConntrackInvalid,
             }, Direction.Egress);
-            return false;
+            return;
         }
         _preNat[i] = p;
         _natted[i] = true;
@@ -278,21 +319,59 @@ public sealed partial class Worker
                 AddressTranslation.RewriteQuotedPort(span, in p, source: false, quoted.DestinationPort, port);
             }
         }
-        else if (port != original)
+        else if (IcmpEcho.IsIpv4Echo(in p))
         {
-            AddressTranslation.RewriteSourcePort(span, in p, port, partial);
-            if (isEcho)
+            if (p.IcmpIdentifier != port)
             {
+                AddressTranslation.RewriteSourcePort(span, in p, port, partial);
                 p.IcmpIdentifier = port;
             }
-            else
-            {
-                p.SourcePort = port;
-            }
+        }
+        else if (p.SourcePort != port && p.IpProtocol is IpProtocol.Tcp or IpProtocol.Udp)
+        {
+            AddressTranslation.RewriteSourcePort(span, in p, port, partial);
+            p.SourcePort = port;
         }
         p.IpSource = IpAddress128.FromIpv4(router.SnatIpv4);
         Counters.Add(WorkerCounter.NatTranslated, 1);
-        return true;
+    }
+
+    /// <summary>
+    /// Stage 3, start, on a network with a router's SNAT gateway: the binding lookups of the batch's replies to the SNAT
+    /// address are prepared and their memory requested, so that <see cref="ReverseSnat{TMode}"/> finds them in cache.
+    /// </summary>
+    private void PrefetchSnatReplies(DataplaneSnapshot snapshot, RouterInterface[] interfaces, int n)
+    {
+        foreach (var iface in interfaces)
+        {
+            var router = (uint)iface.Router < (uint)snapshot.Routers.Length ? snapshot.Routers[iface.Router] : null;
+            if (router is null || router.SnatIpv4 == 0 || GatewayOf(router) != iface)
+            {
+                continue;
+            }
+            var conntrack = _datapath.Conntrack;
+            var prepared = false;
+            for (var i = 0; i < n; i++)
+            {
+                ref readonly var p = ref _parsed[i];
+                if (_output[i] != OutputDrop && p.EthDestination == iface.Mac && p.IsIpv4 && p.IpDestination.Ipv4 == router.SnatIpv4)
+                {
+                    conntrack.Prepare(in p, router.NatZone, out _probe[i]);
+                    _snatReplyPrepared[i] = true;
+                    prepared = true;
+                }
+            }
+            if (prepared)
+            {
+                for (var i = 0; i < n; i++)
+                {
+                    if (_snatReplyPrepared[i])
+                    {
+                        conntrack.Prefetch(in _probe[i]);
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -300,22 +379,42 @@ public sealed partial class Worker
     /// one sent), its destination becomes the binding's inside endpoint (an error's quote too). False when no binding
     /// holds it: the packet is then the router's own.
     /// </summary>
-    private bool ReverseSnat<TMode>(LogicalRouter router, ref Frame frame, ref ParsedPacket p)
+    private bool ReverseSnat<TMode>(LogicalRouter router, ref Frame frame, ref ParsedPacket p, int i)
         where TMode : struct, IPipelineMode
     {
         var zone = router.NatZone;
         var span = frame.Span;
-        var ct = TMode.IsTrace ? _datapath.Conntrack.Peek(span, in p, zone, _datapath.NowMs()) : _datapath.Conntrack.Track(span, in p, zone, _datapath.NowMs());
+        if (IcmpEcho.IsRequest(in p))
+        {
+            // An echo request to the gateway address is the router's to answer, whatever identifier it carries: only
+            // replies belong to the inside's pings.
+            _snatReplyPrepared[i] = false;
+            return false;
+        }
+        ConnLookup ct;
+        if (TMode.IsTrace)
+        {
+            ct = _datapath.Conntrack.Peek(span, in p, zone, _datapath.NowMs());
+        }
+        else if (_snatReplyPrepared[i])
+        {
+            _snatReplyPrepared[i] = false;
+            ct = _datapath.Conntrack.TrackPrepared(span, in p, in _probe[i], _datapath.NowMs());
+        }
+        else
+        {
+            ct = _datapath.Conntrack.Track(span, in p, zone, _datapath.NowMs());
+        }
         if (ct.Verdict is not (ConnVerdict.Established or ConnVerdict.Related) || !ct.IsReply)
         {
             return false;
         }
         var inside = ct.NatInsideAddress;
         var insidePort = ct.NatInsidePort;
-        if (TMode.IsTrace)
-        {
-            _trace!.Record(TraceEvent.SourceNatReversed, -1, a: router.Index, b: insidePort);
-        }
+        // The router's own errors about this packet (TTL, MTU, unreachable) quote it as the remote sent it.
+        _quotedSnat = router.SnatIpv4;
+        _quotedSnatPort = IcmpEcho.IsIpv4Echo(in p) ? p.IcmpIdentifier : p.DestinationPort;
+        _quotedInsidePort = insidePort;
         var partial = PartialL4Checksum(in frame, in p);
         AddressTranslation.RewriteDestination(span, in p, inside, partial);
         if (ct.Verdict == ConnVerdict.Related)
@@ -500,6 +599,15 @@ public sealed partial class Worker
             ? IcmpError.WriteIpv4(buffer, frame.Span, in p, iface.Mac, iface.Ipv4, type, code, mtu)
             : IcmpError.WriteIpv6(buffer, frame.Span, in p, iface.Mac,
                 RoutedFrame.IsLinkLocal(p.IpSource) ? iface.LinkLocal : iface.Ipv6Source, type, code, mtu);
+        if (_quotedSnat != 0 && PacketParser.Parse(buffer[..length], out var snatError) == ParseError.None)
+        {
+            // Sent to the SNAT address and translated back: the remote knows its packet by the gateway's address and port.
+            AddressTranslation.RewriteQuoted(buffer[..length], in snatError, source: false, p.IpDestination.Ipv4, _quotedSnat);
+            if (_quotedSnatPort != _quotedInsidePort)
+            {
+                AddressTranslation.RewriteQuotedPort(buffer[..length], in snatError, source: false, _quotedInsidePort, _quotedSnatPort);
+            }
+        }
         if (_quotedFloating != 0 && PacketParser.Parse(buffer[..length], out var error) == ParseError.None)
         {
             // The packet was translated on its way in: the sender knows it by the floating IP, so the quote says that.

@@ -18,6 +18,10 @@ public sealed partial class Worker
         var now = _datapath.NowMs();
         var parsed = _parsed;
         var output = _output;
+        if (routerInterfaces.Length != 0 && !TMode.IsTrace)
+        {
+            PrefetchSnatReplies(snapshot, routerInterfaces, n);
+        }
         for (var i = 0; i < n; i++)
         {
             if (output[i] == OutputDrop)

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using VSwitch.Dataplane.Conntrack;
 using VSwitch.Dataplane.FlowCache;
 using VSwitch.Dataplane.Ports;
+using VSwitch.Dataplane.Routing;
 using VSwitch.Interop;
 using VSwitch.Packets;
 
@@ -45,7 +46,7 @@ public sealed partial class Worker : IDisposable
     /// <summary>Per frame: the conntrack zone its connection lives in (the sender's network's, or the inside's after a floating IP's DNAT).</summary>
     private readonly int[] _ctZone = new int[PacketBatch.MaxSize];
 
-    /// <summary>Per frame: its source was translated to a floating IP; <see cref="_preNat"/> holds it as tracked (the fixed IP).</summary>
+    /// <summary>Per frame: its source was translated (a floating IP, SNAT); <see cref="_preNat"/> holds it as tracked (the fixed IP).</summary>
     private readonly bool[] _natted = new bool[PacketBatch.MaxSize];
 
     private readonly ParsedPacket[] _preNat = new ParsedPacket[PacketBatch.MaxSize];
@@ -55,8 +56,24 @@ public sealed partial class Worker : IDisposable
 
     private int _insideLookups;
 
+    /// <summary>Per frame: routed out by this router's gateway, its SNAT waits for <see cref="SnatStage"/> (null: none).</summary>
+    private readonly LogicalRouter?[] _snatRouter = new LogicalRouter?[PacketBatch.MaxSize];
+
+    private int _snatPending;
+
+    /// <summary>Per translated frame: the SNAT binding it created, removed again if its connection cannot be committed.</summary>
+    private readonly ConnHandle[] _snatCreated = new ConnHandle[PacketBatch.MaxSize];
+
+    /// <summary>Per frame: a reply to a router's SNAT address whose binding lookup <see cref="PrefetchSnatReplies"/> prepared in <see cref="_probe"/>.</summary>
+    private readonly bool[] _snatReplyPrepared = new bool[PacketBatch.MaxSize];
+
     /// <summary>The floating IP the frame being routed was sent to (0: none), for the quotes of the errors it causes.</summary>
     private uint _quotedFloating;
+
+    /// <summary>The SNAT address the frame being routed was sent to (0: none), and its port there and inside, for the quotes of the errors it causes.</summary>
+    private uint _quotedSnat;
+    private ushort _quotedSnatPort;
+    private ushort _quotedInsidePort;
     private readonly PacketBatch _replies = new(1024);
     private int _replyCount;
     private readonly Routing.IcmpRateLimit _icmpBudget = new();
