@@ -28,6 +28,8 @@ public sealed class SnatRoutingTests : IDisposable
     private readonly InMemoryPort _a = new("memory:a");
     private readonly InMemoryPort _b = new("memory:b");
     private readonly InMemoryPort _o = new("memory:o");
+    private readonly InMemoryPort _c = new("memory:c");
+    private const uint IpC = 0xC612_011E; // inside, port security off
     private readonly PacketBatch _batch = new(2048);
 
     public SnatRoutingTests()
@@ -40,13 +42,14 @@ public sealed class SnatRoutingTests : IDisposable
         ports[0] = new SwitchPort(0, "a", _a, 0, true, Mac(1), Policy(1, IpA));
         ports[1] = new SwitchPort(1, "o", _o, 1, true, Mac(2));
         ports[2] = new SwitchPort(2, "b", _b, 0, true, Mac(3), Policy(3, IpB));
+        ports[3] = new SwitchPort(3, "c", _c, 0, true, Mac(4));
         var inside = new RouterInterface(0, 0, s_inside, 0xC612_0101, []);
         var gateway = new RouterInterface(0, 1, s_gateway, Gateway, []);
         var router = new LogicalRouter(0, "edge", true, [inside, gateway],
             [new(IpAddress128.FromIpv4(0xC612_0100), 120, 0, default), new(IpAddress128.FromIpv4(0xC613_0000), 120, 1, default)],
             [
                 new(IpAddress128.FromIpv4(IpA), new Neighbor(0, Mac(1))), new(IpAddress128.FromIpv4(IpO), new Neighbor(1, Mac(2))),
-                new(IpAddress128.FromIpv4(IpB), new Neighbor(2, Mac(3))),
+                new(IpAddress128.FromIpv4(IpB), new Neighbor(2, Mac(3))), new(IpAddress128.FromIpv4(IpC), new Neighbor(3, Mac(4))),
             ])
         {
             GatewayInterface = 1,
@@ -55,7 +58,7 @@ public sealed class SnatRoutingTests : IDisposable
         };
         _datapath.Publish(new DataplaneSnapshot(1, ports,
             [
-                new NetworkSegment(0, "inside", [0, 2], Stateful: true) { RouterInterfaces = [inside] },
+                new NetworkSegment(0, "inside", [0, 2, 3], Stateful: true) { RouterInterfaces = [inside] },
                 new NetworkSegment(1, "ext", [1]) { RouterInterfaces = [gateway] },
             ], 1)
         {
@@ -233,6 +236,18 @@ public sealed class SnatRoutingTests : IDisposable
         Send(0, Transport(Mac(1), s_inside, IpA, IpO, IpProtocol.Tcp, 22, 40000, TcpFlags.Syn | TcpFlags.Ack));
         Assert.Equal(IpAddress128.FromIpv4(IpA), Receive(_o).IpSource);
         Assert.Equal(1, _datapath.Conntrack.Count);
+    }
+
+    [Fact]
+    public void APortWithoutGroups_AnswersConnectionsFromOutsideUntranslated_AndItsOwnLeaveThroughSnat()
+    {
+        Send(1, Transport(Mac(2), s_gateway, IpO, IpC, IpProtocol.Tcp, 40000, 22, TcpFlags.Syn));
+        Assert.Equal(IpAddress128.FromIpv4(IpC), Receive(_c).IpDestination);
+        Send(3, Transport(Mac(4), s_inside, IpC, IpO, IpProtocol.Tcp, 22, 40000, TcpFlags.Syn | TcpFlags.Ack));
+        Assert.Equal(IpAddress128.FromIpv4(IpC), Receive(_o).IpSource);
+        Send(3, Transport(Mac(4), s_inside, IpC, IpO, IpProtocol.Udp, 6000, 53));
+        var own = Receive(_o);
+        Assert.Equal((IpAddress128.FromIpv4(Gateway), (ushort)6000), (own.IpSource, own.SourcePort));
     }
 
     [Fact]

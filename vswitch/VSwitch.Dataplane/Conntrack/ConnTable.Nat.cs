@@ -20,6 +20,9 @@
 //   So a connection's port never changes while its binding lives, even when an earlier candidate frees up. Protocols without ports translate the address only: one candidate, port 0; SCTP keeps its port (one candidate).
 //   An ICMP error the inside endpoint sends about a packet it received through a binding finds that binding from its
 //   quote, by the same candidates, without changing it (SnatError).
+//   A connection opened from outside to an inside address (routed in untranslated) is answered untranslated. A stateful
+//   receiver's zone tells its replies apart; for a port without stateful groups, TrackUntranslated records the
+//   connection in the NAT zone by its own tuple (UntranslatedMarker instead of an endpoint).
 //
 // Why
 //   Linux and OVS store a NATed connection under two tuples (original and reply) in one entry. Here the canonical
@@ -212,6 +215,35 @@ public sealed partial class ConnTable
         }
         return SnatResult.Invalid;
     }
+
+    /// <summary>
+    /// Records a connection from outside to an inside address that a SNAT router routed in untranslated, toward a port
+    /// without stateful groups (whose own zone keeps no entry): an entry in the NAT zone by the packet's own tuple,
+    /// marked <see cref="UntranslatedMarker"/>, so that its replies leave untranslated, as Neutron's SNAT applies only to
+    /// connections opened from inside (<see cref="IsUntranslatedReply"/>).
+    /// </summary>
+    public void TrackUntranslated(ReadOnlySpan<byte> frame, in ParsedPacket packet, int natZone, long nowMs)
+    {
+        if (Track(frame, in packet, natZone, nowMs).Verdict == ConnVerdict.New)
+        {
+            Commit(frame, in packet, natZone, nowMs, new ConnAdmission(UntranslatedMarker, -1, -1, -1), out _);
+        }
+    }
+
+    /// <summary>True when <paramref name="packet"/>, leaving from inside, answers a connection <see cref="TrackUntranslated"/> recorded.</summary>
+    /// <param name="frame">The frame (an error's quote).</param>
+    /// <param name="packet">The packet leaving by the gateway.</param>
+    /// <param name="natZone">The router's NAT zone.</param>
+    /// <param name="nowMs">The caller's clock in milliseconds.</param>
+    /// <param name="peek">Change nothing (a trace).</param>
+    public bool IsUntranslatedReply(ReadOnlySpan<byte> frame, in ParsedPacket packet, int natZone, long nowMs, bool peek = false)
+    {
+        var lookup = peek ? Peek(frame, in packet, natZone, nowMs) : Track(frame, in packet, natZone, nowMs);
+        return lookup.Verdict is ConnVerdict.Established or ConnVerdict.Related && lookup.IsReply && lookup.AdmittedGeneration == UntranslatedMarker;
+    }
+
+    /// <summary>What an untranslated connection's entry in a NAT zone holds where a binding holds its inside endpoint.</summary>
+    public const long UntranslatedMarker = -1;
 
     /// <summary>The inside endpoint as a binding stores it.</summary>
     private static long NatEndpoint(uint address, ushort port) => ((long)address << 16) | port;

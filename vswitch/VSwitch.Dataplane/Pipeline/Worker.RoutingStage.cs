@@ -210,7 +210,8 @@ public sealed partial class Worker
             Counters.Add(WorkerCounter.NatTranslated, 1);
         }
         else if (p.IsIpv4 && outIndex == router.GatewayInterface && router.SnatIpv4 != 0 && iface != GatewayOf(router)
-            && !(_trackMode[i] == TrackMode.Established && _ct[i].IsReply))
+            && !(_trackMode[i] == TrackMode.Established && _ct[i].IsReply)
+            && !(inPort.Policy is not { Stateful: true } && _datapath.Conntrack.IsUntranslatedReply(frame.Span, in p, router.NatZone, _datapath.NowMs(), peek: TMode.IsTrace)))
         {
             // Leaving by the gateway without a floating IP: from the router's address and a port of its own (SnatStage),
             // unless the connection came in from outside to the fixed IP (its replies go back as they came).
@@ -230,6 +231,11 @@ public sealed partial class Worker
         {
             // From the outside inward (translated or not): the inside zone holds the connection its VM answers on.
             TrackInside<TMode>(snapshot, frame.Span, in p, outInterface.Network, i);
+            if (!translated && router.SnatIpv4 != 0 && !TMode.IsTrace && snapshot.Ports[neighbor.Slot]?.Policy is not { Stateful: true })
+            {
+                // No stateful zone remembers it for this port: the NAT zone does, so that its replies leave untranslated.
+                _datapath.Conntrack.TrackUntranslated(frame.Span, in p, router.NatZone, _datapath.NowMs());
+            }
             if (TMode.IsTrace && _quotedFloating != 0)
             {
                 _trace!.Record(TraceEvent.FloatingIpTranslated, neighbor.Slot, a: router.Index);
