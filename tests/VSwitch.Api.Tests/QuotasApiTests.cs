@@ -12,6 +12,7 @@ public sealed class QuotasApiTests : ApiHostTest
     {
         var quota = (await Get("v2.0/quotas/p1"))["quota"]!;
         Assert.Equal((100, 100, 500, 10, 100), ((int)quota["network"]!, (int)quota["subnet"]!, (int)quota["port"]!, (int)quota["security_group"]!, (int)quota["security_group_rule"]!));
+        Assert.Equal((10, 50), ((int)quota["router"]!, (int)quota["floatingip"]!));
         Assert.Equal(quota.ToJsonString(), (await Get("v2.0/quotas/p1/default"))["quota"]!.ToJsonString());
 
         await Send(HttpMethod.Post, "v2.0/networks", """{"network": {"name": "n"}}""", "p1");
@@ -43,7 +44,7 @@ public sealed class QuotasApiTests : ApiHostTest
     [Theory]
     [InlineData("""{"quota": {"security_group": -2}}""")]
     [InlineData("""{"quota": {"security_group": "many"}}""")]
-    [InlineData("""{"quota": {"floatingip": 3}}""")]
+    [InlineData("""{"quota": {"loadbalancer": 3}}""")]
     [InlineData("""{"quota": {}}""")]
     [InlineData("""{"quotas": {"port": 1}}""")]
     public async Task Update_BadBody_Is400AndChangesNothing(string json)
@@ -103,9 +104,19 @@ public sealed class QuotasApiTests : ApiHostTest
         Assert.Equal(HttpStatusCode.Created, (await Send(HttpMethod.Post, "v2.0/ports", $$$"""{"port": {"network_id": "{{{net}}}"}}""", "p1")).Status);
         Http.AssertError(await Send(HttpMethod.Post, "v2.0/ports", $$$"""{"port": {"network_id": "{{{net}}}"}}""", "p1"), HttpStatusCode.Conflict, "OverQuota");
 
+        // Routers and floating IPs (Neutron's quota_router and quota_floatingip).
+        await _client.PutJson("v2.0/quotas/p1", """{"quota": {"router": 1, "floatingip": 1}}""");
+        Assert.Equal(HttpStatusCode.Created, (await Send(HttpMethod.Post, "v2.0/routers", """{"router": {"name": "r1"}}""", "p1")).Status);
+        Http.AssertError(await Send(HttpMethod.Post, "v2.0/routers", """{"router": {"name": "r2"}}""", "p1"), HttpStatusCode.Conflict, "OverQuota");
+        var ext = (string)(await _client.PostJson("v2.0/networks", """{"network": {"name": "ext", "router:external": true}}""")).Body!["network"]!["id"]!;
+        await _client.PostJson("v2.0/subnets", $$$"""{"subnet": {"network_id": "{{{ext}}}", "ip_version": 4, "cidr": "198.18.90.0/24"}}""");
+        Assert.Equal(HttpStatusCode.Created, (await Send(HttpMethod.Post, "v2.0/floatingips", $$$"""{"floatingip": {"floating_network_id": "{{{ext}}}"}}""", "p1")).Status);
+        Http.AssertError(await Send(HttpMethod.Post, "v2.0/floatingips", $$$"""{"floatingip": {"floating_network_id": "{{{ext}}}"}}""", "p1"), HttpStatusCode.Conflict, "OverQuota");
+        Assert.Equal(1, (int)(await Get("v2.0/quotas/p1/details"))["quota"]!["floatingip"]!["used"]!);
+
         // Lowering below the usage is allowed; nothing is deleted.
         await _client.PutJson("v2.0/quotas/p1", """{"quota": {"port": 0}}""");
-        Assert.Single(_host.Models.Current.Ports);
+        Assert.Single(_host.Models.Current.Ports.Values, p => !p.IsServicePort);
     }
 
     [Fact]

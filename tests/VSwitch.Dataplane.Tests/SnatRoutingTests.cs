@@ -92,7 +92,7 @@ public sealed class SnatRoutingTests : IDisposable
     }
 
     /// <summary>A TCP or UDP packet with its checksum filled in.</summary>
-    private static byte[] Transport(MacAddress src, MacAddress dst, uint from, uint to, byte protocol, ushort sport, ushort dport, byte flags = 0)
+    internal static byte[] Transport(MacAddress src, MacAddress dst, uint from, uint to, byte protocol, ushort sport, ushort dport, byte flags = 0)
     {
         var l4 = new byte[protocol == IpProtocol.Tcp ? 20 : 18];
         BinaryPrimitives.WriteUInt16BigEndian(l4, sport);
@@ -126,7 +126,7 @@ public sealed class SnatRoutingTests : IDisposable
         return InternetChecksum.Finish(InternetChecksum.Add(l4, start));
     }
 
-    private static void AssertChecksums(byte[] frame)
+    internal static void AssertChecksums(byte[] frame)
     {
         Assert.Equal(0xFFFF, InternetChecksum.Fold(InternetChecksum.Add(frame.AsSpan(14, 20))));
         if (frame[14 + 9] is not (IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.Icmp))

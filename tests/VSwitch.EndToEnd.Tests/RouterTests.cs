@@ -29,6 +29,12 @@ public sealed class RouterLab : IDisposable
     /// <summary>The outside world: a namespace on the external network <c>ext</c> (port security off).</summary>
     internal (string Ns, string If) Outside { get; }
 
+    /// <summary>
+    /// An upstream router on ext that is no port's address: 198.18.89.1, the external subnet's gateway (the router's
+    /// default route), with 198.19.77.1, "the internet", behind it.
+    /// </summary>
+    internal (string Ns, string If) Upstream { get; }
+
     /// <summary>front-vm's floating IP on ext.</summary>
     internal string FloatingIp { get; }
 
@@ -50,6 +56,7 @@ public sealed class RouterLab : IDisposable
             Locked = Lab.Namespace("locked");
             Dhcp6 = Lab.Namespace("dhcp6");
             Outside = Lab.Namespace("outside");
+            Upstream = Lab.Namespace("upstream");
 
             Os("network create front");
             Os("network create back");
@@ -70,6 +77,7 @@ public sealed class RouterLab : IDisposable
             Os("subnet create ext-v4 --network ext --subnet-range 198.18.89.0/24");
             Os("router set edge --external-gateway ext");
             Os($"port create outside-vm --network ext --disable-port-security --binding-profile device=tap:{Outside.If}@{Outside.Ns}");
+            Os($"port create upstream --network ext --disable-port-security --no-fixed-ip --binding-profile device=tap:{Upstream.If}@{Upstream.Ns}");
             Os("security group create locked");
             Os($"port create front-vm --network front --binding-profile device=tap:{Front.If}@{Front.Ns}");
             Os($"port create back-vm --network back --binding-profile device=tap:{Back.If}@{Back.Ns}");
@@ -79,6 +87,7 @@ public sealed class RouterLab : IDisposable
             {
                 Dhcp(vm);
             }
+
         }
         catch
         {
@@ -108,10 +117,7 @@ public sealed class RouterLab : IDisposable
     /// </summary>
     internal void Dhcp((string Ns, string If) vm)
     {
-        if (!Shell.Eventually(() => Shell.Run($"ip netns exec {vm.Ns} ip link show {vm.If}").Ok, TimeSpan.FromSeconds(10)))
-        {
-            throw new InvalidOperationException($"{vm.If} did not appear in {vm.Ns}");
-        }
+        WaitForInterface(vm);
         var script = Path.Combine(Path.GetTempPath(), $"{Lab.Prefix}-udhcpc.sh");
         File.WriteAllText(script, """
             #!/bin/sh
@@ -127,6 +133,24 @@ public sealed class RouterLab : IDisposable
         if (!dhcp.Ok)
         {
             throw new InvalidOperationException($"DHCP in {vm.Ns} failed: {dhcp}");
+        }
+    }
+
+    /// <summary>Configures the upstream router's addresses (again, after a restart recreated its TAP device).</summary>
+    internal void ConfigureUpstream()
+    {
+        WaitForInterface(Upstream);
+        Shell.Must($"ip netns exec {Upstream.Ns} ip addr replace 198.18.89.1/24 dev {Upstream.If}");
+        Shell.Must($"ip netns exec {Upstream.Ns} ip link set {Upstream.If} up");
+        Shell.Must($"ip netns exec {Upstream.Ns} ip link set lo up");
+        Shell.Must($"ip netns exec {Upstream.Ns} ip addr replace 198.19.77.1/32 dev lo");
+    }
+
+    private static void WaitForInterface((string Ns, string If) vm)
+    {
+        if (!Shell.Eventually(() => Shell.Run($"ip netns exec {vm.Ns} ip link show {vm.If}").Ok, TimeSpan.FromSeconds(10)))
+        {
+            throw new InvalidOperationException($"{vm.If} did not appear in {vm.Ns}");
         }
     }
 
@@ -349,6 +373,20 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
         Assert.True("refused" == refused.Stdout.Trim(), refused + daemon.Metrics());
         Assert.True(daemon.Metric("vswitch_nat_translated_packets_total") >= 6);
         File.Delete(script);
+    }
+
+    [Fact]
+    public void TheInternetBeyondAnUpstreamRouterThatIsNoPort_IsReached_OnceTheRouterHasAskedForItWithArp()
+    {
+        var daemon = fixture.Lab.Daemon!;
+        fixture.ConfigureUpstream();
+        // The first echo is lost while the router asks who 198.18.89.1 is; the next ones go through SNAT and back.
+        Assert.True(Shell.Eventually(() => Shell.Run(Exec(fixture.Back, "ping -c 1 -W 1 198.19.77.1"), TimeSpan.FromSeconds(5)).Ok, TimeSpan.FromSeconds(10)),
+            daemon.Metrics());
+        Assert.True(daemon.Metric("vswitch_router_arp_requests_total") >= 1);
+        Assert.True(daemon.Metric("vswitch_router_neighbors_learned_total") >= 1);
+        var ping = Shell.Run(Exec(fixture.Back, "ping -c 3 -i 0.2 -W 2 198.19.77.1"), TimeSpan.FromSeconds(10));
+        Assert.True(ping.Ok && ping.Stdout.Contains(" 0% packet loss", StringComparison.Ordinal), ping.ToString());
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using VSwitch.Dataplane.Conntrack;
 using VSwitch.Dataplane.Fragments;
 using VSwitch.Dataplane.L2;
+using VSwitch.Dataplane.Routing;
 using VSwitch.Dataplane.Pipeline;
 
 namespace VSwitch.Dataplane;
@@ -63,6 +64,9 @@ public sealed class Datapath : IDisposable
     public SnapshotPublisher Publisher { get; } = new();
 
     public MacTable Macs { get; }
+
+    /// <summary>The next hops routers resolved with ARP on external networks, shared by all workers.</summary>
+    public NeighborCache Neighbors { get; } = new();
 
     /// <summary>The connection table shared by all workers.</summary>
     public ConnTable Conntrack { get; }

@@ -9,6 +9,8 @@ public sealed record Quota
     [JsonPropertyName("network")] public int Network { get; set; }
     [JsonPropertyName("subnet")] public int Subnet { get; set; }
     [JsonPropertyName("port")] public int Port { get; set; }
+    [JsonPropertyName("router")] public int Router { get; set; }
+    [JsonPropertyName("floatingip")] public int FloatingIp { get; set; }
     [JsonPropertyName("security_group")] public int SecurityGroup { get; set; }
     [JsonPropertyName("security_group_rule")] public int SecurityGroupRule { get; set; }
 }
@@ -19,6 +21,8 @@ public sealed record QuotaRequest
     [JsonPropertyName("network")] public int? Network { get; set; }
     [JsonPropertyName("subnet")] public int? Subnet { get; set; }
     [JsonPropertyName("port")] public int? Port { get; set; }
+    [JsonPropertyName("router")] public int? Router { get; set; }
+    [JsonPropertyName("floatingip")] public int? FloatingIp { get; set; }
     [JsonPropertyName("security_group")] public int? SecurityGroup { get; set; }
     [JsonPropertyName("security_group_rule")] public int? SecurityGroupRule { get; set; }
 }

@@ -7,14 +7,15 @@ namespace VSwitch.Cli.Commands;
 
 /// <summary>
 /// <c>quota list|show|set|delete</c>, spelled as <c>openstack quota</c>: a project's limits on networks, subnets, ports,
-/// security groups and rules (<c>--networks</c>, <c>--subnets</c>, <c>--ports</c>, <c>--secgroups</c>,
-/// <c>--secgroup-rules</c>; -1 is unlimited).
+/// routers, floating IPs, security groups and rules (<c>--networks</c>, <c>--subnets</c>, <c>--ports</c>,
+/// <c>--routers</c>, <c>--floating-ips</c>, <c>--secgroups</c>, <c>--secgroup-rules</c>; -1 is unlimited).
 /// </summary>
 internal static class QuotaCommands
 {
     /// <summary>The API's resources with the names <c>openstack quota show</c> prints.</summary>
     private static readonly (string Resource, string Name)[] s_resources =
-        [("network", "networks"), ("subnet", "subnets"), ("port", "ports"), ("security_group", "secgroups"), ("security_group_rule", "secgroup-rules")];
+        [("network", "networks"), ("subnet", "subnets"), ("port", "ports"), ("router", "routers"), ("floatingip", "floating-ips"),
+            ("security_group", "secgroups"), ("security_group_rule", "secgroup-rules")];
 
     public static readonly Column<Quota>[] ListColumns =
     [
@@ -22,6 +23,8 @@ internal static class QuotaCommands
         new("networks", "Networks", q => Num(q.Network)),
         new("subnets", "Subnets", q => Num(q.Subnet)),
         new("ports", "Ports", q => Num(q.Port)),
+        new("routers", "Routers", q => Num(q.Router)),
+        new("floating-ips", "Floating IPs", q => Num(q.FloatingIp)),
         new("secgroups", "Security Groups", q => Num(q.SecurityGroup)),
         new("secgroup-rules", "Security Group Rules", q => Num(q.SecurityGroupRule)),
     ];
@@ -83,6 +86,7 @@ internal static class QuotaCommands
             List(app.Out, output.Read(parse), s_limitColumns,
             [
                 new Row("networks", limits.Network), new Row("subnets", limits.Subnet), new Row("ports", limits.Port),
+                new Row("routers", limits.Router), new Row("floating-ips", limits.FloatingIp),
                 new Row("secgroups", limits.SecurityGroup), new Row("secgroup-rules", limits.SecurityGroupRule),
             ]);
         });
@@ -95,9 +99,11 @@ internal static class QuotaCommands
         var networks = Limit("--networks", "networks");
         var subnets = Limit("--subnets", "subnets");
         var ports = Limit("--ports", "ports");
+        var routers = Limit("--routers", "routers");
+        var floatingIps = Limit("--floating-ips", "floating IPs");
         var groups = Limit("--secgroups", "security groups");
         var rules = Limit("--secgroup-rules", "security group rules");
-        var command = new Command("set", "Set a project's quota (the resources not named keep theirs)") { project, networks, subnets, ports, groups, rules };
+        var command = new Command("set", "Set a project's quota (the resources not named keep theirs)") { project, networks, subnets, ports, routers, floatingIps, groups, rules };
         app.SetAction(command, async (parse, client, cancellation) =>
         {
             var request = new QuotaRequest
@@ -105,12 +111,14 @@ internal static class QuotaCommands
                 Network = parse.GetValue(networks),
                 Subnet = parse.GetValue(subnets),
                 Port = parse.GetValue(ports),
+                Router = parse.GetValue(routers),
+                FloatingIp = parse.GetValue(floatingIps),
                 SecurityGroup = parse.GetValue(groups),
                 SecurityGroupRule = parse.GetValue(rules),
             };
-            if (request is { Network: null, Subnet: null, Port: null, SecurityGroup: null, SecurityGroupRule: null })
+            if (request is { Network: null, Subnet: null, Port: null, Router: null, FloatingIp: null, SecurityGroup: null, SecurityGroupRule: null })
             {
-                throw new CommandException("name at least one of --networks, --subnets, --ports, --secgroups, --secgroup-rules");
+                throw new CommandException("name at least one of --networks, --subnets, --ports, --routers, --floating-ips, --secgroups, --secgroup-rules");
             }
             await client.UpdateQuotaAsync(parse.GetValue(project)!, request, cancellation);
         });

@@ -83,16 +83,17 @@ public sealed class VswitchctlLiveTests : IDisposable
     [Fact]
     public void Quota_ShowSetListUsageDelete_AndOverQuotaIsOneLine()
     {
-        Assert.Equal("networks 100\nsubnets 100\nports 500\nsecgroups 10\nsecgroup-rules 100\n", _daemon.MustCtl("quota", "show", "cli-q", "-f", "value", "-c", "Resource", "-c", "Limit"));
-        _daemon.MustCtl("quota", "set", "cli-q", "--secgroups", "6", "--ports", "-1");
+        Assert.Equal("networks 100\nsubnets 100\nports 500\nrouters 10\nfloating-ips 50\nsecgroups 10\nsecgroup-rules 100\n",
+            _daemon.MustCtl("quota", "show", "cli-q", "-f", "value", "-c", "Resource", "-c", "Limit"));
+        _daemon.MustCtl("quota", "set", "cli-q", "--secgroups", "6", "--ports", "-1", "--routers", "2");
         var shown = _daemon.MustCtl("quota", "show", "cli-q", "-f", "value");
-        Assert.Equal("networks 100\nsubnets 100\nports -1\nsecgroups 6\nsecgroup-rules 100\n", shown);
-        Assert.Equal("cli-q 100 100 -1 6 100\n", _daemon.MustCtl("quota", "list", "-f", "value"));
+        Assert.Equal("networks 100\nsubnets 100\nports -1\nrouters 2\nfloating-ips 50\nsecgroups 6\nsecgroup-rules 100\n", shown);
+        Assert.Equal("cli-q 100 100 -1 2 50 6 100\n", _daemon.MustCtl("quota", "list", "-f", "value"));
         Assert.Contains("secgroups 10\n", _daemon.MustCtl("quota", "show", "cli-q", "--default", "-f", "value"));
 
         // The daemon acts for its configured project over the socket; its quota applies there.
         var own = _daemon.MustCtl("quota", "show", "-f", "value", "-c", "Resource");
-        Assert.Equal("networks\nsubnets\nports\nsecgroups\nsecgroup-rules\n", own);
+        Assert.Equal("networks\nsubnets\nports\nrouters\nfloating-ips\nsecgroups\nsecgroup-rules\n", own);
         _daemon.MustCtl("network", "create", "q-net");
         var project = (string)Json("network", "show", "q-net")["project_id"]!;
         _daemon.MustCtl("quota", "set", project, "--networks", "1");

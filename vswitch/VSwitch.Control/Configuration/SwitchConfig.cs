@@ -56,12 +56,17 @@ public sealed class SwitchConfig
 
         [JsonPropertyName("port")] public int Port { get; set; } = 500;
 
+        [JsonPropertyName("router")] public int Router { get; set; } = 10;
+
+        [JsonPropertyName("floatingip")] public int FloatingIp { get; set; } = 50;
+
         [JsonPropertyName("security_group")] public int SecurityGroup { get; set; } = 10;
 
         [JsonPropertyName("security_group_rule")] public int SecurityGroupRule { get; set; } = 100;
 
         public QuotaLimits ToLimits() => QuotaLimits.Of(
             new(QuotaLimits.Network, Network), new(QuotaLimits.Subnet, Subnet), new(QuotaLimits.Port, Port),
+            new(QuotaLimits.Router, Router), new(QuotaLimits.FloatingIp, FloatingIp),
             new(QuotaLimits.SecurityGroup, SecurityGroup), new(QuotaLimits.SecurityGroupRule, SecurityGroupRule));
     }
 

@@ -71,11 +71,11 @@ public static class FloatingIpOperations
         {
             fip = Associate(model, fip, associate, request.FixedIpAddress, context);
         }
-        return new ModelChange<FloatingIp>(model with
+        return new ModelChange<FloatingIp>(QuotaOperations.Enforce(model, model with
         {
             Ports = model.Ports.Add(holder.Id, holder),
             FloatingIps = model.FloatingIps.Add(fip.Id, fip),
-        }, fip);
+        }, context), fip);
     }
 
     public static ModelChange<FloatingIp> Update(SwitchModel model, Guid id, FloatingIpBody request, OperationContext context)

@@ -29,7 +29,9 @@ public static class QuotaOperations
     {
         QuotaLimits.Network => model.Networks.Values.Count(n => n.ProjectId == project),
         QuotaLimits.Subnet => model.Subnets.Values.Count(s => s.ProjectId == project),
-        QuotaLimits.Port => model.Ports.Values.Count(p => p.ProjectId == project),
+        QuotaLimits.Port => model.Ports.Values.Count(p => p.ProjectId == project && p.DeviceOwner != FloatingIpOperations.AddressOwner),
+        QuotaLimits.Router => model.Routers.Values.Count(r => r.ProjectId == project),
+        QuotaLimits.FloatingIp => model.FloatingIps.Values.Count(f => f.ProjectId == project),
         QuotaLimits.SecurityGroup => model.SecurityGroups.Values.Count(g => g.ProjectId == project),
         _ => model.SecurityGroups.Values.Sum(g => g.Rules.Count(r => r.ProjectId == project)),
     };
@@ -118,7 +120,17 @@ public static class QuotaOperations
         }
         if (!ReferenceEquals(before.Ports, after.Ports))
         {
-            grown.UnionWith(after.Ports.Values.Where(p => !before.Ports.ContainsKey(p.Id)).Select(p => (p.ProjectId, QuotaLimits.Port)));
+            // A floating IP's address holder counts as the floating IP, not as a port (Neutron gives it no project).
+            grown.UnionWith(after.Ports.Values.Where(p => !before.Ports.ContainsKey(p.Id) && p.DeviceOwner != FloatingIpOperations.AddressOwner)
+                .Select(p => (p.ProjectId, QuotaLimits.Port)));
+        }
+        if (!ReferenceEquals(before.Routers, after.Routers))
+        {
+            grown.UnionWith(after.Routers.Values.Where(r => !before.Routers.ContainsKey(r.Id)).Select(r => (r.ProjectId, QuotaLimits.Router)));
+        }
+        if (!ReferenceEquals(before.FloatingIps, after.FloatingIps))
+        {
+            grown.UnionWith(after.FloatingIps.Values.Where(f => !before.FloatingIps.ContainsKey(f.Id)).Select(f => (f.ProjectId, QuotaLimits.FloatingIp)));
         }
         if (!ReferenceEquals(before.SecurityGroups, after.SecurityGroups))
         {
@@ -135,6 +147,8 @@ public static class QuotaOperations
                 }
             }
         }
+        // The switch's own objects (a router's gateway port) belong to no project and count against none.
+        grown.RemoveWhere(g => g.Item1 == ProjectId.None);
         return grown;
     }
 }

@@ -63,6 +63,7 @@ public static class RouterOperations
 
     public static ModelChange<Router> Create(SwitchModel model, RouterBody request, OperationContext context)
     {
+        var before = model;
         var name = NeutronAttributes.Name(request.Name);
         var description = NeutronAttributes.Description(request.Description);
         var project = NeutronAttributes.Project(request.ProjectId, context);
@@ -83,7 +84,7 @@ public static class RouterOperations
         {
             (model, router) = SetGateway(model, router, gateway, context);
         }
-        return new ModelChange<Router>(model with { Routers = model.Routers.Add(router.Id, router) }, router);
+        return new ModelChange<Router>(QuotaOperations.Enforce(before, model with { Routers = model.Routers.Add(router.Id, router) }, context), router);
     }
 
     public static ModelChange<Router> Update(SwitchModel model, Guid id, RouterBody request, OperationContext context)

@@ -120,6 +120,8 @@ public sealed class MetricsWriter(Reconciler reconciler, SecurityGroupLogWriter?
         Scalar(sb, "vswitch_router_echo_replies_total", "counter", "Echo requests to router addresses that the switch answered.", router.EchoReplies);
         Scalar(sb, "vswitch_router_icmp_errors_total", "counter", "ICMP errors the switch's routers sent (time exceeded, unreachable, fragmentation needed).", router.IcmpErrors);
         Scalar(sb, "vswitch_router_icmp_rate_limited_total", "counter", "ICMP errors the switch's routers did not send because of their rate limit.", router.IcmpRateLimited);
+        Scalar(sb, "vswitch_router_arp_requests_total", "counter", "ARP requests the switch's routers broadcast to resolve next hops on external networks that are no port's.", router.ArpRequests);
+        Scalar(sb, "vswitch_router_neighbors_learned_total", "counter", "ARP answers the switch's routers learned on external networks (replies to them, and requests for their addresses).", router.NeighborsLearned);
         Scalar(sb, "vswitch_nat_translated_packets_total", "counter",
             "Packets whose address a router translated: a floating IP (to the fixed IP on the way in, to the floating IP on the way out) or SNAT (from the gateway address and a port of its own on the way out, back to the inside endpoint on the way in).", stats.NatTranslated);
         Scalar(sb, "vswitch_flow_cache_hits_total", "counter", "Policy verdicts answered by the per-worker exact-match flow cache.", stats.FlowCacheHits);

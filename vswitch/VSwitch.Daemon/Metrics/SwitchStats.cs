@@ -149,7 +149,8 @@ public sealed record SwitchStats(
             Dhcpv6Replies: datapath.Read(WorkerCounter.Dhcpv6Replies), Dhcpv6Ignored: datapath.Read(WorkerCounter.Dhcpv6Ignored),
             NatTranslated: datapath.Read(WorkerCounter.NatTranslated),
             Router: new RouterStats(datapath.Read(WorkerCounter.RouterForwarded), datapath.Read(WorkerCounter.RouterNeighborReplies),
-                datapath.Read(WorkerCounter.RouterEchoReplies), datapath.Read(WorkerCounter.RouterIcmpErrors), datapath.Read(WorkerCounter.RouterIcmpRateLimited)));
+                datapath.Read(WorkerCounter.RouterEchoReplies), datapath.Read(WorkerCounter.RouterIcmpErrors), datapath.Read(WorkerCounter.RouterIcmpRateLimited),
+                datapath.Read(WorkerCounter.RouterArpRequests), datapath.Read(WorkerCounter.RouterNeighborsLearned)));
     }
 }
 
@@ -159,4 +160,7 @@ public sealed record SwitchStats(
 /// <param name="EchoReplies">Pings to router addresses answered.</param>
 /// <param name="IcmpErrors">ICMP errors sent (time exceeded, unreachable, fragmentation needed).</param>
 /// <param name="IcmpRateLimited">ICMP errors not sent, over the rate limit.</param>
-public sealed record RouterStats(long Forwarded, long NeighborReplies, long EchoReplies, long IcmpErrors, long IcmpRateLimited);
+/// <param name="ArpRequests">ARP requests broadcast on external networks to resolve next hops no port holds.</param>
+/// <param name="NeighborsLearned">ARP answers learned on external networks.</param>
+public sealed record RouterStats(long Forwarded, long NeighborReplies, long EchoReplies, long IcmpErrors, long IcmpRateLimited,
+    long ArpRequests = 0, long NeighborsLearned = 0);

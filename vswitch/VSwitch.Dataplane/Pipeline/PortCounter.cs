@@ -97,6 +97,12 @@ public enum WorkerCounter
     /// <summary>ICMP errors the switch's routers did not send because of their rate limit.</summary>
     RouterIcmpRateLimited,
 
+    /// <summary>ARP requests the switch's routers broadcast to resolve next hops on external networks that are no port's.</summary>
+    RouterArpRequests,
+
+    /// <summary>ARP answers the switch's routers learned on external networks (replies to them, and requests for their addresses).</summary>
+    RouterNeighborsLearned,
+
     /// <summary>
     /// Packets whose address a router translated: a floating IP (to the fixed IP on the way in, to the floating IP on the way
     /// out) or SNAT (from the gateway address and a port of its own on the way out, back to the inside endpoint on the way in).

@@ -109,6 +109,9 @@ public enum TraceEvent : byte
     /// <summary>l3: dropped, no route to the destination; unreachable sent (A: the router).</summary>
     RouterNoRoute,
 
+    /// <summary>l3: dropped, the next hop outside is not resolved yet; an ARP request asks for it (A: the router).</summary>
+    RouterResolving,
+
     /// <summary>l3: dropped, no port holds the next hop; unreachable sent (A: the router).</summary>
     RouterUnresolved,
 

@@ -60,6 +60,7 @@ internal static class TraceText
             RouterLinkLocal => ("l3", "", $"a link-local source or destination never leaves its link: router {router} sends unreachable (beyond scope) back"),
             RouterTtlExceeded => ("l3", "", $"TTL/hop limit {r.B} would reach zero at router {router}: ICMP time exceeded sent back"),
             RouterNoRoute => ("l3", "", $"router {router} has no route to the destination: ICMP unreachable sent back"),
+            RouterResolving => ("l3", "", $"router {router} routes it outside, to a next hop whose MAC it does not know yet: it asks with ARP; the sender's retry goes through"),
             RouterUnresolved => ("l3", "", $"router {router} routes it, but no port holds the next hop: ICMP unreachable sent back"),
             RouterFragmentationNeeded => ("l3", "", $"larger than the next network's MTU of {r.B} with don't-fragment set: router {router} sends fragmentation needed back"),
             FloatingIpTranslated => ("l3", "dnat", $"router {router} translates the floating IP to the fixed IP of port {name}; its groups judge it by the outside address"),

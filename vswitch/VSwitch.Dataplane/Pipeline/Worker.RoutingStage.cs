@@ -67,6 +67,11 @@ public sealed partial class Worker
             return true;
         }
         ref var frame = ref rx[i];
+        if (p.IsArp && iface == GatewayOf(router))
+        {
+            // Outside, the router learns who answers: its requests' replies, and the requests for its own address.
+            Glean<TMode>(router, iface, in p);
+        }
         if (ArpReply.IsRequest(in p) || NeighborAdvertisement.IsSolicitation(in p))
         {
             // Also a unicast probe (a host confirming its cache) is answered only for an address the router has.
@@ -168,8 +173,19 @@ public sealed partial class Worker
             }
             return true;
         }
-        if (!router.TryResolve(nextHop, out var neighbor))
+        if (!router.TryResolve(nextHop, out var neighbor) && !ResolveOutside<TMode>(snapshot, router, outIndex, nextHop, inPort.Slot, out neighbor))
         {
+            if (outIndex == router.GatewayInterface && nextHop.IsIpv4Mapped)
+            {
+                // Outside, an address no port holds: asked with ARP (ResolveOutside); this packet is lost, as while Linux
+                // resolves a neighbour with a full queue, and the sender retries.
+                Counters.Drop(inPort.Slot, DropReason.NoRoute, Direction.Egress);
+                if (TMode.IsTrace)
+                {
+                    _trace!.Drop(TraceEvent.RouterResolving, DropReason.NoRoute, inPort.Slot, a: router.Index);
+                }
+                return true;
+            }
             Counters.Drop(inPort.Slot, DropReason.NoRoute, Direction.Egress);
             SendIcmpError<TMode>(inPort, iface, in frame, in p,
                 p.IsIpv4 ? IcmpError.Ipv4Unreachable : IcmpError.Ipv6Unreachable, p.IsIpv4 ? IcmpError.Ipv4HostUnreachable : IcmpError.Ipv6AddressUnreachable);
@@ -447,6 +463,71 @@ public sealed partial class Worker
         p.IpDestination = IpAddress128.FromIpv4(inside);
         Counters.Add(WorkerCounter.NatTranslated, 1);
         return true;
+    }
+
+    /// <summary>
+    /// A next hop on the gateway's network that no port holds (an upstream router, a host outside): its MAC as ARP
+    /// answered it (<see cref="NeighborCache"/>), its port as the MAC table learned the answer. Unknown, or answered
+    /// long enough ago to ask again: an ARP request is broadcast on the network (paced per worker).
+    /// </summary>
+    private bool ResolveOutside<TMode>(DataplaneSnapshot snapshot, LogicalRouter router, int outIndex, IpAddress128 nextHop, int inSlot, out Neighbor neighbor)
+        where TMode : struct, IPipelineMode
+    {
+        neighbor = default;
+        if (outIndex != router.GatewayInterface || !nextHop.IsIpv4Mapped)
+        {
+            return false;
+        }
+        var iface = router.Interfaces[outIndex];
+        var now = _datapath.NowMs();
+        var slot = -1;
+        if (_datapath.Neighbors.TryGet(iface.Network, nextHop.Ipv4, now, out var mac, out var stale))
+        {
+            slot = _datapath.Macs.Lookup(iface.Network, mac, now);
+            if (slot >= 0 && !stale)
+            {
+                neighbor = new Neighbor(slot, mac);
+                return true;
+            }
+        }
+        if (!TMode.IsTrace && iface.Ipv4 != 0 && _arpPacer.TryTake(iface.Network, nextHop.Ipv4, now) && NextReply(out var k))
+        {
+            ref var request = ref _replies[k];
+            request.Length = ArpRequest.Write(_replies.Buffer(k), iface.Mac, iface.Ipv4, nextHop.Ipv4);
+            request.InPort = inSlot;
+            var network = (uint)iface.Network < (uint)snapshot.Networks.Length ? snapshot.Networks[iface.Network] : null;
+            foreach (var member in network?.Members ?? [])
+            {
+                if (snapshot.Ports[member] is { AdminUp: true } port)
+                {
+                    Enqueue(port, member, in request);
+                }
+            }
+            Counters.Add(WorkerCounter.RouterArpRequests, 1);
+        }
+        if (slot < 0)
+        {
+            return false;
+        }
+        neighbor = new Neighbor(slot, mac);
+        return true;
+    }
+
+    /// <summary>
+    /// An ARP message to the router on its gateway's network: a reply, or a request for its address, teaches the
+    /// sender's MAC (<see cref="NeighborCache"/>), when the sender is on the gateway's subnet and no port holds it.
+    /// </summary>
+    private void Glean<TMode>(LogicalRouter router, RouterInterface iface, in ParsedPacket p)
+        where TMode : struct, IPipelineMode
+    {
+        if (TMode.IsTrace || !(ArpRequest.IsReply(in p) || (ArpReply.IsRequest(in p) && iface.AnswersFor(p.IpDestination)))
+            || !p.IpSource.IsIpv4Mapped || p.IpSource.Ipv4 == 0 || p.ArpSenderMac.IsMulticast
+            || !router.IsConnected(p.IpSource, router.GatewayInterface) || router.TryResolve(p.IpSource, out _))
+        {
+            return;
+        }
+        _datapath.Neighbors.Learn(iface.Network, p.IpSource.Ipv4, p.ArpSenderMac, _datapath.NowMs());
+        Counters.Add(WorkerCounter.RouterNeighborsLearned, 1);
     }
 
     private static RouterInterface? GatewayOf(LogicalRouter router) =>

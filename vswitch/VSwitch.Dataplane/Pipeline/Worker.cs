@@ -77,6 +77,7 @@ public sealed partial class Worker : IDisposable
     private readonly PacketBatch _replies = new(1024);
     private int _replyCount;
     private readonly Routing.IcmpRateLimit _icmpBudget = new();
+    private readonly ArpRequestPacer _arpPacer = new();
     private readonly FlowKey[] _flowKeys = new FlowKey[PacketBatch.MaxSize];
     private readonly ulong[] _flowKeyPacketHash = new ulong[PacketBatch.MaxSize];
     private readonly bool[] _flowKeyBuilt = new bool[PacketBatch.MaxSize];

@@ -79,6 +79,19 @@ public sealed class LogicalRouter
         return false;
     }
 
+    /// <summary>True when <paramref name="address"/> is in a subnet of interface <paramref name="interfaceIndex"/> (not only routed through it).</summary>
+    public bool IsConnected(IpAddress128 address, int interfaceIndex)
+    {
+        foreach (ref readonly var route in _routes.AsSpan())
+        {
+            if (route.IsConnected && route.Interface == interfaceIndex && route.Contains(address))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>The port and MAC of <paramref name="address"/>.</summary>
     public bool TryResolve(IpAddress128 address, out Neighbor neighbor) => _neighbors.TryGetValue(address, out neighbor);
 

@@ -1,0 +1,142 @@
+using System.Buffers.Binary;
+using VSwitch.Dataplane.Pipeline;
+using VSwitch.Dataplane.Ports;
+using VSwitch.Dataplane.Routing;
+using VSwitch.Packets;
+using static VSwitch.Dataplane.Tests.TestFrames;
+
+namespace VSwitch.Dataplane.Tests;
+
+/// <summary>
+/// Next hops outside that no port holds (Worker.RoutingStage.cs ResolveOutside, NeighborCache): port a inside
+/// (198.18.1.10), port o the uplink of the external network 198.19.0.0/24 (port security off), behind which the
+/// upstream router 198.19.0.1 (MAC ...99) is the default route; the router's gateway is 198.19.0.2.
+/// </summary>
+public sealed class OutsideResolutionTests : IDisposable
+{
+    private const uint IpA = 0xC612_010A;
+    private const uint Upstream = 0xC613_0001;
+    private const uint Gateway = 0xC613_0002;
+    private const uint Internet = 0xC613_C801; // 198.19.200.1, beyond the upstream router
+    private static readonly MacAddress s_inside = new(0xFA16_3E00_0001UL);
+    private static readonly MacAddress s_gateway = new(0xFA16_3E00_0002UL);
+    private static readonly MacAddress s_upstream = Mac(0x99);
+
+    private readonly Datapath _datapath = new(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 8, BufferSize = 2048, MaxRules = 64 });
+    private readonly InMemoryPort _a = new("memory:a");
+    private readonly InMemoryPort _o = new("memory:o");
+    private readonly PacketBatch _batch = new(2048);
+
+    public OutsideResolutionTests()
+    {
+        var ports = new SwitchPort?[8];
+        ports[0] = new SwitchPort(0, "a", _a, 0, true, Mac(1));
+        ports[1] = new SwitchPort(1, "o", _o, 1, true, Mac(2));
+        var inside = new RouterInterface(0, 0, s_inside, 0xC612_0101, []);
+        var gateway = new RouterInterface(0, 1, s_gateway, Gateway, []);
+        var router = new LogicalRouter(0, "edge", true, [inside, gateway],
+            [
+                new(IpAddress128.FromIpv4(0xC612_0100), 120, 0, default), new(IpAddress128.FromIpv4(0xC613_0000), 120, 1, default),
+                new(IpAddress128.FromIpv4(0), 96, 1, IpAddress128.FromIpv4(Upstream)),
+            ],
+            [new(IpAddress128.FromIpv4(IpA), new Neighbor(0, Mac(1)))])
+        {
+            GatewayInterface = 1,
+        };
+        _datapath.Publish(new DataplaneSnapshot(1, ports,
+            [
+                new NetworkSegment(0, "inside", [0]) { RouterInterfaces = [inside] },
+                new NetworkSegment(1, "ext", [1]) { RouterInterfaces = [gateway] },
+            ], 1)
+        {
+            Routers = [router],
+        });
+        _datapath.Workers[0].SyncSnapshot();
+    }
+
+    public void Dispose()
+    {
+        _batch.Dispose();
+        _datapath.Dispose();
+    }
+
+    private void Send(int slot, byte[] frame)
+    {
+        _batch.ResetForReceive();
+        frame.CopyTo(_batch.Buffer(0));
+        _batch[0].Length = frame.Length;
+        _batch.Count = 1;
+        var snapshot = _datapath.Publisher.Current;
+        _datapath.Workers[0].ProcessBatch(snapshot, snapshot.Ports[slot]!, _batch);
+    }
+
+    private static byte[] ToInternet(uint destination = Internet) =>
+        RoutingTests.Ipv4(Mac(1), s_inside, IpA, destination, IpProtocol.Udp, RoutingTests.UdpL4(5000, 53));
+
+    /// <summary>"<paramref name="senderIp"/> is at <paramref name="sender"/>", to the gateway.</summary>
+    private static byte[] ArpReplyToGateway(MacAddress sender, uint senderIp)
+    {
+        var frame = RoutingTests.ArpRequest(sender, senderIp, Gateway);
+        s_gateway.Write(frame);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14 + 6), 2);
+        s_gateway.Write(frame.AsSpan(14 + 18));
+        return frame;
+    }
+
+    [Fact]
+    public void AnUpstreamRouterThatIsNoPort_IsAskedWithArp_AndTrafficFlowsOnceItAnswers()
+    {
+        // The packet waits for nothing: it is lost, and the question goes out on the external network.
+        Send(0, ToInternet());
+        var arp = Assert.Single(_o.Drain(TimeSpan.FromMilliseconds(20)));
+        Assert.Equal(ParseError.None, PacketParser.Parse(arp, out var request));
+        Assert.True(request.IsArp && request.ArpOperation == 1 && request.EthDestination.IsBroadcast);
+        Assert.Equal((s_gateway, IpAddress128.FromIpv4(Gateway), IpAddress128.FromIpv4(Upstream)), (request.ArpSenderMac, request.IpSource, request.IpDestination));
+        Assert.Equal(1, _datapath.ReadDrop(0, DropReason.NoRoute, Direction.Egress));
+        // Within the second, the next packet asks nothing more.
+        Send(0, ToInternet());
+        Assert.Empty(_o.Drain(TimeSpan.FromMilliseconds(20)));
+        Assert.Equal(1, _datapath.Read(WorkerCounter.RouterArpRequests));
+
+        Send(1, ArpReplyToGateway(s_upstream, Upstream));
+        Assert.Equal(1, _datapath.Read(WorkerCounter.RouterNeighborsLearned));
+        Send(0, ToInternet());
+        var forwarded = Assert.Single(_o.Drain(TimeSpan.FromMilliseconds(20)));
+        Assert.Equal(ParseError.None, PacketParser.Parse(forwarded, out var p));
+        Assert.Equal((s_upstream, s_gateway, IpAddress128.FromIpv4(Internet), (byte)63), (p.EthDestination, p.EthSource, p.IpDestination, p.Ttl));
+    }
+
+    [Fact]
+    public void OnlyAnswersFromTheGatewaysSubnet_AreLearned_AndRequestsForTheRoutersAddressTeachTheirSender()
+    {
+        // Claims about inside addresses or addresses beyond the subnet are ignored.
+        Send(1, ArpReplyToGateway(Mac(0x66), IpA));
+        Send(1, ArpReplyToGateway(Mac(0x66), 0xC613_0505 + 0x100));
+        Assert.Equal(0, _datapath.Read(WorkerCounter.RouterNeighborsLearned));
+
+        // A host outside asks for the gateway: the router answers, and knows the host from then on.
+        Send(1, RoutingTests.ArpRequest(Mac(0x77), 0xC613_0007, Gateway));
+        PacketParser.Parse(Assert.Single(_o.Drain(TimeSpan.FromMilliseconds(20))), out var answer);
+        Assert.Equal(ArpOperationReply, answer.ArpOperation);
+        Send(0, ToInternet(0xC613_0007));
+        PacketParser.Parse(Assert.Single(_o.Drain(TimeSpan.FromMilliseconds(20))), out var p);
+        Assert.Equal(Mac(0x77), p.EthDestination);
+        Assert.Equal(0, _datapath.Read(WorkerCounter.RouterArpRequests));
+    }
+
+    private const ushort ArpOperationReply = 2;
+
+    [Fact]
+    public void AnAnswerGrownStale_IsStillUsed_WhileTheRouterAsksAgain()
+    {
+        var cache = new NeighborCache();
+        cache.Learn(1, Upstream, s_upstream, 1_000);
+        Assert.True(cache.TryGet(1, Upstream, 1_000 + NeighborCache.FreshMs - 1, out var mac, out var stale));
+        Assert.Equal((s_upstream, false), (mac, stale));
+        Assert.True(cache.TryGet(1, Upstream, 1_000 + NeighborCache.FreshMs, out _, out stale));
+        Assert.True(stale);
+        Assert.False(cache.TryGet(1, Upstream, 1_000 + NeighborCache.LifetimeMs, out _, out _));
+        Assert.False(cache.TryGet(2, Upstream, 1_000, out _, out _));
+        Assert.Single(cache.Snapshot(2_000));
+    }
+}
