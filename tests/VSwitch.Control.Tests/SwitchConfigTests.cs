@@ -27,6 +27,58 @@ public class SwitchConfigTests
         Assert.False(model.Ports.Values.Single(p => p.Name == "db").AdminStateUp);
     }
 
+    private const string Routed = """
+        {
+          "networks": [ { "name": "web" }, { "name": "app" }, { "name": "ext", "external": true } ],
+          "subnets": [
+            { "name": "web4", "network": "web", "cidr": "198.18.61.0/24" },
+            { "name": "app4", "network": "app", "cidr": "198.18.62.0/24" },
+            { "name": "ext4", "network": "ext", "cidr": "198.18.60.0/24" }
+          ],
+          "ports": [
+            { "name": "web1", "network": "web", "device": "tap:w1@vm-w1" },
+            { "name": "app1", "network": "app", "device": "tap:a1@vm-a1" },
+            { "name": "uplink", "network": "ext", "device": "afpacket:eth1", "port_security_enabled": false, "fixed_ips": [] }
+          ],
+          "routers": [
+            { "name": "edge", "subnets": [ "web4", "app4" ], "external_gateway": { "network": "ext", "ip_address": "198.18.60.2" },
+              "routes": [ { "destination": "198.19.10.0/24", "nexthop": "198.18.62.50" } ] }
+          ],
+          "floating_ips": [ { "network": "ext", "port": "web1", "floating_ip_address": "198.18.60.80" } ]
+        }
+        """;
+
+    [Fact]
+    public void ToModel_RoutersAndFloatingIps_AreBuilt_WithStableIds()
+    {
+        var model = SwitchConfig.Parse(Routed).ToModel(portTypes: Given.PortTypes);
+        var router = Assert.Single(model.Routers.Values);
+        Assert.Equal(("edge", true), (router.Name, router.ExternalGateway!.EnableSnat));
+        Assert.Equal("198.19.10.0/24", Assert.Single(router.Routes).Destination.ToString());
+        Assert.True(model.Networks.Values.Single(n => n.Name == "ext").External);
+        var owners = model.Ports.Values.Where(p => p.IsServicePort).Select(p => (p.DeviceOwner, p.FixedIps[0].AddressText)).Order().ToList();
+        Assert.Equal([("network:floatingip", "198.18.60.80"), ("network:router_gateway", "198.18.60.2"),
+            ("network:router_interface", "198.18.61.1"), ("network:router_interface", "198.18.62.1")], owners);
+        var fip = Assert.Single(model.FloatingIps.Values);
+        Assert.Equal(model.Ports.Values.Single(p => p.Name == "web1").Id, fip.PortId);
+        Assert.Equal(router.Id, fip.RouterId);
+        var again = SwitchConfig.Parse(Routed).ToModel(portTypes: Given.PortTypes);
+        Assert.Equal(model.Routers.Keys, again.Routers.Keys);
+        Assert.Equal(model.FloatingIps.Keys, again.FloatingIps.Keys);
+        Assert.Equal(model.Ports.Keys.Order(), again.Ports.Keys.Order());
+    }
+
+    [Theory]
+    [InlineData("\"subnets\": [ \"nope\" ]", "routers[edge].subnets[nope]: no subnet named 'nope'")]
+    [InlineData("\"external_gateway\": { \"network\": \"web\" }", "routers[edge]")]
+    public void ToModel_BadRouter_NamesTheField(string body, string expected)
+    {
+        var json = Routed.Replace("\"subnets\": [ \"web4\", \"app4\" ], \"external_gateway\": { \"network\": \"ext\", \"ip_address\": \"198.18.60.2\" },", body + ",", StringComparison.Ordinal);
+        Assert.NotEqual(Routed, json);
+        var error = Assert.Throws<ConfigException>(() => SwitchConfig.Parse(json).ToModel(portTypes: Given.PortTypes));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void PresetGroups_AreTheOperatorsOrNone()
     {

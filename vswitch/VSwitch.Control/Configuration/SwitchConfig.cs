@@ -193,6 +193,12 @@ public sealed class SwitchConfig
 
     [JsonPropertyName("ports")] public List<PortEntry> Ports { get; set; } = [];
 
+    /// <summary>Routers: interfaces on subnets, an external gateway, extra routes (after the networks, subnets and ports).</summary>
+    [JsonPropertyName("routers")] public List<RouterEntry> Routers { get; set; } = [];
+
+    /// <summary>Floating IPs on external networks, each given to a port of this file (after the routers).</summary>
+    [JsonPropertyName("floating_ips")] public List<FloatingIpEntry> FloatingIps { get; set; } = [];
+
     public sealed class NetworkEntry
     {
         [JsonPropertyName("name")] public string Name { get; set; } = "";
@@ -202,6 +208,49 @@ public sealed class SwitchConfig
         [JsonPropertyName("mtu")] public int? Mtu { get; set; }
 
         [JsonPropertyName("vlan_transparent")] public bool? VlanTransparent { get; set; }
+
+        /// <summary>Neutron's <c>router:external</c>: where the outside world is attached, for router gateways and floating IPs.</summary>
+        [JsonPropertyName("external")] public bool External { get; set; }
+    }
+
+    public sealed class RouterEntry
+    {
+        [JsonPropertyName("name")] public string Name { get; set; } = "";
+
+        [JsonPropertyName("admin_state_up")] public bool AdminStateUp { get; set; } = true;
+
+        /// <summary>Subnet names: the router gets an interface at each one's gateway address.</summary>
+        [JsonPropertyName("subnets")] public List<string> Subnets { get; set; } = [];
+
+        [JsonPropertyName("external_gateway")] public GatewayEntry? ExternalGateway { get; set; }
+
+        [JsonPropertyName("routes")] public List<RouteEntry> Routes { get; set; } = [];
+    }
+
+    public sealed class GatewayEntry
+    {
+        /// <summary>An external network of this file.</summary>
+        [JsonPropertyName("network")] public string Network { get; set; } = "";
+
+        /// <summary>Ports without a floating IP reach out from the gateway's address (Neutron's default: true).</summary>
+        [JsonPropertyName("enable_snat")] public bool EnableSnat { get; set; } = true;
+
+        /// <summary>The gateway's address on the external network; absent: allocated.</summary>
+        [JsonPropertyName("ip_address")] public string? IpAddress { get; set; }
+    }
+
+    public sealed class FloatingIpEntry
+    {
+        /// <summary>An external network of this file.</summary>
+        [JsonPropertyName("network")] public string Network { get; set; } = "";
+
+        /// <summary>The address; absent: allocated from the network's subnets.</summary>
+        [JsonPropertyName("floating_ip_address")] public string? FloatingIpAddress { get; set; }
+
+        /// <summary>A port of this file; absent: the floating IP is kept unassociated.</summary>
+        [JsonPropertyName("port")] public string? Port { get; set; }
+
+        [JsonPropertyName("description")] public string? Description { get; set; }
     }
 
     public sealed class PortEntry
@@ -475,15 +524,16 @@ public sealed class SwitchConfig
             {
                 where = $"networks[{n.Name}]";
                 Use("network", NameBasedId("network", n.Name));
-                var change = NetworkOperations.Create(model, new NetworkBody(n.Name, n.AdminStateUp, Mtu: n.Mtu, VlanTransparent: n.VlanTransparent), context);
+                var change = NetworkOperations.Create(model, new NetworkBody(n.Name, n.AdminStateUp, Mtu: n.Mtu, VlanTransparent: n.VlanTransparent,
+                    External: n.External ? true : null), context);
                 model = change.Model;
                 networks[n.Name] = change.Value.Id;
             }
-            var subnets = new HashSet<string>(StringComparer.Ordinal);
+            var subnets = new Dictionary<string, Guid>(StringComparer.Ordinal);
             foreach (var s in Subnets)
             {
                 where = $"subnets[{s.Name}]";
-                if (string.IsNullOrWhiteSpace(s.Name) || !subnets.Add(s.Name))
+                if (string.IsNullOrWhiteSpace(s.Name) || !subnets.TryAdd(s.Name, NameBasedId("subnet", s.Name)))
                 {
                     throw new ConfigException($"{source}: {where}: a subnet needs a name of its own");
                 }
@@ -553,6 +603,47 @@ public sealed class SwitchConfig
                     p.Name, networks[p.Network], p.Device, p.MacAddress, p.AdminStateUp, p.FixedIps?.Select(ip => (FixedIpBody)ip).ToList(),
                     p.AllowedAddressPairs.Select(a => new AllowedAddressPairBody(a.IpAddress, a.MacAddress)).ToList(),
                     portGroups, p.PortSecurityEnabled, ConntrackLimit: p.ConntrackLimit), context).Model;
+            }
+            foreach (var r in Routers)
+            {
+                where = $"routers[{r.Name}]";
+                // A router and its gateway port take two ids: named by the scope and their order.
+                Use($"router:{r.Name}");
+                GatewayBody? gateway = null;
+                if (r.ExternalGateway is { } g)
+                {
+                    gateway = new GatewayBody(networks.TryGetValue(g.Network, out var external)
+                        ? external : throw new ConfigException($"{source}: {where}.external_gateway.network: no network named '{g.Network}'"),
+                        g.EnableSnat, g.IpAddress is null ? null : [new FixedIpBody(g.IpAddress, null)]);
+                }
+                var router = RouterOperations.Create(model, new RouterBody(r.Name, AdminStateUp: r.AdminStateUp, Gateway: gateway), context);
+                model = router.Model;
+                foreach (var name in r.Subnets)
+                {
+                    where = $"routers[{r.Name}].subnets[{name}]";
+                    Use($"router-interface:{r.Name}|{name}");
+                    model = RouterOperations.AddInterface(model, router.Value.Id,
+                        subnets.TryGetValue(name, out var subnet) ? subnet : throw new ConfigException($"{source}: {where}: no subnet named '{name}'"), null, context).Model;
+                }
+                if (r.Routes.Count > 0)
+                {
+                    where = $"routers[{r.Name}].routes";
+                    model = RouterOperations.Update(model, router.Value.Id,
+                        new RouterBody(Routes: [.. r.Routes.Select(x => ((string?)x.Destination, (string?)x.NextHop))]), context).Model;
+                }
+            }
+            var ports = model.Ports.Values.Where(p => !p.IsServicePort).ToDictionary(p => p.Name, p => p.Id, StringComparer.Ordinal);
+            for (var i = 0; i < FloatingIps.Count; i++)
+            {
+                var f = FloatingIps[i];
+                where = $"floating_ips[{i}]";
+                Use($"floatingip:{i}|{f.Network}|{f.FloatingIpAddress}|{f.Port}");
+                Guid? port = f.Port is null ? null
+                    : ports.TryGetValue(f.Port, out var id) ? id : throw new ConfigException($"{source}: {where}.port: no port named '{f.Port}'");
+                model = FloatingIpOperations.Create(model, new FloatingIpBody(
+                    networks.TryGetValue(f.Network, out var external)
+                        ? external : throw new ConfigException($"{source}: {where}.network: no network named '{f.Network}'"),
+                    f.FloatingIpAddress, PortId: port, Description: f.Description), context).Model;
             }
         }
         catch (NeutronException ex)

@@ -37,6 +37,11 @@ public sealed partial class Worker
             }
             if (iface is null)
             {
+                if (p.IsArp && !TMode.IsTrace)
+                {
+                    // A gratuitous ARP (an upstream's failover announcing its new MAC) updates what a router learned.
+                    RefreshFromBroadcast(snapshot, interfaces, in p);
+                }
                 return false;
             }
         }
@@ -70,7 +75,7 @@ public sealed partial class Worker
         if (p.IsArp && iface == GatewayOf(router))
         {
             // Outside, the router learns who answers: its requests' replies, and the requests for its own address.
-            Glean<TMode>(router, iface, in p);
+            Glean<TMode>(snapshot, router, iface, in p);
         }
         if (ArpReply.IsRequest(in p) || NeighborAdvertisement.IsSolicitation(in p))
         {
@@ -173,9 +178,11 @@ public sealed partial class Worker
             }
             return true;
         }
-        if (!router.TryResolve(nextHop, out var neighbor) && !ResolveOutside<TMode>(snapshot, router, outIndex, nextHop, inPort.Slot, out neighbor))
+        var resolving = false;
+        if (!(router.TryResolve(nextHop, out var neighbor) && OnNetwork(snapshot, neighbor, router.Interfaces[outIndex].Network))
+            && !ResolveOutside<TMode>(snapshot, router, outIndex, nextHop, inPort.Slot, out neighbor, out resolving))
         {
-            if (outIndex == router.GatewayInterface && nextHop.IsIpv4Mapped)
+            if (resolving)
             {
                 // Outside, an address no port holds: asked with ARP (ResolveOutside); this packet is lost, as while Linux
                 // resolves a neighbour with a full queue, and the sender retries.
@@ -465,20 +472,47 @@ public sealed partial class Worker
         return true;
     }
 
+    /// <summary>True when the neighbour's port is on <paramref name="network"/>: an address another network's port claims is not a next hop here.</summary>
+    private static bool OnNetwork(DataplaneSnapshot snapshot, Neighbor neighbor, int network) =>
+        (uint)neighbor.Slot < (uint)snapshot.Ports.Length && snapshot.Ports[neighbor.Slot]?.Network == network;
+
+    /// <summary>True when a router interface on the network answers for <paramref name="address"/> (a gateway, a floating IP): the switch's own, never asked for outside.</summary>
+    private static bool SwitchOwned(DataplaneSnapshot snapshot, int network, IpAddress128 address)
+    {
+        var segment = (uint)network < (uint)snapshot.Networks.Length ? snapshot.Networks[network] : null;
+        foreach (var other in segment?.RouterInterfaces ?? [])
+        {
+            if (other.AnswersFor(address))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>
     /// A next hop on the gateway's network that no port holds (an upstream router, a host outside): its MAC as ARP
     /// answered it (<see cref="NeighborCache"/>), its port as the MAC table learned the answer. Unknown, or answered
     /// long enough ago to ask again: an ARP request is broadcast on the network (paced per worker).
+    /// <paramref name="resolving"/>: the address is being asked for (the packet is dropped without an error); false
+    /// for an address the switch itself holds there (another router's gateway, a floating IP), which is unreachable.
     /// </summary>
-    private bool ResolveOutside<TMode>(DataplaneSnapshot snapshot, LogicalRouter router, int outIndex, IpAddress128 nextHop, int inSlot, out Neighbor neighbor)
+    private bool ResolveOutside<TMode>(DataplaneSnapshot snapshot, LogicalRouter router, int outIndex, IpAddress128 nextHop, int inSlot,
+        out Neighbor neighbor, out bool resolving)
         where TMode : struct, IPipelineMode
     {
         neighbor = default;
+        resolving = false;
         if (outIndex != router.GatewayInterface || !nextHop.IsIpv4Mapped)
         {
             return false;
         }
         var iface = router.Interfaces[outIndex];
+        if (SwitchOwned(snapshot, iface.Network, nextHop))
+        {
+            return false;
+        }
+        resolving = true;
         var now = _datapath.NowMs();
         var slot = -1;
         if (_datapath.Neighbors.TryGet(iface.Network, nextHop.Ipv4, now, out var mac, out var stale))
@@ -490,7 +524,8 @@ public sealed partial class Worker
                 return true;
             }
         }
-        if (!TMode.IsTrace && iface.Ipv4 != 0 && _arpPacer.TryTake(iface.Network, nextHop.Ipv4, now) && NextReply(out var k))
+        if (!TMode.IsTrace && iface.Ipv4 != 0 && _replyCount < PacketBatch.MaxSize && _arpPacer.TryTake(iface.Network, nextHop.Ipv4, now)
+            && NextReply(out var k))
         {
             ref var request = ref _replies[k];
             request.Length = ArpRequest.Write(_replies.Buffer(k), iface.Mac, iface.Ipv4, nextHop.Ipv4);
@@ -498,7 +533,7 @@ public sealed partial class Worker
             var network = (uint)iface.Network < (uint)snapshot.Networks.Length ? snapshot.Networks[iface.Network] : null;
             foreach (var member in network?.Members ?? [])
             {
-                if (snapshot.Ports[member] is { AdminUp: true } port)
+                if (snapshot.Ports[member] is { AdminUp: true } port && port.Port.Failure is null && !_deregistered[member])
                 {
                     Enqueue(port, member, in request);
                 }
@@ -515,19 +550,45 @@ public sealed partial class Worker
 
     /// <summary>
     /// An ARP message to the router on its gateway's network: a reply, or a request for its address, teaches the
-    /// sender's MAC (<see cref="NeighborCache"/>), when the sender is on the gateway's subnet and no port holds it.
+    /// sender's MAC (<see cref="NeighborCache"/>), when the sender is on the gateway's subnet, no port there holds it,
+    /// the switch does not hold it either (a gateway, a floating IP), and the frame comes from the MAC it names. Only a
+    /// reply may displace another address's live answer.
     /// </summary>
-    private void Glean<TMode>(LogicalRouter router, RouterInterface iface, in ParsedPacket p)
+    private void Glean<TMode>(DataplaneSnapshot snapshot, LogicalRouter router, RouterInterface iface, in ParsedPacket p)
         where TMode : struct, IPipelineMode
     {
-        if (TMode.IsTrace || !(ArpRequest.IsReply(in p) || (ArpReply.IsRequest(in p) && iface.AnswersFor(p.IpDestination)))
-            || !p.IpSource.IsIpv4Mapped || p.IpSource.Ipv4 == 0 || p.ArpSenderMac.IsMulticast
-            || !router.IsConnected(p.IpSource, router.GatewayInterface) || router.TryResolve(p.IpSource, out _))
+        var reply = ArpRequest.IsReply(in p);
+        if (TMode.IsTrace || !(reply || (ArpReply.IsRequest(in p) && iface.AnswersFor(p.IpDestination)))
+            || !p.IpSource.IsIpv4Mapped || p.IpSource.Ipv4 == 0 || p.ArpSenderMac.IsMulticast || p.ArpSenderMac != p.EthSource
+            || !router.IsConnected(p.IpSource, router.GatewayInterface)
+            || (router.TryResolve(p.IpSource, out var known) && OnNetwork(snapshot, known, iface.Network))
+            || SwitchOwned(snapshot, iface.Network, p.IpSource))
         {
             return;
         }
-        _datapath.Neighbors.Learn(iface.Network, p.IpSource.Ipv4, p.ArpSenderMac, _datapath.NowMs());
-        Counters.Add(WorkerCounter.RouterNeighborsLearned, 1);
+        if (_datapath.Neighbors.Learn(iface.Network, p.IpSource.Ipv4, p.ArpSenderMac, _datapath.NowMs(), evict: reply))
+        {
+            Counters.Add(WorkerCounter.RouterNeighborsLearned, 1);
+        }
+    }
+
+    /// <summary>A broadcast ARP on a network where a router has its gateway: an answer it already holds is updated (never created).</summary>
+    private void RefreshFromBroadcast(DataplaneSnapshot snapshot, RouterInterface[] interfaces, in ParsedPacket p)
+    {
+        if (!p.IpSource.IsIpv4Mapped || p.ArpSenderMac.IsMulticast || p.ArpSenderMac != p.EthSource)
+        {
+            return;
+        }
+        foreach (var candidate in interfaces)
+        {
+            var router = (uint)candidate.Router < (uint)snapshot.Routers.Length ? snapshot.Routers[candidate.Router] : null;
+            if (router is not null && GatewayOf(router) == candidate
+                && _datapath.Neighbors.Refresh(candidate.Network, p.IpSource.Ipv4, p.ArpSenderMac, _datapath.NowMs()))
+            {
+                Counters.Add(WorkerCounter.RouterNeighborsLearned, 1);
+                return;
+            }
+        }
     }
 
     private static RouterInterface? GatewayOf(LogicalRouter router) =>

@@ -14,10 +14,13 @@ namespace VSwitch.Dataplane.Routing;
 /// every worker routing toward that network. The port comes from the MAC table, which learned the answer's source.
 /// Why: the data path takes no lock outside conntrack: as <see cref="L2.MacTable"/>, a writer claims an entry by
 /// compare-and-swap of its key to a busy marker, writes the MAC and time, then publishes the key; a reader reads key,
-/// MAC, time, key again and treats a changed key as a miss. An external network has few next hops (its gateway,
-/// perhaps a few hosts): colliding addresses evict each other, which costs one more ARP exchange, never a wrong answer.
-/// An entry is used for <see cref="LifetimeMs"/>; after <see cref="FreshMs"/> its use asks again (paced per worker),
-/// so a steady flow refreshes it without a gap, and a neighbour that went away is forgotten.
+/// MAC, time, key again and treats a changed key as a miss (a reader stalled between its two reads while the entry
+/// went to another key and back could pair the key with the other's MAC: one misdirected packet, not a lasting error).
+/// An external network has few next hops (its gateway, perhaps a few hosts): only an answer to the router's own
+/// request may evict another address's live entry; gleaned ones take free or expired entries, so hosts that merely
+/// ask for the router cannot push its upstream out. An entry is used for <see cref="LifetimeMs"/>; after
+/// <see cref="FreshMs"/> its use asks again (paced per worker), so a steady flow refreshes it without a gap, a
+/// gratuitous ARP updates it at once (<see cref="Refresh"/>), and a neighbour that went away is forgotten.
 /// Thread-safety: any number of workers learn and look up concurrently.
 /// </remarks>
 public sealed class NeighborCache
@@ -25,11 +28,11 @@ public sealed class NeighborCache
     /// <summary>Entries (a power of two).</summary>
     public const int Capacity = 1024;
 
-    /// <summary>How long an answer is used without asking again.</summary>
-    public const long FreshMs = 300_000;
+    /// <summary>How long an answer is used without asking again (Linux confirms a neighbour's reachability about as often).</summary>
+    public const long FreshMs = 60_000;
 
     /// <summary>How long an answer is used at all (asked again meanwhile).</summary>
-    public const long LifetimeMs = 600_000;
+    public const long LifetimeMs = 300_000;
 
     /// <summary>An answer is not rewritten more often than this when it repeats itself.</summary>
     private const long RefreshIntervalMs = 1000;
@@ -81,25 +84,38 @@ public sealed class NeighborCache
         return true;
     }
 
-    /// <summary>Records that <paramref name="address"/> on <paramref name="network"/> answered from <paramref name="mac"/>.</summary>
-    public void Learn(int network, uint address, MacAddress mac, long nowMs)
+    /// <summary>
+    /// Records that <paramref name="address"/> on <paramref name="network"/> answered from <paramref name="mac"/>; another
+    /// address's live entry is replaced only when <paramref name="evict"/> (an answer to the router's own request).
+    /// False when nothing was written.
+    /// </summary>
+    public bool Learn(int network, uint address, MacAddress mac, long nowMs, bool evict = true)
     {
         var key = MakeKey(network, address);
         ref var e = ref _entries[Home(key)];
         var current = Volatile.Read(ref e.Key);
         if (current == key && Volatile.Read(ref e.Mac) == (long)mac.Value && nowMs - Volatile.Read(ref e.LearnedMs) < RefreshIntervalMs)
         {
-            return;
+            return false;
+        }
+        if (!evict && current > 0 && current != key && nowMs - Volatile.Read(ref e.LearnedMs) < LifetimeMs)
+        {
+            return false;
         }
         if (current < 0 || Interlocked.CompareExchange(ref e.Key, current | BusyBit, current) != current)
         {
             // Another worker is writing this entry: its answer is as good.
-            return;
+            return false;
         }
         Volatile.Write(ref e.Mac, (long)mac.Value);
         Volatile.Write(ref e.LearnedMs, nowMs);
         Volatile.Write(ref e.Key, key);
+        return true;
     }
+
+    /// <summary>Updates <paramref name="address"/>'s entry if there is one (a gratuitous ARP: a failover announcing itself); creates none.</summary>
+    public bool Refresh(int network, uint address, MacAddress mac, long nowMs) =>
+        Volatile.Read(ref _entries[Home(MakeKey(network, address))].Key) == MakeKey(network, address) && Learn(network, address, mac, nowMs);
 
     /// <summary>The answers younger than <see cref="LifetimeMs"/> (allocates; for listing, not for the data path).</summary>
     public List<(int Network, uint Address, MacAddress Mac, long AgeMs)> Snapshot(long nowMs)
