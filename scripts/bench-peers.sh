@@ -5,6 +5,10 @@
 #     table through br_netfilter, switched on only in the bridge's own namespace),
 #   - by Open vSwitch's userspace datapath (datapath_type=netdev, ct() firewall flows, userspace TSO on), 1 and 2 PMD cores,
 #   - by VSwitch with tap: ports and with afpacket: ports (stateful security group), --workers 1 and 2,
+# and, routed (the client outside reaches the server inside through a floating IP, 1:1 NAT, the same policy):
+#   - by a Linux router namespace with nftables DNAT/SNAT and a stateful forward chain between two Linux bridges, the
+#     way Neutron's L3 agent does it (linux-router-nft),
+#   - by VSwitch's own router, an external network and a floating IP, tap: ports, 1 worker (vswitch-routed-fip-w1),
 # and, for the systems named vhost-*, two DPDK virtio-user NICs (VMs without the VM) joined by VSwitch's vhostuser:
 # ports, by Open vSwitch with DPDK (dpdkvhostuser) and by testpmd's net_vhost backend (the ceiling): those run
 # scripts/bench-vhost.sh (its header says how), with the same repetitions, and their table follows in the report.
@@ -18,7 +22,8 @@
 #     --quick       2 s runs, 3 repetitions (about 8 minutes)
 #     default       10 s TCP runs, 4 s for the other metrics, 3 repetitions (about 15 minutes)
 #     --systems     subset of: veth bridge-nft ovs-pmd1 ovs-pmd2 vswitch-tap-w1 vswitch-afpacket-w1
-#                   vswitch-tap-w2 vswitch-afpacket-w2 vhost-vswitch vhost-ovs-dpdk vhost-testpmd
+#                   vswitch-tap-w2 vswitch-afpacket-w2 linux-router-nft vswitch-routed-fip-w1
+#                   vhost-vswitch vhost-ovs-dpdk vhost-testpmd
 #                   (default: all, in this order; the vhost-* systems add about 12 minutes)
 #     --wait-quiet  first wait (up to 15 minutes, checking every 30 s) for a 1-minute load average below 1.0
 #     --out FILE    also write the report (Markdown) to FILE
@@ -46,6 +51,7 @@ tools="$repo/scripts/bench-peers-tools.py"
 reps=3; secs=4; tcp_secs=10; quick=0; wait_quiet=0; out=""; keep_logs=0; afpacket_rx=""; tap_io=""; busy_poll=0
 vhost_flows="1 256 10000"; vhost_warm=30
 all_systems="veth bridge-nft ovs-pmd1 ovs-pmd2 vswitch-tap-w1 vswitch-afpacket-w1 vswitch-tap-w2 vswitch-afpacket-w2"
+all_systems+=" linux-router-nft vswitch-routed-fip-w1"
 all_systems+=" vhost-vswitch vhost-ovs-dpdk vhost-testpmd"
 systems=$all_systems
 while (($#)); do
@@ -92,10 +98,15 @@ vswitchd="$repo/vswitch/VSwitch.Daemon/bin/Release/net10.0/vswitchd"
 # Per-run names: namespaces client / server / switch (the bridge and OVS live in the switch namespace, so their
 # sysctls and the OVS datapath's tap devices stay private), host ends of the veths, bridges, nft table.
 P="bp$(($$ % 100000))"
-NC="$P-c"; NS="$P-s"; NX="$P-x"
+NC="$P-c"; NS="$P-s"; NX="$P-x"; NR="$P-r"
 HC="${P}hc"; HS="${P}hs"; BR="${P}br"; OB="${P}ob"
 IP_C=198.18.7.1; IP_S=198.18.7.2
 MAC_C=fa:16:3e:b7:00:01; MAC_S=fa:16:3e:b7:00:02
+# Routed systems: the client stays on 198.18.7.0/24 (outside), the server moves to 198.18.8.0/24 (inside) and is
+# reached on its floating IP; DST and DST_MAC are what the client sends to (the server, or the floating IP through
+# the router's MAC).
+FIP=198.18.7.100; GW_OUT=198.18.7.254; IP_IN=198.18.8.2; GW_IN=198.18.8.1
+DST=$IP_S; DST_MAC=$MAC_S
 PORT_TCP=5201; PORT_CONN=5301; PORT_RR=5401; PORT_UDP_SINK=9; PORT_DENIED=5999
 tmp=$(mktemp -d /tmp/bench-peers.XXXXXX)
 results="$tmp/results.txt"; : > "$results"
@@ -107,7 +118,8 @@ teardown() {
   stop_ovs
   ip netns exec "$NX" nft delete table bridge "$P" 2>/dev/null || true
   ip netns exec "$NX" nft delete table inet "$P" 2>/dev/null || true
-  for ns in "$NC" "$NS" "$NX"; do
+  DST=$IP_S; DST_MAC=$MAC_S
+  for ns in "$NC" "$NS" "$NX" "$NR"; do
     { ip netns pids "$ns" 2>/dev/null || true; } | xargs -r kill -KILL 2>/dev/null || true
     ip netns del "$ns" 2>/dev/null || true
   done
@@ -280,17 +292,7 @@ setup_vswitch() {
       "fixed_ips": [ "$IP_S" ], "security_groups": [ "bench" ] } ]
 }
 EOF
-  rm -rf "$tmp/vswitch-state"; mkdir -p "$tmp/vswitch-state"
-  "$vswitchd" --config "$tmp/vswitch.json" --workers "$workers" --busy-poll "$busy_poll" --metrics-listen none \
-    --state-dir "$tmp/vswitch-state" --api-socket "$tmp/vswitch.sock" > "$tmp/vswitch-$kind-w$workers.log" 2>&1 &
-  vsw_pid=$!
-  local ready=0
-  for _ in $(seq 300); do
-    grep -q "applied generation" "$tmp/vswitch-$kind-w$workers.log" && { ready=1; break; }
-    kill -0 "$vsw_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  ((ready)) || { log "vswitchd did not start:"; tail -20 "$tmp/vswitch-$kind-w$workers.log" >&2; return 1; }
+  start_vswitchd "$workers" "$tmp/vswitch-$kind-w$workers.log" || return 1
   if [[ $kind == tap ]]; then
     for _ in $(seq 100); do
       ip -n "$NC" link show "$IFC" >/dev/null 2>&1 && ip -n "$NS" link show "$IFS_" >/dev/null 2>&1 && break
@@ -298,6 +300,99 @@ EOF
     done
     addr "$NC" "$IFC" "$IP_C" "$MAC_C"; addr "$NS" "$IFS_" "$IP_S" "$MAC_S"
   fi
+}
+
+# start_vswitchd WORKERS LOG: vswitchd on $tmp/vswitch.json, until it has applied its configuration.
+start_vswitchd() {
+  rm -rf "$tmp/vswitch-state"; mkdir -p "$tmp/vswitch-state"
+  "$vswitchd" --config "$tmp/vswitch.json" --workers "$1" --busy-poll "$busy_poll" --metrics-listen none \
+    --state-dir "$tmp/vswitch-state" --api-socket "$tmp/vswitch.sock" > "$2" 2>&1 &
+  vsw_pid=$!
+  local ready=0
+  for _ in $(seq 300); do
+    grep -q "applied generation" "$2" && { ready=1; break; }
+    kill -0 "$vsw_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  ((ready)) || { log "vswitchd did not start:"; tail -20 "$2" >&2; return 1; }
+}
+
+# A Linux router namespace between two bridges (ext: the client; int: the server), as Neutron's L3 agent builds one:
+# the floating IP on its external interface, nftables DNAT/SNAT, and the policy as a stateful forward chain.
+setup_linux_router() {
+  make_endpoints; switch_ns
+  ip netns add "$NR"; ip -n "$NR" link set lo up
+  ip netns exec "$NR" sysctl -qw net.ipv4.ip_forward=1
+  ip -n "$NX" link add "$BR" type bridge stp_state 0 forward_delay 0
+  ip -n "$NX" link add "${BR}i" type bridge stp_state 0 forward_delay 0
+  ip -n "$NX" link add "$HC" type veth peer name eth0 netns "$NC"
+  ip -n "$NX" link add "$HS" type veth peer name eth0 netns "$NS"
+  ip -n "$NX" link add "${P}rg" type veth peer name qg netns "$NR"
+  ip -n "$NX" link add "${P}ri" type veth peer name qr netns "$NR"
+  for l in "$HC:$BR" "${P}rg:$BR" "$HS:${BR}i" "${P}ri:${BR}i"; do
+    ip -n "$NX" link set "${l%%:*}" master "${l##*:}"
+    ip -n "$NX" link set "${l%%:*}" up
+  done
+  ip -n "$NX" link set "$BR" up; ip -n "$NX" link set "${BR}i" up
+  IFC=eth0; IFS_=eth0
+  addr "$NC" eth0 "$IP_C" "$MAC_C"; addr "$NS" eth0 "$IP_IN" "$MAC_S"
+  ip -n "$NS" route add default via "$GW_IN"
+  ip -n "$NR" addr add "$GW_OUT/24" dev qg; ip -n "$NR" addr add "$FIP/32" dev qg; ip -n "$NR" link set qg up
+  ip -n "$NR" addr add "$GW_IN/24" dev qr; ip -n "$NR" link set qr up
+  timeout 10 ip netns exec "$NR" nft -f - <<EOF || return 1
+table ip $P {
+  chain prerouting { type nat hook prerouting priority dstnat; ip daddr $FIP dnat to $IP_IN; }
+  chain postrouting { type nat hook postrouting priority srcnat; ip saddr $IP_IN oifname "qg" snat to $FIP; }
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+    ct state established,related accept
+    ct state invalid drop
+    ip protocol icmp ct state new accept
+    tcp dport { $PORT_TCP, $PORT_CONN, $PORT_RR } ct state new accept
+    udp dport { $PORT_TCP, $PORT_UDP_SINK } ct state new accept
+  }
+}
+EOF
+  DST=$FIP
+}
+
+# VSwitch's own router: networks ext (external, the client) and int (the server), the router's gateway on ext, its
+# interface on int, the server's floating IP; the same security group as the switched systems.
+setup_vswitch_routed() {
+  local workers=$1
+  make_endpoints
+  IFC="${P}tc"; IFS_="${P}ts"
+  cat > "$tmp/vswitch.json" <<EOF
+{
+  "networks": [ { "name": "ext", "external": true }, { "name": "int" } ],
+  "subnets": [
+    { "name": "ext4", "network": "ext", "cidr": "198.18.7.0/24", "no_gateway": true, "enable_dhcp": false },
+    { "name": "int4", "network": "int", "cidr": "198.18.8.0/24", "gateway_ip": "$GW_IN", "enable_dhcp": false } ],
+  "security_groups": [ { "name": "bench", "stateful": true, "rules": [
+    { "direction": "ingress", "protocol": "icmp" },
+    { "direction": "ingress", "protocol": "tcp", "port_range_min": $PORT_TCP, "port_range_max": $PORT_TCP },
+    { "direction": "ingress", "protocol": "tcp", "port_range_min": $PORT_CONN, "port_range_max": $PORT_CONN },
+    { "direction": "ingress", "protocol": "tcp", "port_range_min": $PORT_RR, "port_range_max": $PORT_RR },
+    { "direction": "ingress", "protocol": "udp", "port_range_min": $PORT_TCP, "port_range_max": $PORT_TCP },
+    { "direction": "ingress", "protocol": "udp", "port_range_min": $PORT_UDP_SINK, "port_range_max": $PORT_UDP_SINK } ] } ],
+  "ports": [
+    { "name": "client", "network": "ext", "device": "tap:$IFC@$NC$tap_opt", "mac_address": "$MAC_C",
+      "fixed_ips": [ "$IP_C" ], "port_security_enabled": false },
+    { "name": "server", "network": "int", "device": "tap:$IFS_@$NS$tap_opt", "mac_address": "$MAC_S",
+      "fixed_ips": [ "$IP_IN" ], "security_groups": [ "bench" ] } ],
+  "routers": [ { "name": "edge", "subnets": [ "int4" ],
+    "external_gateway": { "network": "ext", "ip_address": "$GW_OUT", "enable_snat": false } } ],
+  "floating_ips": [ { "network": "ext", "port": "server", "floating_ip_address": "$FIP" } ]
+}
+EOF
+  start_vswitchd "$workers" "$tmp/vswitch-routed-w$workers.log" || return 1
+  for _ in $(seq 100); do
+    ip -n "$NC" link show "$IFC" >/dev/null 2>&1 && ip -n "$NS" link show "$IFS_" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  addr "$NC" "$IFC" "$IP_C" "$MAC_C"; addr "$NS" "$IFS_" "$IP_IN" "$MAC_S"
+  ip -n "$NS" route add default via "$GW_IN"
+  DST=$FIP
 }
 
 setup_system() {
@@ -308,6 +403,8 @@ setup_system() {
     ovs-pmd2) setup_ovs 0x3 ;;
     vswitch-tap-w*) setup_vswitch tap "${1##*-w}" ;;
     vswitch-afpacket-w*) setup_vswitch afpacket "${1##*-w}" ;;
+    linux-router-nft) setup_linux_router ;;
+    vswitch-routed-fip-w*) setup_vswitch_routed "${1##*-w}" ;;
   esac
 }
 
@@ -329,12 +426,15 @@ EOF
   # Connectivity (and ARP / MAC learning) before measuring.
   local up=0
   for _ in $(seq 20); do
-    timeout 3 ip netns exec "$NC" ping -c 1 -W 1 "$IP_S" >/dev/null 2>&1 && { up=1; break; }
+    timeout 3 ip netns exec "$NC" ping -c 1 -W 1 "$DST" >/dev/null 2>&1 && { up=1; break; }
     sleep 0.25
   done
   ((up)) || return 1
+  # What the client's frames go to: the server, or (routed) the router's MAC for the floating IP.
+  DST_MAC=$(ip -n "$NC" neigh show "$DST" | awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }')
+  [[ -n $DST_MAC ]] || return 1
   # The policy is in force: a listening TCP port outside the allowed ones is unreachable (except over plain veth).
-  if timeout 5 ip netns exec "$NC" python3 "$tools" probe "$IP_S" "$PORT_DENIED"; then
+  if timeout 5 ip netns exec "$NC" python3 "$tools" probe "$DST" "$PORT_DENIED"; then
     echo "$1 open" >> "$tmp/firewall.txt"
     [[ $1 == veth ]] || log "$1: WARNING: tcp/$PORT_DENIED is reachable: the firewall is not enforced"
   else
@@ -345,25 +445,25 @@ EOF
 # ----------------------------------------------------------------------------------------------------------- metrics
 
 m_tcp() {
-  timeout $((tcp_secs + 20)) ip netns exec "$NC" iperf3 -c "$IP_S" -p "$PORT_TCP" -t "$tcp_secs" -J \
+  timeout $((tcp_secs + 20)) ip netns exec "$NC" iperf3 -c "$DST" -p "$PORT_TCP" -t "$tcp_secs" -J \
     | python3 "$tools" iperf-tcp
 }
 m_pps_iperf() {
-  timeout $((secs + 20)) ip netns exec "$NC" iperf3 -c "$IP_S" -p "$PORT_TCP" -u -l 64 -b 0 -t "$secs" -J \
+  timeout $((secs + 20)) ip netns exec "$NC" iperf3 -c "$DST" -p "$PORT_TCP" -u -l 64 -b 0 -t "$secs" -J \
     | python3 "$tools" iperf-udp
 }
 # trafgen sends 60-byte frames (64 on the wire with the FCS) of 16 UDP flows to the discard port as fast as one
 # core can; the rate is what arrives at the server's interface (rx_packets) during the middle of the send. The server
 # drops them at its interface's ingress hook (start_servers), so its IP stack does no work for them.
 m_pps_trafgen() {
-  local c=(${MAC_C//:/ }) s=(${MAC_S//:/ })
+  local c=(${MAC_C//:/ }) s=(${DST_MAC//:/ })
   cat > "$tmp/udp64.cfg" <<EOF
 {
   0x${s[0]}, 0x${s[1]}, 0x${s[2]}, 0x${s[3]}, 0x${s[4]}, 0x${s[5]},
   0x${c[0]}, 0x${c[1]}, 0x${c[2]}, 0x${c[3]}, 0x${c[4]}, 0x${c[5]},
   const16(0x0800),
   0x45, 0x00, const16(46), const16(0), 0x40, 0x00, 64, 17, csumip(14, 33),
-  ${IP_C//./, }, ${IP_S//./, },
+  ${IP_C//./, }, ${DST//./, },
   0x9c, dinc(0x40, 0x4f), const16($PORT_UDP_SINK), const16(26), const16(0),
   fill(0x42, 18)
 }
@@ -381,14 +481,14 @@ EOF
   python3 -c "print('%.0f' % (($r1 - $r0) / ($t1 - $t0)))"
 }
 m_cps() {
-  timeout $((secs + 20)) ip netns exec "$NC" python3 "$tools" conn "$IP_S" "$PORT_CONN" "$secs"
+  timeout $((secs + 20)) ip netns exec "$NC" python3 "$tools" conn "$DST" "$PORT_CONN" "$secs"
 }
 m_ping() {
-  timeout $((secs + 10)) ip netns exec "$NC" ping -i 0.01 -c $((secs * 100)) -w $((secs + 5)) "$IP_S" \
+  timeout $((secs + 10)) ip netns exec "$NC" ping -i 0.01 -c $((secs * 100)) -w $((secs + 5)) "$DST" \
     | python3 "$tools" ping-median
 }
 m_rr() {
-  timeout $((secs + 20)) ip netns exec "$NC" python3 "$tools" rr "$IP_S" "$PORT_RR" "$secs"
+  timeout $((secs + 20)) ip netns exec "$NC" python3 "$tools" rr "$DST" "$PORT_RR" "$secs"
 }
 metrics="tcp pps_trafgen pps_iperf cps ping rr"
 
@@ -452,6 +552,21 @@ $reps runs per value, TCP ${tcp_secs} s, other metrics ${secs} s; load average b
   echo "Firewall check (tcp/$PORT_DENIED must be unreachable): $(paste -sd, "$tmp/firewall.txt" 2>/dev/null | sed 's/,/, /g')."
   echo
   [[ -n $kernel_systems ]] && python3 "$tools" report "$results"
+  if [[ " $systems " == *" vswitch-routed-fip-w1 "* && " $systems " == *" vswitch-tap-w1 "* ]]; then
+    # Issue 18's end-to-end target: TCP through a floating IP at least 0.9 times switched TCP on the same ports.
+    python3 - "$results" <<'PY' || true
+import statistics, sys
+v = {}
+for line in open(sys.argv[1]):
+    p = line.split()
+    if len(p) == 3 and p[1] == "tcp" and p[2] not in ("fail", "-"):
+        v.setdefault(p[0], []).append(float(p[2]))
+if "vswitch-routed-fip-w1" in v and "vswitch-tap-w1" in v:
+    r, s = statistics.median(v["vswitch-routed-fip-w1"]), statistics.median(v["vswitch-tap-w1"])
+    print()
+    print(f"TCP through the floating IP / switched TCP (VSwitch, tap ports, 1 worker): {r:.2f} / {s:.2f} Gbit/s = {r / s:.2f}")
+PY
+  fi
   if [[ -n $vhost_systems ]]; then
     echo
     echo "### vhost-user"

@@ -68,6 +68,21 @@ public class SwitchConfigTests
         Assert.Equal(model.Ports.Keys.Order(), again.Ports.Keys.Order());
     }
 
+    [Fact]
+    public void RoutersAndFloatingIps_AreMergedIntoTheStore_AndGoWhenTheFileDropsThem()
+    {
+        var file = SwitchConfig.Parse(Routed).ToModel(portTypes: Given.PortTypes);
+        var now = DateTimeOffset.UnixEpoch.AddDays(1);
+        var merged = ModelService.Merge(VSwitch.Control.Model.SwitchModel.Empty, VSwitch.Control.Model.SwitchModel.Empty, file, now);
+        Assert.Equal(file.Routers.Keys, merged.Routers.Keys);
+        Assert.Equal(now, Assert.Single(merged.FloatingIps.Values).CreatedAt);
+        var without = SwitchConfig.Parse(Routed.Replace("\"floating_ips\": [ { \"network\": \"ext\", \"port\": \"web1\", \"floating_ip_address\": \"198.18.60.80\" } ]",
+            "\"floating_ips\": []", StringComparison.Ordinal)).ToModel(portTypes: Given.PortTypes);
+        var again = ModelService.Merge(merged, file, without, now);
+        Assert.Empty(again.FloatingIps);
+        Assert.Single(again.Routers);
+    }
+
     [Theory]
     [InlineData("\"subnets\": [ \"nope\" ]", "routers[edge].subnets[nope]: no subnet named 'nope'")]
     [InlineData("\"external_gateway\": { \"network\": \"web\" }", "routers[edge]")]

@@ -26,7 +26,8 @@ namespace VSwitch.Control;
 /// not exceptions), the old model is committed back and re-applied before the exception propagates.</para>
 /// <para><b>The configuration file and the store.</b> With a state directory the store is authoritative. The file's
 /// objects are merged into it at start and on SIGHUP (<see cref="MergeConfig"/>): what the file adds or changes since the
-/// baseline recorded in the store is written over the current model, what it no longer has is removed, and objects made
+/// baseline recorded in the store (networks, subnets, ports, groups, routers, floating IPs) is written over the current
+/// model, what it no longer has is removed, and objects made
 /// through the API are left alone. An unchanged file therefore changes nothing, and an API edit of a file-defined
 /// object lasts until the file changes that object.</para>
 /// <para><b>Thread-safety.</b> <see cref="Execute{T}"/> and <see cref="MergeConfig"/> serialise on one lock;
@@ -150,6 +151,10 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
                     ? r with { CreatedAt = was.CreatedAt, UpdatedAt = was.UpdatedAt }
                     : r with { CreatedAt = now, UpdatedAt = now }).ToEquatableArray(),
             }),
+        Routers = MergeMap(current.Routers, baseline.Routers, file.Routers,
+            (r, old) => r with { CreatedAt = old?.CreatedAt ?? now, UpdatedAt = now }),
+        FloatingIps = MergeMap(current.FloatingIps, baseline.FloatingIps, file.FloatingIps,
+            (f, old) => f with { CreatedAt = old?.CreatedAt ?? now, UpdatedAt = now }),
     });
 
     private DateTimeOffset Now => (time ?? TimeProvider.System).GetUtcNow();
@@ -181,7 +186,7 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
         return result;
     }
 
-    /// <summary>Every subnet's and port's network, every port's groups, and every rule's remote group, must exist after a merge.</summary>
+    /// <summary>Every subnet's, port's, router gateway's and floating IP's network, every port's groups, a floating IP's port, and every rule's remote group, must exist after a merge.</summary>
     private static void CheckReferences(SwitchModel model)
     {
         foreach (var subnet in model.Subnets.Values)
@@ -203,6 +208,24 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
                 {
                     throw NeutronErrors.SecurityGroupNotFound(group);
                 }
+            }
+        }
+        foreach (var router in model.Routers.Values)
+        {
+            if (router.ExternalGateway is { } gateway && !model.Networks.ContainsKey(gateway.NetworkId))
+            {
+                throw NeutronErrors.NetworkNotFound(gateway.NetworkId);
+            }
+        }
+        foreach (var fip in model.FloatingIps.Values)
+        {
+            if (!model.Networks.ContainsKey(fip.FloatingNetworkId))
+            {
+                throw NeutronErrors.NetworkNotFound(fip.FloatingNetworkId);
+            }
+            if (fip.PortId is { } port && !model.Ports.ContainsKey(port))
+            {
+                throw NeutronErrors.PortNotFound(port);
             }
         }
         foreach (var rule in model.SecurityGroups.Values.SelectMany(g => g.Rules))
