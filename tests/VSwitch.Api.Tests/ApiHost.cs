@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using VSwitch.Control;
 using VSwitch.Control.Model;
 using VSwitch.Control.Persistence;
+using VSwitch.Daemon;
 using VSwitch.Daemon.Api;
 using VSwitch.Daemon.Hosting;
 using VSwitch.Dataplane;
@@ -35,11 +36,23 @@ internal sealed class ApiHost : IAsyncDisposable
     private readonly ApiServer _server;
     private readonly bool _ownsDirectory;
 
-    private ApiHost(string stateDir, bool ownsDirectory, int tcpPort, bool startWorkers, SwitchModel? fileModel, QuotaLimits? quotas)
+    private ApiHost(string stateDir, bool ownsDirectory, bool startWorkers, SwitchModel? fileModel, QuotaLimits? quotas)
     {
         StateDir = stateDir;
         _ownsDirectory = ownsDirectory;
-        TcpPort = tcpPort;
+        // A free port can be taken by a test running in parallel between FreePort and the bind: bind first, and try
+        // another port when that happens.
+        for (var attempt = 0; _listeners is null; attempt++)
+        {
+            TcpPort = FreePort();
+            try
+            {
+                _listeners = ListeningSockets.Bind(SocketPath, new IPEndPoint(IPAddress.Loopback, TcpPort), metricsListen: null);
+            }
+            catch (StartupException) when (attempt < 10)
+            {
+            }
+        }
         _datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 128, BufferSize = 2048 });
         if (startWorkers)
         {
@@ -51,8 +64,7 @@ internal sealed class ApiHost : IAsyncDisposable
         Models = new ModelService(_store, _reconciler, NullLogger<ModelService>.Instance);
         Models.Start(fileModel ?? SwitchModel.Empty);
         var api = new ApiContext(Models, _reconciler, TimeProvider.System, ProjectId.Parse("admin"), PortTypes, quotas);
-        var endpoint = new IPEndPoint(IPAddress.Loopback, tcpPort);
-        _listeners = ListeningSockets.Bind(SocketPath, endpoint, metricsListen: null);
+        var endpoint = new IPEndPoint(IPAddress.Loopback, TcpPort);
         _server = new ApiServer(new ApiOptions(SocketPath, endpoint,
             ApiTokens.Parse($"# the operator\n{Token}\n{MemberToken} p1 member\n{OtherMemberToken} p2 member\n")), _listeners, api, _datapath,
             NullLoggerFactory.Instance);
@@ -86,7 +98,7 @@ internal sealed class ApiHost : IAsyncDisposable
     {
         var owns = stateDir is null;
         stateDir ??= Directory.CreateTempSubdirectory("vswitch-api-").FullName;
-        var host = new ApiHost(stateDir, owns, FreePort(), startWorkers, fileModel, quotas);
+        var host = new ApiHost(stateDir, owns, startWorkers, fileModel, quotas);
         await host._server.StartAsync(CancellationToken.None);
         return host;
     }

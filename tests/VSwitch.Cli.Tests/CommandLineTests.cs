@@ -149,6 +149,7 @@ public sealed class CommandLineTests
     [InlineData("flow list --limit 0")]
     [InlineData("trace --port p1")]
     [InlineData("console --bogus")]
+    [InlineData("router set r1 --disable-snat")]
     public void UsageErrors_ExitTwoWithOneLine(string args)
     {
         var r = InProcessCli.Run(Api(), args.Split(' ', StringSplitOptions.RemoveEmptyEntries));

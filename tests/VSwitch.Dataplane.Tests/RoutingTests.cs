@@ -277,6 +277,25 @@ public sealed class RoutingTests : IDisposable
         Assert.Equal(1, _datapath.ReadDrop(0, DropReason.Mtu, Direction.Egress));
     }
 
+    [Theory]
+    [InlineData(900, true)]
+    [InlineData(1400, false)]
+    public void AGsoSuperFrame_IsJudgedByItsSegments_AgainstTheNextNetworksMtu(int segmentSize, bool fits)
+    {
+        // 1,800 bytes of UDP handed over as one frame to be cut into segments of segmentSize (virtio GSO_UDP).
+        Publish(mtu1: 1000);
+        var frame = Ipv4(Mac(1), s_router0, IpA, IpB, IpProtocol.Udp, UdpL4(1000, 53, payload: 1800), dontFragment: true);
+        using var batch = new PacketBatch(4096);
+        frame.CopyTo(batch.Buffer(0));
+        batch[0].Length = frame.Length;
+        batch[0].Vnet = new VirtioNetHeader { GsoType = VirtioNetHeader.GsoUdp, GsoSize = (ushort)segmentSize, HeaderLength = 42 };
+        batch.Count = 1;
+        var snapshot = _datapath.Publisher.Current;
+        _datapath.Workers[0].ProcessBatch(snapshot, snapshot.Ports[0]!, batch);
+        Assert.Equal(fits ? 1 : 0, Drained(_b).Count);
+        Assert.Equal(fits ? 0 : 1, _datapath.ReadDrop(0, DropReason.Mtu, Direction.Egress));
+    }
+
     [Fact]
     public void NoIcmpError_AboutAnIcmpError()
     {

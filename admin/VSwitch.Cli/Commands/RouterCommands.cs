@@ -115,6 +115,11 @@ internal static class RouterCommands
         var command = new Command("set", "Change a router") { name, newName, description, enable, disable, routes, noRoute, gateway, disableSnat, enableSnat };
         app.SetAction(command, async (parse, client, cancellation) =>
         {
+            if (parse.GetValue(gateway) is null && (parse.GetValue(enableSnat) || parse.GetValue(disableSnat)))
+            {
+                // As openstack's router set: SNAT is a property of the gateway, set with it.
+                throw new UsageException("--enable-snat and --disable-snat need --external-gateway NETWORK");
+            }
             var current = await client.FindRouterAsync(parse.GetValue(name)!, cancellation);
             var added = Routes(parse.GetValue(routes));
             var clear = parse.GetValue(noRoute);

@@ -204,7 +204,7 @@ public sealed partial class Worker
         }
         var outInterface = router.Interfaces[outIndex];
         var outMtu = (uint)outInterface.Network < (uint)snapshot.Networks.Length ? snapshot.Networks[outInterface.Network]?.Mtu ?? 0 : 0;
-        if (outMtu != 0 && p.IpLength > outMtu && !frame.Vnet.IsGso)
+        if (outMtu != 0 && RoutedLength(in frame, in p) > outMtu)
         {
             // IPv6 is never fragmented by routers; IPv4 with DF neither. The switch does not fragment either way.
             Counters.Drop(inPort.Slot, DropReason.Mtu, Direction.Egress);
@@ -589,6 +589,21 @@ public sealed partial class Worker
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// The IP length the next network sees: the packet's, or for a GSO super-frame each segment's (IP and L4 headers
+    /// plus the segment size), as Linux's <c>skb_gso_validate_network_len</c> checks a forwarded GSO packet.
+    /// </summary>
+    private static int RoutedLength(in Frame frame, in ParsedPacket p)
+    {
+        if (!frame.Vnet.IsGso)
+        {
+            return p.IpLength;
+        }
+        var span = frame.Span;
+        var l4Header = p.IpProtocol == IpProtocol.Tcp && p.L4Offset + 13 < span.Length ? (span[p.L4Offset + 12] >> 4) * 4 : 8;
+        return p.L4Offset - p.L3Offset + l4Header + frame.Vnet.GsoSize;
     }
 
     private static RouterInterface? GatewayOf(LogicalRouter router) =>
