@@ -38,9 +38,9 @@
 #                   CPU with the JIT's background compiler there, so its hot code takes seconds to reach tier 1)
 #
 # Needs root. Installs its tools (scripts/install-deps.sh --bench) and builds vswitchd (Release). Uses only
-# 198.18.7.0/24, namespaces and links named with a per-run prefix, and removes all of them (and the OVS daemons,
-# vswitchd, the nftables table) on exit, also on Ctrl-C. Every load, daemon start and control command is bounded
-# by `timeout`; vswitchd is stopped by the script (SIGTERM, then SIGKILL after 10 s).
+# 198.18.7.0/24 (and 198.18.8.0/24 inside the routed systems), namespaces and links named with a per-run prefix, and
+# removes all of them (and the OVS daemons, vswitchd, the nftables tables) on exit, also on Ctrl-C. Every load, daemon
+# start and control command is bounded by `timeout`; vswitchd is stopped by the script (SIGTERM, then SIGKILL after 10 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -69,7 +69,7 @@ while (($#)); do
     --busy-poll) busy_poll=$2; shift ;;
     --vhost-flows) vhost_flows=$2; shift ;;
     --vhost-warm) vhost_warm=$2; shift ;;
-    -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,43p' "$0"; exit 0 ;;
     *) echo "bench-peers: unknown option $1" >&2; exit 2 ;;
   esac
   shift

@@ -15,7 +15,7 @@ set -euo pipefail
 # qemu-system-x86, busybox-static, cpio, kmod (modinfo), xz-utils: the QEMU guest on a vhost-user port, whose image
 # scripts/guest-image.sh builds from Debian's kernel package (below).
 # isc-dhcp-client: dhclient, one of the real DHCP clients the switch's DHCP server is tested with (busybox's udhcpc the other).
-packages=(iproute2 iputils-ping ncat tcpdump tshark python3 python3-scapy iperf3 nmap hping3 socat ethtool tmux gcc libc6-dev linux-libc-dev procps prometheus python3-openstackclient dpdk dpdk-dev
+packages=(iproute2 iputils-ping curl ncat tcpdump tshark python3 python3-scapy iperf3 nmap hping3 socat ethtool tmux gcc libc6-dev linux-libc-dev procps prometheus python3-openstackclient dpdk dpdk-dev
   qemu-system-x86 busybox-static cpio kmod xz-utils isc-dhcp-client)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(openvswitch-switch nftables netsniff-ng conntrack dpdk dpdk-dev libdpdk-dev pkg-config make openvswitch-switch-dpdk)

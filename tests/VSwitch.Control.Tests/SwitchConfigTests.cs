@@ -83,9 +83,38 @@ public class SwitchConfigTests
         Assert.Single(again.Routers);
     }
 
+    [Fact]
+    public void AMergeThatWouldStrandTheApisFloatingIpsOrAddresses_IsRefused()
+    {
+        var file = SwitchConfig.Parse(Routed).ToModel(portTypes: Given.PortTypes);
+        var now = DateTimeOffset.UnixEpoch.AddDays(1);
+        var merged = ModelService.Merge(VSwitch.Control.Model.SwitchModel.Empty, VSwitch.Control.Model.SwitchModel.Empty, file, now);
+        ModelService.CheckReferences(merged);
+        // The file drops its floating IP while the API deleted nothing: the holder goes with it, fine. But a router
+        // dropped by the file while a floating IP (here the file's own, kept by the API's copy) still names it is refused.
+        var router = Assert.Single(merged.Routers.Keys);
+        var stranded = merged with { Routers = merged.Routers.Remove(router) };
+        var error = Assert.Throws<VSwitch.Control.Model.NeutronException>(() => ModelService.CheckReferences(stranded));
+        Assert.Contains("would no longer exist", error.Message, StringComparison.Ordinal);
+        // Two ports of one network with one address (the file allocated what the API had taken meanwhile).
+        var web1 = merged.Ports.Values.Single(p => p.Name == "web1");
+        var twin = web1 with { Id = Guid.NewGuid(), Name = "twin", Mac = null };
+        error = Assert.Throws<VSwitch.Control.Model.NeutronException>(() => ModelService.CheckReferences(merged with { Ports = merged.Ports.Add(twin.Id, twin) }));
+        Assert.Contains("held by two ports", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"routers\": [ { \"name\": \"r\" }, { \"name\": \"r\" } ]", "routers: duplicate name 'r'")]
+    [InlineData("\"routers\": [ { \"name\": \"\" } ]", "routers[]: a name is required")]
+    public void Parse_BadRouters_AreRefusedNamingTheField(string body, string expected)
+    {
+        var error = Assert.Throws<ConfigException>(() => SwitchConfig.Parse("{ " + body + " }"));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("\"subnets\": [ \"nope\" ]", "routers[edge].subnets[nope]: no subnet named 'nope'")]
-    [InlineData("\"external_gateway\": { \"network\": \"web\" }", "routers[edge]")]
+    [InlineData("\"external_gateway\": { \"network\": \"web\" }", "routers[edge].external_gateway")]
     public void ToModel_BadRouter_NamesTheField(string body, string expected)
     {
         var json = Routed.Replace("\"subnets\": [ \"web4\", \"app4\" ], \"external_gateway\": { \"network\": \"ext\", \"ip_address\": \"198.18.60.2\" },", body + ",", StringComparison.Ordinal);

@@ -282,13 +282,13 @@ public sealed class RoutingTests : IDisposable
     [InlineData(1400, false)]
     public void AGsoSuperFrame_IsJudgedByItsSegments_AgainstTheNextNetworksMtu(int segmentSize, bool fits)
     {
-        // 1,800 bytes of UDP handed over as one frame to be cut into segments of segmentSize (virtio GSO_UDP).
+        // 1,800 bytes of UDP handed over as one frame to be cut into datagrams of segmentSize (virtio GSO_UDP_L4, USO).
         Publish(mtu1: 1000);
         var frame = Ipv4(Mac(1), s_router0, IpA, IpB, IpProtocol.Udp, UdpL4(1000, 53, payload: 1800), dontFragment: true);
         using var batch = new PacketBatch(4096);
         frame.CopyTo(batch.Buffer(0));
         batch[0].Length = frame.Length;
-        batch[0].Vnet = new VirtioNetHeader { GsoType = VirtioNetHeader.GsoUdp, GsoSize = (ushort)segmentSize, HeaderLength = 42 };
+        batch[0].Vnet = new VirtioNetHeader { GsoType = VirtioNetHeader.GsoUdpL4, GsoSize = (ushort)segmentSize, HeaderLength = 42 };
         batch.Count = 1;
         var snapshot = _datapath.Publisher.Current;
         _datapath.Workers[0].ProcessBatch(snapshot, snapshot.Ports[0]!, batch);

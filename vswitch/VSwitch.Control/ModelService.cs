@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using VSwitch.Control.Model;
 using VSwitch.Control.Persistence;
+using VSwitch.Packets;
 
 namespace VSwitch.Control;
 
@@ -186,8 +187,11 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
         return result;
     }
 
+    private static NeutronException MergeConflict(string message) =>
+        new(409, "Conflict", $"The configuration file cannot be merged with the objects made through the API: {message}");
+
     /// <summary>Every subnet's, port's, router gateway's and floating IP's network, every port's groups, a floating IP's port, and every rule's remote group, must exist after a merge.</summary>
-    private static void CheckReferences(SwitchModel model)
+    internal static void CheckReferences(SwitchModel model)
     {
         foreach (var subnet in model.Subnets.Values)
         {
@@ -226,6 +230,44 @@ public sealed class ModelService(StateStore store, Reconciler reconciler, ILogge
             if (fip.PortId is { } port && !model.Ports.ContainsKey(port))
             {
                 throw NeutronErrors.PortNotFound(port);
+            }
+            if (fip.RouterId is { } router && !model.Routers.ContainsKey(router))
+            {
+                throw MergeConflict($"floating IP {fip.FloatingIpAddress.AddressText} is associated through router {router}, which would no longer exist");
+            }
+        }
+        // The switch's own ports and what they stand for go together: a router's interfaces and gateway with their
+        // router, a floating IP's address holder with its floating IP (the file and the API may each hold one half).
+        var holders = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var port in model.Ports.Values)
+        {
+            if (port.IsRouterPort && !(Guid.TryParse(port.DeviceId, out var owner) && model.Routers.ContainsKey(owner)))
+            {
+                throw MergeConflict($"port {port.Id} ({port.DeviceOwner}) belongs to router {port.DeviceId}, which would no longer exist");
+            }
+            if (port.DeviceOwner == FloatingIpOperations.AddressOwner)
+            {
+                holders.Add(port.DeviceId);
+            }
+        }
+        foreach (var fip in model.FloatingIps.Values.Where(f => !holders.Contains(f.Id.ToString())))
+        {
+            throw MergeConflict($"floating IP {fip.FloatingIpAddress.AddressText} would have lost the port that holds its address");
+        }
+        foreach (var router in model.Routers.Values.Where(r => r.ExternalGateway is not null && RouterOperations.GatewayPort(model, r.Id) is null))
+        {
+            throw MergeConflict($"router {router.Id} has a gateway but would have lost its gateway port");
+        }
+        // One address, one port, per network: the file allocates without seeing what the API allocated since.
+        foreach (var network in model.Ports.Values.GroupBy(p => p.NetworkId))
+        {
+            var taken = new HashSet<IpAddress128>();
+            foreach (var ip in network.SelectMany(p => p.FixedIps))
+            {
+                if (!taken.Add(ip.Address))
+                {
+                    throw MergeConflict($"address {ip.AddressText} would be held by two ports of network {network.Key}");
+                }
             }
         }
         foreach (var rule in model.SecurityGroups.Values.SelectMany(g => g.Rules))

@@ -26,6 +26,9 @@ public struct VirtioNetHeader
     public const byte GsoNone = 0;
     public const byte GsoTcpV4 = 1;
     public const byte GsoUdp = 3;
+
+    /// <summary>UDP segmentation (USO, VIRTIO_NET_HDR_GSO_UDP_L4): each segment a UDP datagram of its own.</summary>
+    public const byte GsoUdpL4 = 5;
     public const byte GsoTcpV6 = 4;
     public const byte GsoEcn = 0x80;
 

@@ -486,6 +486,19 @@ public sealed class SwitchConfig
                 Fail($"ports[{p.Name}].mac_address: '{p.MacAddress}' is not a MAC address");
             }
         }
+        var routers = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in Routers)
+        {
+            // A router's ids come from its name: two of one name would be one router.
+            if (string.IsNullOrWhiteSpace(r.Name) || r.Name.Contains('|', StringComparison.Ordinal))
+            {
+                Fail("routers[]: a name is required, without '|'");
+            }
+            if (!routers.Add(r.Name))
+            {
+                Fail($"routers: duplicate name '{r.Name}'");
+            }
+        }
     }
 
     /// <summary>
@@ -616,6 +629,7 @@ public sealed class SwitchConfig
                         ? external : throw new ConfigException($"{source}: {where}.external_gateway.network: no network named '{g.Network}'"),
                         g.EnableSnat, g.IpAddress is null ? null : [new FixedIpBody(g.IpAddress, null)]);
                 }
+                where = gateway is null ? where : $"routers[{r.Name}].external_gateway";
                 var router = RouterOperations.Create(model, new RouterBody(r.Name, AdminStateUp: r.AdminStateUp, Gateway: gateway), context);
                 model = router.Model;
                 foreach (var name in r.Subnets)

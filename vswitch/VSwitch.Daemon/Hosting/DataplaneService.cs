@@ -91,6 +91,11 @@ public sealed partial class DataplaneService(
         {
             ReloadRejected(log, ex.Message);
         }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            // A file the checks let through but the model cannot take: refused, and the daemon keeps running.
+            ReloadRejected(log, ex.Message);
+        }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

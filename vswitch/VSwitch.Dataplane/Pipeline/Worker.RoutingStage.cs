@@ -597,13 +597,14 @@ public sealed partial class Worker
     /// </summary>
     private static int RoutedLength(in Frame frame, in ParsedPacket p)
     {
-        if (!frame.Vnet.IsGso)
+        if (!frame.Vnet.IsGso || !p.HasL4 || p.L4Offset <= p.L3Offset || frame.Vnet.GsoSize == 0)
         {
             return p.IpLength;
         }
         var span = frame.Span;
-        var l4Header = p.IpProtocol == IpProtocol.Tcp && p.L4Offset + 13 < span.Length ? (span[p.L4Offset + 12] >> 4) * 4 : 8;
-        return p.L4Offset - p.L3Offset + l4Header + frame.Vnet.GsoSize;
+        var l4Header = p.IpProtocol == IpProtocol.Tcp && p.L4Offset + 13 < span.Length ? Math.Max(20, (span[p.L4Offset + 12] >> 4) * 4) : 8;
+        // A packet that fits as a whole fits (Linux's ip_exceeds_mtu checks the length first).
+        return Math.Min(p.IpLength, p.L4Offset - p.L3Offset + l4Header + frame.Vnet.GsoSize);
     }
 
     private static RouterInterface? GatewayOf(LogicalRouter router) =>
