@@ -68,15 +68,7 @@ public sealed class OutsideResolutionTests : IDisposable
         _datapath.Dispose();
     }
 
-    private void Send(int slot, byte[] frame)
-    {
-        _batch.ResetForReceive();
-        frame.CopyTo(_batch.Buffer(0));
-        _batch[0].Length = frame.Length;
-        _batch.Count = 1;
-        var snapshot = _datapath.Publisher.Current;
-        _datapath.Workers[0].ProcessBatch(snapshot, snapshot.Ports[slot]!, _batch);
-    }
+    private void Send(int slot, byte[] frame) => SendOne(_datapath, _batch, slot, frame);
 
     private static byte[] ToInternet(uint destination = Internet) =>
         RoutingTests.Ipv4(Mac(1), s_inside, IpA, destination, IpProtocol.Udp, RoutingTests.UdpL4(5000, 53));

@@ -85,15 +85,7 @@ public sealed class RoutingTests : IDisposable
         _datapath.Workers[0].SyncSnapshot();
     }
 
-    private void Send(int slot, byte[] frame)
-    {
-        _batch.ResetForReceive();
-        frame.CopyTo(_batch.Buffer(0));
-        _batch[0].Length = frame.Length;
-        _batch.Count = 1;
-        var snapshot = _datapath.Publisher.Current;
-        _datapath.Workers[0].ProcessBatch(snapshot, snapshot.Ports[slot]!, _batch);
-    }
+    private void Send(int slot, byte[] frame) => SendOne(_datapath, _batch, slot, frame);
 
     private static List<byte[]> Drained(InMemoryPort port) => port.Drain(TimeSpan.FromMilliseconds(20));
 

@@ -8,6 +8,17 @@ internal static class TestFrames
 {
     public static MacAddress Mac(int n) => new(0x02_00_00_00_00_00UL | (uint)n);
 
+    /// <summary>Runs one frame, received on port <paramref name="slot"/>, through worker 0's pipeline (a batch of one).</summary>
+    public static void SendOne(Datapath datapath, PacketBatch batch, int slot, byte[] frame)
+    {
+        batch.ResetForReceive();
+        frame.CopyTo(batch.Buffer(0));
+        batch[0].Length = frame.Length;
+        batch.Count = 1;
+        var snapshot = datapath.Publisher.Current;
+        datapath.Workers[0].ProcessBatch(snapshot, snapshot.Ports[slot]!, batch);
+    }
+
     public static byte[] Udp(MacAddress src, MacAddress dst, int payload = 18, ushort srcPort = 1000, ushort dstPort = 2000)
     {
         var frame = new byte[14 + 20 + 8 + payload];
