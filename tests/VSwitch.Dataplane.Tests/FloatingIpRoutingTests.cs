@@ -35,7 +35,8 @@ public sealed class FloatingIpRoutingTests : IDisposable
         var any = new ClassifierRule(0, false, -1, -1, -1, -1, -1, default, 0);
         var ports = new SwitchPort?[8];
         ports[0] = new SwitchPort(0, "a", _a, 0, true, Mac(1),
-            new PortPolicy(new PortAddresses([(Mac(1), IpAddress128.FromIpv4(IpA), 32)]), true, ClassifierCompiler.Compile([ssh]), ClassifierCompiler.Compile([any]), [10], [20]));
+            new PortPolicy(new PortAddresses([(Mac(1), IpAddress128.FromIpv4(IpA), 32)]), true, ClassifierCompiler.Compile([ssh]), ClassifierCompiler.Compile([any]), [10], [20]),
+            SecurityGroupLogging.Accept | SecurityGroupLogging.Drop);
         ports[1] = new SwitchPort(1, "o", _o, 1, true, Mac(2));
         ports[2] = new SwitchPort(2, "b", _b, 0, true, Mac(3),
             new PortPolicy(new PortAddresses([(Mac(3), IpAddress128.FromIpv4(IpB), 32)]), true, ClassifierCompiler.Compile([ssh]), ClassifierCompiler.Compile([any]), [10], [20]));
@@ -150,6 +151,27 @@ public sealed class FloatingIpRoutingTests : IDisposable
         Assert.Equal(IpAddress128.FromIpv4(IpA), r.IpDestination);
         // Port 443 is not in a's ingress rules: the SYN-ACK passed as the reply of a's own connection.
         Assert.Equal(0, _datapath.ReadDrop(0, DropReason.SecurityGroup, Direction.Ingress));
+    }
+
+    [Fact]
+    public void TheSecurityGroupLog_NamesTheFloatingIp_WithTheAddressesTheVmSees()
+    {
+        Send(1, Tcp(Mac(2), s_gateway, IpO, Floating, 40000, 22, TcpFlags.Syn, 1000, 0));
+        Send(1, Tcp(Mac(2), s_gateway, IpO, Floating, 40001, 80, TcpFlags.Syn, 1000, 0));
+        Send(0, Tcp(Mac(1), s_inside, IpA, IpO, 50000, 443, TcpFlags.Syn, 7000, 0));
+        Send(2, Tcp(Mac(3), s_inside, IpB, IpA, 50001, 22, TcpFlags.Syn, 7000, 0));
+        var events = new SecurityGroupLogEvent[16];
+        events = events[.._datapath.Workers[0].SecurityGroupLog.Drain(events)];
+
+        string Of(SecurityGroupLogEvent e) => $"{e.Action} {e.Direction} {e.Source}:{e.SourcePort} > {e.Destination}:{e.DestinationPort} via {e.FloatingIpv4:x}";
+        Assert.Equal(
+            [
+                $"Accept Ingress 198.19.0.10:40000 > 198.18.1.10:22 via {Floating:x}",
+                $"Drop Ingress 198.19.0.10:40001 > 198.18.1.10:80 via {Floating:x}",
+                $"Accept Egress 198.18.1.10:50000 > 198.19.0.10:443 via {Floating:x}",
+                // b reaches a on the inside: routed, not translated, no floating IP to name.
+                "Accept Ingress 198.18.1.20:50001 > 198.18.1.10:22 via 0",
+            ], events.Select(Of));
     }
 
     [Fact]

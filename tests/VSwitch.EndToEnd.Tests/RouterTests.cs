@@ -283,12 +283,21 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
         var outside = fixture.Address("outside-vm");
         Assert.StartsWith("198.18.89.", fip, StringComparison.Ordinal);
 
-        // `default` admits its own members only: nothing from the outside, not even a ping.
+        // `default` admits its own members only: nothing from the outside, not even a ping. The network log names the floating IP.
+        fixture.Os("network log create --resource-type security_group --target front-vm --event ALL --enable front-log");
         var dropped = "vswitch_port_dropped_packets_total{port=\"front-vm\",direction=\"ingress\",reason=\"security_group\"}";
         var before = Math.Max(0, daemon.Metric(dropped));
         var ping = Shell.Run(Exec(fixture.Outside, $"ping -c 2 -i 0.2 -W 1 {fip}"), TimeSpan.FromSeconds(10));
         Assert.False(ping.Ok, "the outside pinged a floating IP whose groups admit nothing from outside");
         Assert.True(Shell.Eventually(() => daemon.Metric(dropped) >= before + 2, TimeSpan.FromSeconds(5)), daemon.Metrics());
+        var log = Path.Combine(daemon.StateDir, "security-group.log");
+        string? LogLine(string action, string protocol) => File.Exists(log)
+            ? File.ReadLines(log).FirstOrDefault(l => l.Contains($"\"action\":\"{action}\"", StringComparison.Ordinal)
+                && l.Contains($"\"protocol\":\"{protocol}\"", StringComparison.Ordinal) && l.Contains("\"port_name\":\"front-vm\"", StringComparison.Ordinal))
+            : null;
+        Assert.True(Shell.Eventually(() => LogLine("DROP", "icmp") is not null, TimeSpan.FromSeconds(5)), "no DROP line for the pings to the floating IP");
+        var drop = System.Text.Json.Nodes.JsonNode.Parse(LogLine("DROP", "icmp")!)!;
+        Assert.Equal((outside, front.Ipv4, fip, "ingress"), ((string?)drop["src"], (string?)drop["dst"], (string?)drop["floating_ip"], (string?)drop["direction"]));
 
         // With the project's preset ssh group, port 22 opens (and only it): a line streams in through the floating IP.
         fixture.Os("port set front-vm --security-group ssh");
@@ -298,6 +307,10 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
         var client = Task.Run(() => Shell.Run(Exec(fixture.Outside, $"bash -c 'for i in $(seq 50); do echo line-$i; sleep 0.2; done | timeout 11 ncat {fip} 22'"), TimeSpan.FromSeconds(20)));
         Assert.True(Shell.Eventually(() => File.Exists(received) && File.ReadAllText(received).Contains("line-3", StringComparison.Ordinal), TimeSpan.FromSeconds(10)),
             daemon.Metrics());
+        Assert.True(Shell.Eventually(() => LogLine("ACCEPT", "tcp") is not null, TimeSpan.FromSeconds(5)), "no ACCEPT line for the connection to the floating IP");
+        var accept = System.Text.Json.Nodes.JsonNode.Parse(LogLine("ACCEPT", "tcp")!)!;
+        Assert.Equal((front.Ipv4, 22, fip), ((string?)accept["dst"], (int)accept["dst_port"]!, (string?)accept["floating_ip"]));
+        fixture.Os("network log delete front-log");
 
         // Detaching the floating IP cuts the open connection at once, like a rule removal.
         fixture.Os($"floating ip unset --port {fip}");

@@ -26,7 +26,9 @@ namespace VSwitch.Daemon.Hosting;
 /// (port id), <c>port_name</c>, <c>direction</c> (ingress|egress, from the VM's view), <c>ethertype</c>,
 /// <c>protocol</c>, <c>src</c>, <c>dst</c>, <c>src_port</c>/<c>dst_port</c> (TCP, UDP, SCTP) or
 /// <c>icmp_type</c>/<c>icmp_code</c>, and <c>security_group_id</c>/<c>rule_id</c> for ACCEPT or <c>reason</c>
-/// (security_group|conntrack_invalid) for DROP.</para>
+/// (security_group|conntrack_invalid) for DROP. A packet that came in by a floating IP or leaves as one adds
+/// <c>floating_ip</c> (not in Neutron's driver, whose log sees only the fixed IP): <c>src</c>/<c>dst</c> stay the
+/// addresses the VM sees.</para>
 /// <para><b>The file.</b> Opened in append mode for each batch of lines and closed after it (at most ten times a
 /// second), so every batch is flushed, and a file that was removed or rotated away is simply created again by the next
 /// batch: no inode tracking, no SIGHUP needed for logrotate.</para>
@@ -211,6 +213,10 @@ public sealed partial class SecurityGroupLogWriter : BackgroundService
                 {
                     json.WriteNumber("src_port", item.SourcePort);
                     json.WriteNumber("dst_port", item.DestinationPort);
+                }
+                if (item.FloatingIpv4 != 0)
+                {
+                    json.WriteString("floating_ip", IpAddress128.FromIpv4(item.FloatingIpv4).ToString());
                 }
             }
             else

@@ -65,16 +65,31 @@ public struct SecurityGroupLogEvent
 
     public SecurityGroupLogAction Action;
 
+    // The two enums are int-sized; stored as bytes so that the event stays 64 bytes.
+    private byte _direction;
+    private byte _reason;
+
+    /// <summary>The floating IP the packet came in or goes out by (0: none); the addresses above are the VM's own.</summary>
+    public uint FloatingIpv4;
+
     /// <summary>From the VM's view: ingress toward it, egress from it.</summary>
-    public Direction Direction;
+    public Direction Direction
+    {
+        readonly get => (Direction)_direction;
+        set => _direction = (byte)value;
+    }
 
     /// <summary>Why it was dropped (DROP only): <see cref="DropReason.SecurityGroup"/> or <see cref="DropReason.ConntrackInvalid"/>.</summary>
-    public DropReason Reason;
+    public DropReason Reason
+    {
+        readonly get => (DropReason)_reason;
+        set => _reason = (byte)value;
+    }
 
     /// <summary>The event of a decision on <paramref name="p"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SecurityGroupLogEvent Of(in ParsedPacket p, long unixTimeMs, SecurityGroupLogAction action, int portSlot, Direction direction,
-        DropReason reason, int ruleSlot) => new()
+        DropReason reason, int ruleSlot, uint floatingIpv4) => new()
     {
         UnixTimeMs = unixTimeMs,
         Source = p.IpSource,
@@ -88,6 +103,7 @@ public struct SecurityGroupLogEvent
         Action = action,
         Direction = direction,
         Reason = reason,
+        FloatingIpv4 = floatingIpv4,
     };
 }
 

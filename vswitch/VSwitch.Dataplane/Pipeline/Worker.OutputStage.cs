@@ -184,7 +184,7 @@ public sealed partial class Worker
                 }
                 return true;
             case ImplicitVerdict.UseRules when policy.Stateful && mode == TrackMode.Invalid:
-                SecurityGroupDrop<TMode>(port, DropReason.ConntrackInvalid, Direction.Ingress, in p);
+                SecurityGroupDrop<TMode>(port, DropReason.ConntrackInvalid, Direction.Ingress, in p, _viaFloating[index]);
                 if (TMode.IsTrace)
                 {
                     _trace!.Drop(TraceEvent.IngressInvalid, DropReason.ConntrackInvalid, port.Slot);
@@ -204,7 +204,7 @@ public sealed partial class Worker
                 ruleSlot = -1;
                 break;
         }
-        SecurityGroupDrop<TMode>(port, DropReason.SecurityGroup, Direction.Ingress, in p);
+        SecurityGroupDrop<TMode>(port, DropReason.SecurityGroup, Direction.Ingress, in p, _viaFloating[index]);
         if (TMode.IsTrace)
         {
             _trace!.Drop(verdict == ImplicitVerdict.DropNotAllowed ? TraceEvent.IngressNotIpOrArp : TraceEvent.IngressDenied, DropReason.SecurityGroup, port.Slot);

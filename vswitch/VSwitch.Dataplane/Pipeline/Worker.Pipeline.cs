@@ -93,6 +93,7 @@ public sealed partial class Worker
         var network = snapshot.Networks[inPort.Network];
         _ctZone.AsSpan(0, n).Fill(network?.Zone ?? inPort.Network);
         _natted.AsSpan(0, n).Clear();
+        _viaFloating.AsSpan(0, n).Clear();
         var fragments = ParseStage<TMode>(rx, inSlot, network);
         if (inPort.Dhcp is not null || inPort.DhcpV6 is not null || inPort.RouterAdvertisement is not null)
         {

@@ -98,6 +98,7 @@ public sealed partial class Worker
         if (p.IsIpv4 && iface == GatewayOf(router) && router.FloatingToFixed.TryGetValue(p.IpDestination.Ipv4, out var fixedIp))
         {
             _quotedFloating = p.IpDestination.Ipv4;
+            _viaFloating[i] = _quotedFloating;
             AddressTranslation.RewriteDestination(frame.Span, in p, fixedIp, PartialL4Checksum(in frame, in p));
             // An error about a connection the VM opened quotes the VM's packet as the outside saw it: from the floating IP.
             AddressTranslation.RewriteQuoted(frame.Span, in p, source: true, p.IpDestination.Ipv4, fixedIp);
@@ -225,6 +226,7 @@ public sealed partial class Worker
             // stays tracked by its inside tuple (committed from _preNat).
             _preNat[i] = p;
             _natted[i] = true;
+            _viaFloating[i] = floatingIp;
             _snatCreated[i] = default;
             AddressTranslation.RewriteSource(frame.Span, in p, floatingIp, PartialL4Checksum(in frame, in p));
             // An error the VM sends about the outside's packet quotes it as sent: to the floating IP.

@@ -51,6 +51,9 @@ public sealed partial class Worker : IDisposable
 
     private readonly ParsedPacket[] _preNat = new ParsedPacket[PacketBatch.MaxSize];
 
+    /// <summary>Per frame: the floating IP it came in by or goes out as (0: none), named by the security-group log.</summary>
+    private readonly uint[] _viaFloating = new uint[PacketBatch.MaxSize];
+
     /// <summary>Per frame: routed inward from a gateway, its inside connection lookup waits for <see cref="InsideLookupStage{TMode}"/>.</summary>
     private readonly bool[] _insideLookup = new bool[PacketBatch.MaxSize];
 
