@@ -159,7 +159,7 @@ public sealed class OperatorConsole
         {
             return new KeyAction(Exit.Quit);
         }
-        if (c is >= '1' and <= '5')
+        if (c is >= '1' and <= '6')
         {
             _state.Screen = (Screen)(c - '1');
             _state.Message = null;
@@ -218,14 +218,25 @@ public sealed class OperatorConsole
             var ports = _client.ListPortsAsync(cancellation: cancellation);
             var groups = _client.ListSecurityGroupsAsync(cancellation: cancellation);
             var flows = _state.Screen == Screen.Flows ? _client.ListFlowsAsync(limit: 5000, cancellation: cancellation) : null;
-            await Task.WhenAll(stats, ports, groups, flows ?? Task.CompletedTask);
-            _state.Push(new SwitchSnapshot(_clock.Elapsed, stats.Result, ports.Result, groups.Result, flows?.Result));
+            var routing = _state.Screen == Screen.Routers ? ReadRoutingAsync(cancellation) : null;
+            await Task.WhenAll(stats, ports, groups, flows ?? Task.CompletedTask, routing ?? Task.CompletedTask);
+            _state.Push(new SwitchSnapshot(_clock.Elapsed, stats.Result, ports.Result, groups.Result, flows?.Result, routing?.Result));
             _state.RefreshError = null;
         }
         catch (VSwitchClientException ex)
         {
             _state.RefreshError = ex.Message;
         }
+    }
+
+    private async Task<RoutingInventory> ReadRoutingAsync(CancellationToken cancellation)
+    {
+        var routers = _client.ListRoutersAsync(cancellation: cancellation);
+        var floatingIps = _client.ListFloatingIpsAsync(cancellation: cancellation);
+        var subnets = _client.ListSubnetsAsync(cancellation: cancellation);
+        var networks = _client.ListNetworksAsync(cancellation: cancellation);
+        await Task.WhenAll(routers, floatingIps, subnets, networks);
+        return new RoutingInventory(routers.Result, floatingIps.Result, subnets.Result, networks.Result);
     }
 
     // ---- prompts (run outside the Live display) ----

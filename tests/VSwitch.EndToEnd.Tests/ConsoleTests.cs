@@ -13,7 +13,7 @@ namespace VSwitch.EndToEnd.Tests;
 public sealed class ConsoleTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     /// <summary>A tmux server of its own (<c>-L</c>), so nothing else's sessions are touched; killed on dispose.</summary>
-    private sealed class Tmux(string server) : IDisposable
+    internal sealed class Tmux(string server) : IDisposable
     {
         public string Capture() => Shell.Run($"tmux -L {server} capture-pane -p -t console").Stdout;
 
@@ -38,7 +38,7 @@ public sealed class ConsoleTests(Xunit.Abstractions.ITestOutputHelper output)
         public void Dispose() => Shell.Run($"tmux -L {server} kill-server; rm -f /tmp/tmux-$(id -u)/{server}");
     }
 
-    private static string Vswitchctl() =>
+    internal static string Vswitchctl() =>
         Path.Combine(Path.GetDirectoryName(Daemon.Executable())!, "..", "..", "..", "..", "..", "admin", "VSwitch.Cli", "bin",
             Daemon.Executable().Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0", "vswitchctl");
 

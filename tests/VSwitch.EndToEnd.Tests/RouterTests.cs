@@ -389,6 +389,24 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
     }
 
     [Fact]
+    public void TheConsole_ShowsTheRouterAndItsFloatingIp()
+    {
+        var daemon = fixture.Lab.Daemon!;
+        var exe = Path.GetFullPath(ConsoleTests.Vswitchctl());
+        Assert.True(File.Exists(exe), $"{exe} is missing: build the solution first");
+        using var tmux = new ConsoleTests.Tmux($"{fixture.Lab.Prefix}-console");
+        Shell.Must($"tmux -L {fixture.Lab.Prefix}-console new-session -d -s console -x 80 -y 24 " +
+            $"\"{exe} console --socket {daemon.StateDir}/api.sock; echo CONSOLE-EXIT \\$?; sleep 60\"");
+        tmux.Wait("VSwitch console");
+        tmux.Keys("6");
+        // edge: its gateway on ext with SNAT on, and the front subnet's gateway address; the floating IP and where it leads.
+        tmux.Wait(@"edge\s+ext 198\.18\.89\.\d+\s+on\s+198\.18\.8\d\.1/24");
+        tmux.Wait($@"{System.Text.RegularExpressions.Regex.Escape(fixture.FloatingIp)}\s+(front-vm\s+198\.18\.81\.\d+\s+edge|\(unattached\))");
+        tmux.Keys("q");
+        tmux.Wait("CONSOLE-EXIT 0");
+    }
+
+    [Fact]
     public void TheInternetBeyondAnUpstreamRouterThatIsNoPort_IsReached_OnceTheRouterHasAskedForItWithArp()
     {
         var daemon = fixture.Lab.Daemon!;

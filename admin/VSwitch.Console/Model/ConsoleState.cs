@@ -10,6 +10,7 @@ public enum Screen
     Ports,
     Flows,
     Trace,
+    Routers,
 }
 
 /// <summary>

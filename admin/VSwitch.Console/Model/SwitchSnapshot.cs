@@ -4,7 +4,7 @@ namespace VSwitch.Console.Model;
 
 /// <summary>
 /// Everything the console shows, read from the API at one refresh: stats, ports, groups (with their rules) and, when
-/// the flows screen is open, the tracked connections. <see cref="At"/> is a monotonic time, so rates never see the
+/// the flows screen is open, the tracked connections; when the routers screen is open, the routers and floating IPs. <see cref="At"/> is a monotonic time, so rates never see the
 /// wall clock jump.
 /// </summary>
 public sealed record SwitchSnapshot(
@@ -12,7 +12,8 @@ public sealed record SwitchSnapshot(
     SwitchStats Stats,
     IReadOnlyList<Port> Ports,
     IReadOnlyList<SecurityGroup> Groups,
-    IReadOnlyList<FlowEntry>? Flows)
+    IReadOnlyList<FlowEntry>? Flows,
+    RoutingInventory? Routing = null)
 {
     /// <summary>An empty snapshot (before the first refresh answered).</summary>
     public static SwitchSnapshot Empty { get; } = new(TimeSpan.Zero, new SwitchStats(), [], [], null);

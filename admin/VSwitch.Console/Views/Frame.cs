@@ -28,6 +28,7 @@ public static class Frame
             Screen.Ports => PortsView.Render(state, width),
             Screen.Flows => FlowsView.Render(state, width, Math.Max(1, height - 8)),
             Screen.Trace => TraceView.Render(state, width),
+            Screen.Routers => RoutersView.Render(state, width),
             _ => new Text(""),
         };
         var layout = new Layout("root").SplitRows(
@@ -126,4 +127,43 @@ public static class Frame
         }
         return table;
     }
+
+    /// <summary>
+    /// The widths of a table's text columns (the first ones) at a terminal <paramref name="width"/>, when its number
+    /// columns (the last ones) keep their whole values: every column is one line that Spectre would cut evenly (or
+    /// collapse) when the table is too wide, so the text is cut here to what the numbers leave: each text column gets
+    /// its whole text or an equal share of the rest, never less than its title.
+    /// </summary>
+    internal static int[] TextWidths(int width, string[] textTitles, IEnumerable<string[]> textRows, string[] numberTitles, IEnumerable<string[]> numberRows)
+    {
+        // Simple border: a separator between columns, an edge on each side, one space of padding each side of a cell.
+        var columns = textTitles.Length + numberTitles.Length;
+        var numbers = numberTitles.Select((t, i) => Math.Max(Math.Max(t.Length, NumberWidth), numberRows.Select(r => r[i].Length).DefaultIfEmpty().Max())).Sum();
+        return Share(width - (3 * columns) - 1 - numbers,
+            textTitles.Select((t, i) => Math.Max(t.Length, textRows.Select(r => r[i].Length).DefaultIfEmpty().Max())).ToArray(),
+            textTitles.Select(t => t.Length).ToArray());
+    }
+
+    /// <summary>
+    /// Widths for columns that want <paramref name="wanted"/> characters and need at least <paramref name="least"/>,
+    /// out of <paramref name="available"/>: the columns that want least get all they want, the others equal shares.
+    /// </summary>
+    internal static int[] Share(int available, int[] wanted, int[] least)
+    {
+        var widths = least.ToArray();
+        var left = available - widths.Sum();
+        var order = Enumerable.Range(0, wanted.Length).OrderBy(i => wanted[i] - least[i]).ToArray();
+        for (var k = 0; k < order.Length; k++)
+        {
+            var i = order[k];
+            var more = Math.Min(wanted[i] - least[i], Math.Max(0, left) / (order.Length - k));
+            widths[i] += more;
+            left -= more;
+        }
+        return widths;
+    }
+
+    /// <summary>The text cut to <paramref name="width"/> characters, ending in an ellipsis when cut.</summary>
+    internal static string Fit(string text, int width) =>
+        text.Length <= width ? text : string.Concat(text.AsSpan(0, Math.Max(0, width - 1)), "…");
 }

@@ -45,18 +45,13 @@ public static class PortsView
                 ReceiveLoss: rxErrors + ringDrops > 0, Drops: drops > 0);
         }).ToList();
 
-        // Simple border: a separator between columns, an edge on each side, one space of padding each side of a cell.
-        var columns = s_textTitles.Length + s_numberTitles.Length;
-        var numbers = s_numberTitles.Select((t, i) => Math.Max(Math.Max(t.Length, Frame.NumberWidth), rows.Max(r => r.Numbers[i].Length))).Sum();
-        var textWidths = Share(width - (3 * columns) - 1 - numbers,
-            s_textTitles.Select((t, i) => Math.Max(t.Length, rows.Max(r => r.Text[i].Length))).ToArray(),
-            s_textTitles.Select(t => t.Length).ToArray());
+        var textWidths = Frame.TextWidths(width, s_textTitles, rows.Select(r => r.Text), s_numberTitles, rows.Select(r => r.Numbers));
 
         var table = Frame.Table([.. s_textTitles.Select(t => (t, false, (int?)null)), .. s_numberTitles.Select(t => (t, true, (int?)null))]);
         var red = new Style(Color.Red);
         foreach (var r in rows)
         {
-            table.AddRow([.. r.Text.Select((t, i) => Frame.Cell(Fit(t, textWidths[i]))),
+            table.AddRow([.. r.Text.Select((t, i) => Frame.Cell(Frame.Fit(t, textWidths[i]))),
                 Frame.Number(r.Numbers[0]), Frame.Number(r.Numbers[1], r.ReceiveLoss ? red : null),
                 Frame.Number(r.Numbers[2]), Frame.Number(r.Numbers[3], r.Drops ? red : null)]);
         }
@@ -84,26 +79,4 @@ public static class PortsView
         }
         return notes;
     }
-
-    /// <summary>
-    /// Widths for columns that want <paramref name="wanted"/> characters and need at least <paramref name="least"/>,
-    /// out of <paramref name="available"/>: the columns that want least get all they want, the others equal shares.
-    /// </summary>
-    private static int[] Share(int available, int[] wanted, int[] least)
-    {
-        var widths = least.ToArray();
-        var left = available - widths.Sum();
-        var order = Enumerable.Range(0, wanted.Length).OrderBy(i => wanted[i] - least[i]).ToArray();
-        for (var k = 0; k < order.Length; k++)
-        {
-            var i = order[k];
-            var more = Math.Min(wanted[i] - least[i], Math.Max(0, left) / (order.Length - k));
-            widths[i] += more;
-            left -= more;
-        }
-        return widths;
-    }
-
-    private static string Fit(string text, int width) =>
-        text.Length <= width ? text : string.Concat(text.AsSpan(0, Math.Max(0, width - 1)), "…");
 }
