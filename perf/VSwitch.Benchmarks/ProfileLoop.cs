@@ -6,7 +6,9 @@ namespace VSwitch.Benchmarks;
 /// <summary>
 /// Runs one pipeline benchmark in a plain loop for a while, for a sampling profiler:
 /// <c>DOTNET_PerfMapEnabled=1 perf record -g dotnet perf/VSwitch.Benchmarks/bin/Release/net10.0/VSwitch.Benchmarks.dll profile established 4096 10</c>
-/// then <c>perf report --no-children</c>. BenchmarkDotNet's own runs fork a process per benchmark, which is awkward to
+/// then <c>perf report --no-children</c>. Loops: <c>established</c>, <c>new</c> (StatefulPipelineBenchmarks, the flows
+/// argument applies) and <c>switched</c>, <c>routed</c>, <c>floating</c>, <c>snat-out</c>, <c>snat-reply</c>
+/// (RoutedPipelineBenchmarks, 4,096 flows). BenchmarkDotNet's own runs fork a process per benchmark, which is awkward to
 /// attach to; this loop is what the profile of issue 8's note was taken from.
 /// </summary>
 internal static class ProfileLoop
@@ -17,13 +19,29 @@ internal static class ProfileLoop
         var flows = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 4096;
         var seconds = args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 10;
         var bench = new StatefulPipelineBenchmarks { ActiveFlows = flows };
-        bench.Setup();
-        Action step = which switch
+        var routed = new RoutedPipelineBenchmarks();
+        Action step;
+        Action cleanup;
+        if (which is "established" or "new")
         {
-            "established" => bench.EstablishedBatch,
-            "new" => bench.NewConnectionsBatch,
-            _ => throw new ArgumentException($"unknown loop '{which}': established or new"),
-        };
+            bench.Setup();
+            step = which == "established" ? bench.EstablishedBatch : bench.NewConnectionsBatch;
+            cleanup = bench.Cleanup;
+        }
+        else
+        {
+            routed.Setup();
+            step = which switch
+            {
+                "switched" => routed.SwitchedBatch,
+                "routed" => routed.RoutedBatch,
+                "floating" => routed.FloatingIpBatch,
+                "snat-out" => routed.SnatOutBatch,
+                "snat-reply" => routed.SnatReplyBatch,
+                _ => throw new ArgumentException($"unknown loop '{which}': established, new, switched, routed, floating, snat-out or snat-reply"),
+            };
+            cleanup = routed.Cleanup;
+        }
         var watch = Stopwatch.StartNew();
         long batches = 0;
         while (watch.Elapsed.TotalSeconds < seconds)
@@ -35,8 +53,7 @@ internal static class ProfileLoop
             batches += 1000;
         }
         var ns = watch.Elapsed.TotalNanoseconds / (batches * 32);
-        Console.WriteLine($"{which} ActiveFlows={flows}: {batches} batches of 32 in {watch.Elapsed.TotalSeconds:0.0} s, {ns:0.0} ns/packet"
-            + $" (conntrack huge pages advised: {bench.Datapath.Conntrack.HugePagesAdvised})");
-        bench.Cleanup();
+        Console.WriteLine($"{which} ActiveFlows={flows}: {batches} batches of 32 in {watch.Elapsed.TotalSeconds:0.0} s, {ns:0.0} ns/packet");
+        cleanup();
     }
 }

@@ -75,7 +75,16 @@ public readonly struct IpAddress128 : IEquatable<IpAddress128>
 
     public override bool Equals(object? obj) => obj is IpAddress128 other && Equals(other);
 
-    public override int GetHashCode() => HashCode.Combine(High, Low);
+    /// <remarks>
+    /// A fixed multiplicative mix, not <see cref="HashCode"/>'s seeded one: a router looks every routed packet's next hop
+    /// up by address, and the tables keyed by addresses are built from the model (the operator's addresses), never
+    /// from what packets carry, so a seed buys nothing there.
+    /// </remarks>
+    public override int GetHashCode()
+    {
+        var h = (High ^ (Low * 0x9E3779B97F4A7C15UL)) * 0xC2B2AE3D27D4EB4FUL;
+        return (int)(h ^ (h >> 32));
+    }
 
     public static bool operator ==(IpAddress128 a, IpAddress128 b) => a.Equals(b);
 

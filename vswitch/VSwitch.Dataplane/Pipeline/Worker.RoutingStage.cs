@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using VSwitch.Dataplane.Conntrack;
 using VSwitch.Dataplane.Routing;
 using VSwitch.Packets;
@@ -22,26 +23,9 @@ public sealed partial class Worker
         RouterInterface? iface = null;
         if (p.EthDestination.IsMulticast)
         {
-            // Only a question about a router's own address is the router's; other broadcasts are switched.
-            if (ArpReply.IsRequest(in p) || NeighborAdvertisement.IsSolicitation(in p))
-            {
-                var asked = p.IsArp ? p.IpDestination : p.NdTarget;
-                foreach (var candidate in interfaces)
-                {
-                    if (candidate.AnswersFor(asked))
-                    {
-                        iface = candidate;
-                        break;
-                    }
-                }
-            }
+            iface = MulticastFor<TMode>(snapshot, interfaces, in p);
             if (iface is null)
             {
-                if (p.IsArp && !TMode.IsTrace)
-                {
-                    // A gratuitous ARP (an upstream's failover announcing its new MAC) updates what a router learned.
-                    RefreshFromBroadcast(snapshot, interfaces, in p);
-                }
                 return false;
             }
         }
@@ -72,30 +56,21 @@ public sealed partial class Worker
             return true;
         }
         ref var frame = ref rx[i];
-        if (p.IsArp && iface == GatewayOf(router))
+        if (p.IsArp || NeighborAdvertisement.IsSolicitation(in p))
         {
-            // Outside, the router learns who answers: its requests' replies, and the requests for its own address.
-            Glean<TMode>(snapshot, router, iface, in p);
-        }
-        if (ArpReply.IsRequest(in p) || NeighborAdvertisement.IsSolicitation(in p))
-        {
-            // Also a unicast probe (a host confirming its cache) is answered only for an address the router has.
-            if (iface.AnswersFor(p.IsArp ? p.IpDestination : p.NdTarget))
-            {
-                AnswerNeighbor<TMode>(inPort, iface, ref frame, in p);
-            }
+            NeighborFrame<TMode>(snapshot, inPort, router, iface, ref frame, in p);
             return true;
         }
         if (!p.IsIp)
         {
-            // An ARP reply or another protocol to the router's MAC: nothing to answer, nothing to route.
+            // Another protocol to the router's MAC: nothing to answer, nothing to route.
             return true;
         }
         // A floating IP arriving on the gateway: its destination becomes the fixed IP, then it is routed inside.
         var translated = false;
         _quotedFloating = 0;
         _quotedSnat = 0;
-        if (p.IsIpv4 && iface == GatewayOf(router) && router.FloatingToFixed.TryGetValue(p.IpDestination.Ipv4, out var fixedIp))
+        if (p.IsIpv4 && IsGateway(router, iface) && router.FloatingToFixed.TryGetValue(p.IpDestination.Ipv4, out var fixedIp))
         {
             _quotedFloating = p.IpDestination.Ipv4;
             _viaFloating[i] = _quotedFloating;
@@ -106,7 +81,7 @@ public sealed partial class Worker
             translated = true;
             Counters.Add(WorkerCounter.NatTranslated, 1);
         }
-        else if (p.IsIpv4 && router.SnatIpv4 != 0 && p.IpDestination.Ipv4 == router.SnatIpv4 && iface == GatewayOf(router))
+        else if (p.IsIpv4 && router.SnatIpv4 != 0 && p.IpDestination.Ipv4 == router.SnatIpv4 && IsGateway(router, iface))
         {
             // A reply to the SNAT address (or an error about a packet sent from it) goes back to its inside endpoint.
             translated = ReverseSnat<TMode>(router, ref frame, ref p, i);
@@ -117,32 +92,7 @@ public sealed partial class Worker
         }
         if (router.Owns(p.IpDestination))
         {
-            if (IcmpEcho.IsRequest(in p) && (TMode.IsTrace || IcmpEcho.AnswerInPlace(frame.Span, in p, iface.Mac)))
-            {
-                if (TMode.IsTrace)
-                {
-                    _trace!.Record(TraceEvent.RouterEchoAnswered, inPort.Slot, a: router.Index);
-                }
-                else
-                {
-                    Enqueue(inPort, inPort.Slot, in frame);
-                    Counters.Add(WorkerCounter.RouterEchoReplies, 1);
-                }
-            }
-            else
-            {
-                // No service listens on a router's address: counted, and a UDP sender hears port unreachable at once.
-                Counters.Drop(inPort.Slot, DropReason.NoRoute, Direction.Egress);
-                if (p.IpProtocol == IpProtocol.Udp)
-                {
-                    SendIcmpError<TMode>(inPort, iface, in frame, in p,
-                        p.IsIpv4 ? IcmpError.Ipv4Unreachable : IcmpError.Ipv6Unreachable, p.IsIpv4 ? IcmpError.Ipv4PortUnreachable : IcmpError.Ipv6PortUnreachable);
-                }
-                if (TMode.IsTrace)
-                {
-                    _trace!.Drop(TraceEvent.RouterLocal, DropReason.NoRoute, inPort.Slot, a: router.Index);
-                }
-            }
+            ToRouter<TMode>(inPort, router, iface, ref frame, in p);
             return true;
         }
         if (p.IsIpv6 && (RoutedFrame.IsLinkLocal(p.IpSource) || RoutedFrame.IsLinkLocal(p.IpDestination)))
@@ -220,39 +170,11 @@ public sealed partial class Worker
             }
             return true;
         }
-        if (p.IsIpv4 && outIndex == router.GatewayInterface && router.FixedToFloating.TryGetValue(p.IpSource.Ipv4, out var floatingIp))
+        if (p.IsIpv4 && outIndex == router.GatewayInterface)
         {
-            // Leaving by the gateway from a fixed IP with a floating IP: the outside sees the floating IP. The connection
-            // stays tracked by its inside tuple (committed from _preNat).
-            _preNat[i] = p;
-            _natted[i] = true;
-            _viaFloating[i] = floatingIp;
-            _snatCreated[i] = default;
-            AddressTranslation.RewriteSource(frame.Span, in p, floatingIp, PartialL4Checksum(in frame, in p));
-            // An error the VM sends about the outside's packet quotes it as sent: to the floating IP.
-            AddressTranslation.RewriteQuoted(frame.Span, in p, source: false, p.IpSource.Ipv4, floatingIp);
-            p.IpSource = IpAddress128.FromIpv4(floatingIp);
-            Counters.Add(WorkerCounter.NatTranslated, 1);
+            LeaveByGateway<TMode>(inPort, router, iface, ref frame, ref p, i);
         }
-        else if (p.IsIpv4 && outIndex == router.GatewayInterface && router.SnatIpv4 != 0 && iface != GatewayOf(router)
-            && !(_trackMode[i] == TrackMode.Established && _ct[i].IsReply)
-            && !(inPort.Policy is not { Stateful: true } && _datapath.Conntrack.IsUntranslatedReply(frame.Span, in p, router.NatZone, _datapath.NowMs(), peek: TMode.IsTrace)))
-        {
-            // Leaving by the gateway without a floating IP: from the router's address and a port of its own (SnatStage),
-            // unless the connection came in from outside to the fixed IP (its replies go back as they came).
-            if (TMode.IsTrace)
-            {
-                // A trace changes no binding: the port is chosen when the packet is forwarded.
-                _trace!.Record(TraceEvent.SourceNatTranslated, inPort.Slot, a: router.Index, b: IcmpEcho.IsIpv4Echo(in p) ? p.IcmpIdentifier : p.SourcePort);
-                p.IpSource = IpAddress128.FromIpv4(router.SnatIpv4);
-            }
-            else
-            {
-                _snatRouter[i] = router;
-                _snatPending++;
-            }
-        }
-        if (translated || (iface == GatewayOf(router) && outIndex != router.GatewayInterface))
+        if (translated || (IsGateway(router, iface) && outIndex != router.GatewayInterface))
         {
             // From the outside inward (translated or not): the inside zone holds the connection its VM answers on.
             TrackInside<TMode>(snapshot, frame.Span, in p, outInterface.Network, i);
@@ -376,7 +298,7 @@ public sealed partial class Worker
         foreach (var iface in interfaces)
         {
             var router = (uint)iface.Router < (uint)snapshot.Routers.Length ? snapshot.Routers[iface.Router] : null;
-            if (router is null || router.SnatIpv4 == 0 || GatewayOf(router) != iface)
+            if (router is null || router.SnatIpv4 == 0 || !IsGateway(router, iface))
             {
                 continue;
             }
@@ -574,6 +496,124 @@ public sealed partial class Worker
         }
     }
 
+    /// <summary>
+    /// An IPv4 packet leaving by the router's gateway: from a fixed IP with a floating IP, translated to it; otherwise,
+    /// with SNAT on, marked for <see cref="SnatStage"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void LeaveByGateway<TMode>(SwitchPort inPort, LogicalRouter router, RouterInterface iface, ref Frame frame, ref ParsedPacket p, int i)
+        where TMode : struct, IPipelineMode
+    {
+        if (router.FixedToFloating.TryGetValue(p.IpSource.Ipv4, out var floatingIp))
+        {
+            // Leaving by the gateway from a fixed IP with a floating IP: the outside sees the floating IP. The connection
+            // stays tracked by its inside tuple (committed from _preNat).
+            _preNat[i] = p;
+            _natted[i] = true;
+            _viaFloating[i] = floatingIp;
+            _snatCreated[i] = default;
+            AddressTranslation.RewriteSource(frame.Span, in p, floatingIp, PartialL4Checksum(in frame, in p));
+            // An error the VM sends about the outside's packet quotes it as sent: to the floating IP.
+            AddressTranslation.RewriteQuoted(frame.Span, in p, source: false, p.IpSource.Ipv4, floatingIp);
+            p.IpSource = IpAddress128.FromIpv4(floatingIp);
+            Counters.Add(WorkerCounter.NatTranslated, 1);
+        }
+        else if (router.SnatIpv4 != 0 && !IsGateway(router, iface)
+            && !(_trackMode[i] == TrackMode.Established && _ct[i].IsReply)
+            && !(inPort.Policy is not { Stateful: true } && _datapath.Conntrack.IsUntranslatedReply(frame.Span, in p, router.NatZone, _datapath.NowMs(), peek: TMode.IsTrace)))
+        {
+            // Leaving by the gateway without a floating IP: from the router's address and a port of its own (SnatStage),
+            // unless the connection came in from outside to the fixed IP (its replies go back as they came).
+            if (TMode.IsTrace)
+            {
+                // A trace changes no binding: the port is chosen when the packet is forwarded.
+                _trace!.Record(TraceEvent.SourceNatTranslated, inPort.Slot, a: router.Index, b: IcmpEcho.IsIpv4Echo(in p) ? p.IcmpIdentifier : p.SourcePort);
+                p.IpSource = IpAddress128.FromIpv4(router.SnatIpv4);
+            }
+            else
+            {
+                _snatRouter[i] = router;
+                _snatPending++;
+            }
+        }
+    }
+
+    /// <summary>A broadcast or multicast frame: the interface whose address it asks for (ARP request, neighbor solicitation), or null to switch it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private RouterInterface? MulticastFor<TMode>(DataplaneSnapshot snapshot, RouterInterface[] interfaces, in ParsedPacket p)
+        where TMode : struct, IPipelineMode
+    {
+        // Only a question about a router's own address is the router's; other broadcasts are switched.
+        if (ArpReply.IsRequest(in p) || NeighborAdvertisement.IsSolicitation(in p))
+        {
+            var asked = p.IsArp ? p.IpDestination : p.NdTarget;
+            foreach (var candidate in interfaces)
+            {
+                if (candidate.AnswersFor(asked))
+                {
+                    return candidate;
+                }
+            }
+        }
+        if (p.IsArp && !TMode.IsTrace)
+        {
+            // A gratuitous ARP (an upstream's failover announcing its new MAC) updates what a router learned.
+            RefreshFromBroadcast(snapshot, interfaces, in p);
+        }
+        return null;
+    }
+
+    /// <summary>ARP or a neighbor solicitation for a router interface: learned from on the gateway, answered for the router's addresses.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void NeighborFrame<TMode>(DataplaneSnapshot snapshot, SwitchPort inPort, LogicalRouter router, RouterInterface iface, ref Frame frame, in ParsedPacket p)
+        where TMode : struct, IPipelineMode
+    {
+        if (p.IsArp && IsGateway(router, iface))
+        {
+            // Outside, the router learns who answers: its requests' replies, and the requests for its own address.
+            Glean<TMode>(snapshot, router, iface, in p);
+        }
+        // Also a unicast probe (a host confirming its cache) is answered only for an address the router has; an ARP
+        // reply to the router's MAC has nothing more to do.
+        if ((ArpReply.IsRequest(in p) || NeighborAdvertisement.IsSolicitation(in p)) && iface.AnswersFor(p.IsArp ? p.IpDestination : p.NdTarget))
+        {
+            AnswerNeighbor<TMode>(inPort, iface, ref frame, in p);
+        }
+    }
+
+    /// <summary>An IP packet to one of the router's own addresses: an echo request is answered, anything else is dropped (UDP hears port unreachable).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ToRouter<TMode>(SwitchPort inPort, LogicalRouter router, RouterInterface iface, ref Frame frame, in ParsedPacket p)
+        where TMode : struct, IPipelineMode
+    {
+        if (IcmpEcho.IsRequest(in p) && (TMode.IsTrace || IcmpEcho.AnswerInPlace(frame.Span, in p, iface.Mac)))
+        {
+            if (TMode.IsTrace)
+            {
+                _trace!.Record(TraceEvent.RouterEchoAnswered, inPort.Slot, a: router.Index);
+            }
+            else
+            {
+                Enqueue(inPort, inPort.Slot, in frame);
+                Counters.Add(WorkerCounter.RouterEchoReplies, 1);
+            }
+        }
+        else
+        {
+            // No service listens on a router's address: counted, and a UDP sender hears port unreachable at once.
+            Counters.Drop(inPort.Slot, DropReason.NoRoute, Direction.Egress);
+            if (p.IpProtocol == IpProtocol.Udp)
+            {
+                SendIcmpError<TMode>(inPort, iface, in frame, in p,
+                    p.IsIpv4 ? IcmpError.Ipv4Unreachable : IcmpError.Ipv6Unreachable, p.IsIpv4 ? IcmpError.Ipv4PortUnreachable : IcmpError.Ipv6PortUnreachable);
+            }
+            if (TMode.IsTrace)
+            {
+                _trace!.Drop(TraceEvent.RouterLocal, DropReason.NoRoute, inPort.Slot, a: router.Index);
+            }
+        }
+    }
+
     /// <summary>A broadcast ARP on a network where a router has its gateway: an answer it already holds is updated (never created).</summary>
     private void RefreshFromBroadcast(DataplaneSnapshot snapshot, RouterInterface[] interfaces, in ParsedPacket p)
     {
@@ -584,7 +624,7 @@ public sealed partial class Worker
         foreach (var candidate in interfaces)
         {
             var router = (uint)candidate.Router < (uint)snapshot.Routers.Length ? snapshot.Routers[candidate.Router] : null;
-            if (router is not null && GatewayOf(router) == candidate
+            if (router is not null && IsGateway(router, candidate)
                 && _datapath.Neighbors.Refresh(candidate.Network, p.IpSource.Ipv4, p.ArpSenderMac, _datapath.NowMs()))
             {
                 Counters.Add(WorkerCounter.RouterNeighborsLearned, 1);
@@ -609,8 +649,10 @@ public sealed partial class Worker
         return Math.Min(p.IpLength, p.L4Offset - p.L3Offset + l4Header + frame.Vnet.GsoSize);
     }
 
-    private static RouterInterface? GatewayOf(LogicalRouter router) =>
-        router.GatewayInterface >= 0 ? router.Interfaces[router.GatewayInterface] : null;
+    /// <summary>True when <paramref name="iface"/> is the router's gateway (by reference: a record's <c>==</c> compares every member).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsGateway(LogicalRouter router, RouterInterface? iface) =>
+        router.GatewayInterface >= 0 && ReferenceEquals(router.Interfaces[router.GatewayInterface], iface);
 
     /// <summary>
     /// The connection of a frame routed inward from the gateway (a floating IP translated, or not): looked up by its
@@ -715,6 +757,7 @@ public sealed partial class Worker
     }
 
     /// <summary>The frame's L4 checksum is a partial sum a virtio device finishes (<c>NEEDS_CSUM</c> starting at its L4 header).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool PartialL4Checksum(in Frame frame, in ParsedPacket p) =>
         (frame.Vnet.Flags & VirtioNetHeader.NeedsChecksum) != 0 && frame.Vnet.ChecksumStart == p.L4Offset;
 

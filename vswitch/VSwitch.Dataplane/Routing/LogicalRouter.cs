@@ -17,6 +17,9 @@ public sealed class LogicalRouter
     private readonly Route[] _routes;
     private readonly FrozenDictionary<IpAddress128, Neighbor> _neighbors;
 
+    /// <summary>The interfaces' IPv4 addresses, for <see cref="Owns"/>'s check of every routed IPv4 packet.</summary>
+    private readonly uint[] _ownIpv4;
+
     /// <param name="index">The router's index in the snapshot.</param>
     /// <param name="name">For traces and logs.</param>
     /// <param name="adminUp">False: the router forwards and answers nothing.</param>
@@ -32,6 +35,7 @@ public sealed class LogicalRouter
         Interfaces = interfaces;
         _routes = [.. routes.OrderByDescending(r => r.PrefixLength128)];
         _neighbors = neighbors.ToFrozenDictionary();
+        _ownIpv4 = [.. interfaces.Select(i => i.Ipv4).Where(a => a != 0)];
     }
 
     public int Index { get; }
@@ -98,6 +102,17 @@ public sealed class LogicalRouter
     /// <summary>True when <paramref name="address"/> is one of the router's own (on any interface).</summary>
     public bool Owns(IpAddress128 address)
     {
+        if (address.IsIpv4Mapped)
+        {
+            foreach (var own in _ownIpv4)
+            {
+                if (own == address.Ipv4)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
         foreach (var i in Interfaces)
         {
             if (i.Owns(address))

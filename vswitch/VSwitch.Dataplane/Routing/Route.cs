@@ -12,6 +12,10 @@ namespace VSwitch.Dataplane.Routing;
 /// <param name="NextHop">The gateway to send to; the zero address for a connected subnet (the destination itself).</param>
 public readonly record struct Route(IpAddress128 Network, int PrefixLength128, int Interface, IpAddress128 NextHop)
 {
+    // The mask, computed once: Contains runs for every routed packet.
+    private readonly ulong _maskHigh = Mask(PrefixLength128).High;
+    private readonly ulong _maskLow = Mask(PrefixLength128).Low;
+
     public bool IsConnected => NextHop.High == 0 && NextHop.Low == 0;
 
     public bool Contains(IpAddress128 address)
@@ -21,8 +25,7 @@ public readonly record struct Route(IpAddress128 Network, int PrefixLength128, i
         {
             return false;
         }
-        var (high, low) = Mask(PrefixLength128);
-        return (address.High & high) == Network.High && (address.Low & low) == Network.Low;
+        return (address.High & _maskHigh) == Network.High && (address.Low & _maskLow) == Network.Low;
     }
 
     /// <summary>The 128-bit mask of a prefix length, as its two halves.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 
 namespace VSwitch.Packets.Routing;
@@ -19,6 +20,9 @@ public static class AddressTranslation
     public static void RewriteDestination(Span<byte> frame, in ParsedPacket p, uint to, bool partialChecksum) =>
         Rewrite(frame, in p, 16, p.IpDestination.Ipv4, to, partialChecksum);
 
+    // Not inlined: inside the routing stage's large method the JIT runs out of inlining budget and then calls even the
+    // span conversions this method is made of; compiled on its own, they are inlined here.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Rewrite(Span<byte> frame, in ParsedPacket p, int field, uint from, uint to, bool partialChecksum)
     {
         var ip = frame[p.L3Offset..];
@@ -56,9 +60,20 @@ public static class AddressTranslation
     /// its IPv4 header checksum and a quoted UDP or TCP checksum incrementally, then the ICMP checksum over the message.
     /// Nothing changes when the quote is short, not IPv4, or holds another address.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RewriteQuoted(Span<byte> frame, in ParsedPacket p, bool source, uint from, uint to)
     {
-        if (!p.IsIpv4 || p.IpProtocol != IpProtocol.Icmp || !p.HasL4 || (p.Flags & PacketFlags.Fragment) != 0 || p.SourcePort is not (3 or 4 or 5 or 11 or 12))
+        // The test inline (every translated packet asks), the rewrite not (an ICMP error is rare).
+        if (p.IsIpv4 && p.IpProtocol == IpProtocol.Icmp)
+        {
+            RewriteQuotedError(frame, in p, source, from, to);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RewriteQuotedError(Span<byte> frame, in ParsedPacket p, bool source, uint from, uint to)
+    {
+        if (!p.HasL4 || (p.Flags & PacketFlags.Fragment) != 0 || p.SourcePort is not (3 or 4 or 5 or 11 or 12))
         {
             return;
         }
