@@ -421,6 +421,30 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
     }
 
     [Fact]
+    public void FragmentationNeeded_FromARouterBeyondTheUpstream_ComesBackThroughSnat_ToTheVmThatSentTooMuch()
+    {
+        var daemon = fixture.Lab.Daemon!;
+        fixture.ConfigureUpstream();
+        // Beyond the upstream router, a link of MTU 1280 to a far host: the upstream (a Linux router) refuses a larger
+        // packet that may not be fragmented, and tells its sender, the gateway's SNAT address, quoting what it received.
+        var (far, _) = fixture.Lab.Namespace("far");
+        var up = fixture.Upstream.Ns;
+        Shell.Must($"ip netns exec {up} sysctl -qw net.ipv4.ip_forward=1");
+        Shell.Must($"ip -n {up} link add far0 mtu 1280 type veth peer name far1 mtu 1280 netns {far}");
+        Shell.Must($"ip -n {up} addr add 198.19.78.254/24 dev far0 && ip -n {up} link set far0 up");
+        Shell.Must($"ip -n {far} addr add 198.19.78.1/24 dev far1 && ip -n {far} link set far1 up && ip -n {far} route add default via 198.19.78.254");
+        Assert.True(Shell.Eventually(() => Shell.Run(Exec(fixture.Back, "ping -c 1 -W 1 198.19.78.1"), TimeSpan.FromSeconds(5)).Ok, TimeSpan.FromSeconds(10)),
+            daemon.Metrics());
+
+        var big = Shell.Run(Exec(fixture.Back, "ping -c 2 -i 0.3 -W 2 -M do -s 1400 198.19.78.1"), TimeSpan.FromSeconds(10));
+        Assert.False(big.Ok, big.ToString());
+        // "Frag needed and DF set (mtu = 1280)" from the upstream; a second try is refused locally from the learned path MTU.
+        Assert.Matches(@"mtu ?= ?1280", big.Stdout + big.Stderr);
+        var route = Shell.Run(Exec(fixture.Back, "ip route get 198.19.78.1")).Stdout;
+        Assert.Contains("mtu 1280", route, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ATtlThatRunsOut_AtTheRouter_ComesBackAsTimeExceededFromTheGateway()
     {
         var back = fixture.Address("back-vm");
