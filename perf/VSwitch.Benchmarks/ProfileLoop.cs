@@ -30,7 +30,7 @@ internal static class ProfileLoop
         }
         else
         {
-            routed.Setup();
+            flows = 4096;
             step = which switch
             {
                 "switched" => routed.SwitchedBatch,
@@ -40,6 +40,7 @@ internal static class ProfileLoop
                 "snat-reply" => routed.SnatReplyBatch,
                 _ => throw new ArgumentException($"unknown loop '{which}': established, new, switched, routed, floating, snat-out or snat-reply"),
             };
+            routed.Setup();
             cleanup = routed.Cleanup;
         }
         var watch = Stopwatch.StartNew();

@@ -77,8 +77,8 @@ public sealed class RoutersViewTests(ITestOutputHelper output)
     {
         var rows = RouterTable.FloatingIps(Snapshot(1, 100, 50), Snapshot(3, 300, 250));
         Assert.Equal(["198.19.0.20", "198.19.0.100"], rows.Select(r => r.Address));
-        Assert.Equal(new FloatingIpRow("198.19.0.20", "public", "web-vm", "198.18.10.5", "edge", "ACTIVE", "web,default", 200), rows[0]);
-        Assert.Equal(new FloatingIpRow("198.19.0.100", "public", "", "", "", "DOWN", "", null), rows[1]);
+        Assert.Equal(new FloatingIpRow("198.19.0.20", "web-vm", "198.18.10.5", "edge", "web,default", 200), rows[0]);
+        Assert.Equal(new FloatingIpRow("198.19.0.100", "", "", "", "", null), rows[1]);
         Assert.Null(RouterTable.FloatingIps(null, Snapshot(1, 100, 50))[0].PacketsPerSecond);
     }
 
@@ -92,7 +92,8 @@ public sealed class RoutersViewTests(ITestOutputHelper output)
         var screen = Text(state);
         output.WriteLine(screen);
         var lines = screen.Split('\n');
-        Assert.All(lines, l => Assert.True(l.TrimEnd().Length <= 80, l));
+        // Everything fits whole at 80 columns: nothing is cut.
+        Assert.DoesNotContain("…", screen);
         Assert.Contains(lines, l => l.Contains("edge", StringComparison.Ordinal) && l.Contains("public 198.19.0.2", StringComparison.Ordinal)
             && l.Contains(" on ", StringComparison.Ordinal) && l.Contains("198.18.20.1/24 app", StringComparison.Ordinal));
         // Each further subnet on a line of its own, under its router.
@@ -101,6 +102,31 @@ public sealed class RoutersViewTests(ITestOutputHelper output)
         Assert.Contains(lines, l => l.Contains("198.19.0.20 ", StringComparison.Ordinal) && l.Contains("web-vm", StringComparison.Ordinal) && l.TrimEnd().EndsWith("60", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("198.19.0.100", StringComparison.Ordinal) && l.Contains("(unattached)", StringComparison.Ordinal));
         Assert.Contains("Floating IPs (2)", screen);
+    }
+
+    [Fact]
+    public void TextWidths_CutTheLongestTextToWhatTheNumbersLeave_NeverBelowItsTitle()
+    {
+        // 80 columns, 3 columns: 3*3+1 = 10 for borders and padding; the number column takes 5 ("Count" and its value).
+        var widths = Frame.TextWidths(80, ["Name", "Description"], [["a", new string('x', 100)]], ["Count"], [["12"]]);
+        Assert.Equal([4, 80 - 10 - 5 - 4], widths);
+        // Too narrow for anything: every text column keeps its title's width.
+        Assert.Equal([4, 11], Frame.TextWidths(20, ["Name", "Description"], [["abcdef", new string('x', 100)]], ["Count"], [["1234567"]]));
+        // No rows: the titles.
+        Assert.Equal([4, 11], Frame.TextWidths(80, ["Name", "Description"], [], ["Count"], []));
+        Assert.Equal("abc…", Frame.Fit("abcdefgh", 4));
+        Assert.Equal("abcd", Frame.Fit("abcd", 4));
+    }
+
+    [Fact]
+    public void Routers_WithoutNameStatusOrCidrLength_StillShowSomething()
+    {
+        var snapshot = new SwitchSnapshot(TimeSpan.Zero, new SwitchStats(),
+            [Port("i9", "", "198.18.30.1", "s-odd", RouterTable.InterfaceOwner, "r9")], [], null,
+            new RoutingInventory([new Router { Id = "r9", Name = "", AdminStateUp = true, Status = null }], [],
+                [new Subnet { Id = "s-odd", Name = "odd", Cidr = "198.18.30.0" }], []));
+        var row = Assert.Single(RouterTable.Routers(snapshot));
+        Assert.Equal(("r9", "ACTIVE", "198.18.30.1 odd"), (row.Name, row.State, Assert.Single(row.Interfaces)));
     }
 
     private static string Text(ConsoleState state)

@@ -37,7 +37,7 @@ public sealed class FloatingIpRoutingTests : IDisposable
         ports[0] = new SwitchPort(0, "a", _a, 0, true, Mac(1),
             new PortPolicy(new PortAddresses([(Mac(1), IpAddress128.FromIpv4(IpA), 32)]), true, ClassifierCompiler.Compile([ssh]), ClassifierCompiler.Compile([any]), [10], [20]),
             SecurityGroupLogging.Accept | SecurityGroupLogging.Drop);
-        ports[1] = new SwitchPort(1, "o", _o, 1, true, Mac(2));
+        ports[1] = new SwitchPort(1, "o", _o, 1, true, Mac(2), null, SecurityGroupLogging.Accept);
         ports[2] = new SwitchPort(2, "b", _b, 0, true, Mac(3),
             new PortPolicy(new PortAddresses([(Mac(3), IpAddress128.FromIpv4(IpB), 32)]), true, ClassifierCompiler.Compile([ssh]), ClassifierCompiler.Compile([any]), [10], [20]));
         var inside = new RouterInterface(0, 0, s_inside, 0xC612_0101, []);
@@ -163,14 +163,18 @@ public sealed class FloatingIpRoutingTests : IDisposable
         var events = new SecurityGroupLogEvent[16];
         events = events[.._datapath.Workers[0].SecurityGroupLog.Drain(events)];
 
-        string Of(SecurityGroupLogEvent e) => $"{e.Action} {e.Direction} {e.Source}:{e.SourcePort} > {e.Destination}:{e.DestinationPort} via {e.FloatingIpv4:x}";
+        // Each port's events have the addresses it sees: the outside port o (which logs ACCEPT) the floating IP, a its fixed IP.
+        string Of(SecurityGroupLogEvent e) =>
+            $"{"aob"[e.PortSlot]} {e.Action} {e.Direction} {e.Source}:{e.SourcePort} > {e.Destination}:{e.DestinationPort} via {e.FloatingIpv4:x}";
         Assert.Equal(
             [
-                $"Accept Ingress 198.19.0.10:40000 > 198.18.1.10:22 via {Floating:x}",
-                $"Drop Ingress 198.19.0.10:40001 > 198.18.1.10:80 via {Floating:x}",
-                $"Accept Egress 198.18.1.10:50000 > 198.19.0.10:443 via {Floating:x}",
+                $"o Accept Egress 198.19.0.10:40000 > 198.19.0.50:22 via {Floating:x}",
+                $"a Accept Ingress 198.19.0.10:40000 > 198.18.1.10:22 via {Floating:x}",
+                $"a Drop Ingress 198.19.0.10:40001 > 198.18.1.10:80 via {Floating:x}",
+                $"a Accept Egress 198.18.1.10:50000 > 198.19.0.10:443 via {Floating:x}",
+                $"o Accept Ingress 198.19.0.50:50000 > 198.19.0.10:443 via {Floating:x}",
                 // b reaches a on the inside: routed, not translated, no floating IP to name.
-                "Accept Ingress 198.18.1.20:50001 > 198.18.1.10:22 via 0",
+                "a Accept Ingress 198.18.1.20:50001 > 198.18.1.10:22 via 0",
             ], events.Select(Of));
     }
 

@@ -216,6 +216,7 @@ internal sealed class Lab : IDisposable
     /// <summary>As <see cref="Start"/>, with extra vswitchd arguments.</summary>
     public Daemon StartWith(int workers, string[] daemonArgs, params Vm[] vms)
     {
+        _daemonArgs = daemonArgs;
         Daemon = Daemon.Start(WriteConfig(workers), workers, daemonArgs);
         foreach (var vm in vms)
         {
@@ -224,13 +225,16 @@ internal sealed class Lab : IDisposable
         return Daemon;
     }
 
-    /// <summary>Kills the daemon with SIGKILL and starts a new one on the same state directory and configuration.</summary>
+    /// <summary>The extra vswitchd arguments of the last start (an API listener and token stay where the tests reach them).</summary>
+    private string[] _daemonArgs = [];
+
+    /// <summary>Kills the daemon with SIGKILL and starts a new one on the same state directory, configuration and arguments.</summary>
     public Daemon RestartAfterSigkill(int workers)
     {
         var stateDir = Daemon!.StateDir;
         Daemon.Kill9();
         Daemon.Dispose();
-        Daemon = Daemon.StartIn(stateDir, ConfigPath, workers);
+        Daemon = Daemon.StartIn(stateDir, ConfigPath, workers, _daemonArgs);
         return Daemon;
     }
 

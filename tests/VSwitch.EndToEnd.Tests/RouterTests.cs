@@ -293,7 +293,8 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
         var log = Path.Combine(daemon.StateDir, "security-group.log");
         string? LogLine(string action, string protocol) => File.Exists(log)
             ? File.ReadLines(log).FirstOrDefault(l => l.Contains($"\"action\":\"{action}\"", StringComparison.Ordinal)
-                && l.Contains($"\"protocol\":\"{protocol}\"", StringComparison.Ordinal) && l.Contains("\"port_name\":\"front-vm\"", StringComparison.Ordinal))
+                && l.Contains($"\"protocol\":\"{protocol}\"", StringComparison.Ordinal) && l.Contains("\"port_name\":\"front-vm\"", StringComparison.Ordinal)
+                && l.Contains("\"direction\":\"ingress\"", StringComparison.Ordinal))
             : null;
         Assert.True(Shell.Eventually(() => LogLine("DROP", "icmp") is not null, TimeSpan.FromSeconds(5)), "no DROP line for the pings to the floating IP");
         var drop = System.Text.Json.Nodes.JsonNode.Parse(LogLine("DROP", "icmp")!)!;
@@ -392,6 +393,7 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
     public void TheConsole_ShowsTheRouterAndItsFloatingIp()
     {
         var daemon = fixture.Lab.Daemon!;
+        fixture.Os($"floating ip set --port front-vm {fixture.FloatingIp}");
         var exe = Path.GetFullPath(ConsoleTests.Vswitchctl());
         Assert.True(File.Exists(exe), $"{exe} is missing: build the solution first");
         using var tmux = new ConsoleTests.Tmux($"{fixture.Lab.Prefix}-console");
@@ -401,7 +403,7 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
         tmux.Keys("6");
         // edge: its gateway on ext with SNAT on, and the front subnet's gateway address; the floating IP and where it leads.
         tmux.Wait(@"edge\s+ext 198\.18\.89\.\d+\s+on\s+198\.18\.8\d\.1/24");
-        tmux.Wait($@"{System.Text.RegularExpressions.Regex.Escape(fixture.FloatingIp)}\s+(front-vm\s+198\.18\.81\.\d+\s+edge|\(unattached\))");
+        tmux.Wait($@"{System.Text.RegularExpressions.Regex.Escape(fixture.FloatingIp)}\s+front-vm\s+198\.18\.81\.\d+\s+edge\s+default");
         tmux.Keys("q");
         tmux.Wait("CONSOLE-EXIT 0");
     }

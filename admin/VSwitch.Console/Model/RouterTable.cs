@@ -22,8 +22,7 @@ public sealed record RouterRow(string Name, string State, string Gateway, string
 /// </summary>
 /// <remarks>PacketsPerSecond: the port's received and sent packets per second since the previous refresh (null: no rate
 /// yet, or no port).</remarks>
-public sealed record FloatingIpRow(string Address, string Network, string Port, string FixedIp, string Router, string Status, string Groups,
-    double? PacketsPerSecond);
+public sealed record FloatingIpRow(string Address, string Port, string FixedIp, string Router, string Groups, double? PacketsPerSecond);
 
 /// <summary>The routers screen's rows, built from one snapshot (and the previous one for rates).</summary>
 public static class RouterTable
@@ -31,7 +30,7 @@ public static class RouterTable
     /// <summary>Neutron's <c>device_owner</c> of a router's interface ports.</summary>
     public const string InterfaceOwner = "network:router_interface";
 
-    /// <summary>The routers by name; empty until the routers screen's first refresh answered.</summary>
+    /// <summary>The routers by name; empty until the routers screen's first refresh answered. A router without a status is taken as ACTIVE.</summary>
     public static IReadOnlyList<RouterRow> Routers(SwitchSnapshot s)
     {
         if (s.Routing is not { } r)
@@ -49,13 +48,13 @@ public static class RouterTable
                 .Where(p => p.DeviceOwner == InterfaceOwner && p.DeviceId == router.Id)
                 .SelectMany(p => p.FixedIps)
                 .Select(ip => ip.SubnetId is { } id && subnets.TryGetValue(id, out var subnet)
-                    ? (Name: subnet.Name, Text: $"{ip.IpAddress}/{subnet.Cidr[(subnet.Cidr.IndexOf('/', StringComparison.Ordinal) + 1)..]} {subnet.Name}".TrimEnd())
+                    ? (Name: subnet.Name ?? "", Text: $"{ip.IpAddress}{PrefixOf(subnet.Cidr)} {subnet.Name}".TrimEnd())
                     : (Name: "", Text: ip.IpAddress ?? ""))
                 .OrderBy(x => x.Name, StringComparer.Ordinal).ThenBy(x => x.Text, StringComparer.Ordinal)
                 .Select(x => x.Text)
                 .ToArray();
-            var state = !router.AdminStateUp ? "DOWN" : router.Status ?? "";
-            return new RouterRow(router.Name.Length > 0 ? router.Name : router.Id, state, gateway, snat, interfaces,
+            var state = !router.AdminStateUp ? "DOWN" : string.IsNullOrEmpty(router.Status) ? "ACTIVE" : router.Status;
+            return new RouterRow(string.IsNullOrEmpty(router.Name) ? router.Id : router.Name, state, gateway, snat, interfaces,
                 [.. router.Routes.Select(x => $"{x.Destination} via {x.NextHop}")],
                 r.FloatingIps.Count(f => f.RouterId == router.Id));
         })];
@@ -82,10 +81,13 @@ public static class RouterTable
                 double? pps = port is not null && rates.TryGetValue(port.Id, out var rate) && rate.RxPacketsPerSecond is { } rx && rate.TxPacketsPerSecond is { } tx
                     ? rx + tx : null;
                 var router = f.RouterId is null ? "" : r.Routers.FirstOrDefault(x => x.Id == f.RouterId)?.Name is { Length: > 0 } name ? name : f.RouterId;
-                return new FloatingIpRow(f.FloatingIpAddress, NetworkName(r, f.FloatingNetworkId), f.PortId is null ? "" : s.PortName(f.PortId),
-                    f.FixedIpAddress ?? "", router, f.Status ?? "", groups, pps);
+                return new FloatingIpRow(f.FloatingIpAddress, f.PortId is null ? "" : s.PortName(f.PortId), f.FixedIpAddress ?? "", router, groups, pps);
             })];
     }
+
+    /// <summary>"/24" of "198.18.20.0/24"; nothing when the CIDR has no length.</summary>
+    private static string PrefixOf(string? cidr) =>
+        cidr?.IndexOf('/', StringComparison.Ordinal) is int slash and >= 0 ? cidr[slash..] : "";
 
     private static string NetworkName(RoutingInventory r, string id) =>
         r.Networks.FirstOrDefault(n => n.Id == id)?.Name is { Length: > 0 } name ? name : id;

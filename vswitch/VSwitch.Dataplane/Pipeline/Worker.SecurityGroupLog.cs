@@ -22,8 +22,8 @@ public sealed partial class Worker
 
     /// <summary>
     /// The ACCEPT events of a committed connection: the sender's egress and the receiver's ingress, each if it logs
-    /// ACCEPT. The sender's event has its source as it left the sender (before a floating IP or SNAT replaced it), the
-    /// receiver's its destination as it arrives (after a floating IP's translation): the addresses each VM sees.
+    /// ACCEPT, each with the addresses its VM sees: the sender's as the packet left it (from its fixed IP before a
+    /// floating IP or SNAT replaced it; to the floating IP it was sent to), the receiver's as it arrives.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void LogAccepted(SwitchPort inPort, SwitchPort outPort, int index, int ingressRule)
@@ -31,7 +31,9 @@ public sealed partial class Worker
         if ((inPort.Logging & SecurityGroupLogging.Accept) != 0)
         {
             ref readonly var sent = ref _natted[index] ? ref _preNat[index] : ref _parsed[index];
-            RecordLogEvent(SecurityGroupLogAction.Accept, inPort.Slot, Direction.Egress, DropReason.SecurityGroup, in sent, _egressRule[index], _viaFloating[index]);
+            var sentToFloating = !_natted[index] && _viaFloating[index] != 0;
+            RecordLogEvent(SecurityGroupLogAction.Accept, inPort.Slot, Direction.Egress, DropReason.SecurityGroup, in sent, _egressRule[index], _viaFloating[index],
+                sentToFloating);
         }
         if ((outPort.Logging & SecurityGroupLogging.Accept) != 0)
         {
@@ -42,9 +44,14 @@ public sealed partial class Worker
     /// <summary>Puts one event on the worker's log ring; a full ring loses it and counts the loss (never waits).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void RecordLogEvent(SecurityGroupLogAction action, int slot, Direction direction, DropReason reason, in ParsedPacket p, int ruleSlot,
-        uint floatingIpv4)
+        uint floatingIpv4, bool sentToFloating = false)
     {
         var item = SecurityGroupLogEvent.Of(in p, _datapath.UnixTimeMs(), action, slot, direction, reason, ruleSlot, floatingIpv4);
+        if (sentToFloating)
+        {
+            // The packet's destination is the fixed IP now; its sender addressed the floating IP.
+            item.Destination = IpAddress128.FromIpv4(floatingIpv4);
+        }
         if (!SecurityGroupLog.TryWrite(in item))
         {
             Counters.Add(WorkerCounter.SecurityGroupLogDropped, 1);

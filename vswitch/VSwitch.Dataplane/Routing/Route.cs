@@ -12,6 +12,9 @@ namespace VSwitch.Dataplane.Routing;
 /// <param name="NextHop">The gateway to send to; the zero address for a connected subnet (the destination itself).</param>
 public readonly record struct Route(IpAddress128 Network, int PrefixLength128, int Interface, IpAddress128 NextHop)
 {
+    /// <summary>Get-only: the mask below is computed from it once, so <c>with</c> must not change it.</summary>
+    public int PrefixLength128 { get; } = PrefixLength128;
+
     // The mask, computed once: Contains runs for every routed packet.
     private readonly ulong _maskHigh = Mask(PrefixLength128).High;
     private readonly ulong _maskLow = Mask(PrefixLength128).Low;
