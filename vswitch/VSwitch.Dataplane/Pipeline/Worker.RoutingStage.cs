@@ -70,7 +70,7 @@ public sealed partial class Worker
         var translated = false;
         _quotedFloating = 0;
         _quotedSnat = 0;
-        if (p.IsIpv4 && IsGateway(router, iface) && router.FloatingToFixed.TryGetValue(p.IpDestination.Ipv4, out var fixedIp))
+        if (p.IsIpv4 && IsGateway(router, iface) && router.FixedOf.TryGetValue(p.IpDestination.Ipv4, out var fixedIp))
         {
             _quotedFloating = p.IpDestination.Ipv4;
             _viaFloating[i] = _quotedFloating;
@@ -504,7 +504,7 @@ public sealed partial class Worker
     private void LeaveByGateway<TMode>(SwitchPort inPort, LogicalRouter router, RouterInterface iface, ref Frame frame, ref ParsedPacket p, int i)
         where TMode : struct, IPipelineMode
     {
-        if (router.FixedToFloating.TryGetValue(p.IpSource.Ipv4, out var floatingIp))
+        if (router.FloatingOf.TryGetValue(p.IpSource.Ipv4, out var floatingIp))
         {
             // Leaving by the gateway from a fixed IP with a floating IP: the outside sees the floating IP. The connection
             // stays tracked by its inside tuple (committed from _preNat).

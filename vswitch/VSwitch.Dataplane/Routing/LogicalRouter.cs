@@ -17,6 +17,9 @@ public sealed class LogicalRouter
     private readonly Route[] _routes;
     private readonly FrozenDictionary<IpAddress128, Neighbor> _neighbors;
 
+    /// <summary>The IPv4 neighbours again, for the per-packet lookup (<see cref="TryResolve"/>).</summary>
+    private readonly Ipv4Map<Neighbor> _neighbors4;
+
     /// <summary>The interfaces' IPv4 addresses, for <see cref="Owns"/>'s check of every routed IPv4 packet.</summary>
     private readonly uint[] _ownIpv4;
 
@@ -35,6 +38,7 @@ public sealed class LogicalRouter
         Interfaces = interfaces;
         _routes = [.. routes.OrderByDescending(r => r.PrefixLength128)];
         _neighbors = neighbors.ToFrozenDictionary();
+        _neighbors4 = new Ipv4Map<Neighbor>(_neighbors.Where(n => n.Key.IsIpv4Mapped).Select(n => KeyValuePair.Create(n.Key.Ipv4, n.Value)));
         _ownIpv4 = [.. interfaces.Select(i => i.Ipv4).Where(a => a != 0)];
     }
 
@@ -61,10 +65,32 @@ public sealed class LogicalRouter
     public int NatZone { get; init; }
 
     /// <summary>Floating IP → fixed IP (IPv4, host order): packets to the floating IP arriving on the gateway are translated.</summary>
-    public FrozenDictionary<uint, uint> FloatingToFixed { get; init; } = FrozenDictionary<uint, uint>.Empty;
+    public FrozenDictionary<uint, uint> FloatingToFixed
+    {
+        get;
+        init
+        {
+            field = value;
+            FixedOf = new Ipv4Map<uint>(value);
+        }
+    } = FrozenDictionary<uint, uint>.Empty;
 
     /// <summary>Fixed IP → floating IP: packets from the fixed IP leaving by the gateway are translated.</summary>
-    public FrozenDictionary<uint, uint> FixedToFloating { get; init; } = FrozenDictionary<uint, uint>.Empty;
+    public FrozenDictionary<uint, uint> FixedToFloating
+    {
+        get;
+        init
+        {
+            field = value;
+            FloatingOf = new Ipv4Map<uint>(value);
+        }
+    } = FrozenDictionary<uint, uint>.Empty;
+
+    /// <summary><see cref="FloatingToFixed"/> for the data path's lookups.</summary>
+    public Ipv4Map<uint> FixedOf { get; private init; } = Ipv4Map<uint>.Empty;
+
+    /// <summary><see cref="FixedToFloating"/> for the data path's lookups.</summary>
+    public Ipv4Map<uint> FloatingOf { get; private init; } = Ipv4Map<uint>.Empty;
 
     /// <summary>The longest-prefix route to <paramref name="destination"/>: its interface and the address to resolve.</summary>
     public bool TryRoute(IpAddress128 destination, out int interfaceIndex, out IpAddress128 nextHop)
@@ -97,7 +123,8 @@ public sealed class LogicalRouter
     }
 
     /// <summary>The port and MAC of <paramref name="address"/>.</summary>
-    public bool TryResolve(IpAddress128 address, out Neighbor neighbor) => _neighbors.TryGetValue(address, out neighbor);
+    public bool TryResolve(IpAddress128 address, out Neighbor neighbor) =>
+        address.IsIpv4Mapped ? _neighbors4.TryGetValue(address.Ipv4, out neighbor) : _neighbors.TryGetValue(address, out neighbor);
 
     /// <summary>True when <paramref name="address"/> is one of the router's own (on any interface).</summary>
     public bool Owns(IpAddress128 address)
