@@ -25,7 +25,10 @@ public sealed class SnatBindingTests
         Assert.Equal(SnatResult.Translated, Snat(h, Tcp("10.0.0.5", 40000, Remote, 443, TcpFlags.Syn, 100, 0), true, out var port));
         Assert.Equal(40000, port);
         Assert.Equal(1, h.Table.Count);
-        Assert.True(ConnTable.IsNatZone(h.Single().Zone));
+        var listed = h.Single();
+        Assert.True(listed.IsSnatBinding);
+        Assert.Equal((IpAddress128.FromIpv4(Ipv4("10.0.0.5")), (ushort)40000), listed.SnatInside);
+        Assert.Equal(3, listed.NetworkIndex);
 
         var reply = h.Track(Tcp(Remote, 443, Outside, 40000, TcpFlags.Syn | TcpFlags.Ack, 900, 101), s_zone);
         Assert.Equal((ConnVerdict.Established, true), (reply.Verdict, reply.IsReply));

@@ -381,6 +381,12 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
         // Two VMs without a floating IP send from the same port: both leave from the gateway, on different ports.
         var back = Shell.Run(Exec(fixture.Back, $"/usr/bin/python3 {script} udp {outside} 7001"), TimeSpan.FromSeconds(10));
         Assert.True($"{gateway}:5555" == back.Stdout.Trim(), back + daemon.Metrics());
+        // The flow listing shows the binding as such: translated tuple, external network, the VM's endpoint behind it.
+        var backVm = fixture.Address("back-vm");
+        var binding = daemon.Api("v2.0/vswitch/flows")["flows"]!.AsArray()
+            .Single(f => (string?)f!["kind"] == "snat" && (string?)f["snat_inside"] == $"{backVm}:5555" && (int)f["dst_port"]! == 7001)!;
+        Assert.Equal((gateway, 5555, outside, "udp"), ((string?)binding["src"], (int)binding["src_port"]!, (string?)binding["dst"], (string?)binding["protocol"]));
+        Assert.Equal((string)fixture.OsJson("network show ext")["id"]!, (string?)binding["network_id"]);
         var locked = Shell.Run(Exec(fixture.Locked, $"/usr/bin/python3 {script} udp {outside} 7001"), TimeSpan.FromSeconds(10));
         Assert.StartsWith($"{gateway}:", locked.Stdout.Trim(), StringComparison.Ordinal);
         Assert.NotEqual($"{gateway}:5555", locked.Stdout.Trim());

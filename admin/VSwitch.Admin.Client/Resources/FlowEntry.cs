@@ -8,7 +8,9 @@ namespace VSwitch.Admin.Client.Resources;
 /// </summary>
 public sealed record FlowEntry
 {
+    [JsonPropertyName("kind")] public string? Kind { get; set; }
     [JsonPropertyName("zone")] public int Zone { get; set; }
+    [JsonPropertyName("snat_inside")] public string? SnatInside { get; set; }
     [JsonPropertyName("network_id")] public string? NetworkId { get; set; }
     [JsonPropertyName("protocol")] public string? Protocol { get; set; }
     [JsonPropertyName("src")] public string? Src { get; set; }

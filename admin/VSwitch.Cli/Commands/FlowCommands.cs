@@ -24,6 +24,8 @@ internal static class FlowCommands
         new("security_group_id", "Security Group", f => Str(f.SecurityGroupId)),
         new("rule_id", "Rule", f => Str(f.RuleId)),
         new("network_id", "Network", f => Str(f.NetworkId), Listed: false),
+        new("kind", "Kind", f => Str(f.Kind), Listed: false),
+        new("snat_inside", "SNAT Inside", f => Str(f.SnatInside), Listed: false),
         new("in_port_id", "In Port", f => Str(f.InPortId), Listed: false),
         new("out_port_id", "Out Port", f => Str(f.OutPortId), Listed: false),
     ];

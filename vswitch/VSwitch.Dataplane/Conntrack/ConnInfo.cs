@@ -64,6 +64,17 @@ public sealed record ConnInfo
     /// <summary>The rule slot that admitted the connection (-1 when none).</summary>
     public required int RuleSlot { get; init; }
 
+    /// <summary>True for a router's SNAT binding (ConnTable.Nat.cs) rather than a connection: its tuple is the translated one.</summary>
+    public bool IsSnatBinding => ConnTable.IsNatZone(Zone);
+
+    /// <summary>The network index of the zone: a binding's external network, a connection's zone as is.</summary>
+    public int NetworkIndex => IsSnatBinding ? ConnTable.NetworkOfNatZone(Zone) : Zone;
+
+    /// <summary>A binding's inside endpoint (the VM's address and port the translated tuple stands for); null for a connection.</summary>
+    public (IpAddress128 Address, ushort Port)? SnatInside => IsSnatBinding
+        ? (IpAddress128.FromIpv4((uint)((ulong)AdmittedGeneration >> 16)), (ushort)AdmittedGeneration)
+        : null;
+
     public override string ToString() =>
         $"zone={Zone} proto={Protocol} src={Source} dst={Destination} sport={SourcePort} dport={DestinationPort} {StateName}"
         + $"{(Assured ? " [ASSURED]" : "")} packets={PacketsOriginal}/{PacketsReply} bytes={BytesOriginal}/{BytesReply}"

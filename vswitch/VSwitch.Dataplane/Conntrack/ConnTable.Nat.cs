@@ -62,6 +62,9 @@ public sealed partial class ConnTable
     /// <summary>True for a zone that holds SNAT bindings rather than connections.</summary>
     public static bool IsNatZone(int zone) => (zone & NatZoneBase) != 0;
 
+    /// <summary>The external network index of a NAT zone (<see cref="NatZone"/>'s inverse).</summary>
+    public static int NetworkOfNatZone(int zone) => zone & (NatZoneBase - 1);
+
     /// <summary>
     /// The port an IPv4 <paramref name="packet"/> from an inside endpoint leaves from when its source becomes
     /// <paramref name="outside"/> (host order): its binding is found, or created, and its tracker updated with the
