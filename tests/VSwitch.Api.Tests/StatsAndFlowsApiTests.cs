@@ -237,9 +237,11 @@ public sealed class StatsAndFlowsApiTests(Xunit.Abstractions.ITestOutputHelper o
         Assert.Equal(HttpStatusCode.OK, status);
         var flow = body!["flows"]!.AsArray().Single()!.AsObject();
         Assert.Equal(
-            ["age_seconds", "bytes_orig", "bytes_reply", "dst", "dst_port", "in_port_id", "network_id", "out_port_id", "packets_orig", "packets_reply",
-             "protocol", "rule_id", "security_group_id", "src", "src_port", "state", "zone"],
+            ["age_seconds", "bytes_orig", "bytes_reply", "dst", "dst_port", "in_port_id", "kind", "network_id", "out_port_id", "packets_orig", "packets_reply",
+             "protocol", "rule_id", "security_group_id", "snat_inside", "src", "src_port", "state", "zone"],
             flow.Select(p => p.Key).Order(StringComparer.Ordinal).ToArray());
+        Assert.Equal("connection", (string)flow["kind"]!);
+        Assert.Null(flow["snat_inside"]);
         Assert.Equal(_host.Reconciler.NetworkIndex(Guid.Parse(_net)), (int)flow["zone"]!);
         Assert.Equal(_net, (string)flow["network_id"]!);
         Assert.Equal("udp", (string)flow["protocol"]!);
