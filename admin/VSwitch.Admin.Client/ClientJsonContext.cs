@@ -50,6 +50,7 @@ namespace VSwitch.Admin.Client;
 [JsonSerializable(typeof(Dictionary<string, QuotaUsage>))]
 [JsonSerializable(typeof(SwitchStats))]
 [JsonSerializable(typeof(List<FlowEntry>))]
+[JsonSerializable(typeof(List<NeighborEntry>))]
 [JsonSerializable(typeof(PacketTrace))]
 [JsonSerializable(typeof(TraceRequest))]
 public sealed partial class ClientJsonContext : JsonSerializerContext;

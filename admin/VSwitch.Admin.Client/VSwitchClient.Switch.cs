@@ -4,7 +4,7 @@ using VSwitch.Admin.Client.Resources;
 
 namespace VSwitch.Admin.Client;
 
-/// <summary>The switch-specific read endpoints under <c>/v2.0/vswitch/</c>: stats, conntrack flows and packet trace.</summary>
+/// <summary>The switch-specific read endpoints under <c>/v2.0/vswitch/</c>: stats, conntrack flows, learned neighbours and packet trace.</summary>
 public sealed partial class VSwitchClient
 {
     public async Task<SwitchStats> GetStatsAsync(CancellationToken cancellation = default)
@@ -28,6 +28,10 @@ public sealed partial class VSwitchClient
         }
         return ListAsync("v2.0/vswitch/flows", "flows", Json.ListFlowEntry, query, cancellation);
     }
+
+    /// <summary>The addresses the routers learned by ARP outside.</summary>
+    public Task<List<NeighborEntry>> ListNeighborsAsync(CancellationToken cancellation = default) =>
+        ListAsync("v2.0/vswitch/neighbors", "neighbors", Json.ListNeighborEntry, [], cancellation);
 
     /// <summary>Traces <paramref name="packet"/> (e.g. <c>tcp 198.18.0.1:40000 &gt; 198.18.0.2:80 syn</c>) entering port <paramref name="portId"/>.</summary>
     public Task<PacketTrace> TraceAsync(string portId, string packet, CancellationToken cancellation = default) =>

@@ -41,6 +41,7 @@ internal sealed class CliApp(TextWriter output, TextWriter error, Func<string, s
         root.Subcommands.Add(AddressGroupCommands.Build(this));
         root.Subcommands.Add(QuotaCommands.Build(this));
         root.Subcommands.Add(FlowCommands.Build(this));
+        root.Subcommands.Add(NeighborCommands.Build(this));
         root.Subcommands.Add(StatsCommand.Build(this));
         root.Subcommands.Add(TraceCommand.Build(this));
         root.Subcommands.Add(ConsoleCommand.Build(this));

@@ -40,6 +40,10 @@ public sealed class OutputTests
         .On("GET", "/v2.0/vswitch/stats", Stats)
         .On("GET", "/v2.0/vswitch/flows", Flows)
         .On("GET", "/v2.0/vswitch/flows?port_id=p-1&limit=5", Flows)
+        .On("GET", "/v2.0/vswitch/neighbors", """
+            {"neighbors": [{"network_id": "aaaaaaaa-0000-0000-0000-000000000001", "ip_address": "198.18.89.1", "mac_address": "fa:16:3e:00:00:09", "age_seconds": 4.25},
+                           {"network_id": "n-gone", "ip_address": "198.18.89.7", "mac_address": "fa:16:3e:00:00:0a", "age_seconds": 250}]}
+            """)
         .On("POST", "/v2.0/vswitch/trace", """
             {"trace": {"verdict": "dropped", "reason": "no security group rule allows it",
              "steps": [{"stage": "parse", "result": "ok", "detail": "tcp 198.18.0.1:40000 > 198.18.0.2:22"},
@@ -170,6 +174,19 @@ public sealed class OutputTests
         var json = JsonNode.Parse(InProcessCli.Run(api, ["flow", "list", "-f", "json", "-c", "Destination", "-c", "Rule"]).Stdout)!.AsArray();
         Assert.Equal("198.18.0.2:80", (string)json[0]!["Destination"]!);
         Assert.Null(json[1]!["Rule"]);
+    }
+
+    [Fact]
+    public void NeighborList_NamesTheNetwork_OrKeepsTheIdOfOneGone()
+    {
+        var r = InProcessCli.Run(Api(), ["neighbor", "list"]);
+        Assert.Equal(0, r.ExitCode);
+        var lines = r.Stdout.Split('\n');
+        Assert.StartsWith("Network", lines[0]);
+        Assert.Matches(@"^front\s+198\.18\.89\.1\s+fa:16:3e:00:00:09\s+4\.25", lines[1]);
+        Assert.StartsWith("n-gone ", lines[2]);
+        var json = JsonNode.Parse(InProcessCli.Run(Api(), ["neighbor", "list", "-f", "json", "-c", "network_id"]).Stdout)!.AsArray();
+        Assert.Equal("n-gone", (string)json[1]!["Network ID"]!);
     }
 
     [Fact]

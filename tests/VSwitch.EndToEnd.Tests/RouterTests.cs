@@ -433,6 +433,13 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
         Assert.True(daemon.Metric("vswitch_router_neighbors_learned_total") >= 1);
         var ping = Shell.Run(Exec(fixture.Back, "ping -c 3 -i 0.2 -W 2 198.19.77.1"), TimeSpan.FromSeconds(10));
         Assert.True(ping.Ok && ping.Stdout.Contains(" 0% packet loss", StringComparison.Ordinal), ping.ToString());
+
+        // What the router learned is listed, as `ip neigh` would: the upstream's address and its interface's MAC.
+        var mac = Shell.Must($"ip -n {fixture.Upstream.Ns} -br link show {fixture.Upstream.If}").Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
+        var learned = daemon.Api("v2.0/vswitch/neighbors")["neighbors"]!.AsArray().Single(n => (string?)n!["ip_address"] == "198.18.89.1")!;
+        Assert.Equal((mac, (string)fixture.OsJson("network show ext")["id"]!), ((string?)learned["mac_address"], (string?)learned["network_id"]));
+        var listed = Shell.Must($"{Path.GetFullPath(ConsoleTests.Vswitchctl())} --socket {daemon.StateDir}/api.sock neighbor list -f value -c network -c ip_address -c mac_address");
+        Assert.Contains($"ext 198.18.89.1 {mac}", listed, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -83,6 +83,7 @@ public sealed partial class ApiServer(ApiOptions options, ListeningSockets liste
         TraceEndpoints.Map(app, api, datapath);
         StatsEndpoints.Map(app, api);
         FlowsEndpoints.Map(app, api);
+        NeighborsEndpoints.Map(app, api);
         await app.StartAsync(cancellationToken);
         _app = app;
         Listening(_log, options.SocketPath ?? "-", options.Listen?.ToString() ?? "-");
