@@ -82,6 +82,29 @@ public sealed class RoutersApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RemovingOneSubnet_OfAPortThatRoutesAnIpv4AndAnIpv6One_TakesOnlyThatAddressOff()
+    {
+        var a = await Network("a");
+        var first = await Subnet(a, "198.18.10.0/24");
+        var second = (string)(await _client.CreateAsync("subnets", "subnet",
+            $$$"""{"subnet": {"network_id": "{{{a}}}", "ip_version": 6, "cidr": "2001:db8:11::/64"}}"""))["id"]!;
+        var router = await Router();
+        var port = (string)(await _client.CreateAsync("ports", "port",
+            $$$"""{"port": {"network_id": "{{{a}}}", "fixed_ips": [{"ip_address": "198.18.10.254"}, {"ip_address": "2001:db8:11::fe"}]}}"""))["id"]!;
+        Assert.Equal(HttpStatusCode.OK, (await AddInterface(router, $$"""{"port_id": "{{port}}"}""")).Status);
+
+        var removed = await RemoveInterface(router, $$"""{"subnet_id": "{{first}}"}""");
+        Assert.Equal((HttpStatusCode.OK, port, first), (removed.Status, (string)removed.Body!["port_id"]!, (string)removed.Body["subnet_id"]!));
+        var kept = (await _client.GetJson($"v2.0/ports/{port}")).Body!["port"]!;
+        Assert.Equal(["2001:db8:11::fe"], kept["fixed_ips"]!.AsArray().Select(ip => (string)ip!["ip_address"]!));
+        Assert.Equal(router, (string)kept["device_id"]!);
+        // The router routes the other subnet still; naming the port and its last subnet then removes the port.
+        Http.AssertError(await RemoveInterface(router, $$"""{"subnet_id": "{{first}}"}"""), HttpStatusCode.NotFound, "RouterInterfaceNotFoundForSubnet");
+        Assert.Equal(HttpStatusCode.OK, (await RemoveInterface(router, $$"""{"port_id": "{{port}}", "subnet_id": "{{second}}"}""")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetJson($"v2.0/ports/{port}")).Status);
+    }
+
+    [Fact]
     public async Task InterfaceByPort_TakesAnUnusedPort_AndRefusesAttachedOnesAndOverlaps()
     {
         var a = await Network("a");

@@ -274,7 +274,11 @@ public static class RouterOperations
             found = attached.FirstOrDefault(a => a.Subnet.Id == sid) is { Port: not null } m ? m
                 : throw NeutronErrors.RouterInterfaceNotFoundForSubnet(router.Id, sid);
         }
-        var remaining = attached.Where(a => a.Port.Id != found.Port.Id).Select(a => a.Subnet).ToList();
+        // As Neutron: naming a subnet of a port that routes others too takes only that subnet's address off the port;
+        // otherwise the port goes.
+        var portSubnets = attached.Count(a => a.Port.Id == found.Port.Id);
+        var onlyTheSubnet = subnetId is not null && portSubnets > 1;
+        var remaining = attached.Where(a => onlyTheSubnet ? a.Subnet.Id != found.Subnet.Id : a.Port.Id != found.Port.Id).Select(a => a.Subnet).ToList();
         if (model.FloatingIps.Values.Any(f => f.RouterId == router.Id && f.FixedIpAddress is { } ip && found.Subnet.Cidr.Contains(ip.Address, ip.Family)))
         {
             throw new NeutronException(409, "RouterInterfaceInUseByFloatingIP",
@@ -288,7 +292,17 @@ public static class RouterOperations
                 throw NeutronErrors.RouterInterfaceInUseByRoute(router.Id, found.Subnet.Id);
             }
         }
-        var after = NetworkLogOperations.WithoutPort(model with { Ports = model.Ports.Remove(found.Port.Id) }, found.Port.Id);
+        var after = onlyTheSubnet
+            ? model with
+            {
+                Ports = model.Ports.SetItem(found.Port.Id, found.Port with
+                {
+                    FixedIps = [.. found.Port.FixedIps.Where(ip => !found.Subnet.Cidr.Contains(ip.Address, ip.Family))],
+                    RevisionNumber = found.Port.RevisionNumber + 1,
+                    UpdatedAt = context.Now(),
+                }),
+            }
+            : NetworkLogOperations.WithoutPort(model with { Ports = model.Ports.Remove(found.Port.Id) }, found.Port.Id);
         return new ModelChange<RouterInterfaceInfo>(after,
             new RouterInterfaceInfo(router.Id, found.Port.Id, found.Subnet.Id, found.Subnet.NetworkId, router.ProjectId));
     }
