@@ -146,6 +146,40 @@ public sealed class DhcpV6Tests
         Assert.DoesNotContain((ushort)3, options.Keys);
     }
 
+    /// <summary>An IA_NA holding IA Address options for <paramref name="addresses"/>.</summary>
+    private static byte[] IaNaWith(uint iaid, params IpAddress128[] addresses)
+    {
+        var value = new List<byte>(BitConverter.GetBytes(BinaryPrimitives.ReverseEndianness(iaid))) { 0, 0, 0, 0, 0, 0, 0, 0 };
+        foreach (var address in addresses)
+        {
+            var ia = new byte[24];
+            BinaryPrimitives.WriteUInt64BigEndian(ia, address.High);
+            BinaryPrimitives.WriteUInt64BigEndian(ia.AsSpan(8), address.Low);
+            value.AddRange(Option(5, ia));
+        }
+        return Option(3, [.. value]);
+    }
+
+    [Fact]
+    public void Confirm_OfThePortsOwnAddress_IsSuccess_OfAnyOther_NotOnLink_AndWithoutAddresses_Unanswered()
+    {
+        ushort Status(params IpAddress128[] addresses)
+        {
+            var (answer, reply) = Answer(ClientMessage(DhcpV6MessageType.Confirm, Option(1, s_clientDuid), IaNaWith(7, addresses)), s_stateful);
+            Assert.Equal(DhcpV6MessageType.Reply, answer);
+            var options = Options(reply, DhcpV6MessageType.Reply);
+            Assert.DoesNotContain((ushort)3, options.Keys);
+            return BinaryPrimitives.ReadUInt16BigEndian(options[13]);
+        }
+        var elsewhere = new IpAddress128(0x2001_0DB8_0099_0000UL, 0x64);
+        Assert.Equal(0, Status(s_address));
+        Assert.Equal(4, Status(elsewhere));
+        Assert.Equal(4, Status(s_address, elsewhere));
+        Assert.Equal(0, Status(s_address, s_address));
+        Assert.Equal(DhcpV6MessageType.None, Answer(ClientMessage(DhcpV6MessageType.Confirm, Option(1, s_clientDuid), IaNa(7)), s_stateful).Answer);
+        Assert.Equal(DhcpV6MessageType.None, Answer(ClientMessage(DhcpV6MessageType.Confirm, Option(1, s_clientDuid), IaNaWith(7, s_address)), s_stateless).Answer);
+    }
+
     [Theory]
     [InlineData(new byte[] { 1, 0, 0 })]                                   // shorter than a header
     [InlineData(new byte[] { 1, 0, 0, 1, 0, 1, 0, 40, 1, 2 })]             // an option longer than the message

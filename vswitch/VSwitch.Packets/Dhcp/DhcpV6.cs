@@ -8,8 +8,10 @@ namespace VSwitch.Packets.Dhcp;
 public readonly ref struct DhcpV6Request
 {
     public DhcpV6Request(DhcpV6MessageType type, uint transactionId, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> serverId, uint iaid,
-        bool hasIaNa, bool rapidCommit)
+        bool hasIaNa, bool rapidCommit, IpAddress128? address = null, bool otherAddresses = false)
     {
+        Address = address;
+        OtherAddresses = otherAddresses;
         Type = type;
         TransactionId = transactionId;
         ClientId = clientId;
@@ -37,12 +39,18 @@ public readonly ref struct DhcpV6Request
 
     /// <summary>A Solicit with Rapid Commit (option 14) is answered with a Reply at once.</summary>
     public bool RapidCommit { get; }
+
+    /// <summary>The first address (IA Address option) of the first IA_NA, or null: what a Confirm asks about.</summary>
+    public IpAddress128? Address { get; }
+
+    /// <summary>The first IA_NA holds another address than <see cref="Address"/> too.</summary>
+    public bool OtherAddresses { get; }
 }
 
 /// <summary>
 /// DHCPv6 (RFC 8415) answered by the switch, allocation-free on spans: Solicit, Request, Renew and Rebind get the port's
-/// own stateful address in an IA_NA; Information-request gets the DNS servers (stateless); Confirm, Release and Decline
-/// get a Reply with status Success (the only address a port is ever given is its own, always on-link). A message for
+/// own stateful address in an IA_NA; Information-request gets the DNS servers (stateless); Release and Decline get a
+/// Reply with status Success; Confirm gets Success for the port's own address and NotOnLink for any other. A message for
 /// another server is not answered.
 /// </summary>
 public static class DhcpV6
@@ -55,6 +63,8 @@ public static class DhcpV6
     private const ushort OptionIaNa = 3;
     private const ushort OptionIaAddr = 5;
     private const ushort OptionStatusCode = 13;
+    private const ushort StatusSuccess = 0;
+    private const ushort StatusNotOnLink = 4;
     private const ushort OptionRapidCommit = 14;
     private const ushort OptionDnsServers = 23;
 
@@ -88,7 +98,8 @@ public static class DhcpV6
         }
         ReadOnlySpan<byte> clientId = default, serverId = default;
         uint iaid = 0;
-        bool hasIaNa = false, rapid = false;
+        bool hasIaNa = false, rapid = false, others = false;
+        IpAddress128? address = null;
         var options = m[4..];
         while (options.Length > 0)
         {
@@ -116,6 +127,7 @@ public static class DhcpV6
                 case OptionIaNa when !hasIaNa && length >= 12:
                     iaid = BinaryPrimitives.ReadUInt32BigEndian(value);
                     hasIaNa = true;
+                    ReadAddresses(value[12..], ref address, ref others);
                     break;
                 case OptionRapidCommit:
                     rapid = true;
@@ -128,8 +140,35 @@ public static class DhcpV6
         {
             return false;
         }
-        request = new DhcpV6Request(type, (uint)(m[1] << 16 | m[2] << 8 | m[3]), clientId, serverId, iaid, hasIaNa, rapid);
+        request = new DhcpV6Request(type, (uint)(m[1] << 16 | m[2] << 8 | m[3]), clientId, serverId, iaid, hasIaNa, rapid, address, others);
         return true;
+    }
+
+    /// <summary>The IA Address options among an IA_NA's options: the first address, and whether another one follows.</summary>
+    private static void ReadAddresses(ReadOnlySpan<byte> options, ref IpAddress128? first, ref bool others)
+    {
+        while (options.Length >= 4)
+        {
+            var code = BinaryPrimitives.ReadUInt16BigEndian(options);
+            var length = BinaryPrimitives.ReadUInt16BigEndian(options[2..]);
+            if (4 + length > options.Length)
+            {
+                return;
+            }
+            if (code == OptionIaAddr && length >= 24)
+            {
+                var address = IpAddress128.ReadIpv6(options.Slice(4, 16));
+                if (first is null)
+                {
+                    first = address;
+                }
+                else if (first != address)
+                {
+                    others = true;
+                }
+            }
+            options = options[(4 + length)..];
+        }
     }
 
     /// <summary>
@@ -154,6 +193,8 @@ public static class DhcpV6
         return request.Type switch
         {
             DhcpV6MessageType.Solicit => request.RapidCommit ? DhcpV6MessageType.Reply : DhcpV6MessageType.Advertise,
+            // A Confirm without addresses gets no reply (RFC 8415 §18.3.3).
+            DhcpV6MessageType.Confirm when request.Address is null => DhcpV6MessageType.None,
             // A Request and a Renew are addressed to one server: they must name it.
             DhcpV6MessageType.Request or DhcpV6MessageType.Renew when request.ServerId.IsEmpty => DhcpV6MessageType.None,
             _ => DhcpV6MessageType.Reply,
@@ -204,9 +245,18 @@ public static class DhcpV6
         {
             o = OptionHeader(m, o, OptionRapidCommit, 0);
         }
-        if (request.Type is DhcpV6MessageType.Release or DhcpV6MessageType.Decline or DhcpV6MessageType.Confirm)
+        if (request.Type is DhcpV6MessageType.Release or DhcpV6MessageType.Decline)
         {
             o = OptionHeader(m, o, OptionStatusCode, 2) + 2; // status 0, Success
+        }
+        else if (request.Type == DhcpV6MessageType.Confirm)
+        {
+            // The port's address is the only one on-link for it: another (a client back from another link, or after
+            // the port's address changed) is NotOnLink, and the client solicits again.
+            var onLink = !request.OtherAddresses && request.Address == server.ClientAddress;
+            o = OptionHeader(m, o, OptionStatusCode, 2);
+            BinaryPrimitives.WriteUInt16BigEndian(m[o..], onLink ? StatusSuccess : StatusNotOnLink);
+            o += 2;
         }
         var dns = Math.Min(server.DnsServers.Length, 8);
         if (dns > 0)
