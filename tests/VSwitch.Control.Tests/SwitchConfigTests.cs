@@ -69,6 +69,30 @@ public class SwitchConfigTests
     }
 
     [Fact]
+    public void AFloatingIpWithItsAddress_KeepsItsId_WhenReorderedOrGivenToAnotherPort()
+    {
+        const string Two = """
+            "floating_ips": [ { "network": "ext", "port": "web1", "floating_ip_address": "198.18.60.80" },
+                              { "network": "ext", "floating_ip_address": "198.18.60.81" } ]
+            """;
+        const string Moved = """
+            "floating_ips": [ { "network": "ext", "floating_ip_address": "198.18.60.81" },
+                              { "network": "ext", "port": "app1", "floating_ip_address": "198.18.60.80" } ]
+            """;
+        const string One = """
+            "floating_ips": [ { "network": "ext", "port": "web1", "floating_ip_address": "198.18.60.80" } ]
+            """;
+        VSwitch.Control.Model.SwitchModel Build(string floating) =>
+            SwitchConfig.Parse(Routed.Replace(One.Trim(), floating.Trim(), StringComparison.Ordinal)).ToModel(portTypes: Given.PortTypes);
+        var before = Build(Two);
+        var after = Build(Moved);
+        Guid IdOf(VSwitch.Control.Model.SwitchModel m, string address) => m.FloatingIps.Values.Single(f => f.FloatingIpAddress.AddressText == address).Id;
+        Assert.Equal(IdOf(before, "198.18.60.80"), IdOf(after, "198.18.60.80"));
+        Assert.Equal(IdOf(before, "198.18.60.81"), IdOf(after, "198.18.60.81"));
+        Assert.Equal(after.Ports.Values.Single(p => p.Name == "app1").Id, after.FloatingIps[IdOf(after, "198.18.60.80")].PortId);
+    }
+
+    [Fact]
     public void RoutersAndFloatingIps_AreMergedIntoTheStore_AndGoWhenTheFileDropsThem()
     {
         var file = SwitchConfig.Parse(Routed).ToModel(portTypes: Given.PortTypes);

@@ -651,7 +651,9 @@ public sealed class SwitchConfig
             {
                 var f = FloatingIps[i];
                 where = $"floating_ips[{i}]";
-                Use($"floatingip:{i}|{f.Network}|{f.FloatingIpAddress}|{f.Port}");
+                // A floating IP with its address keeps its id wherever it is listed and whichever port it is given to
+                // (a reload moves it, not replaces it); one the switch allocates is known by its place in the list.
+                Use(f.FloatingIpAddress is { Length: > 0 } address ? $"floatingip:{f.Network}|{address}" : $"floatingip:{i}|{f.Network}|{f.Port}");
                 Guid? port = f.Port is null ? null
                     : ports.TryGetValue(f.Port, out var id) ? id : throw new ConfigException($"{source}: {where}.port: no port named '{f.Port}'");
                 model = FloatingIpOperations.Create(model, new FloatingIpBody(
