@@ -44,7 +44,7 @@ internal static class ProfileLoop
                 "floating" => routed.FloatingIpBatch,
                 "snat-out" => routed.SnatOutBatch,
                 "snat-reply" => routed.SnatReplyBatch,
-                _ => throw new ArgumentException($"unknown loop '{which}': established, new, switched, routed, floating, snat-out or snat-reply"),
+                _ => throw new ArgumentException($"unknown loop '{which}': established, new, switched, routed, floating, snat-out, snat-reply or ratios"),
             };
             routed.Setup();
             cleanup = routed.Cleanup;
@@ -80,10 +80,12 @@ internal static class ProfileLoop
         ];
         var samples = loops.Select(_ => new List<double>()).ToArray();
         var total = Stopwatch.StartNew();
-        while (total.Elapsed.TotalSeconds < seconds)
+        for (var round = 0; round == 0 || total.Elapsed.TotalSeconds < seconds; round++)
         {
-            for (var k = 0; k < loops.Length; k++)
+            // Each round starts with another loop, so that none always follows the same one.
+            for (var j = 0; j < loops.Length; j++)
             {
+                var k = (round + j) % loops.Length;
                 var watch = Stopwatch.StartNew();
                 long batches = 0;
                 while (watch.ElapsedMilliseconds < 200)

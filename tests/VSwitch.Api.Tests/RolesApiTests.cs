@@ -53,6 +53,7 @@ public sealed class RolesApiTests : MembersApiTest
     [InlineData("GET", "v2.0/log/logs", null)]
     [InlineData("GET", "v2.0/vswitch/stats", null)]
     [InlineData("GET", "v2.0/vswitch/flows", null)]
+    [InlineData("GET", "v2.0/vswitch/neighbors", null)]
     [InlineData("POST", "v2.0/vswitch/trace", """{"port_id": "00000000-0000-0000-0000-000000000001", "packet": "udp 198.18.0.1:1 > 198.18.0.2:2"}""")]
     public async Task AdminOnlyCalls_Are403ForMembers(string method, string path, string? json)
     {

@@ -98,10 +98,17 @@ public sealed class RoutersApiTests : IAsyncLifetime
         var kept = (await _client.GetJson($"v2.0/ports/{port}")).Body!["port"]!;
         Assert.Equal(["2001:db8:11::fe"], kept["fixed_ips"]!.AsArray().Select(ip => (string)ip!["ip_address"]!));
         Assert.Equal(router, (string)kept["device_id"]!);
-        // The router routes the other subnet still; naming the port and its last subnet then removes the port.
+        // The router routes the other subnet still; its last subnet then takes the port with it.
         Http.AssertError(await RemoveInterface(router, $$"""{"subnet_id": "{{first}}"}"""), HttpStatusCode.NotFound, "RouterInterfaceNotFoundForSubnet");
-        Assert.Equal(HttpStatusCode.OK, (await RemoveInterface(router, $$"""{"port_id": "{{port}}", "subnet_id": "{{second}}"}""")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await RemoveInterface(router, $$"""{"subnet_id": "{{second}}"}""")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await _client.GetJson($"v2.0/ports/{port}")).Status);
+
+        // By port, even with a subnet named, the port goes with all its subnets (Neutron's remove by port).
+        var again = (string)(await _client.CreateAsync("ports", "port",
+            $$$"""{"port": {"network_id": "{{{a}}}", "fixed_ips": [{"ip_address": "198.18.10.253"}, {"ip_address": "2001:db8:11::fd"}]}}"""))["id"]!;
+        Assert.Equal(HttpStatusCode.OK, (await AddInterface(router, $$"""{"port_id": "{{again}}"}""")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await RemoveInterface(router, $$"""{"port_id": "{{again}}", "subnet_id": "{{first}}"}""")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetJson($"v2.0/ports/{again}")).Status);
     }
 
     [Fact]

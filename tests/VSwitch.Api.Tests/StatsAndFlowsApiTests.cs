@@ -230,6 +230,14 @@ public sealed class StatsAndFlowsApiTests(Xunit.Abstractions.ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Neighbors_NoneLearned_IsAnEmptyList()
+    {
+        var (status, body) = await _client.GetJson("v2.0/vswitch/neighbors");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Empty(body!["neighbors"]!.AsArray());
+    }
+
+    [Fact]
     public async Task Flows_ListTheConnection_WithIdsOfPortsRuleAndGroup()
     {
         await SendTraffic();

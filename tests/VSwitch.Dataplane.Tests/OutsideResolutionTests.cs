@@ -187,4 +187,16 @@ public sealed class OutsideResolutionTests : IDisposable
         Assert.False(cache.TryGet(2, Upstream, 1_000, out _, out _));
         Assert.Single(cache.Snapshot(2_000));
     }
+
+    [Fact]
+    public void ANetworkThatGoes_TakesWhatWasLearnedOnIt_SoItsIndexStartsEmptyForTheNext()
+    {
+        var cache = new NeighborCache();
+        cache.Learn(1, Upstream, s_upstream, 1_000);
+        cache.Learn(2, Upstream, s_upstream, 1_000);
+        cache.Forget(1);
+        Assert.False(cache.TryGet(1, Upstream, 1_001, out _, out _));
+        Assert.True(cache.TryGet(2, Upstream, 1_001, out _, out _));
+        Assert.Equal(2, Assert.Single(cache.Snapshot(1_001)).Network);
+    }
 }

@@ -240,6 +240,13 @@ public sealed class SnatRoutingTests : IDisposable
         Send(3, Transport(Mac(4), s_inside, IpC, IpO, IpProtocol.Udp, 6000, 53));
         var own = Receive(_o);
         Assert.Equal((IpAddress128.FromIpv4(Gateway), (ushort)6000), (own.IpSource, own.SourcePort));
+
+        // Listed, the NAT zone holds one of each: the remembered connection from outside and the binding of c's own.
+        var nat = _datapath.Conntrack.List(max: 100).Where(c => ConnTable.IsNatZone(c.Zone)).ToList();
+        var untranslated = Assert.Single(nat, c => c.IsUntranslated);
+        Assert.Equal((IpAddress128.FromIpv4(IpO), (ushort)22, false, null), (untranslated.Source, untranslated.DestinationPort, untranslated.IsSnatBinding, untranslated.SnatInside));
+        var binding = Assert.Single(nat, c => c.IsSnatBinding);
+        Assert.Equal((IpAddress128.FromIpv4(IpC), (ushort)6000), binding.SnatInside);
     }
 
     [Fact]

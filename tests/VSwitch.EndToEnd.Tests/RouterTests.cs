@@ -487,6 +487,8 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
         // The TAP devices went with the old process: the VMs ask for their leases again and get the same addresses.
         fixture.Dhcp(fixture.Front);
         fixture.Dhcp(fixture.Back);
+        fixture.Dhcp(fixture.Outside);
+        fixture.Dhcp(fixture.Locked);
         Assert.Equal((front, back), (fixture.Address("front-vm"), fixture.Address("back-vm")));
         var ping = Shell.Run(Exec(fixture.Front, $"ping -c 2 -i 0.2 -W 2 {back}"), TimeSpan.FromSeconds(15));
         Assert.True(ping.Ok, ping.ToString() + daemon.Log);

@@ -183,6 +183,7 @@ public sealed class Reconciler : IDisposable
             {
                 _freeNetworks.Add(_networkIndex[id]);
                 _zones.Remove(_networkIndex[id]);
+                Datapath.Neighbors.Forget(_networkIndex[id]);
                 _networkIndex.Remove(id);
             }
             foreach (var id in desired.Networks.Keys)

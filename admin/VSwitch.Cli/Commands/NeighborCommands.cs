@@ -27,7 +27,8 @@ internal static class NeighborCommands
         app.SetAction(list, async (parse, client, cancellation) =>
         {
             var neighbors = await client.ListNeighborsAsync(cancellation);
-            var names = neighbors.Count == 0 ? [] : (await client.ListNetworksAsync(cancellation: cancellation)).ToDictionary(n => n.Id, n => n.Name);
+            var names = neighbors.Count == 0 ? []
+                : (await client.ListNetworksAsync(cancellation: cancellation)).Where(n => n.Name.Length > 0).ToDictionary(n => n.Id, n => n.Name);
             List(app.Out, output.Read(parse), Columns(names), neighbors);
         });
         return new Command("neighbor", "Inspect what routers learned outside") { list };

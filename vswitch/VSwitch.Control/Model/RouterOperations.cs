@@ -274,22 +274,25 @@ public static class RouterOperations
             found = attached.FirstOrDefault(a => a.Subnet.Id == sid) is { Port: not null } m ? m
                 : throw NeutronErrors.RouterInterfaceNotFoundForSubnet(router.Id, sid);
         }
-        // As Neutron: naming a subnet of a port that routes others too takes only that subnet's address off the port;
-        // otherwise the port goes.
-        var portSubnets = attached.Count(a => a.Port.Id == found.Port.Id);
-        var onlyTheSubnet = subnetId is not null && portSubnets > 1;
+        // As Neutron: by subnet, a port that routes other subnets too only loses that subnet's addresses; by port, the
+        // port goes with all its subnets, each of which must be free to go.
+        var onlyTheSubnet = portId is null && attached.Where(a => a.Port.Id == found.Port.Id).Select(a => a.Subnet.Id).Distinct().Count() > 1;
         var remaining = attached.Where(a => onlyTheSubnet ? a.Subnet.Id != found.Subnet.Id : a.Port.Id != found.Port.Id).Select(a => a.Subnet).ToList();
-        if (model.FloatingIps.Values.Any(f => f.RouterId == router.Id && f.FixedIpAddress is { } ip && found.Subnet.Cidr.Contains(ip.Address, ip.Family)))
+        var leaving = onlyTheSubnet ? [found.Subnet] : attached.Where(a => a.Port.Id == found.Port.Id).Select(a => a.Subnet).DistinctBy(s => s.Id).ToList();
+        foreach (var subnet in leaving)
         {
-            throw new NeutronException(409, "RouterInterfaceInUseByFloatingIP",
-                $"Router interface for subnet {found.Subnet.Id} on router {router.Id} cannot be deleted, as it is required by one or more floating IPs.");
-        }
-        foreach (var route in router.Routes)
-        {
-            if (found.Subnet.Cidr.Contains(route.NextHop.Address, route.NextHop.Family)
-                && !remaining.Any(s => s.Cidr.Contains(route.NextHop.Address, route.NextHop.Family)))
+            if (model.FloatingIps.Values.Any(f => f.RouterId == router.Id && f.FixedIpAddress is { } ip && subnet.Cidr.Contains(ip.Address, ip.Family)))
             {
-                throw NeutronErrors.RouterInterfaceInUseByRoute(router.Id, found.Subnet.Id);
+                throw new NeutronException(409, "RouterInterfaceInUseByFloatingIP",
+                    $"Router interface for subnet {subnet.Id} on router {router.Id} cannot be deleted, as it is required by one or more floating IPs.");
+            }
+            foreach (var route in router.Routes)
+            {
+                if (subnet.Cidr.Contains(route.NextHop.Address, route.NextHop.Family)
+                    && !remaining.Any(s => s.Cidr.Contains(route.NextHop.Address, route.NextHop.Family)))
+                {
+                    throw NeutronErrors.RouterInterfaceInUseByRoute(router.Id, subnet.Id);
+                }
             }
         }
         var after = onlyTheSubnet

@@ -18,7 +18,9 @@ namespace VSwitch.Daemon.Api;
 /// "dst_port", "state", "age_seconds", "packets_orig", "bytes_orig", "packets_reply", "bytes_reply", "rule_id",
 /// "security_group_id", "in_port_id", "out_port_id"}]}</c>. <c>kind</c> is <c>connection</c>, or <c>snat</c> for a
 /// router's SNAT binding: its tuple is the translated one (from the gateway's address and port), <c>network_id</c>
-/// the external network and <c>snat_inside</c> the VM's <c>address:port</c> it stands for (null for a connection). Addresses and ports are the original direction's (for
+/// the external network and <c>snat_inside</c> the VM's <c>address:port</c> it stands for (null otherwise); or
+/// <c>untranslated</c> for a connection from outside to a fixed IP that a router with SNAT remembers so that its
+/// replies leave untranslated. Bindings have no ports, so <c>port_id</c> never lists them. Addresses and ports are the original direction's (for
 /// ICMP echo the ports hold the identifier, for protocols without ports they are 0); <c>protocol</c> is Neutron's
 /// name (<c>tcp</c>, <c>udp</c>, <c>icmp</c>, <c>ipv6-icmp</c>, <c>sctp</c>) or the number as text; <c>state</c> is
 /// the name <c>conntrack -L</c> uses. <c>rule_id</c>/<c>security_group_id</c> name the rule that admitted the
@@ -93,7 +95,7 @@ internal static class FlowsEndpoints
                 var admitted = binding is null && ruleOfSlot.TryGetValue(c.RuleSlot, out var r) ? r : ((Guid Rule, Guid Group)?)null;
                 return new JsonObject
                 {
-                    ["kind"] = binding is null ? "connection" : "snat",
+                    ["kind"] = binding is not null ? "snat" : c.IsUntranslated ? "untranslated" : "connection",
                     ["zone"] = c.Zone,
                     ["network_id"] = Id(networkOfZone, c.NetworkIndex),
                     ["snat_inside"] = binding is { } b ? $"{b.Address.ToIPAddress()}:{b.Port}" : null,

@@ -48,7 +48,7 @@ internal static class NeighborsEndpoints
                     ["network_id"] = networkOfIndex[n.Network].ToString(),
                     ["ip_address"] = IpAddress128.FromIpv4(n.Address).ToString(),
                     ["mac_address"] = n.Mac.ToString(),
-                    ["age_seconds"] = Math.Round(n.AgeMs / 1000.0, 3),
+                    ["age_seconds"] = Math.Round(Math.Max(0, n.AgeMs) / 1000.0, 3),
                 });
             return NeutronResults.Json(new JsonObject { ["neighbors"] = new JsonArray([.. neighbors]) });
         });

@@ -65,10 +65,16 @@ public sealed record ConnInfo
     public required int RuleSlot { get; init; }
 
     /// <summary>True for a router's SNAT binding (ConnTable.Nat.cs) rather than a connection: its tuple is the translated one.</summary>
-    public bool IsSnatBinding => ConnTable.IsNatZone(Zone);
+    public bool IsSnatBinding => ConnTable.IsNatZone(Zone) && AdmittedGeneration != ConnTable.UntranslatedMarker;
 
-    /// <summary>The network index of the zone: a binding's external network, a connection's zone as is.</summary>
-    public int NetworkIndex => IsSnatBinding ? ConnTable.NetworkOfNatZone(Zone) : Zone;
+    /// <summary>
+    /// True for a connection from outside to a fixed IP that a router with SNAT remembers so that its replies leave
+    /// untranslated (ConnTable.TrackUntranslated): in a NAT zone, but no binding.
+    /// </summary>
+    public bool IsUntranslated => ConnTable.IsNatZone(Zone) && AdmittedGeneration == ConnTable.UntranslatedMarker;
+
+    /// <summary>The network index of the zone: a NAT zone's external network, a connection's zone as is.</summary>
+    public int NetworkIndex => ConnTable.IsNatZone(Zone) ? ConnTable.NetworkOfNatZone(Zone) : Zone;
 
     /// <summary>A binding's inside endpoint (the VM's address and port the translated tuple stands for); null for a connection.</summary>
     public (IpAddress128 Address, ushort Port)? SnatInside => IsSnatBinding

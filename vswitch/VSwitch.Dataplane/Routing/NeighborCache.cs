@@ -113,6 +113,22 @@ public sealed class NeighborCache
         return true;
     }
 
+    /// <summary>
+    /// Forgets every answer learned on <paramref name="network"/> (its index is being released and may be given to
+    /// another network). A worker still on the previous snapshot may learn one again meanwhile; it then ages out.
+    /// </summary>
+    public void Forget(int network)
+    {
+        foreach (ref var e in _entries.AsSpan())
+        {
+            var key = Volatile.Read(ref e.Key);
+            if (key > 0 && (int)(key >> 32) - 1 == network)
+            {
+                Interlocked.CompareExchange(ref e.Key, 0, key);
+            }
+        }
+    }
+
     /// <summary>Updates <paramref name="address"/>'s entry if there is one (a gratuitous ARP: a failover announcing itself); creates none.</summary>
     public bool Refresh(int network, uint address, MacAddress mac, long nowMs) =>
         Volatile.Read(ref _entries[Home(MakeKey(network, address))].Key) == MakeKey(network, address) && Learn(network, address, mac, nowMs);
