@@ -27,17 +27,7 @@ public sealed class PortsViewTests(ITestOutputHelper output)
         var state = new ConsoleState { Screen = Screen.Ports };
         state.Push(new SwitchSnapshot(TimeSpan.FromSeconds(1), new SwitchStats { PortStats = stats }, ports,
             [new SecurityGroup { Id = "g1", Name = "default" }], null));
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(writer),
-        });
-        console.Profile.Width = width;
-        console.Write(PortsView.Render(state, width));
-        return writer.ToString().Split('\n').Select(l => l.TrimEnd()).ToArray();
+        return PlainText.Of(PortsView.Render(state, width), width).Split('\n').Select(l => l.TrimEnd()).ToArray();
     }
 
     private static string Row(string[] screen, string port) => Assert.Single(screen, l => l.TrimStart().StartsWith(port + " ", StringComparison.Ordinal));

@@ -129,18 +129,5 @@ public sealed class RoutersViewTests(ITestOutputHelper output)
         Assert.Equal(("r9", "ACTIVE", "198.18.30.1 odd"), (row.Name, row.State, Assert.Single(row.Interfaces)));
     }
 
-    private static string Text(ConsoleState state)
-    {
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(writer),
-        });
-        console.Profile.Width = 80;
-        console.Write(RoutersView.Render(state, 80));
-        return writer.ToString();
-    }
+    private static string Text(ConsoleState state) => PlainText.Of(RoutersView.Render(state, 80), 80);
 }
