@@ -180,6 +180,17 @@ setup_veth() {
   addr "$NC" eth0 "$IP_C" "$MAC_C"; addr "$NS" eth0 "$IP_S" "$MAC_S"
 }
 
+# The server's stateful security group as nftables rules (forward chain body): what every peer system enforces.
+server_group_rules() {
+  cat <<EOF
+    ct state established,related accept
+    ct state invalid drop
+    ip protocol icmp ct state new accept
+    tcp dport { $PORT_TCP, $PORT_CONN, $PORT_RR } ct state new accept
+    udp dport { $PORT_TCP, $PORT_UDP_SINK } ct state new accept
+EOF
+}
+
 setup_bridge_nft() {
   make_endpoints; switch_ns; host_veths "$NX"
   ip -n "$NX" link add "$BR" type bridge stp_state 0 forward_delay 0
@@ -194,12 +205,8 @@ setup_bridge_nft() {
 table bridge $P {
   chain forward {
     type filter hook forward priority filter; policy drop;
-    ct state established,related accept
-    ct state invalid drop
     ether type arp accept
-    ip protocol icmp ct state new accept
-    tcp dport { $PORT_TCP, $PORT_CONN, $PORT_RR } ct state new accept
-    udp dport { $PORT_TCP, $PORT_UDP_SINK } ct state new accept
+$(server_group_rules)
   }
 }
 EOF
@@ -212,11 +219,7 @@ EOF
 table inet $P {
   chain forward {
     type filter hook forward priority filter; policy drop;
-    ct state established,related accept
-    ct state invalid drop
-    ip protocol icmp ct state new accept
-    tcp dport { $PORT_TCP, $PORT_CONN, $PORT_RR } ct state new accept
-    udp dport { $PORT_TCP, $PORT_UDP_SINK } ct state new accept
+$(server_group_rules)
   }
 }
 EOF
@@ -345,11 +348,7 @@ table ip $P {
   chain postrouting { type nat hook postrouting priority srcnat; ip saddr $IP_IN oifname "qg" snat to $FIP; }
   chain forward {
     type filter hook forward priority filter; policy drop;
-    ct state established,related accept
-    ct state invalid drop
-    ip protocol icmp ct state new accept
-    tcp dport { $PORT_TCP, $PORT_CONN, $PORT_RR } ct state new accept
-    udp dport { $PORT_TCP, $PORT_UDP_SINK } ct state new accept
+$(server_group_rules)
   }
 }
 EOF

@@ -47,13 +47,7 @@ public sealed class ConntrackLimitTests : IDisposable
     private bool SendToB(int slot, ushort sourcePort)
     {
         var before = _b.TransmittedCount;
-        var frame = Udp(Mac(slot + 1), Mac(2), srcPort: sourcePort);
-        _batch.ResetForReceive();
-        frame.CopyTo(_batch.Buffer(0));
-        _batch[0].Length = frame.Length;
-        _batch.Count = 1;
-        var snapshot = _datapath.Publisher.Current;
-        _datapath.Workers[0].ProcessBatch(snapshot, snapshot.Ports[slot]!, _batch);
+        SendOne(_datapath, _batch, slot, Udp(Mac(slot + 1), Mac(2), srcPort: sourcePort));
         return _b.TransmittedCount > before;
     }
 

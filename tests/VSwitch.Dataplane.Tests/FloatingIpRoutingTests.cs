@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Frozen;
 using VSwitch.Dataplane.Pipeline;
 using VSwitch.Dataplane.Policy;
 using VSwitch.Dataplane.Ports;
@@ -50,8 +49,8 @@ public sealed class FloatingIpRoutingTests : IDisposable
             ])
         {
             GatewayInterface = 1,
-            FloatingToFixed = new Dictionary<uint, uint> { [Floating] = IpA }.ToFrozenDictionary(),
-            FixedToFloating = new Dictionary<uint, uint> { [IpA] = Floating }.ToFrozenDictionary(),
+            FixedOf = new Ipv4Map<uint>([KeyValuePair.Create(Floating, IpA)]),
+            FloatingOf = new Ipv4Map<uint>([KeyValuePair.Create(IpA, Floating)]),
         };
         _datapath.Publish(new DataplaneSnapshot(1, ports,
             [

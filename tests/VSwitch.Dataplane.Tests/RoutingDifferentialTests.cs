@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Frozen;
 using Microsoft.Extensions.Time.Testing;
 using VSwitch.Dataplane.Conntrack;
 using VSwitch.Dataplane.Pipeline;
@@ -184,8 +183,8 @@ public sealed class RoutingDifferentialTests
             GatewayInterface = 2,
             SnatIpv4 = snat ? Gateway : 0,
             NatZone = ConnTable.NatZone(2),
-            FloatingToFixed = floating.ToFrozenDictionary(FloatingIp, VmIp),
-            FixedToFloating = floating.ToFrozenDictionary(VmIp, FloatingIp),
+            FixedOf = new Ipv4Map<uint>(floating.Select(s => KeyValuePair.Create(FloatingIp(s), VmIp(s)))),
+            FloatingOf = new Ipv4Map<uint>(floating.Select(s => KeyValuePair.Create(VmIp(s), FloatingIp(s)))),
         };
         datapath.Publish(new DataplaneSnapshot(1, switchPorts,
             [

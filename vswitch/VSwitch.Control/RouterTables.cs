@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using VSwitch.Control.Model;
 using VSwitch.Dataplane.Conntrack;
 using VSwitch.Dataplane.Routing;
@@ -156,8 +155,8 @@ public sealed class RouterTables
                 GatewayInterface = gatewayInterface,
                 SnatIpv4 = router.ExternalGateway is { EnableSnat: true } && gatewayInterface >= 0 ? interfaces[gatewayInterface].Ipv4 : 0,
                 NatZone = gatewayInterface >= 0 ? ConnTable.NatZone(interfaces[gatewayInterface].Network) : 0,
-                FloatingToFixed = floating.ToFrozenDictionary(),
-                FixedToFloating = floating.ToFrozenDictionary(kv => kv.Value, kv => kv.Key),
+                FixedOf = new Ipv4Map<uint>(floating),
+                FloatingOf = new Ipv4Map<uint>(floating.Select(kv => KeyValuePair.Create(kv.Value, kv.Key))),
             };
             index++;
         }

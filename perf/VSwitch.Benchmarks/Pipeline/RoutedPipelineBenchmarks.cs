@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using BenchmarkDotNet.Attributes;
 using VSwitch.Dataplane;
 using VSwitch.Dataplane.Conntrack;
@@ -81,8 +80,8 @@ public class RoutedPipelineBenchmarks
             GatewayInterface = 2,
             SnatIpv4 = 0xC613_FF01,
             NatZone = ConnTable.NatZone(2),
-            FloatingToFixed = new Dictionary<uint, uint> { [Floating] = ServerB }.ToFrozenDictionary(),
-            FixedToFloating = new Dictionary<uint, uint> { [ServerB] = Floating }.ToFrozenDictionary(),
+            FixedOf = new Ipv4Map<uint>([KeyValuePair.Create(Floating, ServerB)]),
+            FloatingOf = new Ipv4Map<uint>([KeyValuePair.Create(ServerB, Floating)]),
         };
         _snapshot = new DataplaneSnapshot(1, ports,
             [

@@ -65,32 +65,10 @@ public sealed class LogicalRouter
     public int NatZone { get; init; }
 
     /// <summary>Floating IP → fixed IP (IPv4, host order): packets to the floating IP arriving on the gateway are translated.</summary>
-    public FrozenDictionary<uint, uint> FloatingToFixed
-    {
-        get;
-        init
-        {
-            field = value;
-            FixedOf = new Ipv4Map<uint>(value);
-        }
-    } = FrozenDictionary<uint, uint>.Empty;
+    public Ipv4Map<uint> FixedOf { get; init; } = Ipv4Map<uint>.Empty;
 
     /// <summary>Fixed IP → floating IP: packets from the fixed IP leaving by the gateway are translated.</summary>
-    public FrozenDictionary<uint, uint> FixedToFloating
-    {
-        get;
-        init
-        {
-            field = value;
-            FloatingOf = new Ipv4Map<uint>(value);
-        }
-    } = FrozenDictionary<uint, uint>.Empty;
-
-    /// <summary><see cref="FloatingToFixed"/> for the data path's lookups.</summary>
-    public Ipv4Map<uint> FixedOf { get; private init; } = Ipv4Map<uint>.Empty;
-
-    /// <summary><see cref="FixedToFloating"/> for the data path's lookups.</summary>
-    public Ipv4Map<uint> FloatingOf { get; private init; } = Ipv4Map<uint>.Empty;
+    public Ipv4Map<uint> FloatingOf { get; init; } = Ipv4Map<uint>.Empty;
 
     /// <summary>The longest-prefix route to <paramref name="destination"/>: its interface and the address to resolve.</summary>
     public bool TryRoute(IpAddress128 destination, out int interfaceIndex, out IpAddress128 nextHop)
