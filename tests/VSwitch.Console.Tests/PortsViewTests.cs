@@ -1,13 +1,11 @@
 using System.Text.Json;
-using Spectre.Console;
 using VSwitch.Admin.Client.Resources;
 using VSwitch.Console.Model;
-using VSwitch.Console.Views;
 using Xunit.Abstractions;
 
 namespace VSwitch.Console.Tests;
 
-/// <summary>The ports screen rendered as plain text at a terminal width, read line by line.</summary>
+/// <summary>The ports screen headless at a terminal width, read line by line.</summary>
 public sealed class PortsViewTests(ITestOutputHelper output)
 {
     private static Port Port(string id, string name, params string[] ips) => new()
@@ -24,10 +22,11 @@ public sealed class PortsViewTests(ITestOutputHelper output)
 
     private static string[] Render(int width, Port[] ports, params PortStats[] stats)
     {
-        var state = new ConsoleState { Screen = Screen.Ports };
-        state.Push(new SwitchSnapshot(TimeSpan.FromSeconds(1), new SwitchStats { PortStats = stats }, ports,
+        using var ui = new Headless(width, 24);
+        ui.Window.Show(Screen.Ports);
+        ui.Window.Apply(new SwitchSnapshot(TimeSpan.FromSeconds(1), new SwitchStats { PortStats = stats }, ports,
             [new SecurityGroup { Id = "g1", Name = "default" }], null));
-        return PlainText.Of(PortsView.Render(state, width), width).Split('\n').Select(l => l.TrimEnd()).ToArray();
+        return ui.Lines();
     }
 
     private static string Row(string[] screen, string port) => Assert.Single(screen, l => l.TrimStart().StartsWith(port + " ", StringComparison.Ordinal));
@@ -40,7 +39,7 @@ public sealed class PortsViewTests(ITestOutputHelper output)
             new PortStats { PortId = "p2", RxPackets = 700 });
         output.WriteLine(string.Join('\n', screen));
 
-        Assert.Contains("Err/Ring", screen.First(l => l.Contains("Port", StringComparison.Ordinal)));
+        Assert.Contains("Err/Ring", screen.First(l => l.Contains("Port", StringComparison.Ordinal) && l.Contains("RX", StringComparison.Ordinal)));
         Assert.Matches(@"\s500\s+3/1,234\s", Row(screen, "web"));
         Assert.Matches(@"\s700\s+0/0\s", Row(screen, "db"));
     }
@@ -76,10 +75,10 @@ public sealed class PortsViewTests(ITestOutputHelper output)
         var screen = Render(80, [down, slow, fine]);
         output.WriteLine(string.Join('\n', screen));
 
-        Assert.Contains("web is down: interface tapweb vanished", screen);
-        Assert.Contains("db uses syscalls I/O: io_uring_setup: EPERM", screen);
-        Assert.DoesNotContain(screen, l => l.StartsWith("app ", StringComparison.Ordinal));
+        Assert.Contains("! web is down: interface tapweb vanished", screen);
+        Assert.Contains("! db uses syscalls I/O: io_uring_setup: EPERM", screen);
+        Assert.DoesNotContain(screen, l => l.StartsWith("! app ", StringComparison.Ordinal));
         // Notes come before the table, which a short screen cuts at the bottom.
-        Assert.True(Array.IndexOf(screen, "web is down: interface tapweb vanished") < Array.FindIndex(screen, l => l.Contains("Err/Ring", StringComparison.Ordinal)));
+        Assert.True(Array.IndexOf(screen, "! web is down: interface tapweb vanished") < Array.FindIndex(screen, l => l.Contains("Err/Ring", StringComparison.Ordinal)));
     }
 }

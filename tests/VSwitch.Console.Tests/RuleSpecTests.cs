@@ -85,32 +85,27 @@ public sealed class GroupActionsTests
     private static SwitchSnapshot Snapshot => new(TimeSpan.Zero, new SwitchStats(), [], [s_web], null);
 
     [Fact]
-    public async Task AddRule_ApiRefuses_MessageIsTheApiError()
+    public async Task CreateRule_ApiRefuses_MessageIsTheApiError_AndTheRefusalIsGiven()
     {
         var (actions, api) = With(HttpStatusCode.Conflict,
             """{"NeutronError": {"type": "SecurityGroupRuleExists", "message": "Security group rule already exists. Rule id is r1.", "detail": ""}}""");
-        var message = await actions.AddRuleAsync(Snapshot, s_web, "ingress tcp 80", CancellationToken.None);
+        var (message, refused) = await actions.CreateRuleAsync(Snapshot, s_web,
+            new SecurityGroupRuleRequest { SecurityGroupId = "g1", Direction = "ingress", Protocol = "tcp", PortRangeMin = 80, PortRangeMax = 80 }, CancellationToken.None);
         Assert.True(message.IsError);
         Assert.Equal("rule not added: Security group rule already exists. Rule id is r1. (SecurityGroupRuleExists)", message.Text);
+        Assert.Equal("SecurityGroupRuleExists", Assert.IsType<VSwitchApiException>(refused).Type);
         Assert.Equal(["POST /v2.0/security-group-rules"], api.Requests);
     }
 
     [Fact]
-    public async Task AddRule_Malformed_NothingSent()
+    public void ToForm_GivesTheDialogsFields()
     {
-        var (actions, api) = With(HttpStatusCode.OK, "{}");
-        var message = await actions.AddRuleAsync(Snapshot, s_web, "ingress tcp 0", CancellationToken.None);
-        Assert.Equal(Message.Error("rule not added: ports are 1 to 65535"), message);
-        Assert.Empty(api.Requests);
-    }
-
-    [Fact]
-    public async Task AddRule_UnknownRemoteGroup_NothingSent()
-    {
-        var (actions, api) = With(HttpStatusCode.OK, "{}");
-        var message = await actions.AddRuleAsync(Snapshot, s_web, "ingress group=nope", CancellationToken.None);
-        Assert.Equal(Message.Error("rule not added: no group named nope"), message);
-        Assert.Empty(api.Requests);
+        Assert.True(RuleSpec.TryParse("egress udp 53:54 198.18.0.0/16", out var rule, out _));
+        Assert.Equal(new RuleForm("egress", "IPv4", "udp", "53:54", RemoteKind.Prefix, "198.18.0.0/16"), rule!.ToForm());
+        Assert.True(RuleSpec.TryParse("ingress icmp 8", out rule, out _));
+        Assert.Equal(new RuleForm("ingress", "IPv4", "icmp", "8", RemoteKind.Any, ""), rule!.ToForm());
+        Assert.True(RuleSpec.TryParse("ingress tcp 22 group=admins", out rule, out _));
+        Assert.Equal(new RuleForm("ingress", "IPv4", "tcp", "22", RemoteKind.Group, "admins"), rule!.ToForm());
     }
 
     [Fact]

@@ -6,8 +6,10 @@ namespace VSwitch.EndToEnd.Tests;
 /// <summary>
 /// The operator console in a real terminal: <c>vswitchctl console</c> runs in a detached tmux session of a fixed size
 /// against a real daemon with TAP ports; keys go in with <c>send-keys</c> and the screen is read with
-/// <c>capture-pane</c>. The test creates a group, adds a rule, attaches the group to a port, sends traffic between
-/// namespaces, and reads the rule's hit counter and the port's drop counter moving on screen.
+/// <c>capture-pane</c>. The test creates a group in its dialog, sees a refused rule's error in the rule dialog, adds a
+/// rule, attaches the group to a port from a list with checkboxes, sends traffic between namespaces, reads the rule's
+/// hit counter and the port's drop counter moving on screen, resizes the terminal to 80×24, and quits with the
+/// terminal restored.
 /// </summary>
 [Collection(LabCollection.Name)]
 public sealed class ConsoleTests(Xunit.Abstractions.ITestOutputHelper output)
@@ -35,6 +37,11 @@ public sealed class ConsoleTests(Xunit.Abstractions.ITestOutputHelper output)
             return match;
         }
 
+        /// <summary>Waits until the screen no longer shows <paramref name="text"/> (a dialog closed).</summary>
+        public void WaitGone(string text, TimeSpan? timeout = null) =>
+            Assert.True(Shell.Eventually(() => !Capture().Contains(text, StringComparison.Ordinal), timeout ?? TimeSpan.FromSeconds(15)),
+                $"the screen still shows '{text}':\n{Capture()}");
+
         public void Dispose() => Shell.Run($"tmux -L {server} kill-server; rm -f /tmp/tmux-$(id -u)/{server}");
     }
 
@@ -58,30 +65,39 @@ public sealed class ConsoleTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.True(File.Exists(exe), $"{exe} is missing: build the solution first");
 
         using var tmux = new Tmux($"{lab.Prefix}-console");
+        // After the console: its exit code, then the terminal's line discipline (raw mode must be off again).
         Shell.Must($"tmux -L {lab.Prefix}-console new-session -d -s console -x 120 -y 40 " +
-            $"\"{exe} console --socket {daemon.StateDir}/api.sock; echo CONSOLE-EXIT \\$?; sleep 60\"");
+            $"\"TERM=xterm-256color {exe} console --socket {daemon.StateDir}/api.sock; echo CONSOLE-EXIT \\$?; " +
+            "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo STTY-END; sleep 60\"");
         tmux.Wait("VSwitch console");
 
-        // Groups screen: create a group, add a rule, attach it to the server's port.
+        // Groups screen: a new group through its dialog (the name field has the focus; Enter creates).
         tmux.Keys("2");
-        tmux.Wait("n new");
+        tmux.Wait("Security groups");
         tmux.Keys("n");
-        tmux.Wait("Name:");
+        tmux.Wait("New security group");
         tmux.Type("web-e2e");
-        tmux.Wait(@"Stateful");
-        tmux.Keys("Enter");
         tmux.Wait("created group web-e2e");
+        // A rule the API refuses: its error appears in the dialog, at the ethertype it is about, and nothing is created.
         tmux.Keys("a");
-        tmux.Wait("Rule:");
-        tmux.Type("ingress tcp 99999");
-        tmux.Wait("rule not added: ports are 1 to 65535");
+        tmux.Wait("Add a rule to web-e2e");
+        tmux.Type("ingress ipv4 ipv6-icmp");
+        tmux.Wait(@"! Invalid ethertype IPv4 for protocol ipv6-icmp");
+        output.WriteLine(tmux.Capture());
+        tmux.Keys("Escape");
+        tmux.WaitGone("Add a rule to web-e2e");
+        Assert.DoesNotContain("ipv6-icmp", tmux.Capture());
+        // The quick line fills the fields; Enter adds the rule.
         tmux.Keys("a");
-        tmux.Wait("Rule:");
+        tmux.Wait("Add a rule to web-e2e");
         tmux.Type("ingress tcp 80");
         tmux.Wait("added to web-e2e: ingress IPv4 tcp 80");
-        tmux.Keys("+");
-        tmux.Wait("Port:");
-        tmux.Type("srv");
+        // Ports with checkboxes: cli, srv by name; check srv and apply.
+        tmux.Keys("p");
+        tmux.Wait("Ports with web-e2e");
+        tmux.Keys("Down");
+        tmux.Keys("Space");
+        tmux.Keys("Enter");
         tmux.Wait("attached web-e2e to srv");
         output.WriteLine(tmux.Capture());
 
@@ -95,10 +111,9 @@ public sealed class ConsoleTests(Xunit.Abstractions.ITestOutputHelper output)
         }
         const string hitsPattern = @"ingress IPv4 tcp 80\s+([\d,]+)\s*$";
         Connect(80, 3);
+        Assert.True(Shell.Eventually(() => Number(tmux.Wait(hitsPattern).Groups[1].Value) > 0, TimeSpan.FromSeconds(10)),
+            $"the rule's hits stayed at zero:\n{tmux.Capture()}");
         var hits = Number(tmux.Wait(hitsPattern).Groups[1].Value);
-        Shell.Eventually(() => Number(tmux.Wait(hitsPattern).Groups[1].Value) > 0, TimeSpan.FromSeconds(10));
-        hits = Number(tmux.Wait(hitsPattern).Groups[1].Value);
-        Assert.True(hits > 0, tmux.Capture());
         Connect(80, 3);
         Assert.True(Shell.Eventually(() => Number(tmux.Wait(hitsPattern).Groups[1].Value) > hits, TimeSpan.FromSeconds(10)),
             $"the rule's hits did not move from {hits}:\n{tmux.Capture()}");
@@ -106,7 +121,7 @@ public sealed class ConsoleTests(Xunit.Abstractions.ITestOutputHelper output)
 
         // Ports screen: the server's drop counter (the last column) rises with connections to a port no rule allows.
         tmux.Keys("3");
-        const string dropsPattern = @"^\s+srv\s.*?\s([\d,]+)\s*$";
+        const string dropsPattern = @"^\s*srv\s.*?\s([\d,]+)\s*$";
         Connect(81, 1);
         var drops = Number(tmux.Wait(dropsPattern).Groups[1].Value);
         Connect(81, 2);
@@ -115,14 +130,25 @@ public sealed class ConsoleTests(Xunit.Abstractions.ITestOutputHelper output)
         output.WriteLine(tmux.Capture());
 
         // Overview shows the drop rate by reason over the last refresh, so refused connections keep coming while the
-        // screen is read (one burst before the wait may have left the window by the time the screen is captured);
-        // the lab's cleanup kills the loop. q quits cleanly and gives the shell its screen back.
+        // screen is read; the lab's cleanup kills the loop.
         tmux.Keys("1");
         Shell.Must($"setsid {client.Exec($"sh -c 'for i in $(seq 60); do timeout 1 ncat -w 1 {server.Ipv4} 81 </dev/null; sleep 0.2; done'")} </dev/null >/dev/null 2>&1 &");
         tmux.Wait(@"srv\s+up.*sg \d");
         output.WriteLine(tmux.Capture());
+
+        // 80x24: the layout follows the terminal; every line fits and the status bar is on the last line.
+        Shell.Must($"tmux -L {lab.Prefix}-console resize-window -t console -x 80 -y 24");
+        tmux.Wait(@"Quit");
+        Assert.True(Shell.Eventually(() => tmux.Capture().TrimEnd('\n').Split('\n') is { Length: 24 } lines && lines[^1].Contains("Quit", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(5)), tmux.Capture());
+        Assert.All(tmux.Capture().Split('\n'), l => Assert.True(l.Length <= 80, l));
+        output.WriteLine(tmux.Capture());
+
+        // q quits at once and gives the shell its screen and its line discipline back.
         tmux.Keys("q");
         tmux.Wait("CONSOLE-EXIT 0");
+        var after = tmux.Wait("(.*) STTY-END").Groups[1].Value;
+        Assert.Equal("icanon echo", after.Trim());
         Assert.DoesNotContain("VSwitch console", tmux.Capture());
     }
 }

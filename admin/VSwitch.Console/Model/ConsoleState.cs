@@ -2,7 +2,7 @@ using VSwitch.Admin.Client.Resources;
 
 namespace VSwitch.Console.Model;
 
-/// <summary>The console's screens, in footer order (the digit keys select them).</summary>
+/// <summary>The console's screens, in the status bar's order (the digit keys select them).</summary>
 public enum Screen
 {
     Overview,
@@ -15,7 +15,7 @@ public enum Screen
 
 /// <summary>
 /// Everything the screens show and the keys change: the last two snapshots, the current screen and its selections,
-/// the status message, and the last trace. Owned by the console's loop thread only.
+/// the status message, the last trace and the rates' history. Owned by the console's UI thread only.
 /// </summary>
 public sealed class ConsoleState
 {
@@ -39,12 +39,18 @@ public sealed class ConsoleState
 
     public GroupList Groups { get; } = new();
 
+    /// <summary>Every port's rates over the last minutes (the graphs).</summary>
+    public PortHistory History { get; } = new();
+
     /// <summary>The flows screen shows only connections through this port (null: all).</summary>
     public string? FlowPortId { get; set; }
 
     public string? TracePortId { get; set; }
 
-    public string TracePacket { get; set; } = "tcp 198.18.0.1:40000 > 198.18.0.2:80 syn";
+    public string TracePacket { get; set; } = TraceFields.Default.ToPacket();
+
+    /// <summary>The trace dialog's fields as last used (the next trace starts from them).</summary>
+    public TraceFields TraceFields { get; set; } = TraceFields.Default;
 
     public PacketTrace? Trace { get; set; }
 
@@ -57,6 +63,10 @@ public sealed class ConsoleState
         }
         Previous = ReferenceEquals(Current, SwitchSnapshot.Empty) ? null : Current;
         Current = snapshot;
+        if (Previous is not null)
+        {
+            History.Add(Overview.Build(Previous, Current));
+        }
     }
 
     /// <summary>The next port filter of the flows screen: all, then every port by name, then all again.</summary>

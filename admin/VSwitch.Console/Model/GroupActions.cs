@@ -8,8 +8,7 @@ namespace VSwitch.Console.Model;
 /// </summary>
 /// <remarks>
 /// Nothing is half-applied: every action is a single request the API applies atomically (a rule create, a group
-/// create or delete, one port update carrying the port's whole new group list), and a rule is checked by
-/// <see cref="RuleSpec.TryParse"/> before anything is sent. A refusal (the API's NeutronError, or an unreachable
+/// create or delete, one port update carrying the port's whole new group list); the API checks the rule. A refusal (the API's NeutronError, or an unreachable
 /// daemon) becomes an error message shown in place; no exception escapes.
 /// </remarks>
 public sealed class GroupActions(VSwitchClient client)
@@ -41,31 +40,21 @@ public sealed class GroupActions(VSwitchClient client)
         }
     }
 
-    /// <summary>Adds the rule typed as <paramref name="text"/> (see <see cref="RuleSpec"/>) to <paramref name="group"/>.</summary>
-    public async Task<Message> AddRuleAsync(SwitchSnapshot snapshot, SecurityGroup group, string text, CancellationToken cancellation)
+    /// <summary>
+    /// Creates the rule <paramref name="request"/> of <paramref name="group"/>: the message to show, and the API's
+    /// refusal when there was one (the add-rule dialog puts it at the field it is about).
+    /// </summary>
+    public async Task<(Message Message, VSwitchClientException? Refused)> CreateRuleAsync(SwitchSnapshot snapshot, SecurityGroup group,
+        SecurityGroupRuleRequest request, CancellationToken cancellation)
     {
-        if (!RuleSpec.TryParse(text, out var rule, out var error))
-        {
-            return Message.Error($"rule not added: {error}");
-        }
-        string? remoteGroupId = null;
-        if (rule!.RemoteGroupName is { } remoteName)
-        {
-            var matches = snapshot.Groups.Where(g => g.Name == remoteName || g.Id == remoteName).ToArray();
-            if (matches.Length != 1)
-            {
-                return Message.Error($"rule not added: {(matches.Length == 0 ? "no" : "more than one")} group named {remoteName}");
-            }
-            remoteGroupId = matches[0].Id;
-        }
         try
         {
-            var created = await client.CreateSecurityGroupRuleAsync(rule.ToRequest(group.Id, remoteGroupId), cancellation);
-            return Message.Info($"added to {group.Name}: {RuleSpec.Describe(created, snapshot.GroupName)}");
+            var created = await client.CreateSecurityGroupRuleAsync(request, cancellation);
+            return (Message.Info($"added to {group.Name}: {RuleSpec.Describe(created, snapshot.GroupName)}"), null);
         }
         catch (VSwitchClientException ex)
         {
-            return Message.From("rule not added", ex);
+            return (Message.From("rule not added", ex), ex);
         }
     }
 

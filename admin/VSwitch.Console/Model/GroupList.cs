@@ -6,6 +6,9 @@ namespace VSwitch.Console.Model;
 /// <remarks>Hits: Packets the rule admitted (<c>vswitch_security_group_rule_hits_total</c>); null while the rule has no data-path slot.</remarks>
 public sealed record RuleRow(int Number, SecurityGroupRule Rule, string Text, long? Hits);
 
+/// <summary>One group's line on the groups screen: how many rules it has and how many ports it is attached to.</summary>
+public sealed record GroupRow(SecurityGroup Group, int Rules, int Ports);
+
 /// <summary>
 /// The groups screen's selection and what it lists: groups by name, the rules of the selected group with their hit
 /// counts, and the ports each group is attached to.
@@ -19,6 +22,17 @@ public sealed class GroupList
     /// <summary>Groups in display order: by name, then id.</summary>
     public static IReadOnlyList<SecurityGroup> Ordered(SwitchSnapshot s) =>
         [.. s.Groups.OrderBy(g => g.Name, StringComparer.Ordinal).ThenBy(g => g.Id, StringComparer.Ordinal)];
+
+    /// <summary>The groups' lines, by name.</summary>
+    public static IReadOnlyList<GroupRow> Rows(SwitchSnapshot s)
+    {
+        var ports = new Dictionary<string, int>();
+        foreach (var id in s.Ports.SelectMany(p => p.SecurityGroups))
+        {
+            ports[id] = ports.GetValueOrDefault(id) + 1;
+        }
+        return [.. Ordered(s).Select(g => new GroupRow(g, g.Rules.Count, ports.GetValueOrDefault(g.Id)))];
+    }
 
     /// <summary>The selected group, or the first one when the selected one is gone; null when there are none.</summary>
     public SecurityGroup? Selected(SwitchSnapshot s)

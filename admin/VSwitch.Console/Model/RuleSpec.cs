@@ -138,18 +138,18 @@ public sealed record RuleSpec(string Direction, string Ethertype, string? Protoc
         return true;
     }
 
-    /// <summary>The API request for this rule in group <paramref name="groupId"/>; the remote group's id already resolved.</summary>
-    public SecurityGroupRuleRequest ToRequest(string groupId, string? remoteGroupId) => new()
+    /// <summary>The add-rule dialog's fields for this rule (the dialog's quick line fills them).</summary>
+    public RuleForm ToForm()
     {
-        SecurityGroupId = groupId,
-        Direction = Direction,
-        Ethertype = Ethertype,
-        Protocol = Protocol,
-        PortRangeMin = PortRangeMin,
-        PortRangeMax = PortRangeMax,
-        RemoteIpPrefix = RemoteIpPrefix,
-        RemoteGroupId = remoteGroupId,
-    };
+        var icmp = Protocol is { } p && s_icmpProtocols.Contains(p);
+        var ports = PortRangeMin is not { } min ? ""
+            : PortRangeMax is not { } max ? $"{min}"
+            : icmp || max != min ? $"{min}:{max}" : $"{min}";
+        var (kind, remote) = RemoteIpPrefix is { } prefix ? (RemoteKind.Prefix, prefix)
+            : RemoteGroupName is { } group ? (RemoteKind.Group, group)
+            : (RemoteKind.Any, "");
+        return new RuleForm(Direction, Ethertype, Protocol ?? "any", ports, kind, remote);
+    }
 
     /// <summary>A rule in the same words (for the rules table): <c>ingress IPv4 tcp 80 from 198.18.0.0/24</c>.</summary>
     public static string Describe(SecurityGroupRule rule, Func<string, string> groupName)
@@ -170,6 +170,10 @@ public sealed record RuleSpec(string Direction, string Ethertype, string? Protoc
         else if (rule.RemoteGroupId is { } g)
         {
             words.Add($"{toFrom} group {groupName(g)}");
+        }
+        else if (rule.RemoteAddressGroupId is { } a)
+        {
+            words.Add($"{toFrom} address group {a}");
         }
         return string.Join(' ', words);
     }

@@ -18,9 +18,28 @@ public sealed record SwitchSnapshot(
     /// <summary>An empty snapshot (before the first refresh answered).</summary>
     public static SwitchSnapshot Empty { get; } = new(TimeSpan.Zero, new SwitchStats(), [], [], null);
 
+    // Names by id, built at the first look-up: the flows screen names two ports for each of up to 1,000 connections.
+    private Dictionary<string, string>? _groupNames;
+    private Dictionary<string, string>? _portNames;
+
     /// <summary>The group's name for an id, or the id itself when the group is gone.</summary>
-    public string GroupName(string id) => Groups.FirstOrDefault(g => g.Id == id)?.Name is { Length: > 0 } name ? name : id;
+    public string GroupName(string id) =>
+        (_groupNames ??= Names(Groups.Select(g => (g.Id, g.Name)))).GetValueOrDefault(id) ?? id;
 
     /// <summary>The port's name for an id (its id when it has no name or is gone).</summary>
-    public string PortName(string? id) => id is null ? "" : Ports.FirstOrDefault(p => p.Id == id)?.Name is { Length: > 0 } name ? name : id;
+    public string PortName(string? id) =>
+        id is null ? "" : (_portNames ??= Names(Ports.Select(p => (p.Id, p.Name)))).GetValueOrDefault(id) ?? id;
+
+    private static Dictionary<string, string> Names(IEnumerable<(string Id, string Name)> items)
+    {
+        var names = new Dictionary<string, string>();
+        foreach (var (id, name) in items)
+        {
+            if (name is { Length: > 0 })
+            {
+                names.TryAdd(id, name);
+            }
+        }
+        return names;
+    }
 }

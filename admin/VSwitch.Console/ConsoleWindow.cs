@@ -1,0 +1,448 @@
+using Terminal.Gui.App;
+using Terminal.Gui.Input;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
+using VSwitch.Admin.Client;
+using VSwitch.Admin.Client.Resources;
+using VSwitch.Console.Model;
+using VSwitch.Console.Views;
+using VSwitch.Console.Views.Dialogs;
+
+namespace VSwitch.Console;
+
+/// <summary>
+/// The console's main window: menu bar, header (endpoint, conntrack, flow cache, worker load), the row of screens,
+/// the current screen, the message line, the screen's keys and the status bar. It refreshes every second and runs
+/// the screens' commands (dialogs, each ending in one API request).
+/// </summary>
+/// <remarks>
+/// <para><b>Threads.</b> Everything here runs on Terminal.Gui's UI thread. A refresh timer (1 s) starts a read of the
+/// API on the thread pool (<see cref="SnapshotReader"/>) unless one is still out; its answer comes back through
+/// <c>App.Invoke</c> and is shown by <see cref="Apply"/>. Dialogs run modally (their own loop on the UI thread) and
+/// send their request off it the same way (<see cref="FormDialog{TOutcome}"/>); the refresh goes on under them.</para>
+/// <para><b>Quitting.</b> <c>q</c> (or the menu) quits without asking; Esc does not quit the window (it closes dialogs
+/// and leaves the filter box), so a stray Esc never ends a session. <see cref="Stop"/> ends it from outside (the
+/// daemon stopping, Ctrl+C sent by <c>kill</c>).</para>
+/// </remarks>
+internal sealed class ConsoleWindow : Window, IConsoleCommands
+{
+    private static readonly TimeSpan s_refreshInterval = TimeSpan.FromSeconds(1);
+
+    private readonly IApplication _app;
+    private readonly VSwitchClient _client;
+    private readonly GroupActions _actions;
+    private readonly SnapshotReader _reader;
+    private readonly ConsoleState _state;
+    private readonly CancellationTokenSource _closing = new();
+    private readonly TextLine _header1 = new() { X = 0, Y = 1, Width = Dim.Fill(), Height = 1 };
+    private readonly TextLine _header2 = new() { X = 0, Y = 2, Width = Dim.Fill(), Height = 1 };
+    private readonly ScreenTabs _tabs = new() { X = 0, Y = 3, Width = Dim.Fill() };
+    private readonly View _body = new() { X = 0, Y = 4, Width = Dim.Fill(), CanFocus = true };
+    private readonly TextLine _message = new() { X = 0, Width = Dim.Fill(), Height = 1 };
+    private readonly TextLine _keys = new() { X = 0, Width = Dim.Fill(), Height = 1 };
+    private readonly Dictionary<Screen, ScreenView> _screens;
+    private bool _reading;
+    private bool _quitting;
+    private object? _timer;
+
+    public ConsoleWindow(IApplication app, VSwitchClient client, string endpoint)
+    {
+        _app = app;
+        _client = client;
+        _actions = new GroupActions(client);
+        _reader = new SnapshotReader(client);
+        _state = new ConsoleState { Endpoint = endpoint };
+        Title = "VSwitch console";
+        BorderStyle = Terminal.Gui.Drawing.LineStyle.None;
+        Width = Dim.Fill();
+        Height = Dim.Fill();
+        _screens = new ScreenView[]
+        {
+            new OverviewScreen(), new GroupsScreen(this), new PortsScreen(), new FlowsScreen(this), new TraceScreen(this), new RoutersScreen(),
+        }.ToDictionary(s => s.Kind);
+        var menu = new MenuBar(
+        [
+            new MenuBarItem("_Console",
+            [
+                new MenuItem { Title = "Refresh now", Action = StartRead },
+                new MenuItem { Title = "Quit", HelpText = "q", Action = Quit },
+            ]),
+            new MenuBarItem("_View", [.. Enum.GetValues<Screen>().Select(s => new MenuItem { Title = $"{s}", HelpText = $"{(int)s + 1}", Action = () => Show(s) })]),
+            new MenuBarItem("_Groups",
+            [
+                new MenuItem { Title = "New group…", HelpText = "n", Action = () => { Show(Screen.Groups); NewGroup(); } },
+                new MenuItem { Title = "Add rule…", HelpText = "a", Action = () => OnGroup(AddRule) },
+                new MenuItem { Title = "Ports of the group…", HelpText = "p", Action = () => OnGroup(EditPorts) },
+                new MenuItem { Title = "Delete group…", HelpText = "x", Action = () => OnGroup(DeleteGroup) },
+            ]),
+            new MenuBarItem("_Help", [new MenuItem { Title = "Keys", HelpText = "F1", Action = Help }]),
+        ]);
+        var status = new StatusBar(
+        [
+            new Shortcut(new Key('/'), "Filter", () => CurrentScreen.FocusFilter()),
+            new Shortcut(Key.F1, "Help", Help),
+            new Shortcut(Key.Q, "Quit", Quit),
+        ]);
+        _keys.Y = Pos.Top(status) - 1;
+        _message.Y = Pos.Top(status) - 2;
+        _body.Height = Dim.Fill(3);
+        _tabs.Chosen += Show;
+        foreach (var screen in _screens.Values)
+        {
+            screen.Visible = false;
+            _body.Add(screen);
+        }
+        Add(menu, _header1, _header2, _tabs, _body, _message, _keys, status);
+        Show(Screen.Overview);
+        ShowHeader();
+        _app.Keyboard.KeyDown += OnAppKey;
+        // A view takes the focus only once it is laid out: until then (a new window, a screen just shown) the focus
+        // stops at the body, and the screen's list takes it after the next layout.
+        SubViewsLaidOut += (_, _) =>
+        {
+            if (ReferenceEquals(_app.Navigation?.GetFocused(), _body) || !_body.HasFocus && _app.Navigation?.GetFocused() is null)
+            {
+                CurrentScreen.FocusList();
+            }
+        };
+    }
+
+    internal ConsoleState State => _state;
+
+    internal ScreenView CurrentScreen => _screens[_state.Screen];
+
+    internal T ScreenOf<T>() where T : ScreenView => _screens.Values.OfType<T>().Single();
+
+    /// <summary>Starts the refresh: a read now, then one every second.</summary>
+    public void StartRefreshing()
+    {
+        StartRead();
+        _timer = _app.AddTimeout(s_refreshInterval, () =>
+        {
+            StartRead();
+            return true;
+        });
+    }
+
+    /// <summary>Ends the console from outside (any thread).</summary>
+    public void Stop()
+    {
+        _quitting = true;
+        _closing.Cancel();
+    }
+
+    /// <summary>Shows a new snapshot, or why reading one failed (the last one stays on screen).</summary>
+    internal void Apply(SwitchSnapshot? snapshot, string? error = null)
+    {
+        if (snapshot is not null)
+        {
+            _state.Push(snapshot);
+            _state.RefreshError = null;
+        }
+        else
+        {
+            _state.RefreshError = error;
+        }
+        ShowHeader();
+        CurrentScreen.Update(_state);
+        ShowMessage();
+    }
+
+    internal void Show(Screen screen)
+    {
+        var changed = screen != _state.Screen;
+        foreach (var (id, view) in _screens)
+        {
+            view.Visible = id == screen;
+        }
+        _state.Screen = screen;
+        _tabs.Current = screen;
+        _keys.Text = CurrentScreen.Keys + "  / filter  s sort";
+        if (changed)
+        {
+            _state.Message = null;
+        }
+        CurrentScreen.Update(_state);
+        CurrentScreen.FocusList();
+        ShowMessage();
+        if (changed && screen is Screen.Flows or Screen.Routers && _timer is not null)
+        {
+            StartRead();
+        }
+    }
+
+    /// <summary>
+    /// The console's own keys, seen before any view: a digit shows its screen, a screen's key (<c>n</c>, <c>t</c>, ...)
+    /// runs it. Not while a dialog or the menu is open, and not while the focus is in a text box (typing <c>2</c> in
+    /// the filter box types it).
+    /// </summary>
+    private void OnAppKey(object? sender, Key key)
+    {
+        if (key.Handled || key.IsCtrl || key.IsAlt || !ReferenceEquals(_app.TopRunnableView, this)
+            || _app.Popovers?.GetActivePopover() is not null || _app.Navigation?.GetFocused() is TextField)
+        {
+            return;
+        }
+        if (key.AsRune.Value is >= '1' and <= '6')
+        {
+            Show((Screen)(key.AsRune.Value - '1'));
+            key.Handled = true;
+        }
+        else if (CurrentScreen.OwnKeys.Contains(key) && CurrentScreen.HandleKey(key))
+        {
+            key.Handled = true;
+        }
+    }
+
+    protected override bool OnIsRunningChanging(bool oldIsRunning, bool newIsRunning) =>
+        oldIsRunning && !newIsRunning && !_quitting || base.OnIsRunningChanging(oldIsRunning, newIsRunning);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _app.Keyboard.KeyDown -= OnAppKey;
+            _closing.Cancel();
+            if (_timer is not null)
+            {
+                _app.RemoveTimeout(_timer);
+            }
+        }
+        base.Dispose(disposing);
+    }
+
+    private void Quit()
+    {
+        _quitting = true;
+        RequestStop();
+    }
+
+    private void StartRead()
+    {
+        if (_reading || _closing.IsCancellationRequested)
+        {
+            return;
+        }
+        _reading = true;
+        var screen = _state.Screen;
+        _ = Task.Run(async () =>
+        {
+            SwitchSnapshot? snapshot = null;
+            string? error = null;
+            try
+            {
+                snapshot = await _reader.ReadAsync(screen, _closing.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!_closing.IsCancellationRequested)
+            {
+                // Whatever failed (the daemon refused, went away, timed out), the next tick tries again.
+                error = ex is VSwitchClientException ? ex.Message : $"refresh failed: {ex.GetType().Name}: {ex.Message}";
+            }
+            catch (Exception)
+            {
+                return;
+            }
+            OnUi(() =>
+            {
+                _reading = false;
+                Apply(snapshot, error);
+            });
+        });
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the UI thread, unless the console has closed.</summary>
+    private void OnUi(Action action)
+    {
+        if (_closing.IsCancellationRequested)
+        {
+            return;
+        }
+        try
+        {
+            _app.Invoke(action);
+        }
+        catch (Exception) when (_closing.IsCancellationRequested || App is null)
+        {
+        }
+    }
+
+    private void ShowHeader()
+    {
+        var o = Overview.Build(_state.Previous, _state.Current);
+        _header1.Text = $"VSwitch console  {_state.Endpoint}  {DateTime.Now:HH:mm:ss}";
+        var workers = string.Join(' ', o.Workers.Select(w => $"w{w.Id} {Units.Percent(w.Busy)}"));
+        _header2.Text = $"conntrack {o.ConntrackEntries}/{o.ConntrackMaxEntries} ({Units.Si(o.ConntrackCreatedPerSecond)} new/s)  " +
+            $"flow cache hit {Units.Percent(o.FlowCacheHitRatio)}  load {workers}";
+    }
+
+    private void ShowMessage()
+    {
+        _message.Text = _state.RefreshError is { } error ? $"! {Message.Error(error).Text}"
+            : _state.Message is { } m ? (m.IsError ? "! " : "") + m.Text
+            : "";
+    }
+
+    private void Say(Message message)
+    {
+        _state.Message = message;
+        ShowMessage();
+    }
+
+    private void OnGroup(Action<SecurityGroup> action)
+    {
+        Show(Screen.Groups);
+        if (ScreenOf<GroupsScreen>().SelectedGroup is { } group)
+        {
+            action(group);
+        }
+        else
+        {
+            Say(Message.Error("no group selected"));
+        }
+    }
+
+    /// <summary>Runs <paramref name="dialog"/> modally, then refreshes when it changed something.</summary>
+    private void RunDialog(Dialog dialog, Func<bool> changed)
+    {
+        using (dialog)
+        {
+            _app.Run(dialog);
+            if (changed())
+            {
+                StartRead();
+            }
+        }
+        CurrentScreen.FocusList();
+    }
+
+    public void NewGroup()
+    {
+        var dialog = new NewGroupDialog((name, stateful) => _actions.CreateGroupAsync(name, stateful, _closing.Token));
+        RunDialog(dialog, () =>
+        {
+            if (!dialog.Done)
+            {
+                return false;
+            }
+            Say(dialog.Outcome.Message);
+            _state.Groups.SelectedId = dialog.Outcome.Created;
+            return true;
+        });
+    }
+
+    public void AddRule(SecurityGroup group)
+    {
+        var dialog = new AddRuleDialog(group, _state.Current.Groups,
+            async () => await _client.ListAddressGroupsAsync(cancellation: _closing.Token).ConfigureAwait(false),
+            request => _actions.CreateRuleAsync(_state.Current, group, request, _closing.Token));
+        RunDialog(dialog, () =>
+        {
+            if (dialog.Created is not { } created)
+            {
+                return false;
+            }
+            Say(created);
+            return true;
+        });
+    }
+
+    public void DeleteGroup(SecurityGroup group) =>
+        Confirm($"Delete group {group.Name}", $"Delete {group.Name} and its {group.Rules.Count} rules?",
+            () => _actions.DeleteGroupAsync(group, _closing.Token));
+
+    public void DeleteRule(SecurityGroup group, RuleRow rule) =>
+        Confirm($"Delete a rule of {group.Name}", $"Delete rule {rule.Number}: {rule.Text}?",
+            () => _actions.DeleteRuleAsync(group, rule, _closing.Token));
+
+    /// <summary>Asks, then runs <paramref name="delete"/> and shows its message.</summary>
+    private void Confirm(string title, string question, Func<Task<Message>> delete)
+    {
+        if (MessageBox.Query(App!, title, question, "_Cancel", "_Delete") != 1)
+        {
+            Say(Message.Info("cancelled"));
+            return;
+        }
+        Say(Message.Info("deleting…"));
+        delete().ContinueWith(t => OnUi(() =>
+        {
+            Say(t.IsCompletedSuccessfully ? t.Result : Message.Error(t.Exception?.InnerException?.Message ?? "cancelled"));
+            StartRead();
+        }), TaskScheduler.Default);
+        CurrentScreen.FocusList();
+    }
+
+    public void EditPorts(SecurityGroup group)
+    {
+        if (_state.Current.Ports.Count == 0)
+        {
+            Say(Message.Error("no ports to attach the group to"));
+            return;
+        }
+        var dialog = new PortsDialog(group, _state.Current.Ports,
+            (port, attach) => _actions.SetAttachedAsync(group, port, attach, _closing.Token));
+        RunDialog(dialog, () =>
+        {
+            if (!dialog.Done)
+            {
+                return false;
+            }
+            Say(dialog.Applied.Count == 1 ? dialog.Applied[0] : Message.Info(string.Join("; ", dialog.Applied.Select(m => m.Text))));
+            return true;
+        });
+    }
+
+    public void Trace()
+    {
+        var dialog = new TraceDialog(_state.Current.Ports, _state.TraceFields, async fields =>
+        {
+            try
+            {
+                return (await _client.TraceAsync(fields.PortId, fields.ToPacket(), _closing.Token).ConfigureAwait(false), null);
+            }
+            catch (VSwitchClientException ex)
+            {
+                return (null, Message.From("trace", ex).Text);
+            }
+        });
+        RunDialog(dialog, () =>
+        {
+            if (dialog.Last is not { } last)
+            {
+                return false;
+            }
+            _state.TraceFields = last.Fields;
+            _state.TracePortId = last.Fields.PortId;
+            _state.TracePacket = last.Fields.ToPacket();
+            _state.Trace = last.Trace;
+            _state.Message = null;
+            CurrentScreen.Update(_state);
+            return false;
+        });
+    }
+
+    public void NextFlowPort()
+    {
+        _state.NextFlowPort();
+        CurrentScreen.Update(_state);
+        StartRead();
+    }
+
+    private void Help()
+    {
+        MessageBox.Query(App!, "Keys", HelpText, "_OK");
+        CurrentScreen.FocusList();
+    }
+
+    /// <summary>Every key of the console, for F1.</summary>
+    internal static string HelpText =>
+        """
+        1-6     show a screen: overview, groups, ports, flows, trace, routers
+        /       filter the list (Enter keeps the filter, Esc clears it)
+        s  S    sort by the next column, reverse the sort (or click a title)
+        ↑↓ PgUp PgDn Home End   move in a list;  Tab   next list
+        Groups: n new group  a add rule  x/Del delete  p ports (checkboxes)
+        Flows:  f only the connections through one port, then the next
+        Trace:  t trace a packet through the pipeline
+        F9      the menu;   q   quit
+        """;
+}

@@ -1,0 +1,28 @@
+using VSwitch.Admin.Client.Resources;
+using VSwitch.Console.Model;
+
+namespace VSwitch.Console.Views;
+
+/// <summary>
+/// What a screen's keys ask the console to do: the changes (each opens a dialog and makes one API request) and the
+/// screen's own settings. The console window implements it; the screens only know this seam, so they are tested
+/// without a daemon.
+/// </summary>
+internal interface IConsoleCommands
+{
+    void NewGroup();
+
+    void AddRule(SecurityGroup group);
+
+    void DeleteGroup(SecurityGroup group);
+
+    void DeleteRule(SecurityGroup group, RuleRow rule);
+
+    /// <summary>Attaches the group to ports and detaches it from others, from a list with checkboxes.</summary>
+    void EditPorts(SecurityGroup group);
+
+    void Trace();
+
+    /// <summary>The flows screen's next port filter (all ports, then each port).</summary>
+    void NextFlowPort();
+}
