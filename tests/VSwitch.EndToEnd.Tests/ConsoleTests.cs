@@ -151,4 +151,51 @@ public sealed class ConsoleTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal("icanon echo", after.Trim());
         Assert.DoesNotContain("VSwitch console", tmux.Capture());
     }
+
+    /// <summary>
+    /// <c>vswitchd --console</c>: the console inside the daemon, on the daemon's own API socket. <c>q</c> quits the
+    /// console and stops the daemon cleanly; a SIGTERM to the daemon ends the console and restores the terminal.
+    /// </summary>
+    [Theory]
+    [InlineData("q")]
+    [InlineData("SIGTERM")]
+    public void EmbeddedConsole_QuitsWithTheDaemon_TerminalRestored(string how)
+    {
+        Root.Require();
+        var prefix = $"emb{Environment.ProcessId % 10000}{how[0]}";
+        var stateDir = Path.Combine(Path.GetTempPath(), $"{prefix}-state");
+        // The daemon's own command line (it starts with its executable), not the shells around it or pkill's.
+        var daemonPattern = $"'^[^ ]*vswitchd [-]-console .*{stateDir} '";
+        Directory.CreateDirectory(stateDir);
+        using var tmux = new Tmux(prefix);
+        try
+        {
+            Shell.Must($"tmux -L {prefix} new-session -d -s console -x 100 -y 30 " +
+                $"\"TERM=xterm-256color {Daemon.Executable()} --console --workers 1 --metrics-listen none --state-dir {stateDir} --api-socket {stateDir}/api.sock; " +
+                "echo DAEMON-EXIT \\$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo STTY-END; sleep 60\"");
+            tmux.Wait("VSwitch console");
+            tmux.Wait(@"unix:.*api\.sock");
+            // The daemon answers through the console: the groups screen lists its default groups.
+            tmux.Keys("2");
+            tmux.Wait(@"Security groups: \d+");
+            output.WriteLine(tmux.Capture());
+            if (how == "q")
+            {
+                tmux.Keys("q");
+            }
+            else
+            {
+                Shell.Must($"pkill -TERM -f -- {daemonPattern}");
+            }
+            tmux.Wait("DAEMON-EXIT 0", TimeSpan.FromSeconds(20));
+            Assert.Equal("icanon echo", tmux.Wait("(.*) STTY-END").Groups[1].Value.Trim());
+            Assert.False(Shell.Run($"pgrep -f -- {daemonPattern}").ExitCode == 0, "the daemon is still running");
+            Assert.Contains("vswitchd ready", File.ReadAllText(Path.Combine(stateDir, "vswitchd.log")));
+        }
+        finally
+        {
+            Shell.Run($"pkill -KILL -f -- {daemonPattern}");
+            Shell.Run($"rm -rf {stateDir}");
+        }
+    }
 }
