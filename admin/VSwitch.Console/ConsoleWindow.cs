@@ -20,9 +20,9 @@ namespace VSwitch.Console;
 /// API on the thread pool (<see cref="SnapshotReader"/>) unless one is still out; its answer comes back through
 /// <c>App.Invoke</c> and is shown by <see cref="Apply"/>. Dialogs run modally (their own loop on the UI thread) and
 /// send their request off it the same way (<see cref="FormDialog{TOutcome}"/>); the refresh goes on under them.</para>
-/// <para><b>Quitting.</b> <c>q</c> (or the menu) quits without asking; Esc does not quit the window (it closes dialogs
-/// and leaves the filter box), so a stray Esc never ends a session. <see cref="Stop"/> ends it from outside (the
-/// daemon stopping, Ctrl+C sent by <c>kill</c>).</para>
+/// <para><b>Quitting.</b> <c>q</c> (or the menu, or Ctrl+C) quits without asking; Esc does not quit the window (it
+/// closes dialogs and leaves the filter box), so a stray Esc never ends a session. <see cref="Stop"/> lets it end from
+/// outside (the daemon stopping, a SIGTERM or SIGINT sent by <c>kill</c>).</para>
 /// </remarks>
 internal sealed class ConsoleWindow : Window, IConsoleCommands
 {
@@ -42,6 +42,7 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
     private readonly TextLine _keys = new() { X = 0, Width = Dim.Fill(), Height = 1 };
     private readonly Dictionary<Screen, ScreenView> _screens;
     private bool _reading;
+    private bool _readAgain;
     private bool _quitting;
     private object? _timer;
 
@@ -124,12 +125,18 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
         });
     }
 
-    /// <summary>Ends the console from outside (any thread).</summary>
+    /// <summary>
+    /// Lets the window close (its close is no longer refused) and cancels the requests that are out; the caller then
+    /// asks the loops to stop. Any thread.
+    /// </summary>
     public void Stop()
     {
         _quitting = true;
         _closing.Cancel();
     }
+
+    /// <summary>An unexpected failure inside a view, in the message line (the console goes on).</summary>
+    internal void ShowFailure(Exception failure) => Say(Message.Error($"unexpected failure: {failure.GetType().Name}: {failure.Message}"));
 
     /// <summary>Shows a new snapshot, or why reading one failed (the last one stays on screen).</summary>
     internal void Apply(SwitchSnapshot? snapshot, string? error = null)
@@ -172,8 +179,8 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
     }
 
     /// <summary>
-    /// The console's own keys, seen before any view: a digit shows its screen, a screen's key (<c>n</c>, <c>t</c>, ...)
-    /// runs it. Not while a dialog or the menu is open, and not while the focus is in a text box (typing <c>2</c> in
+    /// The console's own keys, seen before any view: a digit shows its screen, <c>q</c> quits, F1 helps, <c>/</c>
+    /// filters, a screen's key (<c>n</c>, <c>t</c>, ...) runs it. Not while a dialog or the menu is open, and not while the focus is in a text box (typing <c>2</c> in
     /// the filter box types it).
     /// </summary>
     private void OnAppKey(object? sender, Key key)
@@ -187,6 +194,12 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
         {
             Show((Screen)(key.AsRune.Value - '1'));
             key.Handled = true;
+        }
+        else if (key == Key.Q || key == Key.F1 || key == (Key)'/')
+        {
+            // Also in the status bar (for the mouse); taken here so they work wherever the focus is.
+            key.Handled = true;
+            (key == Key.Q ? Quit : key == Key.F1 ? Help : (Action)CurrentScreen.FocusFilter)();
         }
         else if (CurrentScreen.OwnKeys.Contains(key) && CurrentScreen.HandleKey(key))
         {
@@ -219,8 +232,14 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
 
     private void StartRead()
     {
-        if (_reading || _closing.IsCancellationRequested)
+        if (_closing.IsCancellationRequested)
         {
+            return;
+        }
+        if (_reading)
+        {
+            // The read out may have left before a change: one more follows it, so the change shows at once.
+            _readAgain = true;
             return;
         }
         _reading = true;
@@ -246,6 +265,11 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
             {
                 _reading = false;
                 Apply(snapshot, error);
+                if (_readAgain)
+                {
+                    _readAgain = false;
+                    StartRead();
+                }
             });
         });
     }
@@ -268,7 +292,7 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
 
     private void ShowHeader()
     {
-        var o = Overview.Build(_state.Previous, _state.Current);
+        var o = _state.Overview;
         _header1.Text = $"VSwitch console  {_state.Endpoint}  {DateTime.Now:HH:mm:ss}";
         var workers = string.Join(' ', o.Workers.Select(w => $"w{w.Id} {Units.Percent(w.Busy)}"));
         _header2.Text = $"conntrack {o.ConntrackEntries}/{o.ConntrackMaxEntries} ({Units.Si(o.ConntrackCreatedPerSecond)} new/s)  " +
@@ -277,9 +301,9 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
 
     private void ShowMessage()
     {
-        _message.Text = _state.RefreshError is { } error ? $"! {Message.Error(error).Text}"
+        _message.Text = (_state.RefreshError is { } error ? $"! {error}"
             : _state.Message is { } m ? (m.IsError ? "! " : "") + m.Text
-            : "";
+            : "").ReplaceLineEndings(" ");
     }
 
     private void Say(Message message)
@@ -302,7 +326,7 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
     }
 
     /// <summary>Runs <paramref name="dialog"/> modally, then refreshes when it changed something.</summary>
-    private void RunDialog(Dialog dialog, Func<bool> changed)
+    private void RunDialog(Dialog dialog, Func<bool> changed) => Modal(() =>
     {
         using (dialog)
         {
@@ -312,7 +336,21 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
                 StartRead();
             }
         }
-        CurrentScreen.FocusList();
+    });
+
+    /// <summary>Runs a modal step (a dialog, a question), then gives the focus back to the list that had it.</summary>
+    private void Modal(Action step)
+    {
+        var focused = _app.Navigation?.GetFocused();
+        step();
+        if (focused is { Visible: true } && View.IsInHierarchy(CurrentScreen, focused, false))
+        {
+            focused.SetFocus();
+        }
+        else
+        {
+            CurrentScreen.FocusList();
+        }
     }
 
     public void NewGroup()
@@ -325,16 +363,18 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
                 return false;
             }
             Say(dialog.Outcome.Message);
-            _state.Groups.SelectedId = dialog.Outcome.Created;
+            _state.Groups.SelectedId = _state.Groups.PendingId = dialog.Outcome.Created;
             return true;
         });
     }
 
     public void AddRule(SecurityGroup group)
     {
-        var dialog = new AddRuleDialog(group, _state.Current.Groups,
+        // The snapshot the dialog opened on: the request's answer is read off the UI thread, which must not see a newer one.
+        var snapshot = _state.Current;
+        var dialog = new AddRuleDialog(group, snapshot.Groups,
             async () => await _client.ListAddressGroupsAsync(cancellation: _closing.Token).ConfigureAwait(false),
-            request => _actions.CreateRuleAsync(_state.Current, group, request, _closing.Token));
+            request => _actions.CreateRuleAsync(snapshot, group, request, _closing.Token));
         RunDialog(dialog, () =>
         {
             if (dialog.Created is not { } created)
@@ -357,7 +397,9 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
     /// <summary>Asks, then runs <paramref name="delete"/> and shows its message.</summary>
     private void Confirm(string title, string question, Func<Task<Message>> delete)
     {
-        if (MessageBox.Query(App!, title, question, "_Cancel", "_Delete") != 1)
+        int? answer = null;
+        Modal(() => answer = MessageBox.Query(_app, title, question, "_Cancel", "_Delete"));
+        if (answer != 1)
         {
             Say(Message.Info("cancelled"));
             return;
@@ -368,7 +410,6 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
             Say(t.IsCompletedSuccessfully ? t.Result : Message.Error(t.Exception?.InnerException?.Message ?? "cancelled"));
             StartRead();
         }), TaskScheduler.Default);
-        CurrentScreen.FocusList();
     }
 
     public void EditPorts(SecurityGroup group)
@@ -411,8 +452,6 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
                 return false;
             }
             _state.TraceFields = last.Fields;
-            _state.TracePortId = last.Fields.PortId;
-            _state.TracePacket = last.Fields.ToPacket();
             _state.Trace = last.Trace;
             _state.Message = null;
             CurrentScreen.Update(_state);
@@ -429,8 +468,7 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
 
     private void Help()
     {
-        MessageBox.Query(App!, "Keys", HelpText, "_OK");
-        CurrentScreen.FocusList();
+        Modal(() => MessageBox.Query(_app, "Keys", HelpText, "_OK"));
     }
 
     /// <summary>Every key of the console, for F1.</summary>
@@ -443,6 +481,6 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
         Groups: n new group  a add rule  x/Del delete  p ports (checkboxes)
         Flows:  f only the connections through one port, then the next
         Trace:  t trace a packet through the pipeline
-        F9      the menu;   q   quit
+        F10     the menu;   q   quit (Ctrl+C too)
         """;
 }

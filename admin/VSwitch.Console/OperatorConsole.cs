@@ -62,24 +62,44 @@ public static class OperatorConsole
         {
             if (key == Key.C.WithCtrl)
             {
-                window.Stop();
-                app.RequestStop(window);
+                StopAll(app, window);
                 key.Handled = true;
             }
         };
-        using var stop = cancellation.Register(() => app.Invoke(() =>
+        using var stop = cancellation.Register(() =>
         {
-            // A dialog may be open: each modal loop ends on its own request.
-            window.Stop();
-            foreach (var session in app.SessionStack ?? [])
+            try
             {
-                if (session.Runnable is { } runnable)
-                {
-                    app.RequestStop(runnable);
-                }
+                app.Invoke(() => StopAll(app, window));
             }
-        }));
+            catch (Exception)
+            {
+                // The console has already ended.
+            }
+        });
         window.Initialized += (_, _) => window.StartRefreshing();
-        app.Run(window);
+        // A failure inside a view is shown and the console goes on: under vswitchd --console it must not stop the switch.
+        app.Run(window, ex =>
+        {
+            window.ShowFailure(ex);
+            return true;
+        });
+    }
+
+    /// <summary>Ends the console: every open dialog, then the window (each modal loop ends on its own request).</summary>
+    private static void StopAll(IApplication app, ConsoleWindow window)
+    {
+        window.Stop();
+        foreach (var session in app.SessionStack ?? [])
+        {
+            if (session.Runnable is { } runnable)
+            {
+                if (runnable is Views.Dialogs.FormDialog form)
+                {
+                    form.Abandoned = true;
+                }
+                app.RequestStop(runnable);
+            }
+        }
     }
 }

@@ -155,6 +155,31 @@ public sealed class DialogTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AddRule_QuickLineThatDoesNotRead_NothingSent_ErrorAtTheQuickLine()
+    {
+        using var ui = new Headless(80, 24);
+        var api = new ScriptedApi((HttpStatusCode.Created, "{}"));
+        var actions = Actions(api);
+        var snapshot = new SwitchSnapshot(TimeSpan.Zero, new SwitchStats(), [], [s_web], null);
+        using var dialog = new AddRuleDialog(s_web, snapshot.Groups, () => Task.FromResult<IReadOnlyList<AddressGroup>>([]),
+            request => actions.CreateRuleAsync(snapshot, s_web, request, CancellationToken.None));
+        ui.RunModal(dialog, step =>
+        {
+            if (step == 1)
+            {
+                // "…/3" reads (and fills the fields with a /3 prefix) before "…/33" does not.
+                ui.Type("ingress tcp 22 198.18.0.0/33");
+                ui.Press(Key.Enter);
+                return true;
+            }
+            return dialog.ErrorAt(RuleField.Quick).Length == 0 || !dialog.ErrorAt(RuleField.Quick).StartsWith("! ", StringComparison.Ordinal);
+        });
+        Assert.Empty(api.Requests);
+        Assert.Contains("fix it or clear the line", dialog.ErrorAt(RuleField.Quick));
+        Assert.Null(dialog.Created);
+    }
+
+    [Fact]
     public void AddRule_UnknownRemoteGroup_ErrorAtRemote_NothingSent()
     {
         var form = new RuleForm("ingress", "IPv4", "tcp", "22", RemoteKind.Group, "nope");
@@ -163,6 +188,8 @@ public sealed class DialogTests(ITestOutputHelper output)
         Assert.Equal(RuleField.Remote, field);
         Assert.Equal("no security group named 'nope'", error);
         Assert.Equal(RuleField.Ports, new RuleForm("ingress", "IPv4", "tcp", "eighty", RemoteKind.Any, "").Build("g1", [], []).Field);
+        // A remote typed but "any" chosen would admit everyone: refused, not ignored.
+        Assert.Equal(RuleField.Remote, new RuleForm("ingress", "IPv4", "tcp", "22", RemoteKind.Any, "198.18.0.0/24").Build("g1", [], []).Field);
         var (icmp, _, _) = new RuleForm("ingress", "IPv4", "icmp", "8", RemoteKind.Prefix, "198.18.0.0/24").Build("g1", [], []);
         Assert.Equal((8, (int?)null, "198.18.0.0/24"), (icmp!.PortRangeMin!.Value, icmp.PortRangeMax, icmp.RemoteIpPrefix));
     }
@@ -181,7 +208,8 @@ public sealed class DialogTests(ITestOutputHelper output)
     public void Ports_CheckboxesStartAsAttached_SpaceToggles_EnterSendsOnlyTheChanges()
     {
         using var ui = new Headless();
-        var api = new ScriptedApi((HttpStatusCode.OK, """{"port": {"id": "p2", "name": "srv"}}"""));
+        // The port is read again before its update: meanwhile another group (g5) was attached to it, and stays.
+        var api = new ScriptedApi((HttpStatusCode.OK, """{"port": {"id": "p2", "name": "srv", "security_groups": ["g0", "g5"]}}"""));
         var actions = Actions(api);
         Port[] ports =
         [
@@ -204,9 +232,10 @@ public sealed class DialogTests(ITestOutputHelper output)
         });
         output.WriteLine(screen);
         Assert.True(dialog.Done);
-        var sent = Assert.Single(api.Requests);
-        Assert.StartsWith("PUT /v2.0/ports/p2", sent);
-        Assert.Contains("\"security_groups\":[\"g0\",\"g1\"]", sent);
+        Assert.Equal(2, api.Requests.Count);
+        Assert.StartsWith("GET /v2.0/ports/p2", api.Requests[0]);
+        Assert.StartsWith("PUT /v2.0/ports/p2", api.Requests[1]);
+        Assert.Contains("\"security_groups\":[\"g0\",\"g5\",\"g1\"]", api.Requests[1]);
         Assert.Equal("attached web to srv", Assert.Single(dialog.Applied).Text);
     }
 

@@ -23,15 +23,22 @@ internal sealed class Headless : IDisposable
 
     private readonly SessionToken? _session;
 
-    public Headless(int width = 80, int height = 24, HttpMessageHandler? api = null)
+    /// <param name="width">The terminal's columns.</param>
+    /// <param name="height">The terminal's rows.</param>
+    /// <param name="api">What answers the console's requests (none: every request fails).</param>
+    /// <param name="begin">Whether the window is begun (drawn, driven by hand); false leaves it to <see cref="RunModal"/>.</param>
+    public Headless(int width = 80, int height = 24, HttpMessageHandler? api = null, bool begin = true)
     {
         App = Application.Create();
         App.Init("ansi");
         App.Driver!.SetScreenSize(width, height);
         Client = new VSwitchClient(new HttpClient(api ?? new Unreachable()) { BaseAddress = new Uri("http://vswitch/") });
         Window = new ConsoleWindow(App, Client, "test");
-        _session = App.Begin(Window);
-        App.LayoutAndDraw();
+        if (begin)
+        {
+            _session = App.Begin(Window);
+            App.LayoutAndDraw();
+        }
     }
 
     public IApplication App { get; }
@@ -70,19 +77,22 @@ internal sealed class Headless : IDisposable
 
     /// <summary>
     /// Runs <paramref name="dialog"/> modally while <paramref name="script"/> drives it: the script is called at each
-    /// iteration of the dialog's loop with the iteration's number (from 1) until it returns false or the dialog closes.
+    /// iteration of the loop (the dialog's, or of one it opened: <see cref="IApplication.TopRunnableView"/> says which)
+    /// with the iteration's number (from 1) until it returns false or the dialog closes; after 200 it is stopped.
     /// </summary>
     public void RunModal(Runnable dialog, Func<int, bool> script)
     {
         var step = 0;
         void Drive(object? sender, Terminal.Gui.App.EventArgs<IApplication?> e)
         {
-            if (!ReferenceEquals(App.TopRunnableView, dialog))
+            if (!dialog.IsRunning)
             {
                 return;
             }
             if (++step > 200 || !script(step))
             {
+                // The console's window refuses to close unless told to quit.
+                (dialog as ConsoleWindow)?.Stop();
                 App.RequestStop(dialog);
             }
         }

@@ -50,14 +50,6 @@ public sealed class MessageTests
     public void From_ApiRefusal_ShowsTheApiMessageAndType() =>
         Assert.Equal(new Message("rule not added: Security group rule already exists. (SecurityGroupRuleExists)", true),
             Message.From("rule not added", new VSwitchApiException(409, "SecurityGroupRuleExists", "Security group rule already exists.")));
-
-    [Fact]
-    public void Fit_LongMessage_CutToOneLineWithEllipsis()
-    {
-        var m = Message.Error("a very long\nmessage");
-        Assert.Equal("a very…", m.Fit(7));
-        Assert.Equal("a very long message", m.Fit(80));
-    }
 }
 
 /// <summary>The groups screen's actions against a fake API: a refusal is shown in place and nothing else is sent.</summary>
@@ -115,7 +107,7 @@ public sealed class GroupActionsTests
         var port = new Port { Id = "p1", Name = "srv", SecurityGroups = ["g0"] };
         var message = await actions.SetAttachedAsync(s_web, port, attach: true, CancellationToken.None);
         Assert.Equal(Message.Info("attached web to srv"), message);
-        Assert.Equal(["PUT /v2.0/ports/p1"], api.Requests);
+        Assert.Equal(["GET /v2.0/ports/p1", "PUT /v2.0/ports/p1"], api.Requests);
     }
 }
 
@@ -140,15 +132,11 @@ public sealed class GroupListTests
     }
 
     [Fact]
-    public void Selection_FollowsTheIdAndStopsAtTheEnds()
+    public void Rows_ByName_WithRuleAndPortCounts()
     {
-        var s = new SwitchSnapshot(TimeSpan.Zero, new SwitchStats(), [],
-            [new SecurityGroup { Id = "2", Name = "b" }, new SecurityGroup { Id = "1", Name = "a" }], null);
-        var list = new GroupList();
-        Assert.Equal("a", list.Selected(s)!.Name);
-        list.Move(s, +5);
-        Assert.Equal("b", list.Selected(s)!.Name);
-        list.Move(s, -1);
-        Assert.Equal("a", list.Selected(s)!.Name);
+        var s = new SwitchSnapshot(TimeSpan.Zero, new SwitchStats(),
+            [new Port { Id = "p1", SecurityGroups = ["1", "2"] }, new Port { Id = "p2", SecurityGroups = ["1"] }],
+            [new SecurityGroup { Id = "2", Name = "b", Rules = [new SecurityGroupRule { Id = "r" }] }, new SecurityGroup { Id = "1", Name = "a" }], null);
+        Assert.Equal([("a", 0, 2), ("b", 1, 1)], GroupList.Rows(s).Select(r => (r.Group.Name, r.Rules, r.Ports)));
     }
 }

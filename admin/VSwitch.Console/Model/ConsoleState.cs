@@ -29,6 +29,9 @@ public sealed class ConsoleState
 
     public SwitchSnapshot Current { get; private set; } = SwitchSnapshot.Empty;
 
+    /// <summary>The rates between <see cref="Previous"/> and <see cref="Current"/> (computed once per refresh).</summary>
+    public Overview Overview { get; private set; } = Overview.Build(null, SwitchSnapshot.Empty);
+
     /// <summary>The last connection listing and when it was read (the flows screen rates connections against it).</summary>
     public (IReadOnlyList<FlowEntry> Flows, TimeSpan At)? PreviousFlows { get; private set; }
 
@@ -45,10 +48,6 @@ public sealed class ConsoleState
     /// <summary>The flows screen shows only connections through this port (null: all).</summary>
     public string? FlowPortId { get; set; }
 
-    public string? TracePortId { get; set; }
-
-    public string TracePacket { get; set; } = TraceFields.Default.ToPacket();
-
     /// <summary>The trace dialog's fields as last used (the next trace starts from them).</summary>
     public TraceFields TraceFields { get; set; } = TraceFields.Default;
 
@@ -63,9 +62,10 @@ public sealed class ConsoleState
         }
         Previous = ReferenceEquals(Current, SwitchSnapshot.Empty) ? null : Current;
         Current = snapshot;
+        Overview = Overview.Build(Previous, Current);
         if (Previous is not null)
         {
-            History.Add(Overview.Build(Previous, Current));
+            History.Add(Overview);
         }
     }
 

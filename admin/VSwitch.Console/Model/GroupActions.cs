@@ -71,17 +71,22 @@ public sealed class GroupActions(VSwitchClient client)
         }
     }
 
-    /// <summary>Adds (or with <paramref name="attach"/> false removes) <paramref name="group"/> to the port's groups, in one update.</summary>
+    /// <summary>
+    /// Adds (or with <paramref name="attach"/> false removes) <paramref name="group"/> to the port's groups, in one
+    /// update. The port's groups are read again just before (not taken from the last refresh), so a change made
+    /// since by another operator or dialog is kept.
+    /// </summary>
     public async Task<Message> SetAttachedAsync(SecurityGroup group, Port port, bool attach, CancellationToken cancellation)
     {
-        var groups = port.SecurityGroups.Where(g => g != group.Id).ToList();
-        if (attach)
-        {
-            groups.Add(group.Id);
-        }
         var doing = attach ? $"attach {group.Name} to {port.Name}" : $"detach {group.Name} from {port.Name}";
         try
         {
+            var now = await client.GetPortAsync(port.Id, cancellation);
+            var groups = now.SecurityGroups.Where(g => g != group.Id).ToList();
+            if (attach)
+            {
+                groups.Add(group.Id);
+            }
             await client.UpdatePortAsync(port.Id, new PortRequest { SecurityGroups = groups }, cancellation);
             return Message.Info(attach ? $"attached {group.Name} to {port.Name}" : $"detached {group.Name} from {port.Name}");
         }

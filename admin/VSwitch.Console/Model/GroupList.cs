@@ -19,6 +19,9 @@ public sealed class GroupList
     /// <summary>The selected group's id (null: the first group).</summary>
     public string? SelectedId { get; set; }
 
+    /// <summary>A group just created, to select once a refresh lists it (a read that left before the create does not).</summary>
+    public string? PendingId { get; set; }
+
     /// <summary>Groups in display order: by name, then id.</summary>
     public static IReadOnlyList<SecurityGroup> Ordered(SwitchSnapshot s) =>
         [.. s.Groups.OrderBy(g => g.Name, StringComparer.Ordinal).ThenBy(g => g.Id, StringComparer.Ordinal)];
@@ -32,25 +35,6 @@ public sealed class GroupList
             ports[id] = ports.GetValueOrDefault(id) + 1;
         }
         return [.. Ordered(s).Select(g => new GroupRow(g, g.Rules.Count, ports.GetValueOrDefault(g.Id)))];
-    }
-
-    /// <summary>The selected group, or the first one when the selected one is gone; null when there are none.</summary>
-    public SecurityGroup? Selected(SwitchSnapshot s)
-    {
-        var groups = Ordered(s);
-        return groups.FirstOrDefault(g => g.Id == SelectedId) ?? groups.FirstOrDefault();
-    }
-
-    /// <summary>Moves the selection by <paramref name="delta"/> rows, stopping at the ends.</summary>
-    public void Move(SwitchSnapshot s, int delta)
-    {
-        var groups = Ordered(s);
-        if (groups.Count == 0)
-        {
-            return;
-        }
-        var at = Math.Max(0, groups.ToList().FindIndex(g => g.Id == Selected(s)?.Id));
-        SelectedId = groups[Math.Clamp(at + delta, 0, groups.Count - 1)].Id;
     }
 
     /// <summary>The rules of <paramref name="group"/>, numbered from 1 in a stable order (direction, ethertype, protocol, ports, id), with hits.</summary>
@@ -69,8 +53,4 @@ public sealed class GroupList
     /// <summary>Ports that have <paramref name="groupId"/> among their groups, by name.</summary>
     public static IReadOnlyList<Port> PortsWith(SwitchSnapshot s, string groupId) =>
         [.. s.Ports.Where(p => p.SecurityGroups.Contains(groupId)).OrderBy(p => p.Name, StringComparer.Ordinal)];
-
-    /// <summary>Ports that do not have <paramref name="groupId"/>, by name.</summary>
-    public static IReadOnlyList<Port> PortsWithout(SwitchSnapshot s, string groupId) =>
-        [.. s.Ports.Where(p => !p.SecurityGroups.Contains(groupId)).OrderBy(p => p.Name, StringComparer.Ordinal)];
 }

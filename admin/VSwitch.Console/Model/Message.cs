@@ -18,11 +18,4 @@ public sealed record Message(string Text, bool IsError)
         VSwitchApiException api => Error($"{doing}: {api.Message} ({api.Type})"),
         _ => Error($"{doing}: {ex.Message}"),
     };
-
-    /// <summary>The text cut to <paramref name="width"/> characters (one screen line), with an ellipsis when cut.</summary>
-    public string Fit(int width)
-    {
-        var text = Text.ReplaceLineEndings(" ");
-        return width <= 1 || text.Length <= width ? text : string.Concat(text.AsSpan(0, width - 1), "…");
-    }
 }

@@ -5,7 +5,7 @@ public sealed record PortSeries(IReadOnlyList<double?> RxPacketsPerSecond, IRead
     IReadOnlyList<double?> DropsPerSecond);
 
 /// <summary>
-/// The last minutes of every port's rates, for the graphs of the overview and ports screens.
+/// The last minutes of every port's rates, for the graphs of the overview screen.
 /// </summary>
 /// <remarks>
 /// One sample per refresh (a second apart), at most <see cref="Capacity"/> per port. A port that has no sample in a

@@ -14,7 +14,7 @@ public sealed record RoutingInventory(
 /// gateway. Interfaces: the router's address on each subnet it routes, with the subnet's prefix length and name
 /// (<c>198.18.20.1/24 app</c>), by subnet name.</remarks>
 public sealed record RouterRow(string Name, string State, string Gateway, string Snat, IReadOnlyList<string> Interfaces,
-    IReadOnlyList<string> Routes, int FloatingIps);
+    IReadOnlyList<string> Routes, int FloatingIps, string Id = "");
 
 /// <summary>
 /// One floating IP's line: where it leads (the port, its fixed IP, the router that translates it), what the outside
@@ -22,7 +22,7 @@ public sealed record RouterRow(string Name, string State, string Gateway, string
 /// </summary>
 /// <remarks>PacketsPerSecond: the port's received and sent packets per second since the previous refresh (null: no rate
 /// yet, or no port).</remarks>
-public sealed record FloatingIpRow(string Address, string Port, string FixedIp, string Router, string Groups, double? PacketsPerSecond);
+public sealed record FloatingIpRow(string Address, string Port, string FixedIp, string Router, string Groups, double? PacketsPerSecond, string Id = "");
 
 /// <summary>The routers screen's rows, built from one snapshot (and the previous one for rates).</summary>
 public static class RouterTable
@@ -56,7 +56,7 @@ public static class RouterTable
             var state = !router.AdminStateUp ? "DOWN" : string.IsNullOrEmpty(router.Status) ? "ACTIVE" : router.Status;
             return new RouterRow(string.IsNullOrEmpty(router.Name) ? router.Id : router.Name, state, gateway, snat, interfaces,
                 [.. router.Routes.Select(x => $"{x.Destination} via {x.NextHop}")],
-                r.FloatingIps.Count(f => f.RouterId == router.Id));
+                r.FloatingIps.Count(f => f.RouterId == router.Id), router.Id);
         })];
     }
 
@@ -81,7 +81,7 @@ public static class RouterTable
                 double? pps = port is not null && rates.TryGetValue(port.Id, out var rate) && rate.RxPacketsPerSecond is { } rx && rate.TxPacketsPerSecond is { } tx
                     ? rx + tx : null;
                 var router = f.RouterId is null ? "" : r.Routers.FirstOrDefault(x => x.Id == f.RouterId)?.Name is { Length: > 0 } name ? name : f.RouterId;
-                return new FloatingIpRow(f.FloatingIpAddress, f.PortId is null ? "" : s.PortName(f.PortId), f.FixedIpAddress ?? "", router, groups, pps);
+                return new FloatingIpRow(f.FloatingIpAddress, f.PortId is null ? "" : s.PortName(f.PortId), f.FixedIpAddress ?? "", router, groups, pps, f.Id);
             })];
     }
 

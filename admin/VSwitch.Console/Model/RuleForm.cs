@@ -9,6 +9,9 @@ public enum RuleField
 {
     /// <summary>Not one field: the error is shown at the dialog's foot (the rule exists, the daemon is gone, ...).</summary>
     Rule,
+
+    /// <summary>The quick line (a rule in words) that fills the fields.</summary>
+    Quick,
     Ethertype,
     Protocol,
     Ports,
@@ -46,9 +49,6 @@ public sealed record RuleForm(
     RemoteKind RemoteKind,
     string Remote)
 {
-    /// <summary>The protocols offered by name (the field also takes a number 0 to 255).</summary>
-    public static readonly string[] Protocols = ["any", "tcp", "udp", "icmp", "ipv6-icmp", "sctp"];
-
     /// <summary>
     /// The create request for <paramref name="groupId"/>, or the field that is wrong and why. Names of groups come from
     /// <paramref name="groups"/>, of address groups from <paramref name="addressGroups"/> (each matched by name or id).
@@ -80,6 +80,8 @@ public sealed record RuleForm(
         var remote = Remote.Trim();
         switch (RemoteKind)
         {
+            case RemoteKind.Any when remote.Length > 0:
+                return (null, RuleField.Remote, $"'{remote}' is typed but the remote is any: choose prefix, group or address group, or clear it");
             case RemoteKind.Prefix:
                 if (remote.Length == 0)
                 {

@@ -20,7 +20,7 @@ namespace VSwitch.Console.Model;
 public sealed record RuleSpec(string Direction, string Ethertype, string? Protocol, int? PortRangeMin, int? PortRangeMax,
     string? RemoteIpPrefix, string? RemoteGroupName)
 {
-    /// <summary>The words <see cref="TryParse"/> knows, for the prompt's help line.</summary>
+    /// <summary>The words <see cref="TryParse"/> knows (the add-rule dialog's quick line).</summary>
     public const string Syntax = "ingress|egress [ipv4|ipv6] [tcp|udp|icmp|proto=N] [PORT[:PORT]] [CIDR | group=NAME]";
 
     private static readonly HashSet<string> s_portProtocols = ["tcp", "udp", "sctp"];

@@ -48,6 +48,8 @@ internal sealed class FlowsScreen : ScreenView
 
     internal RowTable<FlowLine> Flows => _flows;
 
+    public override IReadOnlyList<Key> OwnKeys => [Key.F];
+
     public override void Update(ConsoleState state)
     {
         var s = state.Current;
@@ -61,14 +63,13 @@ internal sealed class FlowsScreen : ScreenView
         }
         var elapsed = state.PreviousFlows is { } p ? s.At - p.At : TimeSpan.Zero;
         var top = FlowTable.Top(state.PreviousFlows?.Flows, flows, elapsed, state.FlowPortId, Shown);
-        _heading = $"Top connections by rate through {filter} ({flows.Count} tracked)";
+        var tracked = s.Stats.Conntrack?.Entries ?? flows.Count;
+        _heading = $"Top connections by rate through {filter}: {tracked} tracked" + (flows.Count < tracked ? $", {flows.Count} read" : "");
         _flows.SetRows(top.Select(r => new FlowLine(r, $"{s.PortName(r.Flow.InPortId)}>{s.PortName(r.Flow.OutPortId)}")));
         ShowTitle();
     }
 
     protected override string TitleText() => _heading;
-
-    public override IReadOnlyList<Key> OwnKeys => [Key.F];
 
     public override bool HandleKey(Key key)
     {

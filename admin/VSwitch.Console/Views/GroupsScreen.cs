@@ -75,11 +75,20 @@ internal sealed class GroupsScreen : ScreenView
 
     internal RowTable<RuleRow> Rules => _rules;
 
+    /// <summary>The group whose rules are shown.</summary>
+    internal SecurityGroup? SelectedGroup => _groups.Selected?.Group;
+
+    public override IReadOnlyList<Key> OwnKeys => [Key.N, Key.A, Key.X, Key.Delete, Key.P, (Key)'+', (Key)'-'];
+
     public override void Update(ConsoleState state)
     {
         _state = state;
         _groups.SetRows(GroupList.Rows(state.Current));
-        if (state.Groups.SelectedId is { } id && _groups.Selected?.Group.Id != id)
+        if (state.Groups.PendingId is { } pending && _groups.Select(pending))
+        {
+            state.Groups.PendingId = null;
+        }
+        else if (state.Groups.SelectedId is { } id && _groups.Selected?.Group.Id != id)
         {
             _groups.Select(id);
         }
@@ -108,8 +117,6 @@ internal sealed class GroupsScreen : ScreenView
         _rules.Visible = group.Rules.Count > 0;
         _hint.Text = group.Rules.Count > 0 ? "" : "no rules: a adds one";
     }
-
-    public override IReadOnlyList<Key> OwnKeys => [Key.N, Key.A, Key.X, Key.Delete, Key.P, (Key)'+', (Key)'-'];
 
     public override bool HandleKey(Key key)
     {
@@ -147,7 +154,4 @@ internal sealed class GroupsScreen : ScreenView
         }
         return false;
     }
-
-    /// <summary>The group whose rules are shown.</summary>
-    internal SecurityGroup? SelectedGroup => _groups.Selected?.Group;
 }

@@ -54,8 +54,7 @@ internal sealed class OverviewScreen : ScreenView
     public override void Update(ConsoleState state)
     {
         _state = state;
-        var o = Overview.Build(state.Previous, state.Current);
-        _ports.SetRows(o.Ports);
+        _ports.SetRows(state.Overview.Ports);
         ShowTitle();
         ShowGraphs();
     }

@@ -29,7 +29,7 @@ internal sealed class RoutersScreen : ScreenView
                 Column<RouterRow>.Number("Routes", r => r.Routes.Count.ToString(CultureInfo.InvariantCulture), r => r.Routes.Count),
                 Column<RouterRow>.Number("FIPs", r => r.FloatingIps.ToString(CultureInfo.InvariantCulture), r => r.FloatingIps),
             ],
-            r => r.Name)
+            r => r.Id)
         {
             X = 0,
             Y = 1,
@@ -46,7 +46,7 @@ internal sealed class RoutersScreen : ScreenView
                 new("Groups", f => f.Groups),
                 Column<FloatingIpRow>.Number("pps", f => Units.Si(f.PacketsPerSecond), f => f.PacketsPerSecond),
             ],
-            f => f.Address)
+            f => f.Id)
         {
             X = 0,
             Y = Pos.Bottom(_floatingTitle),

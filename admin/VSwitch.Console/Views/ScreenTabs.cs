@@ -5,8 +5,8 @@ using VSwitch.Console.Model;
 namespace VSwitch.Console.Views;
 
 /// <summary>
-/// The row of screens under the header: <c> 1 Overview  [2 Groups]  3 Ports …</c>, the current one in brackets (and
-/// reverse video where the terminal has it). A click on a screen's name shows it; the digit keys do the same.
+/// The row of screens under the header: <c> 1 Overview  [2 Groups]  3 Ports …</c>, the current one in brackets (so it
+/// reads without colour). A click on a screen's name shows it; the digit keys do the same.
 /// </summary>
 internal sealed class ScreenTabs : View
 {

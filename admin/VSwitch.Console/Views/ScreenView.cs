@@ -15,15 +15,16 @@ namespace VSwitch.Console.Views;
 /// <para><b>Filter.</b> <c>/</c> puts the cursor in the filter box; what is typed narrows the list that had the
 /// focus (on the groups screen, the groups or the rules) to rows with the text in some cell. Enter keeps the filter
 /// and goes back to the list; Esc clears it and goes back.</para>
-/// <para><b>Keys.</b> A screen's own keys (<c>n</c>, <c>a</c>, <c>x</c>, ...) are bound by the window as hot keys
-/// (<see cref="OwnKeys"/>): they work wherever the focus is, even in an empty screen, but a focused text box takes its
-/// keys first, so typing in the filter box never runs them.</para>
+/// <para><b>Keys.</b> A screen's own keys (<see cref="OwnKeys"/>: <c>n</c>, <c>a</c>, <c>x</c>, ...) are taken by the
+/// window before any view sees them, so they work wherever the focus is, even in an empty screen; but not while the
+/// focus is in a text box, so typing in the filter box never runs them.</para>
 /// </remarks>
 internal abstract class ScreenView : View
 {
     private readonly TextLine _title = new() { X = 0, Y = 0, Width = Dim.Fill(29), Height = 1 };
     private readonly TextLine _filterLabel = new() { X = Pos.AnchorEnd(28), Y = 0, Text = "/ filter:" };
     private IFilterable? _filterTarget;
+    private IFilterable? _lastList;
 
     protected ScreenView(Screen id, string keys)
     {
@@ -35,11 +36,9 @@ internal abstract class ScreenView : View
         FilterBox = new TextField { X = Pos.AnchorEnd(18), Y = 0, Width = 18 };
         FilterBox.ValueChanged += (_, _) =>
         {
-            if (_filterTarget is { } target)
-            {
-                target.Filter = FilterBox.Text;
-                ShowTitle();
-            }
+            // Reached with / or with the mouse or Tab: then it narrows the list it last narrowed, or the main one.
+            (_filterTarget ??= PrimaryList).Filter = FilterBox.Text;
+            ShowTitle();
         };
         FilterBox.Accepting += (_, e) =>
         {
@@ -89,10 +88,26 @@ internal abstract class ScreenView : View
         FilterBox.SetFocus();
     }
 
-    /// <summary>Puts the focus on the screen's main list (when the screen is shown).</summary>
-    public void FocusList() => (_filterTarget ?? PrimaryList).View.SetFocus();
+    /// <summary>Puts the focus back on the list that last had it (at first the main one): a screen shown, a dialog closed.</summary>
+    public void FocusList() => (_lastList ?? PrimaryList).View.SetFocus();
 
     private void LeaveFilter() => (_filterTarget ?? PrimaryList).View.SetFocus();
+
+    /// <summary>Every list of the screen notes when it takes the focus.</summary>
+    protected override void OnSubViewAdded(View view)
+    {
+        base.OnSubViewAdded(view);
+        if (view is IFilterable list)
+        {
+            view.HasFocusChanged += (_, _) =>
+            {
+                if (view.HasFocus)
+                {
+                    _lastList = list;
+                }
+            };
+        }
+    }
 
     protected void ShowTitle()
     {

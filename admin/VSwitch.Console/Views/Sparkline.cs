@@ -23,7 +23,7 @@ internal sealed class Sparkline : View
     }
 
     /// <summary>The words before the bars (<c>rx pps</c>).</summary>
-    public string Caption { get; set; } = "";
+    public string Caption { get; private set; } = "";
 
     /// <summary>The samples, oldest first.</summary>
     public IReadOnlyList<double?> Samples { get; private set; } = [];

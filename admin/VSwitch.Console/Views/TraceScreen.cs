@@ -40,10 +40,12 @@ internal sealed class TraceScreen : ScreenView
 
     internal RowTable<(int Number, TraceStep Step)> Steps => _steps;
 
+    public override IReadOnlyList<Key> OwnKeys => [Key.T];
+
     public override void Update(ConsoleState state)
     {
-        var port = state.TracePortId is null ? null : state.Current.PortName(state.TracePortId);
-        _heading = port is null ? "No packet traced yet: t traces one" : $"Packet {state.TracePacket} entering port {port}";
+        _heading = state.Trace is null ? "No packet traced yet: t traces one"
+            : $"Packet {state.TraceFields.ToPacket()} entering port {state.Current.PortName(state.TraceFields.PortId)}";
         _verdict.Text = state.Trace is { } trace ? Verdict(trace) : "";
         _steps.SetRows(state.Trace?.Steps.Select((s, i) => (i + 1, s)) ?? []);
         ShowTitle();
@@ -61,8 +63,6 @@ internal sealed class TraceScreen : ScreenView
     }
 
     protected override string TitleText() => _heading;
-
-    public override IReadOnlyList<Key> OwnKeys => [Key.T];
 
     public override bool HandleKey(Key key)
     {

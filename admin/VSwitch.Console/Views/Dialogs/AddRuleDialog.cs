@@ -1,5 +1,6 @@
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
+using VSwitch.Admin.Client;
 using VSwitch.Admin.Client.Resources;
 using VSwitch.Console.Model;
 
@@ -16,7 +17,7 @@ internal sealed class AddRuleDialog : FormDialog<AddRuleDialog.Answer>
     internal sealed record Answer(Message? Created, RuleField Field, string? Error);
 
     /// <summary>Sends a rule create; answers the message to show, or the API's refusal.</summary>
-    internal delegate Task<(Message Message, VSwitch.Admin.Client.VSwitchClientException? Refused)> CreateRule(SecurityGroupRuleRequest request);
+    internal delegate Task<(Message Message, VSwitchClientException? Refused)> CreateRule(SecurityGroupRuleRequest request);
 
     private const int FieldX = 12;
     private readonly SecurityGroup _group;
@@ -59,6 +60,29 @@ internal sealed class AddRuleDialog : FormDialog<AddRuleDialog.Answer>
         _quick.SetFocus();
     }
 
+    /// <summary>The message of the created rule, once one was created.</summary>
+    public Message? Created { get; private set; }
+
+    internal TextField QuickField => _quick;
+
+    internal TextField ProtocolField => _protocol;
+
+    internal TextField PortsField => _ports;
+
+    internal TextField RemoteField => _remote;
+
+    internal OptionSelector Direction => _direction;
+
+    internal OptionSelector RemoteKindSelector => _remoteKind;
+
+    /// <summary>The error shown under <paramref name="field"/> (or at the foot for <see cref="RuleField.Rule"/>), "" when none.</summary>
+    internal string ErrorAt(RuleField field) => field switch
+    {
+        RuleField.Rule => Footer.Text,
+        RuleField.Quick => _quickNote.Text,
+        _ => _errors[field].Text,
+    };
+
     /// <summary>The quick line: a rule in words (<see cref="RuleSpec"/>) sets every field; what it cannot read is said under it.</summary>
     private void FillFromQuick()
     {
@@ -81,29 +105,16 @@ internal sealed class AddRuleDialog : FormDialog<AddRuleDialog.Answer>
         _remote.Text = form.Remote;
     }
 
-    /// <summary>The message of the created rule, once one was created.</summary>
-    public Message? Created { get; private set; }
-
-    internal TextField QuickField => _quick;
-
-    internal TextField ProtocolField => _protocol;
-
-    internal TextField PortsField => _ports;
-
-    internal TextField RemoteField => _remote;
-
-    internal OptionSelector Direction => _direction;
-
-    internal OptionSelector RemoteKindSelector => _remoteKind;
-
-    /// <summary>The error shown under <paramref name="field"/> (or at the foot for <see cref="RuleField.Rule"/>), "" when none.</summary>
-    internal string ErrorAt(RuleField field) => field == RuleField.Rule ? Footer.Text : _errors[field].Text;
-
     private void ShowPortsHint() =>
         _portsHint.Text = _protocol.Text.Trim().ToLowerInvariant() is "icmp" or "ipv6-icmp" or "icmpv6" ? "type[:code], 8 or 3:4" : "80, 8000:8080";
 
     protected override async Task<Answer> Submit()
     {
+        // A quick line that does not read would leave the fields at an earlier, broader rule: nothing is sent.
+        if (_quick.Text.Trim().Length > 0 && !RuleSpec.TryParse(_quick.Text, out _, out var quickError))
+        {
+            return new Answer(null, RuleField.Quick, $"{quickError}: fix it or clear the line");
+        }
         var form = new RuleForm(_direction.Value == 1 ? "egress" : "ingress", _ethertype.Value == 1 ? "IPv6" : "IPv4",
             _protocol.Text, _ports.Text, (RemoteKind)(_remoteKind.Value ?? 0), _remote.Text);
         var addressGroups = form.RemoteKind == RemoteKind.AddressGroup ? await _addressGroups().ConfigureAwait(false) : [];
@@ -133,13 +144,18 @@ internal sealed class AddRuleDialog : FormDialog<AddRuleDialog.Answer>
         {
             Footer.Text = ErrorText(answer.Error);
         }
+        else if (answer.Field == RuleField.Quick)
+        {
+            _quickNote.Text = ErrorText(answer.Error);
+        }
         else
         {
             _errors[answer.Field].Text = ErrorText(answer.Error);
         }
         (answer.Field switch
         {
-            RuleField.Ethertype => (View)_ethertype,
+            RuleField.Quick => (View)_quick,
+            RuleField.Ethertype => _ethertype,
             RuleField.Ports => _ports,
             RuleField.Remote => _remote,
             _ => _protocol,

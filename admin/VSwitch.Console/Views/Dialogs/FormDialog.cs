@@ -12,11 +12,12 @@ namespace VSwitch.Console.Views.Dialogs;
 /// <para><b>Flow.</b> Enter in any field or the default (last) button calls <see cref="Submit"/> on the UI thread;
 /// it reads its fields there and awaits the API off it. When the answer comes, <see cref="Show"/> runs on the UI
 /// thread again (through <see cref="Terminal.Gui.App.IApplication.Invoke(Action)"/>): it puts errors in place and
-/// says whether the dialog is done. While a request is out, Enter does nothing more, so a rule is never sent twice.
-/// Esc or Cancel closes the dialog without sending anything.</para>
+/// says whether the dialog is done. While a request is out, Enter does nothing more, so a rule is never sent twice,
+/// and Esc or Cancel wait for the answer, so what was done is always reported. Otherwise Esc or Cancel close the
+/// dialog without sending anything.</para>
 /// <para><b>Monochrome.</b> Errors begin with "! ", so they read as errors without colour.</para>
 /// </remarks>
-internal abstract class FormDialog<TOutcome> : Dialog
+internal abstract class FormDialog<TOutcome> : FormDialog
 {
     private bool _busy;
 
@@ -90,10 +91,23 @@ internal abstract class FormDialog<TOutcome> : Dialog
         return true;
     }
 
+    /// <summary>While a request is out the dialog stays open (Esc and Cancel wait), so its answer is never lost.</summary>
+    protected override bool OnIsRunningChanging(bool oldIsRunning, bool newIsRunning) =>
+        oldIsRunning && !newIsRunning && _busy && !Abandoned || base.OnIsRunningChanging(oldIsRunning, newIsRunning);
+
     private void Finish(Task<TOutcome> answer)
     {
         _busy = false;
         Footer.Text = "";
+        if (!IsRunning)
+        {
+            return;
+        }
+        if (answer.IsCanceled)
+        {
+            Footer.Text = ErrorText("cancelled: the console is closing");
+            return;
+        }
         if (answer.IsFaulted)
         {
             Footer.Text = ErrorText(answer.Exception!.InnerException!.Message);
@@ -106,4 +120,11 @@ internal abstract class FormDialog<TOutcome> : Dialog
             RequestStop();
         }
     }
+}
+
+/// <summary>What every form dialog has, whatever its answer: it can be abandoned when the console closes.</summary>
+internal abstract class FormDialog : Dialog
+{
+    /// <summary>Set when the whole console is closing: the dialog closes at once, whatever request is out.</summary>
+    public bool Abandoned { get; set; }
 }

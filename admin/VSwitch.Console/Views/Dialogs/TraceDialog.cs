@@ -27,6 +27,7 @@ internal sealed class TraceDialog : FormDialog<(PacketTrace? Trace, string? Erro
     private readonly TextField _destinationPort;
     private readonly TextField _flags;
     private readonly TextLine _verdict = new() { X = 0, Y = 10, Width = Dim.Fill(), Height = 1 };
+    private TraceFields? _asked;
     private readonly TextLine _steps = new() { X = 0, Y = 11, Width = Dim.Fill(), Height = Dim.Fill(1) };
 
     public TraceDialog(IReadOnlyList<Port> ports, TraceFields last, RunTrace run)
@@ -66,8 +67,6 @@ internal sealed class TraceDialog : FormDialog<(PacketTrace? Trace, string? Erro
 
     private TraceFields Fields() => new(_port.SelectedItem is int i && i < _ports.Count ? _ports[i].Id : "",
         _protocol.Text, _source.Text, _sourcePort.Text, _destination.Text, _destinationPort.Text, _flags.Text);
-
-    private TraceFields? _asked;
 
     protected override Task<(PacketTrace? Trace, string? Error)> Submit()
     {

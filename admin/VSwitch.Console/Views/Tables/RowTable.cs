@@ -5,7 +5,7 @@ using Terminal.Gui.Views;
 namespace VSwitch.Console.Views.Tables;
 
 /// <summary>
-/// A table of rows of <typeparamref name="T"/> that the console refreshes every second: it scrolls, sorts by any
+/// A table of rows of <typeparamref name="T"/> (each with a key unique among the rows) that the console refreshes every second: it scrolls, sorts by any
 /// column (click the header, or <c>s</c> for the next column and <c>S</c> to reverse), filters by a text any cell
 /// contains, and keeps the selected row across refreshes.
 /// </summary>
@@ -17,7 +17,7 @@ namespace VSwitch.Console.Views.Tables;
 /// cells whose text changed are written to the terminal, so nothing flickers.</para>
 /// <para><b>Cost.</b> A refresh computes each row's cell texts once (filtering and drawing read them), sorts, and
 /// finds the selected key: O(rows × columns) strings, then O(rows log rows). With 1,000 ports or 10,000 connections
-/// this is a few milliseconds (see the note of issue 19 and <c>ConsoleRefreshBenchmarks</c>).</para>
+/// this is a few milliseconds (<c>perf/console-refresh.sh</c> measures a whole refresh; figures in perf/RESULTS.md).</para>
 /// <para><b>Keys.</b> The table never searches as you type (<see cref="TableView.CollectionNavigator"/> is off), so
 /// printable keys reach the screen's and the window's bindings.</para>
 /// </remarks>
@@ -59,6 +59,24 @@ internal sealed class RowTable<T> : TableView, IFilterable
             }
         }
         ValueChanged += (_, _) => NoteSelection();
+        if (Monochrome.On)
+        {
+            // Without colour the selected row is drawn in reverse video, so it can still be seen.
+            Style.RowColorGetter = row => row.RowIndex == (Value?.SelectedCell.Y ?? -1) ? Reversed(GetScheme()) : null;
+        }
+    }
+
+    private static Terminal.Gui.Drawing.Scheme Reversed(Terminal.Gui.Drawing.Scheme scheme)
+    {
+        static Terminal.Gui.Drawing.Attribute Reverse(Terminal.Gui.Drawing.Attribute a) =>
+            a with { Style = a.Style | Terminal.Gui.Drawing.TextStyle.Reverse };
+        return new Terminal.Gui.Drawing.Scheme(scheme)
+        {
+            Normal = Reverse(scheme.Normal),
+            Focus = Reverse(scheme.Focus),
+            Active = Reverse(scheme.Active),
+            Highlight = Reverse(scheme.Highlight),
+        };
     }
 
     /// <summary>The column the rows are sorted by (null: the order they were given in).</summary>
@@ -191,6 +209,7 @@ internal sealed class RowTable<T> : TableView, IFilterable
         if (Value?.SelectedCell.Y != row)
         {
             SetSelection(0, row, false);
+            EnsureCursorIsVisible();
         }
         NoteSelection();
     }

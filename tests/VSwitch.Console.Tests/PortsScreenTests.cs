@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace VSwitch.Console.Tests;
 
 /// <summary>The ports screen headless at a terminal width, read line by line.</summary>
-public sealed class PortsViewTests(ITestOutputHelper output)
+public sealed class PortsScreenTests(ITestOutputHelper output)
 {
     private static Port Port(string id, string name, params string[] ips) => new()
     {

@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace VSwitch.Console.Tests;
 
 /// <summary>The routers screen: its rows built from the API's routers, floating IPs, subnets and ports, and its text at 80 columns.</summary>
-public sealed class RoutersViewTests(ITestOutputHelper output)
+public sealed class RoutersScreenTests(ITestOutputHelper output)
 {
     private static readonly Network[] s_networks = [new() { Id = "n-ext", Name = "public" }, new() { Id = "n-in", Name = "private" }];
 
@@ -77,8 +77,8 @@ public sealed class RoutersViewTests(ITestOutputHelper output)
     {
         var rows = RouterTable.FloatingIps(Snapshot(1, 100, 50), Snapshot(3, 300, 250));
         Assert.Equal(["198.19.0.20", "198.19.0.100"], rows.Select(r => r.Address));
-        Assert.Equal(new FloatingIpRow("198.19.0.20", "web-vm", "198.18.10.5", "edge", "web,default", 200), rows[0]);
-        Assert.Equal(new FloatingIpRow("198.19.0.100", "", "", "", "", null), rows[1]);
+        Assert.Equal(new FloatingIpRow("198.19.0.20", "web-vm", "198.18.10.5", "edge", "web,default", 200, "f1"), rows[0]);
+        Assert.Equal(new FloatingIpRow("198.19.0.100", "", "", "", "", null, "f2"), rows[1]);
         Assert.Null(RouterTable.FloatingIps(null, Snapshot(1, 100, 50))[0].PacketsPerSecond);
     }
 

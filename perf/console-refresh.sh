@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# What one refresh of the operator console costs at scale (issue 19): 1,000 ports and 10,000 tracked connections.
+# A real vswitchd with two VMs on TAP ports (namespaces crfa, crfb) and 998 more ports on memory devices; hping3 opens
+# 10,000 UDP connections from one VM to the other (one per source port). Then:
+#   daemon:  the four requests of a refresh on the flows screen (stats, ports, security groups, flows?limit=5000),
+#            sent together as the console sends them; wall time per refresh (median, p90) and the daemon's CPU time
+#            per refresh (from /proc/PID/stat over 20 refreshes);
+#   console: vswitchctl console in a tmux terminal of 200x50 on the flows screen, then on the overview; its CPU time
+#            per refresh (from /proc/PID/stat over 20 s, one refresh a second), which includes reading the JSON.
+#   perf/console-refresh.sh [PORTS] [CONNECTIONS]   (defaults 1000 and 10000; root; builds what it runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ports=${1:-1000}
+connections=${2:-10000}
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+for tool in hping3 tmux curl python3; do
+  command -v "$tool" >/dev/null || { echo "console-refresh: $tool is missing (scripts/install-deps.sh installs it)"; exit 1; }
+done
+dotnet build vswitch/VSwitch.Daemon -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
+dotnet build admin/VSwitch.Cli -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
+vswitchd=vswitch/VSwitch.Daemon/bin/Release/net10.0/vswitchd
+vswitchctl=$(pwd)/admin/VSwitch.Cli/bin/Release/net10.0/vswitchctl
+
+dir=$(mktemp -d /tmp/vswitch-console-refresh.XXXXXX)
+pid=""
+cleanup() {
+  tmux -L crf kill-server 2>/dev/null || true
+  [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  for vm in crfa crfb; do ip netns del "$vm" 2>/dev/null || true; done
+  rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+
+cat > "$dir/config.json" <<JSON
+{
+  "workers": 1,
+  "max_ports": 2048,
+  "quotas": { "network": -1, "port": -1, "security_group": -1, "security_group_rule": -1 },
+  "networks": [ { "name": "lab" } ],
+  "ports": [
+    { "name": "vm-a", "network": "lab", "device": "tap:crfa0@crfa", "mac_address": "fa:16:3e:00:1f:01", "fixed_ips": [ "198.18.31.1" ] },
+    { "name": "vm-b", "network": "lab", "device": "tap:crfb0@crfb", "mac_address": "fa:16:3e:00:1f:02", "fixed_ips": [ "198.18.31.2" ] }
+  ]
+}
+JSON
+for vm in crfa crfb; do ip netns del "$vm" 2>/dev/null || true; ip netns add "$vm"; done
+"$vswitchd" --config "$dir/config.json" --metrics-listen none --state-dir "$dir/state" --api-socket "$dir/api.sock" > "$dir/log" 2>&1 &
+pid=$!
+for _ in $(seq 300); do grep -q "vswitchd ready" "$dir/log" && break; sleep 0.05; done
+grep -q "vswitchd ready" "$dir/log" || { echo "vswitchd did not start:"; cat "$dir/log"; exit 1; }
+for vm in a b; do
+  ip netns exec "crf$vm" ip link set lo up
+  ip netns exec "crf$vm" ip link set "crf${vm}0" up
+done
+ip netns exec crfa ip addr add 198.18.31.1/24 dev crfa0
+ip netns exec crfb ip addr add 198.18.31.2/24 dev crfb0
+
+# The other ports: on memory devices, in the network, with the default group (they carry no traffic).
+python3 - "$dir/api.sock" "$ports" <<'PY'
+import http.client, json, socket, sys
+class Unix(http.client.HTTPConnection):
+    def __init__(self, path): super().__init__("localhost"); self.path_ = path
+    def connect(self): self.sock = socket.socket(socket.AF_UNIX); self.sock.connect(self.path_)
+api = Unix(sys.argv[1])
+def call(method, url, body=None):
+    api.request(method, url, json.dumps(body) if body else None, {"Content-Type": "application/json"})
+    r = api.getresponse(); data = r.read()
+    if r.status >= 300: sys.exit(f"{method} {url}: {r.status} {data[:200]}")
+    return json.loads(data) if data else None
+network = call("GET", "/v2.0/networks?name=lab")["networks"][0]["id"]
+for p in range(2, int(sys.argv[2])):
+    call("POST", "/v2.0/ports", {"port": {"name": f"idle{p:04}", "network_id": network, "binding:profile": {"device": f"memory:idle{p}"}}})
+PY
+
+stat_json() { curl -s --unix-socket "$dir/api.sock" http://vswitch/v2.0/vswitch/stats; }
+entries() { stat_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["conntrack"]["entries"])'; }
+# One UDP connection per source port (hping3 counts the source port up from its base for each packet).
+open_connections() {
+  ip netns exec crfa ping -c 1 -W 2 198.18.31.2 >/dev/null
+  ip netns exec crfa hping3 --udp -s 10000 -p 9 -i u150 -c "$connections" -q 198.18.31.2 >/dev/null 2>&1 || true
+}
+open_connections
+echo "ports: $(curl -s --unix-socket "$dir/api.sock" http://vswitch/v2.0/ports | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ports"]))'), tracked connections: $(entries)"
+
+cpu_ms() { awk '{print ($14 + $15) * 1000 / '"$(getconf CLK_TCK)"'}' "/proc/$1/stat"; }
+refresh() {
+  local requests=()
+  for url in vswitch/stats ports security-groups "vswitch/flows?limit=5000"; do
+    curl -s -o /dev/null --unix-socket "$dir/api.sock" "http://vswitch/v2.0/$url" &
+    requests+=($!)
+  done
+  wait "${requests[@]}"
+}
+refresh; refresh
+before=$(cpu_ms "$pid")
+walls=()
+for _ in $(seq 20); do
+  t0=$(date +%s%N); refresh; t1=$(date +%s%N)
+  walls+=($(( (t1 - t0) / 1000 )))
+done
+after=$(cpu_ms "$pid")
+sorted=$(printf '%s\n' "${walls[@]}" | sort -n)
+echo "daemon: a flows-screen refresh (4 requests together) answered in $(echo "$sorted" | sed -n 10p | awk '{printf "%.1f", $1/1000}') ms median," \
+  "$(echo "$sorted" | sed -n 18p | awk '{printf "%.1f", $1/1000}') ms p90 (wall, curl included);" \
+  "daemon CPU $(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.1f", (b - a) / 20 }') ms per refresh"
+for url in vswitch/stats ports security-groups "vswitch/flows?limit=5000"; do
+  times=$(for _ in $(seq 10); do curl -s -o /dev/null -w '%{time_total}\n' --unix-socket "$dir/api.sock" "http://vswitch/v2.0/$url"; done | sort -n)
+  echo "  GET /v2.0/$url: median $(echo "$times" | sed -n 5p | awk '{printf "%.1f", $1*1000}') ms"
+done
+
+console_cpu() {
+  local screen=$1
+  open_connections
+  tmux -L crf kill-server 2>/dev/null || true
+  tmux -L crf new-session -d -s c -x 200 -y 50 "TERM=xterm-256color $vswitchctl console --socket $dir/api.sock"
+  sleep 3
+  tmux -L crf send-keys -t c "$screen"
+  sleep 3
+  local cpid; cpid=$(pgrep -f "^$vswitchctl console" | head -1)
+  local c0; c0=$(cpu_ms "$cpid")
+  sleep 20
+  local c1; c1=$(cpu_ms "$cpid")
+  echo "console: screen $screen, $(entries) tracked: $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.1f", (b - a) / 20 }') ms CPU per refresh (one a second, 200x50)"
+  tmux -L crf capture-pane -p -t c | head -12 | cut -c1-120
+  tmux -L crf send-keys -t c q
+  sleep 1
+}
+console_cpu 4
+console_cpu 1
