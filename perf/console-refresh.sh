@@ -5,8 +5,9 @@
 #   daemon:  the four requests of a refresh on the flows screen (stats, ports, security groups, flows?limit=5000),
 #            sent together as the console sends them; wall time per refresh (median, p90) and the daemon's CPU time
 #            per refresh (from /proc/PID/stat over 20 refreshes);
-#   console: vswitchctl console in a tmux terminal of 200x50 on the flows screen, then on the overview; its CPU time
-#            per refresh (from /proc/PID/stat over 20 s, one refresh a second), which includes reading the JSON.
+#   console: vswitchctl console in a tmux terminal of 200x50 on the flows screen, then on the overview; after 40 s
+#            (steady state), its CPU time per refresh (from /proc/PID/stat over 20 s, one refresh a second), which
+#            includes reading the JSON and drawing.
 #   perf/console-refresh.sh [PORTS] [CONNECTIONS]   (defaults 1000 and 10000; root; builds what it runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -110,12 +111,14 @@ done
 
 console_cpu() {
   local screen=$1
-  open_connections
   tmux -L crf kill-server 2>/dev/null || true
   tmux -L crf new-session -d -s c -x 200 -y 50 "TERM=xterm-256color $vswitchctl console --socket $dir/api.sock"
   sleep 3
   tmux -L crf send-keys -t c "$screen"
-  sleep 3
+  # Steady state: .NET compiles a method again, optimised, after some 30 calls (tiered compilation), and a refresh
+  # calls most of the console's code once a second.
+  sleep 40
+  open_connections
   local cpid; cpid=$(pgrep -f "^$vswitchctl console" | head -1)
   local c0; c0=$(cpu_ms "$cpid")
   sleep 20

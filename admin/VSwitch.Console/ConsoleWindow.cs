@@ -164,7 +164,7 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
         }
         _state.Screen = screen;
         _tabs.Current = screen;
-        _keys.Text = CurrentScreen.Keys + "  / filter  s sort";
+        _keys.Show(CurrentScreen.Keys + "  / filter  s sort");
         if (changed)
         {
             _state.Message = null;
@@ -293,17 +293,17 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
     private void ShowHeader()
     {
         var o = _state.Overview;
-        _header1.Text = $"VSwitch console  {_state.Endpoint}  {DateTime.Now:HH:mm:ss}";
+        _header1.Show($"VSwitch console  {_state.Endpoint}  {DateTime.Now:HH:mm:ss}");
         var workers = string.Join(' ', o.Workers.Select(w => $"w{w.Id} {Units.Percent(w.Busy)}"));
-        _header2.Text = $"conntrack {o.ConntrackEntries}/{o.ConntrackMaxEntries} ({Units.Si(o.ConntrackCreatedPerSecond)} new/s)  " +
-            $"flow cache hit {Units.Percent(o.FlowCacheHitRatio)}  load {workers}";
+        _header2.Show($"conntrack {o.ConntrackEntries}/{o.ConntrackMaxEntries} ({Units.Si(o.ConntrackCreatedPerSecond)} new/s)  " +
+            $"flow cache hit {Units.Percent(o.FlowCacheHitRatio)}  load {workers}");
     }
 
     private void ShowMessage()
     {
-        _message.Text = (_state.RefreshError is { } error ? $"! {error}"
+        _message.Show((_state.RefreshError is { } error ? $"! {error}"
             : _state.Message is { } m ? (m.IsError ? "! " : "") + m.Text
-            : "").ReplaceLineEndings(" ");
+            : "").ReplaceLineEndings(" "));
     }
 
     private void Say(Message message)

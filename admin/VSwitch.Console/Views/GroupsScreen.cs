@@ -105,17 +105,17 @@ internal sealed class GroupsScreen : ScreenView
         var group = _groups.Selected?.Group;
         if (group is null)
         {
-            _selected.Text = "";
+            _selected.Show("");
             _rules.SetRows([]);
-            _hint.Text = "";
+            _hint.Show("");
             return;
         }
         var ports = GroupList.PortsWith(state.Current, group.Id);
-        _selected.Text = $"{group.Name} ({(group.Stateful ? "stateful" : "stateless")}) on " +
-            (ports.Count == 0 ? "no ports" : string.Join(", ", ports.Select(p => p.Name)));
+        _selected.Show($"{group.Name} ({(group.Stateful ? "stateful" : "stateless")}) on " +
+            (ports.Count == 0 ? "no ports" : string.Join(", ", ports.Select(p => p.Name))));
         _rules.SetRows(GroupList.Rules(state.Current, group));
         _rules.Visible = group.Rules.Count > 0;
-        _hint.Text = group.Rules.Count > 0 ? "" : "no rules: a adds one";
+        _hint.Show(group.Rules.Count > 0 ? "" : "no rules: a adds one");
     }
 
     public override bool HandleKey(Key key)

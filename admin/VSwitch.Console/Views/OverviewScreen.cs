@@ -66,14 +66,14 @@ internal sealed class OverviewScreen : ScreenView
     {
         if (_state is null || _ports.Selected is not { } port)
         {
-            _graphTitle.Text = "";
+            _graphTitle.Show("");
             _rx.Show("", []);
             _tx.Show("", []);
             _drops.Show("", []);
             return;
         }
         var series = _state.History.Of(port.PortId);
-        _graphTitle.Text = $"{port.Name}, last {Units.Age(series.RxPacketsPerSecond.Count)}:";
+        _graphTitle.Show($"{port.Name}, last {Units.Age(series.RxPacketsPerSecond.Count)}:");
         _rx.Show("rx pps ", series.RxPacketsPerSecond);
         _tx.Show("tx pps ", series.TxPacketsPerSecond);
         _drops.Show("drop/s ", series.DropsPerSecond);

@@ -77,7 +77,7 @@ internal sealed class PortsScreen : ScreenView
                 st?.RxPackets ?? 0, st?.RxErrors ?? 0, st?.RxRingDrops ?? 0, st?.TxPackets ?? 0, st is null ? 0 : Overview.TotalDrops(st));
         }));
         var notes = Notes(s.Ports);
-        _notes.Text = string.Join('\n', notes.Count <= MaxNotes ? notes : [.. notes.Take(MaxNotes - 1), $"… and {notes.Count - MaxNotes + 1} more"]);
+        _notes.Show(string.Join('\n', notes.Count <= MaxNotes ? notes : [.. notes.Take(MaxNotes - 1), $"… and {notes.Count - MaxNotes + 1} more"]));
         _notes.Height = Math.Min(notes.Count, MaxNotes);
         ShowTitle();
     }

@@ -70,14 +70,14 @@ internal sealed class RoutersScreen : ScreenView
         if (s.Routing is null)
         {
             _heading = "Routers: reading…";
-            _floatingTitle.Text = "";
+            _floatingTitle.Show("");
             ShowTitle();
             return;
         }
         _routers.SetRows(RouterTable.Routers(s));
         _floating.SetRows(RouterTable.FloatingIps(state.Previous, s));
         _heading = _routers.Total == 0 ? "No routers" : $"Routers: {_routers.Total}";
-        _floatingTitle.Text = _floating.Total == 0 ? "No floating IPs" : $"Floating IPs: {_floating.Total}";
+        _floatingTitle.Show(_floating.Total == 0 ? "No floating IPs" : $"Floating IPs: {_floating.Total}");
         ShowTitle();
     }
 

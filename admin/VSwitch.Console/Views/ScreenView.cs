@@ -112,6 +112,6 @@ internal abstract class ScreenView : View
     protected void ShowTitle()
     {
         var target = _filterTarget ?? PrimaryList;
-        _title.Text = TitleText() + (target.Filter.Length == 0 ? "" : $"  [{target.ShownCount} of {target.Total} match '{target.Filter}']");
+        _title.Show(TitleText() + (target.Filter.Length == 0 ? "" : $"  [{target.ShownCount} of {target.Total} match '{target.Filter}']"));
     }
 }

@@ -15,4 +15,13 @@ internal sealed class TextLine : Label
         HotKeySpecifier = new Rune(0xFFFF);
         TextFormatter.WordWrap = true;
     }
+
+    /// <summary>Shows <paramref name="text"/>; the same text again changes nothing (no layout, no redraw).</summary>
+    public void Show(string text)
+    {
+        if (Text != text)
+        {
+            Text = text;
+        }
+    }
 }

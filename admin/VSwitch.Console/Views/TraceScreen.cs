@@ -46,7 +46,7 @@ internal sealed class TraceScreen : ScreenView
     {
         _heading = state.Trace is null ? "No packet traced yet: t traces one"
             : $"Packet {state.TraceFields.ToPacket()} entering port {state.Current.PortName(state.TraceFields.PortId)}";
-        _verdict.Text = state.Trace is { } trace ? Verdict(trace) : "";
+        _verdict.Show(state.Trace is { } trace ? Verdict(trace) : "");
         _steps.SetRows(state.Trace?.Steps.Select((s, i) => (i + 1, s)) ?? []);
         ShowTitle();
     }
