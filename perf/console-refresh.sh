@@ -8,7 +8,7 @@
 #   console: vswitchctl console in a tmux terminal of 200x50 on the flows screen, then on the overview; after 40 s
 #            (steady state), its CPU time per refresh (from /proc/PID/stat over 20 s, one refresh a second), which
 #            includes reading the JSON and drawing.
-#   perf/console-refresh.sh [PORTS] [CONNECTIONS]   (defaults 1000 and 10000; root; builds what it runs)
+#   [PROFILE=1] perf/console-refresh.sh [PORTS] [CONNECTIONS]   (defaults 1000 and 10000; root; builds what it runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ports=${1:-1000}
@@ -112,7 +112,10 @@ done
 console_cpu() {
   local screen=$1
   tmux -L crf kill-server 2>/dev/null || true
-  tmux -L crf new-session -d -s c -x 200 -y 50 "TERM=xterm-256color $vswitchctl console --socket $dir/api.sock"
+  # PROFILE=1: the console writes a perf map, so `perf record -g -p PID` names its managed frames.
+  local profile=""
+  [[ -n "${PROFILE:-}" ]] && profile="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0"
+  tmux -L crf new-session -d -s c -x 200 -y 50 "$profile TERM=xterm-256color $vswitchctl console --socket $dir/api.sock"
   sleep 3
   tmux -L crf send-keys -t c "$screen"
   # Steady state: .NET compiles a method again, optimised, after some 30 calls (tiered compilation), and a refresh
