@@ -17,8 +17,8 @@ namespace VSwitch.Console;
 /// </summary>
 /// <remarks>
 /// <para><b>Threads.</b> Everything here runs on Terminal.Gui's UI thread. A refresh timer (1 s) starts a read of the
-/// API on the thread pool (<see cref="SnapshotReader"/>) unless one is still out; its answer comes back through
-/// <c>App.Invoke</c> and is shown by <see cref="Apply"/>. Dialogs run modally (their own loop on the UI thread) and
+/// API on the thread pool (<see cref="SnapshotReader"/>); when one is still out, one more follows it (so a change shows
+/// at once). The answer comes back through <c>IApplication.Invoke</c> and is shown by <see cref="Apply"/>. Dialogs run modally (their own loop on the UI thread) and
 /// send their request off it the same way (<see cref="FormDialog{TOutcome}"/>); the refresh goes on under them.</para>
 /// <para><b>Quitting.</b> <c>q</c> (or the menu, or Ctrl+C) quits without asking; Esc does not quit the window (it
 /// closes dialogs and leaves the filter box), so a stray Esc never ends a session. <see cref="Stop"/> lets it end from

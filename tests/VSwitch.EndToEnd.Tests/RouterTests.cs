@@ -415,7 +415,7 @@ public sealed class RouterTests(RouterLab fixture) : IClassFixture<RouterLab>
         tmux.Wait("VSwitch console");
         tmux.Keys("6");
         // edge: its gateway on ext with SNAT on, and the front subnet's gateway address; the floating IP and where it leads.
-        tmux.Wait(@"edge\s+ext 198\.18\.89\.\d+\s+on\s+198\.18\.8\d\.1/24");
+        tmux.Wait(@"edge\s+ACTIVE\s+ext 198\.18\.89\.\d+\s+on\s+198\.18\.8\d\.1/24");
         tmux.Wait($@"{System.Text.RegularExpressions.Regex.Escape(fixture.FloatingIp)}\s+front-vm\s+198\.18\.81\.\d+\s+edge\s+default");
         tmux.Keys("q");
         tmux.Wait("CONSOLE-EXIT 0");

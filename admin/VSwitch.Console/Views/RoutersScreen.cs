@@ -54,6 +54,9 @@ internal sealed class RoutersScreen : ScreenView
             Height = Dim.Fill(),
         };
         _routers.Style.ExpandLastColumn = false;
+        // Long gateways and subnet lists are cut (with an ellipsis) so that the counts fit 80 columns.
+        _routers.Style.GetOrCreateColumnStyle(2).MaxWidth = 22;
+        _routers.Style.GetOrCreateColumnStyle(4).MaxWidth = 26;
         _floating.Style.ExpandLastColumn = false;
         Add(_routers, _floatingTitle, _floating);
     }

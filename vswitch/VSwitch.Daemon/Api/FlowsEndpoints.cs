@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -89,34 +90,46 @@ internal static class FlowsEndpoints
             var datapath = reconciler.Datapath;
             var connections = datapath.Conntrack.List(port: portId is null ? null : slot, max: limit);
             var now = datapath.NowMs();
-            var flows = connections.Select(c =>
+            return new StreamedJson(w =>
             {
-                var binding = c.SnatInside;
-                var admitted = binding is null && ruleOfSlot.TryGetValue(c.RuleSlot, out var r) ? r : ((Guid Rule, Guid Group)?)null;
-                return new JsonObject
+                w.WriteStartObject();
+                w.WriteStartArray("flows");
+                foreach (var c in connections)
                 {
-                    ["kind"] = binding is not null ? "snat" : c.IsUntranslated ? "untranslated" : "connection",
-                    ["zone"] = c.Zone,
-                    ["network_id"] = Id(networkOfZone, c.NetworkIndex),
-                    ["snat_inside"] = binding is { } b ? $"{b.Address.ToIPAddress()}:{b.Port}" : null,
-                    ["protocol"] = ProtocolName(c.Protocol),
-                    ["src"] = c.Source.ToIPAddress().ToString(),
-                    ["dst"] = c.Destination.ToIPAddress().ToString(),
-                    ["src_port"] = c.SourcePort,
-                    ["dst_port"] = c.DestinationPort,
-                    ["state"] = c.StateName,
-                    ["age_seconds"] = Math.Round(Math.Max(0, now - c.CreatedMs) / 1000.0, 3),
-                    ["packets_orig"] = c.PacketsOriginal,
-                    ["bytes_orig"] = c.BytesOriginal,
-                    ["packets_reply"] = c.PacketsReply,
-                    ["bytes_reply"] = c.BytesReply,
-                    ["rule_id"] = admitted?.Rule.ToString(),
-                    ["security_group_id"] = admitted?.Group.ToString(),
-                    ["in_port_id"] = Id(portOfSlot, c.OrigInPort),
-                    ["out_port_id"] = Id(portOfSlot, c.OrigOutPort),
-                };
+                    var binding = c.SnatInside;
+                    var admitted = binding is null && ruleOfSlot.TryGetValue(c.RuleSlot, out var r) ? r : ((Guid Rule, Guid Group)?)null;
+                    w.WriteStartObject();
+                    w.WriteString("kind", binding is not null ? "snat" : c.IsUntranslated ? "untranslated" : "connection");
+                    w.WriteNumber("zone", c.Zone);
+                    WriteId(w, "network_id", networkOfZone, c.NetworkIndex);
+                    if (binding is { } b)
+                    {
+                        w.WriteString("snat_inside", $"{b.Address.ToIPAddress()}:{b.Port}");
+                    }
+                    else
+                    {
+                        w.WriteNull("snat_inside");
+                    }
+                    w.WriteString("protocol", ProtocolName(c.Protocol));
+                    w.WriteString("src", c.Source.ToIPAddress().ToString());
+                    w.WriteString("dst", c.Destination.ToIPAddress().ToString());
+                    w.WriteNumber("src_port", c.SourcePort);
+                    w.WriteNumber("dst_port", c.DestinationPort);
+                    w.WriteString("state", c.StateName);
+                    w.WriteNumber("age_seconds", Math.Round(Math.Max(0, now - c.CreatedMs) / 1000.0, 3));
+                    w.WriteNumber("packets_orig", c.PacketsOriginal);
+                    w.WriteNumber("bytes_orig", c.BytesOriginal);
+                    w.WriteNumber("packets_reply", c.PacketsReply);
+                    w.WriteNumber("bytes_reply", c.BytesReply);
+                    WriteGuid(w, "rule_id", admitted?.Rule);
+                    WriteGuid(w, "security_group_id", admitted?.Group);
+                    WriteId(w, "in_port_id", portOfSlot, c.OrigInPort);
+                    WriteId(w, "out_port_id", portOfSlot, c.OrigOutPort);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
             });
-            return NeutronResults.Json(new JsonObject { ["flows"] = new JsonArray([.. flows]) });
         });
     }
 
@@ -134,7 +147,20 @@ internal static class FlowsEndpoints
         return limit;
     }
 
-    private static string? Id(Dictionary<int, Guid> map, int key) => map.TryGetValue(key, out var id) ? id.ToString() : null;
+    private static void WriteId(Utf8JsonWriter w, string name, Dictionary<int, Guid> map, int key) =>
+        WriteGuid(w, name, map.TryGetValue(key, out var id) ? id : null);
+
+    private static void WriteGuid(Utf8JsonWriter w, string name, Guid? id)
+    {
+        if (id is { } value)
+        {
+            w.WriteString(name, value.ToString());
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
 
     /// <summary>Neutron's name of an IP protocol number, or the number as text.</summary>
     public static string ProtocolName(byte protocol) => protocol switch

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -32,33 +32,49 @@ internal static class StatsEndpoints
             api.RequireAdmin(http, "get_vswitch_stats");
             var portId = PortIdQuery(api, http);
             var stats = SwitchStats.Collect(api.Reconciler, includeDetached: true, portId);
-            var ports = stats.Ports.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.PortId).Select(Port);
-            var body = new JsonObject
+            var ports = stats.Ports.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.PortId).ToList();
+            return new StreamedJson(w =>
             {
-                ["port_stats"] = new JsonArray([.. ports]),
-                ["conntrack"] = new JsonObject
+                w.WriteStartObject();
+                w.WriteStartArray("port_stats");
+                foreach (var p in ports)
                 {
-                    ["entries"] = stats.ConntrackEntries,
-                    ["max_entries"] = stats.ConntrackMaxEntries,
-                    ["created"] = stats.ConntrackCreated,
-                    ["early_drops"] = stats.ConntrackEarlyDrops,
-                },
-                ["flow_cache"] = new JsonObject { ["hits"] = stats.FlowCacheHits, ["misses"] = stats.FlowCacheMisses },
-                ["workers"] = new JsonArray([.. stats.Workers.Select(w => new JsonObject
+                    Port(w, p);
+                }
+                w.WriteEndArray();
+                w.WriteStartObject("conntrack");
+                w.WriteNumber("entries", stats.ConntrackEntries);
+                w.WriteNumber("max_entries", stats.ConntrackMaxEntries);
+                w.WriteNumber("created", stats.ConntrackCreated);
+                w.WriteNumber("early_drops", stats.ConntrackEarlyDrops);
+                w.WriteEndObject();
+                w.WriteStartObject("flow_cache");
+                w.WriteNumber("hits", stats.FlowCacheHits);
+                w.WriteNumber("misses", stats.FlowCacheMisses);
+                w.WriteEndObject();
+                w.WriteStartArray("workers");
+                foreach (var worker in stats.Workers)
                 {
-                    ["id"] = w.Id,
-                    ["cpu"] = w.Cpu,
-                    ["packets"] = w.Packets,
-                    ["busy_seconds"] = Math.Round(w.BusySeconds, 6),
-                })]),
-                ["rule_stats"] = new JsonArray([.. stats.Rules.Select(r => new JsonObject
+                    w.WriteStartObject();
+                    w.WriteNumber("id", worker.Id);
+                    w.WriteNumber("cpu", worker.Cpu);
+                    w.WriteNumber("packets", worker.Packets);
+                    w.WriteNumber("busy_seconds", Math.Round(worker.BusySeconds, 6));
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteStartArray("rule_stats");
+                foreach (var rule in stats.Rules)
                 {
-                    ["security_group_id"] = r.SecurityGroupId.ToString(),
-                    ["rule_id"] = r.RuleId.ToString(),
-                    ["hits"] = r.Hits,
-                })]),
-            };
-            return NeutronResults.Json(body);
+                    w.WriteStartObject();
+                    w.WriteString("security_group_id", rule.SecurityGroupId.ToString());
+                    w.WriteString("rule_id", rule.RuleId.ToString());
+                    w.WriteNumber("hits", rule.Hits);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
         });
     }
 
@@ -77,32 +93,31 @@ internal static class StatsEndpoints
         return id;
     }
 
-    private static JsonObject Port(PortStats p)
+    private static void Port(Utf8JsonWriter w, PortStats p)
     {
-        var drops = new JsonObject();
+        w.WriteStartObject();
+        w.WriteString("port_id", p.PortId.ToString());
+        w.WriteString("name", p.Name);
+        w.WriteString("status", p.Status);
+        w.WriteNumber("rx_packets", p.Read(PortCounter.RxPackets));
+        w.WriteNumber("rx_bytes", p.Read(PortCounter.RxBytes));
+        w.WriteNumber("tx_packets", p.Read(PortCounter.TxPackets));
+        w.WriteNumber("tx_bytes", p.Read(PortCounter.TxBytes));
+        w.WriteNumber("rx_errors", p.Read(PortCounter.RxErrors));
+        w.WriteNumber("rx_ring_drops", p.Read(PortCounter.RxRingDrops));
+        w.WriteNumber("conntrack_entries", p.ConntrackEntries);
+        w.WriteNumber("conntrack_limit", p.ConntrackLimit);
+        w.WriteStartObject("drops");
         foreach (var direction in (Direction[])[Direction.Ingress, Direction.Egress])
         {
-            var reasons = new JsonObject();
+            w.WriteStartObject(direction.Label());
             for (var r = 0; r < (int)DropReason.Count; r++)
             {
-                reasons[((DropReason)r).Label()] = p.ReadDrop((DropReason)r, direction);
+                w.WriteNumber(((DropReason)r).Label(), p.ReadDrop((DropReason)r, direction));
             }
-            drops[direction.Label()] = reasons;
+            w.WriteEndObject();
         }
-        return new JsonObject
-        {
-            ["port_id"] = p.PortId.ToString(),
-            ["name"] = p.Name,
-            ["status"] = p.Status,
-            ["rx_packets"] = p.Read(PortCounter.RxPackets),
-            ["rx_bytes"] = p.Read(PortCounter.RxBytes),
-            ["tx_packets"] = p.Read(PortCounter.TxPackets),
-            ["tx_bytes"] = p.Read(PortCounter.TxBytes),
-            ["rx_errors"] = p.Read(PortCounter.RxErrors),
-            ["rx_ring_drops"] = p.Read(PortCounter.RxRingDrops),
-            ["conntrack_entries"] = p.ConntrackEntries,
-            ["conntrack_limit"] = p.ConntrackLimit,
-            ["drops"] = drops,
-        };
+        w.WriteEndObject();
+        w.WriteEndObject();
     }
 }
