@@ -90,23 +90,31 @@ public sealed record RuleForm(
                 request.RemoteIpPrefix = remote;
                 break;
             case RemoteKind.Group:
-                var group = groups.Where(g => g.Name == remote || g.Id == remote).ToArray();
-                if (group.Length != 1)
+                var (remoteGroupId, groupError) = Named(groups.Select(g => (g.Id, g.Name)), remote, "security group");
+                if (groupError is not null)
                 {
-                    return (null, RuleField.Remote, $"{(group.Length == 0 ? "no" : "more than one")} security group named '{remote}'");
+                    return (null, RuleField.Remote, groupError);
                 }
-                request.RemoteGroupId = group[0].Id;
+                request.RemoteGroupId = remoteGroupId;
                 break;
             case RemoteKind.AddressGroup:
-                var addresses = addressGroups.Where(g => g.Name == remote || g.Id == remote).ToArray();
-                if (addresses.Length != 1)
+                var (addressGroupId, addressError) = Named(addressGroups.Select(g => (g.Id, g.Name)), remote, "address group");
+                if (addressError is not null)
                 {
-                    return (null, RuleField.Remote, $"{(addresses.Length == 0 ? "no" : "more than one")} address group named '{remote}'");
+                    return (null, RuleField.Remote, addressError);
                 }
-                request.RemoteAddressGroupId = addresses[0].Id;
+                request.RemoteAddressGroupId = addressGroupId;
                 break;
         }
         return (request, RuleField.Rule, null);
+    }
+
+    /// <summary>The id of the one item named (or with the id) <paramref name="remote"/>, or why there is not exactly one.</summary>
+    private static (string? Id, string? Error) Named(IEnumerable<(string Id, string Name)> items, string remote, string what)
+    {
+        var matches = items.Where(i => i.Name == remote || i.Id == remote).Select(i => i.Id).Take(2).ToArray();
+        return matches.Length == 1 ? (matches[0], null)
+            : (null, $"{(matches.Length == 0 ? "no" : "more than one")} {what} named '{remote}'");
     }
 
     /// <summary>The field a refusal of the API is about (Neutron's error type says it).</summary>
