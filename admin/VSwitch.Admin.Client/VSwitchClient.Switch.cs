@@ -9,8 +9,8 @@ public sealed partial class VSwitchClient
 {
     public async Task<SwitchStats> GetStatsAsync(CancellationToken cancellation = default)
     {
-        var root = await SendAsync(HttpMethod.Get, "v2.0/vswitch/stats", null, cancellation);
-        return root.Deserialize(Json.SwitchStats)
+        using var answer = await ExchangeAsync(HttpMethod.Get, "v2.0/vswitch/stats", null, cancellation);
+        return ReadMember(answer.Span, null, Json.SwitchStats, HttpMethod.Get, "v2.0/vswitch/stats")
             ?? throw new VSwitchConnectionException($"{_where} answered the stats request with an empty body");
     }
 
