@@ -1,4 +1,7 @@
+using System.Text;
+using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
+using Terminal.Gui.Text;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
 
@@ -18,6 +21,12 @@ namespace VSwitch.Console.Views.Tables;
 /// <para><b>Cost.</b> A refresh computes each row's cell texts once (filtering and drawing read them), sorts, and
 /// finds the selected key: O(rows × columns) strings, then O(rows log rows). With 1,000 ports or 10,000 connections
 /// this is a few milliseconds (<c>perf/console-refresh.sh</c> measures a whole refresh; figures in perf/RESULTS.md).</para>
+/// <para><b>Drawing.</b> The rows are drawn here, not by <see cref="TableView"/>: it clears the view, then writes every
+/// line three times over (two clears and a row's background) before its cells, and each character written costs
+/// Terminal.Gui a grapheme split and a width look-up; a 200×50 flows screen spent ~40 ms a second on it. This table
+/// writes each cell once, in the columns <see cref="TableView"/> laid out (read back with
+/// <see cref="TableView.ScreenToCell(int, int, out int?, out int?)"/>, so clicks and drawing agree), with the same
+/// look: the header in the header colours, a rule under it, the selected row in the focus colours.</para>
 /// <para><b>Keys.</b> The table never searches as you type (<see cref="TableView.CollectionNavigator"/> is off), so
 /// printable keys reach the screen's and the window's bindings.</para>
 /// </remarks>
@@ -62,24 +71,13 @@ internal sealed class RowTable<T> : TableView, IFilterable
             }
         }
         ValueChanged += (_, _) => NoteSelection();
-        if (Monochrome.On)
-        {
-            // Without colour the selected row is drawn in reverse video, so it can still be seen.
-            Style.RowColorGetter = row => row.RowIndex == (Value?.SelectedCell.Y ?? -1) ? Reversed(GetScheme()) : null;
-        }
     }
 
-    private static Terminal.Gui.Drawing.Scheme Reversed(Terminal.Gui.Drawing.Scheme scheme)
+    /// <summary>The selected row's look: the focus colours, and reverse video too without colour (so it can still be seen).</summary>
+    private Terminal.Gui.Drawing.Attribute SelectedRow(Scheme scheme)
     {
-        static Terminal.Gui.Drawing.Attribute Reverse(Terminal.Gui.Drawing.Attribute a) =>
-            a with { Style = a.Style | Terminal.Gui.Drawing.TextStyle.Reverse };
-        return new Terminal.Gui.Drawing.Scheme(scheme)
-        {
-            Normal = Reverse(scheme.Normal),
-            Focus = Reverse(scheme.Focus),
-            Active = Reverse(scheme.Active),
-            Highlight = Reverse(scheme.Highlight),
-        };
+        var selected = HasFocus ? scheme.Focus : scheme.Active;
+        return Monochrome.On ? selected with { Style = selected.Style | TextStyle.Reverse } : selected;
     }
 
     /// <summary>The column the rows are sorted by (null: the order they were given in).</summary>
@@ -217,6 +215,127 @@ internal sealed class RowTable<T> : TableView, IFilterable
         NoteSelection();
     }
 
+    /// <summary>Nothing to clear first: <see cref="OnDrawingContent"/> writes every cell of the viewport.</summary>
+    protected override bool OnClearingViewport() => true;
+
+    protected override bool OnDrawingContent(DrawContext? context)
+    {
+        var width = Viewport.Width;
+        var normal = GetAttributeForRole(VisualRole.Normal);
+        var columns = ColumnsOnScreen(width);
+        var line = 0;
+        if (line < Viewport.Height)
+        {
+            // The titles in the header's colours, the gaps between them in the normal ones (as TableView draws them).
+            var header = Style.HeaderScheme ?? GetScheme();
+            var titles = _source.ColumnNames;
+            Move(0, line);
+            SetAttribute(normal);
+            AddStr(Blank(columns.Count == 0 ? width : columns[0].Start));
+            foreach (var (column, start, span) in columns)
+            {
+                Move(start, line);
+                SetAttribute(HasFocus ? header.Focus : header.Normal);
+                AddStr(Fit(titles[column], span - 1, right: false, Style.GetColumnStyleIfAny(column)?.TruncationIndicator));
+                SetAttribute(normal);
+                AddStr(" ");
+            }
+            line++;
+        }
+        if (line < Viewport.Height)
+        {
+            Move(0, line++);
+            SetAttribute(normal);
+            AddStr(Rule(width));
+        }
+        var headerLines = line;
+        for (; line < Viewport.Height; line++)
+        {
+            var row = Viewport.Y + line - headerLines;
+            Move(0, line);
+            if (row < 0 || row >= _source.Rows.Count)
+            {
+                SetAttribute(normal);
+                AddStr(Blank(width));
+                continue;
+            }
+            var scheme = GetScheme();
+            SetAttribute(IsSelected(0, row) ? SelectedRow(scheme) : Enabled ? scheme.Normal : scheme.Active);
+            var cells = _source.CellsOf(row);
+            if (columns.Count == 0 || columns[0].Start > 0)
+            {
+                AddStr(Blank(columns.Count == 0 ? width : columns[0].Start));
+            }
+            foreach (var (column, start, span) in columns)
+            {
+                Move(start, line);
+                AddStr(Fit(cells[column], span - 1, _columns[column].Right, Style.GetColumnStyleIfAny(column)?.TruncationIndicator) + " ");
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The columns on screen, left to right: each one's index, where it starts in the viewport (negative when it is
+    /// scrolled partly off the left) and how many screen columns it spans (its text and the gap after it; the last
+    /// one on screen spans to the right edge).
+    /// </summary>
+    private List<(int Column, int Start, int Span)> ColumnsOnScreen(int width)
+    {
+        var columns = new List<(int Column, int Start, int Span)>();
+        for (var x = 0; x < width; x++)
+        {
+            ScreenToCell(x, 0, out var header, out var offset);
+            if (header is not { } column || columns.Count > 0 && columns[^1].Column == column)
+            {
+                continue;
+            }
+            var start = x - (offset ?? 0);
+            if (columns.Count > 0)
+            {
+                columns[^1] = columns[^1] with { Span = start - columns[^1].Start };
+            }
+            columns.Add((column, start, width - start));
+        }
+        return columns;
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> in exactly <paramref name="space"/> screen columns: padded (to the right of it, or to
+    /// the left for numbers), or cut as TableView cuts it (ending in the column style's <paramref name="indicator"/>,
+    /// an ellipsis, when there is room for it).
+    /// </summary>
+    private static string Fit(string text, int space, bool right, string? indicator)
+    {
+        if (space <= 0)
+        {
+            return "";
+        }
+        var used = Ascii.IsValid(text) ? text.Length : text.GetColumns();
+        if (used <= space)
+        {
+            return right ? text.PadLeft(text.Length + space - used) : text.PadRight(text.Length + space - used);
+        }
+        var mark = indicator is { Length: > 0 } i && i.GetColumns() < space ? i : "";
+        var cut = new StringBuilder();
+        var room = space - mark.GetColumns();
+        foreach (var grapheme in GraphemeHelper.GetGraphemes(text))
+        {
+            var columns = grapheme.GetColumns();
+            if (columns > room)
+            {
+                break;
+            }
+            cut.Append(grapheme);
+            room -= columns;
+        }
+        return cut.Append(mark).Append(' ', room).ToString();
+    }
+
+    private static string Blank(int width) => width <= 0 ? "" : new string(' ', width);
+
+    private static string Rule(int width) => width <= 0 ? "" : new string('─', width);
+
     private static int Compare(IComparable a, IComparable b) =>
         a is string x && b is string y ? string.CompareOrdinal(x, y) : a.CompareTo(b);
 
@@ -249,6 +368,8 @@ internal sealed class RowTable<T> : TableView, IFilterable
         int ITableSource.Rows => _cells.Length;
 
         public object this[int row, int col] => row < _cells.Length ? _cells[row][col] : "";
+
+        public string[] CellsOf(int row) => _cells[row];
 
         public void Set(List<(T Row, string[] Cells)> rows, Func<T, string> key, string[] titles)
         {
