@@ -12,6 +12,9 @@ namespace VSwitch.Daemon.Api;
 /// </summary>
 internal static class PortsEndpoints
 {
+    /// <summary>What the list is built from: the model and the ports' statuses.</summary>
+    private static readonly IfNoneMatch.Sources s_listSources = new();
+
     private static readonly HashSet<string> s_update =
     [
         "name", "description", "admin_state_up", "mac_address", "fixed_ips", "allowed_address_pairs", "security_groups",
@@ -28,8 +31,10 @@ internal static class PortsEndpoints
         app.MapGet("/v2.0/ports", (HttpContext http) =>
         {
             var context = api.For(http);
+            var model = api.Models.Current;
             var statuses = api.Reconciler.Statuses;
-            return ListQuery.Answer("ports", PortOperations.List(api.Models.Current, context).Select(p => ResourceViews.Port(p, statuses, api.Models.Current)), http.Request, NotFound);
+            return IfNoneMatch.Answer(http, s_listSources.Of(model, statuses), context, () =>
+                ListQuery.Answer("ports", PortOperations.List(model, context).Select(p => ResourceViews.Port(p, statuses, model)), http.Request, NotFound));
         });
         app.MapGet("/v2.0/ports/{id}", (HttpContext http, string id) =>
         {

@@ -13,14 +13,19 @@ internal static class SecurityGroupsEndpoints
 {
     private static readonly HashSet<string> s_create = ["name", "description", "stateful", "project_id", "tenant_id"];
 
+    /// <summary>What the list is built from: the model.</summary>
+    private static readonly IfNoneMatch.Sources s_listSources = new();
+
     public static void Map(IEndpointRouteBuilder app, ApiContext api)
     {
         app.MapGet("/v2.0/security-groups", (HttpContext http) =>
         {
             var context = api.For(http);
             api.EnsureProject(context);
-            return ListQuery.Answer("security_groups", SecurityGroupOperations.List(api.Models.Current, context).Select(g => View(api, g, context)),
-                http.Request, NotFound);
+            var model = api.Models.Current;
+            return IfNoneMatch.Answer(http, s_listSources.Of(model), context, () =>
+                ListQuery.Answer("security_groups", SecurityGroupOperations.List(model, context).Select(g => View(model, g, context)),
+                    http.Request, NotFound));
         });
         app.MapGet("/v2.0/security-groups/{id}", (HttpContext http, string id) =>
         {
@@ -70,7 +75,10 @@ internal static class SecurityGroupsEndpoints
     }
 
     private static System.Text.Json.Nodes.JsonObject View(ApiContext api, SecurityGroup group, OperationContext context) =>
-        ResourceViews.SecurityGroup(group, RbacOperations.IsSharedWith(api.Models.Current, group.Id, context.ProjectId));
+        View(api.Models.Current, group, context);
+
+    private static System.Text.Json.Nodes.JsonObject View(SwitchModel model, SecurityGroup group, OperationContext context) =>
+        ResourceViews.SecurityGroup(group, RbacOperations.IsSharedWith(model, group.Id, context.ProjectId));
 
     private static SecurityGroupBody Read(RequestBody body) =>
         new(body.String("name"), body.String("description"), body.Bool("stateful"), body.Project());
