@@ -14,13 +14,21 @@ public sealed partial class VSwitchClient
             ?? throw new VSwitchConnectionException($"{_where} answered the stats request with an empty body");
     }
 
-    /// <summary>Tracked connections, optionally only those of one port, at most <paramref name="limit"/>.</summary>
-    public Task<List<FlowEntry>> ListFlowsAsync(string? portId = null, int? limit = null, CancellationToken cancellation = default)
+    /// <summary>
+    /// Tracked connections, optionally only those of one port, or only those that carried a packet in the last
+    /// <paramref name="activeWithinSeconds"/>, at most <paramref name="limit"/>.
+    /// </summary>
+    public Task<List<FlowEntry>> ListFlowsAsync(string? portId = null, int? limit = null, CancellationToken cancellation = default,
+        int? activeWithinSeconds = null)
     {
         var query = new List<KeyValuePair<string, string>>();
         if (portId is not null)
         {
             query.Add(new("port_id", portId));
+        }
+        if (activeWithinSeconds is { } seconds)
+        {
+            query.Add(new("active_within", seconds.ToString(CultureInfo.InvariantCulture)));
         }
         if (limit is { } n)
         {

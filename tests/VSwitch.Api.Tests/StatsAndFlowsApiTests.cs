@@ -270,6 +270,20 @@ public sealed class StatsAndFlowsApiTests(Xunit.Abstractions.ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Flows_ActiveWithin_ListsOnlyConnectionsWithARecentPacket()
+    {
+        await SendTraffic();
+        await Task.Delay(TimeSpan.FromSeconds(2.2));
+        _host.MemoryPorts["memory:a"].Inject(Udp(10, 11, 40002, 5353));
+        Assert.True(_host.MemoryPorts["memory:b"].TryTake(out _, TimeSpan.FromSeconds(10)));
+        await Eventually(async () => (await _client.GetJson("v2.0/vswitch/flows")).Body!["flows"]!.AsArray().Count, n => n == 2);
+
+        var active = (await _client.GetJson("v2.0/vswitch/flows?active_within=1")).Body!["flows"]!.AsArray();
+        Assert.Equal(40002, (int)Assert.Single(active)!["src_port"]!);
+        Assert.Equal(2, (await _client.GetJson("v2.0/vswitch/flows?active_within=60")).Body!["flows"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task Flows_FilterByPort_Limit_AndErrors()
     {
         await SendTraffic();
@@ -283,6 +297,8 @@ public sealed class StatsAndFlowsApiTests(Xunit.Abstractions.ITestOutputHelper o
         Assert.Single((await _client.GetJson($"v2.0/vswitch/flows?port_id={_a}&limit=1")).Body!["flows"]!.AsArray());
 
         Http.AssertError(await _client.GetJson("v2.0/vswitch/flows?limit=0"), HttpStatusCode.BadRequest);
+        Http.AssertError(await _client.GetJson("v2.0/vswitch/flows?active_within=0"), HttpStatusCode.BadRequest);
+        Http.AssertError(await _client.GetJson("v2.0/vswitch/flows?active_within=1.5"), HttpStatusCode.BadRequest);
         Http.AssertError(await _client.GetJson("v2.0/vswitch/flows?limit=ten"), HttpStatusCode.BadRequest);
         Http.AssertError(await _client.GetJson($"v2.0/vswitch/flows?port_id={Guid.NewGuid()}"), HttpStatusCode.NotFound, "PortNotFound");
     }

@@ -147,6 +147,8 @@ public sealed class CommandLineTests
     [InlineData("security group rule create web --icmp-code 0")]
     [InlineData("security group rule create web --ethertype IPv5")]
     [InlineData("flow list --limit 0")]
+    [InlineData("flow list --active-within 0")]
+    [InlineData("flow list --active-within 86401")]
     [InlineData("trace --port p1")]
     [InlineData("console --bogus")]
     [InlineData("router set r1 --disable-snat")]

@@ -40,6 +40,7 @@ public sealed class OutputTests
         .On("GET", "/v2.0/vswitch/stats", Stats)
         .On("GET", "/v2.0/vswitch/flows", Flows)
         .On("GET", "/v2.0/vswitch/flows?port_id=p-1&limit=5", Flows)
+        .On("GET", "/v2.0/vswitch/flows?active_within=10", Flows)
         .On("GET", "/v2.0/vswitch/neighbors", """
             {"neighbors": [{"network_id": "aaaaaaaa-0000-0000-0000-000000000001", "ip_address": "198.18.89.1", "mac_address": "fa:16:3e:00:00:09", "age_seconds": 4.25},
                            {"network_id": "n-gone", "ip_address": "198.18.89.7", "mac_address": "fa:16:3e:00:00:0a", "age_seconds": 250}]}
@@ -157,6 +158,16 @@ public sealed class OutputTests
         var json = JsonNode.Parse(InProcessCli.Run(Api(), ["stats", "-f", "json"]).Stdout)!;
         Assert.Equal(65536, (long)json["conntrack"]!["max_entries"]!);
         Assert.Equal(2, json["port_stats"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public void FlowList_ActiveWithin_IsPassed()
+    {
+        var api = Api();
+        var r = InProcessCli.Run(api, ["flow", "list", "--active-within", "10"]);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("/v2.0/vswitch/flows?active_within=10", api.Requests[^1].PathAndQuery);
+        Assert.Contains("198.18.0.1:40000", r.Stdout);
     }
 
     [Fact]

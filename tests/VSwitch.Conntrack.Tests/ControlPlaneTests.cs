@@ -38,6 +38,23 @@ public sealed class ControlPlaneTests
     }
 
     [Fact]
+    public void List_SeenWithin_KeepsOnlyConnectionsWithARecentPacket()
+    {
+        using var h = new Harness();
+        var idle = Udp("10.0.0.1", 7000, "10.0.0.2", 53);
+        var busy = Udp("10.0.0.1", 7001, "10.0.0.2", 53);
+        h.Open(idle, zone: 1, inPort: 3, outPort: 4);
+        h.Open(busy, zone: 1, inPort: 3, outPort: 4);
+        h.Now += 5_000;
+        h.Pass(busy, zone: 1);
+
+        var recent = Assert.Single(h.Table.List(seenWithinMs: 2_000));
+        Assert.Equal(7001, recent.SourcePort);
+        Assert.Equal(2, h.Table.List(seenWithinMs: 5_000).Count);
+        Assert.Equal(2, h.Table.List().Count);
+    }
+
+    [Fact]
     public void List_FiltersByZoneAndPort_AndReportsTheOriginalDirection()
     {
         using var h = new Harness();

@@ -6,8 +6,8 @@ using static VSwitch.Cli.Output.Renderer;
 namespace VSwitch.Cli.Commands;
 
 /// <summary>
-/// <c>flow list [--port P] [--limit N]</c>: the connection-tracking table, one tracked connection per row, with the
-/// rule and group that admitted it (<c>GET /v2.0/vswitch/flows</c>).
+/// <c>flow list [--port P] [--active-within S] [--limit N]</c>: the connection-tracking table, one tracked connection
+/// per row, with the rule and group that admitted it (<c>GET /v2.0/vswitch/flows</c>).
 /// </summary>
 internal static class FlowCommands
 {
@@ -41,12 +41,25 @@ internal static class FlowCommands
                 r.AddError("--limit must be at least 1");
             }
         });
-        var list = new Command("list", "List tracked connections") { port, limit };
+        var activeWithin = new Option<int?>("--active-within")
+        {
+            Description = "Only connections that carried a packet in the last S seconds",
+            HelpName = "S",
+        };
+        activeWithin.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1 or > 86_400)
+            {
+                r.AddError("--active-within must be between 1 and 86400 seconds");
+            }
+        });
+        var list = new Command("list", "List tracked connections") { port, activeWithin, limit };
         var output = OutputOptions.AddTo(list);
         app.SetAction(list, async (parse, client, cancellation) =>
         {
             var portId = parse.GetValue(port) is { } p ? (await client.FindPortAsync(p, cancellation)).Id : null;
-            List(app.Out, output.Read(parse), Columns, await client.ListFlowsAsync(portId, parse.GetValue(limit), cancellation));
+            List(app.Out, output.Read(parse), Columns, await client.ListFlowsAsync(portId, parse.GetValue(limit), cancellation,
+                parse.GetValue(activeWithin)));
         });
         return new Command("flow", "Inspect connection tracking") { list };
     }

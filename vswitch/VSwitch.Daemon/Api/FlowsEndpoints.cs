@@ -11,8 +11,8 @@ using VSwitch.Packets;
 namespace VSwitch.Daemon.Api;
 
 /// <summary>
-/// <c>GET /v2.0/vswitch/flows[?port_id=ID][&amp;limit=N]</c>: the tracked connections (what <c>vswitchctl flow list</c>
-/// shows), with data-path slots mapped back to Neutron ids.
+/// <c>GET /v2.0/vswitch/flows[?port_id=ID][&amp;active_within=S][&amp;limit=N]</c>: the tracked connections (what
+/// <c>vswitchctl flow list</c> shows), with data-path slots mapped back to Neutron ids.
 /// </summary>
 /// <remarks>
 /// <para><b>Shape.</b> <c>{"flows": [{"kind", "zone", "network_id", "snat_inside", "protocol", "src", "dst", "src_port",
@@ -27,8 +27,10 @@ namespace VSwitch.Daemon.Api;
 /// the name <c>conntrack -L</c> uses. <c>rule_id</c>/<c>security_group_id</c> name the rule that admitted the
 /// connection, and the ids are null when there is none (or it has been deleted since).</para>
 /// <para><b>Filters.</b> <c>port_id</c>: connections whose original direction entered or left on that port (an unknown
-/// id is 404 PortNotFound; a port without a data-path slot has none). <c>limit</c>: at most N entries (1..100000,
-/// default 1000).</para>
+/// id is 404 PortNotFound; a port without a data-path slot has none). <c>active_within</c>: only connections that
+/// carried a packet in the last S seconds (1..86400), as the console's flows screen asks every second: the
+/// connections moving now, whatever their number, instead of the first N of the table, most of them idle.
+/// <c>limit</c>: at most N entries (1..100000, default 1000).</para>
 /// <para><b>Cost.</b> The table is copied in chunks without stopping the workers (<see cref="ConnTable.List"/>); the
 /// slot-to-id maps are built under the reconciler's lock, so they match the slots the listing saw unless a port
 /// was replaced in between.</para>
@@ -48,6 +50,7 @@ internal static class FlowsEndpoints
             api.RequireAdmin(http, "get_vswitch_flows");
             var portId = StatsEndpoints.PortIdQuery(api, http);
             var limit = Limit(http);
+            var activeWithin = ActiveWithin(http);
             var reconciler = api.Reconciler;
             var (portOfSlot, ruleOfSlot, networkOfZone, slot) = reconciler.ReadConsistent((model, statuses) =>
             {
@@ -88,7 +91,7 @@ internal static class FlowsEndpoints
                 return NeutronResults.Json(new JsonObject { ["flows"] = new JsonArray() });
             }
             var datapath = reconciler.Datapath;
-            var connections = datapath.Conntrack.List(port: portId is null ? null : slot, max: limit);
+            var connections = datapath.Conntrack.List(port: portId is null ? null : slot, max: limit, seenWithinMs: activeWithin * 1000);
             var now = datapath.NowMs();
             return new StreamedJson(w =>
             {
@@ -145,6 +148,23 @@ internal static class FlowsEndpoints
             throw NeutronErrors.InvalidAttribute("limit", $"'{text}' is not an integer between 1 and {MaxLimit}");
         }
         return limit;
+    }
+
+    /// <summary>The largest <c>active_within</c> accepted, in seconds (a day).</summary>
+    public const int MaxActiveWithin = 86_400;
+
+    private static long? ActiveWithin(HttpContext http)
+    {
+        var text = http.Request.Query["active_within"].FirstOrDefault();
+        if (text is null)
+        {
+            return null;
+        }
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds < 1 || seconds > MaxActiveWithin)
+        {
+            throw NeutronErrors.InvalidAttribute("active_within", $"'{text}' is not a number of seconds between 1 and {MaxActiveWithin}");
+        }
+        return seconds;
     }
 
     private static void WriteId(Utf8JsonWriter w, string name, Dictionary<int, Guid> map, int key) =>

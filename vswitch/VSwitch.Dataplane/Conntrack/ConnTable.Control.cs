@@ -16,11 +16,12 @@ namespace VSwitch.Dataplane.Conntrack;
 public sealed partial class ConnTable
 {
     /// <summary>
-    /// A snapshot of up to <paramref name="max"/> live connections, optionally only those of <paramref name="zone"/>
-    /// or those whose original direction entered or left on switch port slot <paramref name="port"/>.
-    /// Entries that have expired but were not swept yet are left out.
+    /// A snapshot of up to <paramref name="max"/> live connections, optionally only those of <paramref name="zone"/>,
+    /// those whose original direction entered or left on switch port slot <paramref name="port"/>, or those that
+    /// carried a packet in the last <paramref name="seenWithinMs"/> milliseconds (of the latest clock the workers
+    /// showed the table). Entries that have expired but were not swept yet are left out.
     /// </summary>
-    public List<ConnInfo> List(int? zone = null, int? port = null, int max = 1000)
+    public List<ConnInfo> List(int? zone = null, int? port = null, int max = 1000, long? seenWithinMs = null)
     {
         ThrowIfDisposed();
         var result = new List<ConnInfo>();
@@ -30,7 +31,7 @@ public sealed partial class ConnTable
         }
         Walk((in ConnEntry e, ConnHandle handle, long createdMs, long nowMs) =>
         {
-            if (Selected(in e, zone, port, nowMs))
+            if (Selected(in e, zone, port, nowMs) && (seenWithinMs is not { } within || nowMs == long.MinValue || nowMs - e.LastSeenMs <= within))
             {
                 result.Add(ToInfo(in e, handle, createdMs));
             }
