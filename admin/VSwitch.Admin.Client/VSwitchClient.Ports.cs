@@ -8,6 +8,10 @@ public sealed partial class VSwitchClient
     public Task<List<Port>> ListPortsAsync(IEnumerable<KeyValuePair<string, string>>? filters = null, CancellationToken cancellation = default) =>
         ListAsync("v2.0/ports", "ports", Json.ListPort, filters, cancellation);
 
+    /// <summary>Every port, read again only when the ports changed since <paramref name="known"/> was read.</summary>
+    public Task<Versioned<List<Port>>> ListPortsIfChangedAsync(Versioned<List<Port>>? known, CancellationToken cancellation = default) =>
+        ListIfChangedAsync("v2.0/ports", "ports", Json.ListPort, known, cancellation);
+
     public Task<Port> GetPortAsync(string id, CancellationToken cancellation = default) =>
         OneAsync(HttpMethod.Get, $"v2.0/ports/{Escape(id)}", "port", Json.Port, null, cancellation);
 

@@ -10,6 +10,10 @@ public sealed partial class VSwitchClient
     public Task<List<SecurityGroup>> ListSecurityGroupsAsync(IEnumerable<KeyValuePair<string, string>>? filters = null, CancellationToken cancellation = default) =>
         ListAsync("v2.0/security-groups", "security_groups", Json.ListSecurityGroup, filters, cancellation);
 
+    /// <summary>Every security group, read again only when the groups changed since <paramref name="known"/> was read.</summary>
+    public Task<Versioned<List<SecurityGroup>>> ListSecurityGroupsIfChangedAsync(Versioned<List<SecurityGroup>>? known, CancellationToken cancellation = default) =>
+        ListIfChangedAsync("v2.0/security-groups", "security_groups", Json.ListSecurityGroup, known, cancellation);
+
     public Task<SecurityGroup> GetSecurityGroupAsync(string id, CancellationToken cancellation = default) =>
         OneAsync(HttpMethod.Get, $"v2.0/security-groups/{Escape(id)}", "security_group", Json.SecurityGroup, null, cancellation);
 

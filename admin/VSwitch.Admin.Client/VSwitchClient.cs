@@ -75,6 +75,21 @@ public sealed partial class VSwitchClient : IDisposable
         return ReadMember(answer.Span, member, type, HttpMethod.Get, target) ?? [];
     }
 
+    /// <summary>GET a collection unless it is still <paramref name="known"/> (a conditional request on its ETag).</summary>
+    private async Task<Versioned<List<T>>> ListIfChangedAsync<T>(string path, string member, JsonTypeInfo<List<T>> type,
+        Versioned<List<T>>? known, CancellationToken cancellation)
+    {
+        var (answer, tag) = await ExchangeAsync(HttpMethod.Get, path, null, known?.ETag, cancellation);
+        if (answer is null)
+        {
+            return known!;
+        }
+        using (answer)
+        {
+            return new Versioned<List<T>>(ReadMember(answer.Span, member, type, HttpMethod.Get, path) ?? [], tag);
+        }
+    }
+
     /// <summary>Sends a request (with an optional JSON body) and returns the parsed answer, or null for 204.</summary>
     private async Task<JsonNode?> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellation)
     {
@@ -97,12 +112,24 @@ public sealed partial class VSwitchClient : IDisposable
     /// Sends a request (with an optional JSON body) and returns the body of a 2xx answer (empty for 204), which the
     /// caller disposes; any other answer is thrown as its NeutronError. The client's timeout covers the body too.
     /// </summary>
-    private async Task<PooledBody> ExchangeAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellation)
+    private async Task<PooledBody> ExchangeAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellation) =>
+        (await ExchangeAsync(method, path, body, null, cancellation)).Body!;
+
+    /// <summary>
+    /// As <see cref="ExchangeAsync(HttpMethod, string, JsonNode?, CancellationToken)"/>, with the answer's ETag; with
+    /// <paramref name="ifNoneMatch"/>, a 304 Not Modified answer gives no body.
+    /// </summary>
+    private async Task<(PooledBody? Body, string? ETag)> ExchangeAsync(HttpMethod method, string path, JsonNode? body, string? ifNoneMatch,
+        CancellationToken cancellation)
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
         {
             request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        }
+        if (ifNoneMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
         }
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(_http.Timeout);
@@ -126,9 +153,15 @@ public sealed partial class VSwitchClient : IDisposable
         }
         using (response)
         {
+            var tag = response.Headers.ETag?.ToString();
+            if (response.StatusCode == HttpStatusCode.NotModified && ifNoneMatch is not null)
+            {
+                answer.Dispose();
+                return (null, tag ?? ifNoneMatch);
+            }
             if (response.IsSuccessStatusCode)
             {
-                return answer;
+                return (answer, tag);
             }
             JsonNode? parsed = null;
             try

@@ -244,13 +244,14 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
         }
         _reading = true;
         var screen = _state.Screen;
+        var activeFlowsOnly = _state.ActiveFlowsOnly;
         _ = Task.Run(async () =>
         {
             SwitchSnapshot? snapshot = null;
             string? error = null;
             try
             {
-                snapshot = await _reader.ReadAsync(screen, _closing.Token).ConfigureAwait(false);
+                snapshot = await _reader.ReadAsync(screen, activeFlowsOnly, _closing.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (!_closing.IsCancellationRequested)
             {
@@ -466,6 +467,13 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
         StartRead();
     }
 
+    public void ToggleActiveFlows()
+    {
+        _state.ActiveFlowsOnly = !_state.ActiveFlowsOnly;
+        CurrentScreen.Update(_state);
+        StartRead();
+    }
+
     private void Help()
     {
         Modal(() => MessageBox.Query(_app, "Keys", HelpText, "_OK"));
@@ -480,6 +488,7 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
         ↑↓ PgUp PgDn Home End   move in a list;  Tab   next list
         Groups: n new group  a add rule  x/Del delete  p ports (checkboxes)
         Flows:  f only the connections through one port, then the next
+                a the active connections only, or all (the first 5,000)
         Trace:  t trace a packet through the pipeline
         F10     the menu;   q   quit (Ctrl+C too)
         """;

@@ -1,31 +1,48 @@
 using System.Diagnostics;
 using VSwitch.Admin.Client;
+using VSwitch.Admin.Client.Resources;
 using VSwitch.Console.Model;
 
 namespace VSwitch.Console;
 
 /// <summary>
 /// Reads one <see cref="SwitchSnapshot"/> from the API: stats, ports and groups always, the tracked connections when
-/// the flows screen is open, routers and floating IPs when the routers screen is; the requests go out concurrently.
+/// the flows screen is open (by default only those that carried a packet since about the last refresh), routers and
+/// floating IPs when the routers screen is; the requests go out concurrently.
 /// </summary>
-/// <remarks>Runs off the UI thread; it only reads. A failure is the client's exception (the daemon is unreachable,
-/// or refused), which the console shows in its message line while it keeps the last data on screen.</remarks>
+/// <remarks>
+/// <para>Runs off the UI thread, one read at a time; it only reads. A failure is the client's exception (the daemon is
+/// unreachable, or refused), which the console shows in its message line while it keeps the last data on screen.</para>
+/// <para>Ports and groups seldom change: they are asked for with the tag of the last answer, and the daemon sends them
+/// again only when they changed (until then the snapshot holds the same lists).</para>
+/// </remarks>
 internal sealed class SnapshotReader(VSwitchClient client)
 {
     /// <summary>The API is asked for at most this many connections per refresh.</summary>
     public const int FlowLimit = 5000;
 
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    /// <summary>
+    /// "Active" connections carried a packet in this many seconds: the refresh interval and a second more, so a
+    /// connection that moved since the last refresh is never missed (a refresh can come late).
+    /// </summary>
+    public const int ActiveWithinSeconds = 2;
 
-    public async Task<SwitchSnapshot> ReadAsync(Screen screen, CancellationToken cancellation)
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private Versioned<List<Port>>? _ports;
+    private Versioned<List<SecurityGroup>>? _groups;
+
+    public async Task<SwitchSnapshot> ReadAsync(Screen screen, bool activeFlowsOnly, CancellationToken cancellation)
     {
         var stats = client.GetStatsAsync(cancellation);
-        var ports = client.ListPortsAsync(cancellation: cancellation);
-        var groups = client.ListSecurityGroupsAsync(cancellation: cancellation);
-        var flows = screen == Screen.Flows ? client.ListFlowsAsync(limit: FlowLimit, cancellation: cancellation) : null;
+        var ports = client.ListPortsIfChangedAsync(_ports, cancellation);
+        var groups = client.ListSecurityGroupsIfChangedAsync(_groups, cancellation);
+        var flows = screen == Screen.Flows
+            ? client.ListFlowsAsync(limit: FlowLimit, cancellation: cancellation, activeWithinSeconds: activeFlowsOnly ? ActiveWithinSeconds : null)
+            : null;
         var routing = screen == Screen.Routers ? ReadRoutingAsync(cancellation) : null;
         await Task.WhenAll(stats, ports, groups, flows ?? Task.CompletedTask, routing ?? Task.CompletedTask).ConfigureAwait(false);
-        return new SwitchSnapshot(_clock.Elapsed, stats.Result, ports.Result, groups.Result, flows?.Result, routing?.Result);
+        (_ports, _groups) = (ports.Result, groups.Result);
+        return new SwitchSnapshot(_clock.Elapsed, stats.Result, ports.Result.Value, groups.Result.Value, flows?.Result, routing?.Result);
     }
 
     private async Task<RoutingInventory> ReadRoutingAsync(CancellationToken cancellation)

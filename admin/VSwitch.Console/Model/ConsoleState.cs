@@ -48,6 +48,12 @@ public sealed class ConsoleState
     /// <summary>The flows screen shows only connections through this port (null: all).</summary>
     public string? FlowPortId { get; set; }
 
+    /// <summary>
+    /// The flows screen reads only the connections that carried a packet in the last seconds (true), or the first
+    /// ones of the table, idle or not (false).
+    /// </summary>
+    public bool ActiveFlowsOnly { get; set; } = true;
+
     /// <summary>The trace dialog's fields as last used (the next trace starts from them).</summary>
     public TraceFields TraceFields { get; set; } = TraceFields.Default;
 

@@ -5,7 +5,11 @@ using VSwitch.Console.Views.Tables;
 
 namespace VSwitch.Console.Views;
 
-/// <summary>Flows: the tracked connections, fastest first (<see cref="FlowTable"/>), all or only those through one port (<c>f</c>).</summary>
+/// <summary>
+/// Flows: the tracked connections, fastest first (<see cref="FlowTable"/>), all or only those through one port
+/// (<c>f</c>); by default only those that carried a packet since about the last refresh, else the first ones of the
+/// table, idle or not (<c>a</c>).
+/// </summary>
 internal sealed class FlowsScreen : ScreenView
 {
     /// <summary>One connection's line: its rates and the ports it enters and leaves by.</summary>
@@ -19,7 +23,7 @@ internal sealed class FlowsScreen : ScreenView
     private string _heading = "";
 
     public FlowsScreen(IConsoleCommands commands)
-        : base(Screen.Flows, "f only one port (next port)")
+        : base(Screen.Flows, "f only one port (next port)  a active/all")
     {
         _commands = commands;
         _flows = new RowTable<FlowLine>(
@@ -48,7 +52,7 @@ internal sealed class FlowsScreen : ScreenView
 
     internal RowTable<FlowLine> Flows => _flows;
 
-    public override IReadOnlyList<Key> OwnKeys => [Key.F];
+    public override IReadOnlyList<Key> OwnKeys => [Key.F, Key.A];
 
     public override void Update(ConsoleState state)
     {
@@ -56,7 +60,7 @@ internal sealed class FlowsScreen : ScreenView
         var filter = state.FlowPortId is null ? "all ports" : $"port {s.PortName(state.FlowPortId)}";
         if (s.Flows is not { } flows)
         {
-            _heading = $"Connections through {filter}: reading…";
+            _heading = $"Connections by rate, {filter}: reading…";
             _flows.SetRows([]);
             ShowTitle();
             return;
@@ -64,7 +68,10 @@ internal sealed class FlowsScreen : ScreenView
         var elapsed = state.PreviousFlows is { } p ? s.At - p.At : TimeSpan.Zero;
         var top = FlowTable.Top(state.PreviousFlows?.Flows, flows, elapsed, state.FlowPortId, Shown);
         var tracked = s.Stats.Conntrack?.Entries ?? flows.Count;
-        _heading = $"Top connections by rate through {filter}: {tracked} tracked" + (flows.Count < tracked ? $", {flows.Count} read" : "");
+        var cut = flows.Count >= SnapshotReader.FlowLimit ? " (the first)" : "";
+        _heading = $"Connections by rate, {filter}: {tracked} tracked, " + (state.ActiveFlowsOnly
+            ? $"{flows.Count} active in {SnapshotReader.ActiveWithinSeconds} s{cut}"
+            : $"{flows.Count} read (idle too)");
         _flows.SetRows(top.Select(r => new FlowLine(r, $"{s.PortName(r.Flow.InPortId)}>{s.PortName(r.Flow.OutPortId)}")));
         ShowTitle();
     }
@@ -76,6 +83,11 @@ internal sealed class FlowsScreen : ScreenView
         if (key == Key.F)
         {
             _commands.NextFlowPort();
+            return true;
+        }
+        if (key == Key.A)
+        {
+            _commands.ToggleActiveFlows();
             return true;
         }
         return false;

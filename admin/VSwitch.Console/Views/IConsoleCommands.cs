@@ -25,4 +25,7 @@ internal interface IConsoleCommands
 
     /// <summary>The flows screen's next port filter (all ports, then each port).</summary>
     void NextFlowPort();
+
+    /// <summary>The flows screen reads only the active connections, or all of them (up to its limit).</summary>
+    void ToggleActiveFlows();
 }

@@ -236,7 +236,7 @@ internal sealed class RowTable<T> : TableView, IFilterable
             {
                 Move(start, line);
                 SetAttribute(HasFocus ? header.Focus : header.Normal);
-                AddStr(Fit(titles[column], span - 1, right: false, Style.GetColumnStyleIfAny(column)?.TruncationIndicator));
+                AddStr(Fit(titles[column], span - 1, _columns[column].Right, Style.GetColumnStyleIfAny(column)?.TruncationIndicator));
                 SetAttribute(normal);
                 AddStr(" ");
             }

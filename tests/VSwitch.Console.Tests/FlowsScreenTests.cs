@@ -1,0 +1,129 @@
+using System.Net;
+using System.Text;
+using Terminal.Gui.Input;
+using VSwitch.Admin.Client.Resources;
+using VSwitch.Console.Model;
+using Xunit.Abstractions;
+
+namespace VSwitch.Console.Tests;
+
+/// <summary>
+/// The flows screen headless: what its refresh asks the API for (the active connections by default, all with
+/// <c>a</c>), the connections ranked by rate with their numbers right-aligned, and the heading that says which.
+/// </summary>
+public sealed class FlowsScreenTests(ITestOutputHelper output)
+{
+    private static FlowEntry Flow(int sport, long packets, long bytes) => new()
+    {
+        Protocol = "tcp",
+        Src = "198.18.0.1",
+        SrcPort = sport,
+        Dst = "198.18.0.2",
+        DstPort = 80,
+        State = "ESTABLISHED",
+        PacketsOrig = packets,
+        BytesOrig = bytes,
+        InPortId = "p01",
+        OutPortId = "p02",
+        AgeSeconds = 30,
+    };
+
+    private static SwitchSnapshot WithFlows(double at, params FlowEntry[] flows) =>
+        ConsoleWindowTests.Snapshot(at, 2, 10) with { Flows = flows, Stats = new SwitchStats { Conntrack = new ConntrackStats { Entries = 40 } } };
+
+    [Fact]
+    public void Rows_RankedByRate_NumbersRightAligned_HeadingSaysActive()
+    {
+        using var ui = new Headless(100, 24);
+        ui.Window.Show(Screen.Flows);
+        ui.Window.Apply(WithFlows(1, Flow(1000, 10, 1_000), Flow(2000, 10, 1_000)));
+        ui.Window.Apply(WithFlows(2, Flow(1000, 20, 2_000), Flow(2000, 5_010, 501_000)));
+        var lines = ui.Lines();
+        output.WriteLine(string.Join('\n', lines));
+
+        Assert.Contains(lines, l => l.Contains("Connections by rate, all ports: 40 tracked, 2 active in 2 s", StringComparison.Ordinal));
+        var rows = lines.Where(l => l.StartsWith("tcp ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, rows.Length);
+        Assert.Contains("198.18.0.1:2000", rows[0]);
+        Assert.Contains("198.18.0.1:1000", rows[1]);
+        var header = lines.Single(l => l.StartsWith("Proto", StringComparison.Ordinal));
+        // pps is right-aligned under its title: the number ends where the title ends.
+        var ppsEnd = header.IndexOf("pps", StringComparison.Ordinal) + 3;
+        Assert.EndsWith(" 5.00k", rows[0][..ppsEnd], StringComparison.Ordinal);
+        Assert.EndsWith(" 10", rows[1][..ppsEnd], StringComparison.Ordinal);
+        Assert.Equal(' ', rows[0][ppsEnd]);
+        Assert.Contains("vm01>vm02", rows[0]);
+    }
+
+    [Fact]
+    public async Task A_TogglesActiveOnly_AndTheReadAsksForIt()
+    {
+        var api = new Recorder();
+        using var ui = new Headless(100, 24, api);
+        ui.Window.Show(Screen.Flows);
+        Assert.True(ui.Window.State.ActiveFlowsOnly);
+
+        ui.Press(Key.A);
+        Assert.False(ui.Window.State.ActiveFlowsOnly);
+        ui.Window.Apply(WithFlows(1, Flow(1000, 10, 1_000)));
+        Assert.Contains(ui.Lines(), l => l.Contains("40 tracked, 1 read (idle too)", StringComparison.Ordinal));
+
+        var reader = new SnapshotReader(ui.Client);
+        await reader.ReadAsync(Screen.Flows, activeFlowsOnly: true, default);
+        await reader.ReadAsync(Screen.Flows, activeFlowsOnly: false, default);
+        var flows = api.Paths.Where(p => p.StartsWith("/v2.0/vswitch/flows", StringComparison.Ordinal)).ToArray();
+        Assert.Contains("/v2.0/vswitch/flows?active_within=2&limit=5000", flows);
+        Assert.Contains("/v2.0/vswitch/flows?limit=5000", flows);
+    }
+
+    [Fact]
+    public async Task Reader_AsksForPortsAndGroupsWithTheLastTag_AndKeepsTheListsOn304()
+    {
+        var api = new Recorder();
+        using var ui = new Headless(100, 24, api);
+        var reader = new SnapshotReader(ui.Client);
+
+        var first = await reader.ReadAsync(Screen.Overview, true, default);
+        var second = await reader.ReadAsync(Screen.Overview, true, default);
+
+        Assert.Equal("web", Assert.Single(second.Ports).Name);
+        Assert.Same(first.Ports, second.Ports);
+        Assert.Same(first.Groups, second.Groups);
+        Assert.Equal(["\"t1\"", "\"t1\""], api.IfNoneMatch.Where(t => t is not null));
+    }
+
+    /// <summary>Answers the refresh's requests (ports and groups tagged, 304 when the tag is sent back) and records them.</summary>
+    private sealed class Recorder : HttpMessageHandler
+    {
+        public List<string> Paths { get; } = [];
+
+        public List<string?> IfNoneMatch { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var path = request.RequestUri!.PathAndQuery;
+            lock (Paths)
+            {
+                Paths.Add(path);
+                IfNoneMatch.Add(request.Headers.IfNoneMatch.FirstOrDefault()?.ToString());
+            }
+            var (body, tagged) = path switch
+            {
+                _ when path.StartsWith("/v2.0/vswitch/stats", StringComparison.Ordinal) => ("""{"port_stats": []}""", false),
+                _ when path.StartsWith("/v2.0/vswitch/flows", StringComparison.Ordinal) => ("""{"flows": []}""", false),
+                _ when path.StartsWith("/v2.0/ports", StringComparison.Ordinal) => ("""{"ports": [{"id": "p01", "name": "web", "network_id": "n"}]}""", true),
+                _ => ("""{"security_groups": [{"id": "g1", "name": "default"}]}""", true),
+            };
+            if (tagged && request.Headers.IfNoneMatch.Any(t => t.Tag == "\"t1\""))
+            {
+                return Task.FromResult(new HttpResponseMessage(HttpStatusCode.NotModified) { Headers = { ETag = new("\"t1\"") } });
+            }
+            var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            if (tagged)
+            {
+                response.Headers.ETag = new("\"t1\"");
+            }
+            return Task.FromResult(response);
+        }
+    }
+}
