@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # What one refresh of the operator console costs at scale (issue 19): 1,000 ports and 10,000 tracked connections.
 # A real vswitchd with two VMs on TAP ports (namespaces crfa, crfb) and 998 more ports on memory devices; hping3 opens
-# 10,000 UDP connections from one VM to the other (one per source port). Then:
-#   daemon:  the four requests of a refresh on the flows screen (stats, ports, security groups, flows?limit=5000),
-#            sent together as the console sends them; wall time per refresh (median, p90) and the daemon's CPU time
-#            per refresh (from /proc/PID/stat over 20 refreshes);
-#   console: vswitchctl console in a tmux terminal of 200x50 on the flows screen, then on the overview; after 40 s
-#            (steady state), its CPU time per refresh (from /proc/PID/stat over 20 s, one refresh a second), which
-#            includes reading the JSON and drawing.
+# 10,000 UDP connections from one VM to the other (one per source port). Two cases: the connections idle after they
+# were opened ("idle"), and all of them carrying a packet every ~1.5 s, hping3 sending them again and again ("busy").
+#   daemon:  the four requests of a refresh on the flows screen sent together, as the console sends them: stats,
+#            ports and security groups with If-None-Match (unchanged: 304), flows?active_within=2&limit=5000 (the
+#            console's default), and flows?limit=5000 (its "all" mode, key a); wall time per refresh (median, p90) and
+#            the CPU time the daemon's threads other than its data-path workers spent per refresh (from
+#            /proc/PID/task/*/stat over 20 refreshes: the workers poll the memory ports and forward the busy
+#            case's packets, which is not the API's cost); then each request alone;
+#   console: vswitchctl console in a tmux terminal of 200x50 on the flows screen (idle, busy) and on the overview,
+#            then 80x24 (flows idle, overview); after 40 s (steady state), its CPU time per refresh (from
+#            /proc/PID/stat over 20 s, one refresh a second), which includes reading the JSON and drawing.
 #   [PROFILE=1] perf/console-refresh.sh [PORTS] [CONNECTIONS]   (defaults 1000 and 10000; root; builds what it runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +29,7 @@ vswitchctl=$(pwd)/admin/VSwitch.Cli/bin/Release/net10.0/vswitchctl
 dir=$(mktemp -d /tmp/vswitch-console-refresh.XXXXXX)
 pid=""
 cleanup() {
+  stop_busy
   tmux -L crf kill-server 2>/dev/null || true
   [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   for vm in crfa crfb; do ip netns del "$vm" 2>/dev/null || true; done
@@ -80,56 +85,104 @@ open_connections() {
   ip netns exec crfa ping -c 1 -W 2 198.18.31.2 >/dev/null
   ip netns exec crfa hping3 --udp -s 10000 -p 9 -i u150 -c "$connections" -q 198.18.31.2 >/dev/null 2>&1 || true
 }
+# The same connections again and again (each one sees a packet every ~1.5 s) until stopped.
+busy=""
+start_busy() { ( while true; do open_connections; done ) & busy=$!; sleep 3; }
+stop_busy() { [[ -n "$busy" ]] && { kill "$busy" 2>/dev/null; pkill -f "hping3 --udp -s 10000" 2>/dev/null; wait "$busy" 2>/dev/null; busy=""; } || true; }
 open_connections
 echo "ports: $(curl -s --unix-socket "$dir/api.sock" http://vswitch/v2.0/ports | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ports"]))'), tracked connections: $(entries)"
 
 cpu_ms() { awk '{print ($14 + $15) * 1000 / '"$(getconf CLK_TCK)"'}' "/proc/$1/stat"; }
-refresh() {
-  local requests=()
-  for url in vswitch/stats ports security-groups "vswitch/flows?limit=5000"; do
-    curl -s -o /dev/null --unix-socket "$dir/api.sock" "http://vswitch/v2.0/$url" &
-    requests+=($!)
+# The daemon's threads but its data-path workers.
+api_cpu_ms() {
+  local total=0 t
+  for t in /proc/"$1"/task/*; do
+    [[ "$(cat "$t/comm" 2>/dev/null)" == vswitch-worker* ]] && continue
+    # After the ") " that ends the thread's name (which may hold spaces), utime and stime are fields 12 and 13.
+    total=$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk -v s="$total" '{print s + ($12 + $13) * 1000 / '"$(getconf CLK_TCK)"'}' || echo "$total")
   done
-  wait "${requests[@]}"
+  echo "$total"
 }
-refresh; refresh
-before=$(cpu_ms "$pid")
-walls=()
-for _ in $(seq 20); do
-  t0=$(date +%s%N); refresh; t1=$(date +%s%N)
-  walls+=($(( (t1 - t0) / 1000 )))
-done
-after=$(cpu_ms "$pid")
-sorted=$(printf '%s\n' "${walls[@]}" | sort -n)
-echo "daemon: a flows-screen refresh (4 requests together) answered in $(echo "$sorted" | sed -n 10p | awk '{printf "%.1f", $1/1000}') ms median," \
-  "$(echo "$sorted" | sed -n 18p | awk '{printf "%.1f", $1/1000}') ms p90 (wall, curl included);" \
-  "daemon CPU $(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.1f", (b - a) / 20 }') ms per refresh"
-for url in vswitch/stats ports security-groups "vswitch/flows?limit=5000"; do
-  times=$(for _ in $(seq 10); do curl -s -o /dev/null -w '%{time_total}\n' --unix-socket "$dir/api.sock" "http://vswitch/v2.0/$url"; done | sort -n)
-  echo "  GET /v2.0/$url: median $(echo "$times" | sed -n 5p | awk '{printf "%.1f", $1*1000}') ms"
-done
+tag_of() { curl -s -o /dev/null -D - --unix-socket "$dir/api.sock" "http://vswitch/v2.0/$1" | tr -d '\r' | awk 'tolower($1) == "etag:" { print $2 }'; }
+ports_tag=$(tag_of ports)
+groups_tag=$(tag_of security-groups)
+[[ -n "$ports_tag" && -n "$groups_tag" ]] || { echo "console-refresh: the daemon sent no ETag"; exit 1; }
+# A refresh as the console sends it: the four requests at once, each on its own kept-alive connection (no process
+# or connection set-up in the time, unlike curl); prints the wall time of each of N refreshes in microseconds.
+refreshes() {
+  python3 - "$dir/api.sock" "$ports_tag" "$groups_tag" "$1" "$2" <<'PY'
+import http.client, socket, sys, threading, time
+sock, ports_tag, groups_tag, flows, count = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+class Unix(http.client.HTTPConnection):
+    def __init__(self): super().__init__("vswitch")
+    def connect(self): self.sock = socket.socket(socket.AF_UNIX); self.sock.connect(sock)
+requests = [("/v2.0/vswitch/stats", {}), ("/v2.0/ports", {"If-None-Match": ports_tag}),
+            ("/v2.0/security-groups", {"If-None-Match": groups_tag}), ("/v2.0/vswitch/flows?" + flows, {})]
+connections = [Unix() for _ in requests]
+def get(i):
+    path, headers = requests[i]
+    connections[i].request("GET", path, headers=headers)
+    connections[i].getresponse().read()
+for n in range(count + 2):
+    threads = [threading.Thread(target=get, args=(i,)) for i in range(len(requests))]
+    t0 = time.perf_counter()
+    for t in threads: t.start()
+    for t in threads: t.join()
+    if n >= 2: print(int((time.perf_counter() - t0) * 1e6))
+PY
+}
+daemon_refresh() {
+  local case=$1 flows=$2
+  local before; before=$(api_cpu_ms "$pid")
+  local sorted; sorted=$(refreshes "$flows" 20 | sort -n)
+  local after; after=$(api_cpu_ms "$pid")
+  local listed; listed=$(curl -s --unix-socket "$dir/api.sock" "http://vswitch/v2.0/vswitch/flows?$flows" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["flows"]))')
+  echo "daemon ($case, $(entries) tracked, flows?$flows lists $listed): a refresh answered in" \
+    "$(echo "$sorted" | sed -n 10p | awk '{printf "%.1f", $1/1000}') ms median, $(echo "$sorted" | sed -n 18p | awk '{printf "%.1f", $1/1000}') ms p90" \
+    "(4 requests together, wall, Python client with kept-alive connections); daemon CPU (but the workers)" \
+    "$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.1f", (b - a) / 22 }') ms per refresh"
+}
+alone() {
+  local label=$1; shift
+  local times; times=$(for _ in $(seq 10); do curl -s -o /dev/null -w '%{time_total}\n' --unix-socket "$dir/api.sock" "$@"; done | sort -n)
+  echo "  $label: median $(echo "$times" | sed -n 5p | awk '{printf "%.1f", $1*1000}') ms"
+}
+daemon_refresh idle "active_within=2&limit=5000"
+daemon_refresh idle "limit=5000"
+start_busy
+daemon_refresh busy "active_within=2&limit=5000"
+stop_busy
+alone "GET /v2.0/vswitch/stats" "http://vswitch/v2.0/vswitch/stats"
+alone "GET /v2.0/ports (If-None-Match, 304)" -H "If-None-Match: $ports_tag" "http://vswitch/v2.0/ports"
+alone "GET /v2.0/ports (whole list)" "http://vswitch/v2.0/ports"
+alone "GET /v2.0/security-groups (If-None-Match, 304)" -H "If-None-Match: $groups_tag" "http://vswitch/v2.0/security-groups"
+alone "GET /v2.0/vswitch/flows?limit=5000" "http://vswitch/v2.0/vswitch/flows?limit=5000"
 
 console_cpu() {
-  local screen=$1
+  local screen=$1 case=$2 size=${3:-200x50}
   tmux -L crf kill-server 2>/dev/null || true
   # PROFILE=1: the console writes a perf map, so `perf record -g -p PID` names its managed frames.
   local profile=""
   [[ -n "${PROFILE:-}" ]] && profile="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0"
-  tmux -L crf new-session -d -s c -x 200 -y 50 "$profile TERM=xterm-256color $vswitchctl console --socket $dir/api.sock"
+  tmux -L crf new-session -d -s c -x "${size%x*}" -y "${size#*x}" "$profile TERM=xterm-256color $vswitchctl console --socket $dir/api.sock"
   sleep 3
   tmux -L crf send-keys -t c "$screen"
   # Steady state: .NET compiles a method again, optimised, after some 30 calls (tiered compilation), and a refresh
   # calls most of the console's code once a second.
   sleep 40
-  open_connections
+  if [[ "$case" == busy ]]; then start_busy; else open_connections; fi
   local cpid; cpid=$(pgrep -f "^$vswitchctl console" | head -1)
   local c0; c0=$(cpu_ms "$cpid")
   sleep 20
   local c1; c1=$(cpu_ms "$cpid")
-  echo "console: screen $screen, $(entries) tracked: $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.1f", (b - a) / 20 }') ms CPU per refresh (one a second, 200x50)"
+  echo "console: screen $screen ($case), $(entries) tracked: $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.1f", (b - a) / 20 }') ms CPU per refresh (one a second, $size)"
   tmux -L crf capture-pane -p -t c | head -12 | cut -c1-120
+  stop_busy
   tmux -L crf send-keys -t c q
   sleep 1
 }
-console_cpu 4
-console_cpu 1
+console_cpu 4 idle
+console_cpu 4 busy
+console_cpu 1 idle
+console_cpu 4 idle 80x24
+console_cpu 1 idle 80x24

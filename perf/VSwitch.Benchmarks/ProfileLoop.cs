@@ -60,7 +60,7 @@ internal static class ProfileLoop
             batches += 1000;
         }
         var ns = watch.Elapsed.TotalNanoseconds / (batches * 32);
-        Console.WriteLine($"{which} ActiveFlows={flows}: {batches} batches of 32 in {watch.Elapsed.TotalSeconds:0.0} s, {ns:0.0} ns/packet");
+        System.Console.WriteLine($"{which} ActiveFlows={flows}: {batches} batches of 32 in {watch.Elapsed.TotalSeconds:0.0} s, {ns:0.0} ns/packet");
         cleanup();
     }
 
@@ -104,11 +104,11 @@ internal static class ProfileLoop
             var sorted = values.Order().ToArray();
             return sorted[sorted.Length / 2];
         }
-        Console.WriteLine($"{samples[0].Count} rounds; switched median {Median(samples[0]):0.0} ns/packet");
+        System.Console.WriteLine($"{samples[0].Count} rounds; switched median {Median(samples[0]):0.0} ns/packet");
         for (var k = 1; k < loops.Length; k++)
         {
             var ratios = samples[k].Select((ns, round) => ns / samples[0][round]);
-            Console.WriteLine($"{loops[k].Name}: median {Median(samples[k]):0.0} ns/packet, {Median(ratios):0.00}x switched (median of per-round ratios)");
+            System.Console.WriteLine($"{loops[k].Name}: median {Median(samples[k]):0.0} ns/packet, {Median(ratios):0.00}x switched (median of per-round ratios)");
         }
         bench.Cleanup();
     }

@@ -109,16 +109,16 @@ public static class PolicyChangeReport
         var portsMs = sw.ElapsedMilliseconds;
         var model = models.Current;
         var rules = model.SecurityGroups.Values.Sum(g => g.Rules.Count);
-        Console.WriteLine($"model: {rules} rules in {model.SecurityGroups.Count} groups, {model.Ports.Count} ports; remote group 'members' has {model.Ports.Count} members");
-        Console.WriteLine($"setup through the control plane: rules in bulk {rulesMs} ms, {portCount} port creates one at a time {portsMs} ms (total {(rulesMs + portsMs) / 1000.0:F1} s); " +
+        System.Console.WriteLine($"model: {rules} rules in {model.SecurityGroups.Count} groups, {model.Ports.Count} ports; remote group 'members' has {model.Ports.Count} members");
+        System.Console.WriteLine($"setup through the control plane: rules in bulk {rulesMs} ms, {portCount} port creates one at a time {portsMs} ms (total {(rulesMs + portsMs) / 1000.0:F1} s); " +
             $"port create p50 {Percentile(portCreates, 50):F1} ms, p99 {Percentile(portCreates, 99):F1} ms, last 100 mean {portCreates.TakeLast(100).Average():F1} ms");
 
         var compiler = new PolicyCompiler(262144);
         sw.Restart();
         compiler.Compile(model);
-        Console.WriteLine($"cold compile of this model: {sw.ElapsedMilliseconds} ms; compiled memory {compiler.MemorySize / 1024.0 / 1024.0:F1} MiB in {compiler.GroupSetCount} shared classifier pairs and {compiler.AddressSets.Count(s => s is not null)} address sets");
+        System.Console.WriteLine($"cold compile of this model: {sw.ElapsedMilliseconds} ms; compiled memory {compiler.MemorySize / 1024.0 / 1024.0:F1} MiB in {compiler.GroupSetCount} shared classifier pairs and {compiler.AddressSets.Count(s => s is not null)} address sets");
         compiler = null;
-        Console.WriteLine($"process RSS after setup (GC'd): {Rss() / 1024.0 / 1024.0:F0} MiB");
+        System.Console.WriteLine($"process RSS after setup (GC'd): {Rss() / 1024.0 / 1024.0:F0} MiB");
 
         // Traffic between two untouched ports of a stateless group, through the flow cache, during the changes below.
         var stateless = models.Execute(m => SecurityGroupOperations.Create(m, new SecurityGroupBody("stateless", Stateful: false), context));
@@ -166,10 +166,10 @@ public static class PolicyChangeReport
             }
         }
         var (hits2, misses2, revalidated2, received2) = Counters(datapath, receiver);
-        Console.WriteLine($"a VM joining the {portCount}-member remote group (100 joins and 100 leaves, commit and worker switch included): " +
+        System.Console.WriteLine($"a VM joining the {portCount}-member remote group (100 joins and 100 leaves, commit and worker switch included): " +
             $"join p50 {Percentile(joins, 50):F2} ms, p99 {Percentile(joins, 99):F2} ms, max {joins.Max():F2} ms; leave p50 {Percentile(leaves, 50):F2} ms, p99 {Percentile(leaves, 99):F2} ms");
-        Console.WriteLine($"  meanwhile between two untouched ports: {received2 - received} frames delivered, flow-cache hit ratio {Ratio(hits2 - hits, misses2 - misses)}, connections re-checked {revalidated2 - revalidated}");
-        Console.WriteLine($"  where a join's time goes: {Phases(joinPhases)}");
+        System.Console.WriteLine($"  meanwhile between two untouched ports: {received2 - received} frames delivered, flow-cache hit ratio {Ratio(hits2 - hits, misses2 - misses)}, connections re-checked {revalidated2 - revalidated}");
+        System.Console.WriteLine($"  where a join's time goes: {Phases(joinPhases)}");
         var fresh = new List<double>();
         for (var i = 0; i < 100; i++)
         {
@@ -179,7 +179,7 @@ public static class PolicyChangeReport
             models.Execute(m => PortOperations.Update(m, joiner.Id, new PortBody(SecurityGroups: groupsNow), context));
             fresh.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
-        Console.WriteLine($"a VM joining with a group list no port had ({rulesPerGroup * 2} rules compiled): p50 {Percentile(fresh, 50):F2} ms, p99 {Percentile(fresh, 99):F2} ms");
+        System.Console.WriteLine($"a VM joining with a group list no port had ({rulesPerGroup * 2} rules compiled): p50 {Percentile(fresh, 50):F2} ms, p99 {Percentile(fresh, 99):F2} ms");
 
         // A rule added to (and removed from) a group used by 10 ports, at about 100 changes per second.
         var ten = models.Execute(m => SecurityGroupOperations.Create(m, new SecurityGroupBody("ten"), context));
@@ -208,10 +208,10 @@ public static class PolicyChangeReport
             Thread.Sleep(Math.Max(0, (int)((i * 2 + 2) * 5 - storm.ElapsedMilliseconds)));
         }
         (hits2, misses2, revalidated2, received2) = Counters(datapath, receiver);
-        Console.WriteLine($"a rule added to a group used by 10 ports: p50 {Percentile(adds, 50):F2} ms, p99 {Percentile(adds, 99):F2} ms; removed: p50 {Percentile(deletes, 50):F2} ms, p99 {Percentile(deletes, 99):F2} ms " +
+        System.Console.WriteLine($"a rule added to a group used by 10 ports: p50 {Percentile(adds, 50):F2} ms, p99 {Percentile(adds, 99):F2} ms; removed: p50 {Percentile(deletes, 50):F2} ms, p99 {Percentile(deletes, 99):F2} ms " +
             $"({400 / storm.Elapsed.TotalSeconds:F0} changes/s)");
-        Console.WriteLine($"  meanwhile between two untouched ports: {received2 - received} frames delivered, flow-cache hit ratio {Ratio(hits2 - hits, misses2 - misses)}, connections re-checked {revalidated2 - revalidated}");
-        Console.WriteLine($"  where a rule add's time goes: {Phases(addPhases)}");
+        System.Console.WriteLine($"  meanwhile between two untouched ports: {received2 - received} frames delivered, flow-cache hit ratio {Ratio(hits2 - hits, misses2 - misses)}, connections re-checked {revalidated2 - revalidated}");
+        System.Console.WriteLine($"  where a rule add's time goes: {Phases(addPhases)}");
 
         stop.Cancel();
         traffic.Wait();
@@ -223,7 +223,7 @@ public static class PolicyChangeReport
             var ids = models.Current.SecurityGroups[g].Rules.Select(r => r.Id).ToHashSet();
             models.Execute(m => m with { SecurityGroups = m.SecurityGroups.SetItem(g, m.SecurityGroups[g] with { Rules = m.SecurityGroups[g].Rules.Where(r => !ids.Contains(r.Id)).ToEquatableArray() }) });
         }
-        Console.WriteLine($"deleted the {rules - 1} rules of the 100 groups in {sw.ElapsedMilliseconds} ms; process RSS after (GC'd): {Rss() / 1024.0 / 1024.0:F0} MiB");
+        System.Console.WriteLine($"deleted the {rules - 1} rules of the 100 groups in {sw.ElapsedMilliseconds} ms; process RSS after (GC'd): {Rss() / 1024.0 / 1024.0:F0} MiB");
         reconciler.Dispose();
         datapath.Stop();
         reconciler.CloseRetired();

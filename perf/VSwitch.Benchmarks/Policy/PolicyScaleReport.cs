@@ -92,12 +92,12 @@ public static class PolicyScaleReport
         var quotaContext = context with { QuotaDefaults = QuotaLimits.Of([.. QuotaLimits.Resources.Select(r => new KeyValuePair<string, int>(r, int.MaxValue))]) };
         var quotaUs = Time(() => SecurityGroupRuleOperations.Create(model, extra, quotaContext).Value.PortRangeMin ?? 0) / 1000;
 
-        Console.WriteLine($"model: {rules} rules in {model.SecurityGroups.Count} groups, {model.Ports.Count} ports (built in {buildMs} ms)");
-        Console.WriteLine($"compile (all ports, cold): {compileMs:F0} ms; compiled memory: {memory / 1024.0 / 1024.0:F1} MiB; ingress entries: {entries}; shared classifier pairs: {compiler.GroupSetCount}");
-        Console.WriteLine($"recompile after one port changed groups: {recompileMs:F0} ms");
-        Console.WriteLine($"busiest port: {busiest.Ingress.RuleCount} ingress rules, mask types v4/v6 {busiest.Ingress.MaskTypeCount}");
-        Console.WriteLine($"lookup (miss) compiled: {perLookupNs:F1} ns; linear scan of all {rules} rules: {linearNs:F0} ns; ratio {linearNs / perLookupNs:F0}x");
-        Console.WriteLine($"one rule create on this model: {plainUs:F0} us without quotas, {quotaUs:F0} us with quota enforcement");
+        System.Console.WriteLine($"model: {rules} rules in {model.SecurityGroups.Count} groups, {model.Ports.Count} ports (built in {buildMs} ms)");
+        System.Console.WriteLine($"compile (all ports, cold): {compileMs:F0} ms; compiled memory: {memory / 1024.0 / 1024.0:F1} MiB; ingress entries: {entries}; shared classifier pairs: {compiler.GroupSetCount}");
+        System.Console.WriteLine($"recompile after one port changed groups: {recompileMs:F0} ms");
+        System.Console.WriteLine($"busiest port: {busiest.Ingress.RuleCount} ingress rules, mask types v4/v6 {busiest.Ingress.MaskTypeCount}");
+        System.Console.WriteLine($"lookup (miss) compiled: {perLookupNs:F1} ns; linear scan of all {rules} rules: {linearNs:F0} ns; ratio {linearNs / perLookupNs:F0}x");
+        System.Console.WriteLine($"one rule create on this model: {plainUs:F0} us without quotas, {quotaUs:F0} us with quota enforcement");
     }
 
     private static double Time(Func<int> lookup)
