@@ -12,6 +12,9 @@ namespace VSwitch.Admin.Client;
 /// </remarks>
 internal sealed class PooledBody : IDisposable
 {
+    /// <summary>No answer of the API comes near this; a larger one is refused rather than filling the memory.</summary>
+    public const int MaxLength = 256 << 20;
+
     private byte[] _buffer;
 
     private PooledBody(byte[] buffer, int length)
@@ -24,10 +27,17 @@ internal sealed class PooledBody : IDisposable
 
     public ReadOnlySpan<byte> Span => _buffer.AsSpan(0, Length);
 
-    /// <summary>Reads <paramref name="stream"/> to its end (<paramref name="expected"/>: its length, when known).</summary>
+    /// <summary>
+    /// Reads <paramref name="stream"/> to its end (<paramref name="expected"/>: its length, when known); more than
+    /// <see cref="MaxLength"/> bytes is an <see cref="InvalidDataException"/>.
+    /// </summary>
     public static async Task<PooledBody> ReadAsync(Stream stream, long? expected, CancellationToken cancellation)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(expected ?? 0, 0, 64 << 20) + 1);
+        if (expected > MaxLength)
+        {
+            throw TooLarge();
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent((int)(expected ?? 0) + 1);
         var length = 0;
         try
         {
@@ -35,7 +45,11 @@ internal sealed class PooledBody : IDisposable
             {
                 if (length == buffer.Length)
                 {
-                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    if (length >= MaxLength)
+                    {
+                        throw TooLarge();
+                    }
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, MaxLength + 1));
                     buffer.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
@@ -54,6 +68,8 @@ internal sealed class PooledBody : IDisposable
             throw;
         }
     }
+
+    private static InvalidDataException TooLarge() => new($"a body larger than {MaxLength >> 20} MiB");
 
     public void Dispose()
     {

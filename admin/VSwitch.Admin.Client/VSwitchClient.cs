@@ -151,6 +151,17 @@ public sealed partial class VSwitchClient : IDisposable
             response?.Dispose();
             throw new VSwitchConnectionException($"vswitchd at {_where} did not answer within {_http.Timeout.TotalSeconds:0} s", ex);
         }
+        catch (InvalidDataException ex)
+        {
+            response?.Dispose();
+            throw new VSwitchConnectionException($"{_where} answered {method} {path} with {ex.Message}", ex);
+        }
+        catch
+        {
+            // The caller cancelled: the answer (and its connection) goes.
+            response?.Dispose();
+            throw;
+        }
         using (response)
         {
             var tag = response.Headers.ETag?.ToString();
@@ -195,7 +206,11 @@ public sealed partial class VSwitchClient : IDisposable
             }
             if (member is null)
             {
-                return JsonSerializer.Deserialize(ref reader, type);
+                var whole = JsonSerializer.Deserialize(ref reader, type);
+                while (reader.Read())
+                {
+                }
+                return whole;
             }
             T? value = default;
             var found = false;

@@ -22,8 +22,9 @@ internal sealed class SnapshotReader(VSwitchClient client)
     public const int FlowLimit = 5000;
 
     /// <summary>
-    /// "Active" connections carried a packet in this many seconds: the refresh interval and a second more, so a
-    /// connection that moved since the last refresh is never missed (a refresh can come late).
+    /// "Active" connections carried a packet in this many seconds (by the data path's clock, which the workers and
+    /// the conntrack sweep advance): the refresh interval and a second more, so that a connection that moved since
+    /// the last refresh is listed unless that refresh came more than a second late.
     /// </summary>
     public const int ActiveWithinSeconds = 2;
 

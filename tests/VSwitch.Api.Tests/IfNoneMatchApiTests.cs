@@ -51,19 +51,24 @@ public sealed class IfNoneMatchApiTests : ApiHostTest
         Assert.Equal(HttpStatusCode.NotModified, (await Get(path, newTag)).Status);
     }
 
-    [Fact]
-    public async Task Tags_DifferByQueryAndByProject()
+    [Theory]
+    [InlineData("v2.0/ports")]
+    [InlineData("v2.0/security-groups")]
+    public async Task Tags_DifferByQueryAndByProject(string path)
     {
-        var (_, all, _) = await Get("v2.0/security-groups");
-        var (_, named, _) = await Get("v2.0/security-groups?name=default");
-        var (_, other, otherBody) = await Get("v2.0/security-groups", project: "fresh");
+        // Both projects first (listing groups creates a project's default group, which changes the model).
+        await Get("v2.0/security-groups");
+        await Get("v2.0/security-groups", project: "fresh");
+        var (_, all, _) = await Get(path);
+        var (_, named, _) = await Get($"{path}?name=default");
+        var (_, other, otherBody) = await Get(path, project: "fresh");
+        Assert.Equal(HttpStatusCode.NotModified, (await Get(path, all)).Status);
 
         Assert.Equal(3, new[] { all, named, other }.Distinct().Count());
         // The other project's list is its own, even to a caller holding the first project's tag.
-        var (status, _, body) = await Get("v2.0/security-groups", all, project: "fresh");
+        var (status, _, body) = await Get(path, all, project: "fresh");
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Contains("\"fresh\"", body);
-        Assert.Contains("\"fresh\"", otherBody);
+        Assert.Equal(otherBody, body);
     }
 
     [Fact]

@@ -55,6 +55,37 @@ public sealed class ClientBodyTests
     }
 
     [Fact]
+    public async Task Stats_TrailingGarbage_IsNotJson()
+    {
+        using var client = Client(new FakeApi().On("GET", "/v2.0/vswitch/stats", "{\"port_stats\": []} {"));
+
+        var error = await Assert.ThrowsAsync<VSwitchConnectionException>(() => client.GetStatsAsync());
+
+        Assert.Contains("with a body that is not JSON", error.Message);
+    }
+
+    [Fact]
+    public async Task Body_LargerThanTheLimit_IsRefusedBeforeItIsRead()
+    {
+        using var client = new VSwitchClient(new HttpClient(new Huge()) { BaseAddress = new Uri("http://vswitch/") });
+
+        var error = await Assert.ThrowsAsync<VSwitchConnectionException>(() => client.GetStatsAsync());
+
+        Assert.Contains("a body larger than 256 MiB", error.Message);
+    }
+
+    /// <summary>Announces an answer of 300 MiB.</summary>
+    private sealed class Huge : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var content = new ByteArrayContent("{}"u8.ToArray());
+            content.Headers.ContentLength = 300L << 20;
+            return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = content });
+        }
+    }
+
+    [Fact]
     public async Task One_NullMember_IsAConnectionError()
     {
         using var client = Client(new FakeApi().On("GET", "/v2.0/ports/p-1", """{"port": null}"""));

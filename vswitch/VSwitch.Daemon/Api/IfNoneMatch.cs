@@ -18,7 +18,8 @@ namespace VSwitch.Daemon.Api;
 /// ~13 ms to build and the console ~10 ms to read, every second, though ports seldom change.</para>
 /// <para><b>The tag.</b> <c>"epoch-version-request"</c>: epoch is random per process (a restarted daemon never
 /// matches an old tag); version numbers the snapshots the list was built from (<see cref="Sources"/>); request is a
-/// hash of what else shapes the answer: path, query (filters, fields, paging) and the caller's project and role.
+/// hash of what else shapes the answer: scheme, host and path (paging links name them), query (filters, fields, paging)
+/// and the caller's project and role.
 /// A version number is given to one set of snapshots only, ever, so a tag can never name a list other than its own.</para>
 /// <para>Neutron does not send ETags; its clients ignore them. Updates keep Neutron's
 /// <c>If-Match: revision_number=N</c> (<see cref="IfMatch"/>).</para>
@@ -55,7 +56,8 @@ internal static class IfNoneMatch
 
     private static string RequestHash(HttpRequest request, OperationContext context)
     {
-        var shape = $"{request.Path}{request.QueryString}\n{context.ProjectId}\n{context.IsAdmin}";
+        // Scheme, host and base path too: a paged list's links name them.
+        var shape = $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{request.QueryString}\n{context.ProjectId}\n{context.IsAdmin}";
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(shape)).AsSpan(0, 8));
     }
 

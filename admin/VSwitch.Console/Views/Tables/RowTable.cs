@@ -229,18 +229,7 @@ internal sealed class RowTable<T> : TableView, IFilterable
             // The titles in the header's colours, the gaps between them in the normal ones (as TableView draws them).
             var header = Style.HeaderScheme ?? GetScheme();
             var titles = _source.ColumnNames;
-            Move(0, line);
-            SetAttribute(normal);
-            AddStr(Blank(columns.Count == 0 ? width : columns[0].Start));
-            foreach (var (column, start, span) in columns)
-            {
-                Move(start, line);
-                SetAttribute(HasFocus ? header.Focus : header.Normal);
-                AddStr(Fit(titles[column], span - 1, _columns[column].Right, Style.GetColumnStyleIfAny(column)?.TruncationIndicator));
-                SetAttribute(normal);
-                AddStr(" ");
-            }
-            line++;
+            DrawLine(line++, columns, width, normal, c => titles[c], HasFocus ? header.Focus : header.Normal, normal);
         }
         if (line < Viewport.Height)
         {
@@ -252,52 +241,111 @@ internal sealed class RowTable<T> : TableView, IFilterable
         for (; line < Viewport.Height; line++)
         {
             var row = Viewport.Y + line - headerLines;
-            Move(0, line);
             if (row < 0 || row >= _source.Rows.Count)
             {
+                Move(0, line);
                 SetAttribute(normal);
                 AddStr(Blank(width));
                 continue;
             }
             var scheme = GetScheme();
-            SetAttribute(IsSelected(0, row) ? SelectedRow(scheme) : Enabled ? scheme.Normal : scheme.Active);
+            var look = IsSelected(0, row) ? SelectedRow(scheme) : Enabled ? scheme.Normal : scheme.Disabled;
             var cells = _source.CellsOf(row);
-            if (columns.Count == 0 || columns[0].Start > 0)
-            {
-                AddStr(Blank(columns.Count == 0 ? width : columns[0].Start));
-            }
-            foreach (var (column, start, span) in columns)
-            {
-                Move(start, line);
-                AddStr(Fit(cells[column], span - 1, _columns[column].Right, Style.GetColumnStyleIfAny(column)?.TruncationIndicator) + " ");
-            }
+            DrawLine(line, columns, width, look, c => cells[c], look, look);
         }
         return true;
     }
 
-    /// <summary>
-    /// The columns on screen, left to right: each one's index, where it starts in the viewport (negative when it is
-    /// scrolled partly off the left) and how many screen columns it spans (its text and the gap after it; the last
-    /// one on screen spans to the right edge).
-    /// </summary>
-    private List<(int Column, int Start, int Span)> ColumnsOnScreen(int width)
+    /// <summary>One line of the table: each column's text in <paramref name="text"/>, the gaps and the rest in <paramref name="rest"/>.</summary>
+    private void DrawLine(int line, List<Placed> columns, int width, Terminal.Gui.Drawing.Attribute rest, Func<int, string> cell,
+        Terminal.Gui.Drawing.Attribute text, Terminal.Gui.Drawing.Attribute gap)
     {
-        var columns = new List<(int Column, int Start, int Span)>();
+        SetAttribute(rest);
+        if (columns.Count == 0 || columns[0].Start > 0)
+        {
+            Move(0, line);
+            AddStr(Blank(columns.Count == 0 ? width : columns[0].Start));
+        }
+        foreach (var (column, start, space, hasGap) in columns)
+        {
+            Move(start, line);
+            SetAttribute(text);
+            AddStr(Fit(cell(column), space, _columns[column].Right, Style.GetColumnStyleIfAny(column)?.TruncationIndicator));
+            if (hasGap)
+            {
+                SetAttribute(gap);
+                AddStr(" ");
+            }
+        }
+        var end = columns.Count == 0 ? width : columns[^1].Start + columns[^1].Space + (columns[^1].Gap ? 1 : 0);
+        if (end < width)
+        {
+            SetAttribute(rest);
+            Move(Math.Max(end, 0), line);
+            AddStr(Blank(width - Math.Max(end, 0)));
+        }
+    }
+
+    /// <summary>A column as TableView laid it out: where it starts in the viewport (negative when scrolled partly off
+    /// the left), the screen columns its text has, and whether a one-column gap follows it (all but the last).</summary>
+    private readonly record struct Placed(int Column, int Start, int Space, bool Gap);
+
+    /// <summary>
+    /// The columns on screen, left to right, where TableView put them: read back with <see cref="TableView.ScreenToCell(int, int, out int?, out int?)"/>
+    /// on the header line (a column starts where the column under x changes); a column that goes on past the right
+    /// edge is followed beyond it, so its text is cut by the edge as TableView's is, not fitted to what shows.
+    /// </summary>
+    private List<Placed> ColumnsOnScreen(int width)
+    {
+        var starts = new List<(int Column, int Start)>();
         for (var x = 0; x < width; x++)
         {
-            ScreenToCell(x, 0, out var header, out var offset);
-            if (header is not { } column || columns.Count > 0 && columns[^1].Column == column)
+            ScreenToCell(x, 0, out var header, out _);
+            if (header is { } column && (starts.Count == 0 || starts[^1].Column != column))
             {
+                starts.Add((column, x));
+            }
+        }
+        var placed = new List<Placed>(starts.Count);
+        if (starts.Count == 0)
+        {
+            return placed;
+        }
+        if (starts[0].Start == 0)
+        {
+            // How far the first column is scrolled off the left. Asked on a line past the last row: there TableView
+            // gives the offset within the column counting the scroll (on the header line it does not, once scrolled down).
+            ScreenToCell(0, CurrentHeaderHeightVisible() + _source.Rows.Count, out _, out var offset);
+            starts[0] = (starts[0].Column, -(offset ?? 0));
+        }
+        var contentEnd = GetContentSize().Width - Viewport.X;
+        for (var i = 0; i < starts.Count; i++)
+        {
+            var (column, start) = starts[i];
+            if (column == _columns.Length - 1)
+            {
+                // The last column has no gap after it: its text runs to the end of the content.
+                placed.Add(new Placed(column, start, Math.Max(0, contentEnd - start), Gap: false));
                 continue;
             }
-            var start = x - (offset ?? 0);
-            if (columns.Count > 0)
-            {
-                columns[^1] = columns[^1] with { Span = start - columns[^1].Start };
-            }
-            columns.Add((column, start, width - start));
+            var next = i + 1 < starts.Count ? starts[i + 1].Start : NextColumnStart(column, width, contentEnd);
+            placed.Add(new Placed(column, start, Math.Max(0, next - start - 1), Gap: true));
         }
-        return columns;
+        return placed;
+    }
+
+    /// <summary>Where the column after <paramref name="column"/> starts, looking right of the screen's edge.</summary>
+    private int NextColumnStart(int column, int from, int contentEnd)
+    {
+        for (var x = from; x < contentEnd; x++)
+        {
+            ScreenToCell(x, 0, out var header, out _);
+            if (header != column)
+            {
+                return x;
+            }
+        }
+        return contentEnd + 1;
     }
 
     /// <summary>
