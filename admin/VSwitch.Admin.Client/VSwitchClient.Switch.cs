@@ -16,10 +16,11 @@ public sealed partial class VSwitchClient
 
     /// <summary>
     /// Tracked connections, optionally only those of one port, or only those that carried a packet in the last
-    /// <paramref name="activeWithinSeconds"/>, at most <paramref name="limit"/>.
+    /// <paramref name="activeWithinSeconds"/>, at most <paramref name="limit"/>; with <paramref name="fields"/>, only
+    /// those attributes (Neutron's <c>fields=</c>; the others are left at their defaults).
     /// </summary>
     public Task<List<FlowEntry>> ListFlowsAsync(string? portId = null, int? limit = null, CancellationToken cancellation = default,
-        int? activeWithinSeconds = null)
+        int? activeWithinSeconds = null, IEnumerable<string>? fields = null)
     {
         var query = new List<KeyValuePair<string, string>>();
         if (portId is not null)
@@ -29,6 +30,10 @@ public sealed partial class VSwitchClient
         if (activeWithinSeconds is { } seconds)
         {
             query.Add(new("active_within", seconds.ToString(CultureInfo.InvariantCulture)));
+        }
+        if (fields is not null)
+        {
+            query.Add(new("fields", string.Join(',', fields)));
         }
         if (limit is { } n)
         {

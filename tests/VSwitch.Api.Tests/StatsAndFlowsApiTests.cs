@@ -270,6 +270,19 @@ public sealed class StatsAndFlowsApiTests(Xunit.Abstractions.ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Flows_Fields_KeepOnlyThoseAttributes()
+    {
+        await SendTraffic();
+
+        var some = (await _client.GetJson("v2.0/vswitch/flows?fields=src,dst_port&fields=packets_orig")).Body!["flows"]!.AsArray().Single()!.AsObject();
+        var none = (await _client.GetJson("v2.0/vswitch/flows?fields=bogus")).Body!["flows"]!.AsArray().Single()!.AsObject();
+
+        Assert.Equal(["dst_port", "packets_orig", "src"], some.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(("198.18.0.10", 5353, 1L), ((string)some["src"]!, (int)some["dst_port"]!, (long)some["packets_orig"]!));
+        Assert.Empty(none);
+    }
+
+    [Fact]
     public async Task Flows_ActiveWithin_ListsOnlyConnectionsWithARecentPacket()
     {
         await SendTraffic();

@@ -80,8 +80,10 @@ public sealed class FlowsScreenTests(ITestOutputHelper output)
             flows = [.. reads.Paths.Where(p => p.StartsWith("/v2.0/vswitch/flows", StringComparison.Ordinal))];
         }
         Assert.Equal(2, flows.Length);
-        Assert.Contains("/v2.0/vswitch/flows?active_within=2&limit=5000", flows);
-        Assert.Contains("/v2.0/vswitch/flows?limit=5000", flows);
+        var fields = "fields=" + Uri.EscapeDataString(string.Join(',', SnapshotReader.FlowFields));
+        Assert.Equal($"/v2.0/vswitch/flows?active_within=2&{fields}&limit=5000", flows[0]);
+        Assert.Equal($"/v2.0/vswitch/flows?{fields}&limit=5000", flows[1]);
+        Assert.DoesNotContain("rule_id", flows[0]);
     }
 
     [Fact]

@@ -9,7 +9,8 @@ namespace VSwitch.Benchmarks.ConsoleRefresh;
 
 /// <summary>
 /// One refresh of the operator console at 1,000 ports with 5,000 active connections (issue 19's scale): the API
-/// read (answers from memory, in the daemon's shape; ports and groups unchanged, so 304 as the daemon answers them),
+/// read (answers from memory, in the daemon's shape: ports and groups unchanged, so 304 as the daemon answers them;
+/// the connections with the fields the console asks for),
 /// the screen's update and Terminal.Gui's layout and draw, on its headless ANSI driver, in a terminal of 80×24 and of
 /// 200×50. Single-threaded, so the time is the CPU the refresh costs; what the console's process spends besides
 /// (Terminal.Gui's input and main loops polling 75 times a second) is in perf/console-refresh.sh's figures.
@@ -69,7 +70,7 @@ public class ConsoleRefreshBenchmarks
     private sealed class Canned(int ports, int flows) : HttpMessageHandler
     {
         private readonly byte[][] _stats = [RefreshBodies.Stats(ports, 0), RefreshBodies.Stats(ports, 1)];
-        private readonly byte[][] _flows = [RefreshBodies.Flows(flows, 0), RefreshBodies.Flows(flows, 1)];
+        private readonly byte[][] _flows = [RefreshBodies.Flows(flows, 0, SnapshotReader.FlowFields), RefreshBodies.Flows(flows, 1, SnapshotReader.FlowFields)];
         private readonly byte[] _ports = RefreshBodies.Ports(ports);
         private readonly byte[] _groups = RefreshBodies.Groups();
 

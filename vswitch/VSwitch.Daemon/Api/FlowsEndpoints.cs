@@ -11,7 +11,7 @@ using VSwitch.Packets;
 namespace VSwitch.Daemon.Api;
 
 /// <summary>
-/// <c>GET /v2.0/vswitch/flows[?port_id=ID][&amp;active_within=S][&amp;limit=N]</c>: the tracked connections (what
+/// <c>GET /v2.0/vswitch/flows[?port_id=ID][&amp;active_within=S][&amp;limit=N][&amp;fields=F]</c>: the tracked connections (what
 /// <c>vswitchctl flow list</c> shows), with data-path slots mapped back to Neutron ids.
 /// </summary>
 /// <remarks>
@@ -30,7 +30,8 @@ namespace VSwitch.Daemon.Api;
 /// id is 404 PortNotFound; a port without a data-path slot has none). <c>active_within</c>: only connections that
 /// carried a packet in the last S seconds (1..86400), as the console's flows screen asks every second: the
 /// connections moving now, whatever their number, instead of the first N of the table, most of them idle.
-/// <c>limit</c>: at most N entries (1..100000, default 1000).</para>
+/// <c>limit</c>: at most N entries (1..100000, default 1000). <c>fields</c>: only those attributes, as on Neutron's
+/// lists (the console leaves out the ids it does not show, a third of each entry).</para>
 /// <para><b>Cost.</b> The table is copied in chunks without stopping the workers (<see cref="ConnTable.List"/>); the
 /// slot-to-id maps are built under the reconciler's lock, so they match the slots the listing saw unless a port
 /// was replaced in between.</para>
@@ -51,6 +52,7 @@ internal static class FlowsEndpoints
             var portId = StatsEndpoints.PortIdQuery(api, http);
             var limit = Limit(http);
             var activeWithin = ActiveWithin(http);
+            var want = Fields(http);
             var reconciler = api.Reconciler;
             var (portOfSlot, ruleOfSlot, networkOfZone, slot) = reconciler.ReadConsistent((model, statuses) =>
             {
@@ -102,32 +104,89 @@ internal static class FlowsEndpoints
                     var binding = c.SnatInside;
                     var admitted = binding is null && ruleOfSlot.TryGetValue(c.RuleSlot, out var r) ? r : ((Guid Rule, Guid Group)?)null;
                     w.WriteStartObject();
-                    w.WriteString("kind", binding is not null ? "snat" : c.IsUntranslated ? "untranslated" : "connection");
-                    w.WriteNumber("zone", c.Zone);
-                    WriteId(w, "network_id", networkOfZone, c.NetworkIndex);
-                    if (binding is { } b)
+                    if (want.HasFlag(Field.Kind))
                     {
-                        w.WriteString("snat_inside", $"{b.Address.ToIPAddress()}:{b.Port}");
+                        w.WriteString("kind", binding is not null ? "snat" : c.IsUntranslated ? "untranslated" : "connection");
                     }
-                    else
+                    if (want.HasFlag(Field.Zone))
                     {
-                        w.WriteNull("snat_inside");
+                        w.WriteNumber("zone", c.Zone);
                     }
-                    w.WriteString("protocol", ProtocolName(c.Protocol));
-                    WriteAddress(w, "src", c.Source);
-                    WriteAddress(w, "dst", c.Destination);
-                    w.WriteNumber("src_port", c.SourcePort);
-                    w.WriteNumber("dst_port", c.DestinationPort);
-                    w.WriteString("state", c.StateName);
-                    w.WriteNumber("age_seconds", Math.Round(Math.Max(0, now - c.CreatedMs) / 1000.0, 3));
-                    w.WriteNumber("packets_orig", c.PacketsOriginal);
-                    w.WriteNumber("bytes_orig", c.BytesOriginal);
-                    w.WriteNumber("packets_reply", c.PacketsReply);
-                    w.WriteNumber("bytes_reply", c.BytesReply);
-                    WriteGuid(w, "rule_id", admitted?.Rule);
-                    WriteGuid(w, "security_group_id", admitted?.Group);
-                    WriteId(w, "in_port_id", portOfSlot, c.OrigInPort);
-                    WriteId(w, "out_port_id", portOfSlot, c.OrigOutPort);
+                    if (want.HasFlag(Field.NetworkId))
+                    {
+                        WriteId(w, "network_id", networkOfZone, c.NetworkIndex);
+                    }
+                    if (want.HasFlag(Field.SnatInside))
+                    {
+                        if (binding is { } b)
+                        {
+                            w.WriteString("snat_inside", $"{b.Address.ToIPAddress()}:{b.Port}");
+                        }
+                        else
+                        {
+                            w.WriteNull("snat_inside");
+                        }
+                    }
+                    if (want.HasFlag(Field.Protocol))
+                    {
+                        w.WriteString("protocol", ProtocolName(c.Protocol));
+                    }
+                    if (want.HasFlag(Field.Src))
+                    {
+                        WriteAddress(w, "src", c.Source);
+                    }
+                    if (want.HasFlag(Field.Dst))
+                    {
+                        WriteAddress(w, "dst", c.Destination);
+                    }
+                    if (want.HasFlag(Field.SrcPort))
+                    {
+                        w.WriteNumber("src_port", c.SourcePort);
+                    }
+                    if (want.HasFlag(Field.DstPort))
+                    {
+                        w.WriteNumber("dst_port", c.DestinationPort);
+                    }
+                    if (want.HasFlag(Field.State))
+                    {
+                        w.WriteString("state", c.StateName);
+                    }
+                    if (want.HasFlag(Field.AgeSeconds))
+                    {
+                        w.WriteNumber("age_seconds", Math.Round(Math.Max(0, now - c.CreatedMs) / 1000.0, 3));
+                    }
+                    if (want.HasFlag(Field.PacketsOrig))
+                    {
+                        w.WriteNumber("packets_orig", c.PacketsOriginal);
+                    }
+                    if (want.HasFlag(Field.BytesOrig))
+                    {
+                        w.WriteNumber("bytes_orig", c.BytesOriginal);
+                    }
+                    if (want.HasFlag(Field.PacketsReply))
+                    {
+                        w.WriteNumber("packets_reply", c.PacketsReply);
+                    }
+                    if (want.HasFlag(Field.BytesReply))
+                    {
+                        w.WriteNumber("bytes_reply", c.BytesReply);
+                    }
+                    if (want.HasFlag(Field.RuleId))
+                    {
+                        WriteGuid(w, "rule_id", admitted?.Rule);
+                    }
+                    if (want.HasFlag(Field.SecurityGroupId))
+                    {
+                        WriteGuid(w, "security_group_id", admitted?.Group);
+                    }
+                    if (want.HasFlag(Field.InPortId))
+                    {
+                        WriteId(w, "in_port_id", portOfSlot, c.OrigInPort);
+                    }
+                    if (want.HasFlag(Field.OutPortId))
+                    {
+                        WriteId(w, "out_port_id", portOfSlot, c.OrigOutPort);
+                    }
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
@@ -148,6 +207,49 @@ internal static class FlowsEndpoints
             throw NeutronErrors.InvalidAttribute("limit", $"'{text}' is not an integer between 1 and {MaxLimit}");
         }
         return limit;
+    }
+
+    /// <summary>The attributes of a connection, for <c>fields=</c>.</summary>
+    [Flags]
+    private enum Field
+    {
+        Kind = 1 << 0,
+        Zone = 1 << 1,
+        NetworkId = 1 << 2,
+        SnatInside = 1 << 3,
+        Protocol = 1 << 4,
+        Src = 1 << 5,
+        Dst = 1 << 6,
+        SrcPort = 1 << 7,
+        DstPort = 1 << 8,
+        State = 1 << 9,
+        AgeSeconds = 1 << 10,
+        PacketsOrig = 1 << 11,
+        BytesOrig = 1 << 12,
+        PacketsReply = 1 << 13,
+        BytesReply = 1 << 14,
+        RuleId = 1 << 15,
+        SecurityGroupId = 1 << 16,
+        InPortId = 1 << 17,
+        OutPortId = 1 << 18,
+        All = (1 << 19) - 1,
+    }
+
+    private static readonly Dictionary<string, Field> s_fieldNames = new(StringComparer.Ordinal)
+    {
+        ["kind"] = Field.Kind, ["zone"] = Field.Zone, ["network_id"] = Field.NetworkId, ["snat_inside"] = Field.SnatInside,
+        ["protocol"] = Field.Protocol, ["src"] = Field.Src, ["dst"] = Field.Dst, ["src_port"] = Field.SrcPort,
+        ["dst_port"] = Field.DstPort, ["state"] = Field.State, ["age_seconds"] = Field.AgeSeconds,
+        ["packets_orig"] = Field.PacketsOrig, ["bytes_orig"] = Field.BytesOrig, ["packets_reply"] = Field.PacketsReply,
+        ["bytes_reply"] = Field.BytesReply, ["rule_id"] = Field.RuleId, ["security_group_id"] = Field.SecurityGroupId,
+        ["in_port_id"] = Field.InPortId, ["out_port_id"] = Field.OutPortId,
+    };
+
+    /// <summary>Neutron's <c>fields=a&amp;fields=b</c> (or <c>fields=a,b</c>): only those attributes (unknown names select nothing); none given, all.</summary>
+    private static Field Fields(HttpContext http)
+    {
+        var names = http.Request.Query["fields"].SelectMany(f => (f ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        return names.Count == 0 ? Field.All : names.Aggregate((Field)0, (want, name) => want | s_fieldNames.GetValueOrDefault(name));
     }
 
     /// <summary>The largest <c>active_within</c> accepted, in seconds (a day).</summary>
