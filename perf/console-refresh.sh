@@ -11,7 +11,10 @@
 #            packets, which is not the API's cost); then each request alone;
 #   console: vswitchctl console in a tmux terminal of 200x50 on the flows screen (idle, busy) and on the overview,
 #            then 80x24 (flows idle, overview); after 40 s (steady state), its CPU time per refresh (from
-#            /proc/PID/stat over 20 s, one refresh a second), which includes reading the JSON and drawing.
+#            /proc/PID/stat over 20 s, one refresh a second), which includes reading the JSON and drawing; and the
+#            same console against a second, empty vswitchd: what Terminal.Gui's loops cost with nothing to show
+#            (the rest is the refresh's own cost, which perf/VSwitch.Benchmarks' ConsoleRefreshBenchmarks measures
+#            alone).
 #   [PROFILE=1] [DAEMON_ONLY=1] perf/console-refresh.sh [PORTS] [CONNECTIONS]   (defaults 1000 and 10000; root; builds
 #   what it runs; DAEMON_ONLY=1 stops after the daemon's figures)
 set -euo pipefail
@@ -29,6 +32,7 @@ vswitchctl=$(pwd)/admin/VSwitch.Cli/bin/Release/net10.0/vswitchctl
 
 dir=$(mktemp -d /tmp/vswitch-console-refresh.XXXXXX)
 pid=""
+empty=""
 # The same connections again and again (each one sees a packet every ~1.5 s; open_connections is below) until stopped.
 busy=""
 start_busy() { ( while true; do open_connections; done ) & busy=$!; sleep 3; }
@@ -37,6 +41,7 @@ cleanup() {
   stop_busy
   tmux -L crf kill-server 2>/dev/null || true
   [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  [[ -n "$empty" ]] && kill -TERM "$empty" 2>/dev/null && wait "$empty" 2>/dev/null || true
   for vm in crfa crfb; do ip netns del "$vm" 2>/dev/null || true; done
   rm -rf "$dir"
 }
@@ -150,10 +155,12 @@ alone() {
   local times; times=$(for _ in $(seq 10); do curl -s -o /dev/null -w '%{time_total}\n' --unix-socket "$dir/api.sock" "$@"; done | sort -n)
   echo "  $label: median $(echo "$times" | sed -n 5p | awk '{printf "%.1f", $1*1000}') ms"
 }
-daemon_refresh idle "active_within=2&limit=5000"
-daemon_refresh idle "limit=5000"
+# What the console asks of each connection (SnapshotReader.FlowFields).
+console_fields="fields=zone,protocol,src,dst,src_port,dst_port,state,age_seconds,packets_orig,bytes_orig,packets_reply,bytes_reply,in_port_id,out_port_id"
+daemon_refresh idle "active_within=2&$console_fields&limit=5000"
+daemon_refresh idle "$console_fields&limit=5000"
 start_busy
-daemon_refresh busy "active_within=2&limit=5000"
+daemon_refresh busy "active_within=2&$console_fields&limit=5000"
 stop_busy
 alone "GET /v2.0/vswitch/stats" "http://vswitch/v2.0/vswitch/stats"
 alone "GET /v2.0/ports (If-None-Match, 304)" -H "If-None-Match: $ports_tag" "http://vswitch/v2.0/ports"
@@ -163,12 +170,12 @@ alone "GET /v2.0/vswitch/flows?limit=5000" "http://vswitch/v2.0/vswitch/flows?li
 [[ -n "${DAEMON_ONLY:-}" ]] && exit 0
 
 console_cpu() {
-  local screen=$1 case=$2 size=${3:-200x50}
+  local screen=$1 case=$2 size=${3:-200x50} socket=${4:-$dir/api.sock}
   tmux -L crf kill-server 2>/dev/null || true
   # PROFILE=1: the console writes a perf map, so `perf record -g -p PID` names its managed frames.
   local profile=""
   [[ -n "${PROFILE:-}" ]] && profile="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0"
-  tmux -L crf new-session -d -s c -x "${size%x*}" -y "${size#*x}" "$profile TERM=xterm-256color $vswitchctl console --socket $dir/api.sock"
+  tmux -L crf new-session -d -s c -x "${size%x*}" -y "${size#*x}" "$profile TERM=xterm-256color $vswitchctl console --socket $socket"
   sleep 3
   tmux -L crf send-keys -t c "$screen"
   # Steady state: .NET compiles a method again, optimised, after some 30 calls (tiered compilation), and a refresh
@@ -179,7 +186,9 @@ console_cpu() {
   local c0; c0=$(cpu_ms "$cpid")
   sleep 20
   local c1; c1=$(cpu_ms "$cpid")
-  echo "console: screen $screen ($case), $(entries) tracked: $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.1f", (b - a) / 20 }') ms CPU per refresh (one a second, $size)"
+  local scale; scale="$(entries) tracked"
+  [[ "$socket" != "$dir/api.sock" ]] && scale="an empty daemon: no ports, nothing tracked"
+  echo "console: screen $screen ($case), $scale: $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.1f", (b - a) / 20 }') ms CPU per refresh (one a second, $size)"
   tmux -L crf capture-pane -p -t c | head -12 | cut -c1-120
   stop_busy
   tmux -L crf send-keys -t c q
@@ -190,3 +199,8 @@ console_cpu 4 busy
 console_cpu 1 idle
 console_cpu 4 idle 80x24
 console_cpu 1 idle 80x24
+"$vswitchd" --metrics-listen none --state-dir "$dir/empty-state" --api-socket "$dir/empty.sock" > "$dir/empty.log" 2>&1 &
+empty=$!
+for _ in $(seq 300); do grep -q "vswitchd ready" "$dir/empty.log" && break; sleep 0.05; done
+console_cpu 1 idle 200x50 "$dir/empty.sock"
+console_cpu 1 idle 80x24 "$dir/empty.sock"

@@ -56,16 +56,8 @@ public static class OperatorConsole
     {
         using var app = Application.Create();
         app.Init();
-        app.Keyboard.KeyBindings.Remove(Key.Z.WithCtrl);
         using var window = new ConsoleWindow(app, client, client.Where);
-        app.Keyboard.KeyDown += (_, key) =>
-        {
-            if (key == Key.C.WithCtrl)
-            {
-                StopAll(app, window);
-                key.Handled = true;
-            }
-        };
+        BindKeys(app, window);
         using var stop = cancellation.Register(() =>
         {
             try
@@ -84,6 +76,20 @@ public static class OperatorConsole
             window.ShowFailure(ex);
             return true;
         });
+    }
+
+    /// <summary>The application's own keys: Ctrl+Z unbound (it would stop the process group), Ctrl+C ends everything, dialogs too.</summary>
+    internal static void BindKeys(IApplication app, ConsoleWindow window)
+    {
+        app.Keyboard.KeyBindings.Remove(Key.Z.WithCtrl);
+        app.Keyboard.KeyDown += (_, key) =>
+        {
+            if (key == Key.C.WithCtrl)
+            {
+                StopAll(app, window);
+                key.Handled = true;
+            }
+        };
     }
 
     /// <summary>Ends the console: every open dialog, then the window (each modal loop ends on its own request).</summary>

@@ -188,6 +188,61 @@ public sealed class ConsoleWindowTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void CtrlC_WithADialogOpen_EndsTheDialogAndTheConsole()
+    {
+        using var ui = new Headless(begin: false);
+        OperatorConsole.BindKeys(ui.App, ui.Window);
+        var sawDialog = false;
+        ui.RunModal(ui.Window, step =>
+        {
+            if (step == 1)
+            {
+                ui.Press(Key.F1);
+            }
+            else if (!sawDialog && !ReferenceEquals(ui.App.TopRunnableView, ui.Window))
+            {
+                sawDialog = true;
+                ui.Press(Key.C.WithCtrl);
+            }
+            return step < 100;
+        });
+        Assert.True(sawDialog);
+        Assert.False(ui.Window.IsRunning);
+    }
+
+    [Fact]
+    public void F10_OpensTheMenu_AndItsViewMenuShowsAScreen()
+    {
+        using var ui = new Headless(100, 30, begin: false);
+        var menu = "";
+        ui.RunModal(ui.Window, step =>
+        {
+            switch (step)
+            {
+                case 1:
+                    ui.Press(Key.F10);
+                    break;
+                case 5:
+                    menu = ui.Screen();
+                    ui.Press(Key.CursorRight);
+                    break;
+                case 8:
+                    ui.Press(Key.CursorDown, Key.CursorDown, Key.CursorDown);
+                    break;
+                case 11:
+                    ui.Press(Key.Enter);
+                    break;
+                case 15:
+                    return false;
+            }
+            return true;
+        });
+        output.WriteLine(menu);
+        Assert.Contains("Refresh now", menu);
+        Assert.Equal(Screen.Flows, ui.Window.State.Screen);
+    }
+
+    [Fact]
     public void F1_ShowsEveryKey_EscClosesIt()
     {
         using var ui = new Headless(100, 30, begin: false);
