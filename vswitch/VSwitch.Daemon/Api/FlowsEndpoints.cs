@@ -104,18 +104,10 @@ internal static class FlowsEndpoints
                     var binding = c.SnatInside;
                     var admitted = binding is null && ruleOfSlot.TryGetValue(c.RuleSlot, out var r) ? r : ((Guid Rule, Guid Group)?)null;
                     w.WriteStartObject();
-                    if (want.HasFlag(Field.Kind))
-                    {
-                        w.WriteString("kind", binding is not null ? "snat" : c.IsUntranslated ? "untranslated" : "connection");
-                    }
-                    if (want.HasFlag(Field.Zone))
-                    {
-                        w.WriteNumber("zone", c.Zone);
-                    }
-                    if (want.HasFlag(Field.NetworkId))
-                    {
-                        WriteId(w, "network_id", networkOfZone, c.NetworkIndex);
-                    }
+                    var o = new Attributes(w, want);
+                    o.String(Field.Kind, "kind", binding is not null ? "snat" : c.IsUntranslated ? "untranslated" : "connection");
+                    o.Number(Field.Zone, "zone", c.Zone);
+                    o.Id(Field.NetworkId, "network_id", networkOfZone, c.NetworkIndex);
                     if (want.HasFlag(Field.SnatInside))
                     {
                         if (binding is { } b)
@@ -127,66 +119,21 @@ internal static class FlowsEndpoints
                             w.WriteNull("snat_inside");
                         }
                     }
-                    if (want.HasFlag(Field.Protocol))
-                    {
-                        w.WriteString("protocol", ProtocolName(c.Protocol));
-                    }
-                    if (want.HasFlag(Field.Src))
-                    {
-                        WriteAddress(w, "src", c.Source);
-                    }
-                    if (want.HasFlag(Field.Dst))
-                    {
-                        WriteAddress(w, "dst", c.Destination);
-                    }
-                    if (want.HasFlag(Field.SrcPort))
-                    {
-                        w.WriteNumber("src_port", c.SourcePort);
-                    }
-                    if (want.HasFlag(Field.DstPort))
-                    {
-                        w.WriteNumber("dst_port", c.DestinationPort);
-                    }
-                    if (want.HasFlag(Field.State))
-                    {
-                        w.WriteString("state", c.StateName);
-                    }
-                    if (want.HasFlag(Field.AgeSeconds))
-                    {
-                        w.WriteNumber("age_seconds", Math.Round(Math.Max(0, now - c.CreatedMs) / 1000.0, 3));
-                    }
-                    if (want.HasFlag(Field.PacketsOrig))
-                    {
-                        w.WriteNumber("packets_orig", c.PacketsOriginal);
-                    }
-                    if (want.HasFlag(Field.BytesOrig))
-                    {
-                        w.WriteNumber("bytes_orig", c.BytesOriginal);
-                    }
-                    if (want.HasFlag(Field.PacketsReply))
-                    {
-                        w.WriteNumber("packets_reply", c.PacketsReply);
-                    }
-                    if (want.HasFlag(Field.BytesReply))
-                    {
-                        w.WriteNumber("bytes_reply", c.BytesReply);
-                    }
-                    if (want.HasFlag(Field.RuleId))
-                    {
-                        WriteGuid(w, "rule_id", admitted?.Rule);
-                    }
-                    if (want.HasFlag(Field.SecurityGroupId))
-                    {
-                        WriteGuid(w, "security_group_id", admitted?.Group);
-                    }
-                    if (want.HasFlag(Field.InPortId))
-                    {
-                        WriteId(w, "in_port_id", portOfSlot, c.OrigInPort);
-                    }
-                    if (want.HasFlag(Field.OutPortId))
-                    {
-                        WriteId(w, "out_port_id", portOfSlot, c.OrigOutPort);
-                    }
+                    o.String(Field.Protocol, "protocol", ProtocolName(c.Protocol));
+                    o.Address(Field.Src, "src", c.Source);
+                    o.Address(Field.Dst, "dst", c.Destination);
+                    o.Number(Field.SrcPort, "src_port", c.SourcePort);
+                    o.Number(Field.DstPort, "dst_port", c.DestinationPort);
+                    o.String(Field.State, "state", c.StateName);
+                    o.Number(Field.AgeSeconds, "age_seconds", Math.Round(Math.Max(0, now - c.CreatedMs) / 1000.0, 3));
+                    o.Number(Field.PacketsOrig, "packets_orig", c.PacketsOriginal);
+                    o.Number(Field.BytesOrig, "bytes_orig", c.BytesOriginal);
+                    o.Number(Field.PacketsReply, "packets_reply", c.PacketsReply);
+                    o.Number(Field.BytesReply, "bytes_reply", c.BytesReply);
+                    o.Guid(Field.RuleId, "rule_id", admitted?.Rule);
+                    o.Guid(Field.SecurityGroupId, "security_group_id", admitted?.Group);
+                    o.Id(Field.InPortId, "in_port_id", portOfSlot, c.OrigInPort);
+                    o.Id(Field.OutPortId, "out_port_id", portOfSlot, c.OrigOutPort);
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
@@ -233,6 +180,58 @@ internal static class FlowsEndpoints
         InPortId = 1 << 17,
         OutPortId = 1 << 18,
         All = (1 << 19) - 1,
+    }
+
+    /// <summary>Writes a connection's attribute when <c>fields=</c> asked for it (or asked for nothing).</summary>
+    private readonly struct Attributes(Utf8JsonWriter w, Field want)
+    {
+        public void String(Field field, string name, string value)
+        {
+            if (want.HasFlag(field))
+            {
+                w.WriteString(name, value);
+            }
+        }
+
+        public void Number(Field field, string name, long value)
+        {
+            if (want.HasFlag(field))
+            {
+                w.WriteNumber(name, value);
+            }
+        }
+
+        public void Number(Field field, string name, double value)
+        {
+            if (want.HasFlag(field))
+            {
+                w.WriteNumber(name, value);
+            }
+        }
+
+        public void Address(Field field, string name, IpAddress128 value)
+        {
+            if (want.HasFlag(field))
+            {
+                WriteAddress(w, name, value);
+            }
+        }
+
+        public void Guid(Field field, string name, Guid? value)
+        {
+            if (want.HasFlag(field))
+            {
+                WriteGuid(w, name, value);
+            }
+        }
+
+        public void Id(Field field, string name, Dictionary<int, Guid> map, int key)
+        {
+            if (want.HasFlag(field))
+            {
+                WriteId(w, name, map, key);
+            }
+        }
     }
 
     private static readonly Dictionary<string, Field> s_fieldNames = new(StringComparer.Ordinal)
