@@ -20,7 +20,8 @@ namespace VSwitch.Console.Views.Tables;
 /// cells whose text changed are written to the terminal, so nothing flickers.</para>
 /// <para><b>Cost.</b> A refresh computes each row's cell texts once (filtering and drawing read them), sorts, and
 /// finds the selected key: O(rows × columns) strings, then O(rows log rows). With 1,000 ports or 10,000 connections
-/// this is a few milliseconds (<c>perf/console-refresh.sh</c> measures a whole refresh; figures in perf/RESULTS.md).</para>
+/// this is a few milliseconds (<c>ConsoleRefreshBenchmarks</c> in perf/VSwitch.Benchmarks measures a whole refresh,
+/// <c>perf/console-refresh.sh</c> the console's process; figures in perf/RESULTS.md).</para>
 /// <para><b>Drawing.</b> The rows are drawn here, not by <see cref="TableView"/>: it clears the view, then writes every
 /// line three times over (two clears and a row's background) before its cells, and each character written costs
 /// Terminal.Gui a grapheme split and a width look-up; a 200×50 flows screen spent ~40 ms a second on it. This table
