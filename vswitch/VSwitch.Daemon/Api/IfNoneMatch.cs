@@ -75,7 +75,7 @@ internal static class IfNoneMatch
         {
             lock (_gate)
             {
-                if (sources.Length != _current.Length || sources.Where((s, i) => !ReferenceEquals(s, _current[i])).Any())
+                if (!sources.AsSpan().SequenceEqual(_current, ReferenceEqualityComparer.Instance))
                 {
                     _current = sources;
                     _version++;
