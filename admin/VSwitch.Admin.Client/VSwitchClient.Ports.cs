@@ -1,3 +1,4 @@
+using System.Globalization;
 using VSwitch.Admin.Client.Resources;
 
 namespace VSwitch.Admin.Client;
@@ -23,6 +24,15 @@ public sealed partial class VSwitchClient
 
     public Task<Port> UpdatePortAsync(string id, PortRequest request, CancellationToken cancellation = default) =>
         OneAsync(HttpMethod.Put, $"v2.0/ports/{Escape(id)}", "port", Json.Port, Envelope("port", request, Json.PortRequest), cancellation);
+
+    /// <summary>
+    /// Updates the port only while it is still at revision <paramref name="ifRevision"/> (Neutron's
+    /// <c>If-Match: revision_number=N</c>): a change made since it was read is not overwritten, the update is refused
+    /// with 412 <c>RevisionNumberConstraintFailed</c> (<see cref="VSwitchApiException"/>) and nothing changes.
+    /// </summary>
+    public Task<Port> UpdatePortAsync(string id, PortRequest request, long ifRevision, CancellationToken cancellation = default) =>
+        OneAsync(HttpMethod.Put, $"v2.0/ports/{Escape(id)}", "port", Json.Port, Envelope("port", request, Json.PortRequest), cancellation,
+            "revision_number=" + ifRevision.ToString(CultureInfo.InvariantCulture));
 
     public Task DeletePortAsync(string id, CancellationToken cancellation = default) =>
         SendAsync(HttpMethod.Delete, $"v2.0/ports/{Escape(id)}", null, cancellation);

@@ -79,7 +79,7 @@ public sealed partial class VSwitchClient : IDisposable
     private async Task<Versioned<List<T>>> ListIfChangedAsync<T>(string path, string member, JsonTypeInfo<List<T>> type,
         Versioned<List<T>>? known, CancellationToken cancellation)
     {
-        var (answer, tag) = await ExchangeAsync(HttpMethod.Get, path, null, known?.ETag, cancellation);
+        var (answer, tag) = await ExchangeAsync(HttpMethod.Get, path, null, known?.ETag, null, cancellation);
         if (answer is null)
         {
             return known!;
@@ -113,14 +113,15 @@ public sealed partial class VSwitchClient : IDisposable
     /// caller disposes; any other answer is thrown as its NeutronError. The client's timeout covers the body too.
     /// </summary>
     private async Task<PooledBody> ExchangeAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellation) =>
-        (await ExchangeAsync(method, path, body, null, cancellation)).Body!;
+        (await ExchangeAsync(method, path, body, null, null, cancellation)).Body!;
 
     /// <summary>
     /// As <see cref="ExchangeAsync(HttpMethod, string, JsonNode?, CancellationToken)"/>, with the answer's ETag; with
-    /// <paramref name="ifNoneMatch"/>, a 304 Not Modified answer gives no body.
+    /// <paramref name="ifNoneMatch"/>, a 304 Not Modified answer gives no body; <paramref name="ifMatch"/> is sent as the
+    /// <c>If-Match</c> header (Neutron's <c>revision_number=N</c>).
     /// </summary>
     private async Task<(PooledBody? Body, string? ETag)> ExchangeAsync(HttpMethod method, string path, JsonNode? body, string? ifNoneMatch,
-        CancellationToken cancellation)
+        string? ifMatch, CancellationToken cancellation)
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
@@ -130,6 +131,10 @@ public sealed partial class VSwitchClient : IDisposable
         if (ifNoneMatch is not null)
         {
             request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+        }
+        if (ifMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
         }
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(_http.Timeout);
@@ -278,9 +283,10 @@ public sealed partial class VSwitchClient : IDisposable
     /// <summary>The envelope's member, or a connection error naming what was missing.</summary>
     private JsonNode Member(JsonNode? root, string member) => root?[member] ?? throw MissingMember(member);
 
-    private async Task<T> OneAsync<T>(HttpMethod method, string path, string member, JsonTypeInfo<T> type, JsonNode? body, CancellationToken cancellation)
+    private async Task<T> OneAsync<T>(HttpMethod method, string path, string member, JsonTypeInfo<T> type, JsonNode? body, CancellationToken cancellation,
+        string? ifMatch = null)
     {
-        using var answer = await ExchangeAsync(method, path, body, cancellation);
+        using var answer = (await ExchangeAsync(method, path, body, null, ifMatch, cancellation)).Body!;
         return ReadMember(answer.Span, member, type, method, path)
             ?? throw new VSwitchConnectionException($"{_where} answered with an empty '{member}'");
     }

@@ -25,7 +25,8 @@ public sealed class DialogTests(ITestOutputHelper output)
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
-            Requests.Add($"{request.Method} {request.RequestUri!.AbsolutePath} {body}");
+            var ifMatch = request.Headers.TryGetValues("If-Match", out var values) ? " If-Match: " + string.Join(',', values) : "";
+            Requests.Add($"{request.Method} {request.RequestUri!.AbsolutePath} {body}{ifMatch}");
             var (status, answer) = answers[Math.Min(_next++, answers.Length - 1)];
             return new HttpResponseMessage(status) { Content = new StringContent(answer, Encoding.UTF8, "application/json") };
         }
@@ -240,6 +241,41 @@ public sealed class DialogTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Attach_UpdatesOnlyAtTheRevisionRead_AChangeInBetweenIsReadAgainAndKept()
+    {
+        const string Conflict = """{"NeutronError": {"type": "RevisionNumberConstraintFailed", "message": "Constrained to 4, but current revision is 5", "detail": ""}}""";
+        var api = new ScriptedApi(
+            (HttpStatusCode.OK, """{"port": {"id": "p2", "name": "srv", "revision_number": 4, "security_groups": ["g0"]}}"""),
+            (HttpStatusCode.PreconditionFailed, Conflict),
+            // Meanwhile another operator attached g7: it is read, and kept.
+            (HttpStatusCode.OK, """{"port": {"id": "p2", "name": "srv", "revision_number": 5, "security_groups": ["g0", "g7"]}}"""),
+            (HttpStatusCode.OK, """{"port": {"id": "p2", "name": "srv", "revision_number": 6, "security_groups": ["g0", "g7", "g1"]}}"""));
+        var message = await Actions(api).SetAttachedAsync(s_web, new Port { Id = "p2", Name = "srv" }, attach: true, CancellationToken.None);
+
+        Assert.Equal("attached web to srv", message.Text);
+        Assert.Equal(4, api.Requests.Count);
+        Assert.EndsWith("If-Match: revision_number=4", api.Requests[1]);
+        Assert.StartsWith("GET /v2.0/ports/p2", api.Requests[2]);
+        Assert.StartsWith("PUT /v2.0/ports/p2", api.Requests[3]);
+        Assert.Contains("\"security_groups\":[\"g0\",\"g7\",\"g1\"]", api.Requests[3]);
+        Assert.EndsWith("If-Match: revision_number=5", api.Requests[3]);
+    }
+
+    [Fact]
+    public async Task Attach_PortChangingAtEveryTry_GivesUpWithTheApisError()
+    {
+        var read = (HttpStatusCode.OK, """{"port": {"id": "p2", "name": "srv", "revision_number": 4, "security_groups": []}}""");
+        var refused = (HttpStatusCode.PreconditionFailed, """{"NeutronError": {"type": "RevisionNumberConstraintFailed", "message": "Constrained to 4, but current revision is 5", "detail": ""}}""");
+        var api = new ScriptedApi(read, refused, read, refused, read, refused, read, refused);
+        var message = await Actions(api).SetAttachedAsync(s_web, new Port { Id = "p2", Name = "srv" }, attach: true, CancellationToken.None);
+
+        Assert.True(message.IsError);
+        Assert.Contains("attach web to srv", message.Text);
+        Assert.Contains("current revision is 5", message.Text);
+        Assert.Equal(GroupActions.AttachTries, api.Requests.Count(r => r.StartsWith("PUT ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Trace_FieldsMakeThePacket_VerdictAndStepsShownInTheDialog()
     {
         using var ui = new Headless(80, 24);
@@ -276,6 +312,81 @@ public sealed class DialogTests(ITestOutputHelper output)
         Assert.Contains("DROPPED, reason security_group", screen);
         Assert.Contains("no rule admits it", screen);
         Assert.Equal("p2", dialog.Last!.Value.Fields.PortId);
+    }
+
+    [Fact]
+    public void Ports_SlashFilters_AHiddenPortKeepsItsMark_EscClearsWithoutClosing()
+    {
+        using var ui = new Headless();
+        var api = new ScriptedApi((HttpStatusCode.OK, """{"port": {"id": "p3", "name": "srv-b", "security_groups": []}}"""));
+        var actions = Actions(api);
+        Port[] ports =
+        [
+            new() { Id = "p1", Name = "cli", SecurityGroups = ["g1"] },
+            new() { Id = "p2", Name = "srv-a", SecurityGroups = [] },
+            new() { Id = "p3", Name = "srv-b", SecurityGroups = [] },
+        ];
+        using var dialog = new PortsDialog(s_web, ports, (port, attach) => actions.SetAttachedAsync(s_web, port, attach, CancellationToken.None));
+        var filtered = "";
+        ui.RunModal(dialog, step =>
+        {
+            if (step == 1)
+            {
+                var opened = ui.Screen();
+                Assert.Contains("srv-b", opened);
+                ui.Press((Key)'/');
+                Assert.True(dialog.List.FilterBox.HasFocus);
+                ui.Type("B");
+                Assert.Equal(1, dialog.List.ShownCount);
+                ui.Press(Key.Enter);
+                Assert.True(dialog.List.List.HasFocus);
+                ui.Press(Key.Space);
+                filtered = ui.Screen();
+                // cli is hidden by the filter and still checked; srv-b, the one row shown, is now checked too.
+                Assert.Equal(["cli", "srv-b"], dialog.Checked.Select(p => p.Name));
+                ui.Press((Key)'/', Key.Esc);
+                Assert.True(dialog.IsRunning);
+                Assert.Equal("", dialog.List.Filter);
+                Assert.Equal(3, dialog.List.ShownCount);
+                Assert.Equal(["cli", "srv-b"], dialog.Checked.Select(p => p.Name));
+                ui.Press(Key.Enter);
+            }
+            return true;
+        });
+        output.WriteLine(filtered);
+        Assert.Contains("srv-b", filtered);
+        Assert.DoesNotContain("srv-a", filtered);
+        Assert.Contains("1 of 3", filtered);
+        Assert.True(dialog.Done);
+        Assert.Equal(2, api.Requests.Count);
+        Assert.StartsWith("GET /v2.0/ports/p3", api.Requests[0]);
+        Assert.StartsWith("PUT /v2.0/ports/p3", api.Requests[1]);
+        Assert.Contains("\"security_groups\":[\"g1\"]", api.Requests[1]);
+    }
+
+    [Fact]
+    public void Trace_PortListFiltered_TheTraceEntersByThePortFound()
+    {
+        using var ui = new Headless(80, 24);
+        Port[] ports = [.. Enumerable.Range(1, 12).Select(i => new Port { Id = $"p{i}", Name = $"vm{i:00}" })];
+        var asked = new List<TraceFields>();
+        using var dialog = new TraceDialog(ports, TraceFields.Default with { PortId = "p2" }, fields =>
+        {
+            asked.Add(fields);
+            return Task.FromResult<(PacketTrace?, string?)>((null, "refused"));
+        });
+        ui.RunModal(dialog, step =>
+        {
+            if (step == 1)
+            {
+                Assert.Equal(1, dialog.PortList.Selected);
+                ui.Press((Key)'/');
+                ui.Type("11");
+                ui.Press(Key.Enter, Key.Enter);
+            }
+            return asked.Count == 0;
+        });
+        Assert.Equal("p11", Assert.Single(asked).PortId);
     }
 
     [Fact]

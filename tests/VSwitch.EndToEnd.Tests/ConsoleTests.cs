@@ -92,10 +92,12 @@ public sealed class ConsoleTests(Xunit.Abstractions.ITestOutputHelper output)
         tmux.Wait("Add a rule to web-e2e");
         tmux.Type("ingress tcp 80");
         tmux.Wait("added to web-e2e: ingress IPv4 tcp 80");
-        // Ports with checkboxes: cli, srv by name; check srv and apply.
+        // Ports with checkboxes and a filter box: / and "srv" (Enter back to the list) leave srv; check it and apply.
         tmux.Keys("p");
         tmux.Wait("Ports with web-e2e");
-        tmux.Keys("Down");
+        tmux.Keys("/");
+        tmux.Type("srv");
+        tmux.Wait("1 of 2");
         tmux.Keys("Space");
         tmux.Keys("Enter");
         tmux.Wait("attached web-e2e to srv");

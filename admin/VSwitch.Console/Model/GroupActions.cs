@@ -71,28 +71,40 @@ public sealed class GroupActions(VSwitchClient client)
         }
     }
 
+    /// <summary>How many times an attach is tried when the port keeps changing between its read and its update.</summary>
+    internal const int AttachTries = 3;
+
     /// <summary>
     /// Adds (or with <paramref name="attach"/> false removes) <paramref name="group"/> to the port's groups, in one
-    /// update. The port's groups are read again just before (not taken from the last refresh), so a change made
-    /// since by another operator or dialog is kept.
+    /// update. The port's groups are read again just before (not taken from the last refresh), and the update applies
+    /// only while the port is still at the revision read (<c>If-Match: revision_number=N</c>): when another operator
+    /// or tool changed the port in between, the update is refused, and the port is read and updated again, so their
+    /// change is kept, never overwritten.
     /// </summary>
     public async Task<Message> SetAttachedAsync(SecurityGroup group, Port port, bool attach, CancellationToken cancellation)
     {
         var doing = attach ? $"attach {group.Name} to {port.Name}" : $"detach {group.Name} from {port.Name}";
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            var now = await client.GetPortAsync(port.Id, cancellation);
-            var groups = now.SecurityGroups.Where(g => g != group.Id).ToList();
-            if (attach)
+            try
             {
-                groups.Add(group.Id);
+                var now = await client.GetPortAsync(port.Id, cancellation);
+                var groups = now.SecurityGroups.Where(g => g != group.Id).ToList();
+                if (attach)
+                {
+                    groups.Add(group.Id);
+                }
+                await client.UpdatePortAsync(port.Id, new PortRequest { SecurityGroups = groups }, now.RevisionNumber, cancellation);
+                return Message.Info(attach ? $"attached {group.Name} to {port.Name}" : $"detached {group.Name} from {port.Name}");
             }
-            await client.UpdatePortAsync(port.Id, new PortRequest { SecurityGroups = groups }, cancellation);
-            return Message.Info(attach ? $"attached {group.Name} to {port.Name}" : $"detached {group.Name} from {port.Name}");
-        }
-        catch (VSwitchClientException ex)
-        {
-            return Message.From(doing, ex);
+            catch (VSwitchApiException ex) when (ex.StatusCode == 412 && attempt < AttachTries)
+            {
+                // The port changed between the read and the update: read it again.
+            }
+            catch (VSwitchClientException ex)
+            {
+                return Message.From(doing, ex);
+            }
         }
     }
 }

@@ -1,6 +1,4 @@
-using System.Collections.ObjectModel;
 using Terminal.Gui.ViewBase;
-using Terminal.Gui.Views;
 using VSwitch.Admin.Client.Resources;
 using VSwitch.Console.Model;
 
@@ -8,7 +6,8 @@ namespace VSwitch.Console.Views.Dialogs;
 
 /// <summary>
 /// Which ports a group is on: every port with a checkbox, checked where the group is attached. Space (or a click)
-/// checks and unchecks; Enter applies: one port update for each port whose box changed.
+/// checks and unchecks; <c>/</c> narrows the list (a box hidden by the filter keeps its mark); Enter applies: one port
+/// update for each port whose box changed.
 /// </summary>
 /// <remarks>
 /// Each update sends the port's whole new group list, so a port is either changed or not. When some updates are
@@ -24,23 +23,23 @@ internal sealed class PortsDialog : FormDialog<IReadOnlyList<(Port Port, bool At
     private readonly SecurityGroup _group;
     private readonly List<Port> _ports;
     private readonly bool[] _attached;
-    private readonly ListView _list;
+    private readonly FilteredList _list;
     private readonly SetAttached _set;
 
     public PortsDialog(SecurityGroup group, IReadOnlyList<Port> ports, SetAttached set)
-        : base($"Ports with {group.Name}", "Apply", 60, Math.Clamp(ports.Count + 6, 8, 20))
+        : base($"Ports with {group.Name}", "Apply", 60, Math.Clamp(ports.Count + 8, 10, 20))
     {
         _group = group;
         _set = set;
         _ports = [.. ports.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id, StringComparer.Ordinal)];
         _attached = [.. _ports.Select(p => p.SecurityGroups.Contains(group.Id))];
-        _list = new ListView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), ShowMarks = true, MarkMultiple = true };
-        _list.SetSource(new ObservableCollection<string>(_ports.Select(p => string.IsNullOrEmpty(p.Name) ? p.Id : p.Name)));
-        _list.SelectedItem = _ports.Count == 0 ? null : 0;
-        for (var i = 0; i < _ports.Count; i++)
+        _list = new FilteredList([.. _ports.Select(p => string.IsNullOrEmpty(p.Name) ? p.Id : p.Name)], _attached)
         {
-            _list.Source!.SetMark(i, _attached[i]);
-        }
+            X = 0,
+            Y = 0,
+            Width = Dim.Fill(),
+            Height = Dim.Fill(1),
+        };
         Add(_list);
         _list.SetFocus();
     }
@@ -48,14 +47,14 @@ internal sealed class PortsDialog : FormDialog<IReadOnlyList<(Port Port, bool At
     /// <summary>What each applied change said, once all succeeded.</summary>
     public IReadOnlyList<Message> Applied { get; private set; } = [];
 
-    internal ListView List => _list;
+    internal FilteredList List => _list;
 
-    /// <summary>The ports whose box is checked now.</summary>
-    internal IEnumerable<Port> Checked => _ports.Where((_, i) => _list.Source!.IsMarked(i));
+    /// <summary>The ports whose box is checked now, shown or hidden by the filter.</summary>
+    internal IEnumerable<Port> Checked => _ports.Where((_, i) => _list.IsMarked(i));
 
     protected override async Task<IReadOnlyList<(Port Port, bool Attach, Message Message)>> Submit()
     {
-        var changes = _ports.Select((p, i) => (Port: p, Attach: _list.Source!.IsMarked(i), Was: _attached[i]))
+        var changes = _ports.Select((p, i) => (Port: p, Attach: _list.IsMarked(i), Was: _attached[i]))
             .Where(c => c.Attach != c.Was).ToList();
         var answers = new List<(Port, bool, Message)>();
         foreach (var (port, attach, _) in changes)

@@ -1,4 +1,3 @@
-using System.Collections.ObjectModel;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
 using VSwitch.Admin.Client.Resources;
@@ -19,7 +18,7 @@ internal sealed class TraceDialog : FormDialog<(PacketTrace? Trace, string? Erro
     private const int FieldX = 13;
     private readonly List<Port> _ports;
     private readonly RunTrace _run;
-    private readonly ListView _port;
+    private readonly FilteredList _port;
     private readonly TextField _protocol;
     private readonly TextField _source;
     private readonly TextField _sourcePort;
@@ -35,17 +34,25 @@ internal sealed class TraceDialog : FormDialog<(PacketTrace? Trace, string? Erro
     {
         _run = run;
         _ports = [.. ports.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id, StringComparer.Ordinal)];
-        _port = new ListView { X = FieldX, Y = 0, Width = Dim.Fill(1), Height = 3 };
-        _port.SetSource(new ObservableCollection<string>(_ports.Select(p => string.IsNullOrEmpty(p.Name) ? p.Id : p.Name)));
+        _port = new FilteredList([.. _ports.Select(p => string.IsNullOrEmpty(p.Name) ? p.Id : p.Name)])
+        {
+            X = FieldX,
+            Y = 0,
+            Width = Dim.Fill(1),
+            Height = 4,
+        };
         var at = _ports.FindIndex(p => p.Id == last.PortId);
-        _port.SelectedItem = _ports.Count == 0 ? null : Math.Max(0, at);
+        if (at >= 0)
+        {
+            _port.Select(at);
+        }
         _protocol = Field(4, last.Protocol, 14);
         _source = Field(5, last.Source, 40);
         _sourcePort = Field(6, last.SourcePort, 8);
         _destination = Field(7, last.Destination, 40);
         _destinationPort = Field(8, last.DestinationPort, 8);
         _flags = Field(9, last.Flags, 20);
-        Add(new Label { X = 0, Y = 0, Text = "Enters port:" }, _port,
+        Add(new Label { X = 0, Y = 1, Text = "Enters port:" }, _port,
             new Label { X = 0, Y = 4, Text = "Protocol:" }, new Label { X = FieldX + 15, Y = 4, Text = "tcp udp icmp ipv6-icmp" },
             new Label { X = 0, Y = 5, Text = "Source:" }, new Label { X = 0, Y = 6, Text = "Source port:" },
             new Label { X = 0, Y = 7, Text = "Destination:" }, new Label { X = 0, Y = 8, Text = "Dest. port:" },
@@ -65,7 +72,9 @@ internal sealed class TraceDialog : FormDialog<(PacketTrace? Trace, string? Erro
 
     private TextField Field(int y, string text, int width) => new() { X = FieldX, Y = y, Width = width, Text = text };
 
-    private TraceFields Fields() => new(_port.SelectedItem is int i && i < _ports.Count ? _ports[i].Id : "",
+    internal FilteredList PortList => _port;
+
+    private TraceFields Fields() => new(_port.Selected is int i ? _ports[i].Id : "",
         _protocol.Text, _source.Text, _sourcePort.Text, _destination.Text, _destinationPort.Text, _flags.Text);
 
     protected override Task<(PacketTrace? Trace, string? Error)> Submit()
