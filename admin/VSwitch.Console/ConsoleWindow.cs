@@ -245,13 +245,14 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
         _reading = true;
         var screen = _state.Screen;
         var activeFlowsOnly = _state.ActiveFlowsOnly;
+        var flowPortId = _state.FlowPortId;
         _ = Task.Run(async () =>
         {
             SwitchSnapshot? snapshot = null;
             string? error = null;
             try
             {
-                snapshot = await _reader.ReadAsync(screen, activeFlowsOnly, _closing.Token).ConfigureAwait(false);
+                snapshot = await _reader.ReadAsync(screen, activeFlowsOnly, flowPortId, _closing.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (!_closing.IsCancellationRequested)
             {
@@ -460,11 +461,19 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
         });
     }
 
-    public void NextFlowPort()
+    public void PickFlowPort()
     {
-        _state.NextFlowPort();
-        CurrentScreen.Update(_state);
-        StartRead();
+        var dialog = new FlowPortDialog(_state.Current.Ports, _state.FlowPortId);
+        RunDialog(dialog, () =>
+        {
+            if (!dialog.Done || dialog.Picked == _state.FlowPortId)
+            {
+                return false;
+            }
+            _state.FlowPortId = dialog.Picked;
+            CurrentScreen.Update(_state);
+            return true;
+        });
     }
 
     public void ToggleActiveFlows()
@@ -487,7 +496,7 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
         s  S    sort by the next column, reverse the sort (or click a title)
         ↑↓ PgUp PgDn Home End   move in a list;  Tab   next list
         Groups: n new group  a add rule  x/Del delete  p ports (checkboxes)
-        Flows:  f only the connections through one port, then the next
+        Flows:  f only the connections through one port (a list to pick from)
                 a the active connections only, or all (the first 5,000)
         Trace:  t trace a packet through the pipeline
         F10     the menu;   q   quit (Ctrl+C too)

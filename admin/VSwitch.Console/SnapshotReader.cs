@@ -39,19 +39,34 @@ internal sealed class SnapshotReader(VSwitchClient client)
     private Versioned<List<Port>>? _ports;
     private Versioned<List<SecurityGroup>>? _groups;
 
-    public async Task<SwitchSnapshot> ReadAsync(Screen screen, bool activeFlowsOnly, CancellationToken cancellation)
+    /// <param name="screen">The screen shown (the flows and routers screens read more).</param>
+    /// <param name="activeFlowsOnly">Whether only the connections active in the last <see cref="ActiveWithinSeconds"/> are read.</param>
+    /// <param name="flowPortId">Only the connections through this port (null: all ports), asked of the API so that a port's
+    /// connections are all there even when the whole table has more than <see cref="FlowLimit"/>.</param>
+    /// <param name="cancellation">Ends the read when the console closes.</param>
+    public async Task<SwitchSnapshot> ReadAsync(Screen screen, bool activeFlowsOnly, string? flowPortId, CancellationToken cancellation)
     {
         var stats = client.GetStatsAsync(cancellation);
         var ports = client.ListPortsIfChangedAsync(_ports, cancellation);
         var groups = client.ListSecurityGroupsIfChangedAsync(_groups, cancellation);
-        var flows = screen == Screen.Flows
-            ? client.ListFlowsAsync(limit: FlowLimit, cancellation: cancellation, activeWithinSeconds: activeFlowsOnly ? ActiveWithinSeconds : null,
-                fields: FlowFields)
-            : null;
+        var flows = screen == Screen.Flows ? ReadFlowsAsync(activeFlowsOnly, flowPortId, cancellation) : null;
         var routing = screen == Screen.Routers ? ReadRoutingAsync(cancellation) : null;
         await Task.WhenAll(stats, ports, groups, flows ?? Task.CompletedTask, routing ?? Task.CompletedTask).ConfigureAwait(false);
         (_ports, _groups) = (ports.Result, groups.Result);
         return new SwitchSnapshot(_clock.Elapsed, stats.Result, ports.Result.Value, groups.Result.Value, flows?.Result, routing?.Result);
+    }
+
+    private async Task<List<FlowEntry>> ReadFlowsAsync(bool activeOnly, string? portId, CancellationToken cancellation)
+    {
+        try
+        {
+            return await client.ListFlowsAsync(portId, FlowLimit, cancellation, activeOnly ? ActiveWithinSeconds : null, FlowFields).ConfigureAwait(false);
+        }
+        catch (VSwitchApiException ex) when (portId is not null && ex.StatusCode == 404)
+        {
+            // The port was deleted since it was picked: it has no connections (the screen still names it).
+            return [];
+        }
     }
 
     private async Task<RoutingInventory> ReadRoutingAsync(CancellationToken cancellation)

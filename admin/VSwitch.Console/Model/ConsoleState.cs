@@ -74,12 +74,4 @@ public sealed class ConsoleState
             History.Add(Overview);
         }
     }
-
-    /// <summary>The next port filter of the flows screen: all, then every port by name, then all again.</summary>
-    public void NextFlowPort()
-    {
-        var ports = Current.Ports.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
-        var at = FlowPortId is null ? -1 : ports.FindIndex(p => p.Id == FlowPortId);
-        FlowPortId = at + 1 < ports.Count ? ports[at + 1].Id : null;
-    }
 }

@@ -7,7 +7,7 @@ namespace VSwitch.Console.Views;
 
 /// <summary>
 /// Flows: the tracked connections, fastest first (<see cref="FlowTable"/>), all or only those through one port
-/// (<c>f</c>); by default only those that carried a packet since about the last refresh, else the first ones of the
+/// (<c>f</c> picks it from a list); by default only those that carried a packet since about the last refresh, else the first ones of the
 /// table, idle or not (<c>a</c>).
 /// </summary>
 internal sealed class FlowsScreen : ScreenView
@@ -23,7 +23,7 @@ internal sealed class FlowsScreen : ScreenView
     private string _heading = "";
 
     public FlowsScreen(IConsoleCommands commands)
-        : base(Screen.Flows, "f only one port (next port)  a active/all")
+        : base(Screen.Flows, "f through one port  a active/all")
     {
         _commands = commands;
         _flows = new RowTable<FlowLine>(
@@ -82,7 +82,7 @@ internal sealed class FlowsScreen : ScreenView
     {
         if (key == Key.F)
         {
-            _commands.NextFlowPort();
+            _commands.PickFlowPort();
             return true;
         }
         if (key == Key.A)

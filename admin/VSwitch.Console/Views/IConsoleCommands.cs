@@ -23,8 +23,8 @@ internal interface IConsoleCommands
 
     void Trace();
 
-    /// <summary>The flows screen's next port filter (all ports, then each port).</summary>
-    void NextFlowPort();
+    /// <summary>Picks the port whose connections the flows screen lists (or all ports), from a list with a filter box.</summary>
+    void PickFlowPort();
 
     /// <summary>The flows screen reads only the active connections, or all of them (up to its limit).</summary>
     void ToggleActiveFlows();

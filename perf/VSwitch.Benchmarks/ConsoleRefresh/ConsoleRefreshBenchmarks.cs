@@ -52,7 +52,7 @@ public class ConsoleRefreshBenchmarks
     [Benchmark]
     public void Refresh()
     {
-        var snapshot = _reader.ReadAsync(Screen, activeFlowsOnly: true, default).GetAwaiter().GetResult();
+        var snapshot = _reader.ReadAsync(Screen, activeFlowsOnly: true, flowPortId: null, default).GetAwaiter().GetResult();
         _window.Apply(snapshot);
         _app.LayoutAndDraw();
         _api.Tick++;
