@@ -21,4 +21,4 @@ if (args is ["scale", ..])
     PolicyScaleReport.Run();
     return;
 }
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(PolicyScaleReport).Assembly).Run(args);

@@ -36,7 +36,7 @@ internal sealed class ApiHost : IAsyncDisposable
     private readonly ApiServer _server;
     private readonly bool _ownsDirectory;
 
-    private ApiHost(string stateDir, bool ownsDirectory, bool startWorkers, SwitchModel? fileModel, QuotaLimits? quotas)
+    private ApiHost(string stateDir, bool ownsDirectory, bool startWorkers, SwitchModel? fileModel, QuotaLimits? quotas, int maxPorts)
     {
         StateDir = stateDir;
         _ownsDirectory = ownsDirectory;
@@ -53,7 +53,7 @@ internal sealed class ApiHost : IAsyncDisposable
             {
             }
         }
-        _datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 128, BufferSize = 2048 });
+        _datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = maxPorts, BufferSize = 2048 });
         if (startWorkers)
         {
             _datapath.Start();
@@ -92,13 +92,15 @@ internal sealed class ApiHost : IAsyncDisposable
     /// Starts a host over a new state directory, or over <paramref name="stateDir"/> (a restart); with
     /// <paramref name="startWorkers"/> the data path's worker runs, so frames injected into memory ports are forwarded;
     /// <paramref name="fileModel"/> is the configuration file's model merged in at start (none by default);
-    /// <paramref name="quotas"/> the default quota (Neutron's by default, as the daemon's).
+    /// <paramref name="quotas"/> the default quota (Neutron's by default, as the daemon's); <paramref name="maxPorts"/> the
+    /// data path's port slots.
     /// </summary>
-    public static async Task<ApiHost> StartAsync(string? stateDir = null, bool startWorkers = false, SwitchModel? fileModel = null, QuotaLimits? quotas = null)
+    public static async Task<ApiHost> StartAsync(string? stateDir = null, bool startWorkers = false, SwitchModel? fileModel = null, QuotaLimits? quotas = null,
+        int maxPorts = 128)
     {
         var owns = stateDir is null;
         stateDir ??= Directory.CreateTempSubdirectory("vswitch-api-").FullName;
-        var host = new ApiHost(stateDir, owns, startWorkers, fileModel, quotas);
+        var host = new ApiHost(stateDir, owns, startWorkers, fileModel, quotas, maxPorts);
         await host._server.StartAsync(CancellationToken.None);
         return host;
     }

@@ -141,7 +141,7 @@ public sealed class SecurityGroupLogWriterTests : IAsyncLifetime
         // Burst 3, plus at most a token or two refilled while the 20 frames were forwarded.
         Assert.InRange(writer.Written, 3, 5);
         Assert.Equal(20, writer.Written + writer.Suppressed);
-        var metrics = new MetricsWriter(_host.Reconciler, writer).Render();
+        var metrics = new MetricsExporter(_host.Reconciler, writer).Render();
         Assert.Contains($"vswitch_security_group_log_events_suppressed_total {writer.Suppressed}\n", metrics);
         Assert.Contains("vswitch_security_group_log_events_dropped_total 0\n", metrics);
     }

@@ -181,7 +181,7 @@ public sealed class StatsAndFlowsApiTests(Xunit.Abstractions.ITestOutputHelper o
     {
         await SendTraffic();
         var stats = await Stats();
-        var metrics = new MetricsWriter(_host.Reconciler).Render();
+        var metrics = new MetricsExporter(_host.Reconciler).Render();
         output.WriteLine(metrics);
         Assert.Contains($"vswitch_port_rx_packets_total{{port=\"a\"}} {(long)PortOf(stats, _a)["rx_packets"]!}\n", metrics, StringComparison.Ordinal);
         Assert.Contains("vswitch_port_dropped_packets_total{port=\"c\",direction=\"ingress\",reason=\"security_group\"} 1\n", metrics, StringComparison.Ordinal);
@@ -205,7 +205,7 @@ public sealed class StatsAndFlowsApiTests(Xunit.Abstractions.ITestOutputHelper o
         Assert.Equal((2L, 0L), ((long)PortOf(stats, _b)["conntrack_entries"]!, (long)PortOf(stats, _b)["conntrack_limit"]!));
         Assert.False(_host.MemoryPorts["memory:b"].TryTake(out _, TimeSpan.FromMilliseconds(200)), "the third connection passed");
 
-        var metrics = new MetricsWriter(_host.Reconciler).Render();
+        var metrics = new MetricsExporter(_host.Reconciler).Render();
         Assert.Contains("vswitch_port_conntrack_entries{port=\"a\"} 2\n", metrics, StringComparison.Ordinal);
         Assert.Contains("vswitch_port_conntrack_limit{port=\"a\"} 2\n", metrics, StringComparison.Ordinal);
         Assert.Contains("vswitch_port_dropped_packets_total{port=\"a\",direction=\"egress\",reason=\"conntrack_full\"} 1\n", metrics, StringComparison.Ordinal);

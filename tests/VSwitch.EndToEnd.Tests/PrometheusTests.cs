@@ -56,6 +56,26 @@ public sealed class PrometheusTests(MetricsLab fixture) : IClassFixture<MetricsL
     }
 
     [Fact]
+    public void LiveEndpoint_AnswersOpenMetricsWhenAsked_TheTextFormatOtherwise()
+    {
+        var url = $"http://127.0.0.1:{fixture.Lab.Daemon!.MetricsPort}/metrics";
+        // Prometheus's own Accept header.
+        const string accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        var open = Shell.Run($"curl -sf --max-time 5 -D - -H 'Accept: {accept}' {url}", TimeSpan.FromSeconds(10));
+        Assert.True(open.Ok, open.ToString());
+        Assert.Contains("Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8", open.Stdout, StringComparison.OrdinalIgnoreCase);
+        Assert.EndsWith("# EOF\n", open.Stdout, StringComparison.Ordinal);
+        Assert.Contains("# TYPE vswitch_port_dropped_packets counter", open.Stdout, StringComparison.Ordinal);
+        Assert.Contains("process_cpu_seconds_total ", open.Stdout, StringComparison.Ordinal);
+
+        var text = Shell.Run($"curl -sf --max-time 5 -D - {url}", TimeSpan.FromSeconds(10));
+        Assert.True(text.Ok, text.ToString());
+        Assert.Contains("Content-Type: text/plain; version=0.0.4; charset=utf-8", text.Stdout, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("# EOF", text.Stdout, StringComparison.Ordinal);
+        Assert.Contains("# TYPE vswitch_port_dropped_packets_total counter", text.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Prometheus_SeesSecurityGroupDropsRise_ForTheRightPortAndDirection()
     {
         var daemon = fixture.Lab.Daemon!;
@@ -86,7 +106,9 @@ public sealed class PrometheusTests(MetricsLab fixture) : IClassFixture<MetricsL
         // 5. Every family the contract names is in Prometheus, with its labels.
         foreach (var family in (string[])["vswitch_port_rx_bytes_total", "vswitch_port_tx_packets_total", "vswitch_port_tx_bytes_total",
             "vswitch_security_group_rule_hits_total", "vswitch_conntrack_entries", "vswitch_conntrack_created_total",
-            "vswitch_flow_cache_hits_total", "vswitch_flow_cache_misses_total", "vswitch_worker_busy_seconds_total"])
+            "vswitch_flow_cache_hits_total", "vswitch_flow_cache_misses_total", "vswitch_worker_busy_seconds_total",
+            // The process and runtime families (Prometheus asks for OpenMetrics, so this is also that format read by it).
+            "process_cpu_seconds_total", "process_working_set_bytes", "dotnet_collection_count_total"])
         {
             Assert.True(prometheus.Query(family).Count > 0, $"{family} is not in Prometheus");
         }

@@ -123,7 +123,7 @@ public static partial class DaemonHost
         }
         if (options.MetricsListen is not null)
         {
-            builder.Services.AddSingleton<MetricsWriter>();
+            builder.Services.AddSingleton<MetricsExporter>();
             builder.Services.AddHostedService<MetricsServer>();
         }
         return builder.Build();

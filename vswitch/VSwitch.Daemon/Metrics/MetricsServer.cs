@@ -8,8 +8,12 @@ using VSwitch.Daemon.Hosting;
 
 namespace VSwitch.Daemon.Metrics;
 
-/// <summary>Serves <c>GET /metrics</c> on <c>--metrics-listen</c> with Kestrel, on the socket bound at start-up (<see cref="ListeningSockets"/>).</summary>
-public sealed class MetricsServer(VSwitchOptions options, ListeningSockets listeners, MetricsWriter writer, ILoggerFactory loggers) : IHostedService
+/// <summary>
+/// Serves <c>GET /metrics</c> on <c>--metrics-listen</c> with Kestrel, on the socket bound at start-up
+/// (<see cref="ListeningSockets"/>): OpenMetrics when the scraper's <c>Accept</c> asks for it (Prometheus does), else the
+/// Prometheus text format.
+/// </summary>
+public sealed class MetricsServer(VSwitchOptions options, ListeningSockets listeners, MetricsExporter exporter, ILoggerFactory loggers) : IHostedService
 {
     private WebApplication? _app;
 
@@ -22,7 +26,12 @@ public sealed class MetricsServer(VSwitchOptions options, ListeningSockets liste
         builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = listeners.Take);
         builder.WebHost.ConfigureKestrel(k => k.Listen(options.MetricsListen!));
         _app = builder.Build();
-        _app.MapGet("/metrics", () => Results.Text(writer.Render(), MetricsWriter.ContentType));
+        _app.MapGet("/metrics", async (HttpContext http) =>
+        {
+            var format = MetricsExporter.Negotiate(http.Request.Headers.Accept);
+            http.Response.ContentType = MetricsExporter.ContentType(format);
+            await exporter.WriteAsync(http.Response.Body, format, http.RequestAborted);
+        });
         await _app.StartAsync(cancellationToken);
     }
 

@@ -2,7 +2,8 @@ namespace VSwitch.Dataplane.Pipeline;
 
 /// <summary>
 /// Why the switch dropped a packet. Each member is one value of the <c>reason</c> label of
-/// <c>vswitch_port_dropped_packets_total</c>; its summary doubles as the metric help text.
+/// <c>vswitch_port_dropped_packets_total</c> (<see cref="DropReasonNames.Label(DropReason)"/>); the summaries say what each
+/// value means (docs/observability.md lists them for operators).
 /// </summary>
 public enum DropReason
 {

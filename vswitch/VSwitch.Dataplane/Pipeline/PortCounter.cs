@@ -1,24 +1,27 @@
 namespace VSwitch.Dataplane.Pipeline;
 
-/// <summary>Per-port traffic counters kept by every worker; the summaries double as metric help text.</summary>
+/// <summary>
+/// Per-port traffic counters kept by every worker, each exported as the family it names (the families' help text is
+/// in VSwitch.Daemon's <c>MetricFamilies</c>, their one source).
+/// </summary>
 public enum PortCounter
 {
-    /// <summary>Frames the switch received from the port (sent by the VM).</summary>
+    /// <summary>Frames received from the port: <c>vswitch_port_rx_packets_total</c>.</summary>
     RxPackets,
 
-    /// <summary>Bytes the switch received from the port.</summary>
+    /// <summary>Bytes received from the port: <c>vswitch_port_rx_bytes_total</c>.</summary>
     RxBytes,
 
-    /// <summary>Frames the switch transmitted on the port (delivered toward the VM).</summary>
+    /// <summary>Frames transmitted on the port: <c>vswitch_port_tx_packets_total</c>.</summary>
     TxPackets,
 
-    /// <summary>Bytes the switch transmitted on the port.</summary>
+    /// <summary>Bytes transmitted on the port: <c>vswitch_port_tx_bytes_total</c>.</summary>
     TxBytes,
 
-    /// <summary>Frames a port backend could not deliver into a batch (too large, cut by the ring).</summary>
+    /// <summary>Frames the port could not hand to the switch: <c>vswitch_port_rx_errors_total</c>.</summary>
     RxErrors,
 
-    /// <summary>Frames the kernel dropped because the port's receive ring was full (the switch fell behind).</summary>
+    /// <summary>Frames lost to a full receive ring: <c>vswitch_port_rx_ring_dropped_packets_total</c>.</summary>
     RxRingDrops,
 
     /// <summary>Sentinel: the number of counters.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Prometheus;
 using VSwitch.Daemon.Metrics;
 using VSwitch.Dataplane.Pipeline;
 
@@ -10,7 +11,7 @@ namespace VSwitch.Api.Tests.Metrics;
 /// label sets, escaping, unique series, and counters that stay monotonic while ports and rules come and go.
 /// Counters are written straight into the (stopped) worker's counter block, as the worker would.
 /// </summary>
-public sealed class MetricsWriterTests : IAsyncLifetime
+public sealed class MetricsExporterTests : IAsyncLifetime
 {
     private static readonly string[] s_reasons = ["security_group", "spoofing", "conntrack_invalid", "conntrack_full", "malformed", "port_down", "tx_failed", "fragment", "vlan", "mtu", "no_route", "ttl_exceeded", "nat_exhausted"];
 
@@ -38,7 +39,12 @@ public sealed class MetricsWriterTests : IAsyncLifetime
         return Guid.Parse((string)port["id"]!);
     }
 
-    private string Scrape() => new MetricsWriter(_host.Reconciler).Render();
+    private MetricsExporter? _exporter;
+
+    /// <summary>One exporter for the whole test, as the daemon has: its series persist from one scrape to the next.</summary>
+    private MetricsExporter Exporter => _exporter ??= new MetricsExporter(_host.Reconciler);
+
+    private string Scrape() => Exporter.Render();
 
     private WorkerCounters Counters => _host.Datapath.Workers[0].Counters;
 
@@ -255,4 +261,53 @@ public sealed class MetricsWriterTests : IAsyncLifetime
         Assert.True(rounds >= 10, $"only {rounds} port create/delete rounds in 60 s");
         Assert.Empty(violations);
     }
+
+    [Fact]
+    public async Task OpenMetrics_WhenTheScraperAsksForIt()
+    {
+        var a = await Port("a", "memory:a");
+        Counters.Add(_host.Reconciler.SlotOf(a), PortCounter.RxPackets, 3);
+        // Prometheus's own Accept header (2.x) prefers OpenMetrics; curl's */* and an absent header get the text format.
+        Assert.Equal(ExpositionFormat.OpenMetricsText, MetricsExporter.Negotiate(
+            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"));
+        Assert.Equal(ExpositionFormat.PrometheusText, MetricsExporter.Negotiate("*/*"));
+        Assert.Equal(ExpositionFormat.PrometheusText, MetricsExporter.Negotiate(null));
+        Assert.Equal("application/openmetrics-text; version=1.0.0; charset=utf-8", MetricsExporter.ContentType(ExpositionFormat.OpenMetricsText));
+
+        var text = Exporter.Render(ExpositionFormat.OpenMetricsText);
+        Assert.EndsWith("# EOF\n", text, StringComparison.Ordinal);
+        // OpenMetrics names the counter family without _total, its samples with it.
+        Assert.Contains("# TYPE vswitch_port_rx_packets counter\n", text, StringComparison.Ordinal);
+        Assert.Contains("vswitch_port_rx_packets_total{port=\"a\"} 3", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("# EOF", Scrape(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ProcessAndRuntimeFamilies_AreThereWithPlausibleValues()
+    {
+        var families = Exposition.Parse(Scrape());
+        double Scalar(string name) => families[name].Samples.Single().Value;
+        Assert.Equal("counter", families["process_cpu_seconds_total"].Type);
+        Assert.True(Scalar("process_cpu_seconds_total") > 0);
+        Assert.Equal(Environment.ProcessorCount > 0 ? System.Diagnostics.Process.GetCurrentProcess().Threads.Count : 0, Scalar("process_num_threads"), 50.0);
+        Assert.InRange(Scalar("process_working_set_bytes"), 10e6, 1e12);
+        Assert.True(Scalar("process_virtual_memory_bytes") >= Scalar("process_working_set_bytes"));
+        Assert.False(families.ContainsKey("process_open_handles"));
+        var started = DateTimeOffset.FromUnixTimeMilliseconds((long)(Scalar("process_start_time_seconds") * 1000));
+        Assert.InRange(started, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow);
+        Assert.Equal(["0", "1", "2"], families["dotnet_collection_count_total"].Samples.Select(s => s.Label("generation")).Order().ToArray());
+        Assert.True(Scalar("dotnet_total_memory_bytes") > 0);
+    }
+
+    [Theory]
+    [InlineData("4242 (vswitchd) S 1 4242 4242 0 -1 4194560 2 0 0 0 10 5 0 0 20 0 17 0 9000 123456789 2048 18446744073709551615", 17, 123456789, 2048)]
+    [InlineData("7 (a) (b c)) R 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 3 0 100 4096 10 1", 3, 4096, 10)]
+    public void ProcStat_CountsFieldsFromTheLastParenthesis(string line, long threads, long vsize, long rss) =>
+        Assert.Equal(new ProcessFamilies.ProcStat(threads, vsize, rss), ProcessFamilies.ProcStat.Parse(line));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("4242 vswitchd S 1")]
+    [InlineData("4242 (x) S 1 2 3")]
+    public void ProcStat_Malformed_IsNull(string line) => Assert.Null(ProcessFamilies.ProcStat.Parse(line));
 }
