@@ -266,6 +266,12 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
             OnUi(() =>
             {
                 _reading = false;
+                if (snapshot is not null && (flowPortId != _state.FlowPortId || activeFlowsOnly != _state.ActiveFlowsOnly))
+                {
+                    // Asked before the flows screen's port or mode changed: its connections are not the ones now wanted
+                    // (the read queued by that change brings them).
+                    snapshot = snapshot with { Flows = null };
+                }
                 Apply(snapshot, error);
                 if (_readAgain)
                 {

@@ -62,7 +62,7 @@ internal sealed class SnapshotReader(VSwitchClient client)
         {
             return await client.ListFlowsAsync(portId, FlowLimit, cancellation, activeOnly ? ActiveWithinSeconds : null, FlowFields).ConfigureAwait(false);
         }
-        catch (VSwitchApiException ex) when (portId is not null && ex.StatusCode == 404)
+        catch (VSwitchApiException ex) when (portId is not null && ex.Type == "PortNotFound")
         {
             // The port was deleted since it was picked: it has no connections (the screen still names it).
             return [];

@@ -390,6 +390,25 @@ public sealed class DialogTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void FlowPort_AllPortsIsPinned_TypingAFilterSelectsTheFirstMatchingPort()
+    {
+        using var ui = new Headless();
+        Port[] ports = [new() { Id = "p1", Name = "web-port" }, new() { Id = "p2", Name = "db-port" }];
+        using var dialog = new FlowPortDialog(ports, current: null);
+        Assert.Equal(0, dialog.List.Selected);
+        dialog.List.Filter = "port";
+        // "(all ports)" contains "port" but is never matched: both ports match, the first (by name) is selected.
+        Assert.Equal(2, dialog.List.ShownCount);
+        Assert.Equal(1, dialog.List.Selected);
+        dialog.List.Filter = "nothing";
+        Assert.Equal(0, dialog.List.ShownCount);
+        Assert.Equal(0, dialog.List.Selected);
+        dialog.List.Filter = "";
+        dialog.List.Select(0);
+        Assert.Equal(0, dialog.List.Selected);
+    }
+
+    [Fact]
     public void TraceFields_Ipv6AndIcmp_InTheApisWords()
     {
         Assert.Equal("udp [2001:db8::1]:5000 > [2001:db8::2]:53", new TraceFields("p", "udp", "2001:db8::1", "5000", "2001:db8::2", "53", "").ToPacket());

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Net.Http.Headers;
 using Prometheus;
 using VSwitch.Control;
 using VSwitch.Daemon.Hosting;
@@ -17,12 +18,15 @@ namespace VSwitch.Daemon.Metrics;
 /// <c>pmd_counters</c>), and a scrape's cost depends on the number of ports, rules and workers, never on the packet
 /// rate; a worker never waits for it.</para>
 /// <para><b>The <c>port</c> label</b> is the port's name, which Neutron lets be empty or shared: a port whose name is
-/// empty or also used by another attached port is labelled with its id instead, so two ports never share a series.</para>
-/// <para><b>Monotonic.</b> A port's series belong to the port (its id), not to its label: when the port goes, or its
-/// label changes, its series are removed before any new one is made, so a new port named like an old one starts
-/// from zero, as a new port in a reused slot does (the counters of a slot are read against a per-slot baseline). A
-/// rule's hits likewise. Counters are published with <c>IncTo</c>, so a scrape racing a reconfiguration can never
-/// show one going backwards.</para>
+/// empty, also used by another attached port, or another port's id is labelled with its id instead, so two ports
+/// never share a series.</para>
+/// <para><b>Counters and resets.</b> A port's series belong to the port (its id), not to its label: when the port
+/// goes, or its label changes, its series are removed before any new one is made, so a new port named like an old
+/// one starts from zero, as a new port in a reused slot does (the counters of a slot are read against a per-slot
+/// baseline). When a port's counters restart (it was re-opened on a new device, network or MAC, so on a fresh slot),
+/// its series are made again from zero, which Prometheus reads as a counter reset; a rule's hits likewise. Scrapes
+/// run one at a time, from reading the counters to the last byte written, so two of them never publish out of
+/// order, and a failure to read the counters fails the scrape (500) instead of answering the last values.</para>
 /// <para><b>Measured.</b> docs/observability.md ("Scrape cost"; ScrapeCostTests): 100 and 1,000 ports.</para>
 /// </remarks>
 public sealed class MetricsExporter
@@ -33,7 +37,8 @@ public sealed class MetricsExporter
     /// <summary>The content type of OpenMetrics 1.0.0, sent when the scraper asks for it.</summary>
     public const string OpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-    private readonly SecurityGroupLogWriter? _securityGroupLog;
+    private readonly Func<SwitchStats>? _collect;
+    private readonly SemaphoreSlim _scraping = new(1, 1);
     private readonly CollectorRegistry _registry = Prometheus.Metrics.NewCustomRegistry();
     private readonly MetricFamilies _families;
     private readonly Lock _publishing = new();
@@ -44,11 +49,13 @@ public sealed class MetricsExporter
 
     /// <summary>Exports the counters of <paramref name="reconciler"/>'s data path (and the security-group log's).</summary>
     public MetricsExporter(Reconciler reconciler, SecurityGroupLogWriter? securityGroupLog = null)
-        : this()
+        : this(() => SwitchStats.Collect(reconciler) with { SecurityGroupLogSuppressed = securityGroupLog?.Suppressed ?? 0 })
     {
-        _securityGroupLog = securityGroupLog;
-        _registry.AddBeforeCollectCallback(() => Publish(SwitchStats.Collect(reconciler) with { SecurityGroupLogSuppressed = _securityGroupLog?.Suppressed ?? 0 }));
     }
+
+    /// <summary>Exports what <paramref name="collect"/> reads at each scrape.</summary>
+    internal MetricsExporter(Func<SwitchStats> collect)
+        : this() => _collect = collect;
 
     /// <summary>An exporter fed by hand (<see cref="Publish"/>): for tests and benchmarks of the exposition alone.</summary>
     internal MetricsExporter()
@@ -57,18 +64,46 @@ public sealed class MetricsExporter
         _ = new ProcessFamilies(_registry);
     }
 
-    /// <summary>The format to answer a scrape with: OpenMetrics when its <c>Accept</c> header names it, else the text format.</summary>
-    public static ExpositionFormat Negotiate(string? accept) =>
-        accept is not null && accept.Contains("application/openmetrics-text", StringComparison.OrdinalIgnoreCase)
-            ? ExpositionFormat.OpenMetricsText
-            : ExpositionFormat.PrometheusText;
+    /// <summary>
+    /// The format to answer a scrape with: OpenMetrics when its <c>Accept</c> header weighs it above zero and at least
+    /// as much as <c>text/plain</c> (Prometheus's does), else the text format.
+    /// </summary>
+    public static ExpositionFormat Negotiate(string? accept)
+    {
+        if (accept is null || !MediaTypeHeaderValue.TryParseList([accept], out var types))
+        {
+            return ExpositionFormat.PrometheusText;
+        }
+        double Weight(string mediaType) => types
+            .Where(t => string.Equals(t.MediaType.Value, mediaType, StringComparison.OrdinalIgnoreCase))
+            .Select(t => t.Quality ?? 1.0)
+            .DefaultIfEmpty(-1.0)
+            .Max();
+        var openMetrics = Weight("application/openmetrics-text");
+        return openMetrics > 0 && openMetrics >= Weight("text/plain") ? ExpositionFormat.OpenMetricsText : ExpositionFormat.PrometheusText;
+    }
 
     public static string ContentType(ExpositionFormat format) =>
         format == ExpositionFormat.OpenMetricsText ? OpenMetricsContentType : PrometheusContentType;
 
-    /// <summary>Reads every counter now and writes them to <paramref name="output"/>.</summary>
-    public Task WriteAsync(Stream output, ExpositionFormat format, CancellationToken cancellation) =>
-        _registry.CollectAndExportAsTextAsync(output, format, cancellation);
+    /// <summary>Reads every counter now and writes them to <paramref name="output"/>; one scrape at a time.</summary>
+    public async Task WriteAsync(Stream output, ExpositionFormat format, CancellationToken cancellation)
+    {
+        await _scraping.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            // Not a before-collect callback of the registry: prometheus-net swallows their exceptions.
+            if (_collect is not null)
+            {
+                Publish(_collect());
+            }
+            await _registry.CollectAndExportAsTextAsync(output, format, cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            _scraping.Release();
+        }
+    }
 
     /// <summary>Reads every counter now and returns the exposition as text.</summary>
     public string Render(ExpositionFormat format = ExpositionFormat.PrometheusText)
@@ -139,7 +174,13 @@ public sealed class MetricsExporter
         }
         for (var i = 0; i < ports.Count; i++)
         {
-            if (!_ports.TryGetValue(ports[i].PortId, out var series))
+            if (_ports.TryGetValue(ports[i].PortId, out var series) && series.WentBack(_families, ports[i]))
+            {
+                // The port's counters restarted (re-opened on a fresh slot): a reset, new series from zero.
+                series.Remove();
+                _ports.Remove(ports[i].PortId);
+            }
+            if (!_ports.TryGetValue(ports[i].PortId, out series))
             {
                 _ports[ports[i].PortId] = series = new PortSeries(_families, labels[i]);
             }
@@ -160,7 +201,12 @@ public sealed class MetricsExporter
         }
         foreach (var rule in rules)
         {
-            if (!_rules.TryGetValue(rule.RuleId, out var series))
+            if (_rules.TryGetValue(rule.RuleId, out var series) && rule.Hits < series.Value)
+            {
+                series.Remove();
+                _rules.Remove(rule.RuleId);
+            }
+            if (!_rules.TryGetValue(rule.RuleId, out series))
             {
                 _rules[rule.RuleId] = series = _families.RuleHits.WithLabels(rule.SecurityGroupId.ToString(), rule.RuleId.ToString());
             }
@@ -201,10 +247,16 @@ public sealed class MetricsExporter
         }
     }
 
-    /// <summary>The <c>port</c> label value of each port: its name, or its id when the name is empty or shared.</summary>
-    private static string[] PortLabels(List<PortStats> ports)
+    /// <summary>
+    /// The <c>port</c> label value of each port: its name, or its id when the name is empty, shared, or the id of
+    /// another port (which may be labelled by its id).
+    /// </summary>
+    internal static string[] PortLabels(IReadOnlyList<PortStats> ports)
     {
         var shared = ports.GroupBy(p => p.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
-        return [.. ports.Select(p => p.Name.Length == 0 || shared.Contains(p.Name) ? p.PortId.ToString() : p.Name)];
+        var ids = ports.Select(p => p.PortId.ToString()).ToHashSet(StringComparer.Ordinal);
+        return [.. ports.Select(p => p.Name.Length == 0 || shared.Contains(p.Name) || (ids.Contains(p.Name) && p.Name != p.PortId.ToString())
+            ? p.PortId.ToString()
+            : p.Name)];
     }
 }

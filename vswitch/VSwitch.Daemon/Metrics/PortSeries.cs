@@ -6,7 +6,7 @@ namespace VSwitch.Daemon.Metrics;
 
 /// <summary>
 /// One port's series in every per-port family: made when the port is first exported, updated at each scrape,
-/// removed when the port goes (or changes its label), so a new port never continues an old one's count.
+/// removed when the port goes, changes its label or its counters restart, so a count never continues another's.
 /// </summary>
 /// <remarks>
 /// The children are kept rather than looked up by label at each scrape: with 1,000 ports a scrape updates ~35,000
@@ -53,6 +53,26 @@ internal sealed class PortSeries
         _up.Set(port.Status == PortStatus.Active ? 1 : 0);
         _conntrackEntries.Set(port.ConntrackEntries);
         _conntrackLimit.Set(port.ConntrackLimit);
+    }
+
+    /// <summary>Whether a counter of <paramref name="port"/> is below what its series shows: the port's counters restarted.</summary>
+    public bool WentBack(MetricFamilies families, PortStats port)
+    {
+        for (var i = 0; i < _counters.Length; i++)
+        {
+            if (port.Read(families.PortCounters[i].Counter) < _counters[i].Value)
+            {
+                return true;
+            }
+        }
+        for (var i = 0; i < _drops.Length; i++)
+        {
+            if (port.Drops[i] < _drops[i].Value)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     public void Remove()

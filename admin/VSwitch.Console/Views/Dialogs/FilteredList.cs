@@ -19,14 +19,20 @@ internal sealed class FilteredList : View
 {
     private readonly IReadOnlyList<string> _items;
     private readonly bool[] _marked;
+    private readonly int _pinned;
     private readonly TextLine _count = new() { X = Pos.AnchorEnd(14), Y = 0, Width = 14, Height = 1 };
     private List<int> _shown;
 
     /// <param name="items">The items' text, in the order shown.</param>
     /// <param name="marked">With checkboxes: whether each item starts checked (null: no checkboxes, one item is picked).</param>
-    public FilteredList(IReadOnlyList<string> items, IReadOnlyList<bool>? marked = null)
+    /// <param name="pinned">The first items are always shown and never matched (a choice such as "all ports"); while a
+    /// filter is typed, the selection goes to the first item it matches.</param>
+    public FilteredList(IReadOnlyList<string> items, IReadOnlyList<bool>? marked = null, int pinned = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(pinned);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(pinned, items.Count);
         _items = items;
+        _pinned = pinned;
         _marked = marked is null ? new bool[items.Count] : [.. marked];
         if (_marked.Length != items.Count)
         {
@@ -66,8 +72,8 @@ internal sealed class FilteredList : View
         set => FilterBox.Text = value;
     }
 
-    /// <summary>How many items the filter leaves.</summary>
-    public int ShownCount => _shown.Count;
+    /// <summary>How many items the filter leaves (the pinned ones not counted).</summary>
+    public int ShownCount => _shown.Count - _pinned;
 
     /// <summary>The selected item's index among all the items (null when the filter leaves none).</summary>
     public int? Selected => List.SelectedItem is int row && row >= 0 && row < _shown.Count ? _shown[row] : null;
@@ -77,7 +83,7 @@ internal sealed class FilteredList : View
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _items.Count);
-        if (!_shown.Contains(index))
+        if (!_shown.Contains(index) || (index < _pinned && Filter.Length > 0))
         {
             Filter = "";
         }
@@ -137,14 +143,20 @@ internal sealed class FilteredList : View
     {
         KeepMarks();
         var filter = FilterBox.Text;
-        _shown = [.. Enumerable.Range(0, _items.Count).Where(i => filter.Length == 0 || _items[i].Contains(filter, StringComparison.OrdinalIgnoreCase))];
+        _shown = [.. Enumerable.Range(0, _items.Count)
+            .Where(i => i < _pinned || filter.Length == 0 || _items[i].Contains(filter, StringComparison.OrdinalIgnoreCase))];
         List.SetSource(new ObservableCollection<string>(_shown.Select(i => _items[i])));
         for (var row = 0; row < _shown.Count; row++)
         {
             List.Source!.SetMark(row, _marked[_shown[row]]);
         }
         var at = keep is { } k ? _shown.IndexOf(k) : -1;
+        if (filter.Length > 0 && at < _pinned && _shown.Count > _pinned)
+        {
+            // The selection was on a pinned item, or the filter hid it: the first item the filter matches.
+            at = _pinned;
+        }
         List.SelectedItem = _shown.Count == 0 ? null : Math.Max(0, at);
-        _count.Text = filter.Length == 0 ? "" : $"{_shown.Count} of {_items.Count}";
+        _count.Text = filter.Length == 0 ? "" : $"{ShownCount} of {_items.Count - _pinned}";
     }
 }

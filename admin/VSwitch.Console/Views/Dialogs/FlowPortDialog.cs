@@ -4,8 +4,9 @@ using VSwitch.Admin.Client.Resources;
 namespace VSwitch.Console.Views.Dialogs;
 
 /// <summary>
-/// Which port's connections the flows screen lists: "all ports", then every port by name, in a list with a filter
-/// box (<c>/</c>), the current choice selected; Enter shows the selected one. Nothing is sent to the daemon.
+/// Which port's connections the flows screen lists: "all ports" (always there, never filtered), then every port by
+/// name, in a list with a filter box (<c>/</c>), the current choice selected; Enter shows the selected one. Nothing
+/// is sent to the daemon.
 /// </summary>
 internal sealed class FlowPortDialog : FormDialog<int?>
 {
@@ -19,7 +20,7 @@ internal sealed class FlowPortDialog : FormDialog<int?>
         : base("Connections through", "Show", 50, Math.Clamp(ports.Count + 9, 11, 22))
     {
         _ports = [.. ports.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id, StringComparer.Ordinal)];
-        _list = new FilteredList([AllPorts, .. _ports.Select(p => string.IsNullOrEmpty(p.Name) ? p.Id : p.Name)])
+        _list = new FilteredList([AllPorts, .. _ports.Select(p => string.IsNullOrEmpty(p.Name) ? p.Id : p.Name)], pinned: 1)
         {
             X = 0,
             Y = 0,

@@ -81,7 +81,8 @@ internal sealed class TraceDialog : FormDialog<(PacketTrace? Trace, string? Erro
     {
         var fields = Fields();
         _asked = fields;
-        return fields.PortId.Length == 0 ? Task.FromResult<(PacketTrace?, string?)>((null, "no port to trace from")) : _run(fields);
+        return fields.PortId.Length > 0 ? _run(fields)
+            : Task.FromResult<(PacketTrace?, string?)>((null, _ports.Count == 0 ? "no port to trace from" : "no port matches the filter"));
     }
 
     protected override bool Show((PacketTrace? Trace, string? Error) outcome)
