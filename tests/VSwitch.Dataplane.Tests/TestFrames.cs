@@ -1,9 +1,11 @@
-using System.Buffers.Binary;
+using System.Net;
+using System.Net.NetworkInformation;
+using PacketDotNet;
 using VSwitch.Packets;
 
 namespace VSwitch.Dataplane.Tests;
 
-/// <summary>Builds small, valid Ethernet/IPv4/UDP frames for switching tests.</summary>
+/// <summary>Small, valid Ethernet/IPv4/UDP frames for switching tests (PacketDotNet builds them), and sending one.</summary>
 internal static class TestFrames
 {
     public static MacAddress Mac(int n) => new(0x02_00_00_00_00_00UL | (uint)n);
@@ -19,23 +21,22 @@ internal static class TestFrames
         datapath.Workers[0].ProcessBatch(snapshot, snapshot.Ports[slot]!, batch);
     }
 
+    /// <summary>An Ethernet/IPv4/UDP frame from 198.18.0.1 to 198.18.0.2, built by PacketDotNet (lengths and checksums its own).</summary>
     public static byte[] Udp(MacAddress src, MacAddress dst, int payload = 18, ushort srcPort = 1000, ushort dstPort = 2000)
     {
-        var frame = new byte[14 + 20 + 8 + payload];
-        dst.Write(frame);
-        src.Write(frame.AsSpan(6));
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), EtherType.Ipv4);
-        var ip = frame.AsSpan(14);
-        ip[0] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(2), (ushort)(20 + 8 + payload));
-        ip[8] = 64;
-        ip[9] = IpProtocol.Udp;
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(12), 0xC612_0001);
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(16), 0xC612_0002);
-        var udp = ip.Slice(20);
-        BinaryPrimitives.WriteUInt16BigEndian(udp, srcPort);
-        BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(2), dstPort);
-        BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(4), (ushort)(8 + payload));
-        return frame;
+        var udp = new UdpPacket(srcPort, dstPort) { PayloadData = new byte[payload] };
+        var ip = new IPv4Packet(IPAddress.Parse("198.18.0.1"), IPAddress.Parse("198.18.0.2")) { TimeToLive = 64, Protocol = ProtocolType.Udp, PayloadPacket = udp };
+        udp.UpdateCalculatedValues();
+        udp.UpdateUdpChecksum();
+        ip.UpdateCalculatedValues();
+        ip.UpdateIPChecksum();
+        return new EthernetPacket(Physical(src), Physical(dst), EthernetType.IPv4) { PayloadPacket = ip }.Bytes;
+    }
+
+    private static PhysicalAddress Physical(MacAddress mac)
+    {
+        var bytes = new byte[6];
+        mac.Write(bytes);
+        return new PhysicalAddress(bytes);
     }
 }
