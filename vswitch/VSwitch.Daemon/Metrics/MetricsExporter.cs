@@ -254,9 +254,10 @@ public sealed class MetricsExporter
     internal static string[] PortLabels(IReadOnlyList<PortStats> ports)
     {
         var shared = ports.GroupBy(p => p.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
-        var ids = ports.Select(p => p.PortId.ToString()).ToHashSet(StringComparer.Ordinal);
-        return [.. ports.Select(p => p.Name.Length == 0 || shared.Contains(p.Name) || (ids.Contains(p.Name) && p.Name != p.PortId.ToString())
-            ? p.PortId.ToString()
-            : p.Name)];
+        var ids = ports.Select(p => p.PortId).ToHashSet();
+        // Only a name written as an id can be another port's label (ids are not made strings for every port).
+        bool IsAnotherPortsId(PortStats p) =>
+            Guid.TryParseExact(p.Name, "D", out var id) && id != p.PortId && ids.Contains(id) && p.Name == id.ToString();
+        return [.. ports.Select(p => p.Name.Length == 0 || shared.Contains(p.Name) || IsAnotherPortsId(p) ? p.PortId.ToString() : p.Name)];
     }
 }
