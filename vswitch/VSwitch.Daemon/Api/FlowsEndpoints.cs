@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -105,35 +106,35 @@ internal static class FlowsEndpoints
                     var admitted = binding is null && ruleOfSlot.TryGetValue(c.RuleSlot, out var r) ? r : ((Guid Rule, Guid Group)?)null;
                     w.WriteStartObject();
                     var o = new Attributes(w, want);
-                    o.String(Field.Kind, "kind", binding is not null ? "snat" : c.IsUntranslated ? "untranslated" : "connection");
-                    o.Number(Field.Zone, "zone", c.Zone);
-                    o.Id(Field.NetworkId, "network_id", networkOfZone, c.NetworkIndex);
+                    o.String(Field.Kind, binding is not null ? "snat" : c.IsUntranslated ? "untranslated" : "connection");
+                    o.Number(Field.Zone, c.Zone);
+                    o.Id(Field.NetworkId, networkOfZone, c.NetworkIndex);
                     if (want.HasFlag(Field.SnatInside))
                     {
                         if (binding is { } b)
                         {
-                            w.WriteString("snat_inside", $"{b.Address.ToIPAddress()}:{b.Port}");
+                            w.WriteString(NameOf(Field.SnatInside), $"{b.Address.ToIPAddress()}:{b.Port}");
                         }
                         else
                         {
-                            w.WriteNull("snat_inside");
+                            w.WriteNull(NameOf(Field.SnatInside));
                         }
                     }
-                    o.String(Field.Protocol, "protocol", ProtocolName(c.Protocol));
-                    o.Address(Field.Src, "src", c.Source);
-                    o.Address(Field.Dst, "dst", c.Destination);
-                    o.Number(Field.SrcPort, "src_port", c.SourcePort);
-                    o.Number(Field.DstPort, "dst_port", c.DestinationPort);
-                    o.String(Field.State, "state", c.StateName);
-                    o.Number(Field.AgeSeconds, "age_seconds", Math.Round(Math.Max(0, now - c.CreatedMs) / 1000.0, 3));
-                    o.Number(Field.PacketsOrig, "packets_orig", c.PacketsOriginal);
-                    o.Number(Field.BytesOrig, "bytes_orig", c.BytesOriginal);
-                    o.Number(Field.PacketsReply, "packets_reply", c.PacketsReply);
-                    o.Number(Field.BytesReply, "bytes_reply", c.BytesReply);
-                    o.Guid(Field.RuleId, "rule_id", admitted?.Rule);
-                    o.Guid(Field.SecurityGroupId, "security_group_id", admitted?.Group);
-                    o.Id(Field.InPortId, "in_port_id", portOfSlot, c.OrigInPort);
-                    o.Id(Field.OutPortId, "out_port_id", portOfSlot, c.OrigOutPort);
+                    o.String(Field.Protocol, ProtocolName(c.Protocol));
+                    o.Address(Field.Src, c.Source);
+                    o.Address(Field.Dst, c.Destination);
+                    o.Number(Field.SrcPort, c.SourcePort);
+                    o.Number(Field.DstPort, c.DestinationPort);
+                    o.String(Field.State, c.StateName);
+                    o.Number(Field.AgeSeconds, Math.Round(Math.Max(0, now - c.CreatedMs) / 1000.0, 3));
+                    o.Number(Field.PacketsOrig, c.PacketsOriginal);
+                    o.Number(Field.BytesOrig, c.BytesOriginal);
+                    o.Number(Field.PacketsReply, c.PacketsReply);
+                    o.Number(Field.BytesReply, c.BytesReply);
+                    o.Guid(Field.RuleId, admitted?.Rule);
+                    o.Guid(Field.SecurityGroupId, admitted?.Group);
+                    o.Id(Field.InPortId, portOfSlot, c.OrigInPort);
+                    o.Id(Field.OutPortId, portOfSlot, c.OrigOutPort);
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
@@ -182,54 +183,54 @@ internal static class FlowsEndpoints
         All = (1 << 19) - 1,
     }
 
-    /// <summary>Writes a connection's attribute when <c>fields=</c> asked for it (or asked for nothing).</summary>
+    /// <summary>Writes a connection's attribute, under its name, when <c>fields=</c> asked for it (or asked for nothing).</summary>
     private readonly struct Attributes(Utf8JsonWriter w, Field want)
     {
-        public void String(Field field, string name, string value)
+        public void String(Field field, string value)
         {
             if (want.HasFlag(field))
             {
-                w.WriteString(name, value);
+                w.WriteString(NameOf(field), value);
             }
         }
 
-        public void Number(Field field, string name, long value)
+        public void Number(Field field, long value)
         {
             if (want.HasFlag(field))
             {
-                w.WriteNumber(name, value);
+                w.WriteNumber(NameOf(field), value);
             }
         }
 
-        public void Number(Field field, string name, double value)
+        public void Number(Field field, double value)
         {
             if (want.HasFlag(field))
             {
-                w.WriteNumber(name, value);
+                w.WriteNumber(NameOf(field), value);
             }
         }
 
-        public void Address(Field field, string name, IpAddress128 value)
+        public void Address(Field field, IpAddress128 value)
         {
             if (want.HasFlag(field))
             {
-                WriteAddress(w, name, value);
+                WriteAddress(w, NameOf(field), value);
             }
         }
 
-        public void Guid(Field field, string name, Guid? value)
+        public void Guid(Field field, Guid? value)
         {
             if (want.HasFlag(field))
             {
-                WriteGuid(w, name, value);
+                WriteGuid(w, NameOf(field), value);
             }
         }
 
-        public void Id(Field field, string name, Dictionary<int, Guid> map, int key)
+        public void Id(Field field, Dictionary<int, Guid> map, int key)
         {
             if (want.HasFlag(field))
             {
-                WriteId(w, name, map, key);
+                WriteId(w, NameOf(field), map, key);
             }
         }
     }
@@ -243,6 +244,12 @@ internal static class FlowsEndpoints
         ["bytes_reply"] = Field.BytesReply, ["rule_id"] = Field.RuleId, ["security_group_id"] = Field.SecurityGroupId,
         ["in_port_id"] = Field.InPortId, ["out_port_id"] = Field.OutPortId,
     };
+
+    /// <summary>Each attribute's name by its bit in <see cref="Field"/>: the same names as <see cref="s_fieldNames"/>, encoded once.</summary>
+    private static readonly JsonEncodedText[] s_attributeNames = [.. Enumerable.Range(0, BitOperations.PopCount((uint)Field.All))
+        .Select(bit => JsonEncodedText.Encode(s_fieldNames.Single(n => n.Value == (Field)(1 << bit)).Key))];
+
+    private static JsonEncodedText NameOf(Field field) => s_attributeNames[BitOperations.TrailingZeroCount((uint)field)];
 
     /// <summary>Neutron's <c>fields=a&amp;fields=b</c> (or <c>fields=a,b</c>): only those attributes (unknown names select nothing); none given, all.</summary>
     private static Field Fields(HttpContext http)
@@ -268,11 +275,11 @@ internal static class FlowsEndpoints
         return seconds;
     }
 
-    private static void WriteId(Utf8JsonWriter w, string name, Dictionary<int, Guid> map, int key) =>
+    private static void WriteId(Utf8JsonWriter w, JsonEncodedText name, Dictionary<int, Guid> map, int key) =>
         WriteGuid(w, name, map.TryGetValue(key, out var id) ? id : null);
 
     /// <summary>An address as text, written without a string for it (5,000 connections a second for the console).</summary>
-    private static void WriteAddress(Utf8JsonWriter w, string name, IpAddress128 address)
+    private static void WriteAddress(Utf8JsonWriter w, JsonEncodedText name, IpAddress128 address)
     {
         Span<char> text = stackalloc char[48];
         var length = 0;
@@ -296,7 +303,7 @@ internal static class FlowsEndpoints
         w.WriteString(name, text[..length]);
     }
 
-    private static void WriteGuid(Utf8JsonWriter w, string name, Guid? id)
+    private static void WriteGuid(Utf8JsonWriter w, JsonEncodedText name, Guid? id)
     {
         if (id is { } value)
         {
