@@ -378,4 +378,51 @@ public sealed class MetricsExporterTests : IAsyncLifetime
         await exporter.WriteAsync(body, ExpositionFormat.PrometheusText, CancellationToken.None);
         Assert.Contains("vswitch_conntrack_entries", System.Text.Encoding.UTF8.GetString(body.ToArray()), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AScraperThatDoesNotRead_DoesNotHoldUpTheOthers()
+    {
+        await Port("a", "memory:a");
+        var stalled = new StalledStream();
+        var slow = Exporter.WriteAsync(stalled, ExpositionFormat.PrometheusText, CancellationToken.None);
+        Assert.True(await Task.WhenAny(stalled.Written, Task.Delay(TimeSpan.FromSeconds(30))) == stalled.Written, "the first scrape never wrote");
+        // The first scrape's body is stuck in its client: another scrape is answered meanwhile.
+        var other = Task.Run(Scrape);
+        Assert.True(await Task.WhenAny(other, Task.Delay(TimeSpan.FromSeconds(30))) == other, "a second scrape waited for a stalled client");
+        Assert.Contains("vswitch_port_up{port=\"a\"} 1", await other, StringComparison.Ordinal);
+        stalled.Release();
+        await slow;
+    }
+
+    /// <summary>A response body whose client stops reading: its first write waits until released.</summary>
+    private sealed class StalledStream : Stream
+    {
+        private readonly TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Written => _written.Task;
+
+        public void Release() => _released.TrySetResult();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            _written.TrySetResult();
+            await _released.Task.WaitAsync(cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Microsoft.Net.Http.Headers;
@@ -25,8 +26,9 @@ namespace VSwitch.Daemon.Metrics;
 /// one starts from zero, as a new port in a reused slot does (the counters of a slot are read against a per-slot
 /// baseline). When a port's counters restart (it was re-opened on a new device, network or MAC, so on a fresh slot),
 /// its series are made again from zero, which Prometheus reads as a counter reset; a rule's hits likewise. Scrapes
-/// run one at a time, from reading the counters to the last byte written, so two of them never publish out of
-/// order, and a failure to read the counters fails the scrape (500) instead of answering the last values.</para>
+/// read and render one at a time, so two of them never publish out of order, and each is sent from its own copy
+/// afterwards, so a slow client holds up no other; a failure to read the counters fails the scrape (500) instead of
+/// answering the last values.</para>
 /// <para><b>Measured.</b> docs/observability.md ("Scrape cost"; ScrapeCostTests): 100 and 1,000 ports.</para>
 /// </remarks>
 public sealed class MetricsExporter
@@ -39,6 +41,7 @@ public sealed class MetricsExporter
 
     private readonly Func<SwitchStats>? _collect;
     private readonly SemaphoreSlim _scraping = new(1, 1);
+    private readonly MemoryStream _rendered = new();
     private readonly CollectorRegistry _registry = Prometheus.Metrics.NewCustomRegistry();
     private readonly MetricFamilies _families;
     private readonly Lock _publishing = new();
@@ -86,9 +89,15 @@ public sealed class MetricsExporter
     public static string ContentType(ExpositionFormat format) =>
         format == ExpositionFormat.OpenMetricsText ? OpenMetricsContentType : PrometheusContentType;
 
-    /// <summary>Reads every counter now and writes them to <paramref name="output"/>; one scrape at a time.</summary>
+    /// <summary>
+    /// Reads every counter now and writes them to <paramref name="output"/>. Scrapes read and render one at a time;
+    /// each is then sent from a copy of its own, outside that turn, so a scraper that reads slowly (or not at all)
+    /// never holds up the others.
+    /// </summary>
     public async Task WriteAsync(Stream output, ExpositionFormat format, CancellationToken cancellation)
     {
+        byte[] copy;
+        int length;
         await _scraping.WaitAsync(cancellation).ConfigureAwait(false);
         try
         {
@@ -97,11 +106,23 @@ public sealed class MetricsExporter
             {
                 Publish(_collect());
             }
-            await _registry.CollectAndExportAsTextAsync(output, format, cancellation).ConfigureAwait(false);
+            _rendered.SetLength(0);
+            await _registry.CollectAndExportAsTextAsync(_rendered, format, cancellation).ConfigureAwait(false);
+            length = (int)_rendered.Length;
+            copy = ArrayPool<byte>.Shared.Rent(length);
+            _rendered.GetBuffer().AsSpan(0, length).CopyTo(copy);
         }
         finally
         {
             _scraping.Release();
+        }
+        try
+        {
+            await output.WriteAsync(copy.AsMemory(0, length), cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
         }
     }
 
