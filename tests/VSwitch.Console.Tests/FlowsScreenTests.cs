@@ -145,6 +145,25 @@ public sealed class FlowsScreenTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void RowsSetBeforeTheFirstLayout_AreDrawnInFullWidthColumnsOnceLaidOut()
+    {
+        // The screen gets its data before the window was ever laid out (as a screen hidden until its key is pressed):
+        // the columns must still be as wide as their cells once it is drawn, not as wide as their titles.
+        using var ui = new Headless(100, 24, begin: false);
+        ui.Window.Show(Screen.Flows);
+        ui.Window.Apply(WithFlows(1, Flow(1000, 10, 1_000)));
+        ui.Window.Apply(WithFlows(2, Flow(1000, 20, 2_000)));
+        var screen = "";
+        ui.RunModal(ui.Window, step =>
+        {
+            screen = ui.Screen();
+            return false;
+        });
+        output.WriteLine(screen);
+        Assert.Contains("198.18.0.1:1000 198.18.0.2:80 ESTABLISHED", screen);
+    }
+
+    [Fact]
     public async Task Reader_AsksForThePortsConnections_APortDeletedSinceHasNone()
     {
         var reads = new Recorder();
