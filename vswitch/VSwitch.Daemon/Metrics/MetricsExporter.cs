@@ -44,7 +44,6 @@ public sealed class MetricsExporter
     private readonly MemoryStream _rendered = new();
     private readonly CollectorRegistry _registry = Prometheus.Metrics.NewCustomRegistry();
     private readonly MetricFamilies _families;
-    private readonly Lock _publishing = new();
     private readonly Dictionary<Guid, PortSeries> _ports = [];
     private readonly Dictionary<Guid, Counter.Child> _rules = [];
     private readonly Dictionary<Guid, (string Name, Gauge.Child Series)> _groups = [];
@@ -134,45 +133,45 @@ public sealed class MetricsExporter
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
-    /// <summary>Copies <paramref name="stats"/> into the families (only attached ports are exported).</summary>
+    /// <summary>
+    /// Copies <paramref name="stats"/> into the families (only attached ports are exported). Not thread-safe: the
+    /// daemon calls it in a scrape's turn (<see cref="WriteAsync"/>), a benchmark from its one thread.
+    /// </summary>
     internal void Publish(SwitchStats stats)
     {
-        lock (_publishing)
-        {
-            PublishPorts(stats.Ports);
-            PublishRules(stats.Rules);
-            PublishWorkers(stats.Workers);
-            var f = _families;
-            f.DhcpReplies.IncTo(stats.DhcpReplies);
-            f.DhcpIgnored.IncTo(stats.DhcpIgnored);
-            f.Dhcpv6Replies.IncTo(stats.Dhcpv6Replies);
-            f.Dhcpv6Ignored.IncTo(stats.Dhcpv6Ignored);
-            f.RouterAdvertisements.IncTo(stats.RouterAdvertisements);
-            var router = stats.Router ?? new RouterStats(0, 0, 0, 0, 0);
-            f.RouterForwarded.IncTo(router.Forwarded);
-            f.RouterNeighborReplies.IncTo(router.NeighborReplies);
-            f.RouterEchoReplies.IncTo(router.EchoReplies);
-            f.RouterIcmpErrors.IncTo(router.IcmpErrors);
-            f.RouterIcmpRateLimited.IncTo(router.IcmpRateLimited);
-            f.RouterArpRequests.IncTo(router.ArpRequests);
-            f.RouterNeighborsLearned.IncTo(router.NeighborsLearned);
-            f.NatTranslated.IncTo(stats.NatTranslated);
-            f.FlowCacheHits.IncTo(stats.FlowCacheHits);
-            f.FlowCacheMisses.IncTo(stats.FlowCacheMisses);
-            f.ConntrackEntries.Set(stats.ConntrackEntries);
-            f.ConntrackMaxEntries.Set(stats.ConntrackMaxEntries);
-            f.ConntrackCreated.IncTo(stats.ConntrackCreated);
-            f.ConntrackEarlyDrops.IncTo(stats.ConntrackEarlyDrops);
-            f.ConntrackRevoked.IncTo(stats.ConntrackRevoked);
-            f.SecurityGroupLogDropped.IncTo(stats.SecurityGroupLogDropped);
-            f.SecurityGroupLogSuppressed.IncTo(stats.SecurityGroupLogSuppressed);
-            var fragments = stats.Fragments ?? new FragmentStats(0, 0, 0, 0, 0);
-            f.FirstFragments.IncTo(fragments.FirstFragments);
-            f.LaterFragmentsMatched.IncTo(fragments.LaterFragmentsMatched);
-            f.LaterFragmentsHeld.IncTo(fragments.LaterFragmentsHeld);
-            f.FragmentEvictions.IncTo(fragments.Evictions);
-            f.FragmentMaxDatagrams.Set(fragments.MaxDatagrams);
-        }
+        PublishPorts(stats.Ports);
+        PublishRules(stats.Rules);
+        PublishWorkers(stats.Workers);
+        var f = _families;
+        f.DhcpReplies.IncTo(stats.DhcpReplies);
+        f.DhcpIgnored.IncTo(stats.DhcpIgnored);
+        f.Dhcpv6Replies.IncTo(stats.Dhcpv6Replies);
+        f.Dhcpv6Ignored.IncTo(stats.Dhcpv6Ignored);
+        f.RouterAdvertisements.IncTo(stats.RouterAdvertisements);
+        var router = stats.Router ?? new RouterStats(0, 0, 0, 0, 0);
+        f.RouterForwarded.IncTo(router.Forwarded);
+        f.RouterNeighborReplies.IncTo(router.NeighborReplies);
+        f.RouterEchoReplies.IncTo(router.EchoReplies);
+        f.RouterIcmpErrors.IncTo(router.IcmpErrors);
+        f.RouterIcmpRateLimited.IncTo(router.IcmpRateLimited);
+        f.RouterArpRequests.IncTo(router.ArpRequests);
+        f.RouterNeighborsLearned.IncTo(router.NeighborsLearned);
+        f.NatTranslated.IncTo(stats.NatTranslated);
+        f.FlowCacheHits.IncTo(stats.FlowCacheHits);
+        f.FlowCacheMisses.IncTo(stats.FlowCacheMisses);
+        f.ConntrackEntries.Set(stats.ConntrackEntries);
+        f.ConntrackMaxEntries.Set(stats.ConntrackMaxEntries);
+        f.ConntrackCreated.IncTo(stats.ConntrackCreated);
+        f.ConntrackEarlyDrops.IncTo(stats.ConntrackEarlyDrops);
+        f.ConntrackRevoked.IncTo(stats.ConntrackRevoked);
+        f.SecurityGroupLogDropped.IncTo(stats.SecurityGroupLogDropped);
+        f.SecurityGroupLogSuppressed.IncTo(stats.SecurityGroupLogSuppressed);
+        var fragments = stats.Fragments ?? new FragmentStats(0, 0, 0, 0, 0);
+        f.FirstFragments.IncTo(fragments.FirstFragments);
+        f.LaterFragmentsMatched.IncTo(fragments.LaterFragmentsMatched);
+        f.LaterFragmentsHeld.IncTo(fragments.LaterFragmentsHeld);
+        f.FragmentEvictions.IncTo(fragments.Evictions);
+        f.FragmentMaxDatagrams.Set(fragments.MaxDatagrams);
     }
 
     private void PublishPorts(IReadOnlyList<PortStats> all)
@@ -272,7 +271,7 @@ public sealed class MetricsExporter
     /// The <c>port</c> label value of each port: its name, or its id when the name is empty, shared, or the id of
     /// another port (which may be labelled by its id).
     /// </summary>
-    internal static string[] PortLabels(IReadOnlyList<PortStats> ports)
+    private static string[] PortLabels(IReadOnlyList<PortStats> ports)
     {
         var shared = ports.GroupBy(p => p.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
         var ids = ports.Select(p => p.PortId).ToHashSet();

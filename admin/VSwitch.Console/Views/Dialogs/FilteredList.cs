@@ -97,18 +97,6 @@ internal sealed class FilteredList : View
         return _marked[index];
     }
 
-    /// <summary>Checks or unchecks item <paramref name="index"/>, shown or not.</summary>
-    public void SetMark(int index, bool marked)
-    {
-        KeepMarks();
-        _marked[index] = marked;
-        var row = _shown.IndexOf(index);
-        if (row >= 0)
-        {
-            List.Source!.SetMark(row, marked);
-        }
-    }
-
     /// <summary>
     /// The list: <c>/</c> goes to the filter box. (ListView jumps to the next item starting with a typed character
     /// before its KeyDown event is raised, so the key is taken here, first.)
