@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VSwitch.Dataplane.Capture;
 using VSwitch.Dataplane.Conntrack;
 using VSwitch.Dataplane.Fragments;
 using VSwitch.Dataplane.L2;
@@ -27,6 +28,8 @@ public sealed class Datapath : IDisposable
     private bool _started;
     private readonly object _traceGate = new();
     private Worker? _tracer;
+    private readonly Lock _captureGate = new();
+    private volatile CaptureSession[] _captures = [];
 
     public Datapath(DatapathOptions options, TimeProvider? time = null)
     {
@@ -81,6 +84,48 @@ public sealed class Datapath : IDisposable
 
     /// <summary>Wall-clock milliseconds since the Unix epoch on the data path's clock (log event times).</summary>
     public long UnixTimeMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Wall-clock nanoseconds since the Unix epoch, to 100 ns (capture times).</summary>
+    public long UnixTimeNs() => (_time.GetUtcNow().UtcTicks - DateTime.UnixEpoch.Ticks) * 100;
+
+    /// <summary>Captures that may run at once (each holds a ring per worker).</summary>
+    public const int MaxCaptures = 8;
+
+    /// <summary>The running captures (the workers' one check per batch is that this is empty).</summary>
+    internal CaptureSession[] Captures => _captures;
+
+    /// <summary>
+    /// Starts copying the frames <paramref name="filter"/> takes into a new session's per-worker rings of
+    /// <paramref name="ringCapacity"/> frames of up to <paramref name="snapLength"/> bytes; null when
+    /// <see cref="MaxCaptures"/> are already running.
+    /// </summary>
+    public CaptureSession? StartCapture(CaptureFilter filter, int ringCapacity, int snapLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(filter.Slot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(filter.Slot, Options.MaxPorts);
+        var session = new CaptureSession(filter, Workers.Length, ringCapacity, snapLength);
+        lock (_captureGate)
+        {
+            if (_captures.Length >= MaxCaptures)
+            {
+                return null;
+            }
+            _captures = [.. _captures, session];
+        }
+        return session;
+    }
+
+    /// <summary>Stops a capture: the workers stop offering it frames from their next batch on.</summary>
+    public void StopCapture(CaptureSession session)
+    {
+        lock (_captureGate)
+        {
+            _captures = [.. _captures.Where(c => c != session)];
+        }
+    }
+
+    /// <summary>How many captures are running.</summary>
+    public int CaptureCount => _captures.Length;
 
     /// <summary>Starts one thread per worker, pinned to the allowed CPUs in turn when <see cref="DatapathOptions.Pin"/>.</summary>
     public void Start()

@@ -50,11 +50,11 @@ public sealed partial class Worker
                         if (implicitVerdict == ImplicitVerdict.DropSpoofing)
                         {
                             // Port security, not a security-group decision: counted, not logged (as Neutron's log).
-                            Counters.Drop(inPort.Slot, DropReason.Spoofing, Direction.Egress);
+                            DropFrame(inPort.Slot, DropReason.Spoofing, Direction.Egress, in rx[i]);
                         }
                         else
                         {
-                            SecurityGroupDrop<TMode>(inPort, DropReason.SecurityGroup, Direction.Egress, in p);
+                            SecurityGroupDrop<TMode>(inPort, DropReason.SecurityGroup, Direction.Egress, in p, in rx[i]);
                         }
                     }
                     continue;
@@ -85,7 +85,7 @@ public sealed partial class Worker
                         if (senderStateful)
                         {
                             output[i] = OutputDrop;
-                            SecurityGroupDrop<TMode>(inPort, DropReason.ConntrackInvalid, Direction.Egress, in p);
+                            SecurityGroupDrop<TMode>(inPort, DropReason.ConntrackInvalid, Direction.Egress, in p, in rx[i]);
                             if (TMode.IsTrace)
                             {
                                 _trace!.Drop(TraceEvent.ConntrackInvalid, DropReason.ConntrackInvalid, inPort.Slot);
@@ -129,7 +129,7 @@ public sealed partial class Worker
                             }
                             Counters.Add(WorkerCounter.ConntrackRevoked, 1);
                             output[i] = OutputDrop;
-                            SecurityGroupDrop<TMode>(inPort, DropReason.SecurityGroup, Direction.Egress, in p);
+                            SecurityGroupDrop<TMode>(inPort, DropReason.SecurityGroup, Direction.Egress, in p, in rx[i]);
                             continue;
                         }
                         break;
@@ -147,7 +147,7 @@ public sealed partial class Worker
             if (ruleSlot == Denied)
             {
                 output[i] = OutputDrop;
-                SecurityGroupDrop<TMode>(inPort, DropReason.SecurityGroup, Direction.Egress, in p);
+                SecurityGroupDrop<TMode>(inPort, DropReason.SecurityGroup, Direction.Egress, in p, in rx[i]);
                 if (TMode.IsTrace)
                 {
                     _trace!.Drop(TraceEvent.EgressDenied, DropReason.SecurityGroup, inPort.Slot);

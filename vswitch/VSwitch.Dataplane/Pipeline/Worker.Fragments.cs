@@ -59,7 +59,7 @@ public sealed partial class Worker
                     break;
                 case FragmentMatch.Overlap:
                     output[i] = OutputDrop;
-                    Counters.Drop(inSlot, DropReason.Fragment, Direction.Egress);
+                    DropFrame(inSlot, DropReason.Fragment, Direction.Egress, in rx[i]);
                     if (TMode.IsTrace)
                     {
                         _trace!.Drop(TraceEvent.FragmentOverlap, DropReason.Fragment, in p, inSlot);
@@ -77,7 +77,7 @@ public sealed partial class Worker
                     }
                     else
                     {
-                        Counters.Drop(inSlot, DropReason.Fragment, Direction.Egress);
+                        DropFrame(inSlot, DropReason.Fragment, Direction.Egress, in rx[i]);
                     }
                     break;
             }

@@ -58,7 +58,7 @@ public sealed partial class Worker
             // A flood simply skips ports that are down; a frame addressed to one is a counted drop.
             if (!flooded && port is not null)
             {
-                Counters.Drop(slot, DropReason.PortDown, Direction.Ingress);
+                DropFrame(slot, DropReason.PortDown, Direction.Ingress, in frame);
                 if (TMode.IsTrace)
                 {
                     _trace!.Drop(TraceEvent.ReceiverDown, DropReason.PortDown, slot);
@@ -68,7 +68,7 @@ public sealed partial class Worker
         }
         var mode = _trackMode[index];
         var ingressRule = -1;
-        if (port.Policy is { } policy && !IngressAllowed<TMode>(snapshot, port, policy, index, mode, out ingressRule))
+        if (port.Policy is { } policy && !IngressAllowed<TMode>(snapshot, port, policy, in frame, index, mode, out ingressRule))
         {
             return;
         }
@@ -138,11 +138,11 @@ public sealed partial class Worker
         switch (result)
         {
             case ConnCommitResult.Full or ConnCommitResult.InPortLimit:
-                Counters.Drop(frame.InPort, DropReason.ConntrackFull, Direction.Egress);
+                DropFrame(frame.InPort, DropReason.ConntrackFull, Direction.Egress, in frame);
                 ForgetSnatBinding(index);
                 return false;
             case ConnCommitResult.OutPortLimit:
-                Counters.Drop(outSlot, DropReason.ConntrackFull, Direction.Ingress);
+                DropFrame(outSlot, DropReason.ConntrackFull, Direction.Ingress, in frame);
                 ForgetSnatBinding(index);
                 return false;
         }
@@ -163,7 +163,7 @@ public sealed partial class Worker
     }
 
     /// <summary>The receiving port's implicit ingress rules and security-group rules; counts the drop when they refuse.</summary>
-    private bool IngressAllowed<TMode>(DataplaneSnapshot snapshot, SwitchPort port, PortPolicy policy, int index, TrackMode mode, out int ruleSlot)
+    private bool IngressAllowed<TMode>(DataplaneSnapshot snapshot, SwitchPort port, PortPolicy policy, in Frame frame, int index, TrackMode mode, out int ruleSlot)
         where TMode : struct, IPipelineMode
     {
         ref readonly var p = ref _parsed[index];
@@ -184,7 +184,7 @@ public sealed partial class Worker
                 }
                 return true;
             case ImplicitVerdict.UseRules when policy.Stateful && mode == TrackMode.Invalid:
-                SecurityGroupDrop<TMode>(port, DropReason.ConntrackInvalid, Direction.Ingress, in p, _viaFloating[index]);
+                SecurityGroupDrop<TMode>(port, DropReason.ConntrackInvalid, Direction.Ingress, in p, in frame, _viaFloating[index]);
                 if (TMode.IsTrace)
                 {
                     _trace!.Drop(TraceEvent.IngressInvalid, DropReason.ConntrackInvalid, port.Slot);
@@ -204,7 +204,7 @@ public sealed partial class Worker
                 ruleSlot = -1;
                 break;
         }
-        SecurityGroupDrop<TMode>(port, DropReason.SecurityGroup, Direction.Ingress, in p, _viaFloating[index]);
+        SecurityGroupDrop<TMode>(port, DropReason.SecurityGroup, Direction.Ingress, in p, in frame, _viaFloating[index]);
         if (TMode.IsTrace)
         {
             _trace!.Drop(verdict == ImplicitVerdict.DropNotAllowed ? TraceEvent.IngressNotIpOrArp : TraceEvent.IngressDenied, DropReason.SecurityGroup, port.Slot);
@@ -239,17 +239,19 @@ public sealed partial class Worker
         }
         Counters.Add(port.Slot, PortCounter.TxPackets, sent);
         Counters.Add(port.Slot, PortCounter.TxBytes, bytes);
+        CaptureSent(port.Slot, tx, sent);
         if (sent < tx.Count)
         {
-            // Frames the far end was not there for are port_down; the rest the port could not send.
-            var down = Math.Min(errors.TxLinkDown, tx.Count - sent);
+            // Frames the far end was not there for are port_down; the rest the port could not send. A port reports only
+            // how many of each, so a capture names the first unsent frames port_down and the others tx_failed.
+            var down = (int)Math.Min(errors.TxLinkDown, tx.Count - sent);
             if (down > 0)
             {
-                Counters.Drop(port.Slot, DropReason.PortDown, Direction.Ingress, down);
+                DropFrames(port.Slot, DropReason.PortDown, Direction.Ingress, tx, sent, sent + down);
             }
             if (tx.Count - sent - down > 0)
             {
-                Counters.Drop(port.Slot, DropReason.TxFailed, Direction.Ingress, tx.Count - sent - down);
+                DropFrames(port.Slot, DropReason.TxFailed, Direction.Ingress, tx, sent + down, tx.Count);
             }
         }
         tx.Count = 0;

@@ -32,7 +32,7 @@ public sealed partial class Worker
                 if (p.VlanCount != 0 && !vlanTransparent && (p.VlanCount > 1 || (p.OuterVlanTci & 0x0FFF) != 0))
                 {
                     output[i] = OutputDrop;
-                    Counters.Drop(inSlot, DropReason.Vlan, Direction.Egress);
+                    DropFrame(inSlot, DropReason.Vlan, Direction.Egress, in frame);
                     if (TMode.IsTrace)
                     {
                         _trace!.Drop(TraceEvent.VlanTagged, DropReason.Vlan, in p, inSlot);
@@ -42,7 +42,7 @@ public sealed partial class Worker
                 if (mtu != 0 && frame.Length - p.L3Offset > mtu && !frame.Vnet.IsGso)
                 {
                     output[i] = OutputDrop;
-                    Counters.Drop(inSlot, DropReason.Mtu, Direction.Egress);
+                    DropFrame(inSlot, DropReason.Mtu, Direction.Egress, in frame);
                     if (TMode.IsTrace)
                     {
                         _trace!.Drop(TraceEvent.OverMtu, DropReason.Mtu, inSlot, frame.Length - p.L3Offset, mtu);
@@ -54,7 +54,7 @@ public sealed partial class Worker
             else
             {
                 output[i] = OutputDrop;
-                Counters.Drop(inSlot, DropReason.Malformed, Direction.Egress);
+                DropFrame(inSlot, DropReason.Malformed, Direction.Egress, in frame);
                 if (TMode.IsTrace)
                 {
                     _trace!.Drop(TraceEvent.Malformed, DropReason.Malformed, inSlot, c: (int)error);

@@ -76,11 +76,15 @@ public sealed partial class Worker
             counters.Add(inSlot, PortCounter.RxPackets, n);
             counters.Add(inSlot, PortCounter.RxBytes, bytes);
             counters.Add(WorkerCounter.Packets, n);
+            if (!TMode.IsTrace)
+            {
+                CaptureReceived(inSlot, rx, n);
+            }
         }
         counters.Add(WorkerCounter.Batches, 1);
         if (!inPort.AdminUp)
         {
-            counters.Drop(inSlot, DropReason.PortDown, Direction.Egress, n);
+            DropFrames(inSlot, DropReason.PortDown, Direction.Egress, rx, 0, n);
             if (TMode.IsTrace)
             {
                 _trace!.Drop(TraceEvent.SenderDown, DropReason.PortDown, inSlot);

@@ -48,7 +48,7 @@ public sealed partial class Worker
         var router = (uint)iface.Router < (uint)snapshot.Routers.Length ? snapshot.Routers[iface.Router] : null;
         if (router is null || !router.AdminUp)
         {
-            Counters.Drop(inPort.Slot, DropReason.NoRoute, Direction.Egress);
+            DropFrame(inPort.Slot, DropReason.NoRoute, Direction.Egress, in rx[i]);
             if (TMode.IsTrace)
             {
                 _trace!.Drop(TraceEvent.RouterDown, DropReason.NoRoute, inPort.Slot, a: iface.Router);
@@ -99,7 +99,7 @@ public sealed partial class Worker
         {
             // A link-local address means this link only: routers never forward it (RFC 4291 §2.5.6). A host uses one as
             // its source while its global address is still tentative.
-            Counters.Drop(inPort.Slot, DropReason.NoRoute, Direction.Egress);
+            DropFrame(inPort.Slot, DropReason.NoRoute, Direction.Egress, in rx[i]);
             SendIcmpError<TMode>(inPort, iface, in frame, in p, IcmpError.Ipv6Unreachable, IcmpError.Ipv6BeyondScope);
             if (TMode.IsTrace)
             {
@@ -110,7 +110,7 @@ public sealed partial class Worker
         var hopLimit = RoutedFrame.HopLimit(frame.Span, in p);
         if (hopLimit <= 1)
         {
-            Counters.Drop(inPort.Slot, DropReason.TtlExceeded, Direction.Egress);
+            DropFrame(inPort.Slot, DropReason.TtlExceeded, Direction.Egress, in rx[i]);
             SendIcmpError<TMode>(inPort, iface, in frame, in p, p.IsIpv4 ? IcmpError.Ipv4TimeExceeded : IcmpError.Ipv6TimeExceeded, 0);
             if (TMode.IsTrace)
             {
@@ -120,7 +120,7 @@ public sealed partial class Worker
         }
         if (!router.TryRoute(p.IpDestination, out var outIndex, out var nextHop))
         {
-            Counters.Drop(inPort.Slot, DropReason.NoRoute, Direction.Egress);
+            DropFrame(inPort.Slot, DropReason.NoRoute, Direction.Egress, in rx[i]);
             SendIcmpError<TMode>(inPort, iface, in frame, in p,
                 p.IsIpv4 ? IcmpError.Ipv4Unreachable : IcmpError.Ipv6Unreachable, p.IsIpv4 ? IcmpError.Ipv4NetUnreachable : IcmpError.Ipv6NoRoute);
             if (TMode.IsTrace)
@@ -137,14 +137,14 @@ public sealed partial class Worker
             {
                 // Outside, an address no port holds: asked with ARP (ResolveOutside); this packet is lost, as while Linux
                 // resolves a neighbour with a full queue, and the sender retries.
-                Counters.Drop(inPort.Slot, DropReason.NoRoute, Direction.Egress);
+                DropFrame(inPort.Slot, DropReason.NoRoute, Direction.Egress, in rx[i]);
                 if (TMode.IsTrace)
                 {
                     _trace!.Drop(TraceEvent.RouterResolving, DropReason.NoRoute, inPort.Slot, a: router.Index);
                 }
                 return true;
             }
-            Counters.Drop(inPort.Slot, DropReason.NoRoute, Direction.Egress);
+            DropFrame(inPort.Slot, DropReason.NoRoute, Direction.Egress, in rx[i]);
             SendIcmpError<TMode>(inPort, iface, in frame, in p,
                 p.IsIpv4 ? IcmpError.Ipv4Unreachable : IcmpError.Ipv6Unreachable, p.IsIpv4 ? IcmpError.Ipv4HostUnreachable : IcmpError.Ipv6AddressUnreachable);
             if (TMode.IsTrace)
@@ -158,7 +158,7 @@ public sealed partial class Worker
         if (outMtu != 0 && RoutedLength(in frame, in p) > outMtu)
         {
             // IPv6 is never fragmented by routers; IPv4 with DF neither. The switch does not fragment either way.
-            Counters.Drop(inPort.Slot, DropReason.Mtu, Direction.Egress);
+            DropFrame(inPort.Slot, DropReason.Mtu, Direction.Egress, in rx[i]);
             if (p.IsIpv6 || RoutedFrame.DontFragment(frame.Span, in p))
             {
                 SendIcmpError<TMode>(inPort, iface, in frame, in p,
@@ -250,12 +250,12 @@ public sealed partial class Worker
         {
             _output[i] = OutputDrop;
             Counters.Add(WorkerCounter.RouterForwarded, -1);
-            Counters.Drop(frame.InPort, result switch
+            DropFrame(frame.InPort, result switch
             {
                 SnatResult.Full => DropReason.ConntrackFull,
                 SnatResult.Exhausted => DropReason.NatExhausted,
                 _ => DropReason.ConntrackInvalid,
-            }, Direction.Egress);
+            }, Direction.Egress, in frame);
             return;
         }
         _preNat[i] = p;
@@ -601,7 +601,7 @@ public sealed partial class Worker
         else
         {
             // No service listens on a router's address: counted, and a UDP sender hears port unreachable at once.
-            Counters.Drop(inPort.Slot, DropReason.NoRoute, Direction.Egress);
+            DropFrame(inPort.Slot, DropReason.NoRoute, Direction.Egress, in frame);
             if (p.IpProtocol == IpProtocol.Udp)
             {
                 SendIcmpError<TMode>(inPort, iface, in frame, in p,

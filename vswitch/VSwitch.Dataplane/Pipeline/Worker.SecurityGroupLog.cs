@@ -10,10 +10,10 @@ public sealed partial class Worker
     /// records it for the security-group log. Trace runs record nothing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void SecurityGroupDrop<TMode>(SwitchPort port, DropReason reason, Direction direction, in ParsedPacket p, uint floatingIpv4 = 0)
+    private void SecurityGroupDrop<TMode>(SwitchPort port, DropReason reason, Direction direction, in ParsedPacket p, in Frame frame, uint floatingIpv4 = 0)
         where TMode : struct, IPipelineMode
     {
-        Counters.Drop(port.Slot, reason, direction);
+        DropFrame(port.Slot, reason, direction, in frame);
         if (!TMode.IsTrace && (port.Logging & SecurityGroupLogging.Drop) != 0)
         {
             RecordLogEvent(SecurityGroupLogAction.Drop, port.Slot, direction, reason, in p, -1, floatingIpv4);
