@@ -21,12 +21,22 @@ namespace VSwitch.Cli;
 /// command line runs in-process against a fake API (<c>VSwitch.Cli.Tests</c>) as well as against the real daemon.</para>
 /// </remarks>
 internal sealed class CliApp(TextWriter output, TextWriter error, Func<string, string?> environment,
-    Func<VSwitchEndpoint, HttpMessageHandler>? handlers = null)
+    Func<VSwitchEndpoint, HttpMessageHandler>? handlers = null, Func<Stream>? standardOutput = null)
 {
     public Connection Connection { get; } = new();
 
     /// <summary>Where results go (stdout).</summary>
     public TextWriter Out => output;
+
+    /// <summary>Where messages that are not results go (stderr).</summary>
+    public TextWriter Error => error;
+
+    /// <summary>stdout as bytes, for binary output (<c>capture -w -</c>); what was written to <see cref="Out"/> is flushed first.</summary>
+    public Stream OpenStandardOutput()
+    {
+        output.Flush();
+        return (standardOutput ?? System.Console.OpenStandardOutput)();
+    }
 
     public RootCommand BuildRoot()
     {
@@ -44,6 +54,7 @@ internal sealed class CliApp(TextWriter output, TextWriter error, Func<string, s
         root.Subcommands.Add(NeighborCommands.Build(this));
         root.Subcommands.Add(StatsCommand.Build(this));
         root.Subcommands.Add(TraceCommand.Build(this));
+        root.Subcommands.Add(CaptureCommand.Build(this));
         root.Subcommands.Add(ConsoleCommand.Build(this));
         return root;
     }

@@ -81,6 +81,7 @@ public sealed partial class ApiServer(ApiOptions options, ListeningSockets liste
         RbacPoliciesEndpoints.Map(app, api);
         DefaultSecurityGroupRulesEndpoints.Map(app, api);
         TraceEndpoints.Map(app, api, datapath);
+        CaptureEndpoints.Map(app, api, datapath, app.Lifetime.ApplicationStopping);
         StatsEndpoints.Map(app, api);
         FlowsEndpoints.Map(app, api);
         NeighborsEndpoints.Map(app, api);
