@@ -150,6 +150,12 @@ public sealed class CommandLineTests
     [InlineData("flow list --active-within 0")]
     [InlineData("flow list --active-within 86401")]
     [InlineData("trace --port p1")]
+    [InlineData("capture")]
+    [InlineData("capture --port p1 --count 0")]
+    [InlineData("capture --port p1 --direction sideways")]
+    [InlineData("capture --port p1 --snaplen 10")]
+    [InlineData("capture --port p1 --duration 0")]
+    [InlineData("capture --port p1 -V -w x.pcapng")]
     [InlineData("console --bogus")]
     [InlineData("router set r1 --disable-snat")]
     public void UsageErrors_ExitTwoWithOneLine(string args)

@@ -18,7 +18,9 @@ namespace VSwitch.Admin.Client.Capture;
 public static class FrameDecoder
 {
     /// <summary>One line: addresses, protocol and the fields that tell packets apart (TCP flags, ICMP type).</summary>
-    public static string Summary(byte[] frame)
+    public static string Summary(byte[] frame) => Guarded(frame, SummaryOf, $"undecodable frame of {frame.Length} bytes");
+
+    private static string SummaryOf(byte[] frame)
     {
         if (Parse(frame) is not { } packet)
         {
@@ -53,14 +55,16 @@ public static class FrameDecoder
 
     /// <summary>Every layer PacketDotNet decodes, field by field (its verbose form), or why it cannot.</summary>
     public static string Layers(byte[] frame) =>
-        Parse(frame) is { } packet ? packet.ToString(StringOutputType.Verbose).TrimEnd() : $"undecodable frame of {frame.Length} bytes";
+        Guarded(frame, f => Parse(f) is { } packet ? packet.ToString(StringOutputType.Verbose).TrimEnd() : null, null) ?? $"undecodable frame of {frame.Length} bytes";
 
     /// <summary>
     /// The packet in the words <c>vswitchctl trace</c> and <c>POST /v2.0/vswitch/trace</c> take, with its real MACs,
     /// so that a captured frame can be traced again; null for a frame the trace cannot describe (neither TCP, UDP,
     /// SCTP, ICMP, ICMPv6 nor ARP, or a fragment after the first).
     /// </summary>
-    public static string? TraceDescription(byte[] frame)
+    public static string? TraceDescription(byte[] frame) => Guarded(frame, TraceDescriptionOf, null);
+
+    private static string? TraceDescriptionOf(byte[] frame)
     {
         if (Parse(frame) is not EthernetPacket eth)
         {
@@ -87,15 +91,21 @@ public static class FrameDecoder
         };
     }
 
-    private static Packet? Parse(byte[] frame)
+    private static Packet? Parse(byte[] frame) => Packet.ParsePacket(LinkLayers.Ethernet, frame);
+
+    /// <summary>
+    /// PacketDotNet decodes lazily, so any property of a packet cut short or lying about its lengths may throw (an index
+    /// out of range, an argument out of range...): a frame the switch dropped as malformed must still be shown.
+    /// </summary>
+    private static T Guarded<T>(byte[] frame, Func<byte[], T> decode, T undecodable)
     {
         try
         {
-            return Packet.ParsePacket(LinkLayers.Ethernet, frame);
+            return decode(frame);
         }
-        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidOperationException or NotSupportedException or OverflowException)
+        catch (Exception ex) when (ex is not (OutOfMemoryException or StackOverflowException))
         {
-            return null;
+            return undecodable;
         }
     }
 
