@@ -3,6 +3,7 @@ using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
 using VSwitch.Admin.Client;
+using VSwitch.Admin.Client.Capture;
 using VSwitch.Admin.Client.Resources;
 using VSwitch.Console.Model;
 using VSwitch.Console.Views;
@@ -461,11 +462,92 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
             }
             _state.TraceFields = last.Fields;
             _state.Trace = last.Trace;
+            _state.Traced = (last.Fields.PortId, last.Fields.ToPacket());
             _state.Message = null;
             CurrentScreen.Update(_state);
             return false;
         });
     }
+
+    public void CapturePacket()
+    {
+        var dialog = new CaptureDialog(_state.Current.Ports, _state.Captured?.PortId ?? _state.Traced?.PortId, async (portId, direction, dropsOnly, cancellation) =>
+        {
+            using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _closing.Token);
+            CapturedFrame? first = null;
+            try
+            {
+                var request = new CaptureRequest(portId, direction, dropsOnly, Count: 1, DurationSeconds: CaptureDialog.WaitSeconds);
+                await _client.CaptureAsync(request, null, frame => first ??= frame, both.Token).ConfigureAwait(false);
+            }
+            catch (VSwitchClientException ex)
+            {
+                return (null, Message.From("capture", ex).Text);
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                // Stopped before the daemon answered: as a stop after.
+            }
+            return first is null
+                ? (null, cancellation.IsCancellationRequested ? "stopped waiting: no frame yet" : $"no frame in {CaptureDialog.WaitSeconds} s")
+                : (first, null);
+        });
+        RunDialog(dialog, () =>
+        {
+            if (dialog.Captured is not { } captured)
+            {
+                return false;
+            }
+            var packet = new CapturedPacket(captured.Port.Id, string.IsNullOrEmpty(captured.Port.Name) ? captured.Port.Id : captured.Port.Name, captured.Frame);
+            _state.Captured = packet;
+            _state.Trace = null;
+            _state.Traced = null;
+            _state.Message = null;
+            if (packet.TracePacket is { } text)
+            {
+                TraceCaptured(packet.PortId, text);
+            }
+            CurrentScreen.Update(_state);
+            return false;
+        });
+    }
+
+    /// <summary>Traces a captured frame the port received, off the UI thread; the trace screen shows it when it answers.</summary>
+    private void TraceCaptured(string portId, string packet) => _ = Task.Run(async () =>
+    {
+        Message? failed = null;
+        PacketTrace? trace = null;
+        try
+        {
+            trace = await _client.TraceAsync(portId, packet, _closing.Token).ConfigureAwait(false);
+        }
+        catch (VSwitchClientException ex)
+        {
+            failed = Message.From("trace the captured packet", ex);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        try
+        {
+            _app.Invoke(() =>
+            {
+                if (_state.Captured?.PortId != portId)
+                {
+                    return;
+                }
+                _state.Trace = trace;
+                _state.Traced = trace is null ? null : (portId, packet);
+                _state.Message = failed;
+                CurrentScreen.Update(_state);
+            });
+        }
+        catch (Exception)
+        {
+            // The console closed while the trace was out: nothing is left to show it in.
+        }
+    });
 
     public void PickFlowPort()
     {
@@ -505,6 +587,7 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
         Flows:  f only the connections through one port (a list to pick from)
                 a the active connections only, or all (the first 5,000)
         Trace:  t trace a packet through the pipeline
+                c capture a frame from a port: decoded, and traced if the port received it
         F10     the menu;   q   quit (Ctrl+C too)
         """;
 }

@@ -59,6 +59,12 @@ public sealed class ConsoleState
 
     public PacketTrace? Trace { get; set; }
 
+    /// <summary>The packet <see cref="Trace"/> traced, in the trace's words, and the port it entered by.</summary>
+    public (string PortId, string Packet)? Traced { get; set; }
+
+    /// <summary>The last frame captured from the trace screen (<c>c</c>), shown decoded there.</summary>
+    public CapturedPacket? Captured { get; set; }
+
     /// <summary>Takes a new snapshot; the current one becomes the previous one.</summary>
     public void Push(SwitchSnapshot snapshot)
     {

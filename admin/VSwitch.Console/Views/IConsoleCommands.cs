@@ -23,6 +23,9 @@ internal interface IConsoleCommands
 
     void Trace();
 
+    /// <summary>Captures one frame of a port for the trace screen, and traces it when the port received it.</summary>
+    void CapturePacket();
+
     /// <summary>Picks the port whose connections the flows screen lists (or all ports), from a list with a filter box.</summary>
     void PickFlowPort();
 
