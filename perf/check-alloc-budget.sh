@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 if [[ "${1:-}" != "--no-run" ]]; then
   dotnet run -c Release --project perf/VSwitch.Benchmarks -- --job short \
     --filter '*PacketParserBenchmarks*' '*.PipelineBenchmarks*' '*StatefulPipelineBenchmarks*' '*RoutedPipelineBenchmarks*' '*ClassifierBenchmarks*' \
-             '*MacTableBenchmarks*' '*ConnTableBenchmarks*' '*ExactMatchCacheBenchmarks*' '*FragmentBenchmarks*' '*VhostUserPortBenchmarks*' >/dev/null
+             '*MacTableBenchmarks*' '*ConnTableBenchmarks*' '*ExactMatchCacheBenchmarks*' '*FragmentBenchmarks*' '*VhostUserPortBenchmarks*' '*CaptureBenchmarks*' >/dev/null
 fi
 python3 - <<'PY'
 import csv, glob, json, re, sys
