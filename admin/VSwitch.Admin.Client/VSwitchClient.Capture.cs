@@ -62,7 +62,7 @@ public sealed partial class VSwitchClient
                     if (block.IsEmpty)
                     {
                         // A cancelled read may end the stream instead of throwing: then the caller stopped it.
-                        return new CaptureSummary(frames, reader.Lost, Complete: !cancellation.IsCancellationRequested);
+                        return new CaptureSummary(frames, reader.Lost, Complete: !cancellation.IsCancellationRequested, reader.EndReason);
                     }
                     // Never cancelled halfway: what the destination holds stays whole blocks. A destination that
                     // went away (a pipe's reader quit) ends the capture as the caller's stop would.
@@ -92,6 +92,7 @@ public sealed partial class VSwitchClient
         }
     }
 
+    /// <summary>Writes a block; false when the destination is a pipe whose reader quit (EPIPE); any other failure is thrown.</summary>
     private static async ValueTask<bool> TryWriteAsync(Stream destination, ReadOnlyMemory<byte> block)
     {
         try
@@ -100,9 +101,16 @@ public sealed partial class VSwitchClient
             await destination.FlushAsync(CancellationToken.None);
             return true;
         }
-        catch (IOException)
+        catch (IOException ex) when (ex.HResult == BrokenPipe)
         {
             return false;
         }
+        catch (IOException ex)
+        {
+            throw new CaptureOutputException($"cannot write the capture: {ex.Message}", ex);
+        }
     }
+
+    /// <summary>EPIPE, as .NET puts it in an <see cref="IOException"/>'s HResult on Linux.</summary>
+    private const int BrokenPipe = 32;
 }

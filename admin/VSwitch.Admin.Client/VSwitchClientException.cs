@@ -21,3 +21,6 @@ public sealed class VSwitchApiException(int statusCode, string type, string mess
 
 /// <summary>The daemon could not be reached (no socket, refused, timed out) or did not answer as the API does.</summary>
 public sealed class VSwitchConnectionException(string message, Exception? inner = null) : VSwitchClientException(message, inner);
+
+/// <summary>A capture's frames could not be written where the caller asked (a full disk, an I/O error); the blocks written before the failing one are whole.</summary>
+public sealed class CaptureOutputException(string message, Exception? inner = null) : VSwitchClientException(message, inner);

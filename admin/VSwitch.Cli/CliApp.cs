@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Win32.SafeHandles;
 using VSwitch.Admin.Client;
 using VSwitch.Cli.Commands;
 
@@ -31,12 +32,22 @@ internal sealed class CliApp(TextWriter output, TextWriter error, Func<string, s
     /// <summary>Where messages that are not results go (stderr).</summary>
     public TextWriter Error => error;
 
-    /// <summary>stdout as bytes, for binary output (<c>capture -w -</c>); what was written to <see cref="Out"/> is flushed first.</summary>
+    /// <summary>
+    /// stdout as bytes, for binary output (<c>capture -w -</c>); what was written to <see cref="Out"/> is flushed first.
+    /// A pipe whose reader quit fails the write with EPIPE (.NET's console streams would pretend it worked, and a
+    /// capture into <c>| head</c> would never end).
+    /// </summary>
     public Stream OpenStandardOutput()
     {
         output.Flush();
-        return (standardOutput ?? System.Console.OpenStandardOutput)();
+        return standardOutput?.Invoke() ?? new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
     }
+
+    /// <summary>stdout for text that must notice a closed pipe (<c>capture | head</c>): the real stdout's file when <see cref="Out"/> is the console's, else <see cref="Out"/>.</summary>
+    public TextWriter OpenTextOutput() =>
+        ReferenceEquals(output, System.Console.Out) && standardOutput is null
+            ? new StreamWriter(OpenStandardOutput(), new System.Text.UTF8Encoding(false)) { AutoFlush = false }
+            : output;
 
     public RootCommand BuildRoot()
     {

@@ -463,6 +463,7 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
             _state.TraceFields = last.Fields;
             _state.Trace = last.Trace;
             _state.Traced = (last.Fields.PortId, last.Fields.ToPacket());
+            _state.Captured = null;
             _state.Message = null;
             CurrentScreen.Update(_state);
             return false;
@@ -475,10 +476,11 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
         {
             using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _closing.Token);
             CapturedFrame? first = null;
+            CaptureSummary? summary = null;
             try
             {
                 var request = new CaptureRequest(portId, direction, dropsOnly, Count: 1, DurationSeconds: CaptureDialog.WaitSeconds);
-                await _client.CaptureAsync(request, null, frame => first ??= frame, both.Token).ConfigureAwait(false);
+                summary = await _client.CaptureAsync(request, null, frame => first ??= frame, both.Token).ConfigureAwait(false);
             }
             catch (VSwitchClientException ex)
             {
@@ -488,9 +490,11 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
             {
                 // Stopped before the daemon answered: as a stop after.
             }
-            return first is null
-                ? (null, cancellation.IsCancellationRequested ? "stopped waiting: no frame yet" : $"no frame in {CaptureDialog.WaitSeconds} s")
-                : (first, null);
+            return first is not null ? (first, null)
+                : cancellation.IsCancellationRequested ? (null, "stopped waiting: no frame yet")
+                : summary?.EndReason is "port deleted" ? (null, "the port was deleted")
+                : summary?.EndReason is "daemon stopping" ? (null, "the daemon is stopping")
+                : (null, $"no frame in {CaptureDialog.WaitSeconds} s");
         });
         RunDialog(dialog, () =>
         {
@@ -505,7 +509,7 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
             _state.Message = null;
             if (packet.TracePacket is { } text)
             {
-                TraceCaptured(packet.PortId, text);
+                TraceCaptured(packet, text);
             }
             CurrentScreen.Update(_state);
             return false;
@@ -513,13 +517,13 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
     }
 
     /// <summary>Traces a captured frame the port received, off the UI thread; the trace screen shows it when it answers.</summary>
-    private void TraceCaptured(string portId, string packet) => _ = Task.Run(async () =>
+    private void TraceCaptured(CapturedPacket captured, string packet) => _ = Task.Run(async () =>
     {
         Message? failed = null;
         PacketTrace? trace = null;
         try
         {
-            trace = await _client.TraceAsync(portId, packet, _closing.Token).ConfigureAwait(false);
+            trace = await _client.TraceAsync(captured.PortId, packet, _closing.Token).ConfigureAwait(false);
         }
         catch (VSwitchClientException ex)
         {
@@ -533,12 +537,13 @@ internal sealed class ConsoleWindow : Window, IConsoleCommands
         {
             _app.Invoke(() =>
             {
-                if (_state.Captured?.PortId != portId)
+                // A later capture, or a trace asked for since, is what the screen shows now.
+                if (!ReferenceEquals(_state.Captured, captured))
                 {
                     return;
                 }
                 _state.Trace = trace;
-                _state.Traced = trace is null ? null : (portId, packet);
+                _state.Traced = trace is null ? null : (captured.PortId, packet);
                 _state.Message = failed;
                 CurrentScreen.Update(_state);
             });

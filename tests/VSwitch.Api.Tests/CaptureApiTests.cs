@@ -95,7 +95,7 @@ public sealed class CaptureApiTests : IAsyncLifetime
             SendFromA("tcp 198.18.0.1:40001 > 198.18.0.2:22 syn");
             summary = await capture.WaitAsync(TimeSpan.FromSeconds(20));
         }
-        Assert.Equal(new CaptureSummary(2, 0, Complete: true), summary);
+        Assert.Equal(new CaptureSummary(2, 0, Complete: true, "count"), summary);
         Assert.Equal(0, _host.Datapath.CaptureCount);
 
         // Both were sent toward b (outbound on b's port); the one to 22 was dropped by b's groups, and says so.
@@ -160,6 +160,7 @@ public sealed class CaptureApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, status);
         var summary = await capture.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.True(summary.Complete);
+        Assert.Equal("port deleted", summary.EndReason);
         Assert.Equal(0, _host.Datapath.CaptureCount);
     }
 
@@ -244,11 +245,90 @@ public sealed class CaptureApiTests : IAsyncLifetime
             }
             Assert.Equal(4, frames.Count);
             Assert.Equal(1, reader.Lost);
+            Assert.Equal("duration", reader.EndReason);
             Assert.Equal(new DateTimeOffset(2023, 11, 14, 22, 13, 20, TimeSpan.Zero), frames[0].Time);
         }
         var comments = Tshark(file, "frame.comment", "frame.len", "frame.cap_len").Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(4, comments.Length);
         Assert.Contains("dropped: vlan|60|60", comments);
+    }
+
+    [Fact]
+    public async Task Stream_PortBusierThanItsReader_StillEndsOnTime_AndWhenThePortGoes()
+    {
+        using var datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 8, BufferSize = 2048 });
+        var session = datapath.StartCapture(new CaptureFilter(3, true, true, false), 64, 64)!;
+        using var stop = new CancellationTokenSource();
+        var frame = new byte[60];
+        // A producer that never lets the ring stay empty: the reader must still look at the clock and the port.
+        var producer = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                session.Ring(0).TryWrite(frame, 1, Direction.Egress, null);
+            }
+        });
+        try
+        {
+            var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
+            var drain = pipe.Reader.AsStream().CopyToAsync(Stream.Null);
+            var stream = new CaptureStream(session, pipe.Writer);
+            var timed = System.Diagnostics.Stopwatch.StartNew();
+            await stream.RunAsync("p", "d", 0, DateTimeOffset.UtcNow.AddMilliseconds(300), () => true, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(CaptureEnd.Duration, stream.End);
+            Assert.True(stream.Delivered > CaptureStream.FramesPerPass, $"{stream.Delivered} frames");
+            Assert.InRange(timed.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(10));
+
+            datapath.EndCaptures(3);
+            Assert.Equal(0, datapath.CaptureCount);
+            var after = new CaptureStream(session, pipe.Writer);
+            await after.RunAsync("p", "d", 0, null, () => true, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(CaptureEnd.PortGone, after.End);
+            await pipe.Writer.CompleteAsync();
+            await drain;
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await producer;
+        }
+    }
+
+    [Theory]
+    [InlineData("idb-short")]
+    [InlineData("isb-short")]
+    [InlineData("caplen-huge")]
+    [InlineData("length-lies")]
+    [InlineData("cut")]
+    public async Task Reader_LyingOrCutBlocks_AreInvalidData(string how)
+    {
+        static byte[] Block(uint type, int length, byte[]? body = null)
+        {
+            var b = new byte[length];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b, type);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(4), (uint)length);
+            body?.CopyTo(b, 8);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(length - 4), (uint)length);
+            return b;
+        }
+        var shb = Block(0x0A0D0D0A, 28, [0x4D, 0x3C, 0x2B, 0x1A, 1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
+        byte[] epb = Block(6, 32 + 4);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(epb.AsSpan(20), 0x7FFFFFFF);
+        byte[] stream = how switch
+        {
+            "idb-short" => [.. shb, .. Block(1, 16)],
+            "isb-short" => [.. shb, .. Block(5, 20)],
+            "caplen-huge" => [.. shb, .. epb],
+            "length-lies" => [.. shb, .. Block(6, 40)[..36]],
+            _ => [.. shb, .. Block(6, 40)[..20]],
+        };
+        var reader = new PcapNgReader(new MemoryStream(stream));
+        Assert.False((await reader.ReadBlockAsync(default)).IsEmpty);
+        await Assert.ThrowsAsync<InvalidDataException>(async () =>
+        {
+            var block = await reader.ReadBlockAsync(default);
+            reader.Frame(block.Span);
+        });
     }
 
     private static string ApiAssert((HttpStatusCode Status, System.Text.Json.Nodes.JsonNode? Body) answer, HttpStatusCode status, string? type = null) =>

@@ -69,7 +69,18 @@ public sealed class CaptureCommandTests : IDisposable
     {
         var r = InProcessCli.Run(Api(CannedCapture()), [.. s_args, "-w", Path.Combine(_dir, "no", "such", "dir.pcapng")]);
         Assert.Equal(1, r.ExitCode);
-        Assert.Matches("^vswitchctl: cannot write [^\n]+\n$", r.Stderr);
+        Assert.Matches("^vswitchctl: cannot write [^\n]+: there is no directory [^\n]+\n$", r.Stderr);
+    }
+
+    [Fact]
+    public void RefusedCapture_LeavesAnExistingFileAsItWas()
+    {
+        var file = Path.Combine(_dir, "kept.pcapng");
+        File.WriteAllText(file, "an earlier capture");
+        // The fake API knows only the query of s_args: a capture of --direction out is refused (404).
+        var r = InProcessCli.Run(Api(CannedCapture()), ["capture", "--port", "p1", "--direction", "out", "-w", file]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("an earlier capture", File.ReadAllText(file));
     }
 
     [Fact]

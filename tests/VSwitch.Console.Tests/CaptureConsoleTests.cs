@@ -119,10 +119,15 @@ public sealed class CaptureConsoleTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void CapturedFrameSentToThePort_IsNotTraced()
+    public void CapturedFrame_SentToThePort_OrDroppedForWhatWordsCannotSay_IsNotTraced()
     {
         var outbound = new CapturedPacket("p1", "cli", new CapturedFrame(DateTimeOffset.UnixEpoch, false, 54, Syn(), null));
         Assert.Null(outbound.TracePacket);
         Assert.Contains(", out, 54 bytes", outbound.Heading);
+        // Its words would not carry what got it dropped (its size): a trace of them would say it passes.
+        var overMtu = new CapturedPacket("p1", "cli", new CapturedFrame(DateTimeOffset.UnixEpoch, true, 54, Syn(), "dropped: mtu"));
+        Assert.Null(overMtu.TracePacket);
+        var denied = new CapturedPacket("p1", "cli", new CapturedFrame(DateTimeOffset.UnixEpoch, true, 54, Syn(), "dropped: security_group"));
+        Assert.NotNull(denied.TracePacket);
     }
 }

@@ -96,5 +96,23 @@ public sealed class CaptureTests
         var lines = textOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.All(lines, l => Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{6} in  .+, \d+ bytes$", l));
         Assert.Contains(lines, l => l.Contains($" in  {client.Ipv4} > {server.Ipv4}: ICMP echo request, id ", StringComparison.Ordinal) && l.EndsWith(", 98 bytes", StringComparison.Ordinal));
+
+        // A pipe whose reader quits ends a capture that has neither -c nor --duration, pcapng or text, and frees its
+        // place in the daemon (.NET's console streams would have swallowed the EPIPE).
+        Shell.Must($"setsid {client.Exec($"ping -c 40 -i 0.2 {server.Ipv4}")} </dev/null >/dev/null 2>&1 &");
+        var binary = Shell.Run($"{ctl} capture --port cli -w - | head -c 300 > /dev/null", TimeSpan.FromSeconds(20));
+        Assert.True(binary.Ok, binary.ToString());
+        Assert.Matches(@"(?m)^\d+ frames captured$", binary.Stderr);
+        var head = Shell.Run($"{ctl} capture --port cli | head -n 1", TimeSpan.FromSeconds(20));
+        Assert.True(head.Ok, head.ToString());
+        Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{6} (in |out) .+\n$", head.Stdout);
+        Assert.True(Shell.Eventually(() => AllCapturePlacesFree(ctl), TimeSpan.FromSeconds(10)), "a capture whose reader quit still holds its place");
+    }
+
+    /// <summary>Whether eight captures (the daemon's limit) start at once: none is left over from before.</summary>
+    private static bool AllCapturePlacesFree(string ctl)
+    {
+        var r = Shell.Run(string.Join(" & ", Enumerable.Range(0, 8).Select(_ => $"{ctl} capture --port cli --duration 1 -w /dev/null")) + " ; wait", TimeSpan.FromSeconds(20));
+        return !r.Stderr.Contains("captures are running already", StringComparison.Ordinal);
     }
 }

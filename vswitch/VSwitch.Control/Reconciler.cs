@@ -236,6 +236,7 @@ public sealed class Reconciler : IDisposable
                     var slot = _freeSlots.Min;
                     _freeSlots.Remove(slot);
                     _datapath.ResetBaseline(slot);
+                    _datapath.EndCaptures(slot);
                     _running[spec.Id] = new RunningPort(spec, port, slot);
                     // The slot's flow-cache entries may be another port's: the port's verdicts start a new generation.
                     _compiler.Invalidate(spec.Id);
@@ -491,6 +492,8 @@ public sealed class Reconciler : IDisposable
         // Connections through a removed port end with it; a later port in the same slot must not inherit them.
         _datapath.Conntrack.RemoveWhere(c => c.OrigInPort == r.Slot || c.OrigOutPort == r.Slot);
         _datapath.Fragments.ForgetPort(r.Slot);
+        // A capture of the port ends with it (vswitchctl capture says so), never showing a later port's frames.
+        _datapath.EndCaptures(r.Slot);
         _freeSlots.Add(r.Slot);
         ControlLog.PortDetached(_log, r.Spec.Name, r.Spec.Device, r.Slot);
     }

@@ -103,6 +103,10 @@ public sealed class Datapath : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(filter.Slot);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(filter.Slot, Options.MaxPorts);
+        if (_captures.Length >= MaxCaptures)
+        {
+            return null; // before the rings are allocated; checked again below
+        }
         var session = new CaptureSession(filter, Workers.Length, ringCapacity, snapLength);
         lock (_captureGate)
         {
@@ -121,6 +125,26 @@ public sealed class Datapath : IDisposable
         lock (_captureGate)
         {
             _captures = [.. _captures.Where(c => c != session)];
+        }
+    }
+
+    /// <summary>
+    /// Ends the captures of a slot whose port is going or whose slot is given to another port (the reconciler calls it
+    /// before the new port's frames can flow): their readers see <see cref="CaptureSession.Ended"/>.
+    /// </summary>
+    public void EndCaptures(int slot)
+    {
+        lock (_captureGate)
+        {
+            if (!_captures.Any(c => c.Filter.Slot == slot))
+            {
+                return;
+            }
+            foreach (var c in _captures.Where(c => c.Filter.Slot == slot))
+            {
+                c.End();
+            }
+            _captures = [.. _captures.Where(c => c.Filter.Slot != slot)];
         }
     }
 

@@ -28,6 +28,9 @@ public sealed class PcapNgReader(Stream stream)
     /// <summary>Frames lost by the daemon, as its last statistics block said.</summary>
     public long Lost { get; private set; }
 
+    /// <summary>Why the daemon ended the capture (its last statistics block's <c>end: REASON</c>), or null.</summary>
+    public string? EndReason { get; private set; }
+
     /// <summary>The next whole block, or an empty block at the end of the stream.</summary>
     public async ValueTask<ReadOnlyMemory<byte>> ReadBlockAsync(CancellationToken cancellation)
     {
@@ -57,11 +60,11 @@ public sealed class PcapNgReader(Stream stream)
         }
         if (type == InterfaceDescriptionBlock)
         {
-            ReadInterface(block);
+            ReadInterface(block.Length >= 20 ? block : throw new InvalidDataException($"a pcapng interface block of {length} bytes"));
         }
         else if (type == InterfaceStatisticsBlock)
         {
-            ReadStatistics(block);
+            ReadStatistics(block.Length >= 24 ? block : throw new InvalidDataException($"a pcapng statistics block of {length} bytes"));
         }
         return _block.AsMemory(0, (int)length);
     }
@@ -74,14 +77,14 @@ public sealed class PcapNgReader(Stream stream)
             return null;
         }
         var units = ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(block[12..]) << 32) | BinaryPrimitives.ReadUInt32LittleEndian(block[16..]);
-        var captured = (int)BinaryPrimitives.ReadUInt32LittleEndian(block[20..]);
-        var original = (int)BinaryPrimitives.ReadUInt32LittleEndian(block[24..]);
-        var padded = (captured + 3) & ~3;
-        if (captured < 0 || 28 + padded + 4 > block.Length)
+        var captured = BinaryPrimitives.ReadUInt32LittleEndian(block[20..]);
+        var original = BinaryPrimitives.ReadUInt32LittleEndian(block[24..]);
+        if (captured > (uint)(block.Length - 32) || original > int.MaxValue)
         {
             throw new InvalidDataException($"a pcapng packet block of {block.Length} bytes claims {captured} captured bytes");
         }
-        var bytes = block.Slice(28, captured).ToArray();
+        var padded = ((int)captured + 3) & ~3;
+        var bytes = block.Slice(28, (int)captured).ToArray();
         var inbound = true;
         string? comment = null;
         foreach (var (code, value) in Options(block[(28 + padded)..^4]))
@@ -95,8 +98,12 @@ public sealed class PcapNgReader(Stream stream)
                 inbound = (BinaryPrimitives.ReadUInt32LittleEndian(value) & 3) != 2;
             }
         }
-        var ticks = (long)((units / (ulong)_unitsPerSecond * TimeSpan.TicksPerSecond) + (units % (ulong)_unitsPerSecond * TimeSpan.TicksPerSecond / (ulong)_unitsPerSecond));
-        return new CapturedFrame(new DateTimeOffset(DateTime.UnixEpoch.Ticks + ticks, TimeSpan.Zero), inbound, original, bytes, comment);
+        var ticks = (Int128)units * TimeSpan.TicksPerSecond / _unitsPerSecond;
+        if (ticks > DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks)
+        {
+            throw new InvalidDataException($"a pcapng packet block's time {units} is out of range");
+        }
+        return new CapturedFrame(new DateTimeOffset(DateTime.UnixEpoch.Ticks + (long)ticks, TimeSpan.Zero), inbound, (int)original, bytes, comment);
     }
 
     private void ReadInterface(ReadOnlySpan<byte> block)
@@ -118,6 +125,10 @@ public sealed class PcapNgReader(Stream stream)
             if (code == 7 && value.Length == 8)
             {
                 Lost = BinaryPrimitives.ReadInt64LittleEndian(value);
+            }
+            else if (code == 1 && Encoding.UTF8.GetString(value) is { } comment && comment.StartsWith("end: ", StringComparison.Ordinal))
+            {
+                EndReason = comment[5..];
             }
         }
     }

@@ -57,6 +57,9 @@ internal static class CaptureCommand
             var request = new CaptureRequest(portId, parse.GetValue(direction)!, parse.GetValue(drops), parse.GetValue(count), parse.GetValue(duration),
                 parse.GetValue(snap));
             Stream? destination = null;
+            TextWriter? text = null;
+            // Stopped by Ctrl-C, or by the reader of a text pipe quitting (capture | head).
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             try
             {
                 destination = target switch
@@ -65,8 +68,19 @@ internal static class CaptureCommand
                     "-" => app.OpenStandardOutput(),
                     _ => Create(target),
                 };
+                text = destination is null ? app.OpenTextOutput() : null;
                 var layers = parse.GetValue(verbose);
-                var summary = await client.CaptureAsync(request, destination, destination is null ? frame => Print(app.Out, frame, layers) : null, cancellation);
+                var summary = await client.CaptureAsync(request, destination, text is null ? null : frame =>
+                {
+                    try
+                    {
+                        Print(text, frame, layers);
+                    }
+                    catch (IOException)
+                    {
+                        stop.Cancel();
+                    }
+                }, stop.Token);
                 app.Error.WriteLine(Summary(summary));
             }
             finally
@@ -75,21 +89,31 @@ internal static class CaptureCommand
                 {
                     await destination.DisposeAsync();
                 }
+                if (text is not null && !ReferenceEquals(text, app.Out))
+                {
+                    try
+                    {
+                        await text.DisposeAsync();
+                    }
+                    catch (IOException)
+                    {
+                        // The pipe's reader is gone: nothing left to flush to.
+                    }
+                }
             }
         });
         return command;
     }
 
-    private static FileStream Create(string path)
+    /// <summary>The file, created at the first block: a refused capture leaves an existing file as it was.</summary>
+    private static LazyFile Create(string path)
     {
-        try
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null && !Directory.Exists(directory))
         {
-            return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read);
+            throw new CommandException($"cannot write {path}: there is no directory {directory}");
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new CommandException($"cannot write {path}: {ex.Message}");
-        }
+        return new LazyFile(path);
     }
 
     private static void Print(TextWriter output, CapturedFrame frame, bool layers)
@@ -110,6 +134,7 @@ internal static class CaptureCommand
     {
         var frames = summary.Frames == 1 ? "1 frame captured" : $"{summary.Frames} frames captured";
         var lost = summary.Lost == 0 ? "" : $", {summary.Lost} lost (the daemon's capture ring was full; a smaller -s or a narrower capture helps)";
-        return frames + lost;
+        var end = summary.EndReason is "port deleted" or "daemon stopping" ? $" (the capture ended: {summary.EndReason})" : "";
+        return frames + lost + end;
     }
 }

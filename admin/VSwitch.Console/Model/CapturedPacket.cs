@@ -14,7 +14,10 @@ public sealed record CapturedPacket(string PortId, string PortName, CapturedFram
 
     /// <summary>
     /// The packet in the trace's words when it can be traced again: a frame the port received (a trace enters by a
-    /// port), of a protocol the trace describes; null otherwise.
+    /// port), of a protocol the trace describes, and not dropped for what the words cannot say (its size, tags, TTL,
+    /// fragments or malformation: a trace of the words would wrongly say it passes); null otherwise.
     /// </summary>
-    public string? TracePacket => Frame.Inbound ? FrameDecoder.TraceDescription(Frame.Bytes) : null;
+    public string? TracePacket =>
+        Frame.Inbound && Frame.DropReason is not ("malformed" or "vlan" or "mtu" or "fragment" or "ttl_exceeded")
+            ? FrameDecoder.TraceDescription(Frame.Bytes) : null;
 }

@@ -20,9 +20,10 @@ namespace VSwitch.Daemon.Api;
 /// <c>egress</c>, <c>out</c> its <c>ingress</c>); without it, the dropped frames are in the stream too, marked. A
 /// dropped frame's comment is <c>dropped: REASON</c> with the metric's reason label.</para>
 /// <para><b>How long.</b> Until <c>count</c> frames (1..1,000,000,000), <c>duration</c> seconds (1..86,400), the port's
-/// deletion, or the client closing the connection; then an Interface Statistics Block with the frames delivered and the
-/// frames lost to a full ring (<c>isb_usrdeliv</c>, <c>isb_osdrop</c>). <c>snaplen</c>: bytes kept per frame
-/// (64..65,535, default 2,048; a GSO frame's length is kept whole).</para>
+/// deletion, the daemon stopping, or the client closing the connection; then an Interface Statistics Block with the
+/// frames delivered, the frames lost to a full ring (<c>isb_usrdeliv</c>, <c>isb_osdrop</c>) and why it ended (its
+/// comment: <c>end: count|duration|port deleted|daemon stopping</c>). <c>snaplen</c>: bytes kept per frame (64..65,535,
+/// default 2,048; a GSO frame's length is kept whole); each worker's ring holds 1,024 frames, or 8 MiB of them.</para>
 /// <para><b>Refusals.</b> Admin only (a capture shows any project's traffic). An unknown query parameter or a bad value
 /// is 400; an unknown port 404; a port without a data-path slot 409 PortNotBound; more than
 /// <see cref="Datapath.MaxCaptures"/> at once 409 TooManyCaptures.</para>
@@ -31,8 +32,11 @@ internal static class CaptureEndpoints
 {
     public const int DefaultSnapLength = 2048;
 
-    /// <summary>Frames each worker's ring holds: 2 MiB at the default snap length, ~100 ms of a 10 Gb/s port's full-size frames.</summary>
+    /// <summary>Frames each worker's ring holds at most: 2 MiB at the default snap length, ~100 ms of a 10 Gb/s port's full-size frames.</summary>
     public const int RingFrames = 1024;
+
+    /// <summary>Bytes each worker's ring holds at most: a large snap length gets fewer frames (64 KiB frames: 128).</summary>
+    public const int RingBytes = 8 << 20;
 
     private static readonly HashSet<string> s_parameters = ["port_id", "direction", "drops", "count", "duration", "snaplen"];
 
@@ -46,6 +50,11 @@ internal static class CaptureEndpoints
             {
                 throw NeutronErrors.BadRequestMessage($"Unknown capture parameter '{unknown}'; known: {string.Join(", ", s_parameters)}.");
             }
+            if (query["port_id"].Count > 1)
+            {
+                throw NeutronErrors.BadRequestMessage($"port_id is given {query["port_id"].Count} times.");
+            }
+            var model = api.Models.Current;
             var portId = StatsEndpoints.PortIdQuery(api, http) ?? throw NeutronErrors.BadRequestMessage("port_id is required.");
             var (received, sent) = Single(query, "direction") switch
             {
@@ -63,23 +72,23 @@ internal static class CaptureEndpoints
             var count = Number(query, "count", 1, 1_000_000_000) ?? 0;
             var duration = Number(query, "duration", 1, 86_400);
             var snapLength = (int)(Number(query, "snaplen", 64, 65_535) ?? DefaultSnapLength);
-            var port = api.Models.Current.Ports[portId];
+            // Read once: a port deleted since the check above is the 404 it would have been a moment later.
+            var port = model.Ports.GetValueOrDefault(portId) ?? throw new NeutronException(404, "PortNotFound", $"Port {portId} could not be found.");
             var slot = api.Reconciler.SlotOf(portId);
             if (slot < 0)
             {
                 throw new NeutronException(409, "PortNotBound", $"Port {portId} is not attached to the data path: {api.Reconciler.Statuses.GetValueOrDefault(portId)?.Reason}");
             }
-            var session = datapath.StartCapture(new CaptureFilter(slot, received, sent, drops), RingFrames, snapLength)
+            var session = datapath.StartCapture(new CaptureFilter(slot, received, sent, drops), Math.Min(RingFrames, RingBytes / snapLength), snapLength)
                 ?? throw new NeutronException(409, "TooManyCaptures", $"{Datapath.MaxCaptures} captures are running already; stop one first.");
             try
             {
                 http.Response.ContentType = "application/x-pcapng";
                 http.Response.Headers.CacheControl = "no-store";
-                using var cancel = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
                 var stream = new CaptureStream(session, http.Response.BodyWriter);
                 await stream.RunAsync(port.Name.Length > 0 ? port.Name : port.Id.ToString(), $"vswitch port {port.Id}", count,
                     duration is { } seconds ? DateTimeOffset.UtcNow.AddSeconds(seconds) : null,
-                    () => api.Reconciler.SlotOf(portId) == slot, cancel.Token);
+                    () => api.Reconciler.SlotOf(portId) == slot, http.RequestAborted, stopping);
             }
             finally
             {

@@ -6,17 +6,23 @@ namespace VSwitch.Daemon.Capture;
 
 /// <summary>
 /// Moves one capture's frames from the workers' rings to a pcapng stream until it has enough, its time is up, its port
-/// goes, or the reader leaves.
+/// goes, the daemon stops, or the reader leaves.
 /// </summary>
 /// <remarks>
-/// The rings are read every <see cref="PollInterval"/> when they were empty, at once otherwise; each pass ends with a
-/// flush, so a reader sees a frame within about that long. A ring that filled up between two passes lost frames: they
-/// are reported in an Interface Statistics Block as soon as seen (at most once a second) and at the end.
+/// The rings are read in passes of at most <see cref="FramesPerPass"/> frames, each ending with a flush and the checks
+/// (count, time, port), so a port busier than its reader still ends on time; between passes the reader sleeps
+/// <see cref="PollInterval"/> when the rings were empty. Frames lost to a full ring are reported in an Interface
+/// Statistics Block as soon as seen (at most once a second), and in the last one, whose comment says why the capture
+/// ended (<c>end: count</c>, <c>end: duration</c>, <c>end: port deleted</c>, <c>end: daemon stopping</c>); a reader that
+/// left gets nothing more.
 /// </remarks>
 public sealed class CaptureStream(CaptureSession session, PipeWriter output, TimeProvider? time = null)
 {
     /// <summary>How long the reader sleeps when every ring was empty.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Frames written between two flushes and checks.</summary>
+    public const int FramesPerPass = 4096;
 
     private static readonly string[] s_comments = [.. Enumerable.Range(0, (int)DropReason.Count).Select(r => $"dropped: {((DropReason)r).Label()}")];
 
@@ -30,12 +36,14 @@ public sealed class CaptureStream(CaptureSession session, PipeWriter output, Tim
 
     /// <summary>
     /// Writes the header, then frames until <paramref name="count"/> (0: no limit) or <paramref name="until"/> (null: no
-    /// limit), or until <paramref name="portStillThere"/> says no or <paramref name="cancellation"/> fires; then the
-    /// final statistics, unless the reader left.
+    /// limit), until the session ends or <paramref name="portStillThere"/> says no, until <paramref name="stopping"/>
+    /// (the daemon) or <paramref name="readerGone"/> fires; then the final statistics, unless the reader left.
     /// </summary>
     public async Task RunAsync(string interfaceName, string interfaceDescription, long count, DateTimeOffset? until, Func<bool> portStillThere,
-        CancellationToken cancellation)
+        CancellationToken readerGone, CancellationToken stopping = default)
     {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(readerGone, stopping);
+        var cancellation = either.Token;
         var writer = new PcapNgWriter(output);
         var start = UnixNs();
         writer.WriteHeader("vswitchd", interfaceName, interfaceDescription, session.SnapLength);
@@ -47,25 +55,17 @@ public sealed class CaptureStream(CaptureSession session, PipeWriter output, Tim
         var lastStatistics = start;
         try
         {
-            while (true)
+            while (End == CaptureEnd.None)
             {
-                if (!portStillThere())
-                {
-                    End = CaptureEnd.PortGone;
-                    break;
-                }
                 var wrote = 0;
-                while ((count == 0 || Delivered < count) && session.TryPeek(out var record, out var bytes))
+                while (wrote < FramesPerPass && (count == 0 || Delivered < count) && session.TryPeek(out var record, out var bytes))
                 {
                     writer.WritePacket(record.UnixTimeNs, bytes, record.OriginalLength,
                         record.Direction == Direction.Egress ? PcapNgWriter.Inbound : PcapNgWriter.Outbound,
                         record.Dropped ? s_comments[(int)record.Reason] : null);
                     session.Advance();
                     Delivered++;
-                    if (++wrote % 256 == 0 && !await FlushAsync(cancellation))
-                    {
-                        return;
-                    }
+                    wrote++;
                 }
                 var now = UnixNs();
                 var lost = session.Lost;
@@ -79,17 +79,11 @@ public sealed class CaptureStream(CaptureSession session, PipeWriter output, Tim
                 {
                     return;
                 }
-                if (count != 0 && Delivered >= count)
-                {
-                    End = CaptureEnd.Count;
-                    break;
-                }
-                if (until is { } deadline && _time.GetUtcNow() >= deadline)
-                {
-                    End = CaptureEnd.Duration;
-                    break;
-                }
-                if (wrote == 0)
+                End = count != 0 && Delivered >= count ? CaptureEnd.Count
+                    : until is { } deadline && _time.GetUtcNow() >= deadline ? CaptureEnd.Duration
+                    : session.Ended || !portStillThere() ? CaptureEnd.PortGone
+                    : CaptureEnd.None;
+                if (End == CaptureEnd.None && wrote == 0)
                 {
                     await Task.Delay(PollInterval, _time, cancellation);
                 }
@@ -97,14 +91,26 @@ public sealed class CaptureStream(CaptureSession session, PipeWriter output, Tim
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
-            // The reader left (then nothing more can be written) or the daemon is stopping (then the file is closed
-            // properly below, if the reader is still there).
-            End = CaptureEnd.Cancelled;
+            if (readerGone.IsCancellationRequested)
+            {
+                End = CaptureEnd.ReaderGone;
+                return;
+            }
+            End = CaptureEnd.Stopping;
         }
-        writer.WriteStatistics(UnixNs(), start, Delivered, session.Lost);
-        await FlushAsync(CancellationToken.None);
+        writer.WriteStatistics(UnixNs(), start, Delivered, session.Lost, End switch
+        {
+            CaptureEnd.Count => "end: count",
+            CaptureEnd.Duration => "end: duration",
+            CaptureEnd.PortGone => "end: port deleted",
+            _ => "end: daemon stopping",
+        });
+        // The daemon stopping does not wait for a reader that stopped reading: a second or it is left.
+        using var last = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await FlushAsync(End == CaptureEnd.Stopping ? last.Token : readerGone);
     }
 
+    /// <summary>Flushes; false when the reader is gone (or the flush was cancelled, then the end is noted).</summary>
     private async ValueTask<bool> FlushAsync(CancellationToken cancellation)
     {
         try
@@ -119,7 +125,7 @@ public sealed class CaptureStream(CaptureSession session, PipeWriter output, Tim
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
-            End = CaptureEnd.ReaderGone;
+            End = End == CaptureEnd.None ? CaptureEnd.ReaderGone : End;
             return false;
         }
     }
@@ -145,6 +151,6 @@ public enum CaptureEnd
     /// <summary>The reader went away.</summary>
     ReaderGone,
 
-    /// <summary>The reader or the daemon cancelled it.</summary>
-    Cancelled,
+    /// <summary>The daemon is stopping.</summary>
+    Stopping,
 }

@@ -83,12 +83,19 @@ public sealed class PcapNgWriter(IBufferWriter<byte> output)
         block.End();
     }
 
-    /// <summary>The interface's statistics at <paramref name="unixTimeNs"/>: frames delivered to the reader, and frames the rings lost.</summary>
-    public void WriteStatistics(long unixTimeNs, long startNs, long delivered, long lost)
+    /// <summary>
+    /// The interface's statistics at <paramref name="unixTimeNs"/>: frames delivered to the reader, frames the rings
+    /// lost, and for the last block why the capture ended (<c>end: REASON</c> as its comment).
+    /// </summary>
+    public void WriteStatistics(long unixTimeNs, long startNs, long delivered, long lost, string? comment = null)
     {
-        var block = new Block(output, InterfaceStatisticsBlock, 12 + (4 * 12));
+        var block = new Block(output, InterfaceStatisticsBlock, 12 + (4 * 12) + (comment is null ? 0 : OptionSize(comment)));
         block.UInt32(0);
         block.Timestamp(unixTimeNs);
+        if (comment is not null)
+        {
+            block.Text(OptComment, comment);
+        }
         block.Timestamp(IsbStartTime, startNs);
         block.Timestamp(IsbEndTime, unixTimeNs);
         block.Counter(IsbOsDrop, lost);

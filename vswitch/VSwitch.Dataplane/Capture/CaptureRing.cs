@@ -13,7 +13,7 @@ namespace VSwitch.Dataplane.Capture;
 /// only producer) fills a slot and publishes <c>head + 1</c> with a release store; the capture's reader (the only
 /// consumer) reads up to the head it acquired and then publishes its <c>tail</c>. No lock, no allocation.</para>
 /// <para><b>Full.</b> <see cref="TryWrite"/> returns false when the reader has not made room, and the frame is lost
-/// to the capture and counted in <see cref="Lost"/> (pcapng's <c>isb_ifdrop</c>): a slow reader never holds up
+/// to the capture and counted in <see cref="Lost"/> (pcapng's <c>isb_osdrop</c>): a slow reader never holds up
 /// forwarding, as a kernel packet socket's ring does not.</para>
 /// <para><b>Thread-safety.</b> Exactly one producer thread and one consumer thread; <see cref="Lost"/> is written by
 /// the producer only and read by anyone.</para>

@@ -26,6 +26,13 @@ public sealed class CaptureSession
 
     public CaptureFilter Filter { get; }
 
+    /// <summary>The port's slot was freed or given to another port (<see cref="Datapath.EndCaptures"/>): no more frames will come.</summary>
+    public bool Ended => Volatile.Read(ref _ended);
+
+    private bool _ended;
+
+    internal void End() => Volatile.Write(ref _ended, true);
+
     /// <summary>Bytes kept of each frame.</summary>
     public int SnapLength => _rings[0].SnapLength;
 

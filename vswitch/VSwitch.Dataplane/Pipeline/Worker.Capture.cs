@@ -63,11 +63,13 @@ public sealed partial class Worker
         {
             return;
         }
-        var now = _datapath.UnixTimeNs();
+        // The clock is read only for a capture that takes the frame: another port's capture costs no more than the test.
+        long now = 0;
         foreach (var capture in captures)
         {
             if (capture.Filter.Slot == slot && capture.Filter.Takes(direction, dropped: true))
             {
+                now = now == 0 ? _datapath.UnixTimeNs() : now;
                 capture.Ring(Id).TryWrite(frame.Span, now, direction, reason);
             }
         }
@@ -80,13 +82,14 @@ public sealed partial class Worker
         {
             return;
         }
-        var now = _datapath.UnixTimeNs();
+        long now = 0;
         foreach (var capture in captures)
         {
             if (capture.Filter.Slot != slot || !capture.Filter.Takes(direction, reason is not null))
             {
                 continue;
             }
+            now = now == 0 ? _datapath.UnixTimeNs() : now;
             var ring = capture.Ring(Id);
             for (var i = start; i < end; i++)
             {
