@@ -131,6 +131,55 @@ public sealed class InteropLayoutTests
         Assert.True(mismatches.Count == 0, "C macro mismatches:\n" + string.Join("\n", mismatches));
     }
 
+    /// <summary>The values VSwitch takes from Tmds.LibC instead of declaring them (<c>sched.h</c>, <c>sys/eventfd.h</c>).</summary>
+    public static IEnumerable<(string C, long Tmds)> TmdsValues() =>
+    [
+        ("CLONE_NEWNET", Tmds.Linux.LibC.CLONE_NEWNET),
+        ("EFD_NONBLOCK", Tmds.Linux.LibC.EFD_NONBLOCK),
+        ("EFD_CLOEXEC", Tmds.Linux.LibC.EFD_CLOEXEC),
+        ("sizeof(cpu_set_t)", Unsafe.SizeOf<Tmds.Linux.cpu_set_t>()),
+    ];
+
+    [Fact]
+    public void TmdsLibC_TheValuesVSwitchTakesFromIt_MatchCHeaders()
+    {
+        var probe = s_probe.Value;
+        var mismatches = new List<string>();
+        foreach (var (c, tmds) in TmdsValues())
+        {
+            probe.Compare(c, tmds, mismatches);
+        }
+        Assert.True(mismatches.Count == 0, "Tmds.LibC mismatches:\n" + string.Join("\n", mismatches));
+    }
+
+    [Fact]
+    public unsafe void TmdsLibC_AffinityAndEventfd_WorkThroughIt()
+    {
+        // The calls that moved: the CPUs this process may use are found, the thread can be pinned to one of them (and
+        // put back), and an eventfd made by Tmds.LibC's binding rings through VSwitch's read and write.
+        var cpus = VSwitch.Dataplane.Pipeline.ThreadAffinity.AllowedCpus();
+        Assert.NotEmpty(cpus);
+        var thread = new Thread(() => Assert.True(VSwitch.Dataplane.Pipeline.ThreadAffinity.PinCurrentThread(cpus[^1])));
+        thread.Start();
+        thread.Join();
+        Assert.False(VSwitch.Dataplane.Pipeline.ThreadAffinity.PinCurrentThread(1 << 20));
+        var fd = Tmds.Linux.LibC.eventfd(0, Tmds.Linux.LibC.EFD_NONBLOCK | Tmds.Linux.LibC.EFD_CLOEXEC);
+        Assert.True(fd >= 0);
+        try
+        {
+            ulong value = 0;
+            Assert.Equal(-1, (long)LibC.read(fd, &value, 8));
+            ulong two = 2;
+            Assert.Equal(8, (long)LibC.write(fd, &two, 8));
+            Assert.Equal(8, (long)LibC.read(fd, &value, 8));
+            Assert.Equal(2UL, value);
+        }
+        finally
+        {
+            LibC.close(fd);
+        }
+    }
+
     [Fact]
     public void VirtioNetHeader_MatchesStructVirtioNetHdr()
     {
@@ -195,6 +244,7 @@ public sealed class InteropLayoutTests
                 expressions.Add($"RTA_ALIGN({x})");
             }
             expressions.Add("(long long)MAP_FAILED");
+            expressions.AddRange(TmdsValues().Select(v => v.C));
             expressions.Add("sizeof(struct virtio_net_hdr)");
             foreach (var (_, c) in s_virtioFields)
             {

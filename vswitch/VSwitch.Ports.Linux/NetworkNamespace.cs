@@ -2,6 +2,7 @@ using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux;
 
@@ -103,7 +104,7 @@ public sealed class NetworkNamespace : IDisposable
         }
         try
         {
-            if (LibC.setns(nsFd, LibC.CLONE_NEWNET) != 0)
+            if (TmdsLibC.setns(nsFd, TmdsLibC.CLONE_NEWNET) != 0)
             {
                 throw new PortException($"network namespace '{name}': setns failed: {LibC.StrError(Marshal.GetLastPInvokeError())}");
             }
@@ -114,7 +115,7 @@ public sealed class NetworkNamespace : IDisposable
             finally
             {
                 // The thread ends right after this, so a failure here cannot leak the namespace to other work.
-                _ = LibC.setns(home, LibC.CLONE_NEWNET);
+                _ = TmdsLibC.setns(home, TmdsLibC.CLONE_NEWNET);
             }
         }
         finally

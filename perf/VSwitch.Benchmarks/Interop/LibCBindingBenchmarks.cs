@@ -20,7 +20,7 @@ public unsafe class LibCBindingBenchmarks
     public void Setup()
     {
         _epoll = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
-        _eventfd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+        _eventfd = TmdsLibC.eventfd(0, TmdsLibC.EFD_NONBLOCK | TmdsLibC.EFD_CLOEXEC);
         if (_epoll < 0 || _eventfd < 0)
         {
             throw new InvalidOperationException("epoll_create1 or eventfd failed");

@@ -103,8 +103,8 @@ public sealed unsafe class VhostUserMessageTests
         using (frontend)
         using (backend)
         {
-            var kick = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
-            var call = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+            var kick = Tmds.Linux.LibC.eventfd(0, Tmds.Linux.LibC.EFD_CLOEXEC | Tmds.Linux.LibC.EFD_NONBLOCK);
+            var call = Tmds.Linux.LibC.eventfd(0, Tmds.Linux.LibC.EFD_CLOEXEC | Tmds.Linux.LibC.EFD_NONBLOCK);
             try
             {
                 frontend.Send(VhostUserMessage.MemoryTable([new(0x1000, 0x1000, 0x9000, 0), new(0x3000, 0x1000, 0xb000, 0)], [kick, call]));

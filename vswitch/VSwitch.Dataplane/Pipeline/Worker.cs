@@ -5,6 +5,7 @@ using VSwitch.Dataplane.Ports;
 using VSwitch.Dataplane.Routing;
 using VSwitch.Interop;
 using VSwitch.Packets;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Dataplane.Pipeline;
 
@@ -109,7 +110,7 @@ public sealed partial class Worker : IDisposable
         _isDirty = new bool[maxPorts];
         _dirty = new int[maxPorts];
         _epollFd = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
-        _doorbellFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+        _doorbellFd = TmdsLibC.eventfd(0, TmdsLibC.EFD_NONBLOCK | TmdsLibC.EFD_CLOEXEC);
         if (_epollFd < 0 || _doorbellFd < 0)
         {
             throw new InvalidOperationException($"worker {id}: epoll/eventfd failed: {LibC.StrError(Marshal.GetLastPInvokeError())}");

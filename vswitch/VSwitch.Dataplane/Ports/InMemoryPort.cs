@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
 using VSwitch.Packets;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Dataplane.Ports;
 
@@ -33,7 +34,7 @@ public sealed unsafe class InMemoryPort : IPort
         for (var q = 0; q < queueCount; q++)
         {
             _rx[q] = new ConcurrentQueue<(byte[], VirtioNetHeader)>();
-            _eventFds[q] = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+            _eventFds[q] = TmdsLibC.eventfd(0, TmdsLibC.EFD_NONBLOCK | TmdsLibC.EFD_CLOEXEC);
             if (_eventFds[q] < 0)
             {
                 throw new PortException($"{device}: eventfd failed: {LibC.StrError(Marshal.GetLastPInvokeError())}");

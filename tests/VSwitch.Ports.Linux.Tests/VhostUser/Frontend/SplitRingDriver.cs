@@ -91,8 +91,8 @@ internal sealed unsafe class SplitRingDriver : IDisposable
             _free.Enqueue((ushort)i);
         }
 
-        _kickFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
-        _callFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        _kickFd = Tmds.Linux.LibC.eventfd(0, Tmds.Linux.LibC.EFD_CLOEXEC | Tmds.Linux.LibC.EFD_NONBLOCK);
+        _callFd = Tmds.Linux.LibC.eventfd(0, Tmds.Linux.LibC.EFD_CLOEXEC | Tmds.Linux.LibC.EFD_NONBLOCK);
         if (_kickFd < 0 || _callFd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
