@@ -3,6 +3,7 @@ using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
 using VSwitch.Packets;
 using VSwitch.Ports.Linux.Tests.Infrastructure;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.Tests;
 
@@ -24,7 +25,7 @@ public sealed unsafe class TapUringQueueTests : IDisposable
     {
         IoUringSupport.SkipIfMissing();
         var sv = stackalloc int[2];
-        Assert.Equal(0, LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_DGRAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0, sv));
+        Assert.Equal(0, TmdsLibC.socketpair(LibC.AF_UNIX, LibC.SOCK_DGRAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0, sv));
         _fd = sv[0];
         _peer = sv[1];
         Assert.True(TapUringQueue.TryCreate([_fd], out var queues, out var error), error);
@@ -149,7 +150,7 @@ public sealed unsafe class TapUringQueueTests : IDisposable
     {
         // A small send buffer and a peer that does not read: the kernel takes a few datagrams, then says EAGAIN.
         var size = 4096;
-        Assert.Equal(0, LibC.setsockopt(_fd, LibC.SOL_SOCKET, LibC.SO_SNDBUF, &size, sizeof(int)));
+        Assert.Equal(0, TmdsLibC.setsockopt(_fd, LibC.SOL_SOCKET, LibC.SO_SNDBUF, &size, sizeof(int)));
         var frame = new byte[1000];
         using var tx = new PacketBatch();
         fixed (byte* p = frame)

@@ -3,8 +3,11 @@ using System.Runtime.InteropServices;
 namespace VSwitch.Interop;
 
 /// <summary>
-/// <c>sys/socket.h</c>: sockets, options, <c>recvmsg(2)</c> and the batched <c>sendmmsg(2)</c>; stream sockets and
-/// file-descriptor passing (<c>SCM_RIGHTS</c>) for vhost-user's Unix socket.
+/// <c>sys/socket.h</c>: the constants and structs VSwitch passes, and the calls made per batch or per message
+/// (<c>send</c>/<c>recv</c>, <c>recvmsg</c>/<c>sendmsg</c> with file-descriptor passing (<c>SCM_RIGHTS</c>) for
+/// vhost-user's Unix socket, and the batched <c>sendmmsg(2)</c>, which Tmds.LibC 0.5.0 lacks). Setting a socket up
+/// (<c>socket</c>, <c>socketpair</c>, <c>bind</c>, <c>listen</c>, <c>accept4</c>, <c>connect</c>, <c>shutdown</c>,
+/// <c>setsockopt</c>, <c>getsockopt</c>) goes through Tmds.LibC.
 /// </summary>
 public static unsafe partial class LibC
 {
@@ -37,33 +40,6 @@ public static unsafe partial class LibC
 
     public const int SCM_RIGHTS = 1;
     public const int SHUT_RDWR = 2;
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int socket(int domain, int type, int protocol);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int socketpair(int domain, int type, int protocol, int* sv);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int bind(int sockfd, void* addr, uint addrlen);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int listen(int sockfd, int backlog);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int accept4(int sockfd, void* addr, uint* addrlen, int flags);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int connect(int sockfd, void* addr, uint addrlen);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int shutdown(int sockfd, int how);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int setsockopt(int sockfd, int level, int optname, void* optval, uint optlen);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int getsockopt(int sockfd, int level, int optname, void* optval, uint* optlen);
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial nint send(int sockfd, void* buf, nuint len, int flags);

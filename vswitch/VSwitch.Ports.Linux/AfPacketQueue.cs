@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
 using VSwitch.Packets;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux;
 
@@ -81,7 +82,7 @@ internal sealed unsafe class AfPacketQueue : IDisposable
     public static AfPacketQueue Open(string device, int ifIndex, AfPacketRx rx, bool fanout, int fanoutGroup, bool promiscuous)
     {
         // Protocol 0: no frames are queued before the ring exists; bind() below starts reception on one interface.
-        var fd = LibC.socket(LibC.AF_PACKET, LibC.SOCK_RAW | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
+        var fd = TmdsLibC.socket(LibC.AF_PACKET, LibC.SOCK_RAW | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
         if (fd < 0)
         {
             throw new PortException($"{device}: cannot open a packet socket: {LibC.StrError(Marshal.GetLastPInvokeError())}");
@@ -107,13 +108,13 @@ internal sealed unsafe class AfPacketQueue : IDisposable
 
         // Older kernels lack PACKET_IGNORE_OUTGOING (4.20); the sll_pkttype check covers them.
         var one = 1;
-        _ = LibC.setsockopt(_fd, LibC.SOL_PACKET, LibC.PACKET_IGNORE_OUTGOING, &one, sizeof(int));
+        _ = TmdsLibC.setsockopt(_fd, LibC.SOL_PACKET, LibC.PACKET_IGNORE_OUTGOING, &one, sizeof(int));
         SetOption(device, LibC.SOL_PACKET, LibC.PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS");
         _qdiscBypass = true;
         var sndbuf = SendBufferSize;
-        if (LibC.setsockopt(_fd, LibC.SOL_SOCKET, LibC.SO_SNDBUFFORCE, &sndbuf, sizeof(int)) != 0)
+        if (TmdsLibC.setsockopt(_fd, LibC.SOL_SOCKET, LibC.SO_SNDBUFFORCE, &sndbuf, sizeof(int)) != 0)
         {
-            _ = LibC.setsockopt(_fd, LibC.SOL_SOCKET, LibC.SO_SNDBUF, &sndbuf, sizeof(int));
+            _ = TmdsLibC.setsockopt(_fd, LibC.SOL_SOCKET, LibC.SO_SNDBUF, &sndbuf, sizeof(int));
         }
 
         var addr = new sockaddr_ll
@@ -122,7 +123,7 @@ internal sealed unsafe class AfPacketQueue : IDisposable
             sll_protocol = BinaryPrimitives.ReverseEndianness((ushort)LibC.ETH_P_ALL),
             sll_ifindex = ifIndex,
         };
-        if (LibC.bind(_fd, &addr, (uint)sizeof(sockaddr_ll)) != 0)
+        if (TmdsLibC.bind(_fd, (Tmds.Linux.sockaddr*)&addr, (uint)sizeof(sockaddr_ll)) != 0)
         {
             throw Error(device, "bind");
         }
@@ -133,13 +134,13 @@ internal sealed unsafe class AfPacketQueue : IDisposable
             var arg = fanoutGroup < 0
                 ? (LibC.PACKET_FANOUT_HASH | LibC.PACKET_FANOUT_FLAG_UNIQUEID) << 16
                 : (LibC.PACKET_FANOUT_HASH << 16) | fanoutGroup;
-            if (LibC.setsockopt(_fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT, &arg, sizeof(int)) != 0)
+            if (TmdsLibC.setsockopt(_fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT, &arg, sizeof(int)) != 0)
             {
                 throw Error(device, "PACKET_FANOUT");
             }
             var value = 0;
             var length = (uint)sizeof(int);
-            if (LibC.getsockopt(_fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT, &value, &length) != 0)
+            if (TmdsLibC.getsockopt(_fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT, &value, (Tmds.Linux.socklen_t*)&length) != 0)
             {
                 throw Error(device, "reading PACKET_FANOUT");
             }
@@ -150,7 +151,7 @@ internal sealed unsafe class AfPacketQueue : IDisposable
         {
             // Hardware NICs filter by destination MAC; a switch port needs every frame. Dropped when the socket closes.
             var mreq = new packet_mreq { mr_ifindex = ifIndex, mr_type = LibC.PACKET_MR_PROMISC };
-            if (LibC.setsockopt(_fd, LibC.SOL_PACKET, LibC.PACKET_ADD_MEMBERSHIP, &mreq, (uint)sizeof(packet_mreq)) != 0)
+            if (TmdsLibC.setsockopt(_fd, LibC.SOL_PACKET, LibC.PACKET_ADD_MEMBERSHIP, &mreq, (uint)sizeof(packet_mreq)) != 0)
             {
                 throw Error(device, "PACKET_ADD_MEMBERSHIP promiscuous");
             }
@@ -174,7 +175,7 @@ internal sealed unsafe class AfPacketQueue : IDisposable
 
     private void SetOption(string device, int level, int name, int value, string what)
     {
-        if (LibC.setsockopt(_fd, level, name, &value, sizeof(int)) != 0)
+        if (TmdsLibC.setsockopt(_fd, level, name, &value, sizeof(int)) != 0)
         {
             throw Error(device, what);
         }
@@ -218,7 +219,7 @@ internal sealed unsafe class AfPacketQueue : IDisposable
     {
         var error = 0;
         var length = (uint)sizeof(int);
-        return LibC.getsockopt(_fd, LibC.SOL_SOCKET, LibC.SO_ERROR, &error, &length) == 0 ? error : 0;
+        return TmdsLibC.getsockopt(_fd, LibC.SOL_SOCKET, LibC.SO_ERROR, &error, (Tmds.Linux.socklen_t*)&length) == 0 ? error : 0;
     }
 
     /// <summary>
@@ -281,7 +282,7 @@ internal sealed unsafe class AfPacketQueue : IDisposable
     private bool DisableQdiscBypass()
     {
         var zero = 0;
-        if (LibC.setsockopt(_fd, LibC.SOL_PACKET, LibC.PACKET_QDISC_BYPASS, &zero, sizeof(int)) != 0)
+        if (TmdsLibC.setsockopt(_fd, LibC.SOL_PACKET, LibC.PACKET_QDISC_BYPASS, &zero, sizeof(int)) != 0)
         {
             return false;
         }

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
 using VSwitch.Packets;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux;
 
@@ -69,7 +70,7 @@ internal abstract unsafe class AfPacketRxRing : IDisposable
     /// <summary>Sets an integer socket option during setup or throws a <see cref="PortException"/> naming it.</summary>
     protected void SetOption(string device, int level, int name, int value, string what)
     {
-        if (LibC.setsockopt(Fd, level, name, &value, sizeof(int)) != 0)
+        if (TmdsLibC.setsockopt(Fd, level, name, &value, sizeof(int)) != 0)
         {
             throw Error(device, what);
         }
@@ -79,7 +80,7 @@ internal abstract unsafe class AfPacketRxRing : IDisposable
     protected byte* MapRing<TRequest>(string device, TRequest request, long bytes)
         where TRequest : unmanaged
     {
-        if (LibC.setsockopt(Fd, LibC.SOL_PACKET, LibC.PACKET_RX_RING, &request, (uint)sizeof(TRequest)) != 0)
+        if (TmdsLibC.setsockopt(Fd, LibC.SOL_PACKET, LibC.PACKET_RX_RING, &request, (uint)sizeof(TRequest)) != 0)
         {
             throw Error(device, "PACKET_RX_RING");
         }
@@ -97,7 +98,7 @@ internal abstract unsafe class AfPacketRxRing : IDisposable
     {
         var stats = default(TStats);
         var length = (uint)sizeof(TStats);
-        _ = LibC.getsockopt(Fd, LibC.SOL_PACKET, LibC.PACKET_STATISTICS, &stats, &length);
+        _ = TmdsLibC.getsockopt(Fd, LibC.SOL_PACKET, LibC.PACKET_STATISTICS, &stats, (Tmds.Linux.socklen_t*)&length);
         return stats;
     }
 

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
 using VSwitch.Packets;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux;
 
@@ -74,9 +75,9 @@ internal sealed unsafe class AfPacketV2Ring : AfPacketRxRing
         SetOption(device, LibC.SOL_PACKET, LibC.PACKET_VERSION, LibC.TPACKET_V2, "PACKET_VERSION TPACKET_V2");
         SetOption(device, LibC.SOL_PACKET, LibC.PACKET_COPY_THRESH, 1, "PACKET_COPY_THRESH");
         var rcvbuf = ReceiveBufferSize;
-        if (LibC.setsockopt(Fd, LibC.SOL_SOCKET, LibC.SO_RCVBUFFORCE, &rcvbuf, sizeof(int)) != 0)
+        if (TmdsLibC.setsockopt(Fd, LibC.SOL_SOCKET, LibC.SO_RCVBUFFORCE, &rcvbuf, sizeof(int)) != 0)
         {
-            _ = LibC.setsockopt(Fd, LibC.SOL_SOCKET, LibC.SO_RCVBUF, &rcvbuf, sizeof(int));
+            _ = TmdsLibC.setsockopt(Fd, LibC.SOL_SOCKET, LibC.SO_RCVBUF, &rcvbuf, sizeof(int));
         }
         var req = new tpacket_req
         {

@@ -3,6 +3,7 @@ using System.Text;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
 using VSwitch.Packets;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux;
 
@@ -49,13 +50,13 @@ public sealed unsafe class Rtnetlink : IDisposable
     /// <summary>Opens a client for the calling thread's network namespace.</summary>
     public static Rtnetlink Open()
     {
-        var fd = LibC.socket(LibC.AF_NETLINK, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, LibC.NETLINK_ROUTE);
+        var fd = TmdsLibC.socket(LibC.AF_NETLINK, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, LibC.NETLINK_ROUTE);
         if (fd < 0)
         {
             throw new PortException($"rtnetlink: socket failed: {LibC.StrError(Marshal.GetLastPInvokeError())}");
         }
         var addr = new sockaddr_nl { nl_family = LibC.AF_NETLINK };
-        if (LibC.bind(fd, &addr, (uint)sizeof(sockaddr_nl)) != 0)
+        if (TmdsLibC.bind(fd, (Tmds.Linux.sockaddr*)&addr, (uint)sizeof(sockaddr_nl)) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             _ = LibC.close(fd);

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.VhostUser;
 
@@ -158,7 +159,7 @@ internal sealed unsafe class VhostUserChannel : IDisposable
         var fd = Volatile.Read(ref _fd);
         if (fd >= 0)
         {
-            LibC.shutdown(fd, LibC.SHUT_RDWR);
+            TmdsLibC.shutdown(fd, LibC.SHUT_RDWR);
         }
     }
 

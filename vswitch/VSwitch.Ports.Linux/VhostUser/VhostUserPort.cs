@@ -4,6 +4,7 @@ using System.Text;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
 using VSwitch.Packets;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.VhostUser;
 
@@ -254,7 +255,7 @@ public sealed unsafe class VhostUserPort : IPort
 
     private int Accept()
     {
-        var fd = LibC.accept4(_listenFd, null, null, LibC.SOCK_CLOEXEC);
+        var fd = TmdsLibC.accept4(_listenFd, null, null, LibC.SOCK_CLOEXEC);
         if (fd < 0 && !_stopping.IsSet)
         {
             var errno = Marshal.GetLastPInvokeError();
@@ -268,13 +269,13 @@ public sealed unsafe class VhostUserPort : IPort
 
     private int Connect()
     {
-        var fd = LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
+        var fd = TmdsLibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
         if (fd < 0)
         {
             throw new PortException($"{Device}: socket: {LibC.StrError(Marshal.GetLastPInvokeError())}");
         }
         var address = Address(Parsed.Path);
-        if (LibC.connect(fd, &address, (uint)sizeof(sockaddr_un)) != 0)
+        if (TmdsLibC.connect(fd, (Tmds.Linux.sockaddr*)&address, (uint)sizeof(sockaddr_un)) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             LibC.close(fd);
@@ -304,13 +305,13 @@ public sealed unsafe class VhostUserPort : IPort
                 throw new PortException($"{device}: {device.Path} exists and cannot be replaced");
             }
         }
-        var fd = LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
+        var fd = TmdsLibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
         if (fd < 0)
         {
             throw new PortException($"{device}: socket: {LibC.StrError(Marshal.GetLastPInvokeError())}");
         }
         var address = Address(device.Path);
-        if (LibC.bind(fd, &address, (uint)sizeof(sockaddr_un)) != 0 || LibC.listen(fd, 1) != 0)
+        if (TmdsLibC.bind(fd, (Tmds.Linux.sockaddr*)&address, (uint)sizeof(sockaddr_un)) != 0 || TmdsLibC.listen(fd, 1) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             LibC.close(fd);
@@ -326,7 +327,7 @@ public sealed unsafe class VhostUserPort : IPort
 
     private static bool IsServed(string path)
     {
-        var fd = LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
+        var fd = TmdsLibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
         if (fd < 0)
         {
             return false;
@@ -334,7 +335,7 @@ public sealed unsafe class VhostUserPort : IPort
         try
         {
             var address = Address(path);
-            return LibC.connect(fd, &address, (uint)sizeof(sockaddr_un)) == 0;
+            return TmdsLibC.connect(fd, (Tmds.Linux.sockaddr*)&address, (uint)sizeof(sockaddr_un)) == 0;
         }
         finally
         {
@@ -368,7 +369,7 @@ public sealed unsafe class VhostUserPort : IPort
         if (_listenFd >= 0)
         {
             // Unblocks accept (EINVAL) without closing a descriptor another thread is using.
-            LibC.shutdown(_listenFd, LibC.SHUT_RDWR);
+            TmdsLibC.shutdown(_listenFd, LibC.SHUT_RDWR);
         }
         if (_control.IsAlive)
         {

@@ -31,19 +31,7 @@ internal sealed class CaptureDialog : FormDialog<(CapturedFrame? Frame, string? 
         : base("Capture a packet", "Capture", 72, 14)
     {
         _run = run;
-        _ports = [.. ports.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id, StringComparer.Ordinal)];
-        _port = new FilteredList([.. _ports.Select(p => string.IsNullOrEmpty(p.Name) ? p.Id : p.Name)])
-        {
-            X = FieldX,
-            Y = 0,
-            Width = Dim.Fill(1),
-            Height = 5,
-        };
-        var at = _ports.FindIndex(p => p.Id == lastPortId);
-        if (at >= 0)
-        {
-            _port.Select(at);
-        }
+        (_ports, _port) = PortPicker.Create(ports, lastPortId, FieldX, 5);
         Add(new Label { X = 0, Y = 1, Text = "On port:" }, _port, new Label { X = 0, Y = 5, Text = "Frames:" }, _direction,
             new Label { X = 0, Y = 6, Text = "Take:" }, _which);
         _port.SetFocus();
@@ -67,7 +55,7 @@ internal sealed class CaptureDialog : FormDialog<(CapturedFrame? Frame, string? 
         _portId = _ports[i].Id;
         _waiting?.Dispose();
         _waiting = new CancellationTokenSource();
-        Footer.Text = $"waiting up to {WaitSeconds} s for a frame on {(_ports[i].Name is { Length: > 0 } name ? name : _ports[i].Id)}… (Esc stops waiting)";
+        Footer.Text = $"waiting up to {WaitSeconds} s for a frame on {PortPicker.Label(_ports[i])}… (Esc stops waiting)";
         return _run(_portId, s_directions[_direction.Value ?? 0], _which.Value == 1, _waiting.Token);
     }
 

@@ -33,19 +33,7 @@ internal sealed class TraceDialog : FormDialog<(PacketTrace? Trace, string? Erro
         : base("Trace a packet", "Trace", 76, 22)
     {
         _run = run;
-        _ports = [.. ports.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id, StringComparer.Ordinal)];
-        _port = new FilteredList([.. _ports.Select(p => string.IsNullOrEmpty(p.Name) ? p.Id : p.Name)])
-        {
-            X = FieldX,
-            Y = 0,
-            Width = Dim.Fill(1),
-            Height = 4,
-        };
-        var at = _ports.FindIndex(p => p.Id == last.PortId);
-        if (at >= 0)
-        {
-            _port.Select(at);
-        }
+        (_ports, _port) = PortPicker.Create(ports, last.PortId, FieldX, 4);
         _protocol = Field(4, last.Protocol, 14);
         _source = Field(5, last.Source, 40);
         _sourcePort = Field(6, last.SourcePort, 8);

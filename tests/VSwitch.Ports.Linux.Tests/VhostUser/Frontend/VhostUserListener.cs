@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.Tests.VhostUser.Frontend;
 
@@ -24,12 +25,12 @@ internal sealed unsafe class VhostUserListener : IDisposable
         var address = VhostUserSocket.Address(path);
         // A socket file left by an earlier listener would make bind fail with EADDRINUSE.
         _ = LibC.unlink(path);
-        var fd = LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
+        var fd = TmdsLibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
         if (fd < 0)
         {
             throw new IOException($"socket(AF_UNIX) failed: {LibC.StrError(Marshal.GetLastPInvokeError())}");
         }
-        if (LibC.bind(fd, &address, (uint)sizeof(sockaddr_un)) < 0 || LibC.listen(fd, 4) < 0)
+        if (TmdsLibC.bind(fd, (Tmds.Linux.sockaddr*)&address, (uint)sizeof(sockaddr_un)) < 0 || TmdsLibC.listen(fd, 4) < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             _ = LibC.close(fd);
@@ -54,7 +55,7 @@ internal sealed unsafe class VhostUserListener : IDisposable
         {
             throw new TimeoutException($"no vhost-user back-end connected to {Path} within {timeout.TotalSeconds:0.#} s");
         }
-        var fd = LibC.accept4(_fd, null, null, LibC.SOCK_CLOEXEC);
+        var fd = TmdsLibC.accept4(_fd, null, null, LibC.SOCK_CLOEXEC);
         if (fd < 0)
         {
             throw new IOException($"accept4 on {Path} failed: {LibC.StrError(Marshal.GetLastPInvokeError())}");

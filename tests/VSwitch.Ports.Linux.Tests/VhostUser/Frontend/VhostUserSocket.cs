@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using VSwitch.Interop;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.Tests.VhostUser.Frontend;
 
@@ -32,8 +33,8 @@ internal sealed unsafe class VhostUserSocket : IDisposable
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            var fd = Check(LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0), "socket(AF_UNIX)");
-            if (LibC.connect(fd, &address, (uint)sizeof(sockaddr_un)) == 0)
+            var fd = Check(TmdsLibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0), "socket(AF_UNIX)");
+            if (TmdsLibC.connect(fd, (Tmds.Linux.sockaddr*)&address, (uint)sizeof(sockaddr_un)) == 0)
             {
                 return new VhostUserSocket(fd);
             }
@@ -51,7 +52,7 @@ internal sealed unsafe class VhostUserSocket : IDisposable
     public static (VhostUserSocket Frontend, VhostUserSocket Backend) Pair()
     {
         var fds = stackalloc int[2];
-        Check(LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, fds), "socketpair(AF_UNIX)");
+        Check(TmdsLibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, fds), "socketpair(AF_UNIX)");
         return (new VhostUserSocket(fds[0]), new VhostUserSocket(fds[1]));
     }
 
@@ -169,7 +170,7 @@ internal sealed unsafe class VhostUserSocket : IDisposable
         if (fd >= 0)
         {
             // shutdown first: it wakes a thread of this process that is polling the socket, which close alone does not.
-            _ = LibC.shutdown(fd, LibC.SHUT_RDWR);
+            _ = TmdsLibC.shutdown(fd, LibC.SHUT_RDWR);
             _ = LibC.close(fd);
         }
     }
