@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using VSwitch.Interop;
 using VSwitch.Packets;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.Tests;
 
@@ -176,7 +177,7 @@ public sealed class InteropLayoutTests
         }
         finally
         {
-            LibC.close(fd);
+            TmdsLibC.close(fd);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.Tests;
 
@@ -16,7 +17,7 @@ public sealed unsafe class IoUringTests : IDisposable
         Assert.True(IoUring.TryCreate(8, out var ring, out var error), error);
         _ring = ring;
         var fds = stackalloc int[2];
-        Assert.True(LibC.pipe2(fds, LibC.O_NONBLOCK | LibC.O_CLOEXEC) == 0, LibC.StrError(Marshal.GetLastPInvokeError()));
+        Assert.True(TmdsLibC.pipe2(fds, LibC.O_NONBLOCK | LibC.O_CLOEXEC) == 0, LibC.StrError(Marshal.GetLastPInvokeError()));
         _read = fds[0];
         _write = fds[1];
     }
@@ -24,8 +25,8 @@ public sealed unsafe class IoUringTests : IDisposable
     public void Dispose()
     {
         _ring.Dispose();
-        _ = LibC.close(_read);
-        _ = LibC.close(_write);
+        _ = TmdsLibC.close(_read);
+        _ = TmdsLibC.close(_write);
     }
 
     [SkippableFact]

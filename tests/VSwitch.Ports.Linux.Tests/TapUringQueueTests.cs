@@ -36,10 +36,10 @@ public sealed unsafe class TapUringQueueTests : IDisposable
     {
         _queue.Dispose();
         _batch.Dispose();
-        _ = LibC.close(_fd);
+        _ = TmdsLibC.close(_fd);
         if (_peer >= 0)
         {
-            _ = LibC.close(_peer);
+            _ = TmdsLibC.close(_peer);
         }
     }
 
@@ -169,7 +169,7 @@ public sealed unsafe class TapUringQueueTests : IDisposable
     [SkippableFact]
     public void Transmit_PeerGone_CountsEveryFrameAsATransmitErrorNotAHardOne()
     {
-        _ = LibC.close(_peer);
+        _ = TmdsLibC.close(_peer);
         _peer = -1;
         var frame = new byte[60];
         using var tx = new PacketBatch();

@@ -15,9 +15,6 @@ public static unsafe partial class LibC
     public const uint EPOLLHUP = 0x010;
 
     [LibraryImport(Libc, SetLastError = true)]
-    public static partial int epoll_create1(int flags);
-
-    [LibraryImport(Libc, SetLastError = true)]
     public static partial int epoll_ctl(int epfd, int op, int fd, epoll_event* ev);
 
     [LibraryImport(Libc, SetLastError = true)]

@@ -2,11 +2,12 @@ using System.Runtime.InteropServices;
 
 namespace VSwitch.Interop;
 
+/// <summary>
+/// <c>unistd.h</c>: the reads and writes workers make per batch (the doorbell, TAP with <c>io=syscalls</c>), and what
+/// Tmds.LibC does not bind as VSwitch calls it (UTF-8 string paths). <c>close</c> and <c>pipe2</c> come from Tmds.LibC.
+/// </summary>
 public static unsafe partial class LibC
 {
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int close(int fd);
-
     [LibraryImport(Libc, SetLastError = true)]
     public static partial nint read(int fd, void* buf, nuint count);
 
@@ -31,10 +32,6 @@ public static unsafe partial class LibC
     /// <summary>Makes <paramref name="newpath"/> a second name of <paramref name="oldpath"/>; fails with EEXIST rather than replace a file (control plane only: UTF-8 paths).</summary>
     [LibraryImport(Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int link(string oldpath, string newpath);
-
-    /// <summary>Creates a pipe: <c>pipefd[0]</c> reads, <c>pipefd[1]</c> writes (flags: O_NONBLOCK, O_CLOEXEC).</summary>
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int pipe2(int* pipefd, int flags);
 }
 
 /// <summary><c>struct iovec</c> from <c>sys/uio.h</c>.</summary>

@@ -296,7 +296,7 @@ internal sealed unsafe class AfPacketQueue : IDisposable
         _ring = null;
         if (_fd >= 0)
         {
-            _ = LibC.close(_fd);
+            _ = TmdsLibC.close(_fd);
             _fd = -1;
         }
         if (_txMemory != null)

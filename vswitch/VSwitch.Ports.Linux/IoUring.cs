@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux;
 
@@ -126,7 +127,7 @@ internal sealed unsafe class IoUring : IDisposable
             {
                 _ = LibC.munmap(cqRing, cqRingSize);
             }
-            _ = LibC.close(fd);
+            _ = TmdsLibC.close(fd);
             error = $"mmap of the io_uring rings: {LibC.StrError(errno)}";
             return false;
         }
@@ -239,6 +240,6 @@ internal sealed unsafe class IoUring : IDisposable
             _ = LibC.munmap(_cqRing, _cqRingSize);
         }
         _ = LibC.munmap(_sqRing, _sqRingSize);
-        _ = LibC.close(_fd);
+        _ = TmdsLibC.close(_fd);
     }
 }

@@ -120,7 +120,7 @@ public sealed class NetworkNamespace : IDisposable
         }
         finally
         {
-            _ = LibC.close(home);
+            _ = TmdsLibC.close(home);
         }
     }
 
@@ -129,7 +129,7 @@ public sealed class NetworkNamespace : IDisposable
         var fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
         {
-            _ = LibC.close(fd);
+            _ = TmdsLibC.close(fd);
         }
     }
 }

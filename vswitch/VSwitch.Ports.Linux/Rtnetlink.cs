@@ -59,7 +59,7 @@ public sealed unsafe class Rtnetlink : IDisposable
         if (TmdsLibC.bind(fd, (Tmds.Linux.sockaddr*)&addr, (uint)sizeof(sockaddr_nl)) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            _ = LibC.close(fd);
+            _ = TmdsLibC.close(fd);
             throw new PortException($"rtnetlink: bind failed: {LibC.StrError(errno)}");
         }
         return new Rtnetlink(fd);
@@ -243,7 +243,7 @@ public sealed unsafe class Rtnetlink : IDisposable
         var fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
         {
-            _ = LibC.close(fd);
+            _ = TmdsLibC.close(fd);
         }
     }
 }

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
 using VSwitch.Packets;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux;
 
@@ -293,7 +294,7 @@ public sealed unsafe class TapPort : IPort
         }
         catch
         {
-            _ = LibC.close(fd);
+            _ = TmdsLibC.close(fd);
             throw;
         }
     }
@@ -309,7 +310,7 @@ public sealed unsafe class TapPort : IPort
         {
             if (fds[i] >= 0)
             {
-                _ = LibC.close(fds[i]);
+                _ = TmdsLibC.close(fds[i]);
                 fds[i] = -1;
             }
         }

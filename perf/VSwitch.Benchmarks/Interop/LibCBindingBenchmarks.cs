@@ -19,7 +19,7 @@ public unsafe class LibCBindingBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _epoll = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+        _epoll = TmdsLibC.epoll_create1(LibC.EPOLL_CLOEXEC);
         _eventfd = TmdsLibC.eventfd(0, TmdsLibC.EFD_NONBLOCK | TmdsLibC.EFD_CLOEXEC);
         if (_epoll < 0 || _eventfd < 0)
         {
@@ -30,8 +30,8 @@ public unsafe class LibCBindingBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        LibC.close(_eventfd);
-        LibC.close(_epoll);
+        TmdsLibC.close(_eventfd);
+        TmdsLibC.close(_epoll);
     }
 
     [Benchmark(Baseline = true)]

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.Tests;
 
@@ -34,7 +35,7 @@ internal static unsafe class IoUringSupport
         var fd = LibC.io_uring_setup(2, &p);
         if (fd >= 0)
         {
-            _ = LibC.close(fd);
+            _ = TmdsLibC.close(fd);
             return null;
         }
         var errno = Marshal.GetLastPInvokeError();

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
 using VSwitch.Ports.Linux.VhostUser;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.Tests.VhostUser;
 
@@ -98,7 +99,7 @@ public sealed unsafe class GuestMemoryTests : IDisposable
     {
         foreach (var fd in _fds)
         {
-            LibC.close(fd);
+            TmdsLibC.close(fd);
         }
     }
 }

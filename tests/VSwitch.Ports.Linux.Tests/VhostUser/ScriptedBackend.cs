@@ -1,5 +1,5 @@
-using VSwitch.Interop;
 using VSwitch.Ports.Linux.Tests.VhostUser.Frontend;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.Tests.VhostUser;
 
@@ -69,7 +69,7 @@ internal sealed class ScriptedBackend : IDisposable
         {
             foreach (var fd in _received.SelectMany(m => m.Fds))
             {
-                _ = LibC.close(fd);
+                _ = TmdsLibC.close(fd);
             }
             _received.Clear();
         }

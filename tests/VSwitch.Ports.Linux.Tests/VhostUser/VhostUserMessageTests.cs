@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
 using VSwitch.Ports.Linux.Tests.VhostUser.Frontend;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.Tests.VhostUser;
 
@@ -120,13 +121,13 @@ public sealed unsafe class VhostUserMessageTests
                 Assert.Equal(7UL, value);
                 foreach (var fd in received.Fds)
                 {
-                    _ = LibC.close(fd);
+                    _ = TmdsLibC.close(fd);
                 }
             }
             finally
             {
-                _ = LibC.close(kick);
-                _ = LibC.close(call);
+                _ = TmdsLibC.close(kick);
+                _ = TmdsLibC.close(call);
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
 using VSwitch.Ports.Linux.VhostUser;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.Tests.VhostUser;
 
@@ -118,6 +119,6 @@ public sealed unsafe class VirtqueueTests : IDisposable
     public void Dispose()
     {
         _memory.Dispose();
-        LibC.close(_fd);
+        TmdsLibC.close(_fd);
     }
 }

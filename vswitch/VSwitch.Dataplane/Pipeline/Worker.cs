@@ -109,7 +109,7 @@ public sealed partial class Worker : IDisposable
         _deregistered = new bool[maxPorts];
         _isDirty = new bool[maxPorts];
         _dirty = new int[maxPorts];
-        _epollFd = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+        _epollFd = TmdsLibC.epoll_create1(LibC.EPOLL_CLOEXEC);
         _doorbellFd = TmdsLibC.eventfd(0, TmdsLibC.EFD_NONBLOCK | TmdsLibC.EFD_CLOEXEC);
         if (_epollFd < 0 || _doorbellFd < 0)
         {
@@ -215,8 +215,8 @@ public sealed partial class Worker : IDisposable
     public void Dispose()
     {
         Stop();
-        LibC.close(_epollFd);
-        LibC.close(_doorbellFd);
+        TmdsLibC.close(_epollFd);
+        TmdsLibC.close(_doorbellFd);
         _rx.Dispose();
         _replies.Dispose();
         _hold.Dispose();

@@ -149,7 +149,7 @@ public sealed unsafe class InMemoryPort : IPort
         {
             if (_eventFds[q] > 0)
             {
-                LibC.close(_eventFds[q]);
+                TmdsLibC.close(_eventFds[q]);
                 _eventFds[q] = -1;
             }
         }

@@ -70,7 +70,7 @@ internal sealed unsafe class VhostUserChannel : IDisposable
                     }
                     else
                     {
-                        LibC.close(data[i]);
+                        TmdsLibC.close(data[i]);
                     }
                 }
             }
@@ -168,7 +168,7 @@ internal sealed unsafe class VhostUserChannel : IDisposable
         var fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
         {
-            LibC.close(fd);
+            TmdsLibC.close(fd);
         }
     }
 }

@@ -278,7 +278,7 @@ public sealed unsafe class VhostUserPort : IPort
         if (TmdsLibC.connect(fd, (Tmds.Linux.sockaddr*)&address, (uint)sizeof(sockaddr_un)) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            LibC.close(fd);
+            TmdsLibC.close(fd);
             // Nobody listens yet (the VM is not started, or restarting): try again later, quietly.
             Volatile.Write(ref _lastError, $"connect: {LibC.StrError(errno)}");
             return -1;
@@ -314,7 +314,7 @@ public sealed unsafe class VhostUserPort : IPort
         if (TmdsLibC.bind(fd, (Tmds.Linux.sockaddr*)&address, (uint)sizeof(sockaddr_un)) != 0 || TmdsLibC.listen(fd, 1) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            LibC.close(fd);
+            TmdsLibC.close(fd);
             throw new PortException($"{device}: bind/listen on {device.Path}: {LibC.StrError(errno)}");
         }
         // QEMU (or libvirt's qemu user) must be able to connect: owner and group read and write.
@@ -339,7 +339,7 @@ public sealed unsafe class VhostUserPort : IPort
         }
         finally
         {
-            LibC.close(fd);
+            TmdsLibC.close(fd);
         }
     }
 
@@ -377,7 +377,7 @@ public sealed unsafe class VhostUserPort : IPort
         }
         if (_listenFd >= 0)
         {
-            LibC.close(_listenFd);
+            TmdsLibC.close(_listenFd);
             LibC.unlink(Parsed.Path);
             _listenFd = -1;
         }

@@ -30,6 +30,7 @@ using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
 using VSwitch.Packets;
 using VSwitch.Packets.Offloads;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.VhostUser;
 
@@ -71,7 +72,7 @@ internal sealed unsafe class VhostUserQueue : IDisposable
     public VhostUserQueue(int index)
     {
         Index = index;
-        EpollFd = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+        EpollFd = TmdsLibC.epoll_create1(LibC.EPOLL_CLOEXEC);
         if (EpollFd < 0)
         {
             throw new PortException($"vhost-user queue {index}: epoll_create1: {LibC.StrError(Marshal.GetLastPInvokeError())}");
@@ -537,7 +538,7 @@ internal sealed unsafe class VhostUserQueue : IDisposable
 
     public void Dispose()
     {
-        LibC.close(EpollFd);
+        TmdsLibC.close(EpollFd);
         NativeMemory.AlignedFree(_scratch);
     }
 }

@@ -20,6 +20,7 @@
 
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.VhostUser;
 
@@ -98,7 +99,7 @@ internal sealed unsafe class VhostUserSession
                     {
                         if (!taken[i])
                         {
-                            LibC.close(fds[i]);
+                            TmdsLibC.close(fds[i]);
                         }
                     }
                 }
@@ -407,7 +408,7 @@ internal sealed unsafe class VhostUserSession
     {
         if (fd >= 0)
         {
-            LibC.close(fd);
+            TmdsLibC.close(fd);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.Tests.VhostUser.Frontend;
 
@@ -255,14 +256,14 @@ internal sealed unsafe class GuestMemoryView : IDisposable
         if (LibC.ftruncate(fd, (long)fileLength) < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            _ = LibC.close(fd);
+            _ = TmdsLibC.close(fd);
             throw new IOException($"ftruncate(memfd, {fileLength}) failed: {LibC.StrError(errno)}");
         }
         var map = LibC.mmap(null, (nuint)fileLength, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
         if (map == LibC.MAP_FAILED)
         {
             var errno = Marshal.GetLastPInvokeError();
-            _ = LibC.close(fd);
+            _ = TmdsLibC.close(fd);
             throw new IOException($"mmap(memfd, {fileLength}) failed: {LibC.StrError(errno)}");
         }
         var host = (nint)((byte*)map + offset);
@@ -277,6 +278,6 @@ internal sealed unsafe class GuestMemoryView : IDisposable
     private static void Unmap(GuestMemoryRegion r)
     {
         _ = LibC.munmap((byte*)r.Host - r.MmapOffset, (nuint)(r.MmapOffset + r.Size));
-        _ = LibC.close(r.Fd);
+        _ = TmdsLibC.close(r.Fd);
     }
 }

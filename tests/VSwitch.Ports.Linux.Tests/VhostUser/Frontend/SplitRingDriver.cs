@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.Tests.VhostUser.Frontend;
 
@@ -433,11 +434,11 @@ internal sealed unsafe class SplitRingDriver : IDisposable
         var call = Interlocked.Exchange(ref _callFd, -1);
         if (kick >= 0)
         {
-            _ = LibC.close(kick);
+            _ = TmdsLibC.close(kick);
         }
         if (call >= 0)
         {
-            _ = LibC.close(call);
+            _ = TmdsLibC.close(call);
         }
     }
 

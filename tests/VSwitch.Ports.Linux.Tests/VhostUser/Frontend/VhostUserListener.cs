@@ -33,7 +33,7 @@ internal sealed unsafe class VhostUserListener : IDisposable
         if (TmdsLibC.bind(fd, (Tmds.Linux.sockaddr*)&address, (uint)sizeof(sockaddr_un)) < 0 || TmdsLibC.listen(fd, 4) < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            _ = LibC.close(fd);
+            _ = TmdsLibC.close(fd);
             throw new IOException($"listening at {path} failed: {LibC.StrError(errno)}");
         }
         return new VhostUserListener(fd, path);
@@ -68,7 +68,7 @@ internal sealed unsafe class VhostUserListener : IDisposable
         var fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
         {
-            _ = LibC.close(fd);
+            _ = TmdsLibC.close(fd);
             _ = LibC.unlink(Path);
         }
     }

@@ -39,7 +39,7 @@ internal sealed unsafe class VhostUserSocket : IDisposable
                 return new VhostUserSocket(fd);
             }
             var errno = Marshal.GetLastPInvokeError();
-            _ = LibC.close(fd);
+            _ = TmdsLibC.close(fd);
             if ((errno != LibC.ENOENT && errno != LibC.ECONNREFUSED && errno != LibC.EAGAIN) || clock.Elapsed > timeout)
             {
                 throw new IOException($"connect({path}) failed: {LibC.StrError(errno)} (after {clock.ElapsedMilliseconds} ms)");
@@ -144,7 +144,7 @@ internal sealed unsafe class VhostUserSocket : IDisposable
         {
             foreach (var fd in fds)
             {
-                _ = LibC.close(fd);
+                _ = TmdsLibC.close(fd);
             }
         }
     }
@@ -171,7 +171,7 @@ internal sealed unsafe class VhostUserSocket : IDisposable
         {
             // shutdown first: it wakes a thread of this process that is polling the socket, which close alone does not.
             _ = TmdsLibC.shutdown(fd, LibC.SHUT_RDWR);
-            _ = LibC.close(fd);
+            _ = TmdsLibC.close(fd);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
 using VSwitch.Packets;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.Tests.VhostUser.Frontend;
 
@@ -549,7 +550,7 @@ internal sealed unsafe class VirtioTestFrontend : IDisposable
         }
         foreach (var fd in reply.Fds)
         {
-            _ = LibC.close(fd);
+            _ = TmdsLibC.close(fd);
         }
         if (reply.Request != request.Request || !reply.IsReply || reply.Version != VhostUserFlags.Version)
         {
@@ -612,7 +613,7 @@ internal sealed unsafe class VirtioTestFrontend : IDisposable
         }
         foreach (var fd in stray.Fds)
         {
-            _ = LibC.close(fd);
+            _ = TmdsLibC.close(fd);
         }
         throw new InvalidDataException($"the back-end sent {stray} unasked (after {_last})");
     }
