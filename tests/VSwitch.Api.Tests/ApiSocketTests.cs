@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using VSwitch.Daemon;
 using VSwitch.Daemon.Api;
 using VSwitch.Interop;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Api.Tests;
 
@@ -140,8 +141,9 @@ public sealed class ApiSocketTests : IDisposable
     /// <summary>The permission bits of the file at <paramref name="path"/>, or null when there is none (no exception: the observer loops fast).</summary>
     private static unsafe int? Mode(string path)
     {
-        statx stat;
-        return LibC.statx(LibC.AT_FDCWD, path, LibC.AT_SYMLINK_NOFOLLOW, LibC.STATX_TYPE, &stat) == 0 ? stat.stx_mode & 0x1FF : null;
+        using var name = new NativeUtf8String(path);
+        Tmds.Linux.statx stat;
+        return TmdsLibC.statx(LibC.AT_FDCWD, name.Pointer, LibC.AT_SYMLINK_NOFOLLOW, LibC.STATX_TYPE, &stat) == 0 ? stat.stx_mode & 0x1FF : null;
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

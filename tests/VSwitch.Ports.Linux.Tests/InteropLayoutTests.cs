@@ -43,7 +43,7 @@ public sealed class InteropLayoutTests
 
     public static IEnumerable<Type> InteropStructs() =>
         typeof(LibC).Assembly.GetTypes()
-            .Where(t => t.IsValueType && !t.IsEnum && !t.IsNested && t.Namespace == "VSwitch.Interop" && !t.Name.Contains('<'))
+            .Where(t => t.IsValueType && !t.IsEnum && !t.IsNested && !t.IsByRefLike && t.Namespace == "VSwitch.Interop" && !t.Name.Contains('<'))
             .OrderBy(t => t.Name);
 
     public static IEnumerable<FieldInfo> InteropConstants() =>
@@ -75,11 +75,6 @@ public sealed class InteropLayoutTests
         Assert.Contains("nlmsghdr", structs);
         Assert.Contains("epoll_event", structs);
         Assert.Contains("mmsghdr", structs);
-        Assert.Contains("io_uring_params", structs);
-        Assert.Contains("io_sqring_offsets", structs);
-        Assert.Contains("io_cqring_offsets", structs);
-        Assert.Contains("io_uring_sqe", structs);
-        Assert.Contains("io_uring_cqe", structs);
         Assert.Contains("SYS_io_uring_enter", constants);
         Assert.Contains("IORING_OFF_SQES", constants);
         Assert.Contains("IORING_OP_READV", constants);
@@ -132,14 +127,37 @@ public sealed class InteropLayoutTests
         Assert.True(mismatches.Count == 0, "C macro mismatches:\n" + string.Join("\n", mismatches));
     }
 
-    /// <summary>The values VSwitch takes from Tmds.LibC instead of declaring them (<c>sched.h</c>, <c>sys/eventfd.h</c>).</summary>
+    /// <summary>
+    /// The values VSwitch takes from Tmds.LibC instead of declaring them (<c>sched.h</c>, <c>sys/eventfd.h</c>), and
+    /// the layout of its structs that VSwitch passes or reads: the members it uses, and sizes (<c>epoll_event</c> is
+    /// VSwitch's own for <c>epoll_wait</c>, cast for Tmds.LibC's <c>epoll_ctl</c>: both must be the kernel's).
+    /// </summary>
     public static IEnumerable<(string C, long Tmds)> TmdsValues() =>
     [
         ("CLONE_NEWNET", Tmds.Linux.LibC.CLONE_NEWNET),
         ("EFD_NONBLOCK", Tmds.Linux.LibC.EFD_NONBLOCK),
         ("EFD_CLOEXEC", Tmds.Linux.LibC.EFD_CLOEXEC),
         ("sizeof(cpu_set_t)", Unsafe.SizeOf<Tmds.Linux.cpu_set_t>()),
+        .. Layout<Tmds.Linux.epoll_event>("events", "data"),
+        .. Layout<Tmds.Linux.statx>("stx_mask", "stx_mode", "stx_size"),
+        .. Layout<Tmds.Linux.io_uring_params>("sq_entries", "cq_entries", "features", "sq_off", "cq_off"),
+        .. Layout<Tmds.Linux.io_sqring_offsets>("head", "tail", "ring_mask", "array"),
+        .. Layout<Tmds.Linux.io_cqring_offsets>("head", "tail", "ring_mask", "cqes"),
+        .. Layout<Tmds.Linux.io_uring_sqe>("opcode", "flags", "fd", "off", "addr", "len", "rw_flags", "user_data"),
+        .. Layout<Tmds.Linux.io_uring_cqe>("user_data", "res", "flags"),
     ];
+
+    /// <summary>The size of <typeparamref name="T"/> and the offset and size of each named member, as C expressions.</summary>
+    private static IEnumerable<(string C, long Tmds)> Layout<T>(params string[] members)
+    {
+        var c = "struct " + typeof(T).Name;
+        yield return ($"sizeof({c})", Unsafe.SizeOf<T>());
+        foreach (var m in members)
+        {
+            yield return ($"offsetof({c}, {m})", Marshal.OffsetOf<T>(m).ToInt64());
+            yield return ($"sizeof((({c}*)0)->{m})", SizeOf(typeof(T).GetField(m)!.FieldType));
+        }
+    }
 
     [Fact]
     public void TmdsLibC_TheValuesVSwitchTakesFromIt_MatchCHeaders()

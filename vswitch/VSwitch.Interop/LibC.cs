@@ -8,17 +8,21 @@ namespace VSwitch.Interop;
 /// source-generated <c>[LibraryImport]</c> with <c>SetLastError = true</c>; read the error with
 /// <see cref="System.Runtime.InteropServices.Marshal.GetLastPInvokeError"/>. Struct sizes, field offsets and constants
 /// are checked against the kernel headers by <c>InteropLayoutTests</c>, which compiles a C probe with gcc.
-/// <para><b>Tmds.LibC.</b> Calls made while setting up, that Tmds.LibC 0.5.0 binds, come from it instead
-/// (<c>sched_setaffinity</c>/<c>sched_getaffinity</c>, <c>setns</c>, <c>eventfd</c> creation, and setting sockets up:
-/// <c>socket</c>, <c>socketpair</c>, <c>bind</c>, <c>listen</c>, <c>accept4</c>, <c>connect</c>, <c>shutdown</c>,
-/// <c>setsockopt</c>, <c>getsockopt</c>; <c>close</c>, <c>pipe2</c>, <c>epoll_create1</c>; <c>sched.h</c> and <c>sys/eventfd.h</c> are no longer here; the values VSwitch
-/// takes from it are probed by the same test). The constants and structs passed to those calls stay here, probed. What stays
-/// here: what Tmds.LibC lacks (TPACKET rings, TUN, netlink, virtio, vhost, <c>sendmmsg</c>, <c>readv</c>/<c>writev</c>,
-/// <c>flock</c>, <c>if_nametoindex</c>, <c>RWF_NOWAIT</c>, fanout); the calls a worker makes per batch
-/// (<c>epoll_wait</c>, doorbell <c>read</c>/<c>write</c>, <c>io_uring_enter</c>, <c>send</c>/<c>recv</c>...), where
-/// Tmds.LibC's <c>DllImport</c> stubs cost 7-18 % more per call (<c>LibCBindingBenchmarks</c>); and, not moved yet,
-/// the other set-up calls it covers (<c>mmap</c>/<c>munmap</c>/<c>madvise</c>, <c>open</c>/<c>fcntl</c>, <c>statx</c>,
-/// <c>memfd_create</c>, <c>ftruncate</c>, <c>unlink</c>/<c>link</c>, <c>epoll_ctl</c>, <c>io_uring_setup</c>).</para>
+/// <para><b>Tmds.LibC.</b> The calls made while setting up, that Tmds.LibC 0.5.0 binds, come from it: affinity,
+/// <c>setns</c>, <c>eventfd</c> creation; setting sockets up (<c>socket</c>, <c>socketpair</c>, <c>bind</c>,
+/// <c>listen</c>, <c>accept4</c>, <c>connect</c>, <c>shutdown</c>, <c>setsockopt</c>, <c>getsockopt</c>);
+/// <c>close</c>, <c>pipe2</c>, <c>epoll_create1</c>, <c>epoll_ctl</c>; <c>mmap</c>, <c>munmap</c>, <c>madvise</c>,
+/// <c>memfd_create</c>, <c>ftruncate</c>; <c>open</c>, <c>fcntl</c>, <c>statx</c>, <c>unlink</c>, <c>link</c>
+/// (paths through <see cref="NativeUtf8String"/>); <c>ioctl</c>; <c>io_uring_setup</c> with <c>io_uring_params</c>,
+/// <c>io_uring_sqe</c> and <c>io_uring_cqe</c>. <c>sched.h</c>, <c>sys/eventfd.h</c> and <c>sys/ioctl.h</c> are no
+/// longer here. The values VSwitch takes from it are probed by the same test.
+/// What stays here: the constants (C# <c>const</c>, usable in <c>switch</c> and constant expressions, where Tmds.LibC
+/// has static properties), probed; what Tmds.LibC lacks (TPACKET rings, TUN, netlink, virtio, vhost,
+/// <c>sendmmsg</c>, <c>readv</c>/<c>writev</c>, <c>flock</c>, <c>if_nametoindex</c>, <c>RWF_NOWAIT</c>, fanout);
+/// and the calls a worker makes per batch (<c>epoll_wait</c>, doorbell <c>read</c>/<c>write</c>,
+/// <c>io_uring_enter</c>, <c>send</c>/<c>recv</c>/<c>sendmsg</c>/<c>recvmsg</c>, <c>poll</c>) with the structs they
+/// pass (<c>epoll_event</c>, <c>msghdr</c>, <c>iovec</c>), where Tmds.LibC's <c>DllImport</c> stubs cost 7-18 % more
+/// per call (<c>LibCBindingBenchmarks</c>).</para>
 /// </remarks>
 public static unsafe partial class LibC
 {

@@ -2,6 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace VSwitch.Interop;
 
+/// <summary>
+/// <c>sys/epoll.h</c>: <c>epoll_wait</c>, which a worker calls per batch; <c>epoll_create1</c> and <c>epoll_ctl</c>
+/// come from Tmds.LibC, whose <c>epoll_event</c> has this one's layout (checked by <c>InteropLayoutTests</c>).
+/// </summary>
 public static unsafe partial class LibC
 {
     public const int EPOLL_CLOEXEC = 0x80000;
@@ -13,9 +17,6 @@ public static unsafe partial class LibC
     public const uint EPOLLOUT = 0x004;
     public const uint EPOLLERR = 0x008;
     public const uint EPOLLHUP = 0x010;
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int epoll_ctl(int epfd, int op, int fd, epoll_event* ev);
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout);

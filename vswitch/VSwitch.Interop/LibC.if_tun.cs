@@ -7,7 +7,8 @@ namespace VSwitch.Interop;
 /// The ioctl numbers are the expanded <c>_IOW('T', n, int)</c> values for x86-64 (direction bit 30, size 4 at bit 16).
 /// <see cref="TUNSETPERSIST"/> and <see cref="TUNSETOFFLOAD"/> take their argument by value; <see cref="TUNSETIFF"/>,
 /// <see cref="TUNGETIFF"/> and <see cref="TUNSETQUEUE"/> take a pointer to an <see cref="ifreq"/>, and
-/// <see cref="TUNSETVNETHDRSZ"/> a pointer to an int.
+/// <see cref="TUNSETVNETHDRSZ"/> a pointer to an int. <c>ioctl</c> comes from Tmds.LibC, which declares the request
+/// as an <c>int</c> and widens it as an unsigned number: pass <c>unchecked((int)TUNSETIFF)</c>.
 /// </remarks>
 public static partial class LibC
 {

@@ -1,8 +1,10 @@
-using System.Runtime.InteropServices;
-
 namespace VSwitch.Interop;
 
-/// <summary><c>sys/mman.h</c>: mapping packet rings, and the huge-page backed memory of the large data-path tables.</summary>
+/// <summary>
+/// <c>sys/mman.h</c>'s flags, for mapping packet rings, io_uring rings, a guest's memory and the huge-page backed
+/// memory of the large data-path tables; <c>mmap</c>, <c>munmap</c>, <c>madvise</c> and <c>memfd_create</c> come
+/// from Tmds.LibC.
+/// </summary>
 public static unsafe partial class LibC
 {
     public const int PROT_NONE = 0x0;
@@ -21,19 +23,6 @@ public static unsafe partial class LibC
     /// <summary><c>MAP_FAILED</c>, <c>(void*)-1</c>.</summary>
     public static readonly void* MAP_FAILED = (void*)-1;
 
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial void* mmap(void* addr, nuint length, int prot, int flags, int fd, long offset);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int munmap(void* addr, nuint length);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int madvise(void* addr, nuint length, int advice);
-
     public const uint MFD_CLOEXEC = 0x1;
     public const uint MFD_ALLOW_SEALING = 0x2;
-
-    /// <summary>An anonymous file in memory (a VM's RAM as a vhost-user frontend shares it; tests).</summary>
-    [LibraryImport(Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int memfd_create(string name, uint flags);
 }

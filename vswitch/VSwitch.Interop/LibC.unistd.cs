@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace VSwitch.Interop;
 
 /// <summary>
-/// <c>unistd.h</c>: the reads and writes workers make per batch (the doorbell, TAP with <c>io=syscalls</c>), and what
-/// Tmds.LibC does not bind as VSwitch calls it (UTF-8 string paths). <c>close</c> and <c>pipe2</c> come from Tmds.LibC.
+/// <c>unistd.h</c> and <c>sys/uio.h</c>: the reads and writes workers make per batch (the doorbell, TAP with
+/// <c>io=syscalls</c>). <c>close</c>, <c>pipe2</c>, <c>ftruncate</c>, <c>unlink</c> and <c>link</c> come from Tmds.LibC.
 /// </summary>
 public static unsafe partial class LibC
 {
@@ -22,16 +22,6 @@ public static unsafe partial class LibC
 
     [LibraryImport(Libc)]
     public static partial int gettid();
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int ftruncate(int fd, long length);
-
-    [LibraryImport(Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int unlink(string pathname);
-
-    /// <summary>Makes <paramref name="newpath"/> a second name of <paramref name="oldpath"/>; fails with EEXIST rather than replace a file (control plane only: UTF-8 paths).</summary>
-    [LibraryImport(Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int link(string oldpath, string newpath);
 }
 
 /// <summary><c>struct iovec</c> from <c>sys/uio.h</c>.</summary>

@@ -5,6 +5,7 @@ using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
 using VSwitch.Packets;
 using TmdsLibC = Tmds.Linux.LibC;
+using size_t = Tmds.Linux.size_t;
 
 namespace VSwitch.Ports.Linux;
 
@@ -84,7 +85,7 @@ internal abstract unsafe class AfPacketRxRing : IDisposable
         {
             throw Error(device, "PACKET_RX_RING");
         }
-        var ring = LibC.mmap(null, (nuint)bytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED | LibC.MAP_POPULATE, Fd, 0);
+        var ring = TmdsLibC.mmap(null, (size_t)(ulong)bytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED | LibC.MAP_POPULATE, Fd, 0);
         if (ring == LibC.MAP_FAILED)
         {
             throw Error(device, "mmap of the RX ring");

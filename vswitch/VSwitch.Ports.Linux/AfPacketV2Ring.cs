@@ -3,6 +3,7 @@ using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
 using VSwitch.Packets;
 using TmdsLibC = Tmds.Linux.LibC;
+using size_t = Tmds.Linux.size_t;
 
 namespace VSwitch.Ports.Linux;
 
@@ -194,7 +195,7 @@ internal sealed unsafe class AfPacketV2Ring : AfPacketRxRing
     {
         if (_ring != null)
         {
-            _ = LibC.munmap(_ring, (nuint)MappedBytes);
+            _ = TmdsLibC.munmap(_ring, (size_t)(ulong)MappedBytes);
             _ring = null;
         }
         if (_scratch != null)

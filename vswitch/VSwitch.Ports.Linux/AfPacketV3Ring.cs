@@ -2,6 +2,8 @@ using System.Runtime.CompilerServices;
 using VSwitch.Dataplane.Ports;
 using VSwitch.Interop;
 using VSwitch.Packets;
+using TmdsLibC = Tmds.Linux.LibC;
+using size_t = Tmds.Linux.size_t;
 
 namespace VSwitch.Ports.Linux;
 
@@ -140,7 +142,7 @@ internal sealed unsafe class AfPacketV3Ring : AfPacketRxRing
     {
         if (_ring != null)
         {
-            _ = LibC.munmap(_ring, (nuint)MappedBytes);
+            _ = TmdsLibC.munmap(_ring, (size_t)(ulong)MappedBytes);
             _ring = null;
         }
     }

@@ -3,6 +3,10 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
 using TmdsLibC = Tmds.Linux.LibC;
+using io_uring_sqe = Tmds.Linux.io_uring_sqe;
+using io_uring_params = Tmds.Linux.io_uring_params;
+using io_uring_cqe = Tmds.Linux.io_uring_cqe;
+using size_t = Tmds.Linux.size_t;
 
 namespace VSwitch.Ports.Linux;
 
@@ -92,7 +96,7 @@ internal sealed unsafe class IoUring : IDisposable
     {
         ring = null;
         var p = default(io_uring_params);
-        var fd = LibC.io_uring_setup(entries, &p);
+        var fd = TmdsLibC.io_uring_setup(entries, &p);
         if (fd < 0)
         {
             error = $"io_uring_setup: {LibC.StrError(Marshal.GetLastPInvokeError())}";
@@ -109,23 +113,23 @@ internal sealed unsafe class IoUring : IDisposable
         var sqesSize = p.sq_entries * (nuint)sizeof(io_uring_sqe);
         const int Prot = LibC.PROT_READ | LibC.PROT_WRITE;
         const int Flags = LibC.MAP_SHARED | LibC.MAP_POPULATE;
-        var sqRing = (byte*)LibC.mmap(null, sqRingSize, Prot, Flags, fd, LibC.IORING_OFF_SQ_RING);
+        var sqRing = (byte*)TmdsLibC.mmap(null, (size_t)(ulong)sqRingSize, Prot, Flags, fd, LibC.IORING_OFF_SQ_RING);
         var cqRing = sqRing == LibC.MAP_FAILED || single
             ? sqRing
-            : (byte*)LibC.mmap(null, cqRingSize, Prot, Flags, fd, LibC.IORING_OFF_CQ_RING);
+            : (byte*)TmdsLibC.mmap(null, (size_t)(ulong)cqRingSize, Prot, Flags, fd, LibC.IORING_OFF_CQ_RING);
         var sqes = sqRing == LibC.MAP_FAILED || cqRing == LibC.MAP_FAILED
             ? (io_uring_sqe*)LibC.MAP_FAILED
-            : (io_uring_sqe*)LibC.mmap(null, sqesSize, Prot, Flags, fd, LibC.IORING_OFF_SQES);
+            : (io_uring_sqe*)TmdsLibC.mmap(null, (size_t)(ulong)sqesSize, Prot, Flags, fd, LibC.IORING_OFF_SQES);
         if (sqes == LibC.MAP_FAILED)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (sqRing != LibC.MAP_FAILED)
             {
-                _ = LibC.munmap(sqRing, sqRingSize);
+                _ = TmdsLibC.munmap(sqRing, (size_t)(ulong)sqRingSize);
             }
             if (!single && cqRing != LibC.MAP_FAILED)
             {
-                _ = LibC.munmap(cqRing, cqRingSize);
+                _ = TmdsLibC.munmap(cqRing, (size_t)(ulong)cqRingSize);
             }
             _ = TmdsLibC.close(fd);
             error = $"mmap of the io_uring rings: {LibC.StrError(errno)}";
@@ -234,12 +238,12 @@ internal sealed unsafe class IoUring : IDisposable
         {
             return;
         }
-        _ = LibC.munmap(_sqes, _sqesSize);
+        _ = TmdsLibC.munmap(_sqes, (size_t)(ulong)_sqesSize);
         if (_cqRingSize != 0)
         {
-            _ = LibC.munmap(_cqRing, _cqRingSize);
+            _ = TmdsLibC.munmap(_cqRing, (size_t)(ulong)_cqRingSize);
         }
-        _ = LibC.munmap(_sqRing, _sqRingSize);
+        _ = TmdsLibC.munmap(_sqRing, (size_t)(ulong)_sqRingSize);
         _ = TmdsLibC.close(_fd);
     }
 }

@@ -47,7 +47,7 @@ public sealed class NetworkNamespace : IDisposable
     public static NetworkNamespace Open(string name)
     {
         var path = Path.Combine(RunDirectory, name);
-        var fd = LibC.open(path, LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
+        var fd = OpenReadOnly(path);
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
@@ -97,7 +97,7 @@ public sealed class NetworkNamespace : IDisposable
     /// <summary>Enters the namespace on the current (dedicated) thread, runs the work and switches back.</summary>
     private static T RunInside<T>(int nsFd, string name, Func<T> work)
     {
-        var home = LibC.open("/proc/thread-self/ns/net", LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
+        var home = OpenReadOnly("/proc/thread-self/ns/net");
         if (home < 0)
         {
             throw new PortException($"network namespace '{name}': cannot open this thread's namespace: {LibC.StrError(Marshal.GetLastPInvokeError())}");
@@ -131,5 +131,11 @@ public sealed class NetworkNamespace : IDisposable
         {
             _ = TmdsLibC.close(fd);
         }
+    }
+
+    private static unsafe int OpenReadOnly(string path)
+    {
+        using var name = new NativeUtf8String(path);
+        return TmdsLibC.open(name.Pointer, LibC.O_RDONLY | LibC.O_CLOEXEC);
     }
 }

@@ -251,7 +251,11 @@ public sealed unsafe class TapPort : IPort
 
     private static int OpenQueue(string device, string name, bool first)
     {
-        var fd = LibC.open(TunPath, LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC, 0);
+        int fd;
+        using (var path = new NativeUtf8String(TunPath))
+        {
+            fd = TmdsLibC.open(path.Pointer, LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
+        }
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
@@ -263,7 +267,7 @@ public sealed unsafe class TapPort : IPort
             var length = System.Text.Encoding.ASCII.GetBytes(name, new Span<byte>(ifr.ifr_name, LibC.IFNAMSIZ - 1));
             ifr.ifr_name[length] = 0;
             ifr.ifr_flags = TapFlags;
-            if (LibC.ioctl(fd, LibC.TUNSETIFF, &ifr) != 0)
+            if (TmdsLibC.ioctl(fd, unchecked((int)LibC.TUNSETIFF), &ifr) != 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
                 throw new PortException(errno switch
@@ -275,17 +279,17 @@ public sealed unsafe class TapPort : IPort
                 });
             }
             var vnetSize = VirtioNetHeader.Size;
-            if (LibC.ioctl(fd, LibC.TUNSETVNETHDRSZ, &vnetSize) != 0)
+            if (TmdsLibC.ioctl(fd, unchecked((int)LibC.TUNSETVNETHDRSZ), &vnetSize) != 0)
             {
                 throw new PortException($"{device}: TUNSETVNETHDRSZ failed: {LibC.StrError(Marshal.GetLastPInvokeError())}");
             }
             if (first)
             {
-                if (LibC.ioctl(fd, LibC.TUNSETPERSIST, (nuint)1) != 0)
+                if (TmdsLibC.ioctl(fd, unchecked((int)LibC.TUNSETPERSIST), 1) != 0)
                 {
                     throw new PortException($"{device}: TUNSETPERSIST failed: {LibC.StrError(Marshal.GetLastPInvokeError())}");
                 }
-                if (LibC.ioctl(fd, LibC.TUNSETOFFLOAD, (nuint)Offloads) != 0)
+                if (TmdsLibC.ioctl(fd, unchecked((int)LibC.TUNSETOFFLOAD), (int)Offloads) != 0)
                 {
                     throw new PortException($"{device}: TUNSETOFFLOAD failed: {LibC.StrError(Marshal.GetLastPInvokeError())}");
                 }
@@ -304,7 +308,7 @@ public sealed unsafe class TapPort : IPort
     {
         if (clearPersist && fds.Length > 0 && fds[0] >= 0)
         {
-            _ = LibC.ioctl(fds[0], LibC.TUNSETPERSIST, (nuint)0);
+            _ = TmdsLibC.ioctl(fds[0], unchecked((int)LibC.TUNSETPERSIST), 0);
         }
         for (var i = 0; i < fds.Length; i++)
         {

@@ -31,8 +31,8 @@ internal static unsafe class IoUringSupport
 
     private static string? Probe()
     {
-        var p = default(io_uring_params);
-        var fd = LibC.io_uring_setup(2, &p);
+        var p = default(Tmds.Linux.io_uring_params);
+        var fd = TmdsLibC.io_uring_setup(2, &p);
         if (fd >= 0)
         {
             _ = TmdsLibC.close(fd);

@@ -12,9 +12,13 @@ public sealed unsafe class GuestMemoryTests : IDisposable
 
     private int MemFd(long size)
     {
-        var fd = LibC.memfd_create("vswitch-test", LibC.MFD_CLOEXEC);
+        int fd;
+        using (var name = new NativeUtf8String("vswitch-test"))
+        {
+            fd = TmdsLibC.memfd_create(name.Pointer, LibC.MFD_CLOEXEC);
+        }
         Assert.True(fd >= 0);
-        Assert.Equal(0, LibC.ftruncate(fd, size));
+        Assert.Equal(0, TmdsLibC.ftruncate(fd, size));
         _fds.Add(fd);
         return fd;
     }
@@ -46,10 +50,10 @@ public sealed unsafe class GuestMemoryTests : IDisposable
         *a = 0xAB;
         *b = 0xCD;
         // The same bytes through the file: region 1 starts at offset 2 MiB.
-        var check = (byte*)LibC.mmap(null, 3 << 20, LibC.PROT_READ, LibC.MAP_SHARED, fd, 0);
+        var check = (byte*)TmdsLibC.mmap(null, 3 << 20, LibC.PROT_READ, LibC.MAP_SHARED, fd, 0);
         Assert.Equal(0xAB, check[0x100]);
         Assert.Equal(0xCD, check[(2 << 20) + 0x10]);
-        LibC.munmap(check, 3 << 20);
+        TmdsLibC.munmap(check, 3 << 20);
         Assert.True(memory.TranslateUser(0x7f00_1000_0010, 16) == b);
     }
 

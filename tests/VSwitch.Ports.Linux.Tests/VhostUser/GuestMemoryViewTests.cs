@@ -1,5 +1,6 @@
 using VSwitch.Interop;
 using VSwitch.Ports.Linux.Tests.VhostUser.Frontend;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.Tests.VhostUser;
 
@@ -38,8 +39,8 @@ public sealed unsafe class GuestMemoryViewTests
         var r = memory.Regions[1];
         memory.Span(r.GuestPhysicalAddress + 100, 4).Fill(0xAB);
         // What a back-end does: map the fd from 0 and add the offset.
-        var length = (nuint)(r.MmapOffset + r.Size);
-        var map = (byte*)LibC.mmap(null, length, LibC.PROT_READ, LibC.MAP_SHARED, r.Fd, 0);
+        var length = (Tmds.Linux.size_t)(r.MmapOffset + r.Size);
+        var map = (byte*)TmdsLibC.mmap(null, length, LibC.PROT_READ, LibC.MAP_SHARED, r.Fd, 0);
         Assert.True(map != LibC.MAP_FAILED);
         try
         {
@@ -48,7 +49,7 @@ public sealed unsafe class GuestMemoryViewTests
         }
         finally
         {
-            _ = LibC.munmap(map, length);
+            _ = TmdsLibC.munmap(map, length);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using VSwitch.Interop;
 using VSwitch.Packets;
 using VSwitch.Ports.Linux.Tests.VhostUser.Frontend;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Ports.Linux.Tests.VhostUser;
 
@@ -60,11 +61,11 @@ public sealed unsafe class VirtioTestFrontendTests
         Assert.Equal(2, table.Fds.Length);
         var region = frontend.Memory.Regions[1];
         frontend.Memory.Span(region.GuestPhysicalAddress + 8, 1)[0] = 0x5A;
-        var length = (nuint)(region.MmapOffset + region.Size);
-        var map = (byte*)LibC.mmap(null, length, LibC.PROT_READ, LibC.MAP_SHARED, table.Fds[1], 0);
+        var length = (Tmds.Linux.size_t)(region.MmapOffset + region.Size);
+        var map = (byte*)TmdsLibC.mmap(null, length, LibC.PROT_READ, LibC.MAP_SHARED, table.Fds[1], 0);
         Assert.True(map != LibC.MAP_FAILED);
         Assert.Equal(0x5A, map[region.MmapOffset + 8]);
-        _ = LibC.munmap(map, length);
+        _ = TmdsLibC.munmap(map, length);
 
         var rings = received.Where(m => m.Request == VhostUserRequest.SetVringAddr).Select(m => m.ReadVringAddress()).ToList();
         Assert.Equal(Enumerable.Range(0, 4).Select(i => frontend.Ring(i).VringAddress), rings);

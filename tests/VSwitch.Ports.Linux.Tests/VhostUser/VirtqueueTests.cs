@@ -17,8 +17,11 @@ public sealed unsafe class VirtqueueTests : IDisposable
 
     public VirtqueueTests()
     {
-        _fd = LibC.memfd_create("vswitch-virtqueue-test", LibC.MFD_CLOEXEC);
-        Assert.Equal(0, LibC.ftruncate(_fd, 1 << 20));
+        using (var name = new NativeUtf8String("vswitch-virtqueue-test"))
+        {
+            _fd = TmdsLibC.memfd_create(name.Pointer, LibC.MFD_CLOEXEC);
+        }
+        Assert.Equal(0, TmdsLibC.ftruncate(_fd, 1 << 20));
         var table = new byte[8 + sizeof(VhostUserMemoryRegion)];
         MemoryMarshal.Write(table, 1u);
         MemoryMarshal.Write(table.AsSpan(8), new VhostUserMemoryRegion { GuestPhysAddr = 0, MemorySize = 1 << 20, UserspaceAddr = User });

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using VSwitch.Interop;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Daemon.Api;
 
@@ -70,7 +71,7 @@ public static class ApiSocket
             File.SetUnixFileMode(bound, Mode);
             socket.Listen();
             // Not File.Move: it renames, which would replace a file that appeared since RemoveStale looked.
-            if (LibC.link(bound, path) != 0)
+            if (!Link(bound, path))
             {
                 var errno = Marshal.GetLastPInvokeError();
                 throw new StartupException(errno == LibC.EEXIST
@@ -103,11 +104,25 @@ public static class ApiSocket
     }
 
     /// <summary>Whether <paramref name="path"/> is a socket file (not following a symbolic link).</summary>
-    public static unsafe bool IsSocket(string path)
+    public static bool IsSocket(string path) =>
+        FileType(path, out var type) == 0 && type == LibC.S_IFSOCK;
+
+    /// <summary>The <c>S_IFMT</c> bits of <paramref name="path"/> (not following a symbolic link); 0, or -1 with errno.</summary>
+    private static unsafe int FileType(string path, out int type)
     {
-        statx stat;
-        return LibC.statx(LibC.AT_FDCWD, path, LibC.AT_SYMLINK_NOFOLLOW, LibC.STATX_TYPE, &stat) == 0
-            && (stat.stx_mode & LibC.S_IFMT) == LibC.S_IFSOCK;
+        using var name = new NativeUtf8String(path);
+        Tmds.Linux.statx stat;
+        var result = TmdsLibC.statx(LibC.AT_FDCWD, name.Pointer, LibC.AT_SYMLINK_NOFOLLOW, LibC.STATX_TYPE, &stat);
+        type = result == 0 ? stat.stx_mode & LibC.S_IFMT : 0;
+        return result;
+    }
+
+    /// <summary>Gives the file <paramref name="existing"/> the second name <paramref name="path"/>; fails with EEXIST rather than replace a file.</summary>
+    private static unsafe bool Link(string existing, string path)
+    {
+        using var from = new NativeUtf8String(existing);
+        using var to = new NativeUtf8String(path);
+        return TmdsLibC.link(from.Pointer, to.Pointer) == 0;
     }
 
     /// <summary>
@@ -139,10 +154,9 @@ public static class ApiSocket
     }
 
     /// <summary>Removes a socket nobody accepts on; refuses a live one or a file that is not a socket.</summary>
-    private static unsafe void RemoveStale(string path)
+    private static void RemoveStale(string path)
     {
-        statx stat;
-        if (LibC.statx(LibC.AT_FDCWD, path, LibC.AT_SYMLINK_NOFOLLOW, LibC.STATX_TYPE, &stat) != 0)
+        if (FileType(path, out var type) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno == LibC.ENOENT)
@@ -151,7 +165,7 @@ public static class ApiSocket
             }
             throw new StartupException($"--api-socket: {path} cannot be examined: {LibC.StrError(errno)}");
         }
-        if ((stat.stx_mode & LibC.S_IFMT) != LibC.S_IFSOCK)
+        if (type != LibC.S_IFSOCK)
         {
             throw new StartupException($"--api-socket: {path} exists and is not a socket (it is left as it is)");
         }

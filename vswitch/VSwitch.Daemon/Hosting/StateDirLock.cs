@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 using VSwitch.Interop;
+using TmdsLibC = Tmds.Linux.LibC;
 
 namespace VSwitch.Daemon.Hosting;
 
@@ -31,7 +32,7 @@ public sealed class StateDirLock : IDisposable
     public const string FileName = "vswitchd.lock";
 
     /// <summary>Mode of a new lock file: 0644 (anyone may read who holds the directory).</summary>
-    private const uint FileMode = 0b110_100_100;
+    private const ushort FileMode = 0b110_100_100;
 
     /// <summary>The most of a holder's record that is read (a pid and a socket path are far shorter).</summary>
     private const int MaxRecordBytes = 4096;
@@ -53,7 +54,7 @@ public sealed class StateDirLock : IDisposable
     /// </summary>
     /// <exception cref="StartupException">The directory cannot be created or written, or another daemon holds the lock
     /// (the message names its pid and API socket).</exception>
-    public static StateDirLock Acquire(string stateDir, string? apiSocket)
+    public static unsafe StateDirLock Acquire(string stateDir, string? apiSocket)
     {
         try
         {
@@ -64,7 +65,11 @@ public sealed class StateDirLock : IDisposable
             throw new StartupException($"state dir {stateDir} cannot be created: {ex.Message}", ex);
         }
         var path = System.IO.Path.Combine(stateDir, FileName);
-        var fd = LibC.open(path, LibC.O_RDWR | LibC.O_CREAT | LibC.O_CLOEXEC, FileMode);
+        int fd;
+        using (var name = new NativeUtf8String(path))
+        {
+            fd = TmdsLibC.open(name.Pointer, LibC.O_RDWR | LibC.O_CREAT | LibC.O_CLOEXEC, FileMode);
+        }
         if (fd < 0)
         {
             throw new StartupException($"state dir {stateDir} cannot be written: {path}: {LibC.StrError(Marshal.GetLastPInvokeError())}");

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
+using TmdsLibC = Tmds.Linux.LibC;
+using size_t = Tmds.Linux.size_t;
 
 namespace VSwitch.Dataplane.Memory;
 
@@ -44,7 +46,7 @@ public sealed unsafe class HugePageMemory
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         Length = (length + HugePageSize - 1) & ~(HugePageSize - 1);
         _mappingLength = (nuint)(Length + HugePageSize);
-        var mapping = LibC.mmap(null, _mappingLength, LibC.PROT_READ | LibC.PROT_WRITE,
+        var mapping = TmdsLibC.mmap(null, (size_t)(ulong)_mappingLength, LibC.PROT_READ | LibC.PROT_WRITE,
             LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS | LibC.MAP_NORESERVE, -1, 0);
         if (mapping == LibC.MAP_FAILED)
         {
@@ -52,14 +54,14 @@ public sealed unsafe class HugePageMemory
         }
         _mapping = (byte*)mapping;
         Start = (byte*)(((nint)_mapping + (nint)HugePageSize - 1) & ~((nint)HugePageSize - 1));
-        HugePagesAdvised = LibC.madvise(Start, (nuint)Length, LibC.MADV_HUGEPAGE) == 0;
+        HugePagesAdvised = TmdsLibC.madvise(Start, (size_t)(ulong)Length, LibC.MADV_HUGEPAGE) == 0;
         _pressure = Math.Min((long)_mappingLength, MaxReportedPressure);
         GC.AddMemoryPressure(_pressure);
     }
 
     ~HugePageMemory()
     {
-        LibC.munmap(_mapping, _mappingLength);
+        TmdsLibC.munmap(_mapping, (size_t)(ulong)_mappingLength);
         GC.RemoveMemoryPressure(_pressure);
     }
 
@@ -80,7 +82,7 @@ public sealed unsafe class HugePageMemory
         // madvise wants page-aligned ranges: widen to whole 4 KiB pages (still inside the 2 MiB-rounded mapping).
         var end = Math.Min((offset + length + 4095) & ~4095L, Length);
         offset &= ~4095L;
-        if (end <= offset || LibC.madvise(Start + offset, (nuint)(end - offset), LibC.MADV_POPULATE_WRITE) == 0)
+        if (end <= offset || TmdsLibC.madvise(Start + offset, (size_t)(ulong)(end - offset), LibC.MADV_POPULATE_WRITE) == 0)
         {
             return;
         }
@@ -91,7 +93,7 @@ public sealed unsafe class HugePageMemory
     }
 
     /// <summary>Returns the physical pages to the kernel; the memory stays mapped and reads as zeros.</summary>
-    public void Release() => LibC.madvise(Start, (nuint)Length, LibC.MADV_DONTNEED);
+    public void Release() => TmdsLibC.madvise(Start, (size_t)(ulong)Length, LibC.MADV_DONTNEED);
 
     /// <summary>The first byte (2 MiB aligned).</summary>
     public byte* Start { get; }

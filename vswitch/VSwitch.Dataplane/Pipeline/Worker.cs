@@ -199,7 +199,7 @@ public sealed partial class Worker : IDisposable
             return;
         }
         var ev = new epoll_event { events = LibC.EPOLLIN, data = token };
-        LibC.epoll_ctl(_epollFd, LibC.EPOLL_CTL_ADD, fd, &ev);
+        TmdsLibC.epoll_ctl(_epollFd, LibC.EPOLL_CTL_ADD, fd, (Tmds.Linux.epoll_event*)&ev);
     }
 
     private unsafe void EpollDelete(int fd)
@@ -209,7 +209,7 @@ public sealed partial class Worker : IDisposable
             return;
         }
         var ev = default(epoll_event);
-        LibC.epoll_ctl(_epollFd, LibC.EPOLL_CTL_DEL, fd, &ev);
+        TmdsLibC.epoll_ctl(_epollFd, LibC.EPOLL_CTL_DEL, fd, (Tmds.Linux.epoll_event*)&ev);
     }
 
     public void Dispose()

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using VSwitch.Interop;
+using TmdsLibC = Tmds.Linux.LibC;
+using size_t = Tmds.Linux.size_t;
 
 namespace VSwitch.Ports.Linux.VhostUser;
 
@@ -88,7 +90,7 @@ internal sealed unsafe class GuestMemory : IDisposable
         {
             foreach (var r in regions)
             {
-                LibC.munmap(r.Mapping, r.MappingLength);
+                TmdsLibC.munmap(r.Mapping, (size_t)(ulong)r.MappingLength);
             }
             throw;
         }
@@ -111,8 +113,9 @@ internal sealed unsafe class GuestMemory : IDisposable
                 throw new VhostUserException($"SET_MEM_TABLE: region {index} overlaps another in guest-physical addresses");
             }
         }
-        statx st;
-        if (LibC.statx(fd, "", LibC.AT_EMPTY_PATH, LibC.STATX_SIZE, &st) != 0)
+        Tmds.Linux.statx st;
+        var empty = (byte)0;
+        if (TmdsLibC.statx(fd, &empty, LibC.AT_EMPTY_PATH, LibC.STATX_SIZE, &st) != 0)
         {
             throw new VhostUserException($"SET_MEM_TABLE: region {index}: statx: {LibC.StrError(Marshal.GetLastPInvokeError())}");
         }
@@ -123,7 +126,7 @@ internal sealed unsafe class GuestMemory : IDisposable
         // mmap wants a page-aligned offset: map from the page boundary and point past the slack.
         var slack = d.MmapOffset % Page;
         var length = (nuint)(d.MemorySize + slack);
-        var mapping = LibC.mmap(null, length, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, (long)(d.MmapOffset - slack));
+        var mapping = TmdsLibC.mmap(null, (size_t)(ulong)length, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, (long)(d.MmapOffset - slack));
         if (mapping == LibC.MAP_FAILED)
         {
             throw new VhostUserException($"SET_MEM_TABLE: region {index}: mmap of {length} bytes: {LibC.StrError(Marshal.GetLastPInvokeError())}");
@@ -173,7 +176,7 @@ internal sealed unsafe class GuestMemory : IDisposable
         {
             foreach (var r in _regions)
             {
-                LibC.munmap(r.Mapping, r.MappingLength);
+                TmdsLibC.munmap(r.Mapping, (size_t)(ulong)r.MappingLength);
             }
         }
     }

@@ -300,7 +300,7 @@ public sealed unsafe class VhostUserPort : IPort
             {
                 throw new PortException($"{device}: {device.Path} is served by another process");
             }
-            if ((File.GetAttributes(device.Path) & FileAttributes.Directory) != 0 || LibC.unlink(device.Path) != 0)
+            if ((File.GetAttributes(device.Path) & FileAttributes.Directory) != 0 || !Unlink(device.Path))
             {
                 throw new PortException($"{device}: {device.Path} exists and cannot be replaced");
             }
@@ -378,7 +378,7 @@ public sealed unsafe class VhostUserPort : IPort
         if (_listenFd >= 0)
         {
             TmdsLibC.close(_listenFd);
-            LibC.unlink(Parsed.Path);
+            Unlink(Parsed.Path);
             _listenFd = -1;
         }
         foreach (var queue in _queues)
@@ -386,5 +386,11 @@ public sealed unsafe class VhostUserPort : IPort
             queue.Dispose();
         }
         _stopping.Dispose();
+    }
+
+    private static unsafe bool Unlink(string path)
+    {
+        using var name = new NativeUtf8String(path);
+        return TmdsLibC.unlink(name.Pointer) == 0;
     }
 }

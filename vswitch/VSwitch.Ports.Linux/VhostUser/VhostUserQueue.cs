@@ -115,14 +115,14 @@ internal sealed unsafe class VhostUserQueue : IDisposable
         epoll_event ev = default;
         if (_registeredKick >= 0)
         {
-            LibC.epoll_ctl(EpollFd, LibC.EPOLL_CTL_DEL, _registeredKick, &ev);
+            TmdsLibC.epoll_ctl(EpollFd, LibC.EPOLL_CTL_DEL, _registeredKick, (Tmds.Linux.epoll_event*)&ev);
         }
         _registeredKick = -1;
         if (kick >= 0)
         {
             ev.events = LibC.EPOLLIN;
             ev.data = (ulong)Index;
-            if (LibC.epoll_ctl(EpollFd, LibC.EPOLL_CTL_ADD, kick, &ev) == 0)
+            if (TmdsLibC.epoll_ctl(EpollFd, LibC.EPOLL_CTL_ADD, kick, (Tmds.Linux.epoll_event*)&ev) == 0)
             {
                 _registeredKick = kick;
             }

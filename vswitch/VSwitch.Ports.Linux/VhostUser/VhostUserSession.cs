@@ -220,8 +220,8 @@ internal sealed unsafe class VhostUserSession
                         throw new VhostUserException("SET_VRING_KICK without a file descriptor (polling mode is not supported)");
                     }
                     // Non-blocking: the worker reads it only to clear it.
-                    var flags = LibC.fcntl(fd, LibC.F_GETFL, 0);
-                    LibC.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK);
+                    var flags = TmdsLibC.fcntl(fd, LibC.F_GETFL, 0);
+                    TmdsLibC.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK);
                     var old = ring.KickFd;
                     ring.KickFd = fd;
                     ring.Started = true;

@@ -247,19 +247,23 @@ internal sealed unsafe class GuestMemoryView : IDisposable
 
     private static GuestMemoryRegion MapRegion(int index, ulong gpa, ulong size, ulong ua, ulong offset)
     {
-        var fd = LibC.memfd_create($"vswitch-guest-ram-{index}", LibC.MFD_CLOEXEC);
+        int fd;
+        using (var name = new NativeUtf8String($"vswitch-guest-ram-{index}"))
+        {
+            fd = TmdsLibC.memfd_create(name.Pointer, LibC.MFD_CLOEXEC);
+        }
         if (fd < 0)
         {
             throw new IOException($"memfd_create failed: {LibC.StrError(Marshal.GetLastPInvokeError())}");
         }
         var fileLength = offset + size;
-        if (LibC.ftruncate(fd, (long)fileLength) < 0)
+        if (TmdsLibC.ftruncate(fd, (long)fileLength) < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             _ = TmdsLibC.close(fd);
             throw new IOException($"ftruncate(memfd, {fileLength}) failed: {LibC.StrError(errno)}");
         }
-        var map = LibC.mmap(null, (nuint)fileLength, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
+        var map = TmdsLibC.mmap(null, (Tmds.Linux.size_t)fileLength, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
         if (map == LibC.MAP_FAILED)
         {
             var errno = Marshal.GetLastPInvokeError();
@@ -277,7 +281,7 @@ internal sealed unsafe class GuestMemoryView : IDisposable
 
     private static void Unmap(GuestMemoryRegion r)
     {
-        _ = LibC.munmap((byte*)r.Host - r.MmapOffset, (nuint)(r.MmapOffset + r.Size));
+        _ = TmdsLibC.munmap((byte*)r.Host - r.MmapOffset, (Tmds.Linux.size_t)(r.MmapOffset + r.Size));
         _ = TmdsLibC.close(r.Fd);
     }
 }

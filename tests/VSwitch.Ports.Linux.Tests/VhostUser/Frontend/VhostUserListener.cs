@@ -24,7 +24,7 @@ internal sealed unsafe class VhostUserListener : IDisposable
     {
         var address = VhostUserSocket.Address(path);
         // A socket file left by an earlier listener would make bind fail with EADDRINUSE.
-        _ = LibC.unlink(path);
+        Unlink(path);
         var fd = TmdsLibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
         if (fd < 0)
         {
@@ -69,7 +69,13 @@ internal sealed unsafe class VhostUserListener : IDisposable
         if (fd >= 0)
         {
             _ = TmdsLibC.close(fd);
-            _ = LibC.unlink(Path);
+            Unlink(Path);
         }
+    }
+
+    private static unsafe void Unlink(string path)
+    {
+        using var name = new NativeUtf8String(path);
+        _ = TmdsLibC.unlink(name.Pointer);
     }
 }
