@@ -9,7 +9,7 @@ namespace VSwitch.Benchmarks.Metrics;
 /// <summary>
 /// One scrape of <c>/metrics</c> without the data path: the switch's counters as <see cref="SwitchStats"/> (100 or
 /// 1,000 attached ports, 24 rules, 2 workers; every port's traffic counters and its security-group drops moved since
-/// the last scrape, its 24 other drop series are zero) copied into prometheus-net's
+/// the last scrape, its 15 other drop series are zero) copied into prometheus-net's
 /// families and written in the Prometheus text format or OpenMetrics. Reading the workers' counters is measured
 /// apart (ScrapeCostTests: 30-700 µs).
 /// </summary>

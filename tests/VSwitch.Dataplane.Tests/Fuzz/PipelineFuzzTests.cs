@@ -139,6 +139,18 @@ public sealed class PipelineFuzzTests(ITestOutputHelper output) : IDisposable
             Assert.True(DropTotal(reason) > 0, $"seed {seed}: no {reason.Label()} drop");
         }
         Assert.True(_datapath.Read(WorkerCounter.FragmentsMatched) > 0 && _datapath.Conntrack.CreatedTotal > 0);
+        // The metrics publish at zero only the (reason, direction) pairs the data path says it counts: it counts no other.
+        for (var slot = 0; slot < 3; slot++)
+        {
+            for (var r = 0; r < (int)DropReason.Count; r++)
+            {
+                foreach (var d in new[] { Direction.Ingress, Direction.Egress })
+                {
+                    Assert.True(((DropReason)r).IsCountedIn(d) || _datapath.ReadDrop(slot, (DropReason)r, d) == 0,
+                        $"seed {seed}: {((DropReason)r).Label()} counted {d.Label()}, which DropReasonNames.IsCountedIn says never happens");
+                }
+            }
+        }
     }
 
     /// <summary>Everything a frame can leave behind: transmissions, drops of every reason and port, held fragments.</summary>

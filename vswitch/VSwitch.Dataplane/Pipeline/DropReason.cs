@@ -72,4 +72,18 @@ public static class DropReasonNames
     public static string Label(this DropReason reason) => s_reasons[(int)reason];
 
     public static string Label(this Direction direction) => direction == Direction.Ingress ? "ingress" : "egress";
+
+    /// <summary>
+    /// Whether the data path drops for <paramref name="reason"/> in <paramref name="direction"/>. Spoofing, malformed
+    /// frames, VLAN tags, the MTU, later fragments and a router's drops happen only to frames a VM sends (egress); a
+    /// transmit the kernel refused only toward a VM (ingress); the others both ways. The metrics export these pairs
+    /// even at zero, as Prometheus advises for series known in advance, and any other pair as soon as it counts
+    /// something (PipelineFuzzTests checks that none does); 17 series per port instead of 26, a third off a scrape.
+    /// </summary>
+    public static bool IsCountedIn(this DropReason reason, Direction direction) => reason switch
+    {
+        DropReason.SecurityGroup or DropReason.ConntrackInvalid or DropReason.ConntrackFull or DropReason.PortDown => true,
+        DropReason.TxFailed => direction == Direction.Ingress,
+        _ => direction == Direction.Egress,
+    };
 }
