@@ -11,4 +11,6 @@ public static unsafe partial class LibC
     public const int O_CLOEXEC = 0x80000;
 
     public const int F_GETFL = 3;
-    public const int F_SETFL = 4;}
+    public const int F_SETFL = 4;
+}
+

@@ -78,7 +78,9 @@ public static class DropReasonNames
     /// frames, VLAN tags, the MTU, later fragments and a router's drops happen only to frames a VM sends (egress); a
     /// transmit the kernel refused only toward a VM (ingress); the others both ways. The metrics export these pairs
     /// even at zero, as Prometheus advises for series known in advance, and any other pair as soon as it counts
-    /// something (PipelineFuzzTests checks that none does); 17 series per port instead of 26, a third off a scrape.
+    /// something (from its first count, which <c>rate()</c> does not see). The drop sites assert it in Debug builds and
+    /// PipelineFuzzTests checks the paths it reaches (not routers, port down or transmit failures); 17 series a port
+    /// instead of 26, a third off a scrape.
     /// </summary>
     public static bool IsCountedIn(this DropReason reason, Direction direction) => reason switch
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using VSwitch.Dataplane.Capture;
 using VSwitch.Packets;
@@ -36,6 +37,7 @@ public sealed partial class Worker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void DropFrame(int slot, DropReason reason, Direction direction, in Frame frame)
     {
+        Debug.Assert(reason.IsCountedIn(direction), "the metrics publish this pair only once it counts: add it to DropReasonNames.IsCountedIn");
         Counters.Drop(slot, reason, direction);
         var captures = _datapath.Captures;
         if (captures.Length != 0)
@@ -48,6 +50,7 @@ public sealed partial class Worker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void DropFrames(int slot, DropReason reason, Direction direction, PacketBatch batch, int start, int end)
     {
+        Debug.Assert(reason.IsCountedIn(direction), "the metrics publish this pair only once it counts: add it to DropReasonNames.IsCountedIn");
         Counters.Drop(slot, reason, direction, end - start);
         var captures = _datapath.Captures;
         if (captures.Length != 0)
