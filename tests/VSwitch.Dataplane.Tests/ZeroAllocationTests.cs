@@ -187,18 +187,8 @@ public sealed class ZeroAllocationTests
     public unsafe void ProcessBatch_WithFragments_AllocatesNothing()
     {
         // Fragments in order and reversed, and orphans that fill the hold and are then dropped, then replayed.
-        using var datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 8, BufferSize = 2048, MaxRules = 64 });
-        var a = new InMemoryPort("memory:a", 1, captureTransmitted: false);
-        var b = new InMemoryPort("memory:b", 1, captureTransmitted: false);
-        var ports = new SwitchPort?[8];
-        ports[0] = new SwitchPort(0, "a", a, 0, true, Mac(1), SecurityGroupLogTests.Policy(1, false));
-        ports[1] = new SwitchPort(1, "b", b, 0, true, Mac(2), SecurityGroupLogTests.Policy(2, true));
-        datapath.Publish(new DataplaneSnapshot(1, ports, [new NetworkSegment(0, "n", [0, 1], Stateful: true)], policyGeneration: 1));
-        datapath.Macs.AddStatic(0, Mac(1), 0, 0);
-        datapath.Macs.AddStatic(0, Mac(2), 1, 0);
-        var worker = datapath.Workers[0];
-        var events = stackalloc VSwitch.Interop.epoll_event[4];
-        worker.PollOnce(events, 4, 0);
+        var (datapath, a, b, sender, worker) = TwoPortsOnOneNetwork();
+        using var owner = datapath;
         var from = IpAddress128.FromIpv4(0xC612_0001);
         var to = IpAddress128.FromIpv4(0xC612_0002);
         var frames = new List<byte[]>();
@@ -231,12 +221,12 @@ public sealed class ZeroAllocationTests
         for (var i = 0; i < 100; i++)
         {
             Fill(i);
-            worker.ProcessBatch(datapath.Publisher.Current, ports[0]!, batch);
+            worker.ProcessBatch(datapath.Publisher.Current, sender, batch);
         }
         var allocated = SteadyStateAllocation.MinimumBytes(i =>
         {
             Fill(i);
-            worker.ProcessBatch(datapath.Publisher.Current, ports[0]!, batch);
+            worker.ProcessBatch(datapath.Publisher.Current, sender, batch);
             worker.ReplayHeld();
         });
         Assert.Equal(0, allocated);
@@ -292,18 +282,8 @@ public sealed class ZeroAllocationTests
     [Fact]
     public unsafe void ProcessBatch_WithCapturesRunning_AllocatesNothing()
     {
-        using var datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 8, BufferSize = 2048, MaxRules = 64 });
-        var a = new InMemoryPort("memory:a", 1, captureTransmitted: false);
-        var b = new InMemoryPort("memory:b", 1, captureTransmitted: false);
-        var ports = new SwitchPort?[8];
-        ports[0] = new SwitchPort(0, "a", a, 0, true, Mac(1), SecurityGroupLogTests.Policy(1, false));
-        ports[1] = new SwitchPort(1, "b", b, 0, true, Mac(2), SecurityGroupLogTests.Policy(2, true));
-        datapath.Publish(new DataplaneSnapshot(1, ports, [new NetworkSegment(0, "n", [0, 1], Stateful: true)], policyGeneration: 1));
-        datapath.Macs.AddStatic(0, Mac(1), 0, 0);
-        datapath.Macs.AddStatic(0, Mac(2), 1, 0);
-        var worker = datapath.Workers[0];
-        var events = stackalloc VSwitch.Interop.epoll_event[4];
-        worker.PollOnce(events, 4, 0);
+        var (datapath, a, b, sender, worker) = TwoPortsOnOneNetwork();
+        using var owner = datapath;
         // Every frame a sends, every frame b is sent, and b's drops; a small ring so that the loop also loses frames.
         var atA = datapath.StartCapture(new Capture.CaptureFilter(0, true, true, false), 64, 256)!;
         var atB = datapath.StartCapture(new Capture.CaptureFilter(1, true, true, false), 64, 256)!;
@@ -323,13 +303,13 @@ public sealed class ZeroAllocationTests
         for (var i = 0; i < 100; i++)
         {
             SecurityGroupLogTests.Fill(batch, PacketBatch.MaxSize, i);
-            worker.ProcessBatch(datapath.Publisher.Current, ports[0]!, batch);
+            worker.ProcessBatch(datapath.Publisher.Current, sender, batch);
             ReadSome();
         }
         var allocated = SteadyStateAllocation.MinimumBytes(i =>
         {
             SecurityGroupLogTests.Fill(batch, PacketBatch.MaxSize, 100 + i);
-            worker.ProcessBatch(datapath.Publisher.Current, ports[0]!, batch);
+            worker.ProcessBatch(datapath.Publisher.Current, sender, batch);
             if (i % 4 == 0)
             {
                 ReadSome();
@@ -340,5 +320,23 @@ public sealed class ZeroAllocationTests
         Assert.True(atA.Lost > 0 && atB.Lost > 0 && bDrops.Lost > 0);
         a.Dispose();
         b.Dispose();
+    }
+
+    /// <summary>Ports a and b on one stateful network with <see cref="SecurityGroupLogTests.Policy"/>'s rules (b admits UDP to port 2000), the worker polled once.</summary>
+    private static unsafe (Datapath Datapath, InMemoryPort A, InMemoryPort B, SwitchPort Sender, Worker Worker) TwoPortsOnOneNetwork()
+    {
+        var datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 8, BufferSize = 2048, MaxRules = 64 });
+        var a = new InMemoryPort("memory:a", 1, captureTransmitted: false);
+        var b = new InMemoryPort("memory:b", 1, captureTransmitted: false);
+        var ports = new SwitchPort?[8];
+        ports[0] = new SwitchPort(0, "a", a, 0, true, Mac(1), SecurityGroupLogTests.Policy(1, false));
+        ports[1] = new SwitchPort(1, "b", b, 0, true, Mac(2), SecurityGroupLogTests.Policy(2, true));
+        datapath.Publish(new DataplaneSnapshot(1, ports, [new NetworkSegment(0, "n", [0, 1], Stateful: true)], policyGeneration: 1));
+        datapath.Macs.AddStatic(0, Mac(1), 0, 0);
+        datapath.Macs.AddStatic(0, Mac(2), 1, 0);
+        var worker = datapath.Workers[0];
+        var events = stackalloc VSwitch.Interop.epoll_event[4];
+        worker.PollOnce(events, 4, 0);
+        return (datapath, a, b, ports[0]!, worker);
     }
 }
