@@ -241,32 +241,21 @@ public sealed class ZeroAllocationTests
     public unsafe void ProcessBatch_WithSecurityGroupLogging_AllocatesNothing()
     {
         // A small ring so that the measured loop also runs the "ring full: count and drop" path.
-        using var datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 8, BufferSize = 2048, MaxRules = 64, SecurityGroupLogRingSize = 256 });
-        var a = new InMemoryPort("memory:a", 1, captureTransmitted: false);
-        var b = new InMemoryPort("memory:b", 1, captureTransmitted: false);
-        var all = SecurityGroupLogging.Accept | SecurityGroupLogging.Drop;
-        var ports = new SwitchPort?[8];
-        ports[0] = new SwitchPort(0, "a", a, 0, true, Mac(1), SecurityGroupLogTests.Policy(1, false), all);
-        ports[1] = new SwitchPort(1, "b", b, 0, true, Mac(2), SecurityGroupLogTests.Policy(2, true), all);
-        datapath.Publish(new DataplaneSnapshot(1, ports, [new NetworkSegment(0, "n", [0, 1], Stateful: true)], policyGeneration: 1));
-        datapath.Macs.AddStatic(0, Mac(1), 0, 0);
-        datapath.Macs.AddStatic(0, Mac(2), 1, 0);
-        var worker = datapath.Workers[0];
-        var events = stackalloc VSwitch.Interop.epoll_event[4];
-        worker.PollOnce(events, 4, 0);
+        var (datapath, a, b, sender, worker) = TwoPortsOnOneNetwork(SecurityGroupLogging.Accept | SecurityGroupLogging.Drop, securityGroupLogRingSize: 256);
+        using var owner = datapath;
         var drained = new SecurityGroupLogEvent[64];
 
         using var batch = new PacketBatch(2048);
         for (var i = 0; i < 100; i++)
         {
             SecurityGroupLogTests.Fill(batch, PacketBatch.MaxSize, i);
-            worker.ProcessBatch(datapath.Publisher.Current, ports[0]!, batch);
+            worker.ProcessBatch(datapath.Publisher.Current, sender, batch);
             worker.SecurityGroupLog.Drain(drained);
         }
         var allocated = SteadyStateAllocation.MinimumBytes(i =>
         {
             SecurityGroupLogTests.Fill(batch, PacketBatch.MaxSize, 100 + i);
-            worker.ProcessBatch(datapath.Publisher.Current, ports[0]!, batch);
+            worker.ProcessBatch(datapath.Publisher.Current, sender, batch);
             if (i % 4 == 0)
             {
                 worker.SecurityGroupLog.Drain(drained);
@@ -322,15 +311,22 @@ public sealed class ZeroAllocationTests
         b.Dispose();
     }
 
-    /// <summary>Ports a and b on one stateful network with <see cref="SecurityGroupLogTests.Policy"/>'s rules (b admits UDP to port 2000), the worker polled once.</summary>
-    private static unsafe (Datapath Datapath, InMemoryPort A, InMemoryPort B, SwitchPort Sender, Worker Worker) TwoPortsOnOneNetwork()
+    /// <summary>
+    /// Ports a and b on one stateful network with <see cref="SecurityGroupLogTests.Policy"/>'s rules (b admits UDP to
+    /// port 2000) and <paramref name="logging"/>, the worker polled once.
+    /// </summary>
+    private static unsafe (Datapath Datapath, InMemoryPort A, InMemoryPort B, SwitchPort Sender, Worker Worker) TwoPortsOnOneNetwork(
+        SecurityGroupLogging logging = SecurityGroupLogging.None, int securityGroupLogRingSize = SecurityGroupLogRing.DefaultCapacity)
     {
-        var datapath = new Datapath(new DatapathOptions { Workers = 1, Pin = false, MaxPorts = 8, BufferSize = 2048, MaxRules = 64 });
+        var datapath = new Datapath(new DatapathOptions
+        {
+            Workers = 1, Pin = false, MaxPorts = 8, BufferSize = 2048, MaxRules = 64, SecurityGroupLogRingSize = securityGroupLogRingSize,
+        });
         var a = new InMemoryPort("memory:a", 1, captureTransmitted: false);
         var b = new InMemoryPort("memory:b", 1, captureTransmitted: false);
         var ports = new SwitchPort?[8];
-        ports[0] = new SwitchPort(0, "a", a, 0, true, Mac(1), SecurityGroupLogTests.Policy(1, false));
-        ports[1] = new SwitchPort(1, "b", b, 0, true, Mac(2), SecurityGroupLogTests.Policy(2, true));
+        ports[0] = new SwitchPort(0, "a", a, 0, true, Mac(1), SecurityGroupLogTests.Policy(1, false), logging);
+        ports[1] = new SwitchPort(1, "b", b, 0, true, Mac(2), SecurityGroupLogTests.Policy(2, true), logging);
         datapath.Publish(new DataplaneSnapshot(1, ports, [new NetworkSegment(0, "n", [0, 1], Stateful: true)], policyGeneration: 1));
         datapath.Macs.AddStatic(0, Mac(1), 0, 0);
         datapath.Macs.AddStatic(0, Mac(2), 1, 0);

@@ -13,4 +13,3 @@ public static unsafe partial class LibC
     public const int F_GETFL = 3;
     public const int F_SETFL = 4;
 }
-

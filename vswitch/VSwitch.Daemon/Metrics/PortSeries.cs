@@ -26,14 +26,11 @@ internal sealed class PortSeries
         Label = label;
         _counters = [.. families.PortCounters.Select(f => f.Family.WithLabels(label))];
         _drops = new Counter.Child?[(int)DropReason.Count * 2];
-        for (var r = 0; r < (int)DropReason.Count; r++)
+        for (var i = 0; i < _drops.Length; i++)
         {
-            foreach (var d in (ReadOnlySpan<Direction>)[Direction.Ingress, Direction.Egress])
+            if (((DropReason)(i / 2)).IsCountedIn((Direction)(i % 2)))
             {
-                if (((DropReason)r).IsCountedIn(d))
-                {
-                    _drops[(r * 2) + (int)d] = DropSeries(families, label, (r * 2) + (int)d);
-                }
+                _drops[i] = DropSeries(families, label, i);
             }
         }
         _up = families.PortUp.WithLabels(label);
